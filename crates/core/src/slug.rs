@@ -1,0 +1,115 @@
+//! Slugs: the readable part of a URL. Unicode is transliterated to ASCII so that a headline in
+//! any script gives a slug that survives copy-paste, email clients and old proxies.
+
+/// Longest slug we produce. Longer headlines are cut at a word boundary.
+pub const MAX_SLUG_LEN: usize = 80;
+
+/// Turns any text into a lowercase ASCII slug of letters, digits and single hyphens.
+/// The result may be empty (for text with no letters or digits at all); see [`slugify_or`].
+pub fn slugify(text: &str) -> String {
+    let ascii = deunicode::deunicode(text);
+    let mut slug = String::with_capacity(ascii.len());
+    let mut pending_hyphen = false;
+    for ch in ascii.chars() {
+        if ch.is_ascii_alphanumeric() {
+            if pending_hyphen && !slug.is_empty() {
+                slug.push('-');
+            }
+            pending_hyphen = false;
+            slug.push(ch.to_ascii_lowercase());
+        } else if ch == '\'' || ch == '\u{2019}' {
+            // "Europe's" reads better as "europes" than "europe-s".
+        } else {
+            pending_hyphen = true;
+        }
+    }
+    truncate_at_word(slug, MAX_SLUG_LEN)
+}
+
+/// Like [`slugify`], with a fallback for text that has nothing to keep.
+pub fn slugify_or(text: &str, fallback: &str) -> String {
+    let slug = slugify(text);
+    if slug.is_empty() {
+        slugify(fallback)
+    } else {
+        slug
+    }
+}
+
+fn truncate_at_word(slug: String, max: usize) -> String {
+    if slug.len() <= max {
+        return slug;
+    }
+    let cut = &slug[..max];
+    match cut.rfind('-') {
+        Some(pos) if pos > max / 2 => cut[..pos].to_owned(),
+        _ => cut.trim_end_matches('-').to_owned(),
+    }
+}
+
+/// Whether `s` is already a well-formed slug (what [`slugify`] would leave unchanged).
+pub fn is_valid_slug(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_SLUG_LEN && slugify(s) == s
+}
+
+/// Picks `base`, or `base-2`, `base-3`, … : the first one `is_taken` says is free.
+pub fn unique_slug(base: &str, mut is_taken: impl FnMut(&str) -> bool) -> String {
+    if !is_taken(base) {
+        return base.to_owned();
+    }
+    (2u64..)
+        .map(|n| {
+            let suffix = format!("-{n}");
+            let room = MAX_SLUG_LEN.saturating_sub(suffix.len());
+            let stem = truncate_at_word(base.to_owned(), room);
+            format!("{stem}{suffix}")
+        })
+        .find(|candidate| !is_taken(candidate))
+        .unwrap_or_else(|| base.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn transliterates_and_lowercases() {
+        assert_eq!(slugify("Øresund Bridge Opens"), "oresund-bridge-opens");
+        assert_eq!(slugify("Zürich: Straße & Café"), "zurich-strasse-cafe");
+        assert_eq!(slugify("  Q3 2026 -- results!  "), "q3-2026-results");
+        assert_eq!(slugify("Europe's largest"), "europes-largest");
+        assert_eq!(slugify("北京"), "bei-jing");
+        assert_eq!(slugify("!!!"), "");
+        assert_eq!(slugify_or("!!!", "release"), "release");
+    }
+
+    #[test]
+    fn long_headlines_cut_at_a_word() {
+        let s = slugify(&"word ".repeat(40));
+        assert!(s.len() <= MAX_SLUG_LEN);
+        assert!(s.ends_with("word"));
+    }
+
+    #[test]
+    fn unique_suffixes() {
+        let taken = ["launch", "launch-2"];
+        assert_eq!(unique_slug("launch", |s| taken.contains(&s)), "launch-3");
+        assert_eq!(unique_slug("other", |s| taken.contains(&s)), "other");
+        let long = "a".repeat(MAX_SLUG_LEN);
+        let got = unique_slug(&long, |s| s == long);
+        assert!(got.len() <= MAX_SLUG_LEN && got.ends_with("-2"), "{got}");
+    }
+
+    proptest! {
+        #[test]
+        fn slugs_are_url_safe_and_stable(text in "\\PC{0,200}") {
+            let s = slugify(&text);
+            prop_assert!(s.len() <= MAX_SLUG_LEN);
+            prop_assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            prop_assert!(!s.starts_with('-') && !s.ends_with('-') && !s.contains("--"));
+            prop_assert_eq!(slugify(&s), s.clone());
+            prop_assert!(s.is_empty() || is_valid_slug(&s));
+        }
+    }
+}

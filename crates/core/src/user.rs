@@ -1,0 +1,123 @@
+//! People who sign in to the newsroom.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in person may do. Ordered: each role can do everything the one before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Drafts releases and submits them for review.
+    Contributor,
+    /// Reviews, edits, schedules, publishes, corrects and withdraws any release.
+    Editor,
+    /// Everything an editor does, plus people, settings and other people's tokens.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Contributor, Role::Editor, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Contributor => "contributor",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Contributor => "Contributor",
+            Role::Editor => "Editor",
+            Role::Admin => "Admin",
+        }
+    }
+
+    pub fn is_staff_editor(self) -> bool {
+        self >= Role::Editor
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}: use admin, editor or contributor")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "contributor" => Ok(Role::Contributor),
+            "editor" => Ok(Role::Editor),
+            "admin" => Ok(Role::Admin),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    /// Stored lower-cased; see [`normalize_email`].
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// IANA zone the person reads times in; the newsroom's zone when unset.
+    pub time_zone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revision: i64,
+}
+
+/// Emails compare case-insensitively and without surrounding space, so "Ana@Example.com " and
+/// "ana@example.com" are one account.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A deliberately loose check: one `@`, something on both sides, a dot in the domain, no spaces.
+/// Real validation is whether mail arrives.
+pub fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_order() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!(Role::Admin > Role::Editor && Role::Editor > Role::Contributor);
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(normalize_email(" Ana@Example.COM "), "ana@example.com");
+        assert!(is_plausible_email("ana@example.com"));
+        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "a@b@c.com"] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The one visibility rule: may this viewer see this release at this time?
+//!
+//! Every output — page, listing, feed, sitemap, search, API, preview — asks this function or the
+//! SQL filter in `dateline-storage` that mirrors it. Keep the two in step.
+
+use chrono::{DateTime, Utc};
+
+use crate::release::ReleaseStatus;
+use crate::user::Role;
+
+/// Who is looking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Anonymous,
+    Staff { user_id: i64, role: Role },
+    /// Someone holding a valid (unexpired, unrevoked) journalist preview link for one release.
+    /// Checking the link itself is the caller's job; this only says what such a holder may see.
+    PreviewLink { release_id: i64 },
+}
+
+/// The facts about a release that visibility depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisibilityFacts {
+    pub release_id: i64,
+    pub status: ReleaseStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub author_id: Option<i64>,
+}
+
+/// Public means published, with a publication time that has come. A scheduled release is never
+/// public by itself: it becomes public when the scheduler publishes it at its embargo time.
+pub fn is_public(status: ReleaseStatus, published_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    status == ReleaseStatus::Published && published_at.is_some_and(|p| p <= now)
+}
+
+pub fn can_view(viewer: Viewer, release: &VisibilityFacts, now: DateTime<Utc>) -> bool {
+    if is_public(release.status, release.published_at, now) {
+        return true;
+    }
+    match viewer {
+        Viewer::Anonymous => false,
+        Viewer::Staff { role, user_id } => {
+            role >= Role::Editor || release.author_id == Some(user_id)
+        }
+        Viewer::PreviewLink { release_id } => {
+            release_id == release.release_id && release.status != ReleaseStatus::Withdrawn
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn status() -> impl Strategy<Value = ReleaseStatus> {
+        proptest::sample::select(ReleaseStatus::ALL.to_vec())
+    }
+
+    fn time() -> impl Strategy<Value = DateTime<Utc>> {
+        (1_600_000_000i64..1_900_000_000).prop_map(|s| Utc.timestamp_opt(s, 0).single().unwrap_or_default())
+    }
+
+    fn viewer() -> impl Strategy<Value = Viewer> {
+        prop_oneof![
+            Just(Viewer::Anonymous),
+            (1i64..4, proptest::sample::select(Role::ALL.to_vec()))
+                .prop_map(|(user_id, role)| Viewer::Staff { user_id, role }),
+            (1i64..4).prop_map(|release_id| Viewer::PreviewLink { release_id }),
+        ]
+    }
+
+    proptest! {
+        /// The spec, written out case by case, against the implementation.
+        #[test]
+        fn matches_the_spec(
+            v in viewer(),
+            st in status(),
+            published in proptest::option::of(time()),
+            author in proptest::option::of(1i64..4),
+            release_id in 1i64..4,
+            now in time(),
+        ) {
+            let facts = VisibilityFacts { release_id, status: st, published_at: published, author_id: author };
+            let live = st == ReleaseStatus::Published && published.is_some_and(|p| p <= now);
+            let expected = match v {
+                Viewer::Anonymous => live,
+                Viewer::Staff { role: Role::Editor | Role::Admin, .. } => true,
+                Viewer::Staff { role: Role::Contributor, user_id } => live || author == Some(user_id),
+                Viewer::PreviewLink { release_id: r } => live || (r == release_id && st != ReleaseStatus::Withdrawn),
+            };
+            prop_assert_eq!(can_view(v, &facts, now), expected);
+        }
+
+        /// Whatever an anonymous reader can see, everyone can see; time only ever adds.
+        #[test]
+        fn anonymous_is_the_floor_and_time_only_reveals(
+            v in viewer(), st in status(), published in proptest::option::of(time()),
+            author in proptest::option::of(1i64..4), now in time(), later in 0i64..10_000_000,
+        ) {
+            let facts = VisibilityFacts { release_id: 1, status: st, published_at: published, author_id: author };
+            if can_view(Viewer::Anonymous, &facts, now) {
+                prop_assert!(can_view(v, &facts, now));
+                prop_assert!(can_view(Viewer::Anonymous, &facts, now + chrono::Duration::seconds(later)));
+            }
+        }
+    }
+
+    #[test]
+    fn embargoed_is_hidden_until_published() {
+        let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
+        let scheduled = VisibilityFacts { release_id: 7, status: ReleaseStatus::Scheduled, published_at: None, author_id: Some(2) };
+        assert!(!can_view(Viewer::Anonymous, &scheduled, t0));
+        assert!(!can_view(Viewer::Staff { user_id: 3, role: Role::Contributor }, &scheduled, t0));
+        assert!(can_view(Viewer::Staff { user_id: 2, role: Role::Contributor }, &scheduled, t0));
+        assert!(can_view(Viewer::PreviewLink { release_id: 7 }, &scheduled, t0));
+        assert!(!can_view(Viewer::PreviewLink { release_id: 8 }, &scheduled, t0));
+        let withdrawn = VisibilityFacts { status: ReleaseStatus::Withdrawn, published_at: Some(t0), ..scheduled };
+        assert!(!can_view(Viewer::Anonymous, &withdrawn, t0));
+        assert!(!can_view(Viewer::PreviewLink { release_id: 7 }, &withdrawn, t0));
+    }
+}

@@ -1,0 +1,373 @@
+//! Connections to either backend, chosen from the database URL's scheme, and the pool.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+
+use crate::error::StorageError;
+
+/// One connection type over both backends; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Pg(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A database location, parsed once. Diesel's derived `establish` would try each backend in turn
+/// and turn a mistyped PostgreSQL URL into a new SQLite file; choosing by scheme avoids that.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite://path`, `sqlite:path` or a plain path.
+    pub fn parse(raw: &str) -> Result<Self, StorageError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(StorageError::BadUrl("the database URL is empty".into()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err(StorageError::BadUrl("the sqlite:// URL has no file path".into()));
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        // Anything that looks like `scheme://` or `scheme:` (but not a Windows drive or a path)
+        // is a typo or an unsupported database, and must not silently become a file name.
+        if let Some((scheme, _)) = raw.split_once("://") {
+            return Err(StorageError::BadUrl(format!(
+                "unsupported database URL scheme {scheme:?}: use postgres://…, sqlite://path or a plain file path"
+            )));
+        }
+        if let Some((scheme, _)) = raw.split_once(':') {
+            if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-') && scheme.len() > 1 {
+                return Err(StorageError::BadUrl(format!(
+                    "unsupported database URL scheme {scheme:?}: use postgres://…, sqlite://path or a plain file path"
+                )));
+            }
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(raw)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The URL with any password replaced, safe for logs and `dateline config`.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => redact_password(u),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() && parsed.set_password(Some("REDACTED")).is_err() {
+                return "postgres://(unprintable URL)".into();
+            }
+            // Query parameters may carry a password too (`?password=`).
+            if parsed.query_pairs().any(|(k, _)| k.eq_ignore_ascii_case("password")) {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        if k.eq_ignore_ascii_case("password") { (k.into_owned(), "REDACTED".into()) } else { (k.into_owned(), v.into_owned()) }
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+            parsed.to_string()
+        }
+        Err(_) => "postgres://(unparsable URL)".into(),
+    }
+}
+
+/// How SQLite connections behave. FULL is the durable default: a commit acknowledged to an editor
+/// survives power loss, not just a crash of the process.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    pub busy_timeout: Duration,
+    pub synchronous_full: bool,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { busy_timeout: Duration::from_secs(10), synchronous_full: true }
+    }
+}
+
+/// r2d2's manager: opens the right backend and sets per-connection SQLite pragmas.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    sqlite: SqliteOptions,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl, sqlite: SqliteOptions) -> Self {
+        ConnectionManager { url, sqlite }
+    }
+
+    pub fn establish(&self) -> Result<DbConnection, StorageError> {
+        match &self.url {
+            DatabaseUrl::Postgres(u) => PgConnection::establish(u)
+                .map(DbConnection::Pg)
+                .map_err(|e| StorageError::Connect(describe_pg_error(&e.to_string()))),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = open_sqlite(path)?;
+                let pragmas = format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+                    self.sqlite.busy_timeout.as_millis(),
+                    if self.sqlite.synchronous_full { "FULL" } else { "NORMAL" }
+                );
+                conn.batch_execute(&pragmas).map_err(|e| sqlite_open_error(path, &e.to_string()))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+fn describe_pg_error(raw: &str) -> String {
+    // libpq's messages are multi-line; one line reads better in a log and in a CLI error.
+    let one_line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("cannot connect to PostgreSQL: {one_line}")
+}
+
+fn open_sqlite(path: &Path) -> Result<SqliteConnection, StorageError> {
+    if path.as_os_str() != ":memory:" {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(StorageError::Connect(format!(
+                "cannot open SQLite database {}: the directory {} does not exist (create it, or choose another path with --data-dir or DATABASE_URL)",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    let url = path.to_string_lossy();
+    SqliteConnection::establish(&url).map_err(|e| sqlite_open_error(path, &e.to_string()))
+}
+
+fn sqlite_open_error(path: &Path, raw: &str) -> StorageError {
+    let hint = if raw.contains("readonly") || raw.contains("unable to open") || raw.contains("read-only") {
+        " (is the file or its directory writable by this user? choose another place with --data-dir or DATABASE_URL)"
+    } else {
+        ""
+    };
+    StorageError::Connect(format!("cannot open SQLite database {}: {raw}{hint}", path.display()))
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = StorageError;
+
+    fn connect(&self) -> Result<DbConnection, StorageError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StorageError> {
+        conn.ping().map_err(StorageError::from)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        R2D2Connection::is_broken(conn)
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a connection before failing with 503. Short on purpose: an
+    /// outage should be a quick, honest error, not a hung page.
+    pub checkout_timeout: Duration,
+    pub sqlite: SqliteOptions,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions { max_size: 10, checkout_timeout: Duration::from_secs(2), sqlite: SqliteOptions::default() }
+    }
+}
+
+/// Prepares the database file (WAL mode) once, before any pool exists. WAL is persistent, and
+/// switching it from many fresh connections at once is what makes SQLite say "database is locked".
+fn prepare_sqlite(manager: &ConnectionManager) -> Result<(), StorageError> {
+    if let DatabaseUrl::Sqlite(path) = &manager.url {
+        let mut conn = manager.establish()?;
+        if path.as_os_str() != ":memory:" {
+            conn.batch_execute("PRAGMA journal_mode = WAL;").map_err(|e| sqlite_open_error(path, &e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds a pool and checks that one connection works, failing fast with a clear error.
+/// For one-shot commands.
+pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, StorageError> {
+    let manager = ConnectionManager::new(url.clone(), options.sqlite);
+    prepare_sqlite(&manager)?;
+    // One direct connection first: r2d2 would only report "timed out" and hide libpq's reason.
+    drop(manager.establish()?);
+    build_pool(manager, options)
+}
+
+/// Builds a pool without touching the database, for a server that must start (and report
+/// not-ready) while the database is still down.
+pub fn connect_lazy(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
+    let manager = ConnectionManager::new(url.clone(), options.sqlite);
+    r2d2::Pool::builder()
+        .max_size(pool_size(url, options))
+        .min_idle(Some(0))
+        .connection_timeout(options.checkout_timeout)
+        .test_on_check_out(true)
+        .error_handler(Box::new(QuietErrors))
+        .build_unchecked(manager)
+}
+
+/// For a lazily built pool: run the SQLite one-time preparation once the file can be opened.
+pub fn prepare(url: &DatabaseUrl, options: &PoolOptions) -> Result<(), StorageError> {
+    prepare_sqlite(&ConnectionManager::new(url.clone(), options.sqlite))
+}
+
+fn pool_size(url: &DatabaseUrl, options: &PoolOptions) -> u32 {
+    match url {
+        // `:memory:` gives each connection its own database: keep exactly one.
+        DatabaseUrl::Sqlite(p) if p.as_os_str() == ":memory:" => 1,
+        _ => options.max_size.max(1),
+    }
+}
+
+fn build_pool(manager: ConnectionManager, options: &PoolOptions) -> Result<Pool, StorageError> {
+    let size = pool_size(&manager.url, options);
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(options.checkout_timeout)
+        .test_on_check_out(true)
+        .error_handler(Box::new(QuietErrors))
+        .build(manager)
+        .map_err(|e| StorageError::Connect(e.to_string()))
+}
+
+/// r2d2 logs every failed connection attempt at error level through `log`; the server reports
+/// outages itself (one line per retry, and 503s), so these are dropped to debug.
+#[derive(Debug)]
+struct QuietErrors;
+
+impl r2d2::HandleError<StorageError> for QuietErrors {
+    fn handle_error(&self, error: StorageError) {
+        tracing::debug!(%error, "database connection attempt failed");
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the write
+/// lock up front so a transaction that reads and then writes cannot fail with SQLITE_BUSY halfway.
+/// Nested calls become savepoints.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let in_tx = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?
+        .is_some();
+    if in_tx {
+        return conn.transaction(f);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback; a broken connection is
+            // discarded by the pool either way.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_by_scheme() {
+        assert_eq!(DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend(), Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://h/db").unwrap().backend(), Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///var/x.db").unwrap(), DatabaseUrl::Sqlite("/var/x.db".into()));
+        assert_eq!(DatabaseUrl::parse("dateline.db").unwrap(), DatabaseUrl::Sqlite("dateline.db".into()));
+        assert_eq!(DatabaseUrl::parse("/srv/dateline.db").unwrap(), DatabaseUrl::Sqlite("/srv/dateline.db".into()));
+        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
+        assert!(err.contains("\"mysql\""), "{err}");
+        let err = DatabaseUrl::parse("postgress://h/db").unwrap_err().to_string();
+        assert!(err.contains("\"postgress\""), "{err}");
+        assert!(DatabaseUrl::parse("redis:localhost").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn redaction() {
+        let url = DatabaseUrl::parse("postgres://dateline:s3cret@db.example.com:5432/news?password=x2").unwrap();
+        let shown = url.redacted();
+        assert!(!shown.contains("s3cret") && !shown.contains("x2"), "{shown}");
+        assert!(shown.contains("db.example.com"));
+        assert_eq!(format!("{url:?}"), shown);
+    }
+}

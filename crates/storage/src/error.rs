@@ -1,0 +1,86 @@
+use dateline_core::ValidationErrors;
+
+/// Everything storage can report. The web layer maps these to HTTP in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("{0}")]
+    Connect(String),
+    #[error("the database is not reachable right now: {0}")]
+    Unavailable(String),
+    #[error("not found")]
+    NotFound,
+    /// A compare-and-swap update lost: someone saved first. Carries the revision now stored.
+    #[error("conflict: this was changed by someone else (now at revision {current})")]
+    Conflict { current: i64 },
+    /// A unique constraint refused the write, e.g. a slug or email already in use.
+    #[error("{field} {value:?} is already taken")]
+    Duplicate { field: &'static str, value: String },
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// The state machine refused the move.
+    #[error("{0}")]
+    Transition(#[from] dateline_core::TransitionError),
+    /// A delete refused because other rows still point here (a category with releases, …).
+    #[error("{0} is still in use")]
+    InUse(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<r2d2::Error> for StorageError {
+    fn from(e: r2d2::Error) -> Self {
+        StorageError::Unavailable(e.to_string())
+    }
+}
+
+impl From<ValidationErrors> for StorageError {
+    fn from(e: ValidationErrors) -> Self {
+        StorageError::Invalid(e)
+    }
+}
+
+impl StorageError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, StorageError::NotFound | StorageError::Database(diesel::result::Error::NotFound))
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// Turns Diesel's "no rows" into our `NotFound`, leaving other errors alone.
+pub(crate) fn not_found(e: diesel::result::Error) -> StorageError {
+    match e {
+        diesel::result::Error::NotFound => StorageError::NotFound,
+        other => StorageError::Database(other),
+    }
+}
+
+/// Maps a unique-constraint violation to a friendly `Duplicate` for `field`.
+/// Maps a foreign-key violation on delete to `InUse`.
+pub(crate) fn in_use(what: &str) -> impl Fn(diesel::result::Error) -> StorageError + '_ {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, _) => {
+            StorageError::InUse(what.to_owned())
+        }
+        // Diesel reports SQLite's foreign-key failures as `Unknown`; the message is stable.
+        diesel::result::Error::DatabaseError(_, ref info) if info.message().contains("FOREIGN KEY constraint failed") => {
+            StorageError::InUse(what.to_owned())
+        }
+        other => not_found(other),
+    }
+}
+
+pub(crate) fn unique_as<'a>(field: &'static str, value: &'a str) -> impl Fn(diesel::result::Error) -> StorageError + 'a {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            StorageError::Duplicate { field, value: value.to_owned() }
+        }
+        other => not_found(other),
+    }
+}

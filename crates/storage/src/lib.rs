@@ -1,0 +1,15 @@
+//! Dateline's storage: one code path over SQLite and PostgreSQL through Diesel's
+//! `MultiConnection`. Callers get `dateline-core` types back; Diesel types stay in here.
+
+pub mod connection;
+pub mod error;
+pub mod migrations;
+pub mod pagination;
+pub mod repo;
+pub mod schema;
+pub mod testdb;
+pub mod time;
+
+pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolOptions, PooledConnection, write_tx};
+pub use error::{Result, StorageError};
+pub use pagination::{Cursor, InvalidCursor, Page, PageRequest};

@@ -1,0 +1,254 @@
+//! Issuing organizations and their default media contacts.
+
+use chrono::NaiveDateTime;
+use dateline_core::slug::{is_valid_slug, slugify_or, unique_slug};
+use dateline_core::validation::is_http_url;
+use dateline_core::{Contact, Organization, ValidationErrors};
+use diesel::prelude::*;
+
+use crate::connection::{DbConnection, write_tx};
+use crate::error::{Result, StorageError, in_use, not_found, unique_as};
+use crate::pagination::{Cursor, Page, PageRequest};
+use crate::schema::{organization_contacts, organizations};
+use crate::time::{now, to_db};
+
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct OrganizationRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub website: String,
+    pub boilerplate: String,
+    pub _created_at: NaiveDateTime,
+    pub _updated_at: NaiveDateTime,
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct ContactRow {
+    pub _id: i64,
+    pub owner_id: i64,
+    pub _position: i32,
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub phone: String,
+}
+
+impl From<ContactRow> for Contact {
+    fn from(r: ContactRow) -> Self {
+        Contact { name: r.name, title: r.title, email: r.email, phone: r.phone }
+    }
+}
+
+/// The editable fields of an organization.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationInput {
+    pub name: String,
+    /// Derived from the name when empty.
+    pub slug: String,
+    pub website: String,
+    pub boilerplate: String,
+    pub contacts: Vec<Contact>,
+}
+
+impl OrganizationInput {
+    pub fn validate(&self) -> std::result::Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        e.line("name", &self.name, true, 200);
+        e.line("slug", &self.slug, false, 80);
+        if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
+            e.add("slug", "Use lowercase letters, digits and single hyphens, e.g. northwind-grid.");
+        }
+        e.line("website", &self.website, false, 2_000);
+        if !self.website.is_empty() && !is_http_url(&self.website) {
+            e.add("website", "Use a full web address starting with https:// or http://.");
+        }
+        e.text("boilerplate", &self.boilerplate, false, 5_000);
+        if self.contacts.len() > 10 {
+            e.add("contacts", "An organization can list at most 10 contacts.");
+        }
+        for (i, c) in self.contacts.iter().enumerate() {
+            e.line(&format!("contacts[{i}].name"), &c.name, true, 200);
+            e.line(&format!("contacts[{i}].title"), &c.title, false, 200);
+            e.line(&format!("contacts[{i}].email"), &c.email, false, 200);
+            e.line(&format!("contacts[{i}].phone"), &c.phone, false, 200);
+            if !c.email.is_empty() && !dateline_core::user::is_plausible_email(&c.email) {
+                e.add(&format!("contacts[{i}].email"), "This does not look like an email address.");
+            }
+        }
+        e.into_result()
+    }
+}
+
+fn load(conn: &mut DbConnection, row: OrganizationRow) -> Result<Organization> {
+    let mut all = load_many(conn, vec![row])?;
+    all.pop().ok_or(StorageError::NotFound)
+}
+
+/// Attaches contacts to a batch of rows with one query.
+fn load_many(conn: &mut DbConnection, rows: Vec<OrganizationRow>) -> Result<Vec<Organization>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut contacts: std::collections::HashMap<i64, Vec<Contact>> = std::collections::HashMap::new();
+    for c in organization_contacts::table
+        .filter(organization_contacts::organization_id.eq_any(&ids))
+        .order((organization_contacts::organization_id.asc(), organization_contacts::position.asc()))
+        .load::<ContactRow>(conn)?
+    {
+        contacts.entry(c.owner_id).or_default().push(c.into());
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Organization {
+            contacts: contacts.remove(&row.id).unwrap_or_default(),
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            website: row.website,
+            boilerplate: row.boilerplate,
+            revision: row.revision,
+        })
+        .collect())
+}
+
+fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<bool> {
+    let mut q = organizations::table.filter(organizations::slug.eq(slug)).into_boxed();
+    if let Some(id) = except {
+        q = q.filter(organizations::id.ne(id));
+    }
+    Ok(q.count().get_result::<i64>(conn)? > 0)
+}
+
+fn choose_slug(conn: &mut DbConnection, input: &OrganizationInput, except: Option<i64>) -> Result<String> {
+    if !input.slug.is_empty() {
+        return Ok(input.slug.clone());
+    }
+    let base = slugify_or(&input.name, "organization");
+    let mut err = None;
+    let slug = unique_slug(&base, |s| match slug_taken(conn, s, except) {
+        Ok(taken) => taken,
+        Err(e) => {
+            err = Some(e);
+            false
+        }
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(slug),
+    }
+}
+
+fn replace_contacts(conn: &mut DbConnection, org_id: i64, contacts: &[Contact]) -> Result<()> {
+    diesel::delete(organization_contacts::table.filter(organization_contacts::organization_id.eq(org_id)))
+        .execute(conn)?;
+    for (i, c) in contacts.iter().enumerate() {
+        diesel::insert_into(organization_contacts::table)
+            .values((
+                organization_contacts::organization_id.eq(org_id),
+                organization_contacts::position.eq(i as i32),
+                organization_contacts::name.eq(c.name.trim()),
+                organization_contacts::title.eq(c.title.trim()),
+                organization_contacts::email.eq(c.email.trim()),
+                organization_contacts::phone.eq(c.phone.trim()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn create(conn: &mut DbConnection, input: &OrganizationInput) -> Result<Organization> {
+    input.validate()?;
+    write_tx(conn, |conn| {
+        let slug = choose_slug(conn, input, None)?;
+        let at = to_db(now());
+        let row = diesel::insert_into(organizations::table)
+            .values((
+                organizations::slug.eq(&slug),
+                organizations::name.eq(input.name.trim()),
+                organizations::website.eq(input.website.trim()),
+                organizations::boilerplate.eq(input.boilerplate.trim()),
+                organizations::created_at.eq(at),
+                organizations::updated_at.eq(at),
+                organizations::revision.eq(1),
+            ))
+            .get_result::<OrganizationRow>(conn)
+            .map_err(unique_as("slug", &slug))?;
+        replace_contacts(conn, row.id, &input.contacts)?;
+        load(conn, row)
+    })
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<Organization> {
+    let row = organizations::table.find(id).first::<OrganizationRow>(conn).map_err(not_found)?;
+    load(conn, row)
+}
+
+pub fn get_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Organization> {
+    let row = organizations::table
+        .filter(organizations::slug.eq(slug))
+        .first::<OrganizationRow>(conn)
+        .map_err(not_found)?;
+    load(conn, row)
+}
+
+/// Compare-and-swap on the revision; contacts are replaced as a whole.
+pub fn update(conn: &mut DbConnection, id: i64, expected_revision: i64, input: &OrganizationInput) -> Result<Organization> {
+    input.validate()?;
+    write_tx(conn, |conn| {
+        let slug = choose_slug(conn, input, Some(id))?;
+        let n = diesel::update(
+            organizations::table.filter(organizations::id.eq(id)).filter(organizations::revision.eq(expected_revision)),
+        )
+        .set((
+            organizations::slug.eq(&slug),
+            organizations::name.eq(input.name.trim()),
+            organizations::website.eq(input.website.trim()),
+            organizations::boilerplate.eq(input.boilerplate.trim()),
+            organizations::updated_at.eq(to_db(now())),
+            organizations::revision.eq(organizations::revision + 1),
+        ))
+        .execute(conn)
+        .map_err(unique_as("slug", &slug))?;
+        if n == 0 {
+            return Err(
+                match organizations::table.find(id).select(organizations::revision).first::<i64>(conn).optional()? {
+                    Some(current) => StorageError::Conflict { current },
+                    None => StorageError::NotFound,
+                },
+            );
+        }
+        replace_contacts(conn, id, &input.contacts)?;
+        get(conn, id)
+    })
+}
+
+/// Refused with `InUse` while releases name the organization.
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<()> {
+    let n = diesel::delete(organizations::table.find(id)).execute(conn).map_err(in_use("this organization"))?;
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
+/// Organizations in name order, a page at a time.
+pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Organization>> {
+    let mut q = organizations::table
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(c) = &page.after {
+        let name = c.text_key().unwrap_or_default().to_owned();
+        q = q.filter(
+            organizations::name.gt(name.clone()).or(organizations::name.eq(name).and(organizations::id.gt(c.id))),
+        );
+    }
+    let rows = q.load::<OrganizationRow>(conn)?;
+    let orgs = load_many(conn, rows)?;
+    Ok(Page::from_overfetch(orgs, page.limit, |o| Cursor::text(&o.name, o.id)))
+}
+
+/// Every organization with its contacts, in name order: for pickers and the index page.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Organization>> {
+    let rows = organizations::table
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .load::<OrganizationRow>(conn)?;
+    load_many(conn, rows)
+}

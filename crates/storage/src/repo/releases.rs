@@ -1,0 +1,633 @@
+//! Releases: create, read, edit with compare-and-swap, and list with keyset pagination.
+//! Status changes are not here: they go through [`crate::repo::pipeline`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use dateline_core::content::{SanitizedHtml, render_markdown};
+use dateline_core::release::Correction;
+use dateline_core::slug::{slugify_or, unique_slug};
+use dateline_core::visibility::Viewer;
+use dateline_core::{
+    Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary, Role, SourceLine, TaxonRef,
+    ValidationErrors,
+};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::connection::{DbConnection, write_tx};
+use crate::error::{Result, StorageError, not_found};
+use crate::pagination::{Cursor, Page, PageRequest};
+use crate::repo::taxonomy;
+use crate::schema::{
+    categories, corrections, organizations, regions, release_categories, release_contacts, release_regions,
+    release_revisions, release_tags, releases, tags,
+};
+use crate::time::{from_db, now, opt_from_db, to_db};
+
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct ReleaseRow {
+    pub id: i64,
+    pub public_id: String,
+    pub slug: String,
+    pub headline: String,
+    pub subheadline: String,
+    pub dateline_city: String,
+    pub dateline_region: String,
+    pub dateline_date: Option<NaiveDate>,
+    pub dateline_distributor: String,
+    pub source_label: String,
+    pub source_url: String,
+    pub summary: String,
+    pub body: String,
+    pub body_html: String,
+    pub language: String,
+    pub status: String,
+    pub embargo_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub corrected_at: Option<NaiveDateTime>,
+    pub withdrawn_at: Option<NaiveDateTime>,
+    pub withdrawal_reason: String,
+    pub organization_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub revision: i64,
+}
+
+impl ReleaseRow {
+    pub(crate) fn status(&self) -> Result<ReleaseStatus> {
+        self.status.parse().map_err(|e: dateline_core::release::UnknownStatus| StorageError::Corrupt(e.to_string()))
+    }
+
+    fn public_id(&self) -> Result<PublicId> {
+        self.public_id.parse().map_err(|_| StorageError::Corrupt(format!("bad public id {:?}", self.public_id)))
+    }
+
+    fn dateline(&self) -> Dateline {
+        Dateline {
+            city: self.dateline_city.clone(),
+            region: self.dateline_region.clone(),
+            date: self.dateline_date,
+            distributor: self.dateline_distributor.clone(),
+        }
+    }
+
+    fn summary(&self, organization: Option<TaxonRef>) -> Result<ReleaseSummary> {
+        Ok(ReleaseSummary {
+            id: self.id,
+            public_id: self.public_id()?,
+            slug: self.slug.clone(),
+            headline: self.headline.clone(),
+            subheadline: self.subheadline.clone(),
+            summary: self.summary.clone(),
+            dateline: self.dateline(),
+            language: self.language.clone(),
+            status: self.status()?,
+            embargo_at: opt_from_db(self.embargo_at),
+            published_at: opt_from_db(self.published_at),
+            corrected_at: opt_from_db(self.corrected_at),
+            updated_at: from_db(self.updated_at),
+            revision: self.revision,
+            author_id: self.author_id,
+            organization,
+        })
+    }
+}
+
+/// What `create` needs besides the content.
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    pub content: ReleaseContent,
+    pub author_id: Option<i64>,
+}
+
+/// Why a save happened, recorded on the revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionAction {
+    Create,
+    Save,
+    Autosave,
+    Restore,
+    Correct,
+    Transition,
+}
+
+impl RevisionAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionAction::Create => "create",
+            RevisionAction::Save => "save",
+            RevisionAction::Autosave => "autosave",
+            RevisionAction::Restore => "restore",
+            RevisionAction::Correct => "correct",
+            RevisionAction::Transition => "transition",
+        }
+    }
+}
+
+/// Checks what only the database can know: that the organization, categories and regions exist.
+fn check_references(conn: &mut DbConnection, content: &ReleaseContent) -> Result<()> {
+    let mut e = ValidationErrors::new();
+    if let Some(org) = content.organization_id {
+        let found = organizations::table.find(org).count().get_result::<i64>(conn)?;
+        if found == 0 {
+            e.add("organization", "That organization does not exist.");
+        }
+    }
+    let cats = categories::table.filter(categories::id.eq_any(&content.category_ids)).count().get_result::<i64>(conn)?;
+    if cats as usize != content.category_ids.len() {
+        e.add("categories", "One of the categories does not exist.");
+    }
+    let regs = regions::table.filter(regions::id.eq_any(&content.region_ids)).count().get_result::<i64>(conn)?;
+    if regs as usize != content.region_ids.len() {
+        e.add("regions", "One of the regions does not exist.");
+    }
+    e.into_result().map_err(StorageError::from)
+}
+
+fn prepare(content: &ReleaseContent) -> Result<(ReleaseContent, SanitizedHtml)> {
+    let mut content = content.clone();
+    content.normalize();
+    content.validate()?;
+    let html = render_markdown(&content.body);
+    Ok((content, html))
+}
+
+fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<bool> {
+    let mut q = releases::table.filter(releases::slug.eq(slug)).into_boxed();
+    if let Some(id) = except {
+        q = q.filter(releases::id.ne(id));
+    }
+    Ok(q.count().get_result::<i64>(conn)? > 0)
+}
+
+pub(crate) fn free_slug(conn: &mut DbConnection, headline: &str, except: Option<i64>) -> Result<String> {
+    let base = slugify_or(headline, "release");
+    let mut err = None;
+    let slug = unique_slug(&base, |s| {
+        slug_taken(conn, s, except).unwrap_or_else(|e| {
+            err = Some(e);
+            false
+        })
+    });
+    err.map_or(Ok(slug), Err)
+}
+
+fn fresh_public_id(conn: &mut DbConnection) -> Result<PublicId> {
+    let mut rng = rand::rng();
+    for _ in 0..8 {
+        let id = PublicId::generate(&mut rng);
+        let taken = releases::table.filter(releases::public_id.eq(id.as_str())).count().get_result::<i64>(conn)?;
+        if taken == 0 {
+            return Ok(id);
+        }
+    }
+    Err(StorageError::Corrupt("could not find a free public id".into()))
+}
+
+/// Creates a draft, with revision 1 recorded.
+pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
+    let (content, html) = prepare(&new.content)?;
+    write_tx(conn, |conn| {
+        check_references(conn, &content)?;
+        let public_id = fresh_public_id(conn)?;
+        let slug = free_slug(conn, &content.headline, None)?;
+        let at = to_db(now());
+        let row = diesel::insert_into(releases::table)
+            .values((
+                releases::public_id.eq(public_id.as_str()),
+                releases::slug.eq(&slug),
+                releases::headline.eq(&content.headline),
+                releases::subheadline.eq(&content.subheadline),
+                releases::dateline_city.eq(&content.dateline.city),
+                releases::dateline_region.eq(&content.dateline.region),
+                releases::dateline_date.eq(content.dateline.date),
+                releases::dateline_distributor.eq(&content.dateline.distributor),
+                releases::source_label.eq(&content.source.label),
+                releases::source_url.eq(&content.source.url),
+                releases::summary.eq(&content.summary),
+                releases::body.eq(&content.body),
+                releases::body_html.eq(html.as_str()),
+                releases::language.eq(&content.language),
+                releases::status.eq(ReleaseStatus::Draft.as_str()),
+                releases::withdrawal_reason.eq(""),
+                releases::organization_id.eq(content.organization_id),
+                releases::author_id.eq(new.author_id),
+                releases::created_at.eq(at),
+                releases::updated_at.eq(at),
+                releases::revision.eq(1),
+            ))
+            .get_result::<ReleaseRow>(conn)?;
+        write_relations(conn, row.id, &content)?;
+        record_revision(conn, &row, &content, RevisionAction::Create, "", new.author_id)?;
+        load(conn, row)
+    })
+}
+
+/// Replaces a release's editable content if it is still at `expected_revision`; otherwise
+/// `Conflict` carrying the revision now stored, and nothing is written.
+pub fn update_content(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_revision: i64,
+    content: &ReleaseContent,
+    editor_id: Option<i64>,
+    action: RevisionAction,
+    note: &str,
+) -> Result<Release> {
+    let (content, html) = prepare(content)?;
+    write_tx(conn, |conn| {
+        check_references(conn, &content)?;
+        let n = diesel::update(releases::table.filter(releases::id.eq(id)).filter(releases::revision.eq(expected_revision)))
+            .set((
+                releases::headline.eq(&content.headline),
+                releases::subheadline.eq(&content.subheadline),
+                releases::dateline_city.eq(&content.dateline.city),
+                releases::dateline_region.eq(&content.dateline.region),
+                releases::dateline_date.eq(content.dateline.date),
+                releases::dateline_distributor.eq(&content.dateline.distributor),
+                releases::source_label.eq(&content.source.label),
+                releases::source_url.eq(&content.source.url),
+                releases::summary.eq(&content.summary),
+                releases::body.eq(&content.body),
+                releases::body_html.eq(html.as_str()),
+                releases::language.eq(&content.language),
+                releases::organization_id.eq(content.organization_id),
+                releases::updated_at.eq(to_db(now())),
+                releases::revision.eq(releases::revision + 1),
+            ))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(conflict_or_missing(conn, id));
+        }
+        write_relations(conn, id, &content)?;
+        let row = row(conn, id)?;
+        record_revision(conn, &row, &content, action, note, editor_id)?;
+        load(conn, row)
+    })
+}
+
+pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageError {
+    match releases::table.find(id).select(releases::revision).first::<i64>(conn).optional() {
+        Ok(Some(current)) => StorageError::Conflict { current },
+        Ok(None) => StorageError::NotFound,
+        Err(e) => e.into(),
+    }
+}
+
+fn write_relations(conn: &mut DbConnection, id: i64, content: &ReleaseContent) -> Result<()> {
+    diesel::delete(release_contacts::table.filter(release_contacts::release_id.eq(id))).execute(conn)?;
+    for (i, c) in content.contacts.iter().enumerate() {
+        diesel::insert_into(release_contacts::table)
+            .values((
+                release_contacts::release_id.eq(id),
+                release_contacts::position.eq(i as i32),
+                release_contacts::name.eq(&c.name),
+                release_contacts::title.eq(&c.title),
+                release_contacts::email.eq(&c.email),
+                release_contacts::phone.eq(&c.phone),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(release_categories::table.filter(release_categories::release_id.eq(id))).execute(conn)?;
+    for cat in &content.category_ids {
+        diesel::insert_into(release_categories::table)
+            .values((release_categories::release_id.eq(id), release_categories::category_id.eq(cat)))
+            .execute(conn)?;
+    }
+    diesel::delete(release_regions::table.filter(release_regions::release_id.eq(id))).execute(conn)?;
+    for reg in &content.region_ids {
+        diesel::insert_into(release_regions::table)
+            .values((release_regions::release_id.eq(id), release_regions::region_id.eq(reg)))
+            .execute(conn)?;
+    }
+    diesel::delete(release_tags::table.filter(release_tags::release_id.eq(id))).execute(conn)?;
+    let mut seen = Vec::new();
+    for name in &content.tags {
+        let tag = taxonomy::ensure_tag(conn, name)?;
+        if !seen.contains(&tag.id) {
+            seen.push(tag.id);
+            diesel::insert_into(release_tags::table)
+                .values((release_tags::release_id.eq(id), release_tags::tag_id.eq(tag.id)))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn record_revision(
+    conn: &mut DbConnection,
+    row: &ReleaseRow,
+    content: &ReleaseContent,
+    action: RevisionAction,
+    note: &str,
+    author_id: Option<i64>,
+) -> Result<()> {
+    let snapshot = serde_json::to_string(content).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    diesel::insert_into(release_revisions::table)
+        .values((
+            release_revisions::release_id.eq(row.id),
+            release_revisions::revision.eq(row.revision),
+            release_revisions::snapshot.eq(snapshot),
+            release_revisions::slug.eq(&row.slug),
+            release_revisions::status.eq(&row.status),
+            release_revisions::action.eq(action.as_str()),
+            release_revisions::note.eq(note),
+            release_revisions::author_id.eq(author_id),
+            release_revisions::created_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub(crate) fn row(conn: &mut DbConnection, id: i64) -> Result<ReleaseRow> {
+    releases::table.find(id).first::<ReleaseRow>(conn).map_err(not_found)
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<Release> {
+    let row = row(conn, id)?;
+    load(conn, row)
+}
+
+pub fn get_by_public_id(conn: &mut DbConnection, public_id: &PublicId) -> Result<Release> {
+    let row = releases::table.filter(releases::public_id.eq(public_id.as_str())).first::<ReleaseRow>(conn).map_err(not_found)?;
+    load(conn, row)
+}
+
+pub fn get_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Release> {
+    let row = releases::table.filter(releases::slug.eq(slug)).first::<ReleaseRow>(conn).map_err(not_found)?;
+    load(conn, row)
+}
+
+/// The content as stored, in the shape editors edit.
+pub(crate) fn content_of(row: &ReleaseRow, contacts: Vec<Contact>, category_ids: Vec<i64>, region_ids: Vec<i64>, tags: Vec<String>) -> ReleaseContent {
+    ReleaseContent {
+        headline: row.headline.clone(),
+        subheadline: row.subheadline.clone(),
+        dateline: row.dateline(),
+        source: SourceLine { label: row.source_label.clone(), url: row.source_url.clone() },
+        summary: row.summary.clone(),
+        body: row.body.clone(),
+        language: row.language.clone(),
+        organization_id: row.organization_id,
+        contacts,
+        category_ids,
+        region_ids,
+        tags,
+    }
+}
+
+fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
+    let contacts: Vec<Contact> = release_contacts::table
+        .filter(release_contacts::release_id.eq(row.id))
+        .order(release_contacts::position.asc())
+        .load::<crate::repo::organizations::ContactRow>(conn)?
+        .into_iter()
+        .map(Contact::from)
+        .collect();
+    let cats: Vec<TaxonRef> = release_categories::table
+        .inner_join(categories::table)
+        .filter(release_categories::release_id.eq(row.id))
+        .select((categories::id, categories::slug, categories::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(taxon)
+        .collect();
+    let regs: Vec<TaxonRef> = release_regions::table
+        .inner_join(regions::table)
+        .filter(release_regions::release_id.eq(row.id))
+        .select((regions::id, regions::slug, regions::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(taxon)
+        .collect();
+    let tag_refs: Vec<TaxonRef> = release_tags::table
+        .inner_join(tags::table)
+        .filter(release_tags::release_id.eq(row.id))
+        .select((tags::id, tags::slug, tags::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(taxon)
+        .collect();
+    // Sorted here rather than in SQL so both backends agree regardless of collation.
+    let (mut cats, mut regs, mut tag_refs) = (cats, regs, tag_refs);
+    for list in [&mut cats, &mut regs, &mut tag_refs] {
+        list.sort_by_cached_key(|t| t.name.to_lowercase());
+    }
+    let organization = match row.organization_id {
+        Some(org) => organizations::table
+            .find(org)
+            .select((organizations::id, organizations::slug, organizations::name))
+            .first::<(i64, String, String)>(conn)
+            .optional()?
+            .map(taxon),
+        None => None,
+    };
+    let content = content_of(
+        &row,
+        contacts,
+        cats.iter().map(|c| c.id).collect(),
+        regs.iter().map(|r| r.id).collect(),
+        tag_refs.iter().map(|t| t.name.clone()).collect(),
+    );
+    Ok(Release {
+        id: row.id,
+        public_id: row.public_id()?,
+        slug: row.slug.clone(),
+        body_html: SanitizedHtml::from_stored(&row.body_html),
+        status: row.status()?,
+        embargo_at: opt_from_db(row.embargo_at),
+        published_at: opt_from_db(row.published_at),
+        corrected_at: opt_from_db(row.corrected_at),
+        created_at: from_db(row.created_at),
+        updated_at: from_db(row.updated_at),
+        revision: row.revision,
+        author_id: row.author_id,
+        organization,
+        categories: cats,
+        regions: regs,
+        tags: tag_refs,
+        withdrawn_at: opt_from_db(row.withdrawn_at),
+        withdrawal_reason: row.withdrawal_reason.clone(),
+        content,
+    })
+}
+
+fn taxon((id, slug, name): (i64, String, String)) -> TaxonRef {
+    TaxonRef { id, slug, name }
+}
+
+/// Public corrections of a release, oldest first.
+pub fn corrections(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Correction>> {
+    Ok(corrections::table
+        .filter(corrections::release_id.eq(release_id))
+        .order((corrections::corrected_at.asc(), corrections::id.asc()))
+        .select((corrections::id, corrections::note, corrections::corrected_at, corrections::revision))
+        .load::<(i64, String, NaiveDateTime, i64)>(conn)?
+        .into_iter()
+        .map(|(id, note, at, revision)| Correction { id, note, corrected_at: from_db(at), revision })
+        .collect())
+}
+
+/// Narrows a public listing. Every set field must match.
+#[derive(Debug, Clone, Default)]
+pub struct PublicFilter {
+    pub organization_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub tag_id: Option<i64>,
+    /// Published at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Published before.
+    pub until: Option<DateTime<Utc>>,
+    /// Leave this release out (for "more from this organization").
+    pub exclude_id: Option<i64>,
+}
+
+/// What the public may list at `now`, newest first. This is the SQL half of the one visibility
+/// rule (`dateline_core::visibility::is_public`): published, with a publication time that has come.
+pub fn list_public(conn: &mut DbConnection, now: DateTime<Utc>, filter: &PublicFilter, page: &PageRequest) -> Result<Page<ReleaseSummary>> {
+    let mut q = releases::table
+        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
+        .filter(releases::published_at.le(to_db(now)))
+        .order((releases::published_at.desc(), releases::id.desc()))
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(org) = filter.organization_id {
+        q = q.filter(releases::organization_id.eq(org));
+    }
+    if let Some(cat) = filter.category_id {
+        q = q.filter(releases::id.eq_any(
+            release_categories::table.filter(release_categories::category_id.eq(cat)).select(release_categories::release_id),
+        ));
+    }
+    if let Some(reg) = filter.region_id {
+        q = q.filter(releases::id.eq_any(
+            release_regions::table.filter(release_regions::region_id.eq(reg)).select(release_regions::release_id),
+        ));
+    }
+    if let Some(tag) = filter.tag_id {
+        q = q.filter(releases::id.eq_any(release_tags::table.filter(release_tags::tag_id.eq(tag)).select(release_tags::release_id)));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(releases::published_at.ge(to_db(from)));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(releases::published_at.lt(to_db(until)));
+    }
+    if let Some(ex) = filter.exclude_id {
+        q = q.filter(releases::id.ne(ex));
+    }
+    if let Some(c) = &page.after {
+        let t = to_db(c.time_key().unwrap_or_default());
+        q = q.filter(releases::published_at.lt(t).or(releases::published_at.eq(t).and(releases::id.lt(c.id))));
+    }
+    let rows = q.load::<ReleaseRow>(conn)?;
+    let items = summaries(conn, rows)?;
+    Ok(Page::from_overfetch(items, page.limit, |r| Cursor::time(r.published_at.unwrap_or_default(), r.id)))
+}
+
+/// Narrows the newsroom's own release list.
+#[derive(Debug, Clone, Default)]
+pub struct StaffFilter {
+    pub status: Option<ReleaseStatus>,
+    pub organization_id: Option<i64>,
+    pub author_id: Option<i64>,
+    /// Matched against headline, subheadline and summary, case-insensitively.
+    pub text: Option<String>,
+}
+
+/// Releases a signed-in person may see, most recently changed first. Contributors see public
+/// releases and their own; editors and admins see everything.
+pub fn list_for_staff(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    now: DateTime<Utc>,
+    filter: &StaffFilter,
+    page: &PageRequest,
+) -> Result<Page<ReleaseSummary>> {
+    let mut q = releases::table.order((releases::updated_at.desc(), releases::id.desc())).limit(page.fetch()).into_boxed();
+    match viewer {
+        Viewer::Staff { role, .. } if role >= Role::Editor => {}
+        Viewer::Staff { user_id, .. } => {
+            q = q.filter(
+                releases::author_id.eq(user_id).or(releases::status
+                    .eq(ReleaseStatus::Published.as_str())
+                    .and(releases::published_at.le(to_db(now)))),
+            );
+        }
+        Viewer::Anonymous | Viewer::PreviewLink { .. } => {
+            q = q.filter(releases::status.eq(ReleaseStatus::Published.as_str())).filter(releases::published_at.le(to_db(now)));
+        }
+    }
+    if let Some(st) = filter.status {
+        q = q.filter(releases::status.eq(st.as_str()));
+    }
+    if let Some(org) = filter.organization_id {
+        q = q.filter(releases::organization_id.eq(org));
+    }
+    if let Some(author) = filter.author_id {
+        q = q.filter(releases::author_id.eq(author));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        q = q.filter(
+            lower(releases::headline)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(releases::subheadline).like(pattern.clone()).escape('\\'))
+                .or(lower(releases::summary).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(c) = &page.after {
+        let t = to_db(c.time_key().unwrap_or_default());
+        q = q.filter(releases::updated_at.lt(t).or(releases::updated_at.eq(t).and(releases::id.lt(c.id))));
+    }
+    let rows = q.load::<ReleaseRow>(conn)?;
+    let items = summaries(conn, rows)?;
+    Ok(Page::from_overfetch(items, page.limit, |r| Cursor::time(r.updated_at, r.id)))
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Releases in one status, oldest change first: for dashboards ("waiting for review").
+pub fn by_status(conn: &mut DbConnection, status: ReleaseStatus, limit: i64) -> Result<Vec<ReleaseSummary>> {
+    let rows = releases::table
+        .filter(releases::status.eq(status.as_str()))
+        .order((releases::updated_at.asc(), releases::id.asc()))
+        .limit(limit)
+        .load::<ReleaseRow>(conn)?;
+    summaries(conn, rows)
+}
+
+pub(crate) fn summaries(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Result<Vec<ReleaseSummary>> {
+    let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.organization_id).collect();
+    let orgs: HashMap<i64, TaxonRef> = organizations::table
+        .filter(organizations::id.eq_any(&org_ids))
+        .select((organizations::id, organizations::slug, organizations::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|t| (t.0, taxon(t)))
+        .collect();
+    rows.iter().map(|r| r.summary(r.organization_id.and_then(|o| orgs.get(&o).cloned()))).collect()
+}
+
+/// Counts by status, for the dashboard.
+pub fn count_by_status(conn: &mut DbConnection) -> Result<Vec<(ReleaseStatus, i64)>> {
+    let rows = releases::table
+        .group_by(releases::status)
+        .select((releases::status, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)?;
+    Ok(rows.into_iter().filter_map(|(s, n)| s.parse().ok().map(|s| (s, n))).collect())
+}
+
+/// Reads a row with a PostgreSQL row lock, held until the caller's transaction ends.
+pub(crate) fn lock_for_update(conn: &mut diesel::PgConnection, id: i64) -> Result<ReleaseRow> {
+    releases::table.find(id).for_update().first::<ReleaseRow>(conn).map_err(not_found)
+}

@@ -1,0 +1,361 @@
+//! Full-text search over public releases: FTS5 on SQLite, `tsvector` on PostgreSQL, one interface.
+//!
+//! Only releases the public may see are in the index (the publish pipeline keeps it in step), and
+//! every query filters on visibility again, so an index bug cannot leak an embargoed release.
+//! All SQL here is static text with bound parameters; user input never becomes SQL.
+
+use chrono::{DateTime, Utc};
+use dateline_core::content::plain_text;
+use dateline_core::{Release, ReleaseStatus, ReleaseSummary};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamp};
+
+use crate::connection::DbConnection;
+use crate::error::Result;
+use crate::repo::releases;
+use crate::schema::releases as rel;
+use crate::time::{opt_to_db, to_db};
+
+/// Longest query we accept, in characters. Real searches are a few words.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Terms beyond this are ignored: each one costs an index lookup.
+pub const MAX_TERMS: usize = 12;
+
+/// A search term: one word, or a quoted phrase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    Word(String),
+    Phrase(Vec<String>),
+}
+
+/// Splits what a reader typed into words and "quoted phrases". Everything that is not a letter
+/// or digit separates words, so operators, stray quotes and markup are inert. Unbalanced quotes
+/// end at the end of the input.
+pub fn parse_terms(input: &str) -> Vec<Term> {
+    let mut terms = Vec::new();
+    for (i, chunk) in input.split('"').enumerate() {
+        let words: Vec<String> = chunk
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
+            .collect();
+        if i % 2 == 1 && words.len() > 1 {
+            terms.push(Term::Phrase(words));
+        } else {
+            terms.extend(words.into_iter().map(Term::Word));
+        }
+    }
+    terms.truncate(MAX_TERMS);
+    terms
+}
+
+/// FTS5 syntax: every term double-quoted (so it is a plain string), joined by AND.
+fn fts5_query(terms: &[Term]) -> String {
+    terms
+        .iter()
+        .map(|t| match t {
+            Term::Word(w) => format!("\"{w}\""),
+            Term::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Input for PostgreSQL's `websearch_to_tsquery`, which accepts any text without error.
+fn websearch_query(terms: &[Term]) -> String {
+    terms
+        .iter()
+        .map(|t| match t {
+            Term::Word(w) => w.clone(),
+            Term::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Adds, replaces or removes a release's index row to match whether the public may see it.
+pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
+    let id = release.id;
+    let public = release.status == ReleaseStatus::Published;
+    let org = release.organization.as_ref().map(|o| o.name.clone()).unwrap_or_default();
+    let body = plain_text(&release.content.body);
+    let c = &release.content;
+    match conn {
+        DbConnection::Sqlite(conn) => {
+            diesel::sql_query("DELETE FROM release_search WHERE rowid = ?").bind::<BigInt, _>(id).execute(conn)?;
+            if public {
+                diesel::sql_query(
+                    "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind::<BigInt, _>(id)
+                .bind::<Text, _>(&c.headline)
+                .bind::<Text, _>(&c.subheadline)
+                .bind::<Text, _>(&c.summary)
+                .bind::<Text, _>(&body)
+                .bind::<Text, _>(&org)
+                .execute(conn)?;
+            }
+        }
+        DbConnection::Pg(conn) => {
+            diesel::sql_query("DELETE FROM release_search WHERE release_id = $1").bind::<BigInt, _>(id).execute(conn)?;
+            if public {
+                diesel::sql_query(
+                    "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind::<BigInt, _>(id)
+                .bind::<Text, _>(&c.headline)
+                .bind::<Text, _>(&c.subheadline)
+                .bind::<Text, _>(&c.summary)
+                .bind::<Text, _>(&body)
+                .bind::<Text, _>(&org)
+                .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub terms: Vec<Term>,
+    pub organization_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A run of snippet text, highlighted where it matched. Templates print the text escaped and
+/// wrap highlighted runs in `<mark>`, so no HTML from the index is ever trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    pub text: String,
+    pub highlighted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub release: ReleaseSummary,
+    pub snippet: Vec<Fragment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    pub total: i64,
+}
+
+const MARK_START: char = '\u{E000}';
+const MARK_END: char = '\u{E001}';
+
+fn fragments(raw: &str) -> Vec<Fragment> {
+    let mut out = Vec::new();
+    let mut highlighted = false;
+    let mut text = String::new();
+    for ch in raw.chars() {
+        if ch == MARK_START || ch == MARK_END {
+            if !text.is_empty() {
+                out.push(Fragment { text: std::mem::take(&mut text), highlighted });
+            }
+            highlighted = ch == MARK_START;
+        } else {
+            text.push(ch);
+        }
+    }
+    if !text.is_empty() {
+        out.push(Fragment { text, highlighted });
+    }
+    out
+}
+
+#[derive(QueryableByName)]
+struct HitRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    snippet: String,
+    #[diesel(sql_type = Double)]
+    #[allow(dead_code)]
+    rank: f64,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+// The filters, written once per backend as literal macros so the queries stay static text.
+// `? IS NULL OR …` makes each filter optional without building SQL at run time.
+macro_rules! sqlite_filters {
+    () => {
+        " r.status = 'published' AND r.published_at <= ?
+        AND (? IS NULL OR r.organization_id = ?)
+        AND (? IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id = ?))
+        AND (? IS NULL OR EXISTS (SELECT 1 FROM release_regions rr WHERE rr.release_id = r.id AND rr.region_id = ?))
+        AND (? IS NULL OR r.published_at >= ?)
+        AND (? IS NULL OR r.published_at < ?)"
+    };
+}
+
+macro_rules! pg_filters {
+    () => {
+        " r.status = 'published' AND r.published_at <= $2
+        AND ($3::bigint IS NULL OR r.organization_id = $3)
+        AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id = $4))
+        AND ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM release_regions rr WHERE rr.release_id = r.id AND rr.region_id = $5))
+        AND ($6::timestamp IS NULL OR r.published_at >= $6)
+        AND ($7::timestamp IS NULL OR r.published_at < $7)"
+    };
+}
+
+const SQLITE_SEARCH: &str = concat!(
+    "SELECT r.id AS id,
+        snippet(release_search, -1, char(57344), char(57345), '…', 28) AS snippet,
+        bm25(release_search, 10.0, 5.0, 3.0, 1.0, 4.0) AS rank
+     FROM release_search JOIN releases r ON r.id = release_search.rowid
+     WHERE release_search MATCH ? AND",
+    sqlite_filters!(),
+    " ORDER BY rank, r.published_at DESC, r.id DESC LIMIT ? OFFSET ?"
+);
+
+const SQLITE_COUNT: &str = concat!(
+    "SELECT COUNT(*) AS n FROM release_search JOIN releases r ON r.id = release_search.rowid
+     WHERE release_search MATCH ? AND",
+    sqlite_filters!()
+);
+
+const PG_SEARCH: &str = concat!(
+    "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query)
+    SELECT r.id AS id,
+        ts_headline('english', s.summary || ' ' || s.body, q.query,
+            'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=32, MinWords=14, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet,
+        ts_rank_cd(s.document, q.query)::float8 AS rank
+    FROM release_search s JOIN releases r ON r.id = s.release_id, q
+    WHERE s.document @@ q.query AND",
+    pg_filters!(),
+    " ORDER BY rank DESC, r.published_at DESC, r.id DESC LIMIT $8 OFFSET $9"
+);
+
+const PG_COUNT: &str = concat!(
+    "SELECT COUNT(*) AS n FROM release_search s JOIN releases r ON r.id = s.release_id
+    WHERE s.document @@ websearch_to_tsquery('english', $1) AND",
+    pg_filters!()
+);
+
+/// Ranked full-text search over what the public may see at `now`.
+pub fn search(conn: &mut DbConnection, now: DateTime<Utc>, q: &SearchQuery) -> Result<SearchResults> {
+    if q.terms.is_empty() {
+        return Ok(SearchResults { hits: Vec::new(), total: 0 });
+    }
+    let limit = q.per_page.clamp(1, 100);
+    let offset = (q.page.max(1) - 1).saturating_mul(limit);
+    let now = to_db(now);
+    let (from, until) = (opt_to_db(q.from), opt_to_db(q.until));
+    let (rows, total) = match conn {
+        DbConnection::Sqlite(c) => {
+            let text = fts5_query(&q.terms);
+            let rows = diesel::sql_query(SQLITE_SEARCH)
+                .bind::<Text, _>(&text)
+                .bind::<Timestamp, _>(now)
+                .bind::<Nullable<BigInt>, _>(q.organization_id)
+                .bind::<Nullable<BigInt>, _>(q.organization_id)
+                .bind::<Nullable<BigInt>, _>(q.category_id)
+                .bind::<Nullable<BigInt>, _>(q.category_id)
+                .bind::<Nullable<BigInt>, _>(q.region_id)
+                .bind::<Nullable<BigInt>, _>(q.region_id)
+                .bind::<Nullable<Timestamp>, _>(from)
+                .bind::<Nullable<Timestamp>, _>(from)
+                .bind::<Nullable<Timestamp>, _>(until)
+                .bind::<Nullable<Timestamp>, _>(until)
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+                .load::<HitRow>(c)?;
+            let total = diesel::sql_query(SQLITE_COUNT)
+                .bind::<Text, _>(&text)
+                .bind::<Timestamp, _>(now)
+                .bind::<Nullable<BigInt>, _>(q.organization_id)
+                .bind::<Nullable<BigInt>, _>(q.organization_id)
+                .bind::<Nullable<BigInt>, _>(q.category_id)
+                .bind::<Nullable<BigInt>, _>(q.category_id)
+                .bind::<Nullable<BigInt>, _>(q.region_id)
+                .bind::<Nullable<BigInt>, _>(q.region_id)
+                .bind::<Nullable<Timestamp>, _>(from)
+                .bind::<Nullable<Timestamp>, _>(from)
+                .bind::<Nullable<Timestamp>, _>(until)
+                .bind::<Nullable<Timestamp>, _>(until)
+                .get_result::<CountRow>(c)?
+                .n;
+            (rows, total)
+        }
+        DbConnection::Pg(c) => {
+            let text = websearch_query(&q.terms);
+            let rows = diesel::sql_query(PG_SEARCH)
+                .bind::<Text, _>(&text)
+                .bind::<Timestamp, _>(now)
+                .bind::<Nullable<BigInt>, _>(q.organization_id)
+                .bind::<Nullable<BigInt>, _>(q.category_id)
+                .bind::<Nullable<BigInt>, _>(q.region_id)
+                .bind::<Nullable<Timestamp>, _>(from)
+                .bind::<Nullable<Timestamp>, _>(until)
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+                .load::<HitRow>(c)?;
+            let total = diesel::sql_query(PG_COUNT)
+                .bind::<Text, _>(&text)
+                .bind::<Timestamp, _>(now)
+                .bind::<Nullable<BigInt>, _>(q.organization_id)
+                .bind::<Nullable<BigInt>, _>(q.category_id)
+                .bind::<Nullable<BigInt>, _>(q.region_id)
+                .bind::<Nullable<Timestamp>, _>(from)
+                .bind::<Nullable<Timestamp>, _>(until)
+                .get_result::<CountRow>(c)?
+                .n;
+            (rows, total)
+        }
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let loaded = rel::table.filter(rel::id.eq_any(&ids)).load::<releases::ReleaseRow>(conn)?;
+    let mut by_id: std::collections::HashMap<i64, ReleaseSummary> =
+        releases::summaries(conn, loaded)?.into_iter().map(|s| (s.id, s)).collect();
+    let hits = rows
+        .into_iter()
+        .filter_map(|r| by_id.remove(&r.id).map(|release| SearchHit { release, snippet: fragments(&r.snippet) }))
+        .collect();
+    Ok(SearchResults { hits, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_inert() {
+        assert_eq!(parse_terms("solar  Power"), vec![Term::Word("solar".into()), Term::Word("power".into())]);
+        assert_eq!(
+            parse_terms("\"grid storage\" battery"),
+            vec![Term::Phrase(vec!["grid".into(), "storage".into()]), Term::Word("battery".into())]
+        );
+        assert_eq!(parse_terms("\"unbalanced quote"), vec![Term::Phrase(vec!["unbalanced".into(), "quote".into()])]);
+        assert_eq!(parse_terms("a OR b NOT c* NEAR(x)"), ["a", "or", "b", "not", "c", "near", "x"].map(|w| Term::Word(w.into())).to_vec());
+        assert!(parse_terms("\"\"\" *** -- ;;").is_empty());
+        assert_eq!(parse_terms(&"word ".repeat(100)).len(), MAX_TERMS);
+        assert_eq!(fts5_query(&parse_terms("x\"y z\"")), "\"x\" \"y z\"");
+    }
+
+    #[test]
+    fn snippet_fragments() {
+        let raw = format!("before {MARK_START}solar{MARK_END} after <b>");
+        assert_eq!(
+            fragments(&raw),
+            vec![
+                Fragment { text: "before ".into(), highlighted: false },
+                Fragment { text: "solar".into(), highlighted: true },
+                Fragment { text: " after <b>".into(), highlighted: false },
+            ]
+        );
+    }
+}

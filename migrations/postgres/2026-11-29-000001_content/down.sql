@@ -1,0 +1,15 @@
+DROP TABLE site_state;
+DROP TABLE settings;
+DROP TABLE corrections;
+DROP TABLE release_revisions;
+DROP TABLE release_tags;
+DROP TABLE release_regions;
+DROP TABLE release_categories;
+DROP TABLE release_contacts;
+DROP TABLE releases;
+DROP TABLE tags;
+DROP TABLE regions;
+DROP TABLE categories;
+DROP TABLE organization_contacts;
+DROP TABLE organizations;
+DROP TABLE users;

@@ -1,0 +1,3 @@
+DROP TABLE review_comments;
+DROP TABLE preview_links;
+DROP TABLE jobs;
