@@ -371,3 +371,17 @@ mod tests {
         assert_eq!(format!("{url:?}"), shown);
     }
 }
+
+/// A round trip to the database, for readiness checks.
+pub fn ping(conn: &mut DbConnection) -> Result<(), StorageError> {
+    conn.batch_execute("SELECT 1").map_err(StorageError::from)
+}
+
+/// On SQLite, moves the write-ahead log into the main file and truncates it. A no-op on
+/// PostgreSQL.
+pub fn checkpoint(conn: &mut DbConnection) -> Result<(), StorageError> {
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);").map_err(StorageError::from),
+        DbConnection::Pg(_) => Ok(()),
+    }
+}

@@ -1,1 +1,21 @@
+//! Dateline's web application: the actix app factory, handlers, views, the scheduler and the
+//! `dateline` command line. It wires `dateline-core`, `dateline-storage` and `dateline-auth`.
 
+pub mod app;
+pub mod assets;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod keyfile;
+pub mod logging;
+pub mod middleware;
+pub mod newsroom;
+pub mod routes;
+pub mod scheduler;
+pub mod startup;
+pub mod state;
+pub mod views;

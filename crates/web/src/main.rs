@@ -1,1 +1,18 @@
-fn main(){}
+//! The `dateline` binary: parse the command line, load the configuration, run the command.
+//! Errors end the program with one line on standard error and a non-zero exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use dateline_web::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dateline_web::commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -13,7 +13,7 @@ use crate::error::{Result, StorageError};
 use crate::repo::audit::{self, Actor, Entry, Outcome};
 use crate::repo::releases::{self as release_repo, ReleaseRow, RevisionAction};
 use crate::repo::{jobs, settings};
-use crate::schema::{corrections, release_revisions, releases, review_comments};
+use crate::schema::{corrections, releases, review_comments};
 use crate::time::to_db;
 
 /// What to do to a release.
@@ -289,12 +289,5 @@ fn current_content(conn: &mut DbConnection, row: &ReleaseRow) -> Result<ReleaseC
 
 /// The content snapshot of one revision.
 pub fn revision_content(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<ReleaseContent> {
-    let snapshot = release_revisions::table
-        .filter(release_revisions::release_id.eq(release_id))
-        .filter(release_revisions::revision.eq(revision))
-        .select(release_revisions::snapshot)
-        .first::<String>(conn)
-        .optional()?
-        .ok_or(StorageError::NotFound)?;
-    serde_json::from_str(&snapshot).map_err(|e| StorageError::Corrupt(format!("revision {revision}: {e}")))
+    crate::repo::revisions::get(conn, release_id, revision).map(|(_, content)| content)
 }

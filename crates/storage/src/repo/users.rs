@@ -29,7 +29,7 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
-    fn into_user(self) -> Result<User> {
+    pub(crate) fn into_user(self) -> Result<User> {
         let role = self.role.parse::<Role>().map_err(|e| StorageError::Corrupt(e.to_string()))?;
         Ok(User {
             id: self.id,

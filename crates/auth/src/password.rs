@@ -1,0 +1,190 @@
+//! Passwords: argon2id with OWASP's parameters, a length-only policy (no composition rules), and
+//! a small offline list of passwords attackers try first.
+
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+
+use crate::AuthError;
+
+/// OWASP's second row for argon2id: 19 MiB, two passes, one lane. Also RustCrypto's default.
+pub const M_COST_KIB: u32 = 19 * 1024;
+pub const T_COST: u32 = 2;
+pub const P_COST: u32 = 1;
+
+/// Longest password accepted. Far beyond any passphrase; it only stops absurd request bodies.
+pub const MAX_LENGTH: usize = 1_024;
+
+fn hasher() -> Result<Argon2<'static>, AuthError> {
+    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).map_err(|e| AuthError::Hashing(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) with a random salt.
+pub fn hash(password: &str) -> Result<String, AuthError> {
+    hasher()?
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Hashing(e.to_string()))
+}
+
+/// The result of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub ok: bool,
+    /// The hash uses other (usually older, weaker) parameters: store a fresh one after a success.
+    pub needs_rehash: bool,
+}
+
+pub fn verify(password: &str, stored: &str) -> Result<Verified, AuthError> {
+    let parsed = PasswordHash::new(stored).map_err(|_| AuthError::BadHash)?;
+    // Verification uses the parameters in the stored string, whatever they are.
+    let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+    Ok(Verified { ok, needs_rehash: ok && !is_current(stored) })
+}
+
+/// Whether a stored hash already uses argon2id with today's parameters.
+pub fn is_current(stored: &str) -> bool {
+    stored.starts_with(&format!("$argon2id$v=19$m={M_COST_KIB},t={T_COST},p={P_COST}$"))
+}
+
+/// Spends the same work as a real verification, so that "no such user" and "wrong password"
+/// take the same time.
+pub fn dummy_verify(password: &str) {
+    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if let Some(stored) = DUMMY.get_or_init(|| hash("dateline-dummy-password-for-timing").ok()) {
+        let _ = verify(password, stored);
+    }
+}
+
+/// Why a new password was refused. The messages are shown to the person choosing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error("Use at least {0} characters. A few unrelated words make a strong, memorable password.")]
+    TooShort(usize),
+    #[error("Use at most {MAX_LENGTH} characters.")]
+    TooLong,
+    #[error("This password is on the list of passwords attackers try first. Choose another.")]
+    Common,
+    #[error("Don't use your email address or name as your password.")]
+    Personal,
+}
+
+/// The length policy. Never below 8 whatever the configuration says; 12 by default.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub min_length: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { min_length: 12 }
+    }
+}
+
+const COMMON: &str = include_str!("common_passwords.txt");
+
+fn common_set() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect())
+}
+
+/// Reduces a password to its guessable core: lower-cased, without the digits and symbols people
+/// bolt on at either end ("Password2026!" → "password").
+fn core_of(password: &str) -> String {
+    password
+        .to_lowercase()
+        .trim_matches(|c: char| !c.is_alphabetic())
+        .to_owned()
+}
+
+impl Policy {
+    pub fn effective_min(&self) -> usize {
+        self.min_length.max(8)
+    }
+
+    /// Checks a new password. `personal` holds the email, name and similar: none may be the password.
+    /// Length is counted in characters, so every script is treated alike.
+    pub fn check(&self, password: &str, personal: &[&str]) -> Result<(), PasswordProblem> {
+        let len = password.chars().count();
+        if len < self.effective_min() {
+            return Err(PasswordProblem::TooShort(self.effective_min()));
+        }
+        if len > MAX_LENGTH {
+            return Err(PasswordProblem::TooLong);
+        }
+        let lower = password.to_lowercase();
+        let set = common_set();
+        if set.contains(lower.as_str()) || set.contains(core_of(password).as_str()) || is_trivial(&lower) {
+            return Err(PasswordProblem::Common);
+        }
+        for p in personal.iter().map(|p| p.trim().to_lowercase()).filter(|p| p.len() >= 4) {
+            let local = p.split('@').next().unwrap_or(&p).to_owned();
+            if lower == p || core_of(password) == local || core_of(password) == core_of(&p) {
+                return Err(PasswordProblem::Personal);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One repeated character, or a run along the keyboard or the digits.
+fn is_trivial(lower: &str) -> bool {
+    let chars: Vec<char> = lower.chars().collect();
+    if chars.windows(2).all(|w| w[0] == w[1]) {
+        return true;
+    }
+    const RUNS: [&str; 4] = ["01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "98765432109876543210"];
+    RUNS.iter().any(|run| run.contains(lower) || run.repeat(3).contains(lower))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_phc_with_owasp_parameters() {
+        let h = hash("correct horse battery staple").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(is_current(&h));
+        assert_eq!(verify("correct horse battery staple", &h).unwrap(), Verified { ok: true, needs_rehash: false });
+        assert!(!verify("correct horse battery stapl", &h).unwrap().ok);
+        // Same password, different salt.
+        assert_ne!(h, hash("correct horse battery staple").unwrap());
+    }
+
+    #[test]
+    fn weak_hashes_verify_and_ask_for_a_rehash() {
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap())
+            .hash_password(b"an old password here")
+            .unwrap()
+            .to_string();
+        assert_eq!(verify("an old password here", &weak).unwrap(), Verified { ok: true, needs_rehash: true });
+        assert_eq!(verify("wrong", &weak).unwrap(), Verified { ok: false, needs_rehash: false });
+        assert!(verify("x", "not a hash").is_err());
+    }
+
+    #[test]
+    fn long_passwords_are_not_truncated() {
+        let long: String = "ab".repeat(64);
+        let h = hash(&long).unwrap();
+        assert!(verify(&long, &h).unwrap().ok);
+        assert!(!verify(&long[..127], &h).unwrap().ok);
+        assert!(Policy::default().check(&long, &[]).is_ok());
+    }
+
+    #[test]
+    fn policy() {
+        let p = Policy::default();
+        assert_eq!(p.check("aaaaaaaaaaa", &[]), Err(PasswordProblem::TooShort(12)));
+        assert_eq!(p.check("password1234", &[]), Err(PasswordProblem::Common));
+        assert_eq!(p.check("Password2026!", &[]), Err(PasswordProblem::Common));
+        assert_eq!(p.check("qwertyuiopasdf", &[]), Err(PasswordProblem::Common));
+        assert_eq!(p.check("zzzzzzzzzzzzzz", &[]), Err(PasswordProblem::Common));
+        assert_eq!(p.check("1234567890123", &[]), Err(PasswordProblem::Common));
+        assert_eq!(p.check("ana.ribeiro@example.com", &["ana.ribeiro@example.com"]), Err(PasswordProblem::Personal));
+        assert_eq!(p.check("anaribeiro2026", &["anaribeiro@example.com"]), Err(PasswordProblem::Personal));
+        assert_eq!(p.check(&"x".repeat(MAX_LENGTH + 1), &[]), Err(PasswordProblem::TooLong));
+        assert!(p.check("harbor lantern violet", &["ana@example.com"]).is_ok());
+        assert!(p.check("Ünïcødé pässwörd", &[]).is_ok());
+        assert_eq!(Policy { min_length: 4 }.effective_min(), 8);
+    }
+}

@@ -1,0 +1,98 @@
+//! A release's history: immutable revisions with their content snapshots, and review comments.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use dateline_core::ReleaseContent;
+use diesel::prelude::*;
+
+use crate::connection::DbConnection;
+use crate::error::{Result, StorageError};
+use crate::schema::{release_revisions, review_comments, users};
+use crate::time::from_db;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub revision: i64,
+    pub slug: String,
+    pub status: String,
+    pub action: String,
+    pub note: String,
+    pub author_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+type RevisionRow = (i64, String, String, String, String, Option<i64>, Option<String>, NaiveDateTime);
+
+fn to_revision((revision, slug, status, action, note, author_id, author_name, at): RevisionRow) -> Revision {
+    Revision { revision, slug, status, action, note, author_id, author_name, created_at: from_db(at) }
+}
+
+/// Newest first.
+pub fn list(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Revision>> {
+    Ok(release_revisions::table
+        .left_join(users::table.on(users::id.nullable().eq(release_revisions::author_id)))
+        .filter(release_revisions::release_id.eq(release_id))
+        .order(release_revisions::revision.desc())
+        .select((
+            release_revisions::revision,
+            release_revisions::slug,
+            release_revisions::status,
+            release_revisions::action,
+            release_revisions::note,
+            release_revisions::author_id,
+            users::display_name.nullable(),
+            release_revisions::created_at,
+        ))
+        .load::<RevisionRow>(conn)?
+        .into_iter()
+        .map(to_revision)
+        .collect())
+}
+
+/// One revision with its content.
+pub fn get(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<(Revision, ReleaseContent)> {
+    let row = release_revisions::table
+        .left_join(users::table.on(users::id.nullable().eq(release_revisions::author_id)))
+        .filter(release_revisions::release_id.eq(release_id))
+        .filter(release_revisions::revision.eq(revision))
+        .select((
+            (
+                release_revisions::revision,
+                release_revisions::slug,
+                release_revisions::status,
+                release_revisions::action,
+                release_revisions::note,
+                release_revisions::author_id,
+                users::display_name.nullable(),
+                release_revisions::created_at,
+            ),
+            release_revisions::snapshot,
+        ))
+        .first::<(RevisionRow, String)>(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound)?;
+    let content = serde_json::from_str(&row.1).map_err(|e| StorageError::Corrupt(format!("revision {revision}: {e}")))?;
+    Ok((to_revision(row.0), content))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewComment {
+    pub id: i64,
+    pub author_name: Option<String>,
+    pub revision: i64,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Newest first.
+pub fn comments(conn: &mut DbConnection, release_id: i64) -> Result<Vec<ReviewComment>> {
+    Ok(review_comments::table
+        .left_join(users::table.on(users::id.nullable().eq(review_comments::author_id)))
+        .filter(review_comments::release_id.eq(release_id))
+        .order((review_comments::created_at.desc(), review_comments::id.desc()))
+        .select((review_comments::id, users::display_name.nullable(), review_comments::revision, review_comments::body, review_comments::created_at))
+        .load::<(i64, Option<String>, i64, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, author_name, revision, body, at)| ReviewComment { id, author_name, revision, body, created_at: from_db(at) })
+        .collect())
+}

@@ -1,0 +1,162 @@
+//! The `dateline` command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::FlagConfig;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dateline",
+    version,
+    about = "Dateline: an open-source newsroom for press releases.",
+    long_about = "Dateline: an open-source newsroom for press releases.\n\n\
+        With no configuration it keeps everything in a SQLite file, dateline.db, in the current \
+        directory (or in --data-dir). Set DATABASE_URL=postgres://… to use PostgreSQL instead.\n\n\
+        Start with `dateline serve`, then open the setup link it prints to create the first admin.\n\
+        Settings come from flags, then DATELINE_* environment variables, then dateline.toml; \
+        `dateline config` shows what is in effect.",
+    after_help = "Examples:\n  dateline serve\n  dateline demo && dateline serve --bind 127.0.0.1:3000\n  DATABASE_URL=postgres://dateline@db/news dateline migrate\n  dateline user add --email ana@example.com --name 'Ana Ribeiro' --role editor"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read settings from this TOML file [default: ./dateline.toml, if it exists].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and the secret key file [default: current directory].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database to use: postgres://…, sqlite://path or a plain file path [env: DATABASE_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log as human-readable text or as JSON lines [env: DATELINE_LOG_FORMAT].
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormatArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (newsroom, public site, API and scheduler).
+    Serve(ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage newsroom accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Load demonstration content: organizations, categories, regions and 36 releases.
+    Demo,
+    /// Print the effective configuration, with secrets redacted.
+    Config,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [env: DATELINE_BIND] [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<String>,
+    /// The address readers use, e.g. https://news.example.org [env: DATELINE_PUBLIC_URL].
+    /// With https, cookies are marked Secure and HSTS is sent.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Editor,
+    Contributor,
+}
+
+impl From<RoleArg> for dateline_core::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => dateline_core::Role::Admin,
+            RoleArg::Editor => dateline_core::Role::Editor,
+            RoleArg::Contributor => dateline_core::Role::Contributor,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Asks for the password, or reads it from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The name shown in the newsroom.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from standard input instead of asking on the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password for an account and end its sessions.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of asking on the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for an account. The token is printed once, alone on the last line.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// A label to recognise the token by, e.g. "wire import".
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+    },
+}
+
+impl Cli {
+    pub fn flags(&self) -> FlagConfig {
+        let (bind, public_url) = match &self.command {
+            Command::Serve(s) => (s.bind.clone(), s.public_url.clone()),
+            _ => (None, None),
+        };
+        FlagConfig {
+            config_file: self.global.config.clone(),
+            data_dir: self.global.data_dir.clone(),
+            database_url: self.global.database_url.clone(),
+            log_format: self.global.log_format.map(|f| match f {
+                LogFormatArg::Text => "text".into(),
+                LogFormatArg::Json => "json".into(),
+            }),
+            bind,
+            public_url,
+        }
+    }
+}

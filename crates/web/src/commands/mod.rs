@@ -1,0 +1,66 @@
+//! One module per subcommand. This is the binary's edge: errors become one line on stderr.
+
+pub mod demo;
+pub mod serve;
+pub mod token;
+pub mod user;
+
+use anyhow::Context;
+use dateline_storage::{Pool, connection, migrations};
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let flags = cli.flags();
+    let config = Config::load(&flags, &|k| std::env::var(k).ok())?;
+    crate::logging::init(config.log_format);
+    match cli.command {
+        Command::Serve(_) => serve::run(config),
+        Command::Migrate => migrate(&config),
+        Command::User(c) => user::run(&config, c),
+        Command::Token(c) => token::run(&config, c),
+        Command::Demo => demo::run(&config),
+        Command::Config => {
+            print_config(&config);
+            Ok(())
+        }
+    }
+}
+
+/// Connects (failing fast with the real reason) and brings the schema up to date: one-shot
+/// commands work on a fresh database without a separate `migrate`.
+pub fn open(config: &Config) -> anyhow::Result<Pool> {
+    let pool = connection::connect(&config.database_url, &crate::startup::pool_options(config))?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    migrations::run_pending(&mut conn)?;
+    drop(conn);
+    Ok(pool)
+}
+
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    let pool = connection::connect(&config.database_url, &crate::startup::pool_options(config))?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    let applied = migrations::run_pending(&mut conn)?;
+    if applied.is_empty() {
+        println!("The database at {} is up to date.", config.database_url.redacted());
+    } else {
+        println!("Applied {} migration(s) to {}:", applied.len(), config.database_url.redacted());
+        for v in applied {
+            println!("  {v}");
+        }
+    }
+    Ok(())
+}
+
+fn print_config(config: &Config) {
+    let rows = config.describe();
+    let width = rows.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    for (key, value, source) in rows {
+        if source.is_empty() {
+            println!("{key:width$}  {value}");
+        } else {
+            println!("{key:width$}  {value}  ({source})");
+        }
+    }
+}

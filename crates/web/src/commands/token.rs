@@ -1,0 +1,50 @@
+//! `dateline token add`: prints the new token alone on the last line, for scripts.
+
+use anyhow::bail;
+use dateline_auth::tokens::{Scope, new_api_token};
+use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::{tokens, users};
+use dateline_storage::write_tx;
+
+use crate::cli::{ScopeArg, TokenCommand};
+use crate::config::Config;
+
+pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Add { email, name, scope } = command;
+    let scope = match scope {
+        ScopeArg::Read => Scope::Read,
+        ScopeArg::Write => Scope::Write,
+    };
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        bail!("give the token a name of 1 to 100 characters with --name");
+    }
+    let pool = super::open(config)?;
+    let mut conn = pool.get()?;
+    let Some(user) = users::find_by_email(&mut conn, &email)? else {
+        bail!("no account for {email}");
+    };
+    if user.disabled {
+        bail!("{} is disabled; enable the account before giving it a token", user.email);
+    }
+    let new = new_api_token();
+    let now = chrono::Utc::now();
+    let token = write_tx(&mut conn, |conn| {
+        let token = tokens::create_api_token(conn, user.id, &name, scope.as_str(), &new.hash, &new.prefix, now)?;
+        audit::record(
+            conn,
+            &Entry {
+                actor: &Actor::system("cli"),
+                action: "token_create",
+                object_type: "api_token",
+                object_id: token.id.to_string(),
+                outcome: Outcome::Ok,
+                detail: format!("{} ({}) for {}", token.name, token.scope, user.email),
+                at: now,
+            },
+        )?;
+        Ok::<_, dateline_storage::StorageError>(token)
+    })?;
+    eprintln!("Created {} token {:?} for {}. It is shown only once:", token.scope, token.name, user.email);
+    println!("{}", new.secret);
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! `dateline demo`: loads a fictional newsroom (organizations, categories, regions and 36
+//! releases) written for Dateline, so a new installation has something real to show.
+//! Releases are published through the same pipeline as editors use.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use dateline_core::{Contact, Dateline, ReleaseContent, SourceLine};
+use dateline_storage::repo::audit::Actor;
+use dateline_storage::repo::organizations::{self, OrganizationInput};
+use dateline_storage::repo::pipeline::{self, Change, Request};
+use dateline_storage::repo::releases::{self, NewRelease};
+use dateline_storage::repo::taxonomy::{self, TaxonInput};
+use dateline_storage::{DbConnection, StorageError};
+use serde::Deserialize;
+
+const DEMO: &str = include_str!("demo.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Demo {
+    categories: Vec<DemoCategory>,
+    regions: Vec<DemoRegion>,
+    organizations: Vec<DemoOrganization>,
+    releases: Vec<DemoRelease>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoCategory {
+    slug: String,
+    name: String,
+    description: String,
+    parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoRegion {
+    slug: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoOrganization {
+    slug: String,
+    name: String,
+    website: String,
+    boilerplate: String,
+    contacts: Vec<DemoContact>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoContact {
+    name: String,
+    title: String,
+    email: String,
+    phone: String,
+}
+
+impl From<DemoContact> for Contact {
+    fn from(c: DemoContact) -> Self {
+        Contact { name: c.name, title: c.title, email: c.email, phone: c.phone }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoRelease {
+    organization: String,
+    headline: String,
+    subheadline: String,
+    city: String,
+    region: String,
+    date: NaiveDate,
+    distributor: String,
+    source_label: String,
+    source_url: String,
+    summary: String,
+    body: String,
+    language: String,
+    categories: Vec<String>,
+    regions: Vec<String>,
+    tags: Vec<String>,
+    published_at: Option<DateTime<Utc>>,
+    status: Option<String>,
+    embargo_hours: Option<i64>,
+    contacts: Option<Vec<DemoContact>>,
+}
+
+/// What was loaded.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub organizations: usize,
+    pub published: usize,
+    pub scheduled: usize,
+    pub drafts: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the demo content is already loaded (organization {0:?} exists)")]
+    AlreadyLoaded(String),
+    #[error("the built-in demo file is invalid: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn parse() -> Result<Demo, DemoError> {
+    toml::from_str(DEMO).map_err(|e| DemoError::Invalid(e.to_string()))
+}
+
+/// Loads everything in one transaction: all of it or none of it.
+pub fn load(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Loaded, DemoError> {
+    let demo = parse()?;
+    if let Some(first) = demo.organizations.first() {
+        if organizations::get_by_slug(conn, &first.slug).is_ok() {
+            return Err(DemoError::AlreadyLoaded(first.slug.clone()));
+        }
+    }
+    let plans = demo.releases.iter().map(|r| plan(r, now)).collect::<Result<Vec<_>, _>>()?;
+    Ok(dateline_storage::write_tx(conn, |conn| load_all(conn, &demo, &plans, now))?)
+}
+
+/// What to do with each release once created: checked before anything is written.
+fn plan(r: &DemoRelease, now: DateTime<Utc>) -> Result<Option<Change>, DemoError> {
+    match (r.status.as_deref(), r.published_at, r.embargo_hours) {
+        (Some("draft"), _, _) => Ok(None),
+        (Some("scheduled"), _, Some(hours)) => Ok(Some(Change::Approve { embargo_at: now + Duration::hours(hours) })),
+        (None | Some("published"), Some(at), _) => Ok(Some(Change::Publish { at: Some(at.min(now)) })),
+        (status, _, _) => Err(DemoError::Invalid(format!("release {:?}: status {status:?} lacks its time", r.headline))),
+    }
+}
+
+fn load_all(conn: &mut DbConnection, demo: &Demo, plans: &[Option<Change>], now: DateTime<Utc>) -> Result<Loaded, StorageError> {
+    let mut loaded = Loaded::default();
+    for c in &demo.categories {
+        let parent_id = match &c.parent {
+            Some(p) => Some(taxonomy::category_by_slug(conn, p)?.id),
+            None => None,
+        };
+        let input = TaxonInput { name: c.name.clone(), slug: c.slug.clone(), description: c.description.clone(), parent_id };
+        if taxonomy::category_by_slug(conn, &c.slug).is_err() {
+            taxonomy::create_category(conn, &input)?;
+        }
+    }
+    for r in &demo.regions {
+        if taxonomy::region_by_slug(conn, &r.slug).is_err() {
+            taxonomy::create_region(conn, &TaxonInput { name: r.name.clone(), slug: r.slug.clone(), ..Default::default() })?;
+        }
+    }
+    for o in &demo.organizations {
+        organizations::create(
+            conn,
+            &OrganizationInput {
+                name: o.name.clone(),
+                slug: o.slug.clone(),
+                website: o.website.clone(),
+                boilerplate: o.boilerplate.clone(),
+                contacts: o.contacts.iter().cloned().map(Contact::from).collect(),
+            },
+        )?;
+        loaded.organizations += 1;
+    }
+    let actor = Actor::system("demo");
+    for (r, change) in demo.releases.iter().zip(plans) {
+        let org = organizations::get_by_slug(conn, &r.organization)?;
+        let category_ids = taxonomy::categories_by_slugs(conn, &r.categories)?.into_iter().map(|c| c.id).collect();
+        let region_ids = taxonomy::regions_by_slugs(conn, &r.regions)?.into_iter().map(|c| c.id).collect();
+        let contacts = match &r.contacts {
+            Some(list) => list.iter().cloned().map(Contact::from).collect(),
+            None => org.contacts.clone(),
+        };
+        let content = ReleaseContent {
+            headline: r.headline.clone(),
+            subheadline: r.subheadline.clone(),
+            dateline: Dateline { city: r.city.clone(), region: r.region.clone(), date: Some(r.date), distributor: r.distributor.clone() },
+            source: SourceLine { label: r.source_label.clone(), url: r.source_url.clone() },
+            summary: r.summary.clone(),
+            body: r.body.trim().to_owned(),
+            language: r.language.clone(),
+            organization_id: Some(org.id),
+            contacts,
+            category_ids,
+            region_ids,
+            tags: r.tags.clone(),
+        };
+        let release = releases::create(conn, &NewRelease { content, author_id: None })?;
+        match change.clone() {
+            None => loaded.drafts += 1,
+            Some(change) => {
+                let scheduled = matches!(change, Change::Approve { .. });
+                pipeline::apply(conn, &Request { release_id: release.id, expected_revision: None, change, actor: actor.clone(), now })?;
+                if scheduled {
+                    loaded.scheduled += 1;
+                } else {
+                    loaded.published += 1;
+                }
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_file_is_complete() {
+        let demo = parse().unwrap();
+        assert!(demo.releases.len() >= 30, "{}", demo.releases.len());
+        assert!(demo.organizations.len() >= 5);
+        for r in &demo.releases {
+            assert!(demo.organizations.iter().any(|o| o.slug == r.organization), "{}", r.organization);
+            for c in &r.categories {
+                assert!(demo.categories.iter().any(|x| &x.slug == c), "{c}");
+            }
+            for g in &r.regions {
+                assert!(demo.regions.iter().any(|x| &x.slug == g), "{g}");
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The one error type for the web layer, and its mapping to HTTP. Handlers return `WebError`;
+//! `ResponseError` picks the status and attaches a [`Problem`]; the `errors` middleware then
+//! renders it as an HTML page or as RFC 9457 problem+json, depending on who asked.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use dateline_core::ValidationErrors;
+use dateline_storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error("{message}")]
+    Conflict { message: String, current_revision: Option<i64> },
+    #[error("sign in required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the form expired or came from another site")]
+    Csrf,
+    #[error("too many attempts")]
+    TooManyRequests { retry_after: u64 },
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("this request needs an If-Match header")]
+    PreconditionRequired,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request is too large")]
+    PayloadTooLarge,
+    #[error("{reason}")]
+    Unavailable { retry_after: u64, reason: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What the error renderer needs, attached to the response.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub title: String,
+    pub detail: String,
+    pub errors: Vec<dateline_core::FieldError>,
+    pub current_revision: Option<i64>,
+    pub retry_after: Option<u64>,
+}
+
+impl WebError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        WebError::Internal(e.to_string())
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        WebError::Invalid(ValidationErrors::single(field, message))
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (status, title, detail) = match self {
+            WebError::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address. It may have moved, or the link may be wrong.".to_string()),
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone()),
+            WebError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, "Some fields need attention", e.to_string()),
+            WebError::Conflict { message, .. } => (StatusCode::CONFLICT, "Conflict", message.clone()),
+            WebError::Unauthorized => (StatusCode::UNAUTHORIZED, "Sign in required", "Sign in to see this page.".to_string()),
+            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
+            WebError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form expired or was sent from another site. Go back, reload the page and try again; what you typed is still in the form.".to_string(),
+            ),
+            WebError::TooManyRequests { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                format!("Too many attempts. Wait {} and try again.", human_seconds(*retry_after)),
+            ),
+            WebError::PreconditionFailed(m) => (StatusCode::PRECONDITION_FAILED, "Precondition failed", m.clone()),
+            WebError::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "If-Match required",
+                "Send the revision you edited as If-Match: \"<revision>\" so a concurrent change is never overwritten.".to_string(),
+            ),
+            WebError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", m.clone()),
+            WebError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", "The request is larger than this page accepts.".to_string()),
+            WebError::Unavailable { reason, .. } => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", reason.clone()),
+            WebError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side. It has been logged; try again in a moment.".to_string(),
+            ),
+        };
+        Problem {
+            status,
+            title: title.to_string(),
+            detail,
+            errors: match self {
+                WebError::Invalid(e) => e.errors.clone(),
+                _ => Vec::new(),
+            },
+            current_revision: match self {
+                WebError::Conflict { current_revision, .. } => *current_revision,
+                _ => None,
+            },
+            retry_after: match self {
+                WebError::TooManyRequests { retry_after } | WebError::Unavailable { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            },
+        }
+    }
+}
+
+pub fn human_seconds(s: u64) -> String {
+    match s {
+        0..=1 => "a second".into(),
+        2..=59 => format!("{s} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        self.problem().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.problem();
+        if let WebError::Internal(detail) = self {
+            tracing::error!(error = %detail, "request failed");
+        }
+        let mut res = HttpResponse::build(problem.status);
+        if let Some(s) = problem.retry_after {
+            res.insert_header(("Retry-After", s.to_string()));
+        }
+        let mut res = res.finish();
+        res.extensions_mut().insert(problem);
+        res
+    }
+}
+
+impl From<StorageError> for WebError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => WebError::NotFound,
+            StorageError::Conflict { current } => WebError::Conflict {
+                message: format!("Someone else saved a newer version (revision {current}) while you were working. Nothing was overwritten."),
+                current_revision: Some(current),
+            },
+            StorageError::Duplicate { field, value } => WebError::invalid(field, format!("{value:?} is already taken.")),
+            StorageError::Invalid(v) => WebError::Invalid(v),
+            StorageError::InUse(what) => WebError::Conflict { message: format!("{what} is still in use, so it cannot be deleted."), current_revision: None },
+            StorageError::Transition(t) => WebError::Conflict { message: capitalize(&t.to_string()) + ".", current_revision: None },
+            StorageError::Unavailable(reason) | StorageError::Connect(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                WebError::Unavailable { retry_after: 5, reason: "The newsroom database is not reachable right now. Try again in a few seconds.".into() }
+            }
+            other if other.is_not_found() => WebError::NotFound,
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<dateline_auth::AuthError> for WebError {
+    fn from(e: dateline_auth::AuthError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        WebError::Internal(format!("template: {e}"))
+    }
+}
+
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+pub type WebResult<T = HttpResponse> = Result<T, WebError>;

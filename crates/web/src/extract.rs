@@ -1,0 +1,119 @@
+//! Extractors for who is asking and from where.
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use dateline_storage::repo::audit::Actor;
+
+use crate::error::WebError;
+use crate::middleware::identity::{Identity, MaybeIdentity};
+use crate::state::AppState;
+
+fn identity_of(req: &HttpRequest) -> Option<Arc<Identity>> {
+    req.extensions().get::<MaybeIdentity>().cloned().flatten()
+}
+
+/// Anyone: the identity if signed in (fully, past any second factor).
+pub struct Visitor(pub Option<Arc<Identity>>);
+
+impl Visitor {
+    pub fn identity(&self) -> Option<&Identity> {
+        self.0.as_deref()
+    }
+
+    pub fn viewer(&self) -> dateline_core::Viewer {
+        self.0.as_ref().map_or(dateline_core::Viewer::Anonymous, |i| i.viewer())
+    }
+}
+
+impl FromRequest for Visitor {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Visitor(identity_of(req).filter(|i| !i.mfa_pending()))))
+    }
+}
+
+/// A signed-in person. The permission middleware has already checked the route's permission;
+/// this refuses anyone else again, so a handler can never run anonymously by mistake.
+pub struct Staff(pub Arc<Identity>);
+
+impl std::ops::Deref for Staff {
+    type Target = Identity;
+    fn deref(&self) -> &Identity {
+        &self.0
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match identity_of(req) {
+            Some(i) if !i.mfa_pending() => Ok(Staff(i)),
+            _ => Err(WebError::Unauthorized.into()),
+        })
+    }
+}
+
+/// Someone who gave a correct password and still owes the second factor.
+pub struct PendingSecondFactor(pub Arc<Identity>);
+
+impl FromRequest for PendingSecondFactor {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match identity_of(req) {
+            Some(i) if i.mfa_pending() => Ok(PendingSecondFactor(i)),
+            _ => Err(WebError::Unauthorized.into()),
+        })
+    }
+}
+
+/// Any signed-in session, including one still owing its second factor (for signing out).
+pub struct AnySession(pub Arc<Identity>);
+
+impl FromRequest for AnySession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(identity_of(req).map(AnySession).ok_or_else(|| WebError::Unauthorized.into()))
+    }
+}
+
+/// Where a request came from, as the audit log records it.
+pub struct Client {
+    pub ip: String,
+    pub request_id: String,
+    pub user_agent: String,
+}
+
+impl Client {
+    pub fn actor(&self, identity: Option<&Identity>) -> Actor {
+        Actor {
+            user_id: identity.map(|i| i.user.id),
+            label: identity.map(|i| i.user.email.clone()).unwrap_or_default(),
+            ip: self.ip.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    pub fn anonymous_actor(&self, label: &str) -> Actor {
+        Actor { user_id: None, label: label.to_owned(), ip: self.ip.clone(), request_id: self.request_id.clone() }
+    }
+}
+
+impl FromRequest for Client {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let proxies = req.app_data::<web::Data<AppState>>().map(|s| s.config.trusted_proxies.clone()).unwrap_or_default();
+        ready(Ok(Client {
+            ip: crate::middleware::client_ip::client_ip(req, &proxies),
+            request_id: crate::middleware::request_id::of(req),
+            user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect(),
+        }))
+    }
+}

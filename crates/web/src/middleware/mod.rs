@@ -1,0 +1,13 @@
+//! Request plumbing, outermost first: request ids and logs, security headers, error rendering,
+//! compression, path normalization, the readiness gate, identity, authorization and the
+//! cross-origin check. `app::build` wires them in that order.
+
+pub mod authorize;
+pub mod client_ip;
+pub mod errors;
+pub mod headers;
+pub mod identity;
+pub mod origin;
+pub mod paths;
+pub mod ready;
+pub mod request_id;

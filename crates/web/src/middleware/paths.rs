@@ -1,0 +1,21 @@
+//! One spelling per path, settled before routing so no check can be bypassed by spelling a path
+//! differently (SECURITY.md Z7). `NormalizePath` merges slashes and drops a trailing one; this
+//! refuses what remains ambiguous: percent-encoding and dot segments. Dateline's own paths
+//! never contain either.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError};
+
+use crate::error::WebError;
+
+pub async fn reject_ambiguous(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let path = req.path();
+    let ambiguous = path.contains('%') || path.split('/').any(|s| s == "." || s == "..") || path.contains('\\');
+    if ambiguous {
+        let res = WebError::NotFound.error_response();
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
+}

@@ -1,0 +1,5 @@
+//! Own account pages.
+
+use crate::routes::Routes;
+
+pub fn add(_r: &mut Routes) {}

@@ -1,0 +1,232 @@
+//! `/login` and `/logout`.
+//!
+//! Unknown accounts and wrong passwords get the same page, status and cookies, after the same
+//! amount of argon2 work. Failures are counted per account and per client address in the
+//! database (shared by all instances); past a few, each answer is 429 with `Retry-After`, and the
+//! lock always expires.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use dateline_auth::password;
+use dateline_auth::throttle::Policy;
+use dateline_core::user::normalize_email;
+use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::{sessions, throttle, users};
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Visitor};
+use crate::middleware::identity::{MaybeIdentity, pre_session_cookie_name};
+use crate::routes::auth::{safe_next, session};
+use crate::routes::forms::{CsrfForm, FormLimit, anonymous_csrf};
+use crate::state::AppState;
+use crate::views::{self, Chrome};
+
+/// Per account: five free failures, then 1 s doubling to 15 minutes.
+pub const ACCOUNT_POLICY: Policy = Policy { free_failures: 5, first_lock: std::time::Duration::from_secs(1), max_lock: std::time::Duration::from_secs(900) };
+/// Per client address: more room (offices share addresses), same shape.
+pub const ADDRESS_POLICY: Policy = Policy { free_failures: 20, first_lock: std::time::Duration::from_secs(1), max_lock: std::time::Duration::from_secs(900) };
+/// Failures older than this are forgotten.
+pub const FORGET_AFTER_MINUTES: i64 = 30;
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    csrf: String,
+    email: String,
+    next: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    notice: Option<String>,
+}
+
+pub async fn form(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor, q: web::Query<LoginQuery>) -> WebResult {
+    if visitor.0.is_some() {
+        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, safe_next(q.next.as_deref()))).finish());
+    }
+    let (csrf, pre) = anonymous_csrf(&req, &state);
+    let mut chrome = views::chrome(&state, "Sign in", None).await?;
+    chrome.noindex = true;
+    let page = LoginPage { chrome, csrf, email: String::new(), next: safe_next(q.next.as_deref()), error: None, notice: views::notice(q.notice.as_deref()) };
+    let mut res = views::ok(&page)?;
+    if let Some(c) = pre {
+        res.add_cookie(&c).map_err(WebError::internal)?;
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+impl FormLimit for LoginForm {}
+
+fn throttle_keys(email: &str, ip: &str) -> (String, String) {
+    (format!("acct:{email}"), format!("ip:{ip}"))
+}
+
+fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    (until - now).num_seconds().max(1) as u64
+}
+
+pub async fn submit(req: HttpRequest, state: web::Data<AppState>, client: Client, CsrfForm(f): CsrfForm<LoginForm>) -> WebResult {
+    let email = normalize_email(&f.email);
+    let next = safe_next(f.next.as_deref());
+    if email.len() > 254 || f.password.chars().count() > password::MAX_LENGTH {
+        return Err(WebError::BadRequest("The email or password is longer than any account allows.".into()));
+    }
+    let now = state.clock.now();
+    let (acct_key, ip_key) = throttle_keys(&email, &client.ip);
+
+    // Refuse early while locked: no argon2 work, and the right password does not get through.
+    let keys = (acct_key.clone(), ip_key.clone());
+    let locked = state
+        .db(move |conn| {
+            let a = throttle::locked_until(conn, &keys.0, now)?;
+            let b = throttle::locked_until(conn, &keys.1, now)?;
+            Ok(a.into_iter().chain(b).max())
+        })
+        .await?;
+    if let Some(until) = locked {
+        return Err(WebError::TooManyRequests { retry_after: retry_after(until, now) });
+    }
+
+    let lookup = email.clone();
+    let creds = state.db(move |conn| Ok(users::credentials_by_email(conn, &lookup)?)).await?;
+    let pw = f.password.clone();
+    let stored = creds.as_ref().map(|c| c.password_hash.clone());
+    let verified = state
+        .hashing(move || match stored {
+            Some(hash) => password::verify(&pw, &hash).ok(),
+            None => {
+                password::dummy_verify(&pw);
+                None
+            }
+        })
+        .await?;
+
+    let (Some(creds), Some(v)) = (creds, verified) else {
+        return fail(&req, &state, &client, &email, &next, acct_key, ip_key, now, "unknown account").await;
+    };
+    if !v.ok {
+        return fail(&req, &state, &client, &email, &next, acct_key, ip_key, now, "wrong password").await;
+    }
+    if creds.user.disabled {
+        let actor = Actor { user_id: Some(creds.user.id), ..client.anonymous_actor(&email) };
+        record(&state, actor, "login_failed", creds.user.id.to_string(), Outcome::Denied, "account disabled".into(), now).await;
+        return Err(WebError::Forbidden("This account is disabled. Ask a newsroom administrator to enable it.".into()));
+    }
+
+    // A correct password: forget the account's failures, upgrade an old hash, start a session.
+    if v.needs_rehash {
+        let (pw, id, old) = (f.password.clone(), creds.user.id, creds.password_hash.clone());
+        if let Ok(Ok(new_hash)) = state.hashing(move || password::hash(&pw)).await {
+            let _ = state.db(move |conn| Ok(users::upgrade_password_hash(conn, id, &old, &new_hash)?)).await;
+        }
+    }
+    let cleared = acct_key.clone();
+    state.db(move |conn| Ok(throttle::clear(conn, &cleared)?)).await?;
+    let previous = req.extensions().get::<MaybeIdentity>().cloned().flatten().and_then(|i| i.session_id_hash().map(str::to_owned));
+    let pending = creds.totp_enabled;
+    let cookie = session::start(&state, &creds.user, pending, &client, previous).await?;
+    let actor = Actor { user_id: Some(creds.user.id), label: creds.user.email.clone(), ..client.actor(None) };
+    let detail = if pending { "password accepted; second factor required" } else { "signed in" };
+    record(&state, actor, if pending { "login_password_ok" } else { "login_ok" }, creds.user.id.to_string(), Outcome::Ok, detail.into(), now).await;
+    let to = if pending { format!("/login/two-factor?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()) } else { next };
+    let https = state.config.is_https();
+    let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish();
+    res.add_cookie(&cookie).map_err(WebError::internal)?;
+    res.add_removal_cookie(&crate::middleware::identity::removal(pre_session_cookie_name(https), https)).map_err(WebError::internal)?;
+    Ok(res)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn fail(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &Client,
+    email: &str,
+    next: &str,
+    acct_key: String,
+    ip_key: String,
+    now: DateTime<Utc>,
+    why: &'static str,
+) -> WebResult {
+    let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
+    let (acct_lock, ip_lock) = state
+        .db(move |conn| {
+            let (_, a) = throttle::record_failure(conn, &acct_key, now, forget, |n| ACCOUNT_POLICY.lock_after(n))?;
+            let (_, b) = throttle::record_failure(conn, &ip_key, now, forget, |n| ADDRESS_POLICY.lock_after(n))?;
+            Ok((a, b))
+        })
+        .await?;
+    record(state, client.anonymous_actor(email), "login_failed", String::new(), Outcome::Failed, why.into(), now).await;
+    if let Some(until) = acct_lock.into_iter().chain(ip_lock).max() {
+        record(state, client.anonymous_actor(email), "lockout", String::new(), Outcome::Denied, format!("locked until {}", until.to_rfc3339()), now).await;
+    }
+    // The same page for every failure: nothing says whether the account exists.
+    let (csrf, pre) = anonymous_csrf(req, state);
+    let mut chrome = views::chrome(state, "Sign in", None).await?;
+    chrome.noindex = true;
+    let page = LoginPage {
+        chrome,
+        csrf,
+        email: email.to_owned(),
+        next: next.to_owned(),
+        error: Some("The email or password is not right. Check both and try again.".into()),
+        notice: None,
+    };
+    let mut res = views::render(StatusCode::UNAUTHORIZED, &page)?;
+    if let Some(c) = pre {
+        res.add_cookie(&c).map_err(WebError::internal)?;
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+pub async fn record(state: &AppState, actor: Actor, action: &'static str, object_id: String, outcome: Outcome, detail: String, now: DateTime<Utc>) {
+    let result = state
+        .db(move |conn| {
+            audit::record(conn, &Entry { actor: &actor, action, object_type: "user", object_id, outcome, detail, at: now })?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, action, "could not write an audit row");
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+impl FormLimit for Empty {}
+
+pub async fn logout(state: web::Data<AppState>, session: crate::extract::AnySession, client: Client, _form: CsrfForm<Empty>) -> WebResult {
+    let staff = session.0;
+    if let Some(id) = staff.session_id_hash().map(str::to_owned) {
+        state.db(move |conn| Ok(sessions::delete(conn, &id)?)).await?;
+    }
+    let now = state.clock.now();
+    record(&state, client.actor(Some(&staff)), "logout", staff.user.id.to_string(), Outcome::Ok, String::new(), now).await;
+    let mut res = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login?notice=signed-out"))
+        // Ask the browser to drop cached copies of signed-in pages, so Back shows nothing private.
+        .insert_header(("Clear-Site-Data", "\"cache\""))
+        .finish();
+    res.add_removal_cookie(&session::clear_cookie(&state)).map_err(WebError::internal)?;
+    Ok(res)
+}

@@ -1,0 +1,44 @@
+//! Signing in and out, the second factor, first-run setup, invitations and password resets.
+
+pub mod links;
+pub mod login;
+pub mod session;
+pub mod setup;
+pub mod two_factor;
+
+use crate::routes::Routes;
+
+pub fn add(r: &mut Routes) {
+    r.add("auth.setup_form", setup::form);
+    r.add("auth.setup", setup::submit);
+    r.add("auth.login_form", login::form);
+    r.add("auth.login", login::submit);
+    r.add("auth.second_factor_form", two_factor::form);
+    r.add("auth.second_factor", two_factor::submit);
+    r.add("auth.logout", login::logout);
+    r.add("auth.invite_form", links::invite_form);
+    r.add("auth.invite", links::invite);
+    r.add("auth.reset_form", links::reset_form);
+    r.add("auth.reset", links::reset);
+}
+
+/// Only local paths are followed after sign-in, so a crafted link cannot bounce a fresh session
+/// to another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) && n.len() < 500 => n.to_owned(),
+        _ => "/admin".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_stays_local() {
+        assert_eq!(super::safe_next(Some("/admin/releases?x=1")), "/admin/releases?x=1");
+        for bad in ["//evil.test", "https://evil.test", "/\\evil.test", "javascript:alert(1)", ""] {
+            assert_eq!(super::safe_next(Some(bad)), "/admin");
+        }
+        assert_eq!(super::safe_next(None), "/admin");
+    }
+}

@@ -1,0 +1,88 @@
+//! Form bodies with their CSRF check. Every state-changing form posts a `csrf_token`: the
+//! session's synchronizer token when signed in, or an HMAC of the pre-session cookie on the
+//! sign-in, setup, invitation and reset pages. Both are compared in constant time.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::cookie::Cookie;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::WebError;
+use crate::middleware::identity::{Identity, MaybeIdentity, cookie, pre_session_cookie_name};
+use crate::state::AppState;
+
+/// How large a form may be. Most are small; the release editor overrides this.
+pub trait FormLimit {
+    const LIMIT: usize = crate::app::FORM_LIMIT;
+}
+
+/// A urlencoded form that passed the CSRF check. Repeated keys (checkboxes) fill `Vec` fields.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + FormLimit + 'static> FromRequest for CsrfForm<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !ct.starts_with("application/x-www-form-urlencoded") {
+                return Err(WebError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.".into()).into());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+                if body.len() + chunk.len() > T::LIMIT {
+                    return Err(WebError::PayloadTooLarge.into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let presented = form_urlencoded_value(&body, "csrf_token").unwrap_or_default();
+            if !csrf_ok(&req, &presented) {
+                return Err(WebError::Csrf.into());
+            }
+            let value = serde_html_form::from_bytes::<T>(&body).map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+            Ok(CsrfForm(value))
+        })
+    }
+}
+
+fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
+    url::form_urlencoded::parse(body).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+fn csrf_ok(req: &HttpRequest, presented: &str) -> bool {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else { return false };
+    let identity: Option<Arc<Identity>> = req.extensions().get::<MaybeIdentity>().cloned().flatten();
+    match identity {
+        Some(i) if i.session_id_hash().is_some() => dateline_auth::csrf::check_session(i.csrf_token(), presented),
+        Some(_) => false,
+        None => {
+            let name = pre_session_cookie_name(state.config.is_https());
+            let pre = req.cookie(name).map(|c| c.value().to_owned()).unwrap_or_default();
+            dateline_auth::csrf::check_anonymous(&state.key, &pre, presented)
+        }
+    }
+}
+
+/// The CSRF token for a form shown to someone not signed in, and the pre-session cookie to set
+/// if they have none yet.
+pub fn anonymous_csrf(req: &HttpRequest, state: &AppState) -> (String, Option<Cookie<'static>>) {
+    let https = state.config.is_https();
+    let name = pre_session_cookie_name(https);
+    match req.cookie(name).map(|c| c.value().to_owned()).filter(|v| v.len() >= 32) {
+        Some(v) => (dateline_auth::csrf::anonymous_token(&state.key, &v), None),
+        None => {
+            let v = dateline_auth::tokens::random_token();
+            (dateline_auth::csrf::anonymous_token(&state.key, &v), Some(cookie(name, v, https)))
+        }
+    }
+}

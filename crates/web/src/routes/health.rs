@@ -1,0 +1,41 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use actix_web::{HttpResponse, web};
+use crate::routes::Routes;
+use crate::state::AppState;
+
+pub fn add(r: &mut Routes) {
+    r.add("health.live", live);
+    r.add("health.ready", ready);
+}
+
+/// The process is up and serving HTTP.
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+}
+
+/// The database answers and migrations have run. 503 otherwise, so a load balancer sends no
+/// traffic here until it can be served.
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if !state.is_ready() {
+        return unavailable("starting: waiting for the database");
+    }
+    let pool = state.pool.clone();
+    let result = web::block(move || -> dateline_storage::Result<()> {
+        let mut conn = pool.get()?;
+        dateline_storage::connection::ping(&mut conn)
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"),
+        Ok(Err(e)) => unavailable(&format!("database unreachable: {e}")),
+        Err(e) => unavailable(&format!("database check failed: {e}")),
+    }
+}
+
+fn unavailable(reason: &str) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header(("Retry-After", "5"))
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("not ready: {reason}\n"))
+}

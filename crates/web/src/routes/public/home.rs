@@ -1,0 +1,58 @@
+//! `/`: the newest releases, a page at a time.
+
+use actix_web::web;
+use askama::Template;
+use dateline_storage::repo::releases::{self, PublicFilter};
+use dateline_storage::{Cursor, PageRequest};
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+use crate::extract::Visitor;
+use crate::state::AppState;
+use crate::views::release::Card;
+use crate::views::{self, Chrome};
+
+pub const PAGE_SIZE: usize = 20;
+
+#[derive(Template)]
+#[template(path = "public/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    cards: Vec<Card>,
+    next_page: Option<String>,
+    first_page: bool,
+    empty_message: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    after: Option<String>,
+}
+
+/// Reads the `after` cursor: absent is the first page; anything we did not make is a 400.
+pub fn cursor(after: Option<&str>) -> WebResult<Option<Cursor>> {
+    match after {
+        None | Some("") => Ok(None),
+        Some(s) => Cursor::decode(s).map(Some).map_err(|e| WebError::BadRequest(crate::error::capitalize(&e.to_string()) + ".")),
+    }
+}
+
+pub async fn home(state: web::Data<AppState>, visitor: Visitor, q: web::Query<PageQuery>) -> WebResult {
+    let after = cursor(q.after.as_deref())?;
+    let first_page = after.is_none();
+    let now = state.clock.now();
+    let page = state.db(move |conn| Ok(releases::list_public(conn, now, &PublicFilter::default(), &PageRequest::after(after, PAGE_SIZE))?)).await?;
+    let newsroom = views::load_newsroom(&state).await?;
+    let mut chrome = Chrome::new(newsroom.name.clone(), &newsroom).with_user(visitor.identity()).section("latest");
+    chrome.canonical = Some(state.config.absolute("/"));
+    chrome.noindex = !first_page;
+    let zone = newsroom.time_zone;
+    let page_view = HomePage {
+        chrome,
+        cards: page.items.iter().map(|r| Card::new(r, zone)).collect(),
+        next_page: page.next.map(|c| format!("/?after={}", c.encode())),
+        first_page,
+        empty_message: "No releases have been published yet.",
+    };
+    views::ok(&page_view)
+}

@@ -1,0 +1,93 @@
+//! What every handler can reach: the pool, configuration, key, clock, and a few shared signals.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use dateline_auth::SecretKey;
+use dateline_storage::{DbConnection, Pool};
+use tokio::sync::{Notify, Semaphore};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{WebError, WebResult};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub key: Arc<SecretKey>,
+    pub clock: Clock,
+    /// Set once the database answered and migrations ran. Until then pages answer 503.
+    pub ready: Arc<AtomicBool>,
+    /// Caps concurrent argon2 work (19 MiB each) so a flood of logins cannot exhaust memory.
+    pub hashing: Arc<Semaphore>,
+    /// Wakes the scheduler early, e.g. right after an approval with a near embargo.
+    pub scheduler_wake: Arc<Notify>,
+    /// The newsroom's name as last read, for error pages rendered while the database is down.
+    pub newsroom_name: Arc<RwLock<String>>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, config: Config, key: SecretKey, clock: Clock) -> Self {
+        let permits = std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4);
+        AppState {
+            pool,
+            config: Arc::new(config),
+            key: Arc::new(key),
+            clock,
+            ready: Arc::new(AtomicBool::new(false)),
+            hashing: Arc::new(Semaphore::new(permits)),
+            scheduler_wake: Arc::new(Notify::new()),
+            newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Runs blocking database work on the blocking pool. The checkout waits at most the pool's
+    /// timeout (about 2 s), so an outage is a quick 503, not a hung request.
+    pub async fn db<T, F>(&self, f: F) -> WebResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> WebResult<T> + Send + 'static,
+    {
+        if !self.is_ready() {
+            return Err(not_ready());
+        }
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| WebError::from(dateline_storage::StorageError::from(e)))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(WebError::internal)?
+    }
+
+    /// Runs argon2 work (hashing or verifying) with a permit, off the async threads.
+    pub async fn hashing<T, F>(&self, f: F) -> WebResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let _permit = self.hashing.acquire().await.map_err(WebError::internal)?;
+        actix_web::web::block(f).await.map_err(WebError::internal)
+    }
+
+    pub fn newsroom_name(&self) -> String {
+        self.newsroom_name.read().map(|n| n.clone()).unwrap_or_else(|_| "Newsroom".into())
+    }
+
+    pub fn remember_newsroom_name(&self, name: &str) {
+        if let Ok(mut n) = self.newsroom_name.write() {
+            if *n != name {
+                *n = name.to_owned();
+            }
+        }
+    }
+}
+
+pub fn not_ready() -> WebError {
+    WebError::Unavailable { retry_after: 5, reason: "Dateline is starting up and waiting for its database. Try again in a few seconds.".into() }
+}
