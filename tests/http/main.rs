@@ -1,1 +1,9 @@
+//! HTTP integration tests: the real app, over real HTTP, on real databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Helpers shared by all test modules; not every module uses every one.
+#[allow(dead_code)]
+mod support;
+
+mod cli;
+mod foundation;

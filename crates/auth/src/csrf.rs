@@ -27,7 +27,9 @@ pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, our_origi
     }
     match origin {
         None => true,
-        Some(o) => o.trim_end_matches('/').eq_ignore_ascii_case(our_origin.trim_end_matches('/')),
+        Some(o) => o
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(our_origin.trim_end_matches('/')),
     }
 }
 
@@ -43,14 +45,20 @@ mod tests {
         assert!(!check_anonymous(&key, "cookie-b", &t));
         assert!(!check_anonymous(&SecretKey::generate(), "cookie-a", &t));
         assert!(!check_anonymous(&key, "", &anonymous_token(&key, "")));
-        assert!(check_session("abc", "abc") && !check_session("abc", "abd") && !check_session("", ""));
+        assert!(
+            check_session("abc", "abc") && !check_session("abc", "abd") && !check_session("", "")
+        );
     }
 
     #[test]
     fn origins() {
         let ours = "http://127.0.0.1:8080";
         assert!(same_origin(None, None, ours));
-        assert!(same_origin(Some("http://127.0.0.1:8080"), Some("same-origin"), ours));
+        assert!(same_origin(
+            Some("http://127.0.0.1:8080"),
+            Some("same-origin"),
+            ours
+        ));
         assert!(!same_origin(Some("http://127.0.0.2:9"), None, ours));
         assert!(!same_origin(Some("null"), None, ours));
         assert!(!same_origin(None, Some("cross-site"), ours));

@@ -34,10 +34,14 @@ impl SecretKey {
     /// Reads the key from its text form: 64 hex digits (what `generate` files contain).
     pub fn from_text(text: &str) -> Result<Self, AuthError> {
         let text = text.trim();
-        let bytes = hex::decode(text).map_err(|_| AuthError::Key("the secret key must be 64 hexadecimal characters".into()))?;
-        let arr: [u8; KEY_BYTES] = bytes
-            .try_into()
-            .map_err(|_| AuthError::Key(format!("the secret key must be {KEY_BYTES} bytes (64 hexadecimal characters)")))?;
+        let bytes = hex::decode(text).map_err(|_| {
+            AuthError::Key("the secret key must be 64 hexadecimal characters".into())
+        })?;
+        let arr: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| {
+            AuthError::Key(format!(
+                "the secret key must be {KEY_BYTES} bytes (64 hexadecimal characters)"
+            ))
+        })?;
         Ok(SecretKey(SecretBox::new(Box::new(arr))))
     }
 
@@ -95,6 +99,9 @@ mod tests {
     fn purposes_are_separate() {
         let k = SecretKey::generate();
         assert_ne!(k.mac("session", b"m"), k.mac("csrf", b"m"));
-        assert_ne!(k.mac("session", b"m"), SecretKey::generate().mac("session", b"m"));
+        assert_ne!(
+            k.mac("session", b"m"),
+            SecretKey::generate().mac("session", b"m")
+        );
     }
 }

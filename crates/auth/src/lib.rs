@@ -14,7 +14,7 @@ pub mod tokens;
 pub mod totp;
 
 pub use keys::SecretKey;
-pub use permissions::{Permission, RouteDef, ROUTES};
+pub use permissions::{Permission, ROUTES, RouteDef};
 
 /// What can go wrong in here. Deliberately vague towards users: details go to logs.
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,8 @@ pub const P_COST: u32 = 1;
 pub const MAX_LENGTH: usize = 1_024;
 
 fn hasher() -> Result<Argon2<'static>, AuthError> {
-    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).map_err(|e| AuthError::Hashing(e.to_string()))?;
+    let params = Params::new(M_COST_KIB, T_COST, P_COST, None)
+        .map_err(|e| AuthError::Hashing(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -37,13 +38,20 @@ pub struct Verified {
 pub fn verify(password: &str, stored: &str) -> Result<Verified, AuthError> {
     let parsed = PasswordHash::new(stored).map_err(|_| AuthError::BadHash)?;
     // Verification uses the parameters in the stored string, whatever they are.
-    let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-    Ok(Verified { ok, needs_rehash: ok && !is_current(stored) })
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    Ok(Verified {
+        ok,
+        needs_rehash: ok && !is_current(stored),
+    })
 }
 
 /// Whether a stored hash already uses argon2id with today's parameters.
 pub fn is_current(stored: &str) -> bool {
-    stored.starts_with(&format!("$argon2id$v=19$m={M_COST_KIB},t={T_COST},p={P_COST}$"))
+    stored.starts_with(&format!(
+        "$argon2id$v=19$m={M_COST_KIB},t={T_COST},p={P_COST}$"
+    ))
 }
 
 /// Spends the same work as a real verification, so that "no such user" and "wrong password"
@@ -58,7 +66,9 @@ pub fn dummy_verify(password: &str) {
 /// Why a new password was refused. The messages are shown to the person choosing it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordProblem {
-    #[error("Use at least {0} characters. A few unrelated words make a strong, memorable password.")]
+    #[error(
+        "Use at least {0} characters. A few unrelated words make a strong, memorable password."
+    )]
     TooShort(usize),
     #[error("Use at most {MAX_LENGTH} characters.")]
     TooLong,
@@ -83,8 +93,15 @@ impl Default for Policy {
 const COMMON: &str = include_str!("common_passwords.txt");
 
 fn common_set() -> &'static std::collections::HashSet<&'static str> {
-    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| COMMON.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect())
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    })
 }
 
 /// Reduces a password to its guessable core: lower-cased, without the digits and symbols people
@@ -113,10 +130,17 @@ impl Policy {
         }
         let lower = password.to_lowercase();
         let set = common_set();
-        if set.contains(lower.as_str()) || set.contains(core_of(password).as_str()) || is_trivial(&lower) {
+        if set.contains(lower.as_str())
+            || set.contains(core_of(password).as_str())
+            || is_trivial(&lower)
+        {
             return Err(PasswordProblem::Common);
         }
-        for p in personal.iter().map(|p| p.trim().to_lowercase()).filter(|p| p.len() >= 4) {
+        for p in personal
+            .iter()
+            .map(|p| p.trim().to_lowercase())
+            .filter(|p| p.len() >= 4)
+        {
             let local = p.split('@').next().unwrap_or(&p).to_owned();
             if lower == p || core_of(password) == local || core_of(password) == core_of(&p) {
                 return Err(PasswordProblem::Personal);
@@ -132,8 +156,14 @@ fn is_trivial(lower: &str) -> bool {
     if chars.windows(2).all(|w| w[0] == w[1]) {
         return true;
     }
-    const RUNS: [&str; 4] = ["01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "98765432109876543210"];
-    RUNS.iter().any(|run| run.contains(lower) || run.repeat(3).contains(lower))
+    const RUNS: [&str; 4] = [
+        "01234567890123456789",
+        "abcdefghijklmnopqrstuvwxyz",
+        "qwertyuiopasdfghjklzxcvbnm",
+        "98765432109876543210",
+    ];
+    RUNS.iter()
+        .any(|run| run.contains(lower) || run.repeat(3).contains(lower))
 }
 
 #[cfg(test)]
@@ -145,7 +175,13 @@ mod tests {
         let h = hash("correct horse battery staple").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(is_current(&h));
-        assert_eq!(verify("correct horse battery staple", &h).unwrap(), Verified { ok: true, needs_rehash: false });
+        assert_eq!(
+            verify("correct horse battery staple", &h).unwrap(),
+            Verified {
+                ok: true,
+                needs_rehash: false
+            }
+        );
         assert!(!verify("correct horse battery stapl", &h).unwrap().ok);
         // Same password, different salt.
         assert_ne!(h, hash("correct horse battery staple").unwrap());
@@ -153,12 +189,28 @@ mod tests {
 
     #[test]
     fn weak_hashes_verify_and_ask_for_a_rehash() {
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap())
-            .hash_password(b"an old password here")
-            .unwrap()
-            .to_string();
-        assert_eq!(verify("an old password here", &weak).unwrap(), Verified { ok: true, needs_rehash: true });
-        assert_eq!(verify("wrong", &weak).unwrap(), Verified { ok: false, needs_rehash: false });
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"an old password here")
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            verify("an old password here", &weak).unwrap(),
+            Verified {
+                ok: true,
+                needs_rehash: true
+            }
+        );
+        assert_eq!(
+            verify("wrong", &weak).unwrap(),
+            Verified {
+                ok: false,
+                needs_rehash: false
+            }
+        );
         assert!(verify("x", "not a hash").is_err());
     }
 
@@ -174,16 +226,31 @@ mod tests {
     #[test]
     fn policy() {
         let p = Policy::default();
-        assert_eq!(p.check("aaaaaaaaaaa", &[]), Err(PasswordProblem::TooShort(12)));
+        assert_eq!(
+            p.check("aaaaaaaaaaa", &[]),
+            Err(PasswordProblem::TooShort(12))
+        );
         assert_eq!(p.check("password1234", &[]), Err(PasswordProblem::Common));
         assert_eq!(p.check("Password2026!", &[]), Err(PasswordProblem::Common));
         assert_eq!(p.check("qwertyuiopasdf", &[]), Err(PasswordProblem::Common));
         assert_eq!(p.check("zzzzzzzzzzzzzz", &[]), Err(PasswordProblem::Common));
         assert_eq!(p.check("1234567890123", &[]), Err(PasswordProblem::Common));
-        assert_eq!(p.check("ana.ribeiro@example.com", &["ana.ribeiro@example.com"]), Err(PasswordProblem::Personal));
-        assert_eq!(p.check("anaribeiro2026", &["anaribeiro@example.com"]), Err(PasswordProblem::Personal));
-        assert_eq!(p.check(&"x".repeat(MAX_LENGTH + 1), &[]), Err(PasswordProblem::TooLong));
-        assert!(p.check("harbor lantern violet", &["ana@example.com"]).is_ok());
+        assert_eq!(
+            p.check("ana.ribeiro@example.com", &["ana.ribeiro@example.com"]),
+            Err(PasswordProblem::Personal)
+        );
+        assert_eq!(
+            p.check("anaribeiro2026", &["anaribeiro@example.com"]),
+            Err(PasswordProblem::Personal)
+        );
+        assert_eq!(
+            p.check(&"x".repeat(MAX_LENGTH + 1), &[]),
+            Err(PasswordProblem::TooLong)
+        );
+        assert!(
+            p.check("harbor lantern violet", &["ana@example.com"])
+                .is_ok()
+        );
         assert!(p.check("Ünïcødé pässwörd", &[]).is_ok());
         assert_eq!(Policy { min_length: 4 }.effective_min(), 8);
     }

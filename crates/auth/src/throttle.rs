@@ -12,7 +12,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { free_failures: 5, first_lock: Duration::from_secs(1), max_lock: Duration::from_secs(15 * 60) }
+        Policy {
+            free_failures: 5,
+            first_lock: Duration::from_secs(1),
+            max_lock: Duration::from_secs(15 * 60),
+        }
     }
 }
 

@@ -65,14 +65,20 @@ pub fn new_api_token() -> NewApiToken {
     let secret = format!("{API_TOKEN_PREFIX}{}", random_token());
     let hash = hash_token(&secret);
     let prefix = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
-    NewApiToken { secret, hash, prefix }
+    NewApiToken {
+        secret,
+        hash,
+        prefix,
+    }
 }
 
 /// Whether a presented bearer value has our token's shape, before any database lookup.
 pub fn looks_like_api_token(value: &str) -> bool {
     value.len() == API_TOKEN_PREFIX.len() + 43
         && value.starts_with(API_TOKEN_PREFIX)
-        && value[API_TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && value[API_TOKEN_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

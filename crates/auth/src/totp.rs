@@ -15,7 +15,8 @@ pub fn new_secret() -> String {
 }
 
 fn totp(secret_base32: &str, account: &str, issuer: &str) -> Result<Totp, AuthError> {
-    let secret = Secret::try_from_base32(secret_base32).map_err(|e| AuthError::Totp(e.to_string()))?;
+    let secret =
+        Secret::try_from_base32(secret_base32).map_err(|e| AuthError::Totp(e.to_string()))?;
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -37,11 +38,23 @@ pub struct Enrolment {
 }
 
 pub fn enrolment(secret_base32: &str, account: &str, issuer: &str) -> Result<Enrolment, AuthError> {
-    let url = totp(secret_base32, account, issuer)?.to_url().map_err(|e| AuthError::Totp(e.to_string()))?;
+    let url = totp(secret_base32, account, issuer)?
+        .to_url()
+        .map_err(|e| AuthError::Totp(e.to_string()))?;
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| AuthError::Totp(e.to_string()))?;
-    let qr_svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build();
-    let qr_data_url = format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(&qr_svg));
-    Ok(Enrolment { url, qr_svg, qr_data_url })
+    let qr_svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    let qr_data_url = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&qr_svg)
+    );
+    Ok(Enrolment {
+        url,
+        qr_svg,
+        qr_data_url,
+    })
 }
 
 /// Checks a code at `unix_time`, allowing one step of clock drift either way. Returns the
@@ -56,7 +69,12 @@ pub fn check(secret_base32: &str, code: &str, unix_time: u64) -> Option<u64> {
 
 /// The code for a time, for tests and the enrolment check.
 pub fn code_at(secret_base32: &str, unix_time: u64) -> Option<String> {
-    Some(totp(secret_base32, "x", "x").ok()?.generate(unix_time).to_string())
+    Some(
+        totp(secret_base32, "x", "x")
+            .ok()?
+            .generate(unix_time)
+            .to_string(),
+    )
 }
 
 /// Ten one-time recovery codes like `k3fq-8wzm-2hxa`, for when the phone is lost.
@@ -65,7 +83,9 @@ pub fn recovery_codes() -> Vec<String> {
     let mut rng = rand::rng();
     (0..10)
         .map(|_| {
-            let chars: String = (0..12).map(|_| char::from(ALPHABET[rand::Rng::random_range(&mut rng, 0..ALPHABET.len())])).collect();
+            let chars: String = (0..12)
+                .map(|_| char::from(ALPHABET[rand::Rng::random_range(&mut rng, 0..ALPHABET.len())]))
+                .collect();
             format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12])
         })
         .collect()
@@ -73,7 +93,10 @@ pub fn recovery_codes() -> Vec<String> {
 
 /// Recovery codes are compared without dashes, spaces or case.
 pub fn normalize_recovery_code(code: &str) -> String {
-    code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase()
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 #[cfg(test)]

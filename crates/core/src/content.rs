@@ -50,13 +50,20 @@ pub fn render_markdown(markdown: &str) -> SanitizedHtml {
 pub fn plain_text(markdown: &str) -> String {
     use pulldown_cmark::{Event, TagEnd};
     let mut out = String::with_capacity(markdown.len());
-    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_)) => {
-                out.push('\n')
-            }
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::BlockQuote(_),
+            ) => out.push('\n'),
             _ => {}
         }
     }
@@ -68,9 +75,45 @@ pub fn plain_text(markdown: &str) -> String {
 /// Links may only use http, https or mailto, and always get `rel="noopener noreferrer"`.
 pub fn sanitize(html: &str) -> SanitizedHtml {
     let tags: HashSet<&str> = [
-        "a", "abbr", "b", "blockquote", "br", "caption", "code", "del", "dd", "div", "dl", "dt",
-        "em", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "q", "s", "small",
-        "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "del",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "small",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
         "section",
     ]
     .into_iter()
@@ -127,7 +170,18 @@ mod tests {
         for input in corpus {
             let out = render_markdown(input);
             let lower = out.as_str().to_lowercase();
-            for bad in ["<script", "javascript:", "onerror", "onclick", "onbegin", "<svg", "<math", "data:", "<iframe", "style="] {
+            for bad in [
+                "<script",
+                "javascript:",
+                "onerror",
+                "onclick",
+                "onbegin",
+                "<svg",
+                "<math",
+                "data:",
+                "<iframe",
+                "style=",
+            ] {
                 assert!(!lower.contains(bad), "{input:?} gave {out}");
             }
         }
@@ -135,7 +189,9 @@ mod tests {
 
     #[test]
     fn plain_text_drops_markup() {
-        let text = plain_text("## Key figures\n\nRevenue rose **12%** to [EUR 4m](https://example.com).\n\n- one\n- two <b>x</b>");
+        let text = plain_text(
+            "## Key figures\n\nRevenue rose **12%** to [EUR 4m](https://example.com).\n\n- one\n- two <b>x</b>",
+        );
         assert_eq!(text, "Key figures\nRevenue rose 12% to EUR 4m.\none\ntwo x");
     }
 

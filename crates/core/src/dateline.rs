@@ -122,8 +122,14 @@ mod tests {
             date: d(2022, 9, 2),
             distributor: "PRNewswire".into(),
         };
-        assert_eq!(dl.to_plain(), "XIAMEN, China, Sept. 2, 2022 /PRNewswire/ --");
-        assert_eq!(dl.to_display(), "XIAMEN, China, Sept. 2, 2022 /PRNewswire/ \u{2014}");
+        assert_eq!(
+            dl.to_plain(),
+            "XIAMEN, China, Sept. 2, 2022 /PRNewswire/ --"
+        );
+        assert_eq!(
+            dl.to_display(),
+            "XIAMEN, China, Sept. 2, 2022 /PRNewswire/ \u{2014}"
+        );
     }
 
     #[test]
@@ -140,7 +146,10 @@ mod tests {
 
     #[test]
     fn missing_parts_are_left_out() {
-        let only_city = Dateline { city: "São Paulo".into(), ..Default::default() };
+        let only_city = Dateline {
+            city: "São Paulo".into(),
+            ..Default::default()
+        };
         assert_eq!(only_city.to_plain(), "SÃO PAULO --");
         let no_wire = Dateline {
             city: "Lisbon".into(),
@@ -149,8 +158,14 @@ mod tests {
             distributor: " ".into(),
         };
         assert_eq!(no_wire.to_plain(), "LISBON, Portugal, March 4, 2025 --");
-        let slashes = Dateline { distributor: "/Wire/".into(), ..no_wire };
-        assert_eq!(slashes.to_plain(), "LISBON, Portugal, March 4, 2025 /Wire/ --");
+        let slashes = Dateline {
+            distributor: "/Wire/".into(),
+            ..no_wire
+        };
+        assert_eq!(
+            slashes.to_plain(),
+            "LISBON, Portugal, March 4, 2025 /Wire/ --"
+        );
         assert_eq!(Dateline::default().to_plain(), "");
     }
 }

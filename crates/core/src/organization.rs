@@ -13,7 +13,9 @@ pub struct Contact {
 
 impl Contact {
     pub fn is_empty(&self) -> bool {
-        [&self.name, &self.title, &self.email, &self.phone].iter().all(|f| f.trim().is_empty())
+        [&self.name, &self.title, &self.email, &self.phone]
+            .iter()
+            .all(|f| f.trim().is_empty())
     }
 }
 

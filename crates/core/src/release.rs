@@ -162,25 +162,54 @@ impl ReleaseContent {
         e.text("body", &self.body, false, BODY);
         e.line("dateline.city", &self.dateline.city, false, CITY);
         e.line("dateline.region", &self.dateline.region, false, REGION);
-        e.line("dateline.distributor", &self.dateline.distributor, false, DISTRIBUTOR);
+        e.line(
+            "dateline.distributor",
+            &self.dateline.distributor,
+            false,
+            DISTRIBUTOR,
+        );
         e.line("source.label", &self.source.label, false, SOURCE_LABEL);
         e.line("source.url", &self.source.url, false, URL);
         if !self.source.url.is_empty() && !is_http_url(&self.source.url) {
-            e.add("source.url", "Use a full web address starting with https:// or http://.");
+            e.add(
+                "source.url",
+                "Use a full web address starting with https:// or http://.",
+            );
         }
         if !is_language_tag(&self.language) {
             e.add("language", "Use a language code such as en, de or pt-BR.");
         }
         if self.contacts.len() > CONTACTS {
-            e.add("contacts", format!("A release can list at most {CONTACTS} contacts."));
+            e.add(
+                "contacts",
+                format!("A release can list at most {CONTACTS} contacts."),
+            );
         }
         for (i, c) in self.contacts.iter().enumerate() {
             e.line(&format!("contacts[{i}].name"), &c.name, true, CONTACT_FIELD);
-            e.line(&format!("contacts[{i}].title"), &c.title, false, CONTACT_FIELD);
-            e.line(&format!("contacts[{i}].email"), &c.email, false, CONTACT_FIELD);
-            e.line(&format!("contacts[{i}].phone"), &c.phone, false, CONTACT_FIELD);
+            e.line(
+                &format!("contacts[{i}].title"),
+                &c.title,
+                false,
+                CONTACT_FIELD,
+            );
+            e.line(
+                &format!("contacts[{i}].email"),
+                &c.email,
+                false,
+                CONTACT_FIELD,
+            );
+            e.line(
+                &format!("contacts[{i}].phone"),
+                &c.phone,
+                false,
+                CONTACT_FIELD,
+            );
             if !c.email.is_empty() && !crate::user::is_plausible_email(&c.email) {
-                e.add(&format!("contacts[{i}].email"), "This does not look like an email address.");
+                e.add(
+                    &format!("contacts[{i}].email"),
+                    "This does not look like an email address.",
+                );
             }
         }
         if self.tags.len() > TAGS {
@@ -188,9 +217,15 @@ impl ReleaseContent {
         }
         for t in &self.tags {
             if t.chars().count() > TAG {
-                e.add("tags", format!("Tag {t:?} is longer than {TAG} characters."));
+                e.add(
+                    "tags",
+                    format!("Tag {t:?} is longer than {TAG} characters."),
+                );
             } else if crate::slug::slugify(t).is_empty() {
-                e.add("tags", format!("Tag {t:?} needs at least one letter or digit."));
+                e.add(
+                    "tags",
+                    format!("Tag {t:?} needs at least one letter or digit."),
+                );
             }
         }
         if self.category_ids.len() > TAXA {
@@ -304,9 +339,20 @@ mod tests {
         c.body = "x".repeat(limits::BODY + 1);
         c.source.url = "javascript:alert(1)".into();
         c.language = "english".into();
-        c.contacts.push(Contact { name: "".into(), email: "nope".into(), ..Default::default() });
+        c.contacts.push(Contact {
+            name: "".into(),
+            email: "nope".into(),
+            ..Default::default()
+        });
         let err = c.validate().unwrap_err();
-        for field in ["headline", "body", "source.url", "language", "contacts[0].name", "contacts[0].email"] {
+        for field in [
+            "headline",
+            "body",
+            "source.url",
+            "language",
+            "contacts[0].name",
+            "contacts[0].email",
+        ] {
             assert!(err.for_field(field).is_some(), "{field}: {err}");
         }
     }
@@ -315,8 +361,19 @@ mod tests {
     fn normalize_trims_and_dedups() {
         let mut c = valid();
         c.headline = "  Harbor opens \n".into();
-        c.tags = vec!["Solar  power".into(), "solar power".into(), " ".into(), "wind".into()];
-        c.contacts = vec![Contact::default(), Contact { name: " Ana ".into(), ..Default::default() }];
+        c.tags = vec![
+            "Solar  power".into(),
+            "solar power".into(),
+            " ".into(),
+            "wind".into(),
+        ];
+        c.contacts = vec![
+            Contact::default(),
+            Contact {
+                name: " Ana ".into(),
+                ..Default::default()
+            },
+        ];
         c.category_ids = vec![3, 1, 3];
         c.normalize();
         assert_eq!(c.headline, "Harbor opens");

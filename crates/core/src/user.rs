@@ -116,7 +116,15 @@ mod tests {
     fn emails() {
         assert_eq!(normalize_email(" Ana@Example.COM "), "ana@example.com");
         assert!(is_plausible_email("ana@example.com"));
-        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
             assert!(!is_plausible_email(bad), "{bad}");
         }
     }

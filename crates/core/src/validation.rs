@@ -28,7 +28,10 @@ impl ValidationErrors {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -36,7 +39,10 @@ impl ValidationErrors {
     }
 
     pub fn for_field(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 
     /// `Ok(())` when nothing was added, so checks can end with `errors.into_result()?`.
@@ -50,8 +56,17 @@ impl ValidationErrors {
         if required && trimmed.is_empty() {
             self.add(field, "This field is required.");
         } else if value.chars().count() > max_chars {
-            self.add(field, format!("Keep this under {max_chars} characters (it has {}).", value.chars().count()));
-        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+            self.add(
+                field,
+                format!(
+                    "Keep this under {max_chars} characters (it has {}).",
+                    value.chars().count()
+                ),
+            );
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
             self.add(field, "This field contains control characters.");
         }
     }
@@ -68,7 +83,11 @@ impl ValidationErrors {
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let parts: Vec<String> = self
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -84,13 +103,18 @@ pub fn is_http_url(url: &str) -> bool {
         return false;
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+    !host.is_empty()
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
 }
 
 /// A BCP 47 language tag in the simple form we accept: `en`, `pt-BR`, `zh-Hant`.
 pub fn is_language_tag(tag: &str) -> bool {
     let mut parts = tag.split('-');
-    let Some(primary) = parts.next() else { return false };
+    let Some(primary) = parts.next() else {
+        return false;
+    };
     (2..=3).contains(&primary.len())
         && primary.bytes().all(|b| b.is_ascii_lowercase())
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
@@ -109,7 +133,12 @@ mod tests {
         assert!(!is_http_url("https://"));
         assert!(!is_http_url("https://exa mple.com"));
         assert!(is_language_tag("en") && is_language_tag("pt-BR") && is_language_tag("zh-Hant"));
-        assert!(!is_language_tag("EN") && !is_language_tag("e") && !is_language_tag("en_US") && !is_language_tag(""));
+        assert!(
+            !is_language_tag("EN")
+                && !is_language_tag("e")
+                && !is_language_tag("en_US")
+                && !is_language_tag("")
+        );
     }
 
     #[test]

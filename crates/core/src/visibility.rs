@@ -12,10 +12,15 @@ use crate::user::Role;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
     Anonymous,
-    Staff { user_id: i64, role: Role },
+    Staff {
+        user_id: i64,
+        role: Role,
+    },
     /// Someone holding a valid (unexpired, unrevoked) journalist preview link for one release.
     /// Checking the link itself is the caller's job; this only says what such a holder may see.
-    PreviewLink { release_id: i64 },
+    PreviewLink {
+        release_id: i64,
+    },
 }
 
 /// The facts about a release that visibility depends on.
@@ -29,7 +34,11 @@ pub struct VisibilityFacts {
 
 /// Public means published, with a publication time that has come. A scheduled release is never
 /// public by itself: it becomes public when the scheduler publishes it at its embargo time.
-pub fn is_public(status: ReleaseStatus, published_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub fn is_public(
+    status: ReleaseStatus,
+    published_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
     status == ReleaseStatus::Published && published_at.is_some_and(|p| p <= now)
 }
 
@@ -59,7 +68,8 @@ mod tests {
     }
 
     fn time() -> impl Strategy<Value = DateTime<Utc>> {
-        (1_600_000_000i64..1_900_000_000).prop_map(|s| Utc.timestamp_opt(s, 0).single().unwrap_or_default())
+        (1_600_000_000i64..1_900_000_000)
+            .prop_map(|s| Utc.timestamp_opt(s, 0).single().unwrap_or_default())
     }
 
     fn viewer() -> impl Strategy<Value = Viewer> {
@@ -110,14 +120,49 @@ mod tests {
     #[test]
     fn embargoed_is_hidden_until_published() {
         let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-        let scheduled = VisibilityFacts { release_id: 7, status: ReleaseStatus::Scheduled, published_at: None, author_id: Some(2) };
+        let scheduled = VisibilityFacts {
+            release_id: 7,
+            status: ReleaseStatus::Scheduled,
+            published_at: None,
+            author_id: Some(2),
+        };
         assert!(!can_view(Viewer::Anonymous, &scheduled, t0));
-        assert!(!can_view(Viewer::Staff { user_id: 3, role: Role::Contributor }, &scheduled, t0));
-        assert!(can_view(Viewer::Staff { user_id: 2, role: Role::Contributor }, &scheduled, t0));
-        assert!(can_view(Viewer::PreviewLink { release_id: 7 }, &scheduled, t0));
-        assert!(!can_view(Viewer::PreviewLink { release_id: 8 }, &scheduled, t0));
-        let withdrawn = VisibilityFacts { status: ReleaseStatus::Withdrawn, published_at: Some(t0), ..scheduled };
+        assert!(!can_view(
+            Viewer::Staff {
+                user_id: 3,
+                role: Role::Contributor
+            },
+            &scheduled,
+            t0
+        ));
+        assert!(can_view(
+            Viewer::Staff {
+                user_id: 2,
+                role: Role::Contributor
+            },
+            &scheduled,
+            t0
+        ));
+        assert!(can_view(
+            Viewer::PreviewLink { release_id: 7 },
+            &scheduled,
+            t0
+        ));
+        assert!(!can_view(
+            Viewer::PreviewLink { release_id: 8 },
+            &scheduled,
+            t0
+        ));
+        let withdrawn = VisibilityFacts {
+            status: ReleaseStatus::Withdrawn,
+            published_at: Some(t0),
+            ..scheduled
+        };
         assert!(!can_view(Viewer::Anonymous, &withdrawn, t0));
-        assert!(!can_view(Viewer::PreviewLink { release_id: 7 }, &withdrawn, t0));
+        assert!(!can_view(
+            Viewer::PreviewLink { release_id: 7 },
+            &withdrawn,
+            t0
+        ));
     }
 }

@@ -88,7 +88,10 @@ fn past_tense(t: Transition) -> &'static str {
 }
 
 /// The status after `transition`, or why it is not allowed from `from`.
-pub fn apply(from: ReleaseStatus, transition: Transition) -> Result<ReleaseStatus, TransitionError> {
+pub fn apply(
+    from: ReleaseStatus,
+    transition: Transition,
+) -> Result<ReleaseStatus, TransitionError> {
     let to = match (from, transition) {
         (Draft, Transition::Submit) => Some(InReview),
         (InReview | Scheduled, Transition::SendBack) => Some(Draft),
@@ -100,7 +103,11 @@ pub fn apply(from: ReleaseStatus, transition: Transition) -> Result<ReleaseStatu
         (Published, Transition::Correct) => Some(Published),
         _ => None,
     };
-    to.ok_or(TransitionError { from, transition, hint: hint(from, transition) })
+    to.ok_or(TransitionError {
+        from,
+        transition,
+        hint: hint(from, transition),
+    })
 }
 
 fn hint(from: ReleaseStatus, transition: Transition) -> &'static str {
@@ -111,7 +118,9 @@ fn hint(from: ReleaseStatus, transition: Transition) -> &'static str {
         (Withdrawn, _) => "it was withdrawn; reinstate it first",
         (_, Transition::Correct) => "only live releases take corrections; edit it instead",
         (_, Transition::Withdraw) => "only live releases can be withdrawn",
-        (Scheduled, Transition::Submit | Transition::Approve) => "it is already approved and scheduled",
+        (Scheduled, Transition::Submit | Transition::Approve) => {
+            "it is already approved and scheduled"
+        }
         (InReview, Transition::Submit) => "it is already waiting for review",
         (Draft, Transition::SendBack) => "it is already a draft",
         (_, Transition::LiftEmbargo) => "only scheduled releases are released by the scheduler",
@@ -122,7 +131,10 @@ fn hint(from: ReleaseStatus, transition: Transition) -> &'static str {
 
 /// The moves that make sense from `from`, for offering buttons.
 pub fn available(from: ReleaseStatus) -> Vec<Transition> {
-    Transition::ALL.into_iter().filter(|t| apply(from, *t).is_ok()).collect()
+    Transition::ALL
+        .into_iter()
+        .filter(|t| apply(from, *t).is_ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -161,7 +173,10 @@ mod tests {
         ];
         for from in ReleaseStatus::ALL {
             for t in Transition::ALL {
-                let expected = allowed.iter().find(|(f, tr, _)| *f == from && *tr == t).map(|a| a.2);
+                let expected = allowed
+                    .iter()
+                    .find(|(f, tr, _)| *f == from && *tr == t)
+                    .map(|a| a.2);
                 match (apply(from, t), expected) {
                     (Ok(to), Some(e)) => assert_eq!(to, e, "{from:?} {t:?}"),
                     (Err(err), None) => {
@@ -177,7 +192,13 @@ mod tests {
     #[test]
     fn errors_read_well() {
         let err = apply(Published, Transition::Publish).unwrap_err();
-        assert_eq!(err.to_string(), "a published release cannot be published: it is already live; publish a correction instead");
-        assert_eq!(available(Draft), vec![Transition::Submit, Transition::Approve, Transition::Publish]);
+        assert_eq!(
+            err.to_string(),
+            "a published release cannot be published: it is already live; publish a correction instead"
+        );
+        assert_eq!(
+            available(Draft),
+            vec![Transition::Submit, Transition::Approve, Transition::Publish]
+        );
     }
 }

@@ -64,9 +64,14 @@ impl DatabaseUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(raw.to_owned()));
         }
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
-                return Err(StorageError::BadUrl("the sqlite:// URL has no file path".into()));
+                return Err(StorageError::BadUrl(
+                    "the sqlite:// URL has no file path".into(),
+                ));
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
@@ -77,12 +82,19 @@ impl DatabaseUrl {
                 "unsupported database URL scheme {scheme:?}: use postgres://…, sqlite://path or a plain file path"
             )));
         }
-        if let Some((scheme, _)) = raw.split_once(':') {
-            if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-') && scheme.len() > 1 {
-                return Err(StorageError::BadUrl(format!(
-                    "unsupported database URL scheme {scheme:?}: use postgres://…, sqlite://path or a plain file path"
-                )));
-            }
+        let looks_like_scheme = |scheme: &str| {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+        };
+        if let Some((scheme, _)) = raw
+            .split_once(':')
+            .filter(|(scheme, _)| looks_like_scheme(scheme))
+        {
+            return Err(StorageError::BadUrl(format!(
+                "unsupported database URL scheme {scheme:?}: use postgres://…, sqlite://path or a plain file path"
+            )));
         }
         Ok(DatabaseUrl::Sqlite(PathBuf::from(raw)))
     }
@@ -110,11 +122,18 @@ fn redact_password(url: &str) -> String {
                 return "postgres://(unprintable URL)".into();
             }
             // Query parameters may carry a password too (`?password=`).
-            if parsed.query_pairs().any(|(k, _)| k.eq_ignore_ascii_case("password")) {
+            if parsed
+                .query_pairs()
+                .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+            {
                 let pairs: Vec<(String, String)> = parsed
                     .query_pairs()
                     .map(|(k, v)| {
-                        if k.eq_ignore_ascii_case("password") { (k.into_owned(), "REDACTED".into()) } else { (k.into_owned(), v.into_owned()) }
+                        if k.eq_ignore_ascii_case("password") {
+                            (k.into_owned(), "REDACTED".into())
+                        } else {
+                            (k.into_owned(), v.into_owned())
+                        }
                     })
                     .collect();
                 parsed.query_pairs_mut().clear().extend_pairs(pairs);
@@ -135,7 +154,10 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { busy_timeout: Duration::from_secs(10), synchronous_full: true }
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(10),
+            synchronous_full: true,
+        }
     }
 }
 
@@ -161,9 +183,14 @@ impl ConnectionManager {
                 let pragmas = format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
                     self.sqlite.busy_timeout.as_millis(),
-                    if self.sqlite.synchronous_full { "FULL" } else { "NORMAL" }
+                    if self.sqlite.synchronous_full {
+                        "FULL"
+                    } else {
+                        "NORMAL"
+                    }
                 );
-                conn.batch_execute(&pragmas).map_err(|e| sqlite_open_error(path, &e.to_string()))?;
+                conn.batch_execute(&pragmas)
+                    .map_err(|e| sqlite_open_error(path, &e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -195,12 +222,18 @@ fn open_sqlite(path: &Path) -> Result<SqliteConnection, StorageError> {
 }
 
 fn sqlite_open_error(path: &Path, raw: &str) -> StorageError {
-    let hint = if raw.contains("readonly") || raw.contains("unable to open") || raw.contains("read-only") {
+    let hint = if raw.contains("readonly")
+        || raw.contains("unable to open")
+        || raw.contains("read-only")
+    {
         " (is the file or its directory writable by this user? choose another place with --data-dir or DATABASE_URL)"
     } else {
         ""
     };
-    StorageError::Connect(format!("cannot open SQLite database {}: {raw}{hint}", path.display()))
+    StorageError::Connect(format!(
+        "cannot open SQLite database {}: {raw}{hint}",
+        path.display()
+    ))
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -234,7 +267,11 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_size: 10, checkout_timeout: Duration::from_secs(2), sqlite: SqliteOptions::default() }
+        PoolOptions {
+            max_size: 10,
+            checkout_timeout: Duration::from_secs(2),
+            sqlite: SqliteOptions::default(),
+        }
     }
 }
 
@@ -244,7 +281,8 @@ fn prepare_sqlite(manager: &ConnectionManager) -> Result<(), StorageError> {
     if let DatabaseUrl::Sqlite(path) = &manager.url {
         let mut conn = manager.establish()?;
         if path.as_os_str() != ":memory:" {
-            conn.batch_execute("PRAGMA journal_mode = WAL;").map_err(|e| sqlite_open_error(path, &e.to_string()))?;
+            conn.batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|e| sqlite_open_error(path, &e.to_string()))?;
         }
     }
     Ok(())
@@ -317,16 +355,21 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let in_tx = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map_err(E::from)?
-        .is_some();
+    let in_tx =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .map_err(E::from)?
+            .is_some();
     if in_tx {
         return conn.transaction(f);
     }
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(_) => {
+            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?
+        }
     }
     match f(conn) {
         Ok(value) => {
@@ -342,36 +385,6 @@ where
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_by_scheme() {
-        assert_eq!(DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend(), Backend::Postgres);
-        assert_eq!(DatabaseUrl::parse("postgresql://h/db").unwrap().backend(), Backend::Postgres);
-        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
-        assert_eq!(DatabaseUrl::parse("sqlite:///var/x.db").unwrap(), DatabaseUrl::Sqlite("/var/x.db".into()));
-        assert_eq!(DatabaseUrl::parse("dateline.db").unwrap(), DatabaseUrl::Sqlite("dateline.db".into()));
-        assert_eq!(DatabaseUrl::parse("/srv/dateline.db").unwrap(), DatabaseUrl::Sqlite("/srv/dateline.db".into()));
-        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
-        assert!(err.contains("\"mysql\""), "{err}");
-        let err = DatabaseUrl::parse("postgress://h/db").unwrap_err().to_string();
-        assert!(err.contains("\"postgress\""), "{err}");
-        assert!(DatabaseUrl::parse("redis:localhost").is_err());
-        assert!(DatabaseUrl::parse("").is_err());
-    }
-
-    #[test]
-    fn redaction() {
-        let url = DatabaseUrl::parse("postgres://dateline:s3cret@db.example.com:5432/news?password=x2").unwrap();
-        let shown = url.redacted();
-        assert!(!shown.contains("s3cret") && !shown.contains("x2"), "{shown}");
-        assert!(shown.contains("db.example.com"));
-        assert_eq!(format!("{url:?}"), shown);
-    }
-}
-
 /// A round trip to the database, for readiness checks.
 pub fn ping(conn: &mut DbConnection) -> Result<(), StorageError> {
     conn.batch_execute("SELECT 1").map_err(StorageError::from)
@@ -381,7 +394,64 @@ pub fn ping(conn: &mut DbConnection) -> Result<(), StorageError> {
 /// PostgreSQL.
 pub fn checkpoint(conn: &mut DbConnection) -> Result<(), StorageError> {
     match conn {
-        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);").map_err(StorageError::from),
+        DbConnection::Sqlite(c) => c
+            .batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(StorageError::from),
         DbConnection::Pg(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/x.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("dateline.db").unwrap(),
+            DatabaseUrl::Sqlite("dateline.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("/srv/dateline.db").unwrap(),
+            DatabaseUrl::Sqlite("/srv/dateline.db".into())
+        );
+        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
+        assert!(err.contains("\"mysql\""), "{err}");
+        let err = DatabaseUrl::parse("postgress://h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"postgress\""), "{err}");
+        assert!(DatabaseUrl::parse("redis:localhost").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn redaction() {
+        let url =
+            DatabaseUrl::parse("postgres://dateline:s3cret@db.example.com:5432/news?password=x2")
+                .unwrap();
+        let shown = url.redacted();
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("x2"),
+            "{shown}"
+        );
+        assert!(shown.contains("db.example.com"));
+        assert_eq!(format!("{url:?}"), shown);
     }
 }

@@ -47,7 +47,10 @@ impl From<ValidationErrors> for StorageError {
 
 impl StorageError {
     pub fn is_not_found(&self) -> bool {
-        matches!(self, StorageError::NotFound | StorageError::Database(diesel::result::Error::NotFound))
+        matches!(
+            self,
+            StorageError::NotFound | StorageError::Database(diesel::result::Error::NotFound)
+        )
     }
 }
 
@@ -65,22 +68,32 @@ pub(crate) fn not_found(e: diesel::result::Error) -> StorageError {
 /// Maps a foreign-key violation on delete to `InUse`.
 pub(crate) fn in_use(what: &str) -> impl Fn(diesel::result::Error) -> StorageError + '_ {
     move |e| match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, _) => {
-            StorageError::InUse(what.to_owned())
-        }
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            _,
+        ) => StorageError::InUse(what.to_owned()),
         // Diesel reports SQLite's foreign-key failures as `Unknown`; the message is stable.
-        diesel::result::Error::DatabaseError(_, ref info) if info.message().contains("FOREIGN KEY constraint failed") => {
+        diesel::result::Error::DatabaseError(_, ref info)
+            if info.message().contains("FOREIGN KEY constraint failed") =>
+        {
             StorageError::InUse(what.to_owned())
         }
         other => not_found(other),
     }
 }
 
-pub(crate) fn unique_as<'a>(field: &'static str, value: &'a str) -> impl Fn(diesel::result::Error) -> StorageError + 'a {
+pub(crate) fn unique_as<'a>(
+    field: &'static str,
+    value: &'a str,
+) -> impl Fn(diesel::result::Error) -> StorageError + 'a {
     move |e| match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-            StorageError::Duplicate { field, value: value.to_owned() }
-        }
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => StorageError::Duplicate {
+            field,
+            value: value.to_owned(),
+        },
         other => not_found(other),
     }
 }

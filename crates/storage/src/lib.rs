@@ -10,6 +10,8 @@ pub mod schema;
 pub mod testdb;
 pub mod time;
 
-pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolOptions, PooledConnection, write_tx};
+pub use connection::{
+    Backend, DatabaseUrl, DbConnection, Pool, PoolOptions, PooledConnection, write_tx,
+};
 pub use error::{Result, StorageError};
 pub use pagination::{Cursor, InvalidCursor, Page, PageRequest};

@@ -26,15 +26,24 @@ pub struct InvalidCursor;
 
 impl Cursor {
     pub fn id(id: i64) -> Self {
-        Cursor { key: CursorKey::Id, id }
+        Cursor {
+            key: CursorKey::Id,
+            id,
+        }
     }
 
     pub fn time(t: DateTime<Utc>, id: i64) -> Self {
-        Cursor { key: CursorKey::Time(t), id }
+        Cursor {
+            key: CursorKey::Time(t),
+            id,
+        }
     }
 
     pub fn text(s: &str, id: i64) -> Self {
-        Cursor { key: CursorKey::Text(s.to_owned()), id }
+        Cursor {
+            key: CursorKey::Text(s.to_owned()),
+            id,
+        }
     }
 
     pub fn encode(&self) -> String {
@@ -55,7 +64,12 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| InvalidCursor)?;
         let raw = String::from_utf8(bytes).map_err(|_| InvalidCursor)?;
         let (kind, rest) = raw.split_once('.').ok_or(InvalidCursor)?;
-        let parse_id = |v: &str| v.parse::<i64>().ok().filter(|id| *id > 0).ok_or(InvalidCursor);
+        let parse_id = |v: &str| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or(InvalidCursor)
+        };
         match kind {
             "i" => Ok(Cursor::id(parse_id(rest)?)),
             "t" => {
@@ -96,15 +110,26 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
-    pub fn from_overfetch(mut rows: Vec<T>, limit: usize, cursor_of: impl Fn(&T) -> Cursor) -> Self {
+    pub fn from_overfetch(
+        mut rows: Vec<T>,
+        limit: usize,
+        cursor_of: impl Fn(&T) -> Cursor,
+    ) -> Self {
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next = if more { rows.last().map(cursor_of) } else { None };
+        let next = if more {
+            rows.last().map(cursor_of)
+        } else {
+            None
+        };
         Page { items: rows, next }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next: self.next }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
     }
 }
 
@@ -119,11 +144,17 @@ impl PageRequest {
     pub const MAX: usize = 100;
 
     pub fn first(limit: usize) -> Self {
-        PageRequest { after: None, limit: limit.clamp(1, Self::MAX) }
+        PageRequest {
+            after: None,
+            limit: limit.clamp(1, Self::MAX),
+        }
     }
 
     pub fn after(cursor: Option<Cursor>, limit: usize) -> Self {
-        PageRequest { after: cursor, limit: limit.clamp(1, Self::MAX) }
+        PageRequest {
+            after: cursor,
+            limit: limit.clamp(1, Self::MAX),
+        }
     }
 
     /// Rows to fetch: one more than the limit, to learn whether another page exists.
@@ -140,14 +171,25 @@ mod tests {
     #[test]
     fn round_trips() {
         let t = DateTime::<Utc>::from_timestamp_micros(1_790_000_000_123_456).unwrap();
-        for c in [Cursor::id(7), Cursor::time(t, 42), Cursor::text("Zürich. Ltd", 3)] {
+        for c in [
+            Cursor::id(7),
+            Cursor::time(t, 42),
+            Cursor::text("Zürich. Ltd", 3),
+        ] {
             assert_eq!(Cursor::decode(&c.encode()), Ok(c));
         }
     }
 
     #[test]
     fn tampering_is_refused() {
-        for bad in ["", "!!!", "aGVsbG8", &URL_SAFE_NO_PAD.encode("t.x.1"), &URL_SAFE_NO_PAD.encode("i.-1"), &"a".repeat(700)] {
+        for bad in [
+            "",
+            "!!!",
+            "aGVsbG8",
+            &URL_SAFE_NO_PAD.encode("t.x.1"),
+            &URL_SAFE_NO_PAD.encode("i.-1"),
+            &"a".repeat(700),
+        ] {
             assert_eq!(Cursor::decode(bad), Err(InvalidCursor), "{bad}");
         }
     }

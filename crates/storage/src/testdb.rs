@@ -29,10 +29,21 @@ impl TestDatabase {
     /// A migrated SQLite database in a fresh temporary directory.
     pub fn sqlite() -> Result<Self> {
         let dir = std::env::temp_dir().join(format!("dateline-test-{}", unique_suffix()));
-        std::fs::create_dir_all(&dir).map_err(|e| StorageError::Connect(format!("temp dir: {e}")))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| StorageError::Connect(format!("temp dir: {e}")))?;
         let url = DatabaseUrl::Sqlite(dir.join("test.db"));
-        let pool = connect(&url, &PoolOptions { max_size: 4, ..PoolOptions::default() })?;
-        let db = TestDatabase { url, pool, cleanup: Cleanup::Sqlite(dir) };
+        let pool = connect(
+            &url,
+            &PoolOptions {
+                max_size: 4,
+                ..PoolOptions::default()
+            },
+        )?;
+        let db = TestDatabase {
+            url,
+            pool,
+            cleanup: Cleanup::Sqlite(dir),
+        };
         let mut conn = db.pool.get()?;
         migrations::run_pending(&mut conn)?;
         drop(conn);
@@ -41,15 +52,27 @@ impl TestDatabase {
 
     /// A migrated PostgreSQL database, or `None` when `DATELINE_TEST_POSTGRES` is not set.
     pub fn postgres() -> Result<Option<Self>> {
-        let Ok(admin_url) = std::env::var(POSTGRES_ENV) else { return Ok(None) };
+        let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+            return Ok(None);
+        };
         let name = format!("dateline_test_{}", unique_suffix());
         let mut admin = PgConnection::establish(&admin_url)
             .map_err(|e| StorageError::Connect(format!("{POSTGRES_ENV}={admin_url}: {e}")))?;
         // The name is ours (letters, digits, underscores), not user input.
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
         let url = DatabaseUrl::Postgres(replace_database(&admin_url, &name)?);
-        let pool = connect(&url, &PoolOptions { max_size: 4, ..PoolOptions::default() })?;
-        let db = TestDatabase { url, pool, cleanup: Cleanup::Postgres { admin_url, name } };
+        let pool = connect(
+            &url,
+            &PoolOptions {
+                max_size: 4,
+                ..PoolOptions::default()
+            },
+        )?;
+        let db = TestDatabase {
+            url,
+            pool,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        };
         let mut conn = db.pool.get()?;
         migrations::run_pending(&mut conn)?;
         drop(conn);
@@ -59,10 +82,21 @@ impl TestDatabase {
     /// An empty (unmigrated) database of the same kind, for migration tests.
     pub fn unmigrated_sqlite() -> Result<Self> {
         let dir = std::env::temp_dir().join(format!("dateline-test-{}", unique_suffix()));
-        std::fs::create_dir_all(&dir).map_err(|e| StorageError::Connect(format!("temp dir: {e}")))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| StorageError::Connect(format!("temp dir: {e}")))?;
         let url = DatabaseUrl::Sqlite(dir.join("test.db"));
-        let pool = connect(&url, &PoolOptions { max_size: 2, ..PoolOptions::default() })?;
-        Ok(TestDatabase { url, pool, cleanup: Cleanup::Sqlite(dir) })
+        let pool = connect(
+            &url,
+            &PoolOptions {
+                max_size: 2,
+                ..PoolOptions::default()
+            },
+        )?;
+        Ok(TestDatabase {
+            url,
+            pool,
+            cleanup: Cleanup::Sqlite(dir),
+        })
     }
 }
 
@@ -74,7 +108,9 @@ impl Drop for TestDatabase {
             }
             Cleanup::Postgres { admin_url, name } => {
                 if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin);
                 }
             }
         }
@@ -88,7 +124,8 @@ fn unique_suffix() -> String {
 }
 
 fn replace_database(url: &str, name: &str) -> Result<String> {
-    let mut parsed = url::Url::parse(url).map_err(|e| StorageError::BadUrl(format!("{POSTGRES_ENV}: {e}")))?;
+    let mut parsed =
+        url::Url::parse(url).map_err(|e| StorageError::BadUrl(format!("{POSTGRES_ENV}: {e}")))?;
     parsed.set_path(&format!("/{name}"));
     Ok(parsed.to_string())
 }

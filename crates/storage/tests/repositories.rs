@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Repository behaviour on both backends: create, read, compare-and-swap updates, keyset pages,
 //! the publish pipeline, the scheduler's jobs and search.
 
@@ -8,7 +9,9 @@ use dateline_core::{Contact, Dateline, ReleaseContent, ReleaseStatus, Role};
 use dateline_storage::repo::audit::Actor;
 use dateline_storage::repo::organizations::OrganizationInput;
 use dateline_storage::repo::pipeline::{self, Change, Request};
-use dateline_storage::repo::releases::{self, NewRelease, PublicFilter, RevisionAction, StaffFilter};
+use dateline_storage::repo::releases::{
+    self, NewRelease, PublicFilter, RevisionAction, StaffFilter,
+};
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
 use dateline_storage::repo::users::{self, NewUser, UserUpdate};
 use dateline_storage::repo::{jobs, search, settings};
@@ -17,7 +20,12 @@ use dateline_storage::{DbConnection, PageRequest, StorageError, backend_tests};
 fn user(conn: &mut DbConnection, email: &str, role: Role) -> dateline_core::User {
     users::create(
         conn,
-        &NewUser { email: email.into(), display_name: email.into(), role, password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into() },
+        &NewUser {
+            email: email.into(),
+            display_name: email.into(),
+            role,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
+        },
     )
     .unwrap()
 }
@@ -27,19 +35,41 @@ fn content(headline: &str) -> ReleaseContent {
         headline: headline.into(),
         language: "en".into(),
         body: format!("First paragraph about {headline}.\n\nSecond paragraph."),
-        dateline: Dateline { city: "Lisbon".into(), region: "Portugal".into(), date: None, distributor: "Wire".into() },
+        dateline: Dateline {
+            city: "Lisbon".into(),
+            region: "Portugal".into(),
+            date: None,
+            distributor: "Wire".into(),
+        },
         ..Default::default()
     }
 }
 
 fn draft(conn: &mut DbConnection, headline: &str, author: Option<i64>) -> dateline_core::Release {
-    releases::create(conn, &NewRelease { content: content(headline), author_id: author }).unwrap()
+    releases::create(
+        conn,
+        &NewRelease {
+            content: content(headline),
+            author_id: author,
+        },
+    )
+    .unwrap()
 }
 
-fn publish_at(conn: &mut DbConnection, id: i64, at: chrono::DateTime<Utc>) -> dateline_core::Release {
+fn publish_at(
+    conn: &mut DbConnection,
+    id: i64,
+    at: chrono::DateTime<Utc>,
+) -> dateline_core::Release {
     pipeline::apply(
         conn,
-        &Request { release_id: id, expected_revision: None, change: Change::Publish { at: Some(at) }, actor: Actor::system("test"), now: Utc::now() },
+        &Request {
+            release_id: id,
+            expected_revision: None,
+            change: Change::Publish { at: Some(at) },
+            actor: Actor::system("test"),
+            now: Utc::now(),
+        },
     )
     .unwrap()
     .release
@@ -132,7 +162,7 @@ backend_tests! {
         let t1 = taxonomy::ensure_tag(&mut conn, "Solar Power").unwrap();
         let t2 = taxonomy::ensure_tag(&mut conn, "solar  power").unwrap();
         assert_eq!(t1.id, t2.id);
-        assert_eq!(taxonomy::region_by_slug(&mut conn, "nowhere").unwrap_err().is_not_found(), true);
+        assert!(taxonomy::region_by_slug(&mut conn, "nowhere").unwrap_err().is_not_found());
     }
 
     fn a_stale_release_save_is_a_conflict_and_loses_nothing(db) {

@@ -20,17 +20,35 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 /// Builds the application: routes, extractor limits and the middleware stack.
 pub fn build(
     state: AppState,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>> {
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
     let routes = crate::routes::all();
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
-        .app_data(web::FormConfig::default().limit(FORM_LIMIT).error_handler(form_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(JSON_LIMIT)
+                .error_handler(json_error),
+        )
+        .app_data(
+            web::FormConfig::default()
+                .limit(FORM_LIMIT)
+                .error_handler(form_error),
+        )
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(|_, _| WebError::NotFound.into()))
         .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
         .configure(move |cfg| routes.register(cfg))
-        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(WebError::NotFound) }))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(WebError::NotFound)
+        }))
         // Innermost first: the request passes these in the opposite order.
         .wrap(from_fn(origin::same_origin_writes))
         .wrap(from_fn(authorize::authorize))
@@ -50,7 +68,9 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Er
     use actix_web::error::JsonPayloadError as J;
     let e = match err {
         J::OverflowKnownLength { .. } | J::Overflow { .. } => WebError::PayloadTooLarge,
-        J::ContentType => WebError::UnsupportedMediaType("Send JSON with Content-Type: application/json.".into()),
+        J::ContentType => {
+            WebError::UnsupportedMediaType("Send JSON with Content-Type: application/json.".into())
+        }
         J::Deserialize(e) => WebError::BadRequest(format!("The JSON body is not valid: {e}")),
         other => WebError::BadRequest(format!("The request body could not be read: {other}")),
     };
@@ -61,22 +81,38 @@ fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> Err
     use actix_web::error::UrlencodedError as U;
     let e = match err {
         U::Overflow { .. } => WebError::PayloadTooLarge,
-        U::ContentType => WebError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.".into()),
+        U::ContentType => WebError::UnsupportedMediaType(
+            "Send the form as application/x-www-form-urlencoded.".into(),
+        ),
         other => WebError::BadRequest(format!("The form could not be read: {other}")),
     };
     e.into()
 }
 
 fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> Error {
-    WebError::BadRequest(format!("The address has a parameter that could not be read: {err}")).into()
+    WebError::BadRequest(format!(
+        "The address has a parameter that could not be read: {err}"
+    ))
+    .into()
+}
+
+/// Worker threads for a production server: one per core, at least two.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8)
 }
 
 /// Binds the HTTP server to an already-open listener. Timeouts are explicit: slow clients cannot
 /// hold connections open, and a shutdown lets in-flight requests finish for up to 30 seconds.
-pub fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
+pub fn http_server(
+    state: AppState,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
     Ok(HttpServer::new(move || build(state.clone()))
-        .workers(workers)
+        .workers(workers.max(1))
         .client_request_timeout(Duration::from_secs(5))
         .client_disconnect_timeout(Duration::from_secs(2))
         .keep_alive(Duration::from_secs(15))

@@ -30,20 +30,32 @@ fn index() -> &'static Index {
         let mut hashed = HashMap::new();
         let mut urls = HashMap::new();
         for name in Static::iter() {
-            let Some(file) = Static::get(&name) else { continue };
+            let Some(file) = Static::get(&name) else {
+                continue;
+            };
             let hash = hex::encode(&file.metadata.sha256_hash()[..5]);
             let versioned = match name.rsplit_once('.') {
                 Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
                 None => format!("{name}.{hash}"),
             };
             let mime = file.metadata.mimetype().to_owned();
-            let content_type = if mime.starts_with("text/") || mime.contains("javascript") || mime.contains("json") || mime.contains("svg") {
+            let content_type = if mime.starts_with("text/")
+                || mime.contains("javascript")
+                || mime.contains("json")
+                || mime.contains("svg")
+            {
                 format!("{mime}; charset=utf-8")
             } else {
                 mime
             };
             urls.insert(name.to_string(), format!("/static/{versioned}"));
-            hashed.insert(versioned, Entry { plain: name.to_string(), content_type });
+            hashed.insert(
+                versioned,
+                Entry {
+                    plain: name.to_string(),
+                    content_type,
+                },
+            );
         }
         Index { hashed, urls }
     })
@@ -51,7 +63,11 @@ fn index() -> &'static Index {
 
 /// The versioned URL of a static file, for templates. Falls back to the plain name.
 pub fn url(name: &str) -> String {
-    index().urls.get(name).cloned().unwrap_or_else(|| format!("/static/{name}"))
+    index()
+        .urls
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| format!("/static/{name}"))
 }
 
 pub struct Asset {
@@ -76,5 +92,9 @@ pub fn get(requested: &str) -> Option<Asset> {
         .and_then(|u| idx.hashed.get(u.trim_start_matches("/static/")))
         .map(|e| e.content_type.clone())
         .unwrap_or_else(|| file.metadata.mimetype().to_owned());
-    Some(Asset { body: file.data.into_owned(), content_type, immutable })
+    Some(Asset {
+        body: file.data.into_owned(),
+        content_type,
+        immutable,
+    })
 }

@@ -16,7 +16,10 @@ pub enum WebError {
     #[error("{0}")]
     Invalid(ValidationErrors),
     #[error("{message}")]
-    Conflict { message: String, current_revision: Option<i64> },
+    Conflict {
+        message: String,
+        current_revision: Option<i64>,
+    },
     #[error("sign in required")]
     Unauthorized,
     #[error("{0}")]
@@ -101,11 +104,14 @@ impl WebError {
                 _ => Vec::new(),
             },
             current_revision: match self {
-                WebError::Conflict { current_revision, .. } => *current_revision,
+                WebError::Conflict {
+                    current_revision, ..
+                } => *current_revision,
                 _ => None,
             },
             retry_after: match self {
-                WebError::TooManyRequests { retry_after } | WebError::Unavailable { retry_after, .. } => Some(*retry_after),
+                WebError::TooManyRequests { retry_after }
+                | WebError::Unavailable { retry_after, .. } => Some(*retry_after),
                 _ => None,
             },
         }
@@ -146,13 +152,23 @@ impl From<StorageError> for WebError {
         match e {
             StorageError::NotFound => WebError::NotFound,
             StorageError::Conflict { current } => WebError::Conflict {
-                message: format!("Someone else saved a newer version (revision {current}) while you were working. Nothing was overwritten."),
+                message: format!(
+                    "Someone else saved a newer version (revision {current}) while you were working. Nothing was overwritten."
+                ),
                 current_revision: Some(current),
             },
-            StorageError::Duplicate { field, value } => WebError::invalid(field, format!("{value:?} is already taken.")),
+            StorageError::Duplicate { field, value } => {
+                WebError::invalid(field, format!("{value:?} is already taken."))
+            }
             StorageError::Invalid(v) => WebError::Invalid(v),
-            StorageError::InUse(what) => WebError::Conflict { message: format!("{what} is still in use, so it cannot be deleted."), current_revision: None },
-            StorageError::Transition(t) => WebError::Conflict { message: capitalize(&t.to_string()) + ".", current_revision: None },
+            StorageError::InUse(what) => WebError::Conflict {
+                message: format!("{what} is still in use, so it cannot be deleted."),
+                current_revision: None,
+            },
+            StorageError::Transition(t) => WebError::Conflict {
+                message: capitalize(&t.to_string()) + ".",
+                current_revision: None,
+            },
             StorageError::Unavailable(reason) | StorageError::Connect(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 WebError::Unavailable { retry_after: 5, reason: "The newsroom database is not reachable right now. Try again in a few seconds.".into() }

@@ -24,7 +24,9 @@ impl Visitor {
     }
 
     pub fn viewer(&self) -> dateline_core::Viewer {
-        self.0.as_ref().map_or(dateline_core::Viewer::Anonymous, |i| i.viewer())
+        self.0
+            .as_ref()
+            .map_or(dateline_core::Viewer::Anonymous, |i| i.viewer())
     }
 }
 
@@ -79,7 +81,11 @@ impl FromRequest for AnySession {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(identity_of(req).map(AnySession).ok_or_else(|| WebError::Unauthorized.into()))
+        ready(
+            identity_of(req)
+                .map(AnySession)
+                .ok_or_else(|| WebError::Unauthorized.into()),
+        )
     }
 }
 
@@ -101,7 +107,12 @@ impl Client {
     }
 
     pub fn anonymous_actor(&self, label: &str) -> Actor {
-        Actor { user_id: None, label: label.to_owned(), ip: self.ip.clone(), request_id: self.request_id.clone() }
+        Actor {
+            user_id: None,
+            label: label.to_owned(),
+            ip: self.ip.clone(),
+            request_id: self.request_id.clone(),
+        }
     }
 }
 
@@ -109,11 +120,21 @@ impl FromRequest for Client {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let proxies = req.app_data::<web::Data<AppState>>().map(|s| s.config.trusted_proxies.clone()).unwrap_or_default();
+        let proxies = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.config.trusted_proxies.clone())
+            .unwrap_or_default();
         ready(Ok(Client {
             ip: crate::middleware::client_ip::client_ip(req, &proxies),
             request_id: crate::middleware::request_id::of(req),
-            user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect(),
+            user_agent: req
+                .headers()
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .chars()
+                .take(300)
+                .collect(),
         }))
     }
 }

@@ -10,7 +10,9 @@ use crate::config::{Config, KeySource};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("DATELINE_SECRET_KEY is not a valid key: {0} (generate one with: openssl rand -hex 32)")]
+    #[error(
+        "DATELINE_SECRET_KEY is not a valid key: {0} (generate one with: openssl rand -hex 32)"
+    )]
     BadEnv(String),
     #[error("key file {path} can be read by other users (mode {mode:o}); run: chmod 600 {path}")]
     TooOpen { path: String, mode: u32 },
@@ -35,11 +37,20 @@ fn load_file(path: &Path) -> Result<SecretKey, KeyError> {
     match std::fs::metadata(path) {
         Ok(meta) => {
             check_mode(&meta, &shown)?;
-            let text = std::fs::read_to_string(path).map_err(|e| KeyError::BadFile { path: shown.clone(), reason: e.to_string() })?;
-            SecretKey::from_text(&text).map_err(|e| KeyError::BadFile { path: shown, reason: e.to_string() })
+            let text = std::fs::read_to_string(path).map_err(|e| KeyError::BadFile {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+            SecretKey::from_text(&text).map_err(|e| KeyError::BadFile {
+                path: shown,
+                reason: e.to_string(),
+            })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path),
-        Err(e) => Err(KeyError::BadFile { path: shown, reason: e.to_string() }),
+        Err(e) => Err(KeyError::BadFile {
+            path: shown,
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -48,7 +59,10 @@ fn check_mode(meta: &std::fs::Metadata, path: &str) -> Result<(), KeyError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(KeyError::TooOpen { path: path.to_owned(), mode });
+        return Err(KeyError::TooOpen {
+            path: path.to_owned(),
+            mode,
+        });
     }
     Ok(())
 }
@@ -72,12 +86,18 @@ fn create(path: &Path) -> Result<SecretKey, KeyError> {
         Ok(mut f) => {
             f.write_all(format!("{}\n", key.to_text()).as_bytes())
                 .and_then(|_| f.sync_all())
-                .map_err(|e| KeyError::Create { path: shown.clone(), reason: e.to_string() })?;
+                .map_err(|e| KeyError::Create {
+                    path: shown.clone(),
+                    reason: e.to_string(),
+                })?;
             tracing::info!(path = %shown, "created a new secret key file");
             Ok(key)
         }
         // Another instance created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_file(path),
-        Err(e) => Err(KeyError::Create { path: shown, reason: e.to_string() }),
+        Err(e) => Err(KeyError::Create {
+            path: shown,
+            reason: e.to_string(),
+        }),
     }
 }

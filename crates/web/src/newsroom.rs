@@ -35,11 +35,27 @@ impl Newsroom {
     fn from_map(map: &HashMap<String, String>) -> Self {
         let d = Newsroom::default();
         Newsroom {
-            name: map.get("newsroom.name").cloned().filter(|v| !v.is_empty()).unwrap_or(d.name),
-            description: map.get("newsroom.description").cloned().unwrap_or(d.description),
-            time_zone: map.get("newsroom.time_zone").and_then(|z| z.parse().ok()).unwrap_or(d.time_zone),
-            language: map.get("newsroom.language").cloned().filter(|l| is_language_tag(l)).unwrap_or(d.language),
-            require_two_factor: map.get("security.require_two_factor").is_some_and(|v| v == "true"),
+            name: map
+                .get("newsroom.name")
+                .cloned()
+                .filter(|v| !v.is_empty())
+                .unwrap_or(d.name),
+            description: map
+                .get("newsroom.description")
+                .cloned()
+                .unwrap_or(d.description),
+            time_zone: map
+                .get("newsroom.time_zone")
+                .and_then(|z| z.parse().ok())
+                .unwrap_or(d.time_zone),
+            language: map
+                .get("newsroom.language")
+                .cloned()
+                .filter(|l| is_language_tag(l))
+                .unwrap_or(d.language),
+            require_two_factor: map
+                .get("security.require_two_factor")
+                .is_some_and(|v| v == "true"),
         }
     }
 
@@ -47,7 +63,12 @@ impl Newsroom {
         Ok(Newsroom::from_map(&settings::all(conn)?))
     }
 
-    pub fn validate(name: &str, description: &str, zone: &str, language: &str) -> Result<Tz, ValidationErrors> {
+    pub fn validate(
+        name: &str,
+        description: &str,
+        zone: &str,
+        language: &str,
+    ) -> Result<Tz, ValidationErrors> {
         let mut e = ValidationErrors::new();
         e.line("name", name, true, 120);
         e.text("description", description, false, 500);
@@ -67,7 +88,15 @@ impl Newsroom {
         settings::set(conn, "newsroom.description", self.description.trim())?;
         settings::set(conn, "newsroom.time_zone", self.time_zone.name())?;
         settings::set(conn, "newsroom.language", &self.language)?;
-        settings::set(conn, "security.require_two_factor", if self.require_two_factor { "true" } else { "false" })?;
+        settings::set(
+            conn,
+            "security.require_two_factor",
+            if self.require_two_factor {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
         Ok(())
     }
 }

@@ -65,7 +65,11 @@ pub async fn tick(state: &AppState) -> crate::error::WebResult<usize> {
         .await
 }
 
-fn run_job(conn: &mut DbConnection, job: &Job, now: chrono::DateTime<chrono::Utc>) -> Result<(), StorageError> {
+fn run_job(
+    conn: &mut DbConnection,
+    job: &Job,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StorageError> {
     match (job.kind.as_str(), job.release_id) {
         (jobs::PUBLISH_RELEASE, Some(release_id)) => {
             pipeline::apply(
@@ -73,13 +77,18 @@ fn run_job(conn: &mut DbConnection, job: &Job, now: chrono::DateTime<chrono::Utc
                 &Request {
                     release_id,
                     expected_revision: None,
-                    change: Change::Move { transition: Transition::LiftEmbargo, note: String::new() },
+                    change: Change::Move {
+                        transition: Transition::LiftEmbargo,
+                        note: String::new(),
+                    },
                     actor: Actor::system("scheduler"),
                     now,
                 },
             )?;
             Ok(())
         }
-        (kind, _) => Err(StorageError::Invalid(dateline_core::ValidationErrors::single("kind", format!("unknown job kind {kind:?}")))),
+        (kind, _) => Err(StorageError::Invalid(
+            dateline_core::ValidationErrors::single("kind", format!("unknown job kind {kind:?}")),
+        )),
     }
 }

@@ -19,7 +19,10 @@ pub const SETUP_LINK_HOURS: i64 = 24;
 pub fn pool_options(config: &Config) -> PoolOptions {
     PoolOptions {
         max_size: config.pool_size,
-        sqlite: connection::SqliteOptions { synchronous_full: config.sqlite_synchronous_full, ..Default::default() },
+        sqlite: connection::SqliteOptions {
+            synchronous_full: config.sqlite_synchronous_full,
+            ..Default::default()
+        },
         ..PoolOptions::default()
     }
 }
@@ -31,8 +34,12 @@ pub async fn bootstrap(state: AppState) {
     loop {
         let st = state.clone();
         let attempt = actix_web::web::block(move || -> Result<Option<String>, String> {
-            connection::prepare(&st.config.database_url, &pool_options(&st.config)).map_err(|e| e.to_string())?;
-            let mut conn = st.pool.get().map_err(|e| format!("{}", dateline_storage::StorageError::from(e)))?;
+            connection::prepare(&st.config.database_url, &pool_options(&st.config))
+                .map_err(|e| e.to_string())?;
+            let mut conn = st
+                .pool
+                .get()
+                .map_err(|e| format!("{}", dateline_storage::StorageError::from(e)))?;
             let applied = migrations::run_pending(&mut conn).map_err(|e| e.to_string())?;
             if !applied.is_empty() {
                 tracing::info!(migrations = applied.join(", "), "database migrated");
@@ -45,14 +52,22 @@ pub async fn bootstrap(state: AppState) {
                 state.ready.store(true, Ordering::Release);
                 tracing::info!(database = %state.config.database_url.redacted(), "database ready");
                 if let Some(url) = link {
-                    tracing::info!("No accounts exist yet. Open {url} to create the first admin; the link works once, for {SETUP_LINK_HOURS} hours.");
+                    tracing::info!(
+                        "No accounts exist yet. Open {url} to create the first admin; the link works once, for {SETUP_LINK_HOURS} hours."
+                    );
                 }
                 return;
             }
             Ok(Err(reason)) => {
-                tracing::warn!("database not reachable ({reason}); retrying in {} s", delay.as_secs().max(1));
+                tracing::warn!(
+                    "database not reachable ({reason}); retrying in {} s",
+                    delay.as_secs().max(1)
+                );
             }
-            Err(e) => tracing::warn!("database start-up attempt failed ({e}); retrying in {} s", delay.as_secs().max(1)),
+            Err(e) => tracing::warn!(
+                "database start-up attempt failed ({e}); retrying in {} s",
+                delay.as_secs().max(1)
+            ),
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(15));
@@ -60,7 +75,11 @@ pub async fn bootstrap(state: AppState) {
 }
 
 /// While no account exists, makes a fresh one-time setup link and returns its URL.
-pub fn setup_link_if_needed(conn: &mut DbConnection, config: &Config, now: DateTime<Utc>) -> dateline_storage::Result<Option<String>> {
+pub fn setup_link_if_needed(
+    conn: &mut DbConnection,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> dateline_storage::Result<Option<String>> {
     if users::count(conn)? > 0 {
         return Ok(None);
     }

@@ -29,7 +29,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: Pool, config: Config, key: SecretKey, clock: Clock) -> Self {
-        let permits = std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4);
+        let permits = std::thread::available_parallelism()
+            .map(|n| n.get() * 2)
+            .unwrap_or(4);
         AppState {
             pool,
             config: Arc::new(config),
@@ -58,7 +60,9 @@ impl AppState {
         }
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(|e| WebError::from(dateline_storage::StorageError::from(e)))?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| WebError::from(dateline_storage::StorageError::from(e)))?;
             f(&mut conn)
         })
         .await
@@ -76,18 +80,25 @@ impl AppState {
     }
 
     pub fn newsroom_name(&self) -> String {
-        self.newsroom_name.read().map(|n| n.clone()).unwrap_or_else(|_| "Newsroom".into())
+        self.newsroom_name
+            .read()
+            .map(|n| n.clone())
+            .unwrap_or_else(|_| "Newsroom".into())
     }
 
     pub fn remember_newsroom_name(&self, name: &str) {
-        if let Ok(mut n) = self.newsroom_name.write() {
-            if *n != name {
-                *n = name.to_owned();
-            }
+        if let Ok(mut n) = self.newsroom_name.write()
+            && *n != name
+        {
+            *n = name.to_owned();
         }
     }
 }
 
 pub fn not_ready() -> WebError {
-    WebError::Unavailable { retry_after: 5, reason: "Dateline is starting up and waiting for its database. Try again in a few seconds.".into() }
+    WebError::Unavailable {
+        retry_after: 5,
+        reason: "Dateline is starting up and waiting for its database. Try again in a few seconds."
+            .into(),
+    }
 }

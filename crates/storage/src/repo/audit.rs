@@ -22,7 +22,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(label: &str) -> Self {
-        Actor { label: label.to_owned(), ..Default::default() }
+        Actor {
+            label: label.to_owned(),
+            ..Default::default()
+        }
     }
 }
 
@@ -56,7 +59,16 @@ pub struct Entry<'a> {
 
 /// Control characters are escaped so one row can never pretend to be two lines in an export.
 fn clean(s: &str, max: usize) -> String {
-    s.chars().take(max).flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+    s.chars()
+        .take(max)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 pub fn record(conn: &mut DbConnection, e: &Entry<'_>) -> Result<()> {
@@ -119,8 +131,15 @@ pub struct AuditFilter {
 }
 
 /// Newest first.
-pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditRow>> {
-    let mut q = audit_log::table.order((audit_log::at.desc(), audit_log::id.desc())).limit(page.fetch()).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    page: &PageRequest,
+) -> Result<Page<AuditRow>> {
+    let mut q = audit_log::table
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(page.fetch())
+        .into_boxed();
     if let Some(a) = &filter.action {
         q = q.filter(audit_log::action.eq(a.clone()));
     }
@@ -144,7 +163,11 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &PageRequest) -
     }
     if let Some(c) = &page.after {
         let t = to_db(c.time_key().unwrap_or_default());
-        q = q.filter(audit_log::at.lt(t).or(audit_log::at.eq(t).and(audit_log::id.lt(c.id))));
+        q = q.filter(
+            audit_log::at
+                .lt(t)
+                .or(audit_log::at.eq(t).and(audit_log::id.lt(c.id))),
+        );
     }
     let rows: Vec<AuditRow> = q
         .load::<Row>(conn)?
@@ -163,12 +186,18 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &PageRequest) -
             detail: r.detail,
         })
         .collect();
-    Ok(Page::from_overfetch(rows, page.limit, |r| Cursor::time(r.at, r.id)))
+    Ok(Page::from_overfetch(rows, page.limit, |r| {
+        Cursor::time(r.at, r.id)
+    }))
 }
 
 /// The distinct actions present, for the filter menu.
 pub fn actions(conn: &mut DbConnection) -> Result<Vec<String>> {
-    Ok(audit_log::table.select(audit_log::action).distinct().order(audit_log::action.asc()).load(conn)?)
+    Ok(audit_log::table
+        .select(audit_log::action)
+        .distinct()
+        .order(audit_log::action.asc())
+        .load(conn)?)
 }
 
 pub fn count_action(conn: &mut DbConnection, action: &str, object_id: &str) -> Result<i64> {

@@ -39,11 +39,22 @@ struct JobRow {
 
 impl From<JobRow> for Job {
     fn from(r: JobRow) -> Self {
-        Job { id: r.id, kind: r.kind, release_id: r.release_id, run_at: from_db(r.run_at), attempts: r.attempts }
+        Job {
+            id: r.id,
+            kind: r.kind,
+            release_id: r.release_id,
+            run_at: from_db(r.run_at),
+            attempts: r.attempts,
+        }
     }
 }
 
-pub fn schedule_publish(conn: &mut DbConnection, release_id: i64, run_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+pub fn schedule_publish(
+    conn: &mut DbConnection,
+    release_id: i64,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     diesel::insert_into(jobs::table)
         .values((
             jobs::kind.eq(PUBLISH_RELEASE),
@@ -58,9 +69,16 @@ pub fn schedule_publish(conn: &mut DbConnection, release_id: i64, run_at: DateTi
 }
 
 /// Cancels the open jobs of a release (it was sent back, published by hand, or re-approved).
-pub fn cancel_for_release(conn: &mut DbConnection, release_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub fn cancel_for_release(
+    conn: &mut DbConnection,
+    release_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     diesel::update(
-        jobs::table.filter(jobs::release_id.eq(release_id)).filter(jobs::done_at.is_null()).filter(jobs::cancelled_at.is_null()),
+        jobs::table
+            .filter(jobs::release_id.eq(release_id))
+            .filter(jobs::done_at.is_null())
+            .filter(jobs::cancelled_at.is_null()),
     )
     .set(jobs::cancelled_at.eq(Some(to_db(now))))
     .execute(conn)?;
@@ -107,29 +125,47 @@ where
     F: FnOnce(&mut DbConnection, &Job) -> Result<()>,
 {
     write_tx(conn, |conn| {
-        let Some(job) = claim(conn, now)? else { return Ok(None) };
+        let Some(job) = claim(conn, now)? else {
+            return Ok(None);
+        };
         // A savepoint: the work's partial writes roll back on failure, the bookkeeping stays.
         let outcome = conn.transaction(|conn| work(conn, &job));
         let ran = match outcome {
             Ok(()) => {
                 diesel::update(jobs::table.find(job.id))
-                    .set((jobs::done_at.eq(Some(to_db(now))), jobs::attempts.eq(jobs::attempts + 1)))
+                    .set((
+                        jobs::done_at.eq(Some(to_db(now))),
+                        jobs::attempts.eq(jobs::attempts + 1),
+                    ))
                     .execute(conn)?;
                 Ran::Done(job)
             }
-            Err(e @ (StorageError::Transition(_) | StorageError::NotFound | StorageError::Invalid(_))) => {
+            Err(
+                e @ (StorageError::Transition(_)
+                | StorageError::NotFound
+                | StorageError::Invalid(_)),
+            ) => {
                 let msg = e.to_string();
                 diesel::update(jobs::table.find(job.id))
-                    .set((jobs::cancelled_at.eq(Some(to_db(now))), jobs::last_error.eq(&msg), jobs::attempts.eq(jobs::attempts + 1)))
+                    .set((
+                        jobs::cancelled_at.eq(Some(to_db(now))),
+                        jobs::last_error.eq(&msg),
+                        jobs::attempts.eq(jobs::attempts + 1),
+                    ))
                     .execute(conn)?;
                 Ran::Dropped(job, msg)
             }
             Err(e) => {
                 let msg = e.to_string();
                 // Back off so a persistent failure does not spin: 5 s, 10 s, 20 s, …
-                let delay = chrono::Duration::seconds(5 * 2i64.pow(job.attempts.clamp(0, 10) as u32));
+                let delay =
+                    chrono::Duration::seconds(5 * 2i64.pow(job.attempts.clamp(0, 10) as u32));
                 diesel::update(jobs::table.find(job.id))
-                    .set((jobs::last_error.eq(&msg), jobs::attempts.eq(jobs::attempts + 1), jobs::run_at.eq(to_db(now + delay))))
+                    .set((
+                        jobs::last_error.eq(&msg),
+                        jobs::attempts.eq(jobs::attempts + 1),
+                        jobs::run_at.eq(to_db(now + delay)),
+                    ))
                     .execute(conn)?;
                 Ran::Failed(job, msg)
             }
@@ -148,7 +184,11 @@ fn claim(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Option<Job>> {
         .limit(1);
     let row = match conn {
         // Another instance holding a due job's row lock is working on it: skip, don't wait.
-        DbConnection::Pg(c) => due.for_update().skip_locked().first::<JobRow>(c).optional()?,
+        DbConnection::Pg(c) => due
+            .for_update()
+            .skip_locked()
+            .first::<JobRow>(c)
+            .optional()?,
         // SQLite: `BEGIN IMMEDIATE` in write_tx already made this the only writer.
         DbConnection::Sqlite(c) => due.first::<JobRow>(c).optional()?,
     };

@@ -37,7 +37,12 @@ pub(crate) struct ContactRow {
 
 impl From<ContactRow> for Contact {
     fn from(r: ContactRow) -> Self {
-        Contact { name: r.name, title: r.title, email: r.email, phone: r.phone }
+        Contact {
+            name: r.name,
+            title: r.title,
+            email: r.email,
+            phone: r.phone,
+        }
     }
 }
 
@@ -58,11 +63,17 @@ impl OrganizationInput {
         e.line("name", &self.name, true, 200);
         e.line("slug", &self.slug, false, 80);
         if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
-            e.add("slug", "Use lowercase letters, digits and single hyphens, e.g. northwind-grid.");
+            e.add(
+                "slug",
+                "Use lowercase letters, digits and single hyphens, e.g. northwind-grid.",
+            );
         }
         e.line("website", &self.website, false, 2_000);
         if !self.website.is_empty() && !is_http_url(&self.website) {
-            e.add("website", "Use a full web address starting with https:// or http://.");
+            e.add(
+                "website",
+                "Use a full web address starting with https:// or http://.",
+            );
         }
         e.text("boilerplate", &self.boilerplate, false, 5_000);
         if self.contacts.len() > 10 {
@@ -74,7 +85,10 @@ impl OrganizationInput {
             e.line(&format!("contacts[{i}].email"), &c.email, false, 200);
             e.line(&format!("contacts[{i}].phone"), &c.phone, false, 200);
             if !c.email.is_empty() && !dateline_core::user::is_plausible_email(&c.email) {
-                e.add(&format!("contacts[{i}].email"), "This does not look like an email address.");
+                e.add(
+                    &format!("contacts[{i}].email"),
+                    "This does not look like an email address.",
+                );
             }
         }
         e.into_result()
@@ -89,10 +103,14 @@ fn load(conn: &mut DbConnection, row: OrganizationRow) -> Result<Organization> {
 /// Attaches contacts to a batch of rows with one query.
 fn load_many(conn: &mut DbConnection, rows: Vec<OrganizationRow>) -> Result<Vec<Organization>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut contacts: std::collections::HashMap<i64, Vec<Contact>> = std::collections::HashMap::new();
+    let mut contacts: std::collections::HashMap<i64, Vec<Contact>> =
+        std::collections::HashMap::new();
     for c in organization_contacts::table
         .filter(organization_contacts::organization_id.eq_any(&ids))
-        .order((organization_contacts::organization_id.asc(), organization_contacts::position.asc()))
+        .order((
+            organization_contacts::organization_id.asc(),
+            organization_contacts::position.asc(),
+        ))
         .load::<ContactRow>(conn)?
     {
         contacts.entry(c.owner_id).or_default().push(c.into());
@@ -112,14 +130,20 @@ fn load_many(conn: &mut DbConnection, rows: Vec<OrganizationRow>) -> Result<Vec<
 }
 
 fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<bool> {
-    let mut q = organizations::table.filter(organizations::slug.eq(slug)).into_boxed();
+    let mut q = organizations::table
+        .filter(organizations::slug.eq(slug))
+        .into_boxed();
     if let Some(id) = except {
         q = q.filter(organizations::id.ne(id));
     }
     Ok(q.count().get_result::<i64>(conn)? > 0)
 }
 
-fn choose_slug(conn: &mut DbConnection, input: &OrganizationInput, except: Option<i64>) -> Result<String> {
+fn choose_slug(
+    conn: &mut DbConnection,
+    input: &OrganizationInput,
+    except: Option<i64>,
+) -> Result<String> {
     if !input.slug.is_empty() {
         return Ok(input.slug.clone());
     }
@@ -139,8 +163,10 @@ fn choose_slug(conn: &mut DbConnection, input: &OrganizationInput, except: Optio
 }
 
 fn replace_contacts(conn: &mut DbConnection, org_id: i64, contacts: &[Contact]) -> Result<()> {
-    diesel::delete(organization_contacts::table.filter(organization_contacts::organization_id.eq(org_id)))
-        .execute(conn)?;
+    diesel::delete(
+        organization_contacts::table.filter(organization_contacts::organization_id.eq(org_id)),
+    )
+    .execute(conn)?;
     for (i, c) in contacts.iter().enumerate() {
         diesel::insert_into(organization_contacts::table)
             .values((
@@ -179,7 +205,10 @@ pub fn create(conn: &mut DbConnection, input: &OrganizationInput) -> Result<Orga
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<Organization> {
-    let row = organizations::table.find(id).first::<OrganizationRow>(conn).map_err(not_found)?;
+    let row = organizations::table
+        .find(id)
+        .first::<OrganizationRow>(conn)
+        .map_err(not_found)?;
     load(conn, row)
 }
 
@@ -192,12 +221,19 @@ pub fn get_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Organization> 
 }
 
 /// Compare-and-swap on the revision; contacts are replaced as a whole.
-pub fn update(conn: &mut DbConnection, id: i64, expected_revision: i64, input: &OrganizationInput) -> Result<Organization> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_revision: i64,
+    input: &OrganizationInput,
+) -> Result<Organization> {
     input.validate()?;
     write_tx(conn, |conn| {
         let slug = choose_slug(conn, input, Some(id))?;
         let n = diesel::update(
-            organizations::table.filter(organizations::id.eq(id)).filter(organizations::revision.eq(expected_revision)),
+            organizations::table
+                .filter(organizations::id.eq(id))
+                .filter(organizations::revision.eq(expected_revision)),
         )
         .set((
             organizations::slug.eq(&slug),
@@ -211,7 +247,12 @@ pub fn update(conn: &mut DbConnection, id: i64, expected_revision: i64, input: &
         .map_err(unique_as("slug", &slug))?;
         if n == 0 {
             return Err(
-                match organizations::table.find(id).select(organizations::revision).first::<i64>(conn).optional()? {
+                match organizations::table
+                    .find(id)
+                    .select(organizations::revision)
+                    .first::<i64>(conn)
+                    .optional()?
+                {
                     Some(current) => StorageError::Conflict { current },
                     None => StorageError::NotFound,
                 },
@@ -224,8 +265,14 @@ pub fn update(conn: &mut DbConnection, id: i64, expected_revision: i64, input: &
 
 /// Refused with `InUse` while releases name the organization.
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(organizations::table.find(id)).execute(conn).map_err(in_use("this organization"))?;
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    let n = diesel::delete(organizations::table.find(id))
+        .execute(conn)
+        .map_err(in_use("this organization"))?;
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Organizations in name order, a page at a time.
@@ -237,12 +284,16 @@ pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Organiza
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
         q = q.filter(
-            organizations::name.gt(name.clone()).or(organizations::name.eq(name).and(organizations::id.gt(c.id))),
+            organizations::name
+                .gt(name.clone())
+                .or(organizations::name.eq(name).and(organizations::id.gt(c.id))),
         );
     }
     let rows = q.load::<OrganizationRow>(conn)?;
     let orgs = load_many(conn, rows)?;
-    Ok(Page::from_overfetch(orgs, page.limit, |o| Cursor::text(&o.name, o.id)))
+    Ok(Page::from_overfetch(orgs, page.limit, |o| {
+        Cursor::text(&o.name, o.id)
+    }))
 }
 
 /// Every organization with its contacts, in name order: for pickers and the index page.

@@ -20,13 +20,19 @@ use crate::time::to_db;
 #[derive(Debug, Clone)]
 pub enum Change {
     /// A state-machine move. `note` is the send-back comment or the withdrawal reason.
-    Move { transition: Transition, note: String },
+    Move {
+        transition: Transition,
+        note: String,
+    },
     /// Approve for release at `embargo_at`.
     Approve { embargo_at: DateTime<Utc> },
     /// Publish now, or at a given past time (imports and the demo load historical releases).
     Publish { at: Option<DateTime<Utc>> },
     /// Publish a correction on a live release: new content and the public note.
-    Correct { content: Box<ReleaseContent>, note: String },
+    Correct {
+        content: Box<ReleaseContent>,
+        note: String,
+    },
     /// Put an earlier revision's content back.
     Restore { revision: i64 },
     /// Give the release a new slug; old links keep working because URLs carry the id.
@@ -68,7 +74,10 @@ pub struct Applied {
 fn failpoint(_name: &str) {
     #[cfg(debug_assertions)]
     if std::env::var("DATELINE_FAILPOINT").is_ok_and(|v| v == _name) {
-        tracing::warn!(failpoint = _name, "failpoint reached: sleeping so a test can kill the process");
+        tracing::warn!(
+            failpoint = _name,
+            "failpoint reached: sleeping so a test can kill the process"
+        );
         std::thread::sleep(std::time::Duration::from_secs(30));
     }
 }
@@ -76,14 +85,16 @@ fn failpoint(_name: &str) {
 pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
     write_tx(conn, |conn| {
         let row = lock_row(conn, req.release_id)?;
-        if let Some(expected) = req.expected_revision {
-            if expected != row.revision {
-                return Err(StorageError::Conflict { current: row.revision });
-            }
+        if req
+            .expected_revision
+            .is_some_and(|expected| expected != row.revision)
+        {
+            return Err(StorageError::Conflict {
+                current: row.revision,
+            });
         }
         let from = row.status()?;
         let was_public = from == ReleaseStatus::Published;
-        let mut revision_action = RevisionAction::Transition;
         let mut revision_note = String::new();
 
         let to = match &req.change {
@@ -92,8 +103,10 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                 match transition {
                     Transition::SendBack => {
                         jobs::cancel_for_release(conn, row.id, req.now)?;
-                        set_status(conn, row.id, to, req.now)?;
-                        diesel::update(releases::table.find(row.id)).set(releases::embargo_at.eq(None::<chrono::NaiveDateTime>)).execute(conn)?;
+                        set_status(conn, row.id, to)?;
+                        diesel::update(releases::table.find(row.id))
+                            .set(releases::embargo_at.eq(None::<chrono::NaiveDateTime>))
+                            .execute(conn)?;
                         if !note.trim().is_empty() {
                             diesel::insert_into(review_comments::table)
                                 .values((
@@ -109,19 +122,29 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                     }
                     Transition::Withdraw => {
                         if note.trim().is_empty() {
-                            return Err(ValidationErrors::single("reason", "Say why the release is withdrawn: readers see this notice.").into());
+                            return Err(ValidationErrors::single(
+                                "reason",
+                                "Say why the release is withdrawn: readers see this notice.",
+                            )
+                            .into());
                         }
                         diesel::update(releases::table.find(row.id))
-                            .set((releases::withdrawn_at.eq(Some(to_db(req.now))), releases::withdrawal_reason.eq(note.trim())))
+                            .set((
+                                releases::withdrawn_at.eq(Some(to_db(req.now))),
+                                releases::withdrawal_reason.eq(note.trim()),
+                            ))
                             .execute(conn)?;
-                        set_status(conn, row.id, to, req.now)?;
+                        set_status(conn, row.id, to)?;
                         revision_note = note.trim().to_owned();
                     }
                     Transition::Reinstate => {
                         diesel::update(releases::table.find(row.id))
-                            .set((releases::withdrawn_at.eq(None::<chrono::NaiveDateTime>), releases::withdrawal_reason.eq("")))
+                            .set((
+                                releases::withdrawn_at.eq(None::<chrono::NaiveDateTime>),
+                                releases::withdrawal_reason.eq(""),
+                            ))
                             .execute(conn)?;
-                        set_status(conn, row.id, to, req.now)?;
+                        set_status(conn, row.id, to)?;
                     }
                     Transition::LiftEmbargo => {
                         // Published when it actually became visible: feed readers polling since
@@ -130,19 +153,29 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                     }
                     Transition::Publish => publish_row(conn, &row, req.now, req.now)?,
                     Transition::Approve | Transition::Correct => {
-                        return Err(ValidationErrors::single("action", "Use the approve or correct action for this.").into());
+                        return Err(ValidationErrors::single(
+                            "action",
+                            "Use the approve or correct action for this.",
+                        )
+                        .into());
                     }
-                    Transition::Submit => set_status(conn, row.id, to, req.now)?,
+                    Transition::Submit => set_status(conn, row.id, to)?,
                 }
                 to
             }
             Change::Approve { embargo_at } => {
                 let to = workflow::apply(from, Transition::Approve)?;
                 if *embargo_at <= req.now {
-                    return Err(ValidationErrors::single("embargo_at", "The embargo time must be in the future; to release now, publish instead.").into());
+                    return Err(ValidationErrors::single(
+                        "embargo_at",
+                        "The embargo time must be in the future; to release now, publish instead.",
+                    )
+                    .into());
                 }
-                diesel::update(releases::table.find(row.id)).set(releases::embargo_at.eq(Some(to_db(*embargo_at)))).execute(conn)?;
-                set_status(conn, row.id, to, req.now)?;
+                diesel::update(releases::table.find(row.id))
+                    .set(releases::embargo_at.eq(Some(to_db(*embargo_at))))
+                    .execute(conn)?;
+                set_status(conn, row.id, to)?;
                 jobs::cancel_for_release(conn, row.id, req.now)?;
                 jobs::schedule_publish(conn, row.id, *embargo_at, req.now)?;
                 to
@@ -159,14 +192,32 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
             Change::Correct { content, note } => {
                 workflow::apply(from, Transition::Correct)?;
                 if note.trim().is_empty() {
-                    return Err(ValidationErrors::single("note", "A correction needs a public note saying what changed.").into());
+                    return Err(ValidationErrors::single(
+                        "note",
+                        "A correction needs a public note saying what changed.",
+                    )
+                    .into());
                 }
                 if note.chars().count() > 1_000 {
-                    return Err(ValidationErrors::single("note", "Keep the correction note under 1000 characters.").into());
+                    return Err(ValidationErrors::single(
+                        "note",
+                        "Keep the correction note under 1000 characters.",
+                    )
+                    .into());
                 }
-                release_repo::update_content(conn, row.id, row.revision, content, req.actor.user_id, RevisionAction::Correct, note.trim())?;
+                release_repo::update_content(
+                    conn,
+                    row.id,
+                    row.revision,
+                    content,
+                    req.actor.user_id,
+                    RevisionAction::Correct,
+                    note.trim(),
+                )?;
                 let revision = row.revision + 1;
-                diesel::update(releases::table.find(row.id)).set(releases::corrected_at.eq(Some(to_db(req.now)))).execute(conn)?;
+                diesel::update(releases::table.find(row.id))
+                    .set(releases::corrected_at.eq(Some(to_db(req.now))))
+                    .execute(conn)?;
                 diesel::insert_into(corrections::table)
                     .values((
                         corrections::release_id.eq(row.id),
@@ -176,7 +227,7 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                         corrections::corrected_at.eq(to_db(req.now)),
                     ))
                     .execute(conn)?;
-                return finish(conn, req, from, was_public, true, None);
+                return finish(conn, req, from, true, None);
             }
             Change::Restore { revision } => {
                 if from == ReleaseStatus::Withdrawn {
@@ -196,17 +247,30 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                     RevisionAction::Restore,
                     &format!("restored revision {revision}"),
                 )?;
-                return finish(conn, req, from, was_public, was_public, None);
+                return finish(conn, req, from, was_public, None);
             }
             Change::ChangeSlug { slug } => {
                 if !dateline_core::slug::is_valid_slug(slug) {
-                    return Err(ValidationErrors::single("slug", "Use lowercase letters, digits and single hyphens.").into());
+                    return Err(ValidationErrors::single(
+                        "slug",
+                        "Use lowercase letters, digits and single hyphens.",
+                    )
+                    .into());
                 }
-                let taken = releases::table.filter(releases::slug.eq(slug)).filter(releases::id.ne(row.id)).count().get_result::<i64>(conn)?;
+                let taken = releases::table
+                    .filter(releases::slug.eq(slug))
+                    .filter(releases::id.ne(row.id))
+                    .count()
+                    .get_result::<i64>(conn)?;
                 if taken > 0 {
-                    return Err(StorageError::Duplicate { field: "slug", value: slug.clone() });
+                    return Err(StorageError::Duplicate {
+                        field: "slug",
+                        value: slug.clone(),
+                    });
                 }
-                diesel::update(releases::table.find(row.id)).set(releases::slug.eq(slug)).execute(conn)?;
+                diesel::update(releases::table.find(row.id))
+                    .set(releases::slug.eq(slug))
+                    .execute(conn)?;
                 revision_note = format!("slug changed from {} to {slug}", row.slug);
                 from
             }
@@ -214,15 +278,30 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
 
         // Status moves and slug changes bump the revision and leave a snapshot of the content.
         diesel::update(releases::table.find(row.id))
-            .set((releases::revision.eq(releases::revision + 1), releases::updated_at.eq(to_db(req.now))))
+            .set((
+                releases::revision.eq(releases::revision + 1),
+                releases::updated_at.eq(to_db(req.now)),
+            ))
             .execute(conn)?;
         let updated = release_repo::row(conn, row.id)?;
         let content = current_content(conn, &updated)?;
-        revision_action = if matches!(req.change, Change::ChangeSlug { .. }) { RevisionAction::Save } else { revision_action };
-        release_repo::record_revision(conn, &updated, &content, revision_action, &revision_note, req.actor.user_id)?;
+        let revision_action = if matches!(req.change, Change::ChangeSlug { .. }) {
+            RevisionAction::Save
+        } else {
+            RevisionAction::Transition
+        };
+        release_repo::record_revision(
+            conn,
+            &updated,
+            &content,
+            revision_action,
+            &revision_note,
+            req.actor.user_id,
+        )?;
         let is_public = to == ReleaseStatus::Published;
-        let public_changed = was_public != is_public || (is_public && matches!(req.change, Change::ChangeSlug { .. }));
-        finish(conn, req, from, was_public, public_changed, Some(revision_note))
+        let public_changed = was_public != is_public
+            || (is_public && matches!(req.change, Change::ChangeSlug { .. }));
+        finish(conn, req, from, public_changed, Some(revision_note))
     })
 }
 
@@ -230,7 +309,6 @@ fn finish(
     conn: &mut DbConnection,
     req: &Request,
     from: ReleaseStatus,
-    _was_public: bool,
     public_changed: bool,
     detail: Option<String>,
 ) -> Result<Applied> {
@@ -251,34 +329,50 @@ fn finish(
                 "{} -> {}{}",
                 from.as_str(),
                 release.status.as_str(),
-                detail.filter(|d| !d.is_empty()).map(|d| format!(": {d}")).unwrap_or_default()
+                detail
+                    .filter(|d| !d.is_empty())
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
             ),
             at: req.now,
         },
     )?;
     failpoint("publish.before_commit");
-    Ok(Applied { release, previous_status: from, public_changed })
+    Ok(Applied {
+        release,
+        previous_status: from,
+        public_changed,
+    })
 }
 
 /// Reads the row for update. SQLite's `BEGIN IMMEDIATE` already holds the write lock; PostgreSQL
 /// needs the row lock so two instances cannot both move the same release.
 fn lock_row(conn: &mut DbConnection, id: i64) -> Result<ReleaseRow> {
-    let row = match conn {
+    match conn {
         DbConnection::Pg(c) => release_repo::lock_for_update(c, id),
-        DbConnection::Sqlite(_) => return release_repo::row(conn, id),
-    };
-    row
+        DbConnection::Sqlite(_) => release_repo::row(conn, id),
+    }
 }
 
-fn set_status(conn: &mut DbConnection, id: i64, status: ReleaseStatus, _now: DateTime<Utc>) -> Result<()> {
-    diesel::update(releases::table.find(id)).set(releases::status.eq(status.as_str())).execute(conn)?;
+fn set_status(conn: &mut DbConnection, id: i64, status: ReleaseStatus) -> Result<()> {
+    diesel::update(releases::table.find(id))
+        .set(releases::status.eq(status.as_str()))
+        .execute(conn)?;
     Ok(())
 }
 
-fn publish_row(conn: &mut DbConnection, row: &ReleaseRow, published_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+fn publish_row(
+    conn: &mut DbConnection,
+    row: &ReleaseRow,
+    published_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     jobs::cancel_for_release(conn, row.id, now)?;
     diesel::update(releases::table.find(row.id))
-        .set((releases::status.eq(ReleaseStatus::Published.as_str()), releases::published_at.eq(Some(to_db(published_at)))))
+        .set((
+            releases::status.eq(ReleaseStatus::Published.as_str()),
+            releases::published_at.eq(Some(to_db(published_at))),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -288,6 +382,10 @@ fn current_content(conn: &mut DbConnection, row: &ReleaseRow) -> Result<ReleaseC
 }
 
 /// The content snapshot of one revision.
-pub fn revision_content(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<ReleaseContent> {
+pub fn revision_content(
+    conn: &mut DbConnection,
+    release_id: i64,
+    revision: i64,
+) -> Result<ReleaseContent> {
     crate::repo::revisions::get(conn, release_id, revision).map(|(_, content)| content)
 }

@@ -82,7 +82,11 @@ pub fn create(
 }
 
 /// The live link with this token hash, counting the opening.
-pub fn open(conn: &mut DbConnection, hash: &str, now: DateTime<Utc>) -> Result<Option<PreviewLink>> {
+pub fn open(
+    conn: &mut DbConnection,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PreviewLink>> {
     let row = preview_links::table
         .filter(preview_links::token_hash.eq(hash))
         .filter(preview_links::revoked_at.is_null())
@@ -91,7 +95,10 @@ pub fn open(conn: &mut DbConnection, hash: &str, now: DateTime<Utc>) -> Result<O
         .optional()?;
     let Some(row) = row else { return Ok(None) };
     diesel::update(preview_links::table.find(row.id))
-        .set((preview_links::open_count.eq(preview_links::open_count + 1), preview_links::last_opened_at.eq(Some(to_db(now)))))
+        .set((
+            preview_links::open_count.eq(preview_links::open_count + 1),
+            preview_links::last_opened_at.eq(Some(to_db(now))),
+        ))
         .execute(conn)?;
     let mut link = PreviewLink::from(row);
     link.open_count += 1;
@@ -100,7 +107,12 @@ pub fn open(conn: &mut DbConnection, hash: &str, now: DateTime<Utc>) -> Result<O
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<PreviewLink> {
-    preview_links::table.find(id).first::<Row>(conn).optional()?.map(PreviewLink::from).ok_or(StorageError::NotFound)
+    preview_links::table
+        .find(id)
+        .first::<Row>(conn)
+        .optional()?
+        .map(PreviewLink::from)
+        .ok_or(StorageError::NotFound)
 }
 
 pub fn list_for_release(conn: &mut DbConnection, release_id: i64) -> Result<Vec<PreviewLink>> {
@@ -114,8 +126,12 @@ pub fn list_for_release(conn: &mut DbConnection, release_id: i64) -> Result<Vec<
 }
 
 pub fn revoke(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    Ok(diesel::update(preview_links::table.find(id).filter(preview_links::revoked_at.is_null()))
-        .set(preview_links::revoked_at.eq(Some(to_db(now))))
-        .execute(conn)?
+    Ok(diesel::update(
+        preview_links::table
+            .find(id)
+            .filter(preview_links::revoked_at.is_null()),
+    )
+    .set(preview_links::revoked_at.eq(Some(to_db(now))))
+    .execute(conn)?
         == 1)
 }

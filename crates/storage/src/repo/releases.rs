@@ -9,8 +9,8 @@ use dateline_core::release::Correction;
 use dateline_core::slug::{slugify_or, unique_slug};
 use dateline_core::visibility::Viewer;
 use dateline_core::{
-    Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary, Role, SourceLine, TaxonRef,
-    ValidationErrors,
+    Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary, Role,
+    SourceLine, TaxonRef, ValidationErrors,
 };
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,8 +20,8 @@ use crate::error::{Result, StorageError, not_found};
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::repo::taxonomy;
 use crate::schema::{
-    categories, corrections, organizations, regions, release_categories, release_contacts, release_regions,
-    release_revisions, release_tags, releases, tags,
+    categories, corrections, organizations, regions, release_categories, release_contacts,
+    release_regions, release_revisions, release_tags, releases, tags,
 };
 use crate::time::{from_db, now, opt_from_db, to_db};
 
@@ -57,11 +57,17 @@ pub(crate) struct ReleaseRow {
 
 impl ReleaseRow {
     pub(crate) fn status(&self) -> Result<ReleaseStatus> {
-        self.status.parse().map_err(|e: dateline_core::release::UnknownStatus| StorageError::Corrupt(e.to_string()))
+        self.status
+            .parse()
+            .map_err(|e: dateline_core::release::UnknownStatus| {
+                StorageError::Corrupt(e.to_string())
+            })
     }
 
     fn public_id(&self) -> Result<PublicId> {
-        self.public_id.parse().map_err(|_| StorageError::Corrupt(format!("bad public id {:?}", self.public_id)))
+        self.public_id
+            .parse()
+            .map_err(|_| StorageError::Corrupt(format!("bad public id {:?}", self.public_id)))
     }
 
     fn dateline(&self) -> Dateline {
@@ -131,16 +137,25 @@ impl RevisionAction {
 fn check_references(conn: &mut DbConnection, content: &ReleaseContent) -> Result<()> {
     let mut e = ValidationErrors::new();
     if let Some(org) = content.organization_id {
-        let found = organizations::table.find(org).count().get_result::<i64>(conn)?;
+        let found = organizations::table
+            .find(org)
+            .count()
+            .get_result::<i64>(conn)?;
         if found == 0 {
             e.add("organization", "That organization does not exist.");
         }
     }
-    let cats = categories::table.filter(categories::id.eq_any(&content.category_ids)).count().get_result::<i64>(conn)?;
+    let cats = categories::table
+        .filter(categories::id.eq_any(&content.category_ids))
+        .count()
+        .get_result::<i64>(conn)?;
     if cats as usize != content.category_ids.len() {
         e.add("categories", "One of the categories does not exist.");
     }
-    let regs = regions::table.filter(regions::id.eq_any(&content.region_ids)).count().get_result::<i64>(conn)?;
+    let regs = regions::table
+        .filter(regions::id.eq_any(&content.region_ids))
+        .count()
+        .get_result::<i64>(conn)?;
     if regs as usize != content.region_ids.len() {
         e.add("regions", "One of the regions does not exist.");
     }
@@ -163,7 +178,11 @@ fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Resul
     Ok(q.count().get_result::<i64>(conn)? > 0)
 }
 
-pub(crate) fn free_slug(conn: &mut DbConnection, headline: &str, except: Option<i64>) -> Result<String> {
+pub(crate) fn free_slug(
+    conn: &mut DbConnection,
+    headline: &str,
+    except: Option<i64>,
+) -> Result<String> {
     let base = slugify_or(headline, "release");
     let mut err = None;
     let slug = unique_slug(&base, |s| {
@@ -179,12 +198,17 @@ fn fresh_public_id(conn: &mut DbConnection) -> Result<PublicId> {
     let mut rng = rand::rng();
     for _ in 0..8 {
         let id = PublicId::generate(&mut rng);
-        let taken = releases::table.filter(releases::public_id.eq(id.as_str())).count().get_result::<i64>(conn)?;
+        let taken = releases::table
+            .filter(releases::public_id.eq(id.as_str()))
+            .count()
+            .get_result::<i64>(conn)?;
         if taken == 0 {
             return Ok(id);
         }
     }
-    Err(StorageError::Corrupt("could not find a free public id".into()))
+    Err(StorageError::Corrupt(
+        "could not find a free public id".into(),
+    ))
 }
 
 /// Creates a draft, with revision 1 recorded.
@@ -221,7 +245,14 @@ pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
             ))
             .get_result::<ReleaseRow>(conn)?;
         write_relations(conn, row.id, &content)?;
-        record_revision(conn, &row, &content, RevisionAction::Create, "", new.author_id)?;
+        record_revision(
+            conn,
+            &row,
+            &content,
+            RevisionAction::Create,
+            "",
+            new.author_id,
+        )?;
         load(conn, row)
     })
 }
@@ -240,25 +271,29 @@ pub fn update_content(
     let (content, html) = prepare(content)?;
     write_tx(conn, |conn| {
         check_references(conn, &content)?;
-        let n = diesel::update(releases::table.filter(releases::id.eq(id)).filter(releases::revision.eq(expected_revision)))
-            .set((
-                releases::headline.eq(&content.headline),
-                releases::subheadline.eq(&content.subheadline),
-                releases::dateline_city.eq(&content.dateline.city),
-                releases::dateline_region.eq(&content.dateline.region),
-                releases::dateline_date.eq(content.dateline.date),
-                releases::dateline_distributor.eq(&content.dateline.distributor),
-                releases::source_label.eq(&content.source.label),
-                releases::source_url.eq(&content.source.url),
-                releases::summary.eq(&content.summary),
-                releases::body.eq(&content.body),
-                releases::body_html.eq(html.as_str()),
-                releases::language.eq(&content.language),
-                releases::organization_id.eq(content.organization_id),
-                releases::updated_at.eq(to_db(now())),
-                releases::revision.eq(releases::revision + 1),
-            ))
-            .execute(conn)?;
+        let n = diesel::update(
+            releases::table
+                .filter(releases::id.eq(id))
+                .filter(releases::revision.eq(expected_revision)),
+        )
+        .set((
+            releases::headline.eq(&content.headline),
+            releases::subheadline.eq(&content.subheadline),
+            releases::dateline_city.eq(&content.dateline.city),
+            releases::dateline_region.eq(&content.dateline.region),
+            releases::dateline_date.eq(content.dateline.date),
+            releases::dateline_distributor.eq(&content.dateline.distributor),
+            releases::source_label.eq(&content.source.label),
+            releases::source_url.eq(&content.source.url),
+            releases::summary.eq(&content.summary),
+            releases::body.eq(&content.body),
+            releases::body_html.eq(html.as_str()),
+            releases::language.eq(&content.language),
+            releases::organization_id.eq(content.organization_id),
+            releases::updated_at.eq(to_db(now())),
+            releases::revision.eq(releases::revision + 1),
+        ))
+        .execute(conn)?;
         if n == 0 {
             return Err(conflict_or_missing(conn, id));
         }
@@ -270,7 +305,12 @@ pub fn update_content(
 }
 
 pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageError {
-    match releases::table.find(id).select(releases::revision).first::<i64>(conn).optional() {
+    match releases::table
+        .find(id)
+        .select(releases::revision)
+        .first::<i64>(conn)
+        .optional()
+    {
         Ok(Some(current)) => StorageError::Conflict { current },
         Ok(None) => StorageError::NotFound,
         Err(e) => e.into(),
@@ -278,7 +318,8 @@ pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageEr
 }
 
 fn write_relations(conn: &mut DbConnection, id: i64, content: &ReleaseContent) -> Result<()> {
-    diesel::delete(release_contacts::table.filter(release_contacts::release_id.eq(id))).execute(conn)?;
+    diesel::delete(release_contacts::table.filter(release_contacts::release_id.eq(id)))
+        .execute(conn)?;
     for (i, c) in content.contacts.iter().enumerate() {
         diesel::insert_into(release_contacts::table)
             .values((
@@ -291,16 +332,24 @@ fn write_relations(conn: &mut DbConnection, id: i64, content: &ReleaseContent) -
             ))
             .execute(conn)?;
     }
-    diesel::delete(release_categories::table.filter(release_categories::release_id.eq(id))).execute(conn)?;
+    diesel::delete(release_categories::table.filter(release_categories::release_id.eq(id)))
+        .execute(conn)?;
     for cat in &content.category_ids {
         diesel::insert_into(release_categories::table)
-            .values((release_categories::release_id.eq(id), release_categories::category_id.eq(cat)))
+            .values((
+                release_categories::release_id.eq(id),
+                release_categories::category_id.eq(cat),
+            ))
             .execute(conn)?;
     }
-    diesel::delete(release_regions::table.filter(release_regions::release_id.eq(id))).execute(conn)?;
+    diesel::delete(release_regions::table.filter(release_regions::release_id.eq(id)))
+        .execute(conn)?;
     for reg in &content.region_ids {
         diesel::insert_into(release_regions::table)
-            .values((release_regions::release_id.eq(id), release_regions::region_id.eq(reg)))
+            .values((
+                release_regions::release_id.eq(id),
+                release_regions::region_id.eq(reg),
+            ))
             .execute(conn)?;
     }
     diesel::delete(release_tags::table.filter(release_tags::release_id.eq(id))).execute(conn)?;
@@ -310,7 +359,10 @@ fn write_relations(conn: &mut DbConnection, id: i64, content: &ReleaseContent) -
         if !seen.contains(&tag.id) {
             seen.push(tag.id);
             diesel::insert_into(release_tags::table)
-                .values((release_tags::release_id.eq(id), release_tags::tag_id.eq(tag.id)))
+                .values((
+                    release_tags::release_id.eq(id),
+                    release_tags::tag_id.eq(tag.id),
+                ))
                 .execute(conn)?;
         }
     }
@@ -325,7 +377,8 @@ pub(crate) fn record_revision(
     note: &str,
     author_id: Option<i64>,
 ) -> Result<()> {
-    let snapshot = serde_json::to_string(content).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let snapshot =
+        serde_json::to_string(content).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     diesel::insert_into(release_revisions::table)
         .values((
             release_revisions::release_id.eq(row.id),
@@ -343,7 +396,10 @@ pub(crate) fn record_revision(
 }
 
 pub(crate) fn row(conn: &mut DbConnection, id: i64) -> Result<ReleaseRow> {
-    releases::table.find(id).first::<ReleaseRow>(conn).map_err(not_found)
+    releases::table
+        .find(id)
+        .first::<ReleaseRow>(conn)
+        .map_err(not_found)
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<Release> {
@@ -352,22 +408,37 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<Release> {
 }
 
 pub fn get_by_public_id(conn: &mut DbConnection, public_id: &PublicId) -> Result<Release> {
-    let row = releases::table.filter(releases::public_id.eq(public_id.as_str())).first::<ReleaseRow>(conn).map_err(not_found)?;
+    let row = releases::table
+        .filter(releases::public_id.eq(public_id.as_str()))
+        .first::<ReleaseRow>(conn)
+        .map_err(not_found)?;
     load(conn, row)
 }
 
 pub fn get_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Release> {
-    let row = releases::table.filter(releases::slug.eq(slug)).first::<ReleaseRow>(conn).map_err(not_found)?;
+    let row = releases::table
+        .filter(releases::slug.eq(slug))
+        .first::<ReleaseRow>(conn)
+        .map_err(not_found)?;
     load(conn, row)
 }
 
 /// The content as stored, in the shape editors edit.
-pub(crate) fn content_of(row: &ReleaseRow, contacts: Vec<Contact>, category_ids: Vec<i64>, region_ids: Vec<i64>, tags: Vec<String>) -> ReleaseContent {
+pub(crate) fn content_of(
+    row: &ReleaseRow,
+    contacts: Vec<Contact>,
+    category_ids: Vec<i64>,
+    region_ids: Vec<i64>,
+    tags: Vec<String>,
+) -> ReleaseContent {
     ReleaseContent {
         headline: row.headline.clone(),
         subheadline: row.subheadline.clone(),
         dateline: row.dateline(),
-        source: SourceLine { label: row.source_label.clone(), url: row.source_url.clone() },
+        source: SourceLine {
+            label: row.source_label.clone(),
+            url: row.source_url.clone(),
+        },
         summary: row.summary.clone(),
         body: row.body.clone(),
         language: row.language.clone(),
@@ -464,10 +535,20 @@ pub fn corrections(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Corre
     Ok(corrections::table
         .filter(corrections::release_id.eq(release_id))
         .order((corrections::corrected_at.asc(), corrections::id.asc()))
-        .select((corrections::id, corrections::note, corrections::corrected_at, corrections::revision))
+        .select((
+            corrections::id,
+            corrections::note,
+            corrections::corrected_at,
+            corrections::revision,
+        ))
         .load::<(i64, String, NaiveDateTime, i64)>(conn)?
         .into_iter()
-        .map(|(id, note, at, revision)| Correction { id, note, corrected_at: from_db(at), revision })
+        .map(|(id, note, at, revision)| Correction {
+            id,
+            note,
+            corrected_at: from_db(at),
+            revision,
+        })
         .collect())
 }
 
@@ -488,7 +569,12 @@ pub struct PublicFilter {
 
 /// What the public may list at `now`, newest first. This is the SQL half of the one visibility
 /// rule (`dateline_core::visibility::is_public`): published, with a publication time that has come.
-pub fn list_public(conn: &mut DbConnection, now: DateTime<Utc>, filter: &PublicFilter, page: &PageRequest) -> Result<Page<ReleaseSummary>> {
+pub fn list_public(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    filter: &PublicFilter,
+    page: &PageRequest,
+) -> Result<Page<ReleaseSummary>> {
     let mut q = releases::table
         .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
         .filter(releases::published_at.le(to_db(now)))
@@ -499,17 +585,31 @@ pub fn list_public(conn: &mut DbConnection, now: DateTime<Utc>, filter: &PublicF
         q = q.filter(releases::organization_id.eq(org));
     }
     if let Some(cat) = filter.category_id {
-        q = q.filter(releases::id.eq_any(
-            release_categories::table.filter(release_categories::category_id.eq(cat)).select(release_categories::release_id),
-        ));
+        q = q.filter(
+            releases::id.eq_any(
+                release_categories::table
+                    .filter(release_categories::category_id.eq(cat))
+                    .select(release_categories::release_id),
+            ),
+        );
     }
     if let Some(reg) = filter.region_id {
-        q = q.filter(releases::id.eq_any(
-            release_regions::table.filter(release_regions::region_id.eq(reg)).select(release_regions::release_id),
-        ));
+        q = q.filter(
+            releases::id.eq_any(
+                release_regions::table
+                    .filter(release_regions::region_id.eq(reg))
+                    .select(release_regions::release_id),
+            ),
+        );
     }
     if let Some(tag) = filter.tag_id {
-        q = q.filter(releases::id.eq_any(release_tags::table.filter(release_tags::tag_id.eq(tag)).select(release_tags::release_id)));
+        q = q.filter(
+            releases::id.eq_any(
+                release_tags::table
+                    .filter(release_tags::tag_id.eq(tag))
+                    .select(release_tags::release_id),
+            ),
+        );
     }
     if let Some(from) = filter.from {
         q = q.filter(releases::published_at.ge(to_db(from)));
@@ -522,11 +622,17 @@ pub fn list_public(conn: &mut DbConnection, now: DateTime<Utc>, filter: &PublicF
     }
     if let Some(c) = &page.after {
         let t = to_db(c.time_key().unwrap_or_default());
-        q = q.filter(releases::published_at.lt(t).or(releases::published_at.eq(t).and(releases::id.lt(c.id))));
+        q = q.filter(
+            releases::published_at
+                .lt(t)
+                .or(releases::published_at.eq(t).and(releases::id.lt(c.id))),
+        );
     }
     let rows = q.load::<ReleaseRow>(conn)?;
     let items = summaries(conn, rows)?;
-    Ok(Page::from_overfetch(items, page.limit, |r| Cursor::time(r.published_at.unwrap_or_default(), r.id)))
+    Ok(Page::from_overfetch(items, page.limit, |r| {
+        Cursor::time(r.published_at.unwrap_or_default(), r.id)
+    }))
 }
 
 /// Narrows the newsroom's own release list.
@@ -548,7 +654,10 @@ pub fn list_for_staff(
     filter: &StaffFilter,
     page: &PageRequest,
 ) -> Result<Page<ReleaseSummary>> {
-    let mut q = releases::table.order((releases::updated_at.desc(), releases::id.desc())).limit(page.fetch()).into_boxed();
+    let mut q = releases::table
+        .order((releases::updated_at.desc(), releases::id.desc()))
+        .limit(page.fetch())
+        .into_boxed();
     match viewer {
         Viewer::Staff { role, .. } if role >= Role::Editor => {}
         Viewer::Staff { user_id, .. } => {
@@ -559,7 +668,9 @@ pub fn list_for_staff(
             );
         }
         Viewer::Anonymous | Viewer::PreviewLink { .. } => {
-            q = q.filter(releases::status.eq(ReleaseStatus::Published.as_str())).filter(releases::published_at.le(to_db(now)));
+            q = q
+                .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
+                .filter(releases::published_at.le(to_db(now)));
         }
     }
     if let Some(st) = filter.status {
@@ -571,33 +682,52 @@ pub fn list_for_staff(
     if let Some(author) = filter.author_id {
         q = q.filter(releases::author_id.eq(author));
     }
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
         q = q.filter(
             lower(releases::headline)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(lower(releases::subheadline).like(pattern.clone()).escape('\\'))
+                .or(lower(releases::subheadline)
+                    .like(pattern.clone())
+                    .escape('\\'))
                 .or(lower(releases::summary).like(pattern).escape('\\')),
         );
     }
     if let Some(c) = &page.after {
         let t = to_db(c.time_key().unwrap_or_default());
-        q = q.filter(releases::updated_at.lt(t).or(releases::updated_at.eq(t).and(releases::id.lt(c.id))));
+        q = q.filter(
+            releases::updated_at
+                .lt(t)
+                .or(releases::updated_at.eq(t).and(releases::id.lt(c.id))),
+        );
     }
     let rows = q.load::<ReleaseRow>(conn)?;
     let items = summaries(conn, rows)?;
-    Ok(Page::from_overfetch(items, page.limit, |r| Cursor::time(r.updated_at, r.id)))
+    Ok(Page::from_overfetch(items, page.limit, |r| {
+        Cursor::time(r.updated_at, r.id)
+    }))
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Releases in one status, oldest change first: for dashboards ("waiting for review").
-pub fn by_status(conn: &mut DbConnection, status: ReleaseStatus, limit: i64) -> Result<Vec<ReleaseSummary>> {
+pub fn by_status(
+    conn: &mut DbConnection,
+    status: ReleaseStatus,
+    limit: i64,
+) -> Result<Vec<ReleaseSummary>> {
     let rows = releases::table
         .filter(releases::status.eq(status.as_str()))
         .order((releases::updated_at.asc(), releases::id.asc()))
@@ -606,7 +736,10 @@ pub fn by_status(conn: &mut DbConnection, status: ReleaseStatus, limit: i64) -> 
     summaries(conn, rows)
 }
 
-pub(crate) fn summaries(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Result<Vec<ReleaseSummary>> {
+pub(crate) fn summaries(
+    conn: &mut DbConnection,
+    rows: Vec<ReleaseRow>,
+) -> Result<Vec<ReleaseSummary>> {
     let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.organization_id).collect();
     let orgs: HashMap<i64, TaxonRef> = organizations::table
         .filter(organizations::id.eq_any(&org_ids))
@@ -615,7 +748,9 @@ pub(crate) fn summaries(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Resul
         .into_iter()
         .map(|t| (t.0, taxon(t)))
         .collect();
-    rows.iter().map(|r| r.summary(r.organization_id.and_then(|o| orgs.get(&o).cloned()))).collect()
+    rows.iter()
+        .map(|r| r.summary(r.organization_id.and_then(|o| orgs.get(&o).cloned())))
+        .collect()
 }
 
 /// Counts by status, for the dashboard.
@@ -624,10 +759,17 @@ pub fn count_by_status(conn: &mut DbConnection) -> Result<Vec<(ReleaseStatus, i6
         .group_by(releases::status)
         .select((releases::status, diesel::dsl::count_star()))
         .load::<(String, i64)>(conn)?;
-    Ok(rows.into_iter().filter_map(|(s, n)| s.parse().ok().map(|s| (s, n))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| s.parse().ok().map(|s| (s, n)))
+        .collect())
 }
 
 /// Reads a row with a PostgreSQL row lock, held until the caller's transaction ends.
 pub(crate) fn lock_for_update(conn: &mut diesel::PgConnection, id: i64) -> Result<ReleaseRow> {
-    releases::table.find(id).for_update().first::<ReleaseRow>(conn).map_err(not_found)
+    releases::table
+        .find(id)
+        .for_update()
+        .first::<ReleaseRow>(conn)
+        .map_err(not_found)
 }

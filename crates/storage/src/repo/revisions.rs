@@ -21,10 +21,30 @@ pub struct Revision {
     pub created_at: DateTime<Utc>,
 }
 
-type RevisionRow = (i64, String, String, String, String, Option<i64>, Option<String>, NaiveDateTime);
+type RevisionRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    NaiveDateTime,
+);
 
-fn to_revision((revision, slug, status, action, note, author_id, author_name, at): RevisionRow) -> Revision {
-    Revision { revision, slug, status, action, note, author_id, author_name, created_at: from_db(at) }
+fn to_revision(
+    (revision, slug, status, action, note, author_id, author_name, at): RevisionRow,
+) -> Revision {
+    Revision {
+        revision,
+        slug,
+        status,
+        action,
+        note,
+        author_id,
+        author_name,
+        created_at: from_db(at),
+    }
 }
 
 /// Newest first.
@@ -50,7 +70,11 @@ pub fn list(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Revision>> {
 }
 
 /// One revision with its content.
-pub fn get(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<(Revision, ReleaseContent)> {
+pub fn get(
+    conn: &mut DbConnection,
+    release_id: i64,
+    revision: i64,
+) -> Result<(Revision, ReleaseContent)> {
     let row = release_revisions::table
         .left_join(users::table.on(users::id.nullable().eq(release_revisions::author_id)))
         .filter(release_revisions::release_id.eq(release_id))
@@ -71,7 +95,8 @@ pub fn get(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<(R
         .first::<(RevisionRow, String)>(conn)
         .optional()?
         .ok_or(StorageError::NotFound)?;
-    let content = serde_json::from_str(&row.1).map_err(|e| StorageError::Corrupt(format!("revision {revision}: {e}")))?;
+    let content = serde_json::from_str(&row.1)
+        .map_err(|e| StorageError::Corrupt(format!("revision {revision}: {e}")))?;
     Ok((to_revision(row.0), content))
 }
 
@@ -89,10 +114,25 @@ pub fn comments(conn: &mut DbConnection, release_id: i64) -> Result<Vec<ReviewCo
     Ok(review_comments::table
         .left_join(users::table.on(users::id.nullable().eq(review_comments::author_id)))
         .filter(review_comments::release_id.eq(release_id))
-        .order((review_comments::created_at.desc(), review_comments::id.desc()))
-        .select((review_comments::id, users::display_name.nullable(), review_comments::revision, review_comments::body, review_comments::created_at))
+        .order((
+            review_comments::created_at.desc(),
+            review_comments::id.desc(),
+        ))
+        .select((
+            review_comments::id,
+            users::display_name.nullable(),
+            review_comments::revision,
+            review_comments::body,
+            review_comments::created_at,
+        ))
         .load::<(i64, Option<String>, i64, String, NaiveDateTime)>(conn)?
         .into_iter()
-        .map(|(id, author_name, revision, body, at)| ReviewComment { id, author_name, revision, body, created_at: from_db(at) })
+        .map(|(id, author_name, revision, body, at)| ReviewComment {
+            id,
+            author_name,
+            revision,
+            body,
+            created_at: from_db(at),
+        })
         .collect())
 }

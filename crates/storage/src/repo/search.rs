@@ -77,12 +77,18 @@ fn websearch_query(terms: &[Term]) -> String {
 pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
     let id = release.id;
     let public = release.status == ReleaseStatus::Published;
-    let org = release.organization.as_ref().map(|o| o.name.clone()).unwrap_or_default();
+    let org = release
+        .organization
+        .as_ref()
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
     let body = plain_text(&release.content.body);
     let c = &release.content;
     match conn {
         DbConnection::Sqlite(conn) => {
-            diesel::sql_query("DELETE FROM release_search WHERE rowid = ?").bind::<BigInt, _>(id).execute(conn)?;
+            diesel::sql_query("DELETE FROM release_search WHERE rowid = ?")
+                .bind::<BigInt, _>(id)
+                .execute(conn)?;
             if public {
                 diesel::sql_query(
                     "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)",
@@ -97,7 +103,9 @@ pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
             }
         }
         DbConnection::Pg(conn) => {
-            diesel::sql_query("DELETE FROM release_search WHERE release_id = $1").bind::<BigInt, _>(id).execute(conn)?;
+            diesel::sql_query("DELETE FROM release_search WHERE release_id = $1")
+                .bind::<BigInt, _>(id)
+                .execute(conn)?;
             if public {
                 diesel::sql_query(
                     "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -158,7 +166,10 @@ fn fragments(raw: &str) -> Vec<Fragment> {
     for ch in raw.chars() {
         if ch == MARK_START || ch == MARK_END {
             if !text.is_empty() {
-                out.push(Fragment { text: std::mem::take(&mut text), highlighted });
+                out.push(Fragment {
+                    text: std::mem::take(&mut text),
+                    highlighted,
+                });
             }
             highlighted = ch == MARK_START;
         } else {
@@ -247,9 +258,16 @@ const PG_COUNT: &str = concat!(
 );
 
 /// Ranked full-text search over what the public may see at `now`.
-pub fn search(conn: &mut DbConnection, now: DateTime<Utc>, q: &SearchQuery) -> Result<SearchResults> {
+pub fn search(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    q: &SearchQuery,
+) -> Result<SearchResults> {
     if q.terms.is_empty() {
-        return Ok(SearchResults { hits: Vec::new(), total: 0 });
+        return Ok(SearchResults {
+            hits: Vec::new(),
+            total: 0,
+        });
     }
     let limit = q.per_page.clamp(1, 100);
     let offset = (q.page.max(1) - 1).saturating_mul(limit);
@@ -318,12 +336,22 @@ pub fn search(conn: &mut DbConnection, now: DateTime<Utc>, q: &SearchQuery) -> R
         }
     };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let loaded = rel::table.filter(rel::id.eq_any(&ids)).load::<releases::ReleaseRow>(conn)?;
+    let loaded = rel::table
+        .filter(rel::id.eq_any(&ids))
+        .load::<releases::ReleaseRow>(conn)?;
     let mut by_id: std::collections::HashMap<i64, ReleaseSummary> =
-        releases::summaries(conn, loaded)?.into_iter().map(|s| (s.id, s)).collect();
+        releases::summaries(conn, loaded)?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
     let hits = rows
         .into_iter()
-        .filter_map(|r| by_id.remove(&r.id).map(|release| SearchHit { release, snippet: fragments(&r.snippet) }))
+        .filter_map(|r| {
+            by_id.remove(&r.id).map(|release| SearchHit {
+                release,
+                snippet: fragments(&r.snippet),
+            })
+        })
         .collect();
     Ok(SearchResults { hits, total })
 }
@@ -334,13 +362,27 @@ mod tests {
 
     #[test]
     fn terms_are_inert() {
-        assert_eq!(parse_terms("solar  Power"), vec![Term::Word("solar".into()), Term::Word("power".into())]);
+        assert_eq!(
+            parse_terms("solar  Power"),
+            vec![Term::Word("solar".into()), Term::Word("power".into())]
+        );
         assert_eq!(
             parse_terms("\"grid storage\" battery"),
-            vec![Term::Phrase(vec!["grid".into(), "storage".into()]), Term::Word("battery".into())]
+            vec![
+                Term::Phrase(vec!["grid".into(), "storage".into()]),
+                Term::Word("battery".into())
+            ]
         );
-        assert_eq!(parse_terms("\"unbalanced quote"), vec![Term::Phrase(vec!["unbalanced".into(), "quote".into()])]);
-        assert_eq!(parse_terms("a OR b NOT c* NEAR(x)"), ["a", "or", "b", "not", "c", "near", "x"].map(|w| Term::Word(w.into())).to_vec());
+        assert_eq!(
+            parse_terms("\"unbalanced quote"),
+            vec![Term::Phrase(vec!["unbalanced".into(), "quote".into()])]
+        );
+        assert_eq!(
+            parse_terms("a OR b NOT c* NEAR(x)"),
+            ["a", "or", "b", "not", "c", "near", "x"]
+                .map(|w| Term::Word(w.into()))
+                .to_vec()
+        );
         assert!(parse_terms("\"\"\" *** -- ;;").is_empty());
         assert_eq!(parse_terms(&"word ".repeat(100)).len(), MAX_TERMS);
         assert_eq!(fts5_query(&parse_terms("x\"y z\"")), "\"x\" \"y z\"");
@@ -352,9 +394,18 @@ mod tests {
         assert_eq!(
             fragments(&raw),
             vec![
-                Fragment { text: "before ".into(), highlighted: false },
-                Fragment { text: "solar".into(), highlighted: true },
-                Fragment { text: " after <b>".into(), highlighted: false },
+                Fragment {
+                    text: "before ".into(),
+                    highlighted: false
+                },
+                Fragment {
+                    text: "solar".into(),
+                    highlighted: true
+                },
+                Fragment {
+                    text: " after <b>".into(),
+                    highlighted: false
+                },
             ]
         );
     }

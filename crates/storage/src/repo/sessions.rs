@@ -97,7 +97,9 @@ pub fn load_active(
         .select((sessions::all_columns, users::all_columns))
         .first::<(SessionRow, UserRow)>(conn)
         .optional()?;
-    let Some((row, user_row)) = found else { return Ok(None) };
+    let Some((row, user_row)) = found else {
+        return Ok(None);
+    };
     let session = Session::from(row);
     let user = user_row.into_user()?;
     if session.expires_at <= now || session.last_seen_at + idle <= now || user.disabled {
@@ -108,15 +110,24 @@ pub fn load_active(
 }
 
 /// Records activity, at most once per `granularity`, so reads do not turn into a write each.
-pub fn touch(conn: &mut DbConnection, session: &Session, now: DateTime<Utc>, granularity: chrono::Duration) -> Result<()> {
+pub fn touch(
+    conn: &mut DbConnection,
+    session: &Session,
+    now: DateTime<Utc>,
+    granularity: chrono::Duration,
+) -> Result<()> {
     if now - session.last_seen_at >= granularity {
-        diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(to_db(now))).execute(conn)?;
+        diesel::update(sessions::table.find(&session.id))
+            .set(sessions::last_seen_at.eq(to_db(now)))
+            .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn complete_second_factor(conn: &mut DbConnection, id_hash: &str) -> Result<()> {
-    diesel::update(sessions::table.find(id_hash)).set(sessions::mfa_pending.eq(false)).execute(conn)?;
+    diesel::update(sessions::table.find(id_hash))
+        .set(sessions::mfa_pending.eq(false))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -127,7 +138,9 @@ pub fn delete(conn: &mut DbConnection, id_hash: &str) -> Result<()> {
 
 /// Ends every session of a user except `keep` (the one making the change, if any).
 pub fn delete_for_user(conn: &mut DbConnection, user_id: i64, keep: Option<&str>) -> Result<usize> {
-    let q = sessions::table.filter(sessions::user_id.eq(user_id)).into_boxed();
+    let q = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .into_boxed();
     let q = match keep {
         Some(k) => q.filter(sessions::id.ne(k.to_owned())),
         None => q,
@@ -136,7 +149,11 @@ pub fn delete_for_user(conn: &mut DbConnection, user_id: i64, keep: Option<&str>
     Ok(diesel::delete(sessions::table.filter(sessions::id.eq_any(&ids))).execute(conn)?)
 }
 
-pub fn list_for_user(conn: &mut DbConnection, user_id: i64, now: DateTime<Utc>) -> Result<Vec<Session>> {
+pub fn list_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>> {
     Ok(sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::expires_at.gt(to_db(now)))
@@ -148,9 +165,17 @@ pub fn list_for_user(conn: &mut DbConnection, user_id: i64, now: DateTime<Utc>) 
 }
 
 /// Removes rows past their absolute expiry or idle for longer than `idle`.
-pub fn purge_expired(conn: &mut DbConnection, now: DateTime<Utc>, idle: chrono::Duration) -> Result<usize> {
+pub fn purge_expired(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    idle: chrono::Duration,
+) -> Result<usize> {
     Ok(diesel::delete(
-        sessions::table.filter(sessions::expires_at.le(to_db(now)).or(sessions::last_seen_at.le(to_db(now - idle)))),
+        sessions::table.filter(
+            sessions::expires_at
+                .le(to_db(now))
+                .or(sessions::last_seen_at.le(to_db(now - idle))),
+        ),
     )
     .execute(conn)?)
 }

@@ -12,11 +12,19 @@ use crate::schema::{settings, site_state};
 use crate::time::{from_db, now, to_db};
 
 pub fn all(conn: &mut DbConnection) -> Result<HashMap<String, String>> {
-    Ok(settings::table.select((settings::key, settings::value)).load::<(String, String)>(conn)?.into_iter().collect())
+    Ok(settings::table
+        .select((settings::key, settings::value))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 pub fn get(conn: &mut DbConnection, key: &str) -> Result<Option<String>> {
-    Ok(settings::table.find(key).select(settings::value).first::<String>(conn).optional()?)
+    Ok(settings::table
+        .find(key)
+        .select(settings::value)
+        .first::<String>(conn)
+        .optional()?)
 }
 
 /// Inserts or replaces one setting. Upsert SQL differs by backend, and MultiConnection cannot
@@ -28,7 +36,11 @@ pub fn set(conn: &mut DbConnection, key: &str, value: &str) -> Result<()> {
         .execute(conn)?;
     if n == 0 {
         diesel::insert_into(settings::table)
-            .values((settings::key.eq(key), settings::value.eq(value), settings::updated_at.eq(at)))
+            .values((
+                settings::key.eq(key),
+                settings::value.eq(value),
+                settings::updated_at.eq(at),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -46,14 +58,20 @@ pub fn content_version(conn: &mut DbConnection) -> Result<ContentVersion> {
         .find(1)
         .select((site_state::content_version, site_state::changed_at))
         .first::<(i64, NaiveDateTime)>(conn)?;
-    Ok(ContentVersion { version, changed_at: from_db(at) })
+    Ok(ContentVersion {
+        version,
+        changed_at: from_db(at),
+    })
 }
 
 /// Moves the content version on. Called inside the publish pipeline's transaction, so the bump
 /// commits with the change it announces.
 pub fn bump_content_version(conn: &mut DbConnection, at: DateTime<Utc>) -> Result<()> {
     diesel::update(site_state::table.find(1))
-        .set((site_state::content_version.eq(site_state::content_version + 1), site_state::changed_at.eq(to_db(at))))
+        .set((
+            site_state::content_version.eq(site_state::content_version + 1),
+            site_state::changed_at.eq(to_db(at)),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -24,7 +24,10 @@ pub struct TaxonInput {
 
 impl TaxonInput {
     pub fn named(name: &str) -> Self {
-        TaxonInput { name: name.to_owned(), ..Default::default() }
+        TaxonInput {
+            name: name.to_owned(),
+            ..Default::default()
+        }
     }
 
     pub fn validate(&self) -> std::result::Result<(), ValidationErrors> {
@@ -32,7 +35,10 @@ impl TaxonInput {
         e.line("name", &self.name, true, 100);
         e.line("slug", &self.slug, false, 80);
         if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
-            e.add("slug", "Use lowercase letters, digits and single hyphens, e.g. public-health.");
+            e.add(
+                "slug",
+                "Use lowercase letters, digits and single hyphens, e.g. public-health.",
+            );
         }
         e.text("description", &self.description, false, 1_000);
         e.into_result()
@@ -40,7 +46,11 @@ impl TaxonInput {
 }
 
 /// Picks the given slug, or derives a free one from the name.
-fn pick_slug(input: &TaxonInput, fallback: &str, mut taken: impl FnMut(&str) -> Result<bool>) -> Result<String> {
+fn pick_slug(
+    input: &TaxonInput,
+    fallback: &str,
+    mut taken: impl FnMut(&str) -> Result<bool>,
+) -> Result<String> {
     if !input.slug.is_empty() {
         return Ok(input.slug.clone());
     }
@@ -72,20 +82,41 @@ pub(crate) struct CategoryRow {
 
 impl From<CategoryRow> for Category {
     fn from(r: CategoryRow) -> Self {
-        Category { id: r.id, slug: r.slug, name: r.name, description: r.description, parent_id: r.parent_id, revision: r.revision }
+        Category {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            description: r.description,
+            parent_id: r.parent_id,
+            revision: r.revision,
+        }
     }
 }
 
 /// A parent must exist and must not be the category itself or one of its descendants.
 fn check_parent(conn: &mut DbConnection, id: Option<i64>, parent: Option<i64>) -> Result<()> {
-    let Some(mut cursor) = parent else { return Ok(()) };
+    let Some(mut cursor) = parent else {
+        return Ok(());
+    };
     for _ in 0..64 {
         if Some(cursor) == id {
-            return Err(ValidationErrors::single("parent", "A category cannot sit under itself.").into());
+            return Err(
+                ValidationErrors::single("parent", "A category cannot sit under itself.").into(),
+            );
         }
-        let row = categories::table.find(cursor).select(categories::parent_id).first::<Option<i64>>(conn).optional()?;
+        let row = categories::table
+            .find(cursor)
+            .select(categories::parent_id)
+            .first::<Option<i64>>(conn)
+            .optional()?;
         match row {
-            None => return Err(ValidationErrors::single("parent", "That parent category does not exist.").into()),
+            None => {
+                return Err(ValidationErrors::single(
+                    "parent",
+                    "That parent category does not exist.",
+                )
+                .into());
+            }
             Some(None) => return Ok(()),
             Some(Some(next)) => cursor = next,
         }
@@ -98,7 +129,11 @@ pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Ca
     write_tx(conn, |conn| {
         check_parent(conn, None, input.parent_id)?;
         let slug = pick_slug(input, "category", |s| {
-            Ok(categories::table.filter(categories::slug.eq(s)).count().get_result::<i64>(conn)? > 0)
+            Ok(categories::table
+                .filter(categories::slug.eq(s))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0)
         })?;
         let at = to_db(now());
         diesel::insert_into(categories::table)
@@ -118,34 +153,64 @@ pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Ca
 }
 
 pub fn get_category(conn: &mut DbConnection, id: i64) -> Result<Category> {
-    categories::table.find(id).first::<CategoryRow>(conn).map(Category::from).map_err(not_found)
+    categories::table
+        .find(id)
+        .first::<CategoryRow>(conn)
+        .map(Category::from)
+        .map_err(not_found)
 }
 
 pub fn category_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Category> {
-    categories::table.filter(categories::slug.eq(slug)).first::<CategoryRow>(conn).map(Category::from).map_err(not_found)
+    categories::table
+        .filter(categories::slug.eq(slug))
+        .first::<CategoryRow>(conn)
+        .map(Category::from)
+        .map_err(not_found)
 }
 
-pub fn update_category(conn: &mut DbConnection, id: i64, expected_revision: i64, input: &TaxonInput) -> Result<Category> {
+pub fn update_category(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_revision: i64,
+    input: &TaxonInput,
+) -> Result<Category> {
     input.validate()?;
     write_tx(conn, |conn| {
         check_parent(conn, Some(id), input.parent_id)?;
         let slug = pick_slug(input, "category", |s| {
-            Ok(categories::table.filter(categories::slug.eq(s)).filter(categories::id.ne(id)).count().get_result::<i64>(conn)? > 0)
+            Ok(categories::table
+                .filter(categories::slug.eq(s))
+                .filter(categories::id.ne(id))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0)
         })?;
-        let n = diesel::update(categories::table.filter(categories::id.eq(id)).filter(categories::revision.eq(expected_revision)))
-            .set((
-                categories::slug.eq(&slug),
-                categories::name.eq(input.name.trim()),
-                categories::description.eq(input.description.trim()),
-                categories::parent_id.eq(input.parent_id),
-                categories::updated_at.eq(to_db(now())),
-                categories::revision.eq(categories::revision + 1),
-            ))
-            .execute(conn)
-            .map_err(unique_as("slug", &slug))?;
+        let n = diesel::update(
+            categories::table
+                .filter(categories::id.eq(id))
+                .filter(categories::revision.eq(expected_revision)),
+        )
+        .set((
+            categories::slug.eq(&slug),
+            categories::name.eq(input.name.trim()),
+            categories::description.eq(input.description.trim()),
+            categories::parent_id.eq(input.parent_id),
+            categories::updated_at.eq(to_db(now())),
+            categories::revision.eq(categories::revision + 1),
+        ))
+        .execute(conn)
+        .map_err(unique_as("slug", &slug))?;
         if n == 0 {
-            let current = categories::table.find(id).select(categories::revision).first::<i64>(conn).optional()?;
-            return Err(current.map_or(StorageError::NotFound, |current| StorageError::Conflict { current }));
+            let current = categories::table
+                .find(id)
+                .select(categories::revision)
+                .first::<i64>(conn)
+                .optional()?;
+            return Err(
+                current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
+                    current,
+                }),
+            );
         }
         get_category(conn, id)
     })
@@ -153,8 +218,14 @@ pub fn update_category(conn: &mut DbConnection, id: i64, expected_revision: i64,
 
 /// Refused with `InUse` while releases or child categories point at it.
 pub fn delete_category(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(categories::table.find(id)).execute(conn).map_err(in_use("this category"))?;
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    let n = diesel::delete(categories::table.find(id))
+        .execute(conn)
+        .map_err(in_use("this category"))?;
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Every category, in name order. Trees are small; callers arrange them.
@@ -168,13 +239,26 @@ pub fn all_categories(conn: &mut DbConnection) -> Result<Vec<Category>> {
 }
 
 pub fn list_categories(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Category>> {
-    let mut q = categories::table.order((categories::name.asc(), categories::id.asc())).limit(page.fetch()).into_boxed();
+    let mut q = categories::table
+        .order((categories::name.asc(), categories::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(categories::name.gt(name.clone()).or(categories::name.eq(name).and(categories::id.gt(c.id))));
+        q = q.filter(
+            categories::name
+                .gt(name.clone())
+                .or(categories::name.eq(name).and(categories::id.gt(c.id))),
+        );
     }
-    let rows: Vec<Category> = q.load::<CategoryRow>(conn)?.into_iter().map(Category::from).collect();
-    Ok(Page::from_overfetch(rows, page.limit, |c| Cursor::text(&c.name, c.id)))
+    let rows: Vec<Category> = q
+        .load::<CategoryRow>(conn)?
+        .into_iter()
+        .map(Category::from)
+        .collect();
+    Ok(Page::from_overfetch(rows, page.limit, |c| {
+        Cursor::text(&c.name, c.id)
+    }))
 }
 
 pub fn categories_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Category>> {
@@ -201,7 +285,12 @@ pub(crate) struct RegionRow {
 
 impl From<RegionRow> for Region {
     fn from(r: RegionRow) -> Self {
-        Region { id: r.id, slug: r.slug, name: r.name, revision: r.revision }
+        Region {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            revision: r.revision,
+        }
     }
 }
 
@@ -209,7 +298,11 @@ pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Regi
     input.validate()?;
     write_tx(conn, |conn| {
         let slug = pick_slug(input, "region", |s| {
-            Ok(regions::table.filter(regions::slug.eq(s)).count().get_result::<i64>(conn)? > 0)
+            Ok(regions::table
+                .filter(regions::slug.eq(s))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0)
         })?;
         let at = to_db(now());
         diesel::insert_into(regions::table)
@@ -227,57 +320,116 @@ pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Regi
 }
 
 pub fn get_region(conn: &mut DbConnection, id: i64) -> Result<Region> {
-    regions::table.find(id).first::<RegionRow>(conn).map(Region::from).map_err(not_found)
+    regions::table
+        .find(id)
+        .first::<RegionRow>(conn)
+        .map(Region::from)
+        .map_err(not_found)
 }
 
 pub fn region_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Region> {
-    regions::table.filter(regions::slug.eq(slug)).first::<RegionRow>(conn).map(Region::from).map_err(not_found)
+    regions::table
+        .filter(regions::slug.eq(slug))
+        .first::<RegionRow>(conn)
+        .map(Region::from)
+        .map_err(not_found)
 }
 
-pub fn update_region(conn: &mut DbConnection, id: i64, expected_revision: i64, input: &TaxonInput) -> Result<Region> {
+pub fn update_region(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_revision: i64,
+    input: &TaxonInput,
+) -> Result<Region> {
     input.validate()?;
     write_tx(conn, |conn| {
         let slug = pick_slug(input, "region", |s| {
-            Ok(regions::table.filter(regions::slug.eq(s)).filter(regions::id.ne(id)).count().get_result::<i64>(conn)? > 0)
+            Ok(regions::table
+                .filter(regions::slug.eq(s))
+                .filter(regions::id.ne(id))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0)
         })?;
-        let n = diesel::update(regions::table.filter(regions::id.eq(id)).filter(regions::revision.eq(expected_revision)))
-            .set((
-                regions::slug.eq(&slug),
-                regions::name.eq(input.name.trim()),
-                regions::updated_at.eq(to_db(now())),
-                regions::revision.eq(regions::revision + 1),
-            ))
-            .execute(conn)
-            .map_err(unique_as("slug", &slug))?;
+        let n = diesel::update(
+            regions::table
+                .filter(regions::id.eq(id))
+                .filter(regions::revision.eq(expected_revision)),
+        )
+        .set((
+            regions::slug.eq(&slug),
+            regions::name.eq(input.name.trim()),
+            regions::updated_at.eq(to_db(now())),
+            regions::revision.eq(regions::revision + 1),
+        ))
+        .execute(conn)
+        .map_err(unique_as("slug", &slug))?;
         if n == 0 {
-            let current = regions::table.find(id).select(regions::revision).first::<i64>(conn).optional()?;
-            return Err(current.map_or(StorageError::NotFound, |current| StorageError::Conflict { current }));
+            let current = regions::table
+                .find(id)
+                .select(regions::revision)
+                .first::<i64>(conn)
+                .optional()?;
+            return Err(
+                current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
+                    current,
+                }),
+            );
         }
         get_region(conn, id)
     })
 }
 
 pub fn delete_region(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(regions::table.find(id)).execute(conn).map_err(in_use("this region"))?;
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    let n = diesel::delete(regions::table.find(id))
+        .execute(conn)
+        .map_err(in_use("this region"))?;
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub fn all_regions(conn: &mut DbConnection) -> Result<Vec<Region>> {
-    Ok(regions::table.order((regions::name.asc(), regions::id.asc())).load::<RegionRow>(conn)?.into_iter().map(Region::from).collect())
+    Ok(regions::table
+        .order((regions::name.asc(), regions::id.asc()))
+        .load::<RegionRow>(conn)?
+        .into_iter()
+        .map(Region::from)
+        .collect())
 }
 
 pub fn list_regions(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Region>> {
-    let mut q = regions::table.order((regions::name.asc(), regions::id.asc())).limit(page.fetch()).into_boxed();
+    let mut q = regions::table
+        .order((regions::name.asc(), regions::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(regions::name.gt(name.clone()).or(regions::name.eq(name).and(regions::id.gt(c.id))));
+        q = q.filter(
+            regions::name
+                .gt(name.clone())
+                .or(regions::name.eq(name).and(regions::id.gt(c.id))),
+        );
     }
-    let rows: Vec<Region> = q.load::<RegionRow>(conn)?.into_iter().map(Region::from).collect();
-    Ok(Page::from_overfetch(rows, page.limit, |r| Cursor::text(&r.name, r.id)))
+    let rows: Vec<Region> = q
+        .load::<RegionRow>(conn)?
+        .into_iter()
+        .map(Region::from)
+        .collect();
+    Ok(Page::from_overfetch(rows, page.limit, |r| {
+        Cursor::text(&r.name, r.id)
+    }))
 }
 
 pub fn regions_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Region>> {
-    Ok(regions::table.filter(regions::slug.eq_any(slugs)).load::<RegionRow>(conn)?.into_iter().map(Region::from).collect())
+    Ok(regions::table
+        .filter(regions::slug.eq_any(slugs))
+        .load::<RegionRow>(conn)?
+        .into_iter()
+        .map(Region::from)
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,16 +445,28 @@ pub(crate) struct TagRow {
 
 impl From<TagRow> for Tag {
     fn from(r: TagRow) -> Self {
-        Tag { id: r.id, slug: r.slug, name: r.name }
+        Tag {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+        }
     }
 }
 
 /// Tags are free-form: the slug is the identity, so "Solar Power" and "solar power" are one tag.
 pub fn create_tag(conn: &mut DbConnection, input: &TaxonInput) -> Result<Tag> {
     input.validate()?;
-    let slug = if input.slug.is_empty() { slugify_or(&input.name, "tag") } else { input.slug.clone() };
+    let slug = if input.slug.is_empty() {
+        slugify_or(&input.name, "tag")
+    } else {
+        input.slug.clone()
+    };
     diesel::insert_into(tags::table)
-        .values((tags::slug.eq(&slug), tags::name.eq(input.name.trim()), tags::created_at.eq(to_db(now()))))
+        .values((
+            tags::slug.eq(&slug),
+            tags::name.eq(input.name.trim()),
+            tags::created_at.eq(to_db(now())),
+        ))
         .get_result::<TagRow>(conn)
         .map(Tag::from)
         .map_err(unique_as("slug", &slug))
@@ -311,24 +475,47 @@ pub fn create_tag(conn: &mut DbConnection, input: &TaxonInput) -> Result<Tag> {
 /// The tag with this name's slug, created on first use.
 pub fn ensure_tag(conn: &mut DbConnection, name: &str) -> Result<Tag> {
     let slug = slugify_or(name, "tag");
-    if let Some(row) = tags::table.filter(tags::slug.eq(&slug)).first::<TagRow>(conn).optional()? {
+    if let Some(row) = tags::table
+        .filter(tags::slug.eq(&slug))
+        .first::<TagRow>(conn)
+        .optional()?
+    {
         return Ok(row.into());
     }
-    create_tag(conn, &TaxonInput { name: name.to_owned(), slug, ..Default::default() })
+    create_tag(
+        conn,
+        &TaxonInput {
+            name: name.to_owned(),
+            slug,
+            ..Default::default()
+        },
+    )
 }
 
 pub fn get_tag(conn: &mut DbConnection, id: i64) -> Result<Tag> {
-    tags::table.find(id).first::<TagRow>(conn).map(Tag::from).map_err(not_found)
+    tags::table
+        .find(id)
+        .first::<TagRow>(conn)
+        .map(Tag::from)
+        .map_err(not_found)
 }
 
 pub fn tag_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Tag> {
-    tags::table.filter(tags::slug.eq(slug)).first::<TagRow>(conn).map(Tag::from).map_err(not_found)
+    tags::table
+        .filter(tags::slug.eq(slug))
+        .first::<TagRow>(conn)
+        .map(Tag::from)
+        .map_err(not_found)
 }
 
 /// Renames a tag; tags have no revision, so the last rename wins.
 pub fn update_tag(conn: &mut DbConnection, id: i64, input: &TaxonInput) -> Result<Tag> {
     input.validate()?;
-    let slug = if input.slug.is_empty() { slugify_or(&input.name, "tag") } else { input.slug.clone() };
+    let slug = if input.slug.is_empty() {
+        slugify_or(&input.name, "tag")
+    } else {
+        input.slug.clone()
+    };
     let n = diesel::update(tags::table.find(id))
         .set((tags::slug.eq(&slug), tags::name.eq(input.name.trim())))
         .execute(conn)
@@ -340,16 +527,31 @@ pub fn update_tag(conn: &mut DbConnection, id: i64, input: &TaxonInput) -> Resul
 }
 
 pub fn delete_tag(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(tags::table.find(id)).execute(conn).map_err(in_use("this tag"))?;
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    let n = diesel::delete(tags::table.find(id))
+        .execute(conn)
+        .map_err(in_use("this tag"))?;
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub fn list_tags(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Tag>> {
-    let mut q = tags::table.order((tags::name.asc(), tags::id.asc())).limit(page.fetch()).into_boxed();
+    let mut q = tags::table
+        .order((tags::name.asc(), tags::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(tags::name.gt(name.clone()).or(tags::name.eq(name).and(tags::id.gt(c.id))));
+        q = q.filter(
+            tags::name
+                .gt(name.clone())
+                .or(tags::name.eq(name).and(tags::id.gt(c.id))),
+        );
     }
     let rows: Vec<Tag> = q.load::<TagRow>(conn)?.into_iter().map(Tag::from).collect();
-    Ok(Page::from_overfetch(rows, page.limit, |t| Cursor::text(&t.name, t.id)))
+    Ok(Page::from_overfetch(rows, page.limit, |t| {
+        Cursor::text(&t.name, t.id)
+    }))
 }

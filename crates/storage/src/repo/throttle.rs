@@ -10,7 +10,11 @@ use crate::schema::login_throttle;
 use crate::time::{from_db, to_db};
 
 /// Until when `key` is locked, if it is locked at `now`.
-pub fn locked_until(conn: &mut DbConnection, key: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+pub fn locked_until(
+    conn: &mut DbConnection,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
     let until = login_throttle::table
         .find(key)
         .select(login_throttle::locked_until)
@@ -40,7 +44,9 @@ pub fn record_failure(
             Some((n, last)) if from_db(last) + forget_after > now => n.max(0) as u32 + 1,
             _ => 1,
         };
-        let until = lock_for(failures).and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| now + d);
+        let until = lock_for(failures)
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| now + d);
         if existing.is_some() {
             diesel::update(login_throttle::table.find(key))
                 .set((

@@ -86,34 +86,55 @@ pub fn authenticate_api_token(
         .select((api_tokens::all_columns, users::all_columns))
         .first::<(ApiTokenRow, crate::repo::users::UserRow)>(conn)
         .optional()?;
-    let Some((token, user)) = found else { return Ok(None) };
+    let Some((token, user)) = found else {
+        return Ok(None);
+    };
     let user = user.into_user()?;
     if user.disabled {
         return Ok(None);
     }
     let token = ApiToken::from(token);
-    if token.last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
-        diesel::update(api_tokens::table.find(token.id)).set(api_tokens::last_used_at.eq(Some(to_db(now)))).execute(conn)?;
+    if token
+        .last_used_at
+        .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+    {
+        diesel::update(api_tokens::table.find(token.id))
+            .set(api_tokens::last_used_at.eq(Some(to_db(now))))
+            .execute(conn)?;
     }
     Ok(Some((token, user)))
 }
 
 pub fn list_api_tokens(conn: &mut DbConnection, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
-    let mut q = api_tokens::table.order((api_tokens::created_at.desc(), api_tokens::id.desc())).into_boxed();
+    let mut q = api_tokens::table
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .into_boxed();
     if let Some(u) = user_id {
         q = q.filter(api_tokens::user_id.eq(u));
     }
-    Ok(q.load::<ApiTokenRow>(conn)?.into_iter().map(ApiToken::from).collect())
+    Ok(q.load::<ApiTokenRow>(conn)?
+        .into_iter()
+        .map(ApiToken::from)
+        .collect())
 }
 
 pub fn get_api_token(conn: &mut DbConnection, id: i64) -> Result<ApiToken> {
-    api_tokens::table.find(id).first::<ApiTokenRow>(conn).optional()?.map(ApiToken::from).ok_or(StorageError::NotFound)
+    api_tokens::table
+        .find(id)
+        .first::<ApiTokenRow>(conn)
+        .optional()?
+        .map(ApiToken::from)
+        .ok_or(StorageError::NotFound)
 }
 
 pub fn revoke_api_token(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    Ok(diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
-        .set(api_tokens::revoked_at.eq(Some(to_db(now))))
-        .execute(conn)?
+    Ok(diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(to_db(now))))
+    .execute(conn)?
         == 1)
 }
 
@@ -174,10 +195,22 @@ pub fn create_link(conn: &mut DbConnection, l: &NewLink<'_>) -> Result<()> {
     Ok(())
 }
 
-type LinkRow = (i64, Option<i64>, Option<String>, Option<String>, Option<String>, NaiveDateTime);
+type LinkRow = (
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+);
 
 /// The unused, unexpired link of this kind with this hash.
-pub fn find_link(conn: &mut DbConnection, kind: LinkKind, hash: &str, now: DateTime<Utc>) -> Result<Option<OneTimeLink>> {
+pub fn find_link(
+    conn: &mut DbConnection,
+    kind: LinkKind,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<OneTimeLink>> {
     let row = one_time_tokens::table
         .filter(one_time_tokens::kind.eq(kind.as_str()))
         .filter(one_time_tokens::token_hash.eq(hash))
@@ -194,22 +227,41 @@ pub fn find_link(conn: &mut DbConnection, kind: LinkKind, hash: &str, now: DateT
         .first::<LinkRow>(conn)
         .optional()?;
     row.map(|(id, user_id, email, display_name, role, expires_at)| {
-        let role = role.map(|r| r.parse::<Role>()).transpose().map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        Ok(OneTimeLink { id, user_id, email, display_name, role, expires_at: from_db(expires_at) })
+        let role = role
+            .map(|r| r.parse::<Role>())
+            .transpose()
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        Ok(OneTimeLink {
+            id,
+            user_id,
+            email,
+            display_name,
+            role,
+            expires_at: from_db(expires_at),
+        })
     })
     .transpose()
 }
 
 /// Marks a link used. Returns false if someone used it first: exactly one use wins.
 pub fn consume_link(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    Ok(diesel::update(one_time_tokens::table.find(id).filter(one_time_tokens::used_at.is_null()))
-        .set(one_time_tokens::used_at.eq(Some(to_db(now))))
-        .execute(conn)?
+    Ok(diesel::update(
+        one_time_tokens::table
+            .find(id)
+            .filter(one_time_tokens::used_at.is_null()),
+    )
+    .set(one_time_tokens::used_at.eq(Some(to_db(now))))
+    .execute(conn)?
         == 1)
 }
 
 /// Invalidates every open link of a kind (e.g. all setup links once an admin exists).
-pub fn expire_links(conn: &mut DbConnection, kind: LinkKind, user_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
+pub fn expire_links(
+    conn: &mut DbConnection,
+    kind: LinkKind,
+    user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut q = diesel::update(one_time_tokens::table)
         .filter(one_time_tokens::kind.eq(kind.as_str()))
         .filter(one_time_tokens::used_at.is_null())
@@ -217,17 +269,26 @@ pub fn expire_links(conn: &mut DbConnection, kind: LinkKind, user_id: Option<i64
     if let Some(u) = user_id {
         q = q.filter(one_time_tokens::user_id.eq(u));
     }
-    q.set(one_time_tokens::used_at.eq(Some(to_db(now)))).execute(conn)?;
+    q.set(one_time_tokens::used_at.eq(Some(to_db(now))))
+        .execute(conn)?;
     Ok(())
 }
 
 /// Replaces a user's recovery codes with new hashes.
-pub fn replace_recovery_codes(conn: &mut DbConnection, user_id: i64, hashes: &[String]) -> Result<()> {
+pub fn replace_recovery_codes(
+    conn: &mut DbConnection,
+    user_id: i64,
+    hashes: &[String],
+) -> Result<()> {
     write_tx(conn, |conn| {
-        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+            .execute(conn)?;
         for h in hashes {
             diesel::insert_into(recovery_codes::table)
-                .values((recovery_codes::user_id.eq(user_id), recovery_codes::code_hash.eq(h)))
+                .values((
+                    recovery_codes::user_id.eq(user_id),
+                    recovery_codes::code_hash.eq(h),
+                ))
                 .execute(conn)?;
         }
         Ok(())
@@ -235,7 +296,12 @@ pub fn replace_recovery_codes(conn: &mut DbConnection, user_id: i64, hashes: &[S
 }
 
 /// Uses a recovery code once. Returns false if it does not exist or was used.
-pub fn use_recovery_code(conn: &mut DbConnection, user_id: i64, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+pub fn use_recovery_code(
+    conn: &mut DbConnection,
+    user_id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     Ok(diesel::update(
         recovery_codes::table
             .filter(recovery_codes::user_id.eq(user_id))

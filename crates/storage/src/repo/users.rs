@@ -30,7 +30,10 @@ pub(crate) struct UserRow {
 
 impl UserRow {
     pub(crate) fn into_user(self) -> Result<User> {
-        let role = self.role.parse::<Role>().map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let role = self
+            .role
+            .parse::<Role>()
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
         Ok(User {
             id: self.id,
             email: self.email,
@@ -57,9 +60,19 @@ pub struct UserCredentials {
 impl TryFrom<UserRow> for UserCredentials {
     type Error = StorageError;
     fn try_from(row: UserRow) -> Result<Self> {
-        let (password_hash, totp_secret, totp_enabled, totp_last_step) =
-            (row.password_hash.clone(), row.totp_secret.clone(), row.totp_enabled, row.totp_last_step);
-        Ok(UserCredentials { user: row.into_user()?, password_hash, totp_secret, totp_enabled, totp_last_step })
+        let (password_hash, totp_secret, totp_enabled, totp_last_step) = (
+            row.password_hash.clone(),
+            row.totp_secret.clone(),
+            row.totp_enabled,
+            row.totp_last_step,
+        );
+        Ok(UserCredentials {
+            user: row.into_user()?,
+            password_hash,
+            totp_secret,
+            totp_enabled,
+            totp_last_step,
+        })
     }
 }
 
@@ -108,19 +121,34 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User> {
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<User> {
-    users::table.find(id).first::<UserRow>(conn).map_err(not_found)?.into_user()
+    users::table
+        .find(id)
+        .first::<UserRow>(conn)
+        .map_err(not_found)?
+        .into_user()
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>> {
-    find_row_by_email(conn, email)?.map(UserRow::into_user).transpose()
+    find_row_by_email(conn, email)?
+        .map(UserRow::into_user)
+        .transpose()
 }
 
-pub fn credentials_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserCredentials>> {
-    find_row_by_email(conn, email)?.map(UserCredentials::try_from).transpose()
+pub fn credentials_by_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> Result<Option<UserCredentials>> {
+    find_row_by_email(conn, email)?
+        .map(UserCredentials::try_from)
+        .transpose()
 }
 
 pub fn credentials(conn: &mut DbConnection, id: i64) -> Result<UserCredentials> {
-    users::table.find(id).first::<UserRow>(conn).map_err(not_found)?.try_into()
+    users::table
+        .find(id)
+        .first::<UserRow>(conn)
+        .map_err(not_found)?
+        .try_into()
 }
 
 fn find_row_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>> {
@@ -144,18 +172,31 @@ pub fn count_admins(conn: &mut DbConnection) -> Result<i64> {
 
 /// Users in id order, a page at a time.
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<User>> {
-    let mut q = users::table.order(users::id.asc()).limit(page.fetch()).into_boxed();
+    let mut q = users::table
+        .order(users::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
     if let Some(c) = &page.after {
         q = q.filter(users::id.gt(c.id));
     }
     let rows = q.load::<UserRow>(conn)?;
-    let users = rows.into_iter().map(UserRow::into_user).collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(users, page.limit, |u| Cursor::id(u.id)))
+    let users = rows
+        .into_iter()
+        .map(UserRow::into_user)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(users, page.limit, |u| {
+        Cursor::id(u.id)
+    }))
 }
 
 /// Every user, for small admin screens and the CLI.
 pub fn all(conn: &mut DbConnection) -> Result<Vec<User>> {
-    users::table.order(users::id.asc()).load::<UserRow>(conn)?.into_iter().map(UserRow::into_user).collect()
+    users::table
+        .order(users::id.asc())
+        .load::<UserRow>(conn)?
+        .into_iter()
+        .map(UserRow::into_user)
+        .collect()
 }
 
 /// The profile fields an update may change. Role and disabled are here for admin actions; the
@@ -169,17 +210,26 @@ pub struct UserUpdate {
 }
 
 /// Compare-and-swap on the revision: a stale update is a `Conflict`, never an overwrite.
-pub fn update(conn: &mut DbConnection, id: i64, expected_revision: i64, changes: &UserUpdate) -> Result<User> {
-    let n = diesel::update(users::table.filter(users::id.eq(id)).filter(users::revision.eq(expected_revision)))
-        .set((
-            users::display_name.eq(changes.display_name.trim()),
-            users::role.eq(changes.role.as_str()),
-            users::disabled.eq(changes.disabled),
-            users::time_zone.eq(&changes.time_zone),
-            users::updated_at.eq(to_db(now())),
-            users::revision.eq(users::revision + 1),
-        ))
-        .execute(conn)?;
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_revision: i64,
+    changes: &UserUpdate,
+) -> Result<User> {
+    let n = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::revision.eq(expected_revision)),
+    )
+    .set((
+        users::display_name.eq(changes.display_name.trim()),
+        users::role.eq(changes.role.as_str()),
+        users::disabled.eq(changes.disabled),
+        users::time_zone.eq(&changes.time_zone),
+        users::updated_at.eq(to_db(now())),
+        users::revision.eq(users::revision + 1),
+    ))
+    .execute(conn)?;
     if n == 0 {
         return Err(conflict_or_missing(conn, id));
     }
@@ -187,7 +237,12 @@ pub fn update(conn: &mut DbConnection, id: i64, expected_revision: i64, changes:
 }
 
 pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageError {
-    match users::table.find(id).select(users::revision).first::<i64>(conn).optional() {
+    match users::table
+        .find(id)
+        .select(users::revision)
+        .first::<i64>(conn)
+        .optional()
+    {
         Ok(Some(current)) => StorageError::Conflict { current },
         Ok(None) => StorageError::NotFound,
         Err(e) => e.into(),
@@ -202,19 +257,37 @@ pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> Result
             users::revision.eq(users::revision + 1),
         ))
         .execute(conn)?;
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Replaces the stored hash only if it is still `old`: used for transparent rehashing at login,
 /// where a concurrent password change must win.
-pub fn upgrade_password_hash(conn: &mut DbConnection, id: i64, old: &str, new: &str) -> Result<bool> {
-    let n = diesel::update(users::table.filter(users::id.eq(id)).filter(users::password_hash.eq(old)))
-        .set(users::password_hash.eq(new))
-        .execute(conn)?;
+pub fn upgrade_password_hash(
+    conn: &mut DbConnection,
+    id: i64,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    let n = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::password_hash.eq(old)),
+    )
+    .set(users::password_hash.eq(new))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
-pub fn set_totp(conn: &mut DbConnection, id: i64, secret: Option<&str>, enabled: bool) -> Result<()> {
+pub fn set_totp(
+    conn: &mut DbConnection,
+    id: i64,
+    secret: Option<&str>,
+    enabled: bool,
+) -> Result<()> {
     diesel::update(users::table.find(id))
         .set((
             users::totp_secret.eq(secret),
@@ -232,9 +305,11 @@ pub fn set_totp(conn: &mut DbConnection, id: i64, secret: Option<&str>, enabled:
 /// accept the same code.
 pub fn claim_totp_step(conn: &mut DbConnection, id: i64, step: i64) -> Result<bool> {
     let n = diesel::update(
-        users::table
-            .filter(users::id.eq(id))
-            .filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
+        users::table.filter(users::id.eq(id)).filter(
+            users::totp_last_step
+                .is_null()
+                .or(users::totp_last_step.lt(step)),
+        ),
     )
     .set(users::totp_last_step.eq(step))
     .execute(conn)?;

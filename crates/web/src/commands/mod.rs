@@ -43,9 +43,16 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     let mut conn = pool.get().context("cannot get a database connection")?;
     let applied = migrations::run_pending(&mut conn)?;
     if applied.is_empty() {
-        println!("The database at {} is up to date.", config.database_url.redacted());
+        println!(
+            "The database at {} is up to date.",
+            config.database_url.redacted()
+        );
     } else {
-        println!("Applied {} migration(s) to {}:", applied.len(), config.database_url.redacted());
+        println!(
+            "Applied {} migration(s) to {}:",
+            applied.len(),
+            config.database_url.redacted()
+        );
         for v in applied {
             println!("  {v}");
         }

@@ -11,7 +11,6 @@ use crate::state::AppState;
 use crate::{app, keyfile, scheduler, startup};
 
 pub fn run(config: Config) -> anyhow::Result<()> {
-    let key = keyfile::load(&config, std::env::var("DATELINE_SECRET_KEY").ok())?;
     // SQLite problems (a missing or read-only directory) will not fix themselves: fail now.
     // PostgreSQL may simply not be up yet: the server starts and reports not ready until it is.
     if let DatabaseUrl::Sqlite(_) = config.database_url {
@@ -20,12 +19,15 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&config.bind).map_err(|e| {
         anyhow::anyhow!("cannot listen on {}: {e}; is another program using that port? Choose another address with --bind", config.bind)
     })?;
-    let local = listener.local_addr().context("cannot read the listening address")?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
     if !config.is_https() && !local.ip().is_loopback() {
         bail!(
             "refusing to serve plain HTTP on {local}: sign-in cookies would travel unencrypted. Put Dateline behind an HTTPS proxy and set DATELINE_PUBLIC_URL=https://…, or bind to 127.0.0.1"
         );
     }
+    let key = keyfile::load(&config, std::env::var("DATELINE_SECRET_KEY").ok())?;
     let pool = connection::connect_lazy(&config.database_url, &startup::pool_options(&config));
     let state = AppState::new(pool, config, key, Clock::default());
     tracing::info!(address = %local, public_url = %state.config.public_url, database = %state.config.database_url.redacted(), "Dateline {} starting", env!("CARGO_PKG_VERSION"));
@@ -33,7 +35,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(startup::bootstrap(state.clone()));
         actix_web::rt::spawn(scheduler::run(state.clone()));
-        let server = app::http_server(state.clone(), listener)?;
+        let server = app::http_server(state.clone(), listener, app::default_workers())?;
         server.await?;
         tracing::info!("stopped accepting requests; finishing up");
         checkpoint(&state);
@@ -43,9 +45,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 
 /// Folds SQLite's write-ahead log back into the database file, so a clean stop leaves one file.
 fn checkpoint(state: &AppState) {
-    if let Ok(mut conn) = state.pool.get() {
-        if let Err(e) = connection::checkpoint(&mut conn) {
-            tracing::warn!(error = %e, "could not checkpoint the database log");
-        }
+    if let Ok(mut conn) = state.pool.get()
+        && let Err(e) = connection::checkpoint(&mut conn)
+    {
+        tracing::warn!(error = %e, "could not checkpoint the database log");
     }
 }

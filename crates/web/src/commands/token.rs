@@ -24,12 +24,23 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
         bail!("no account for {email}");
     };
     if user.disabled {
-        bail!("{} is disabled; enable the account before giving it a token", user.email);
+        bail!(
+            "{} is disabled; enable the account before giving it a token",
+            user.email
+        );
     }
     let new = new_api_token();
     let now = chrono::Utc::now();
     let token = write_tx(&mut conn, |conn| {
-        let token = tokens::create_api_token(conn, user.id, &name, scope.as_str(), &new.hash, &new.prefix, now)?;
+        let token = tokens::create_api_token(
+            conn,
+            user.id,
+            &name,
+            scope.as_str(),
+            &new.hash,
+            &new.prefix,
+            now,
+        )?;
         audit::record(
             conn,
             &Entry {
@@ -44,7 +55,10 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
         )?;
         Ok::<_, dateline_storage::StorageError>(token)
     })?;
-    eprintln!("Created {} token {:?} for {}. It is shown only once:", token.scope, token.name, user.email);
+    eprintln!(
+        "Created {} token {:?} for {}. It is shown only once:",
+        token.scope, token.name, user.email
+    );
     println!("{}", new.secret);
     Ok(())
 }

@@ -60,7 +60,12 @@ struct DemoContact {
 
 impl From<DemoContact> for Contact {
     fn from(c: DemoContact) -> Self {
-        Contact { name: c.name, title: c.title, email: c.email, phone: c.phone }
+        Contact {
+            name: c.name,
+            title: c.title,
+            email: c.email,
+            phone: c.phone,
+        }
     }
 }
 
@@ -114,40 +119,70 @@ fn parse() -> Result<Demo, DemoError> {
 /// Loads everything in one transaction: all of it or none of it.
 pub fn load(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Loaded, DemoError> {
     let demo = parse()?;
-    if let Some(first) = demo.organizations.first() {
-        if organizations::get_by_slug(conn, &first.slug).is_ok() {
-            return Err(DemoError::AlreadyLoaded(first.slug.clone()));
-        }
+    if let Some(first) = demo.organizations.first()
+        && organizations::get_by_slug(conn, &first.slug).is_ok()
+    {
+        return Err(DemoError::AlreadyLoaded(first.slug.clone()));
     }
-    let plans = demo.releases.iter().map(|r| plan(r, now)).collect::<Result<Vec<_>, _>>()?;
-    Ok(dateline_storage::write_tx(conn, |conn| load_all(conn, &demo, &plans, now))?)
+    let plans = demo
+        .releases
+        .iter()
+        .map(|r| plan(r, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(dateline_storage::write_tx(conn, |conn| {
+        load_all(conn, &demo, &plans, now)
+    })?)
 }
 
 /// What to do with each release once created: checked before anything is written.
 fn plan(r: &DemoRelease, now: DateTime<Utc>) -> Result<Option<Change>, DemoError> {
     match (r.status.as_deref(), r.published_at, r.embargo_hours) {
         (Some("draft"), _, _) => Ok(None),
-        (Some("scheduled"), _, Some(hours)) => Ok(Some(Change::Approve { embargo_at: now + Duration::hours(hours) })),
-        (None | Some("published"), Some(at), _) => Ok(Some(Change::Publish { at: Some(at.min(now)) })),
-        (status, _, _) => Err(DemoError::Invalid(format!("release {:?}: status {status:?} lacks its time", r.headline))),
+        (Some("scheduled"), _, Some(hours)) => Ok(Some(Change::Approve {
+            embargo_at: now + Duration::hours(hours),
+        })),
+        (None | Some("published"), Some(at), _) => Ok(Some(Change::Publish {
+            at: Some(at.min(now)),
+        })),
+        (status, _, _) => Err(DemoError::Invalid(format!(
+            "release {:?}: status {status:?} lacks its time",
+            r.headline
+        ))),
     }
 }
 
-fn load_all(conn: &mut DbConnection, demo: &Demo, plans: &[Option<Change>], now: DateTime<Utc>) -> Result<Loaded, StorageError> {
+fn load_all(
+    conn: &mut DbConnection,
+    demo: &Demo,
+    plans: &[Option<Change>],
+    now: DateTime<Utc>,
+) -> Result<Loaded, StorageError> {
     let mut loaded = Loaded::default();
     for c in &demo.categories {
         let parent_id = match &c.parent {
             Some(p) => Some(taxonomy::category_by_slug(conn, p)?.id),
             None => None,
         };
-        let input = TaxonInput { name: c.name.clone(), slug: c.slug.clone(), description: c.description.clone(), parent_id };
+        let input = TaxonInput {
+            name: c.name.clone(),
+            slug: c.slug.clone(),
+            description: c.description.clone(),
+            parent_id,
+        };
         if taxonomy::category_by_slug(conn, &c.slug).is_err() {
             taxonomy::create_category(conn, &input)?;
         }
     }
     for r in &demo.regions {
         if taxonomy::region_by_slug(conn, &r.slug).is_err() {
-            taxonomy::create_region(conn, &TaxonInput { name: r.name.clone(), slug: r.slug.clone(), ..Default::default() })?;
+            taxonomy::create_region(
+                conn,
+                &TaxonInput {
+                    name: r.name.clone(),
+                    slug: r.slug.clone(),
+                    ..Default::default()
+                },
+            )?;
         }
     }
     for o in &demo.organizations {
@@ -166,8 +201,14 @@ fn load_all(conn: &mut DbConnection, demo: &Demo, plans: &[Option<Change>], now:
     let actor = Actor::system("demo");
     for (r, change) in demo.releases.iter().zip(plans) {
         let org = organizations::get_by_slug(conn, &r.organization)?;
-        let category_ids = taxonomy::categories_by_slugs(conn, &r.categories)?.into_iter().map(|c| c.id).collect();
-        let region_ids = taxonomy::regions_by_slugs(conn, &r.regions)?.into_iter().map(|c| c.id).collect();
+        let category_ids = taxonomy::categories_by_slugs(conn, &r.categories)?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let region_ids = taxonomy::regions_by_slugs(conn, &r.regions)?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
         let contacts = match &r.contacts {
             Some(list) => list.iter().cloned().map(Contact::from).collect(),
             None => org.contacts.clone(),
@@ -175,8 +216,16 @@ fn load_all(conn: &mut DbConnection, demo: &Demo, plans: &[Option<Change>], now:
         let content = ReleaseContent {
             headline: r.headline.clone(),
             subheadline: r.subheadline.clone(),
-            dateline: Dateline { city: r.city.clone(), region: r.region.clone(), date: Some(r.date), distributor: r.distributor.clone() },
-            source: SourceLine { label: r.source_label.clone(), url: r.source_url.clone() },
+            dateline: Dateline {
+                city: r.city.clone(),
+                region: r.region.clone(),
+                date: Some(r.date),
+                distributor: r.distributor.clone(),
+            },
+            source: SourceLine {
+                label: r.source_label.clone(),
+                url: r.source_url.clone(),
+            },
             summary: r.summary.clone(),
             body: r.body.trim().to_owned(),
             language: r.language.clone(),
@@ -186,12 +235,27 @@ fn load_all(conn: &mut DbConnection, demo: &Demo, plans: &[Option<Change>], now:
             region_ids,
             tags: r.tags.clone(),
         };
-        let release = releases::create(conn, &NewRelease { content, author_id: None })?;
+        let release = releases::create(
+            conn,
+            &NewRelease {
+                content,
+                author_id: None,
+            },
+        )?;
         match change.clone() {
             None => loaded.drafts += 1,
             Some(change) => {
                 let scheduled = matches!(change, Change::Approve { .. });
-                pipeline::apply(conn, &Request { release_id: release.id, expected_revision: None, change, actor: actor.clone(), now })?;
+                pipeline::apply(
+                    conn,
+                    &Request {
+                        release_id: release.id,
+                        expected_revision: None,
+                        change,
+                        actor: actor.clone(),
+                        now,
+                    },
+                )?;
                 if scheduled {
                     loaded.scheduled += 1;
                 } else {
@@ -213,7 +277,11 @@ mod tests {
         assert!(demo.releases.len() >= 30, "{}", demo.releases.len());
         assert!(demo.organizations.len() >= 5);
         for r in &demo.releases {
-            assert!(demo.organizations.iter().any(|o| o.slug == r.organization), "{}", r.organization);
+            assert!(
+                demo.organizations.iter().any(|o| o.slug == r.organization),
+                "{}",
+                r.organization
+            );
             for c in &r.categories {
                 assert!(demo.categories.iter().any(|x| &x.slug == c), "{c}");
             }

@@ -27,7 +27,9 @@ pub fn route_for(req: &ServiceRequest) -> Option<&'static RouteDef> {
         _ => return None,
     };
     let pattern = req.match_pattern()?;
-    permissions::ROUTES.iter().find(|r| r.method == method && r.path == pattern)
+    permissions::ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == pattern)
 }
 
 enum Decision {
@@ -45,55 +47,95 @@ fn decide(def: &RouteDef, identity: Option<&Identity>, method: &Method, is_api: 
             None => Decision::Redirect("/login"),
         },
         needed => {
-            let Some(i) = identity else { return Decision::Deny(WebError::Unauthorized) };
+            let Some(i) = identity else {
+                return Decision::Deny(WebError::Unauthorized);
+            };
             if i.mfa_pending() && def.name != "auth.logout" {
-                return if is_api { Decision::Deny(WebError::Unauthorized) } else { Decision::Redirect("/login/two-factor") };
+                return if is_api {
+                    Decision::Deny(WebError::Unauthorized)
+                } else {
+                    Decision::Redirect("/login/two-factor")
+                };
             }
-            if i.must_enrol_two_factor && !def.name.starts_with("account.") && def.name != "auth.logout" {
+            if i.must_enrol_two_factor
+                && !def.name.starts_with("account.")
+                && def.name != "auth.logout"
+            {
                 return if is_api {
                     Decision::Deny(WebError::Forbidden("This newsroom requires two-factor sign-in for your role: enrol in your account settings first.".into()))
                 } else {
                     Decision::Redirect("/account/two-factor")
                 };
             }
-            if let Credential::Token { scope: Scope::Read, .. } = i.credential {
-                if !matches!(*method, Method::GET | Method::HEAD) {
-                    return Decision::Deny(WebError::Forbidden("This API token is read-only: create a token with the write scope.".into()));
+            let read_only = matches!(
+                i.credential,
+                Credential::Token {
+                    scope: Scope::Read,
+                    ..
                 }
+            );
+            if read_only && !matches!(*method, Method::GET | Method::HEAD) {
+                return Decision::Deny(WebError::Forbidden(
+                    "This API token is read-only: create a token with the write scope.".into(),
+                ));
             }
             if needed.granted_to(i.role()) {
                 Decision::Allow
             } else {
-                Decision::Deny(WebError::Forbidden(format!("Your role ({}) cannot do this.", i.role().label().to_lowercase())))
+                Decision::Deny(WebError::Forbidden(format!(
+                    "Your role ({}) cannot do this.",
+                    i.role().label().to_lowercase()
+                )))
             }
         }
     }
 }
 
-pub async fn authorize(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+pub async fn authorize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let Some(def) = route_for(&req) else {
         // No route: the router answers 404 or 405 itself.
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     };
     req.extensions_mut().insert(def);
-    let identity: Option<Arc<Identity>> = req.extensions().get::<MaybeIdentity>().cloned().flatten();
+    let identity: Option<Arc<Identity>> =
+        req.extensions().get::<MaybeIdentity>().cloned().flatten();
     let is_api = req.path().starts_with("/api/");
     match decide(def, identity.as_deref(), req.method(), is_api) {
-        Decision::Allow => next.call(req).await.map(ServiceResponse::map_into_left_body),
+        Decision::Allow => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
         Decision::Redirect(to) => {
-            let res = HttpResponse::SeeOther().insert_header(("Location", to)).finish();
+            let res = HttpResponse::SeeOther()
+                .insert_header(("Location", to))
+                .finish();
             Ok(req.into_response(res).map_into_right_body())
         }
         Decision::Deny(err) => {
-            if let (WebError::Forbidden(_), Some(i), Some(state)) = (&err, &identity, req.app_data::<web::Data<AppState>>()) {
+            if let (WebError::Forbidden(_), Some(i), Some(state)) =
+                (&err, &identity, req.app_data::<web::Data<AppState>>())
+            {
                 record_denial(state, &req, i, def).await;
             }
-            Ok(req.into_response(err.error_response()).map_into_right_body())
+            Ok(req
+                .into_response(err.error_response())
+                .map_into_right_body())
         }
     }
 }
 
-async fn record_denial(state: &AppState, req: &ServiceRequest, identity: &Identity, def: &RouteDef) {
+async fn record_denial(
+    state: &AppState,
+    req: &ServiceRequest,
+    identity: &Identity,
+    def: &RouteDef,
+) {
     let actor = Actor {
         user_id: Some(identity.user.id),
         label: identity.user.email.clone(),

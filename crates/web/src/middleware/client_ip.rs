@@ -30,6 +30,11 @@ pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> String {
 /// Whether the request reached us over https: directly never (we serve plain HTTP), or through a
 /// trusted proxy that says so.
 pub fn forwarded_https(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> bool {
-    req.peer_addr().is_some_and(|a| trusted_proxies.contains(&a.ip()))
-        && req.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+    req.peer_addr()
+        .is_some_and(|a| trusted_proxies.contains(&a.ip()))
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }

@@ -31,14 +31,21 @@ fn wants_json(req: &ServiceRequest) -> bool {
     if req.path().starts_with("/api/") {
         return true;
     }
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    (accept.contains("application/json") || accept.contains("application/problem+json")) && !accept.contains("text/html")
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    (accept.contains("application/json") || accept.contains("application/problem+json"))
+        && !accept.contains("text/html")
 }
 
 fn default_problem(status: StatusCode) -> Problem {
     let err = match status {
         StatusCode::NOT_FOUND => WebError::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => WebError::BadRequest("This address does not accept that kind of request.".into()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            WebError::BadRequest("This address does not accept that kind of request.".into())
+        }
         StatusCode::PAYLOAD_TOO_LARGE => WebError::PayloadTooLarge,
         s if s.is_server_error() => WebError::Internal(format!("unlabelled {s}")),
         _ => WebError::BadRequest("The request could not be understood.".into()),
@@ -51,7 +58,10 @@ fn default_problem(status: StatusCode) -> Problem {
     p
 }
 
-pub async fn render_errors<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+pub async fn render_errors<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     let json = wants_json(&req);
     let is_get = matches!(*req.method(), Method::GET | Method::HEAD);
     let target = match req.query_string() {
@@ -78,8 +88,13 @@ pub async fn render_errors<B: MessageBody + 'static>(req: ServiceRequest, next: 
     let request_id = crate::middleware::request_id::of(&http_req);
 
     if problem.status == StatusCode::UNAUTHORIZED && !json && is_get {
-        let location = format!("/login?next={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
-        let redirect = HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
+        let location = format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
+        );
+        let redirect = HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .finish();
         return Ok(res.into_response(redirect).map_into_right_body());
     }
 
@@ -105,11 +120,19 @@ pub async fn render_errors<B: MessageBody + 'static>(req: ServiceRequest, next: 
             body["current_revision"] = rev.into();
         }
         if problem.status == StatusCode::UNAUTHORIZED {
-            builder.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"dateline\"")));
+            builder.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"dateline\""),
+            ));
         }
-        builder.content_type("application/problem+json").body(body.to_string())
+        builder
+            .content_type("application/problem+json")
+            .body(body.to_string())
     } else {
-        let newsroom = state.as_ref().map(|s| s.newsroom_name()).unwrap_or_else(|| "Newsroom".into());
+        let newsroom = state
+            .as_ref()
+            .map(|s| s.newsroom_name())
+            .unwrap_or_else(|| "Newsroom".into());
         let page = ErrorPage {
             chrome: Chrome::minimal(problem.title.clone(), &newsroom),
             status: problem.status.as_u16(),
@@ -123,7 +146,9 @@ pub async fn render_errors<B: MessageBody + 'static>(req: ServiceRequest, next: 
             Ok(html) => builder.content_type("text/html; charset=utf-8").body(html),
             Err(e) => {
                 tracing::error!(error = %e, "error page failed to render");
-                builder.content_type("text/plain; charset=utf-8").body(format!("{} {}\n", problem.status.as_u16(), problem.title))
+                builder
+                    .content_type("text/plain; charset=utf-8")
+                    .body(format!("{} {}\n", problem.status.as_u16(), problem.title))
             }
         }
     };

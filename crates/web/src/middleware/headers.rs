@@ -12,9 +12,13 @@ use crate::state::AppState;
 /// two-factor QR code.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-pub async fn security_headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let https = req.app_data::<web::Data<AppState>>().is_some_and(|s| {
-        s.config.is_https() || super::client_ip::forwarded_https(req.request(), &s.config.trusted_proxies)
+        s.config.is_https()
+            || super::client_ip::forwarded_https(req.request(), &s.config.trusted_proxies)
     });
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
@@ -29,9 +33,17 @@ pub async fn security_headers(req: ServiceRequest, next: Next<impl MessageBody>)
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "strict-origin-when-cross-origin");
     set(h, "cross-origin-opener-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    );
     if https {
-        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
     }
     Ok(res)
 }

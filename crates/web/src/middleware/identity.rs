@@ -21,8 +21,16 @@ use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub enum Credential {
-    Session { id_hash: String, csrf_token: String, mfa_pending: bool, created_at: DateTime<Utc> },
-    Token { id: i64, scope: Scope },
+    Session {
+        id_hash: String,
+        csrf_token: String,
+        mfa_pending: bool,
+        created_at: DateTime<Utc>,
+    },
+    Token {
+        id: i64,
+        scope: Scope,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -40,7 +48,13 @@ impl Identity {
     }
 
     pub fn mfa_pending(&self) -> bool {
-        matches!(self.credential, Credential::Session { mfa_pending: true, .. })
+        matches!(
+            self.credential,
+            Credential::Session {
+                mfa_pending: true,
+                ..
+            }
+        )
     }
 
     pub fn csrf_token(&self) -> &str {
@@ -58,7 +72,10 @@ impl Identity {
     }
 
     pub fn viewer(&self) -> dateline_core::Viewer {
-        dateline_core::Viewer::Staff { user_id: self.user.id, role: self.user.role }
+        dateline_core::Viewer::Staff {
+            user_id: self.user.id,
+            role: self.user.role,
+        }
     }
 }
 
@@ -66,17 +83,30 @@ impl Identity {
 pub type MaybeIdentity = Option<Arc<Identity>>;
 
 pub fn session_cookie_name(https: bool) -> &'static str {
-    if https { "__Host-dateline_session" } else { "dateline_session" }
+    if https {
+        "__Host-dateline_session"
+    } else {
+        "dateline_session"
+    }
 }
 
 pub fn pre_session_cookie_name(https: bool) -> &'static str {
-    if https { "__Host-dateline_pre" } else { "dateline_pre" }
+    if https {
+        "__Host-dateline_pre"
+    } else {
+        "dateline_pre"
+    }
 }
 
 /// A cookie with the flags every Dateline cookie carries. `__Host-` cookies must be Secure,
 /// have `Path=/` and no `Domain`.
 pub fn cookie(name: &'static str, value: String, https: bool) -> Cookie<'static> {
-    Cookie::build(name, value).path("/").http_only(true).secure(https).same_site(SameSite::Lax).finish()
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(https)
+        .same_site(SameSite::Lax)
+        .finish()
 }
 
 pub fn removal(name: &'static str, https: bool) -> Cookie<'static> {
@@ -100,49 +130,81 @@ async fn lookup(state: &AppState, req: &ServiceRequest) -> Result<Found, WebErro
     let https = state.config.is_https();
     let now = state.clock.now();
     if req.path().starts_with("/api/") {
-        let Some(auth) = req.headers().get(header::AUTHORIZATION) else { return Ok(Found::Anonymous) };
+        let Some(auth) = req.headers().get(header::AUTHORIZATION) else {
+            return Ok(Found::Anonymous);
+        };
         let value = auth.to_str().unwrap_or("");
-        let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else { return Ok(Found::BadToken) };
+        let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
+            return Ok(Found::BadToken);
+        };
         if !looks_like_api_token(token) {
             return Ok(Found::BadToken);
         }
         let hash = hash_token(token);
         let found = state
             .db(move |conn| {
-                let Some((tok, user)) = tokens::authenticate_api_token(conn, &hash, now)? else { return Ok(None) };
+                let Some((tok, user)) = tokens::authenticate_api_token(conn, &hash, now)? else {
+                    return Ok(None);
+                };
                 let creds = users::credentials(conn, user.id)?;
                 let newsroom = Newsroom::load(conn)?;
-                Ok(Some((tok, user, creds.totp_enabled, newsroom.require_two_factor)))
+                Ok(Some((
+                    tok,
+                    user,
+                    creds.totp_enabled,
+                    newsroom.require_two_factor,
+                )))
             })
             .await?;
         return Ok(match found {
             Some((tok, user, totp_enabled, require)) => {
                 let scope = Scope::parse(&tok.scope).unwrap_or(Scope::Read);
                 let must_enrol_two_factor = require && user.role >= Role::Editor && !totp_enabled;
-                Found::Signed(Identity { user, credential: Credential::Token { id: tok.id, scope }, totp_enabled, must_enrol_two_factor })
+                Found::Signed(Identity {
+                    user,
+                    credential: Credential::Token { id: tok.id, scope },
+                    totp_enabled,
+                    must_enrol_two_factor,
+                })
             }
             None => Found::BadToken,
         });
     }
-    let Some(cookie) = req.cookie(session_cookie_name(https)) else { return Ok(Found::Anonymous) };
+    let Some(cookie) = req.cookie(session_cookie_name(https)) else {
+        return Ok(Found::Anonymous);
+    };
     let id_hash = session_hash(state, cookie.value());
-    let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::minutes(30));
+    let idle = chrono::Duration::from_std(state.config.session_idle)
+        .unwrap_or(chrono::Duration::minutes(30));
     let granularity = (idle / 4).min(chrono::Duration::seconds(60));
     let found = state
         .db(move |conn| {
-            let Some((session, user)) = sessions::load_active(conn, &id_hash, now, idle)? else { return Ok(None) };
+            let Some((session, user)) = sessions::load_active(conn, &id_hash, now, idle)? else {
+                return Ok(None);
+            };
             sessions::touch(conn, &session, now, granularity)?;
             let creds = users::credentials(conn, user.id)?;
             let newsroom = Newsroom::load(conn)?;
-            Ok(Some((session, user, creds.totp_enabled, newsroom.require_two_factor)))
+            Ok(Some((
+                session,
+                user,
+                creds.totp_enabled,
+                newsroom.require_two_factor,
+            )))
         })
         .await?;
     Ok(match found {
         Some((s, user, totp_enabled, require)) => {
-            let must_enrol_two_factor = require && user.role >= Role::Editor && !totp_enabled && !s.mfa_pending;
+            let must_enrol_two_factor =
+                require && user.role >= Role::Editor && !totp_enabled && !s.mfa_pending;
             Found::Signed(Identity {
                 user,
-                credential: Credential::Session { id_hash: s.id, csrf_token: s.csrf_token, mfa_pending: s.mfa_pending, created_at: s.created_at },
+                credential: Credential::Session {
+                    id_hash: s.id,
+                    csrf_token: s.csrf_token,
+                    mfa_pending: s.mfa_pending,
+                    created_at: s.created_at,
+                },
                 totp_enabled,
                 must_enrol_two_factor,
             })
@@ -151,13 +213,23 @@ async fn lookup(state: &AppState, req: &ServiceRequest) -> Result<Found, WebErro
     })
 }
 
-pub async fn identify(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+pub async fn identify(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     };
     let https = state.config.is_https();
     let is_api = req.path().starts_with("/api/");
-    let found = if state.is_ready() { lookup(&state, &req).await } else { Ok(Found::Anonymous) };
+    let found = if state.is_ready() {
+        lookup(&state, &req).await
+    } else {
+        Ok(Found::Anonymous)
+    };
     let found = match found {
         Ok(f) => f,
         Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
@@ -177,7 +249,10 @@ pub async fn identify(req: ServiceRequest, next: Next<impl MessageBody>) -> Resu
     if signed_in || stale || is_api {
         let h = res.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(header::VARY, HeaderValue::from_static("Cookie, Authorization"));
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Cookie, Authorization"),
+        );
     }
     // Clear a dead cookie, unless the handler just set a fresh one (a new sign-in).
     let name = session_cookie_name(https);

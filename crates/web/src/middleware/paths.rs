@@ -10,12 +10,18 @@ use actix_web::{Error, ResponseError};
 
 use crate::error::WebError;
 
-pub async fn reject_ambiguous(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+pub async fn reject_ambiguous(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let path = req.path();
-    let ambiguous = path.contains('%') || path.split('/').any(|s| s == "." || s == "..") || path.contains('\\');
+    let ambiguous =
+        path.contains('%') || path.split('/').any(|s| s == "." || s == "..") || path.contains('\\');
     if ambiguous {
         let res = WebError::NotFound.error_response();
         return Ok(req.into_response(res).map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }

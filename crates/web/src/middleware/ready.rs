@@ -8,12 +8,19 @@ use actix_web::{Error, ResponseError, web};
 
 use crate::state::{AppState, not_ready};
 
-pub async fn readiness_gate(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let ready = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.is_ready());
+pub async fn readiness_gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let ready = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.is_ready());
     let exempt = req.path().starts_with("/healthz/") || req.path().starts_with("/static/");
     if !ready && !exempt {
         let res = not_ready().error_response();
         return Ok(req.into_response(res).map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }

@@ -18,13 +18,19 @@ pub fn new_id() -> String {
     format!("{n:016x}")
 }
 
-pub async fn request_id(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = new_id();
     req.extensions_mut().insert(RequestId(id.clone()));
     // Paths can hold secrets (preview, invitation and reset tokens), so the log shows the route
     // pattern instead; unmatched paths are shortened.
-    let route = req.match_pattern().unwrap_or_else(|| req.path().chars().take(80).collect());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| req.path().chars().take(80).collect());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -38,7 +44,8 @@ pub async fn request_id(req: ServiceRequest, next: Next<impl MessageBody>) -> Re
                 tracing::info!(status, elapsed_ms, "served");
             }
             if let Ok(v) = HeaderValue::from_str(&id) {
-                res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+                res.headers_mut()
+                    .insert(HeaderName::from_static("x-request-id"), v);
             }
             Ok(res)
         }
@@ -51,5 +58,8 @@ pub async fn request_id(req: ServiceRequest, next: Next<impl MessageBody>) -> Re
 
 /// The id of the request being served, for audit rows and error pages.
 pub fn of(req: &actix_web::HttpRequest) -> String {
-    req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
 }

@@ -33,13 +33,22 @@ impl<T: DeserializeOwned + FormLimit + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let ct = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !ct.starts_with("application/x-www-form-urlencoded") {
-                return Err(WebError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.".into()).into());
+                return Err(WebError::UnsupportedMediaType(
+                    "Send the form as application/x-www-form-urlencoded.".into(),
+                )
+                .into());
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    WebError::BadRequest(format!("The form could not be read: {e}"))
+                })?;
                 if body.len() + chunk.len() > T::LIMIT {
                     return Err(WebError::PayloadTooLarge.into());
                 }
@@ -49,25 +58,36 @@ impl<T: DeserializeOwned + FormLimit + 'static> FromRequest for CsrfForm<T> {
             if !csrf_ok(&req, &presented) {
                 return Err(WebError::Csrf.into());
             }
-            let value = serde_html_form::from_bytes::<T>(&body).map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+            let value = serde_html_form::from_bytes::<T>(&body)
+                .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
             Ok(CsrfForm(value))
         })
     }
 }
 
 fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
-    url::form_urlencoded::parse(body).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn csrf_ok(req: &HttpRequest, presented: &str) -> bool {
-    let Some(state) = req.app_data::<web::Data<AppState>>() else { return false };
-    let identity: Option<Arc<Identity>> = req.extensions().get::<MaybeIdentity>().cloned().flatten();
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return false;
+    };
+    let identity: Option<Arc<Identity>> =
+        req.extensions().get::<MaybeIdentity>().cloned().flatten();
     match identity {
-        Some(i) if i.session_id_hash().is_some() => dateline_auth::csrf::check_session(i.csrf_token(), presented),
+        Some(i) if i.session_id_hash().is_some() => {
+            dateline_auth::csrf::check_session(i.csrf_token(), presented)
+        }
         Some(_) => false,
         None => {
             let name = pre_session_cookie_name(state.config.is_https());
-            let pre = req.cookie(name).map(|c| c.value().to_owned()).unwrap_or_default();
+            let pre = req
+                .cookie(name)
+                .map(|c| c.value().to_owned())
+                .unwrap_or_default();
             dateline_auth::csrf::check_anonymous(&state.key, &pre, presented)
         }
     }
@@ -78,11 +98,18 @@ fn csrf_ok(req: &HttpRequest, presented: &str) -> bool {
 pub fn anonymous_csrf(req: &HttpRequest, state: &AppState) -> (String, Option<Cookie<'static>>) {
     let https = state.config.is_https();
     let name = pre_session_cookie_name(https);
-    match req.cookie(name).map(|c| c.value().to_owned()).filter(|v| v.len() >= 32) {
+    match req
+        .cookie(name)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 32)
+    {
         Some(v) => (dateline_auth::csrf::anonymous_token(&state.key, &v), None),
         None => {
             let v = dateline_auth::tokens::random_token();
-            (dateline_auth::csrf::anonymous_token(&state.key, &v), Some(cookie(name, v, https)))
+            (
+                dateline_auth::csrf::anonymous_token(&state.key, &v),
+                Some(cookie(name, v, https)),
+            )
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use actix_web::{HttpResponse, web};
 use crate::routes::Routes;
 use crate::state::AppState;
+use actix_web::{HttpResponse, web};
 
 pub fn add(r: &mut Routes) {
     r.add("health.live", live);
@@ -11,7 +11,9 @@ pub fn add(r: &mut Routes) {
 
 /// The process is up and serving HTTP.
 async fn live() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
 }
 
 /// The database answers and migrations have run. 503 otherwise, so a load balancer sends no
@@ -27,7 +29,9 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     })
     .await;
     match result {
-        Ok(Ok(())) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"),
+        Ok(Ok(())) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ready\n"),
         Ok(Err(e)) => unavailable(&format!("database unreachable: {e}")),
         Err(e) => unavailable(&format!("database check failed: {e}")),
     }

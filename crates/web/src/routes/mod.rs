@@ -29,7 +29,10 @@ impl Routes {
         F::Output: Responder + 'static,
     {
         let Some(def) = permissions::route(name) else {
-            tracing::error!(route = name, "a handler names a route missing from the permission table; it is not served");
+            tracing::error!(
+                route = name,
+                "a handler names a route missing from the permission table; it is not served"
+            );
             self.unknown.push(name);
             return;
         };
@@ -45,13 +48,20 @@ impl Routes {
 
     /// (method, path) of every registered handler, and names that matched no table entry.
     pub fn inventory(&self) -> (Vec<(Method, &'static str)>, Vec<&'static str>) {
-        (self.entries.iter().map(|(d, _)| (d.method, d.path)).collect(), self.unknown.clone())
+        (
+            self.entries
+                .iter()
+                .map(|(d, _)| (d.method, d.path))
+                .collect(),
+            self.unknown.clone(),
+        )
     }
 
     /// Registers one resource per path, in the table's order, so fixed paths such as
     /// `/admin/releases/new` are tried before `/admin/releases/{id}`.
     pub fn register(self, cfg: &mut web::ServiceConfig) {
-        let mut entries: Vec<Option<(&'static RouteDef, Route)>> = self.entries.into_iter().map(Some).collect();
+        let mut entries: Vec<Option<(&'static RouteDef, Route)>> =
+            self.entries.into_iter().map(Some).collect();
         let mut seen: Vec<&'static str> = Vec::new();
         for def in permissions::ROUTES {
             if seen.contains(&def.path) {
@@ -61,11 +71,11 @@ impl Routes {
             let mut resource = web::resource(def.path);
             let mut any = false;
             for slot in entries.iter_mut() {
-                if slot.as_ref().is_some_and(|(d, _)| d.path == def.path) {
-                    if let Some((_, route)) = slot.take() {
-                        resource = resource.route(route);
-                        any = true;
-                    }
+                if slot.as_ref().is_some_and(|(d, _)| d.path == def.path)
+                    && let Some((_, route)) = slot.take()
+                {
+                    resource = resource.route(route);
+                    any = true;
                 }
             }
             if any {

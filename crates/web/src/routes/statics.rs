@@ -15,7 +15,11 @@ pub fn add(r: &mut Routes) {
 
 async fn file(name: web::Path<String>) -> WebResult {
     let asset = assets::get(&name).ok_or(WebError::NotFound)?;
-    let cache = if asset.immutable { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
+    let cache = if asset.immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, asset.content_type))
         .insert_header((header::CACHE_CONTROL, cache))

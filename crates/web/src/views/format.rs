@@ -15,7 +15,11 @@ pub struct Moment {
 
 impl Moment {
     pub fn new(t: DateTime<Utc>, zone: Tz) -> Self {
-        Moment { iso: t.to_rfc3339_opts(SecondsFormat::Secs, true), text: datetime(t, zone), date: date(t, zone) }
+        Moment {
+            iso: t.to_rfc3339_opts(SecondsFormat::Secs, true),
+            text: datetime(t, zone),
+            date: date(t, zone),
+        }
     }
 }
 
@@ -28,7 +32,13 @@ pub fn date(t: DateTime<Utc>, zone: Tz) -> String {
 /// `Sept. 2, 2026, 14:05 CEST`
 pub fn datetime(t: DateTime<Utc>, zone: Tz) -> String {
     let l = t.with_timezone(&zone);
-    format!("{}, {:02}:{:02} {}", date(t, zone), l.hour(), l.minute(), l.format("%Z"))
+    format!(
+        "{}, {:02}:{:02} {}",
+        date(t, zone),
+        l.hour(),
+        l.minute(),
+        l.format("%Z")
+    )
 }
 
 /// `2026-09-02T14:05` in the zone, for `<input type="datetime-local">`.
@@ -49,7 +59,11 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     } else {
         format!("{} d {} h", s / 86_400, (s % 86_400) / 3600)
     };
-    if future { format!("in {span}") } else { format!("{span} ago") }
+    if future {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
 }
 
 #[cfg(test)]
@@ -66,7 +80,13 @@ mod tests {
         assert_eq!(datetime(winter, berlin), "Dec. 2, 2026, 13:05 CET");
         assert_eq!(Moment::new(summer, berlin).iso, "2026-09-02T12:05:00Z");
         assert_eq!(local_input(summer, berlin), "2026-09-02T14:05");
-        assert_eq!(relative(summer + chrono::Duration::minutes(200), summer), "in 3 h 20 min");
-        assert_eq!(relative(summer - chrono::Duration::seconds(30), summer), "30 s ago");
+        assert_eq!(
+            relative(summer + chrono::Duration::minutes(200), summer),
+            "in 3 h 20 min"
+        );
+        assert_eq!(
+            relative(summer - chrono::Duration::seconds(30), summer),
+            "30 s ago"
+        );
     }
 }

@@ -35,7 +35,11 @@ pub struct JsonLd(String);
 
 impl JsonLd {
     pub fn new(value: &serde_json::Value) -> Self {
-        let text = value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+        let text = value
+            .to_string()
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026");
         JsonLd(text)
     }
 }
@@ -114,8 +118,10 @@ impl Chrome {
 
     /// A bare chrome for pages rendered without the database (errors during an outage).
     pub fn minimal(title: impl Into<String>, newsroom_name: &str) -> Self {
-        let mut n = crate::newsroom::Newsroom::default();
-        n.name = newsroom_name.to_owned();
+        let n = crate::newsroom::Newsroom {
+            name: newsroom_name.to_owned(),
+            ..Default::default()
+        };
         let mut c = Chrome::new(title, &n);
         c.noindex = true;
         c
@@ -155,7 +161,9 @@ impl Chrome {
 /// Renders a template into an HTML response with the given status.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> WebResult {
     let body = page.render()?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 pub fn ok<T: Template>(page: &T) -> WebResult {
@@ -163,13 +171,19 @@ pub fn ok<T: Template>(page: &T) -> WebResult {
 }
 
 /// The chrome for a page, with the newsroom's current settings.
-pub async fn chrome(state: &crate::state::AppState, title: impl Into<String>, identity: Option<&Identity>) -> WebResult<Chrome> {
+pub async fn chrome(
+    state: &crate::state::AppState,
+    title: impl Into<String>,
+    identity: Option<&Identity>,
+) -> WebResult<Chrome> {
     let newsroom = load_newsroom(state).await?;
     Ok(Chrome::new(title, &newsroom).with_user(identity))
 }
 
 pub async fn load_newsroom(state: &crate::state::AppState) -> WebResult<crate::newsroom::Newsroom> {
-    let newsroom = state.db(|conn| Ok(crate::newsroom::Newsroom::load(conn)?)).await?;
+    let newsroom = state
+        .db(|conn| Ok(crate::newsroom::Newsroom::load(conn)?))
+        .await?;
     state.remember_newsroom_name(&newsroom.name);
     Ok(newsroom)
 }
@@ -187,7 +201,9 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "sessions-ended" => "Your other sessions were ended.",
         "two-factor-on" => "Two-factor sign-in is on.",
         "two-factor-off" => "Two-factor sign-in is off.",
-        "two-factor-required" => "This newsroom requires two-factor sign-in for your role. Set it up to continue.",
+        "two-factor-required" => {
+            "This newsroom requires two-factor sign-in for your role. Set it up to continue."
+        }
         "token-revoked" => "The token was revoked.",
         "submitted" => "Submitted for review.",
         "approved" => "Approved and scheduled.",

@@ -40,7 +40,10 @@ impl Card {
             subheadline: r.subheadline.clone(),
             summary: r.summary.clone(),
             dateline: r.dateline.to_display(),
-            organization: r.organization.as_ref().map(|o| Link { href: format!("/organizations/{}", o.slug), text: o.name.clone() }),
+            organization: r.organization.as_ref().map(|o| Link {
+                href: format!("/organizations/{}", o.slug),
+                text: o.name.clone(),
+            }),
             published: r.published_at.map(|t| Moment::new(t, zone)),
             corrected: r.corrected_at.is_some(),
             lang: r.language.clone(),
@@ -65,7 +68,11 @@ impl From<&Contact> for ContactView {
             title: c.title.clone(),
             email: c.email.clone(),
             phone: c.phone.clone(),
-            tel: c.phone.chars().filter(|ch| ch.is_ascii_digit() || *ch == '+').collect(),
+            tel: c
+                .phone
+                .chars()
+                .filter(|ch| ch.is_ascii_digit() || *ch == '+')
+                .collect(),
         }
     }
 }
@@ -107,11 +114,22 @@ pub struct Full {
 }
 
 fn links(items: &[TaxonRef], base: &str) -> Vec<Link> {
-    items.iter().map(|t| Link { href: format!("{base}/{}", t.slug), text: t.name.clone() }).collect()
+    items
+        .iter()
+        .map(|t| Link {
+            href: format!("{base}/{}", t.slug),
+            text: t.name.clone(),
+        })
+        .collect()
 }
 
 impl Full {
-    pub fn new(r: &Release, organization: Option<&Organization>, corrections: &[Correction], zone: Tz) -> Self {
+    pub fn new(
+        r: &Release,
+        organization: Option<&Organization>,
+        corrections: &[Correction],
+        zone: Tz,
+    ) -> Self {
         let c = &r.content;
         Full {
             path: release_path(r.public_id.as_str(), &r.slug),
@@ -135,14 +153,23 @@ impl Full {
             tags: links(&r.tags, "/tags"),
             published: r.published_at.map(|t| Moment::new(t, zone)),
             updated: r.corrected_at.map(|t| Moment::new(t, zone)),
-            corrections: corrections.iter().map(|k| CorrectionView { note: k.note.clone(), at: Moment::new(k.corrected_at, zone) }).collect(),
+            corrections: corrections
+                .iter()
+                .map(|k| CorrectionView {
+                    note: k.note.clone(),
+                    at: Moment::new(k.corrected_at, zone),
+                })
+                .collect(),
         }
     }
 }
 
 /// Plain text split into paragraphs at blank lines.
 pub fn paragraphs(text: &str) -> Vec<String> {
-    text.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|p| !p.is_empty()).collect()
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// The newest of two optional times.

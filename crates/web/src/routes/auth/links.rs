@@ -7,9 +7,9 @@ use dateline_auth::password::{self, Policy};
 use dateline_auth::tokens::hash_token;
 use dateline_core::ValidationErrors;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::sessions;
 use dateline_storage::repo::tokens::{self, LinkKind, OneTimeLink};
 use dateline_storage::repo::users::{self, NewUser};
-use dateline_storage::repo::sessions;
 use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
@@ -24,7 +24,10 @@ use crate::views;
 async fn open_link(state: &AppState, kind: LinkKind, token: &str) -> WebResult<OneTimeLink> {
     let hash = hash_token(token);
     let now = state.clock.now();
-    state.db(move |conn| Ok(tokens::find_link(conn, kind, &hash, now)?)).await?.ok_or(WebError::NotFound)
+    state
+        .db(move |conn| Ok(tokens::find_link(conn, kind, &hash, now)?))
+        .await?
+        .ok_or(WebError::NotFound)
 }
 
 struct Screen<'a> {
@@ -35,11 +38,22 @@ struct Screen<'a> {
     ask_name: bool,
 }
 
-async fn render(req: &HttpRequest, state: &AppState, screen: Screen<'_>, email: &str, name: &str, errors: ValidationErrors) -> WebResult {
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    screen: Screen<'_>,
+    email: &str,
+    name: &str,
+    errors: ValidationErrors,
+) -> WebResult {
     let (csrf, pre) = anonymous_csrf(req, state);
     let mut chrome = views::chrome(state, screen.heading, None).await?;
     chrome.noindex = true;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let form = AccountForm {
         chrome,
         heading: screen.heading.into(),
@@ -59,8 +73,14 @@ async fn render(req: &HttpRequest, state: &AppState, screen: Screen<'_>, email: 
         res.add_cookie(&c).map_err(WebError::internal)?;
     }
     // The token is in the address: never send it onwards.
-    res.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(res)
 }
 
@@ -69,7 +89,9 @@ fn invite_screen(token: &str, link: &OneTimeLink) -> Screen<'static> {
         heading: "Join the newsroom",
         intro: format!(
             "You were invited as {}. Choose your password to finish creating your account.",
-            link.role.map(|r| r.label().to_lowercase()).unwrap_or_else(|| "contributor".into())
+            link.role
+                .map(|r| r.label().to_lowercase())
+                .unwrap_or_else(|| "contributor".into())
         ),
         action: format!("/invite/{token}"),
         button: "Create my account",
@@ -77,10 +99,25 @@ fn invite_screen(token: &str, link: &OneTimeLink) -> Screen<'static> {
     }
 }
 
-pub async fn invite_form(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>) -> WebResult {
+pub async fn invite_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> WebResult {
     let link = open_link(&state, LinkKind::Invite, &token).await?;
-    let (email, name) = (link.email.clone().unwrap_or_default(), link.display_name.clone().unwrap_or_default());
-    render(&req, &state, invite_screen(&token, &link), &email, &name, ValidationErrors::new()).await
+    let (email, name) = (
+        link.email.clone().unwrap_or_default(),
+        link.display_name.clone().unwrap_or_default(),
+    );
+    render(
+        &req,
+        &state,
+        invite_screen(&token, &link),
+        &email,
+        &name,
+        ValidationErrors::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -95,14 +132,36 @@ pub struct PasswordForm {
 
 impl FormLimit for PasswordForm {}
 
-pub async fn invite(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>, client: Client, CsrfForm(f): CsrfForm<PasswordForm>) -> WebResult {
+pub async fn invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    client: Client,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> WebResult {
     let link = open_link(&state, LinkKind::Invite, &token).await?;
     let email = link.email.clone().unwrap_or_default();
     let mut errors = ValidationErrors::new();
     errors.line("name", &f.name, true, 100);
-    check_new_password(&mut errors, Policy { min_length: state.config.min_password_length }, &f.password, &f.confirm, &[&email, &f.name]);
+    check_new_password(
+        &mut errors,
+        Policy {
+            min_length: state.config.min_password_length,
+        },
+        &f.password,
+        &f.confirm,
+        &[&email, &f.name],
+    );
     if !errors.is_empty() {
-        return render(&req, &state, invite_screen(&token, &link), &email, &f.name, errors).await;
+        return render(
+            &req,
+            &state,
+            invite_screen(&token, &link),
+            &email,
+            &f.name,
+            errors,
+        )
+        .await;
     }
     let pw = f.password.clone();
     let hash = state.hashing(move || password::hash(&pw)).await??;
@@ -116,17 +175,35 @@ pub async fn invite(req: HttpRequest, state: web::Data<AppState>, token: web::Pa
                 if !tokens::consume_link(conn, link.id, now)? {
                     return Err(StorageError::NotFound);
                 }
-                let user = users::create(conn, &NewUser { email, display_name: name, role, password_hash: hash })?;
+                let user = users::create(
+                    conn,
+                    &NewUser {
+                        email,
+                        display_name: name,
+                        role,
+                        password_hash: hash,
+                    },
+                )?;
                 audit::record(
                     conn,
-                    &Entry { actor: &actor, action: "user_create", object_type: "user", object_id: user.id.to_string(), outcome: Outcome::Ok, detail: format!("{} joined as {} by invitation", user.email, user.role), at: now },
+                    &Entry {
+                        actor: &actor,
+                        action: "user_create",
+                        object_type: "user",
+                        object_id: user.id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: format!("{} joined as {} by invitation", user.email, user.role),
+                        at: now,
+                    },
                 )?;
                 Ok(user)
             })?)
         })
         .await?;
     let cookie = session::start(&state, &user, false, &client, None).await?;
-    let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin")).finish();
+    let mut res = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/admin"))
+        .finish();
     res.add_cookie(&cookie).map_err(WebError::internal)?;
     Ok(res)
 }
@@ -141,19 +218,45 @@ fn reset_screen(token: &str) -> Screen<'static> {
     }
 }
 
-pub async fn reset_form(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>) -> WebResult {
+pub async fn reset_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> WebResult {
     let link = open_link(&state, LinkKind::Reset, &token).await?;
     let user_id = link.user_id.ok_or(WebError::NotFound)?;
     let user = state.db(move |conn| Ok(users::get(conn, user_id)?)).await?;
-    render(&req, &state, reset_screen(&token), &user.email, "", ValidationErrors::new()).await
+    render(
+        &req,
+        &state,
+        reset_screen(&token),
+        &user.email,
+        "",
+        ValidationErrors::new(),
+    )
+    .await
 }
 
-pub async fn reset(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>, client: Client, CsrfForm(f): CsrfForm<PasswordForm>) -> WebResult {
+pub async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    client: Client,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> WebResult {
     let link = open_link(&state, LinkKind::Reset, &token).await?;
     let user_id = link.user_id.ok_or(WebError::NotFound)?;
     let user = state.db(move |conn| Ok(users::get(conn, user_id)?)).await?;
     let mut errors = ValidationErrors::new();
-    check_new_password(&mut errors, Policy { min_length: state.config.min_password_length }, &f.password, &f.confirm, &[&user.email, &user.display_name]);
+    check_new_password(
+        &mut errors,
+        Policy {
+            min_length: state.config.min_password_length,
+        },
+        &f.password,
+        &f.confirm,
+        &[&user.email, &user.display_name],
+    );
     if !errors.is_empty() {
         return render(&req, &state, reset_screen(&token), &user.email, "", errors).await;
     }
@@ -172,11 +275,21 @@ pub async fn reset(req: HttpRequest, state: web::Data<AppState>, token: web::Pat
                 let ended = sessions::delete_for_user(conn, user_id, None)?;
                 audit::record(
                     conn,
-                    &Entry { actor: &actor, action: "password_reset", object_type: "user", object_id: user_id.to_string(), outcome: Outcome::Ok, detail: format!("by reset link; {ended} session(s) ended"), at: now },
+                    &Entry {
+                        actor: &actor,
+                        action: "password_reset",
+                        object_type: "user",
+                        object_id: user_id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: format!("by reset link; {ended} session(s) ended"),
+                        at: now,
+                    },
                 )
             })?;
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/login?notice=password-reset")).finish())
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login?notice=password-reset"))
+        .finish())
 }

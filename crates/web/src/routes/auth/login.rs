@@ -25,9 +25,17 @@ use crate::state::AppState;
 use crate::views::{self, Chrome};
 
 /// Per account: five free failures, then 1 s doubling to 15 minutes.
-pub const ACCOUNT_POLICY: Policy = Policy { free_failures: 5, first_lock: std::time::Duration::from_secs(1), max_lock: std::time::Duration::from_secs(900) };
+pub const ACCOUNT_POLICY: Policy = Policy {
+    free_failures: 5,
+    first_lock: std::time::Duration::from_secs(1),
+    max_lock: std::time::Duration::from_secs(900),
+};
 /// Per client address: more room (offices share addresses), same shape.
-pub const ADDRESS_POLICY: Policy = Policy { free_failures: 20, first_lock: std::time::Duration::from_secs(1), max_lock: std::time::Duration::from_secs(900) };
+pub const ADDRESS_POLICY: Policy = Policy {
+    free_failures: 20,
+    first_lock: std::time::Duration::from_secs(1),
+    max_lock: std::time::Duration::from_secs(900),
+};
 /// Failures older than this are forgotten.
 pub const FORGET_AFTER_MINUTES: i64 = 30;
 
@@ -48,19 +56,36 @@ pub struct LoginQuery {
     notice: Option<String>,
 }
 
-pub async fn form(req: HttpRequest, state: web::Data<AppState>, visitor: Visitor, q: web::Query<LoginQuery>) -> WebResult {
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<LoginQuery>,
+) -> WebResult {
     if visitor.0.is_some() {
-        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, safe_next(q.next.as_deref()))).finish());
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, safe_next(q.next.as_deref())))
+            .finish());
     }
     let (csrf, pre) = anonymous_csrf(&req, &state);
     let mut chrome = views::chrome(&state, "Sign in", None).await?;
     chrome.noindex = true;
-    let page = LoginPage { chrome, csrf, email: String::new(), next: safe_next(q.next.as_deref()), error: None, notice: views::notice(q.notice.as_deref()) };
+    let page = LoginPage {
+        chrome,
+        csrf,
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        error: None,
+        notice: views::notice(q.notice.as_deref()),
+    };
     let mut res = views::ok(&page)?;
     if let Some(c) = pre {
         res.add_cookie(&c).map_err(WebError::internal)?;
     }
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(res)
 }
 
@@ -83,11 +108,18 @@ fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     (until - now).num_seconds().max(1) as u64
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, client: Client, CsrfForm(f): CsrfForm<LoginForm>) -> WebResult {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CsrfForm(f): CsrfForm<LoginForm>,
+) -> WebResult {
     let email = normalize_email(&f.email);
     let next = safe_next(f.next.as_deref());
     if email.len() > 254 || f.password.chars().count() > password::MAX_LENGTH {
-        return Err(WebError::BadRequest("The email or password is longer than any account allows.".into()));
+        return Err(WebError::BadRequest(
+            "The email or password is longer than any account allows.".into(),
+        ));
     }
     let now = state.clock.now();
     let (acct_key, ip_key) = throttle_keys(&email, &client.ip);
@@ -102,11 +134,15 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, client: Client
         })
         .await?;
     if let Some(until) = locked {
-        return Err(WebError::TooManyRequests { retry_after: retry_after(until, now) });
+        return Err(WebError::TooManyRequests {
+            retry_after: retry_after(until, now),
+        });
     }
 
     let lookup = email.clone();
-    let creds = state.db(move |conn| Ok(users::credentials_by_email(conn, &lookup)?)).await?;
+    let creds = state
+        .db(move |conn| Ok(users::credentials_by_email(conn, &lookup)?))
+        .await?;
     let pw = f.password.clone();
     let stored = creds.as_ref().map(|c| c.password_hash.clone());
     let verified = state
@@ -120,37 +156,120 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, client: Client
         .await?;
 
     let (Some(creds), Some(v)) = (creds, verified) else {
-        return fail(&req, &state, &client, &email, &next, acct_key, ip_key, now, "unknown account").await;
+        return fail(
+            &req,
+            &state,
+            &client,
+            &email,
+            &next,
+            acct_key,
+            ip_key,
+            now,
+            "unknown account",
+        )
+        .await;
     };
     if !v.ok {
-        return fail(&req, &state, &client, &email, &next, acct_key, ip_key, now, "wrong password").await;
+        return fail(
+            &req,
+            &state,
+            &client,
+            &email,
+            &next,
+            acct_key,
+            ip_key,
+            now,
+            "wrong password",
+        )
+        .await;
     }
     if creds.user.disabled {
-        let actor = Actor { user_id: Some(creds.user.id), ..client.anonymous_actor(&email) };
-        record(&state, actor, "login_failed", creds.user.id.to_string(), Outcome::Denied, "account disabled".into(), now).await;
-        return Err(WebError::Forbidden("This account is disabled. Ask a newsroom administrator to enable it.".into()));
+        let actor = Actor {
+            user_id: Some(creds.user.id),
+            ..client.anonymous_actor(&email)
+        };
+        record(
+            &state,
+            actor,
+            "login_failed",
+            creds.user.id.to_string(),
+            Outcome::Denied,
+            "account disabled".into(),
+            now,
+        )
+        .await;
+        return Err(WebError::Forbidden(
+            "This account is disabled. Ask a newsroom administrator to enable it.".into(),
+        ));
     }
 
     // A correct password: forget the account's failures, upgrade an old hash, start a session.
     if v.needs_rehash {
-        let (pw, id, old) = (f.password.clone(), creds.user.id, creds.password_hash.clone());
+        let (pw, id, old) = (
+            f.password.clone(),
+            creds.user.id,
+            creds.password_hash.clone(),
+        );
         if let Ok(Ok(new_hash)) = state.hashing(move || password::hash(&pw)).await {
-            let _ = state.db(move |conn| Ok(users::upgrade_password_hash(conn, id, &old, &new_hash)?)).await;
+            let _ = state
+                .db(move |conn| Ok(users::upgrade_password_hash(conn, id, &old, &new_hash)?))
+                .await;
         }
     }
     let cleared = acct_key.clone();
-    state.db(move |conn| Ok(throttle::clear(conn, &cleared)?)).await?;
-    let previous = req.extensions().get::<MaybeIdentity>().cloned().flatten().and_then(|i| i.session_id_hash().map(str::to_owned));
+    state
+        .db(move |conn| Ok(throttle::clear(conn, &cleared)?))
+        .await?;
+    let previous = req
+        .extensions()
+        .get::<MaybeIdentity>()
+        .cloned()
+        .flatten()
+        .and_then(|i| i.session_id_hash().map(str::to_owned));
     let pending = creds.totp_enabled;
     let cookie = session::start(&state, &creds.user, pending, &client, previous).await?;
-    let actor = Actor { user_id: Some(creds.user.id), label: creds.user.email.clone(), ..client.actor(None) };
-    let detail = if pending { "password accepted; second factor required" } else { "signed in" };
-    record(&state, actor, if pending { "login_password_ok" } else { "login_ok" }, creds.user.id.to_string(), Outcome::Ok, detail.into(), now).await;
-    let to = if pending { format!("/login/two-factor?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()) } else { next };
+    let actor = Actor {
+        user_id: Some(creds.user.id),
+        label: creds.user.email.clone(),
+        ..client.actor(None)
+    };
+    let detail = if pending {
+        "password accepted; second factor required"
+    } else {
+        "signed in"
+    };
+    record(
+        &state,
+        actor,
+        if pending {
+            "login_password_ok"
+        } else {
+            "login_ok"
+        },
+        creds.user.id.to_string(),
+        Outcome::Ok,
+        detail.into(),
+        now,
+    )
+    .await;
+    let to = if pending {
+        format!(
+            "/login/two-factor?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    } else {
+        next
+    };
     let https = state.config.is_https();
-    let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish();
+    let mut res = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish();
     res.add_cookie(&cookie).map_err(WebError::internal)?;
-    res.add_removal_cookie(&crate::middleware::identity::removal(pre_session_cookie_name(https), https)).map_err(WebError::internal)?;
+    res.add_removal_cookie(&crate::middleware::identity::removal(
+        pre_session_cookie_name(https),
+        https,
+    ))
+    .map_err(WebError::internal)?;
     Ok(res)
 }
 
@@ -169,14 +288,36 @@ async fn fail(
     let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
     let (acct_lock, ip_lock) = state
         .db(move |conn| {
-            let (_, a) = throttle::record_failure(conn, &acct_key, now, forget, |n| ACCOUNT_POLICY.lock_after(n))?;
-            let (_, b) = throttle::record_failure(conn, &ip_key, now, forget, |n| ADDRESS_POLICY.lock_after(n))?;
+            let (_, a) = throttle::record_failure(conn, &acct_key, now, forget, |n| {
+                ACCOUNT_POLICY.lock_after(n)
+            })?;
+            let (_, b) = throttle::record_failure(conn, &ip_key, now, forget, |n| {
+                ADDRESS_POLICY.lock_after(n)
+            })?;
             Ok((a, b))
         })
         .await?;
-    record(state, client.anonymous_actor(email), "login_failed", String::new(), Outcome::Failed, why.into(), now).await;
+    record(
+        state,
+        client.anonymous_actor(email),
+        "login_failed",
+        String::new(),
+        Outcome::Failed,
+        why.into(),
+        now,
+    )
+    .await;
     if let Some(until) = acct_lock.into_iter().chain(ip_lock).max() {
-        record(state, client.anonymous_actor(email), "lockout", String::new(), Outcome::Denied, format!("locked until {}", until.to_rfc3339()), now).await;
+        record(
+            state,
+            client.anonymous_actor(email),
+            "lockout",
+            String::new(),
+            Outcome::Denied,
+            format!("locked until {}", until.to_rfc3339()),
+            now,
+        )
+        .await;
     }
     // The same page for every failure: nothing says whether the account exists.
     let (csrf, pre) = anonymous_csrf(req, state);
@@ -194,14 +335,36 @@ async fn fail(
     if let Some(c) = pre {
         res.add_cookie(&c).map_err(WebError::internal)?;
     }
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(res)
 }
 
-pub async fn record(state: &AppState, actor: Actor, action: &'static str, object_id: String, outcome: Outcome, detail: String, now: DateTime<Utc>) {
+pub async fn record(
+    state: &AppState,
+    actor: Actor,
+    action: &'static str,
+    object_id: String,
+    outcome: Outcome,
+    detail: String,
+    now: DateTime<Utc>,
+) {
     let result = state
         .db(move |conn| {
-            audit::record(conn, &Entry { actor: &actor, action, object_type: "user", object_id, outcome, detail, at: now })?;
+            audit::record(
+                conn,
+                &Entry {
+                    actor: &actor,
+                    action,
+                    object_type: "user",
+                    object_id,
+                    outcome,
+                    detail,
+                    at: now,
+                },
+            )?;
             Ok(())
         })
         .await;
@@ -215,18 +378,35 @@ pub struct Empty {}
 
 impl FormLimit for Empty {}
 
-pub async fn logout(state: web::Data<AppState>, session: crate::extract::AnySession, client: Client, _form: CsrfForm<Empty>) -> WebResult {
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: crate::extract::AnySession,
+    client: Client,
+    _form: CsrfForm<Empty>,
+) -> WebResult {
     let staff = session.0;
     if let Some(id) = staff.session_id_hash().map(str::to_owned) {
-        state.db(move |conn| Ok(sessions::delete(conn, &id)?)).await?;
+        state
+            .db(move |conn| Ok(sessions::delete(conn, &id)?))
+            .await?;
     }
     let now = state.clock.now();
-    record(&state, client.actor(Some(&staff)), "logout", staff.user.id.to_string(), Outcome::Ok, String::new(), now).await;
+    record(
+        &state,
+        client.actor(Some(&staff)),
+        "logout",
+        staff.user.id.to_string(),
+        Outcome::Ok,
+        String::new(),
+        now,
+    )
+    .await;
     let mut res = HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/login?notice=signed-out"))
         // Ask the browser to drop cached copies of signed-in pages, so Back shows nothing private.
         .insert_header(("Clear-Site-Data", "\"cache\""))
         .finish();
-    res.add_removal_cookie(&session::clear_cookie(&state)).map_err(WebError::internal)?;
+    res.add_removal_cookie(&session::clear_cookie(&state))
+        .map_err(WebError::internal)?;
     Ok(res)
 }

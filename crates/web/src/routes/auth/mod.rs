@@ -26,7 +26,15 @@ pub fn add(r: &mut Routes) {
 /// to another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) && n.len() < 500 => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains(['\r', '\n'])
+                && n.len() < 500 =>
+        {
+            n.to_owned()
+        }
         _ => "/admin".to_owned(),
     }
 }
@@ -35,8 +43,17 @@ pub fn safe_next(next: Option<&str>) -> String {
 mod tests {
     #[test]
     fn next_stays_local() {
-        assert_eq!(super::safe_next(Some("/admin/releases?x=1")), "/admin/releases?x=1");
-        for bad in ["//evil.test", "https://evil.test", "/\\evil.test", "javascript:alert(1)", ""] {
+        assert_eq!(
+            super::safe_next(Some("/admin/releases?x=1")),
+            "/admin/releases?x=1"
+        );
+        for bad in [
+            "//evil.test",
+            "https://evil.test",
+            "/\\evil.test",
+            "javascript:alert(1)",
+            "",
+        ] {
             assert_eq!(super::safe_next(Some(bad)), "/admin");
         }
         assert_eq!(super::safe_next(None), "/admin");

@@ -13,12 +13,19 @@ use crate::state::AppState;
 /// Creates a session with a fresh random id (never reusing one the browser brought, so a planted
 /// cookie cannot be promoted to a signed-in one) and returns its cookie. `replaces` is deleted in
 /// the same step.
-pub async fn start(state: &AppState, user: &User, mfa_pending: bool, client: &Client, replaces: Option<String>) -> WebResult<Cookie<'static>> {
+pub async fn start(
+    state: &AppState,
+    user: &User,
+    mfa_pending: bool,
+    client: &Client,
+    replaces: Option<String>,
+) -> WebResult<Cookie<'static>> {
     let token = random_token();
     let id_hash = session_hash(state, &token);
     let csrf = random_token();
     let now = state.clock.now();
-    let lifetime = chrono::Duration::from_std(state.config.session_lifetime).unwrap_or(chrono::Duration::hours(12));
+    let lifetime = chrono::Duration::from_std(state.config.session_lifetime)
+        .unwrap_or(chrono::Duration::hours(12));
     let (user_id, ip, ua) = (user.id, client.ip.clone(), client.user_agent.clone());
     state
         .db(move |conn| {

@@ -39,11 +39,22 @@ pub struct AccountForm {
     pub errors: ValidationErrors,
 }
 
-async fn page(req: &HttpRequest, state: &AppState, token: &str, email: &str, name: &str, errors: ValidationErrors) -> WebResult {
+async fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    email: &str,
+    name: &str,
+    errors: ValidationErrors,
+) -> WebResult {
     let (csrf, pre) = anonymous_csrf(req, state);
     let mut chrome = views::chrome(state, "Set up Dateline", None).await?;
     chrome.noindex = true;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let form = AccountForm {
         chrome,
         heading: "Create the first admin account".into(),
@@ -62,8 +73,14 @@ async fn page(req: &HttpRequest, state: &AppState, token: &str, email: &str, nam
     if let Some(c) = pre {
         res.add_cookie(&c).map_err(WebError::internal)?;
     }
-    res.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(res)
 }
 
@@ -72,11 +89,18 @@ async fn link_is_open(state: &AppState, token: &str) -> WebResult<bool> {
     let hash = hash_token(token);
     let now = state.clock.now();
     state
-        .db(move |conn| Ok(users::count(conn)? == 0 && tokens::find_link(conn, LinkKind::Setup, &hash, now)?.is_some()))
+        .db(move |conn| {
+            Ok(users::count(conn)? == 0
+                && tokens::find_link(conn, LinkKind::Setup, &hash, now)?.is_some())
+        })
         .await
 }
 
-pub async fn form(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>) -> WebResult {
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> WebResult {
     if !link_is_open(&state, &token).await? {
         return Err(WebError::NotFound);
     }
@@ -98,7 +122,13 @@ pub struct SetupForm {
 impl FormLimit for SetupForm {}
 
 /// Field checks shared by setup and invitations.
-pub fn check_new_account(policy: Policy, email: &str, name: &str, password: &str, confirm: &str) -> ValidationErrors {
+pub fn check_new_account(
+    policy: Policy,
+    email: &str,
+    name: &str,
+    password: &str,
+    confirm: &str,
+) -> ValidationErrors {
     let mut e = ValidationErrors::new();
     if !is_plausible_email(email) {
         e.add("email", "Enter an email address such as ana@example.com.");
@@ -108,7 +138,13 @@ pub fn check_new_account(policy: Policy, email: &str, name: &str, password: &str
     e
 }
 
-pub fn check_new_password(e: &mut ValidationErrors, policy: Policy, password: &str, confirm: &str, personal: &[&str]) {
+pub fn check_new_password(
+    e: &mut ValidationErrors,
+    policy: Policy,
+    password: &str,
+    confirm: &str,
+    personal: &[&str],
+) {
     if let Err(p) = policy.check(password, personal) {
         e.add("password", p.to_string());
     } else if password != confirm {
@@ -116,12 +152,20 @@ pub fn check_new_password(e: &mut ValidationErrors, policy: Policy, password: &s
     }
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>, client: Client, CsrfForm(f): CsrfForm<SetupForm>) -> WebResult {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    client: Client,
+    CsrfForm(f): CsrfForm<SetupForm>,
+) -> WebResult {
     if !link_is_open(&state, &token).await? {
         return Err(WebError::NotFound);
     }
     let email = normalize_email(&f.email);
-    let policy = Policy { min_length: state.config.min_password_length };
+    let policy = Policy {
+        min_length: state.config.min_password_length,
+    };
     let errors = check_new_account(policy, &email, &f.name, &f.password, &f.confirm);
     if !errors.is_empty() {
         return page(&req, &state, &token, &email, &f.name, errors).await;
@@ -136,15 +180,32 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, token: web::Pa
         .db(move |conn| {
             let user = write_tx(conn, |conn| {
                 // Re-checked inside the transaction: two browsers racing on one link make one admin.
-                let link = tokens::find_link(conn, LinkKind::Setup, &token_hash, now)?.ok_or(StorageError::NotFound)?;
+                let link = tokens::find_link(conn, LinkKind::Setup, &token_hash, now)?
+                    .ok_or(StorageError::NotFound)?;
                 if users::count(conn)? > 0 || !tokens::consume_link(conn, link.id, now)? {
                     return Err(StorageError::NotFound);
                 }
                 tokens::expire_links(conn, LinkKind::Setup, None, now)?;
-                let user = users::create(conn, &NewUser { email, display_name: name, role: Role::Admin, password_hash: hash })?;
+                let user = users::create(
+                    conn,
+                    &NewUser {
+                        email,
+                        display_name: name,
+                        role: Role::Admin,
+                        password_hash: hash,
+                    },
+                )?;
                 audit::record(
                     conn,
-                    &Entry { actor: &actor, action: "user_create", object_type: "user", object_id: user.id.to_string(), outcome: Outcome::Ok, detail: format!("first admin {} via setup link", user.email), at: now },
+                    &Entry {
+                        actor: &actor,
+                        action: "user_create",
+                        object_type: "user",
+                        object_id: user.id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: format!("first admin {} via setup link", user.email),
+                        at: now,
+                    },
                 )?;
                 Ok(user)
             })?;
@@ -152,7 +213,9 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, token: web::Pa
         })
         .await?;
     let cookie = session::start(&state, &created, false, &client, None).await?;
-    let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin")).finish();
+    let mut res = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/admin"))
+        .finish();
     res.add_cookie(&cookie).map_err(WebError::internal)?;
     Ok(res)
 }

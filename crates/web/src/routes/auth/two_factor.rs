@@ -33,7 +33,11 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn form(state: web::Data<AppState>, pending: PendingSecondFactor, q: web::Query<NextQuery>) -> WebResult {
+pub async fn form(
+    state: web::Data<AppState>,
+    pending: PendingSecondFactor,
+    q: web::Query<NextQuery>,
+) -> WebResult {
     let mut chrome = views::chrome(&state, "Two-factor sign-in", None).await?;
     chrome.noindex = true;
     let page = SecondFactorPage {
@@ -55,37 +59,70 @@ pub struct CodeForm {
 
 impl FormLimit for CodeForm {}
 
-pub async fn submit(state: web::Data<AppState>, pending: PendingSecondFactor, client: Client, CsrfForm(f): CsrfForm<CodeForm>) -> WebResult {
+pub async fn submit(
+    state: web::Data<AppState>,
+    pending: PendingSecondFactor,
+    client: Client,
+    CsrfForm(f): CsrfForm<CodeForm>,
+) -> WebResult {
     let identity = pending.0;
     let user_id = identity.user.id;
     let now = state.clock.now();
     let key = format!("mfa:{user_id}");
     let lock_key = key.clone();
-    if let Some(until) = state.db(move |conn| Ok(throttle::locked_until(conn, &lock_key, now)?)).await? {
-        return Err(WebError::TooManyRequests { retry_after: (until - now).num_seconds().max(1) as u64 });
+    if let Some(until) = state
+        .db(move |conn| Ok(throttle::locked_until(conn, &lock_key, now)?))
+        .await?
+    {
+        return Err(WebError::TooManyRequests {
+            retry_after: (until - now).num_seconds().max(1) as u64,
+        });
     }
     let code = f.code.trim().to_owned();
     let accepted = state
         .db(move |conn| {
             let creds = users::credentials(conn, user_id)?;
-            let Some(secret) = creds.totp_secret.filter(|_| creds.totp_enabled) else { return Ok(None) };
+            let Some(secret) = creds.totp_secret.filter(|_| creds.totp_enabled) else {
+                return Ok(None);
+            };
             if code.chars().filter(|c| c.is_ascii_digit()).count() == 6 && code.len() <= 8 {
                 let step = totp::check(&secret, &code, now.timestamp().max(0) as u64);
                 return Ok(match step {
                     // The step is claimed atomically: a replayed code loses, even across instances.
-                    Some(step) if users::claim_totp_step(conn, user_id, step as i64)? => Some("authenticator code"),
+                    Some(step) if users::claim_totp_step(conn, user_id, step as i64)? => {
+                        Some("authenticator code")
+                    }
                     Some(_) => None,
                     None => None,
                 });
             }
             let normalized = totp::normalize_recovery_code(&code);
-            if tokens::use_recovery_code(conn, user_id, &hash_token(&normalized), now)? { Ok(Some("recovery code")) } else { Ok(None) }
+            if tokens::use_recovery_code(conn, user_id, &hash_token(&normalized), now)? {
+                Ok(Some("recovery code"))
+            } else {
+                Ok(None)
+            }
         })
         .await?;
     let Some(method) = accepted else {
         let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
-        state.db(move |conn| Ok(throttle::record_failure(conn, &key, now, forget, |n| ACCOUNT_POLICY.lock_after(n))?)).await?;
-        record(&state, client.actor(Some(&identity)), "two_factor_failed", user_id.to_string(), Outcome::Failed, String::new(), now).await;
+        state
+            .db(move |conn| {
+                Ok(throttle::record_failure(conn, &key, now, forget, |n| {
+                    ACCOUNT_POLICY.lock_after(n)
+                })?)
+            })
+            .await?;
+        record(
+            &state,
+            client.actor(Some(&identity)),
+            "two_factor_failed",
+            user_id.to_string(),
+            Outcome::Failed,
+            String::new(),
+            now,
+        )
+        .await;
         let mut chrome = views::chrome(&state, "Two-factor sign-in", None).await?;
         chrome.noindex = true;
         let page = SecondFactorPage {
@@ -97,10 +134,30 @@ pub async fn submit(state: web::Data<AppState>, pending: PendingSecondFactor, cl
         };
         return views::render(StatusCode::UNAUTHORIZED, &page);
     };
-    state.db(move |conn| Ok(throttle::clear(conn, &key)?)).await?;
-    let cookie = session::start(&state, &identity.user, false, &client, identity.session_id_hash().map(str::to_owned)).await?;
-    record(&state, client.actor(Some(&identity)), "login_ok", user_id.to_string(), Outcome::Ok, format!("second factor: {method}"), now).await;
-    let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, safe_next(f.next.as_deref()))).finish();
+    state
+        .db(move |conn| Ok(throttle::clear(conn, &key)?))
+        .await?;
+    let cookie = session::start(
+        &state,
+        &identity.user,
+        false,
+        &client,
+        identity.session_id_hash().map(str::to_owned),
+    )
+    .await?;
+    record(
+        &state,
+        client.actor(Some(&identity)),
+        "login_ok",
+        user_id.to_string(),
+        Outcome::Ok,
+        format!("second factor: {method}"),
+        now,
+    )
+    .await;
+    let mut res = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, safe_next(f.next.as_deref())))
+        .finish();
     res.add_cookie(&cookie).map_err(WebError::internal)?;
     Ok(res)
 }

@@ -33,17 +33,34 @@ pub struct PageQuery {
 pub fn cursor(after: Option<&str>) -> WebResult<Option<Cursor>> {
     match after {
         None | Some("") => Ok(None),
-        Some(s) => Cursor::decode(s).map(Some).map_err(|e| WebError::BadRequest(crate::error::capitalize(&e.to_string()) + ".")),
+        Some(s) => Cursor::decode(s)
+            .map(Some)
+            .map_err(|e| WebError::BadRequest(crate::error::capitalize(&e.to_string()) + ".")),
     }
 }
 
-pub async fn home(state: web::Data<AppState>, visitor: Visitor, q: web::Query<PageQuery>) -> WebResult {
+pub async fn home(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<PageQuery>,
+) -> WebResult {
     let after = cursor(q.after.as_deref())?;
     let first_page = after.is_none();
     let now = state.clock.now();
-    let page = state.db(move |conn| Ok(releases::list_public(conn, now, &PublicFilter::default(), &PageRequest::after(after, PAGE_SIZE))?)).await?;
+    let page = state
+        .db(move |conn| {
+            Ok(releases::list_public(
+                conn,
+                now,
+                &PublicFilter::default(),
+                &PageRequest::after(after, PAGE_SIZE),
+            )?)
+        })
+        .await?;
     let newsroom = views::load_newsroom(&state).await?;
-    let mut chrome = Chrome::new(newsroom.name.clone(), &newsroom).with_user(visitor.identity()).section("latest");
+    let mut chrome = Chrome::new(newsroom.name.clone(), &newsroom)
+        .with_user(visitor.identity())
+        .section("latest");
     chrome.canonical = Some(state.config.absolute("/"));
     chrome.noindex = !first_page;
     let zone = newsroom.time_zone;

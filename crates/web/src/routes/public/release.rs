@@ -6,9 +6,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use dateline_core::visibility::can_view;
 use dateline_core::{PublicId, Release, ReleaseStatus};
-use dateline_storage::repo::releases::{self, PublicFilter};
-use dateline_storage::repo::organizations;
 use dateline_storage::PageRequest;
+use dateline_storage::repo::organizations;
+use dateline_storage::repo::releases::{self, PublicFilter};
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Visitor;
@@ -53,26 +53,57 @@ pub struct Loaded {
 
 /// Loads what the release page prints: the release, its issuer, corrections, and a few other
 /// public releases from the same issuer and the same category.
-pub fn load_page(conn: &mut dateline_storage::DbConnection, release: Release, now: chrono::DateTime<chrono::Utc>) -> dateline_storage::Result<Loaded> {
+pub fn load_page(
+    conn: &mut dateline_storage::DbConnection,
+    release: Release,
+    now: chrono::DateTime<chrono::Utc>,
+) -> dateline_storage::Result<Loaded> {
     let organization = match &release.organization {
         Some(o) => Some(organizations::get(conn, o.id)?),
         None => None,
     };
     let corrections = releases::corrections(conn, release.id)?;
     let more_from = match &release.organization {
-        Some(o) => releases::list_public(conn, now, &PublicFilter { organization_id: Some(o.id), exclude_id: Some(release.id), ..Default::default() }, &PageRequest::first(4))?.items,
+        Some(o) => {
+            releases::list_public(
+                conn,
+                now,
+                &PublicFilter {
+                    organization_id: Some(o.id),
+                    exclude_id: Some(release.id),
+                    ..Default::default()
+                },
+                &PageRequest::first(4),
+            )?
+            .items
+        }
         None => Vec::new(),
     };
     let related = match release.categories.first() {
-        Some(c) => releases::list_public(conn, now, &PublicFilter { category_id: Some(c.id), exclude_id: Some(release.id), ..Default::default() }, &PageRequest::first(6))?
-            .items
-            .into_iter()
-            .filter(|r| !more_from.iter().any(|m| m.id == r.id))
-            .take(4)
-            .collect(),
+        Some(c) => releases::list_public(
+            conn,
+            now,
+            &PublicFilter {
+                category_id: Some(c.id),
+                exclude_id: Some(release.id),
+                ..Default::default()
+            },
+            &PageRequest::first(6),
+        )?
+        .items
+        .into_iter()
+        .filter(|r| !more_from.iter().any(|m| m.id == r.id))
+        .take(4)
+        .collect(),
         None => Vec::new(),
     };
-    Ok(Loaded { release, organization, corrections, more_from, related })
+    Ok(Loaded {
+        release,
+        organization,
+        corrections,
+        more_from,
+        related,
+    })
 }
 
 async fn find(state: &AppState, visitor: &Visitor, id: &str) -> WebResult<Found> {
@@ -94,54 +125,89 @@ async fn find(state: &AppState, visitor: &Visitor, id: &str) -> WebResult<Found>
 }
 
 fn moved(to: String) -> HttpResponse {
-    HttpResponse::MovedPermanently().insert_header((header::LOCATION, to)).finish()
+    HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, to))
+        .finish()
 }
 
-pub async fn by_id(state: web::Data<AppState>, visitor: Visitor, id: web::Path<String>) -> WebResult {
+pub async fn by_id(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> WebResult {
     match find(&state, &visitor, &id).await? {
-        Found::Visible(l) => Ok(moved(release_path(l.release.public_id.as_str(), &l.release.slug))),
+        Found::Visible(l) => Ok(moved(release_path(
+            l.release.public_id.as_str(),
+            &l.release.slug,
+        ))),
         Found::Withdrawn(r) => withdrawn(&state, &visitor, &r).await,
     }
 }
 
-pub async fn release(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> WebResult {
+pub async fn release(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+) -> WebResult {
     let (id, slug) = path.into_inner();
     let loaded = match find(&state, &visitor, &id).await? {
         Found::Visible(l) => l,
         Found::Withdrawn(r) => return withdrawn(&state, &visitor, &r).await,
     };
     if loaded.release.slug != slug {
-        return Ok(moved(release_path(loaded.release.public_id.as_str(), &loaded.release.slug)));
+        return Ok(moved(release_path(
+            loaded.release.public_id.as_str(),
+            &loaded.release.slug,
+        )));
     }
     let newsroom = views::load_newsroom(&state).await?;
     let page = release_page(&state, &newsroom, &visitor, *loaded, None);
     let mut res = views::ok(&page)?;
     if visitor.0.is_none() {
-        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=60"));
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("public, max-age=60"),
+        );
     }
     Ok(res)
 }
 
 /// The release page's view, shared with previews.
-pub fn release_page(state: &AppState, newsroom: &crate::newsroom::Newsroom, visitor: &Visitor, l: Loaded, banner: Option<String>) -> ReleasePage {
+pub fn release_page(
+    state: &AppState,
+    newsroom: &crate::newsroom::Newsroom,
+    visitor: &Visitor,
+    l: Loaded,
+    banner: Option<String>,
+) -> ReleasePage {
     let zone = newsroom.time_zone;
     let r = &l.release;
     let full = Full::new(r, l.organization.as_ref(), &l.corrections, zone);
-    let mut chrome = Chrome::new(r.content.headline.clone(), newsroom).with_user(visitor.identity());
+    let mut chrome =
+        Chrome::new(r.content.headline.clone(), newsroom).with_user(visitor.identity());
     chrome.lang = r.content.language.clone();
     chrome.canonical = Some(state.config.absolute(&full.path));
     if !r.content.summary.is_empty() {
         chrome.description = r.content.summary.clone();
     }
     let banner = banner.or_else(|| {
-        (r.status != ReleaseStatus::Published).then(|| format!("Not public: this release is {}. Only the newsroom can see this page.", r.status.label().to_lowercase()))
+        (r.status != ReleaseStatus::Published).then(|| {
+            format!(
+                "Not public: this release is {}. Only the newsroom can see this page.",
+                r.status.label().to_lowercase()
+            )
+        })
     });
     if r.status != ReleaseStatus::Published {
         chrome.noindex = true;
     }
     ReleasePage {
         chrome,
-        more_title: r.organization.as_ref().map(|o| format!("More from {}", o.name)).unwrap_or_default(),
+        more_title: r
+            .organization
+            .as_ref()
+            .map(|o| format!("More from {}", o.name))
+            .unwrap_or_default(),
         more_from: l.more_from.iter().map(|s| Card::new(s, zone)).collect(),
         related: l.related.iter().map(|s| Card::new(s, zone)).collect(),
         r: full,

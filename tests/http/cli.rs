@@ -1,0 +1,499 @@
+//! The `dateline` binary as an operator meets it: commands, configuration, and one clear line
+//! for each thing that can go wrong.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dateline");
+
+fn dateline(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Fails unless the command failed with exactly one line on stderr that contains `needle`.
+#[track_caller]
+fn assert_one_line_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "should have failed; stderr: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "a panic instead of an error: {err}"
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(lines[0].contains(needle), "{needle:?} not in {err}");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP GET, so these tests need no client library.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, buf))
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+struct Server {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let log = dir.join("serve.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(dir)
+            .arg("serve")
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Server {
+            child: cmd.spawn().unwrap(),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = dateline(dir.path(), &["--version"], &[]);
+    assert!(v.status.success());
+    assert_eq!(
+        stdout(&v).trim(),
+        format!("dateline {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = stdout(&dateline(dir.path(), &["--help"], &[]));
+    for word in [
+        "serve",
+        "migrate",
+        "user",
+        "token",
+        "demo",
+        "config",
+        "DATABASE_URL",
+    ] {
+        assert!(help.contains(word), "--help should mention {word}:\n{help}");
+    }
+}
+
+#[test]
+fn bad_setups_fail_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    assert_one_line_error(
+        &dateline(p, &["--database-url", "mysql://db/news", "migrate"], &[]),
+        "\"mysql\"",
+    );
+    assert_one_line_error(
+        &dateline(
+            p,
+            &["migrate"],
+            &[("DATABASE_URL", "postgresql+x://db/news")],
+        ),
+        "scheme",
+    );
+    assert_one_line_error(
+        &dateline(
+            p,
+            &[
+                "--database-url",
+                "postgres://nobody@127.0.0.1:1/news",
+                "migrate",
+            ],
+            &[],
+        ),
+        "cannot connect to PostgreSQL",
+    );
+    assert_one_line_error(
+        &dateline(
+            p,
+            &[
+                "--database-url",
+                "postgres://nobody@127.0.0.1:1/news",
+                "user",
+                "list",
+            ],
+            &[],
+        ),
+        "cannot connect to PostgreSQL",
+    );
+    assert_one_line_error(
+        &dateline(p, &["--data-dir", "/nonexistent/dateline", "migrate"], &[]),
+        "does not exist",
+    );
+    // /proc refuses new files even to root.
+    assert_one_line_error(
+        &dateline(
+            p,
+            &["--database-url", "/proc/dateline-test.db", "migrate"],
+            &[],
+        ),
+        "cannot open SQLite database /proc/dateline-test.db",
+    );
+    std::fs::write(
+        p.join("dateline.toml"),
+        "bind = \"127.0.0.1:1\"\npool_size = = 2\n",
+    )
+    .unwrap();
+    assert_one_line_error(&dateline(p, &["config"], &[]), "dateline.toml is not valid");
+    std::fs::write(p.join("dateline.toml"), "bindd = \"127.0.0.1:1\"\n").unwrap();
+    assert_one_line_error(&dateline(p, &["config"], &[]), "bindd");
+    std::fs::remove_file(p.join("dateline.toml")).unwrap();
+    assert_one_line_error(
+        &dateline(p, &["--config", "missing.toml", "config"], &[]),
+        "missing.toml",
+    );
+}
+
+#[test]
+fn a_port_in_use_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = dateline(
+        dir.path(),
+        &["serve", "--bind", &format!("127.0.0.1:{port}")],
+        &[],
+    );
+    assert_one_line_error(&out, &format!("cannot listen on 127.0.0.1:{port}"));
+}
+
+#[test]
+fn plain_http_is_refused_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dateline(
+        dir.path(),
+        &["serve", "--bind", &format!("0.0.0.0:{}", free_port())],
+        &[],
+    );
+    assert_one_line_error(&out, "refusing to serve plain HTTP");
+}
+
+#[test]
+fn a_readable_key_file_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("dateline.key");
+    std::fs::write(&key, "ab".repeat(32)).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = dateline(
+        dir.path(),
+        &["serve", "--bind", &format!("127.0.0.1:{}", free_port())],
+        &[],
+    );
+    assert_one_line_error(&out, "chmod 600");
+}
+
+#[test]
+fn config_shows_sources_and_hides_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "cd".repeat(32);
+    let out = dateline(
+        dir.path(),
+        &["config"],
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://news:hunter2secret@db.example.org/news",
+            ),
+            ("DATELINE_SECRET_KEY", &key),
+            ("DATELINE_BIND", "127.0.0.1:9999"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        !text.contains("hunter2secret") && !text.contains(&key),
+        "{text}"
+    );
+    assert!(text.contains("db.example.org"));
+    assert!(
+        text.contains("127.0.0.1:9999") && text.contains("DATELINE_BIND"),
+        "{text}"
+    );
+    let defaults = stdout(&dateline(dir.path(), &["config"], &[]));
+    assert!(defaults.contains("sqlite://./dateline.db"), "{defaults}");
+}
+
+#[test]
+fn accounts_and_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let add = |email: &str, pw: &str| {
+        let mut child = Command::new(BIN)
+            .current_dir(p)
+            .args([
+                "user",
+                "add",
+                "--email",
+                email,
+                "--name",
+                "Ana Ribeiro",
+                "--role",
+                "editor",
+                "--password-stdin",
+            ])
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert_one_line_error(&add("ana@example.com", "short"), "at least 12");
+    let ok = add("Ana@Example.com", "violet harbor lantern 42");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert_one_line_error(
+        &add("ana@example.com", "violet harbor lantern 42"),
+        "already exists",
+    );
+    let list = stdout(&dateline(p, &["user", "list"], &[]));
+    assert!(
+        list.contains("ana@example.com") && list.contains("editor") && list.contains("active"),
+        "{list}"
+    );
+    let no_tty = dateline(
+        p,
+        &["user", "set-password", "--email", "ana@example.com"],
+        &[],
+    );
+    assert_one_line_error(&no_tty, "--password-stdin");
+
+    let token = dateline(
+        p,
+        &[
+            "token",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--name",
+            "wire import",
+            "--scope",
+            "write",
+        ],
+        &[],
+    );
+    assert!(token.status.success(), "{}", stderr(&token));
+    let last = stdout(&token).lines().last().unwrap().to_owned();
+    assert!(
+        dateline_auth::tokens::looks_like_api_token(&last),
+        "{last:?}"
+    );
+    assert_one_line_error(
+        &dateline(
+            p,
+            &[
+                "token",
+                "add",
+                "--email",
+                "nobody@example.com",
+                "--name",
+                "x",
+                "--scope",
+                "read",
+            ],
+            &[],
+        ),
+        "no account",
+    );
+}
+
+#[test]
+fn the_binary_alone_in_an_empty_directory_serves_its_stylesheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("dateline");
+    std::fs::copy(BIN, &bin).unwrap();
+    let port = free_port();
+    let log = dir.path().join("out.log");
+    let mut child = Command::new(&bin)
+        .current_dir(dir.path())
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("DATABASE_URL")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for("readiness", || {
+        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
+    });
+    let (_, home) = http_get(port, "/").unwrap();
+    let css = home
+        .split("href=\"/static/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a stylesheet link")
+        .to_owned();
+    let (status, body) = http_get(port, &format!("/static/{css}")).unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains(".release-body"));
+    assert!(
+        dir.path().join("dateline.db").exists(),
+        "the database is created next to it"
+    );
+    let key_mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.path().join("dateline.key"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(key_mode & 0o777, 0o600);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("/setup/"),
+        "the setup link is logged:\n{text}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn serve_waits_for_an_unreachable_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(
+        dir.path(),
+        &["--bind", &format!("127.0.0.1:{port}")],
+        &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/news")],
+    );
+    wait_for("liveness", || {
+        http_get(port, "/healthz/live").is_some_and(|(s, _)| s == 200)
+    });
+    let (status, _) = http_get(port, "/healthz/ready").unwrap();
+    assert_eq!(status, 503);
+    assert_eq!(http_get(port, "/").unwrap().0, 503);
+    wait_for("two retry lines", || {
+        server.log().matches("database not reachable").count() >= 2
+    });
+    let log = server.log();
+    for line in log.lines().filter(|l| l.contains("database not reachable")) {
+        assert!(
+            line.contains("cannot connect to PostgreSQL") && line.contains("retrying"),
+            "{line}"
+        );
+    }
+    assert!(!log.contains("panicked"));
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = Server::start(dir.path(), &["--bind", &format!("127.0.0.1:{port}")], &[]);
+    wait_for("readiness", || {
+        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
+    });
+    // A request whose body is still arriving when the signal comes.
+    let body = "email=a%40example.com&password=x";
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(s, "POST /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", body.len(), &body[..10]).unwrap();
+    s.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 403"),
+        "the in-flight request got its answer (a CSRF refusal): {answer}"
+    );
+    // New connections are refused once it has stopped listening, and it exits cleanly.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = server.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        status.success(),
+        "exit status {status:?}; log:\n{}",
+        server.log()
+    );
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+    assert!(
+        !dir.path().join("dateline.db-wal").exists()
+            || std::fs::metadata(dir.path().join("dateline.db-wal"))
+                .unwrap()
+                .len()
+                == 0,
+        "the log was checkpointed"
+    );
+}

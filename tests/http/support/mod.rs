@@ -1,0 +1,146 @@
+//! The test harness: a real server on a free loopback port, over a fresh database (SQLite file,
+//! or a PostgreSQL database of its own when DATELINE_TEST_POSTGRES is set), driven over real
+//! HTTP with a cookie-keeping client.
+
+pub mod client;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+
+use actix_web::dev::ServerHandle;
+use dateline_auth::SecretKey;
+use dateline_core::{Role, User};
+use dateline_storage::repo::users::{self, NewUser};
+use dateline_storage::testdb::TestDatabase;
+use dateline_web::clock::Clock;
+use dateline_web::config::{Config, FlagConfig};
+use dateline_web::state::AppState;
+
+pub use client::Client;
+
+/// A password every test account uses: long enough, not on the common list.
+pub const PASSWORD: &str = "violet harbor lantern 42";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub db: TestDatabase,
+    handle: ServerHandle,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        Self::start(TestDatabase::sqlite().expect("a SQLite test database"), &[]).await
+    }
+
+    pub async fn postgres() -> Option<TestApp> {
+        let db = TestDatabase::postgres().expect("a PostgreSQL test database")?;
+        Some(Self::start(db, &[]).await)
+    }
+
+    /// Starts an app on `db` with extra `DATELINE_*` settings.
+    pub async fn start(db: TestDatabase, env: &[(&str, &str)]) -> TestApp {
+        let url = match &db.url {
+            dateline_storage::DatabaseUrl::Sqlite(p) => p.display().to_string(),
+            dateline_storage::DatabaseUrl::Postgres(u) => u.clone(),
+        };
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("DATABASE_URL".into(), url),
+            ("DATELINE_BIND".into(), "127.0.0.1:0".into()),
+            ("DATELINE_SCHEDULER_INTERVAL_MS".into(), "100".into()),
+        ]);
+        for (k, v) in env {
+            vars.insert((*k).into(), (*v).into());
+        }
+        let mut config = Config::load(&FlagConfig::default(), &|k| vars.get(k).cloned())
+            .expect("test configuration");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("local address").port();
+        if !vars.contains_key("DATELINE_PUBLIC_URL") {
+            config.public_url = url::Url::parse(&format!("http://127.0.0.1:{port}/")).expect("url");
+        }
+        config.bind = format!("127.0.0.1:{port}");
+        let state = AppState::new(
+            db.pool.clone(),
+            config,
+            SecretKey::generate(),
+            Clock::default(),
+        );
+        state
+            .ready
+            .store(true, std::sync::atomic::Ordering::Release);
+        let server = dateline_web::app::http_server(state.clone(), listener, 1).expect("server");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        actix_web::rt::spawn(dateline_web::scheduler::run(state.clone()));
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            state,
+            db,
+            handle,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    pub fn conn(&self) -> dateline_storage::PooledConnection {
+        self.db.pool.get().expect("a connection")
+    }
+
+    /// Creates an account directly in the database.
+    pub fn user(&self, email: &str, role: Role) -> User {
+        let hash = dateline_auth::password::hash(PASSWORD).expect("hash");
+        users::create(
+            &mut self.conn(),
+            &NewUser {
+                email: email.into(),
+                display_name: format!("{role} {email}"),
+                role,
+                password_hash: hash,
+            },
+        )
+        .expect("user")
+    }
+
+    /// A client signed in as a new account with this role.
+    pub async fn signed_in(&self, email: &str, role: Role) -> (Client, User) {
+        let user = self.user(email, role);
+        let client = self.client();
+        client.login(email, PASSWORD).await.assert_status(303);
+        (client, user)
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Each test runs twice: on SQLite, and on PostgreSQL when DATELINE_TEST_POSTGRES is set.
+#[macro_export]
+macro_rules! http_tests {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::support::TestApp) $body
+
+                #[actix_web::test]
+                async fn sqlite() {
+                    run($crate::support::TestApp::sqlite().await).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    match $crate::support::TestApp::postgres().await {
+                        Some(app) => run(app).await,
+                        None => eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL"),
+                    }
+                }
+            }
+        )*
+    };
+}
