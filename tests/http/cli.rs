@@ -497,3 +497,39 @@ fn sigterm_lets_in_flight_requests_finish() {
         "the log was checkpointed"
     );
 }
+
+#[test]
+fn json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--log-format",
+            "json",
+        ],
+        &[],
+    );
+    wait_for("readiness", || {
+        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
+    });
+    let (_, response) = http_get(port, "/no-such-page").unwrap();
+    let id = response
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("a request id header")
+        .trim()
+        .to_owned();
+    wait_for("the access line", || server.log().contains(&id));
+    let log = server.log();
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let line = log.lines().find(|l| l.contains(&id)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["span"]["request_id"], id.as_str(), "{line}");
+    assert_eq!(v["status"], 404, "{line}");
+}

@@ -25,6 +25,7 @@ pub struct Tag {
     pub id: i64,
     pub slug: String,
     pub name: String,
+    pub revision: i64,
 }
 
 /// Just enough of a category, region, tag or organization to print a link to it.

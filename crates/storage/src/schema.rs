@@ -74,6 +74,7 @@ diesel::table! {
         slug -> Text,
         name -> Text,
         created_at -> Timestamp,
+        revision -> BigInt,
     }
 }
 

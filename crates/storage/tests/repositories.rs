@@ -162,6 +162,10 @@ backend_tests! {
         let t1 = taxonomy::ensure_tag(&mut conn, "Solar Power").unwrap();
         let t2 = taxonomy::ensure_tag(&mut conn, "solar  power").unwrap();
         assert_eq!(t1.id, t2.id);
+        let renamed = taxonomy::update_tag(&mut conn, t1.id, t1.revision, &TaxonInput::named("Solar energy")).unwrap();
+        assert_eq!((renamed.slug.as_str(), renamed.revision), ("solar-energy", t1.revision + 1));
+        let stale = taxonomy::update_tag(&mut conn, t1.id, t1.revision, &TaxonInput::named("Lost"));
+        assert!(matches!(stale, Err(StorageError::Conflict { .. })));
         assert!(taxonomy::region_by_slug(&mut conn, "nowhere").unwrap_err().is_not_found());
     }
 

@@ -60,7 +60,8 @@ CREATE TABLE tags (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     slug TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    revision BIGINT NOT NULL DEFAULT 1
 );
 
 CREATE TABLE releases (

@@ -441,6 +441,7 @@ pub(crate) struct TagRow {
     pub slug: String,
     pub name: String,
     pub _created_at: NaiveDateTime,
+    pub revision: i64,
 }
 
 impl From<TagRow> for Tag {
@@ -449,6 +450,7 @@ impl From<TagRow> for Tag {
             id: r.id,
             slug: r.slug,
             name: r.name,
+            revision: r.revision,
         }
     }
 }
@@ -508,20 +510,42 @@ pub fn tag_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Tag> {
         .map_err(not_found)
 }
 
-/// Renames a tag; tags have no revision, so the last rename wins.
-pub fn update_tag(conn: &mut DbConnection, id: i64, input: &TaxonInput) -> Result<Tag> {
+/// Renames a tag, compare-and-swap on its revision.
+pub fn update_tag(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_revision: i64,
+    input: &TaxonInput,
+) -> Result<Tag> {
     input.validate()?;
     let slug = if input.slug.is_empty() {
         slugify_or(&input.name, "tag")
     } else {
         input.slug.clone()
     };
-    let n = diesel::update(tags::table.find(id))
-        .set((tags::slug.eq(&slug), tags::name.eq(input.name.trim())))
-        .execute(conn)
-        .map_err(unique_as("slug", &slug))?;
+    let n = diesel::update(
+        tags::table
+            .filter(tags::id.eq(id))
+            .filter(tags::revision.eq(expected_revision)),
+    )
+    .set((
+        tags::slug.eq(&slug),
+        tags::name.eq(input.name.trim()),
+        tags::revision.eq(tags::revision + 1),
+    ))
+    .execute(conn)
+    .map_err(unique_as("slug", &slug))?;
     if n == 0 {
-        return Err(StorageError::NotFound);
+        let current = tags::table
+            .find(id)
+            .select(tags::revision)
+            .first::<i64>(conn)
+            .optional()?;
+        return Err(
+            current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
+                current,
+            }),
+        );
     }
     get_tag(conn, id)
 }
