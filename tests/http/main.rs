@@ -5,5 +5,6 @@
 #[allow(dead_code)]
 mod support;
 
+mod accounts;
 mod cli;
 mod foundation;

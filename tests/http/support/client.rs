@@ -8,12 +8,27 @@ use std::time::Duration;
 
 use actix_web::http::header::HeaderMap;
 
+/// Clones share cookies (like tabs of one browser) but not extra headers.
 #[derive(Clone)]
 pub struct Client {
     base: String,
     inner: awc::Client,
     cookies: Rc<RefCell<BTreeMap<String, String>>>,
-    headers: Rc<RefCell<Vec<(String, String)>>>,
+    headers: RefCell<Vec<(String, String)>>,
+}
+
+/// Decodes the HTML entities Askama writes, so tests can look for text as a reader sees it.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
 }
 
 #[derive(Debug)]
@@ -33,6 +48,11 @@ impl Response {
             self.body.chars().take(3000).collect::<String>()
         );
         self
+    }
+
+    /// The body with HTML entities decoded.
+    pub fn text(&self) -> String {
+        unescape(&self.body)
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -95,7 +115,7 @@ impl Client {
                 .timeout(Duration::from_secs(30))
                 .finish(),
             cookies: Rc::default(),
-            headers: Rc::default(),
+            headers: RefCell::default(),
         }
     }
 
@@ -109,7 +129,7 @@ impl Client {
                 .timeout(Duration::from_secs(30))
                 .finish(),
             cookies: Rc::default(),
-            headers: Rc::default(),
+            headers: RefCell::default(),
         }
     }
 

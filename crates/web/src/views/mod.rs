@@ -224,3 +224,26 @@ pub fn notice(key: Option<&str>) -> Option<String> {
     };
     Some(text.to_owned())
 }
+
+/// The chrome for a newsroom page, with the person's navigation and a notice if any.
+pub async fn staff_chrome(
+    state: &crate::state::AppState,
+    title: impl Into<String>,
+    identity: &Identity,
+    section: &'static str,
+    notice_key: Option<&str>,
+) -> WebResult<(Chrome, crate::newsroom::Newsroom)> {
+    let newsroom = load_newsroom(state).await?;
+    let chrome = Chrome::new(title, &newsroom)
+        .with_user(Some(identity))
+        .admin(section)
+        .flash(notice(notice_key));
+    Ok((chrome, newsroom))
+}
+
+/// A redirect after a successful form post, with a notice for the next page.
+pub fn see_other(location: impl Into<String>) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.into()))
+        .finish()
+}

@@ -1,5 +1,0 @@
-//! Own account pages.
-
-use crate::routes::Routes;
-
-pub fn add(_r: &mut Routes) {}

@@ -1,0 +1,321 @@
+//! `/account`: name, time zone, password and sessions.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use dateline_auth::password::{self, Policy};
+use dateline_core::ValidationErrors;
+use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::{sessions, users};
+use dateline_storage::write_tx;
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff};
+use crate::routes::auth::session;
+use crate::routes::auth::setup::check_new_password;
+use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::state::AppState;
+use crate::views::format::Moment;
+use crate::views::{self, Chrome};
+
+#[derive(Template)]
+#[template(path = "account/show.html")]
+struct AccountPage {
+    chrome: Chrome,
+    email: String,
+    role: &'static str,
+    display_name: String,
+    time_zone: String,
+    newsroom_zone: String,
+    zones: Vec<&'static str>,
+    revision: i64,
+    min_length: usize,
+    totp_enabled: bool,
+    sessions: Vec<SessionView>,
+    profile_errors: ValidationErrors,
+    password_errors: ValidationErrors,
+}
+
+struct SessionView {
+    current: bool,
+    agent: String,
+    ip: String,
+    created: Moment,
+    seen: Moment,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub fn zone_names() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect()
+}
+
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    notice: Option<&str>,
+    profile_errors: ValidationErrors,
+    password_errors: ValidationErrors,
+) -> WebResult {
+    let (chrome, newsroom) =
+        views::staff_chrome(state, "Your account", staff, "account", notice).await?;
+    let user_id = staff.user.id;
+    let now = state.clock.now();
+    let (user, creds, list) = state
+        .db(move |conn| {
+            Ok((
+                users::get(conn, user_id)?,
+                users::credentials(conn, user_id)?,
+                sessions::list_for_user(conn, user_id, now)?,
+            ))
+        })
+        .await?;
+    let zone = user
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(newsroom.time_zone);
+    let current = staff.session_id_hash().unwrap_or_default().to_owned();
+    let status = if profile_errors.is_empty() && password_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = AccountPage {
+        chrome,
+        email: user.email.clone(),
+        role: user.role.label(),
+        display_name: user.display_name.clone(),
+        time_zone: user.time_zone.clone().unwrap_or_default(),
+        newsroom_zone: newsroom.time_zone.name().to_owned(),
+        zones: zone_names(),
+        revision: user.revision,
+        min_length: state.config.min_password_length,
+        totp_enabled: creds.totp_enabled,
+        sessions: list
+            .into_iter()
+            .map(|s| SessionView {
+                current: s.id == current,
+                agent: describe_agent(&s.user_agent),
+                ip: s.ip,
+                created: Moment::new(s.created_at, zone),
+                seen: Moment::new(s.last_seen_at, zone),
+            })
+            .collect(),
+        profile_errors,
+        password_errors,
+    };
+    views::render(status, &page)
+}
+
+/// A short description of a browser from its user agent, for the sessions list.
+fn describe_agent(ua: &str) -> String {
+    let browser = ["Firefox", "Edg", "Chrome", "Safari", "curl"]
+        .into_iter()
+        .find(|b| ua.contains(b))
+        .map(|b| if b == "Edg" { "Edge" } else { b });
+    let os = ["Windows", "Mac OS X", "Android", "iPhone", "Linux"]
+        .into_iter()
+        .find(|o| ua.contains(o));
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} on {o}"),
+        (Some(b), None) => b.to_owned(),
+        _ if ua.is_empty() => "Unknown browser".into(),
+        _ => ua.chars().take(40).collect(),
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<NoticeQuery>,
+) -> WebResult {
+    page(
+        &state,
+        &staff,
+        q.notice.as_deref(),
+        ValidationErrors::new(),
+        ValidationErrors::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    time_zone: String,
+    revision: i64,
+}
+
+impl FormLimit for ProfileForm {}
+
+pub async fn save_profile(
+    state: web::Data<AppState>,
+    staff: Staff,
+    CsrfForm(f): CsrfForm<ProfileForm>,
+) -> WebResult {
+    let mut e = ValidationErrors::new();
+    e.line("display_name", &f.display_name, true, 100);
+    let zone = f.time_zone.trim().to_owned();
+    if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {
+        e.add("time_zone", "Choose a time zone from the list.");
+    }
+    if !e.is_empty() {
+        return page(&state, &staff, None, e, ValidationErrors::new()).await;
+    }
+    let user = staff.user.clone();
+    state
+        .db(move |conn| {
+            let current = users::get(conn, user.id)?;
+            // Role and disabled are kept as stored: a profile form never changes them.
+            users::update(
+                conn,
+                user.id,
+                f.revision,
+                &users::UserUpdate {
+                    display_name: f.display_name.trim().to_owned(),
+                    role: current.role,
+                    disabled: current.disabled,
+                    time_zone: (!zone.is_empty()).then_some(zone),
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(views::see_other("/account?notice=saved"))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+impl FormLimit for PasswordForm {}
+
+/// Needs the current password. Every session of the account ends, and this browser gets a new
+/// one, so a stolen session cannot outlive the change.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> WebResult {
+    let user_id = staff.user.id;
+    let stored = state
+        .db(move |conn| Ok(users::credentials(conn, user_id)?.password_hash))
+        .await?;
+    let current = f.current.clone();
+    let ok = state
+        .hashing(move || {
+            password::verify(&current, &stored)
+                .map(|v| v.ok)
+                .unwrap_or(false)
+        })
+        .await?;
+    let mut e = ValidationErrors::new();
+    if !ok {
+        e.add("current", "Your current password is not right.");
+    } else {
+        check_new_password(
+            &mut e,
+            Policy {
+                min_length: state.config.min_password_length,
+            },
+            &f.password,
+            &f.confirm,
+            &[&staff.user.email, &staff.user.display_name],
+        );
+    }
+    if !e.is_empty() {
+        let now = state.clock.now();
+        if !ok {
+            crate::routes::auth::login::record(
+                &state,
+                client.actor(Some(&staff)),
+                "password_change",
+                user_id.to_string(),
+                Outcome::Failed,
+                "wrong current password".into(),
+                now,
+            )
+            .await;
+        }
+        return page(&state, &staff, None, ValidationErrors::new(), e).await;
+    }
+    let new = f.password.clone();
+    let hash = state.hashing(move || password::hash(&new)).await??;
+    let now = state.clock.now();
+    let actor = client.actor(Some(&staff));
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                users::set_password_hash(conn, user_id, &hash)?;
+                let ended = sessions::delete_for_user(conn, user_id, None)?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "password_change",
+                        object_type: "user",
+                        object_id: user_id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: format!("{ended} session(s) ended"),
+                        at: now,
+                    },
+                )
+            })?;
+            Ok(())
+        })
+        .await?;
+    let cookie = session::start(&state, &staff.user, false, &client, None).await?;
+    let mut res = views::see_other("/account?notice=password-changed");
+    res.add_cookie(&cookie).map_err(WebError::internal)?;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+impl FormLimit for Empty {}
+
+pub async fn revoke_other_sessions(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    _f: CsrfForm<Empty>,
+) -> WebResult<HttpResponse> {
+    let user_id = staff.user.id;
+    let keep = staff.session_id_hash().map(str::to_owned);
+    let now = state.clock.now();
+    let actor = client.actor(Some(&staff));
+    state
+        .db(move |conn| {
+            let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
+            audit::record(
+                conn,
+                &Entry {
+                    actor: &actor,
+                    action: "sessions_revoke",
+                    object_type: "user",
+                    object_id: user_id.to_string(),
+                    outcome: Outcome::Ok,
+                    detail: format!("{ended} other session(s) ended"),
+                    at: now,
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(views::see_other("/account?notice=sessions-ended"))
+}

@@ -1,0 +1,254 @@
+//! API tokens: created by their owner, shown once, stored hashed, revocable by the owner or an
+//! admin. Admins see everyone's at `/admin/tokens`.
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use askama::Template;
+use dateline_auth::tokens::{Scope, new_api_token};
+use dateline_core::{Role, ValidationErrors};
+use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::{tokens, users};
+use dateline_storage::write_tx;
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff};
+use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::state::AppState;
+use crate::views::format;
+use crate::views::{self, Chrome};
+
+#[derive(Template)]
+#[template(path = "account/tokens.html")]
+pub struct TokensPage {
+    pub chrome: Chrome,
+    pub tokens: Vec<TokenView>,
+    pub all_users: bool,
+    pub new_secret: Option<String>,
+    pub errors: ValidationErrors,
+    pub revoke_base: &'static str,
+}
+
+pub struct TokenView {
+    pub id: i64,
+    pub owner: String,
+    pub name: String,
+    pub scope: String,
+    pub prefix: String,
+    pub created: String,
+    pub last_used: String,
+    pub revoked: bool,
+}
+
+pub async fn page(
+    state: &AppState,
+    staff: &Staff,
+    all_users: bool,
+    new_secret: Option<String>,
+    errors: ValidationErrors,
+    notice: Option<&str>,
+) -> WebResult {
+    let section = if all_users { "users" } else { "account" };
+    let (chrome, newsroom) =
+        views::staff_chrome(state, "API tokens", staff, section, notice).await?;
+    let owner = (!all_users).then_some(staff.user.id);
+    let (list, people) = state
+        .db(move |conn| Ok((tokens::list_api_tokens(conn, owner)?, users::all(conn)?)))
+        .await?;
+    let zone = newsroom.time_zone;
+    let tokens = list
+        .into_iter()
+        .map(|t| TokenView {
+            id: t.id,
+            owner: people
+                .iter()
+                .find(|u| u.id == t.user_id)
+                .map(|u| u.email.clone())
+                .unwrap_or_default(),
+            name: t.name,
+            scope: t.scope,
+            prefix: t.prefix,
+            created: format::datetime(t.created_at, zone),
+            last_used: t
+                .last_used_at
+                .map(|u| format::datetime(u, zone))
+                .unwrap_or_else(|| "never".into()),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    views::render(
+        status,
+        &TokensPage {
+            chrome,
+            tokens,
+            all_users,
+            new_secret,
+            errors,
+            revoke_base: if all_users {
+                "/admin/tokens"
+            } else {
+                "/account/tokens"
+            },
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<NoticeQuery>,
+) -> WebResult {
+    page(
+        &state,
+        &staff,
+        false,
+        None,
+        ValidationErrors::new(),
+        q.notice.as_deref(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+}
+
+impl FormLimit for CreateForm {}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    CsrfForm(f): CsrfForm<CreateForm>,
+) -> WebResult {
+    let mut e = ValidationErrors::new();
+    e.line("name", &f.name, true, 100);
+    let scope = Scope::parse(&f.scope);
+    if scope.is_none() {
+        e.add("scope", "Choose read or write.");
+    }
+    let Some(scope) = scope.filter(|_| e.is_empty()) else {
+        return page(&state, &staff, false, None, e, None).await;
+    };
+    let new = new_api_token();
+    let now = state.clock.now();
+    let actor = client.actor(Some(&staff));
+    let user_id = staff.user.id;
+    let (hash, prefix, name) = (
+        new.hash.clone(),
+        new.prefix.clone(),
+        f.name.trim().to_owned(),
+    );
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let t = tokens::create_api_token(
+                    conn,
+                    user_id,
+                    &name,
+                    scope.as_str(),
+                    &hash,
+                    &prefix,
+                    now,
+                )?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "token_create",
+                        object_type: "api_token",
+                        object_id: t.id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: format!("{} ({})", t.name, t.scope),
+                        at: now,
+                    },
+                )
+            })?;
+            Ok(())
+        })
+        .await?;
+    page(
+        &state,
+        &staff,
+        false,
+        Some(new.secret),
+        ValidationErrors::new(),
+        Some("created"),
+    )
+    .await
+}
+
+/// Revokes a token the person owns, or any token if they are an admin. Someone else's token is
+/// a 404 to anyone else.
+pub async fn revoke_token(
+    state: &AppState,
+    staff: &Staff,
+    client: &Client,
+    id: i64,
+) -> WebResult<()> {
+    let now = state.clock.now();
+    let actor = client.actor(Some(staff));
+    let (user_id, is_admin) = (staff.user.id, staff.user.role == Role::Admin);
+    state
+        .db(move |conn| {
+            let token = tokens::get_api_token(conn, id)?;
+            if token.user_id != user_id && !is_admin {
+                return Err(WebError::NotFound);
+            }
+            write_tx(conn, |conn| {
+                tokens::revoke_api_token(conn, id, now)?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "token_revoke",
+                        object_type: "api_token",
+                        object_id: id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: token.name.clone(),
+                        at: now,
+                    },
+                )
+            })?;
+            Ok(())
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+impl FormLimit for Empty {}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> WebResult {
+    // An admin revoking their own token here still only sees their own list afterwards.
+    let id = id.into_inner();
+    let owner = state
+        .db(move |conn| Ok(tokens::get_api_token(conn, id)?.user_id))
+        .await?;
+    if owner != staff.user.id {
+        return Err(WebError::NotFound);
+    }
+    revoke_token(&state, &staff, &client, id).await?;
+    Ok(views::see_other("/account/tokens?notice=token-revoked"))
+}

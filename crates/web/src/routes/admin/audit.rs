@@ -1,0 +1,174 @@
+//! `/admin/audit`: the append-only audit log, filterable, newest first. Admins only.
+
+use actix_web::web;
+use askama::Template;
+use chrono::{NaiveDate, SecondsFormat};
+use dateline_storage::PageRequest;
+use dateline_storage::repo::audit::{self, AuditFilter};
+use dateline_storage::repo::users;
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+use crate::extract::Staff;
+use crate::routes::public::home::cursor;
+use crate::state::AppState;
+use crate::views::{self, Chrome, format};
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    actions: Vec<String>,
+    people: Vec<(String, String)>,
+    filter_action: String,
+    filter_actor: String,
+    filter_result: String,
+    filter_from: String,
+    filter_to: String,
+    next_page: Option<String>,
+}
+
+struct Row {
+    iso: String,
+    utc: String,
+    local: String,
+    actor: String,
+    ip: String,
+    action: String,
+    object: String,
+    result: String,
+    detail: String,
+    request_id: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    result: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+}
+
+fn date(s: Option<&str>, field: &str) -> WebResult<Option<NaiveDate>> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| WebError::invalid(field, format!("{v:?} is not a date (YYYY-MM-DD)."))),
+    }
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<AuditQuery>,
+) -> WebResult {
+    let after = cursor(q.after.as_deref())?;
+    let actor_id = match nonempty(&q.actor) {
+        Some(a) => Some(
+            a.parse::<i64>()
+                .map_err(|_| WebError::invalid("actor", "Choose a person from the list."))?,
+        ),
+        None => None,
+    };
+    let result = nonempty(&q.result);
+    if result
+        .as_deref()
+        .is_some_and(|r| !["ok", "denied", "failed"].contains(&r))
+    {
+        return Err(WebError::invalid("result", "Choose ok, denied or failed."));
+    }
+    let from = date(q.from.as_deref(), "from")?;
+    let to = date(q.to.as_deref(), "to")?;
+    let filter = AuditFilter {
+        action: nonempty(&q.action).map(|a| a.chars().take(64).collect()),
+        actor_id,
+        result,
+        from: from
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc()),
+        until: to
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc()),
+        ..Default::default()
+    };
+    let (chrome, newsroom) =
+        views::staff_chrome(&state, "Audit log", &staff, "audit", None).await?;
+    let f = filter.clone();
+    let (page, actions, people) = state
+        .db(move |conn| {
+            Ok((
+                audit::list(conn, &f, &PageRequest::after(after, 50))?,
+                audit::actions(conn)?,
+                users::all(conn)?,
+            ))
+        })
+        .await?;
+    let zone = newsroom.time_zone;
+    let rows = page
+        .items
+        .into_iter()
+        .map(|r| Row {
+            iso: r.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            utc: r.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            local: format::datetime(r.at, zone),
+            actor: if r.actor_label.is_empty() {
+                "—".into()
+            } else {
+                r.actor_label
+            },
+            ip: r.ip,
+            action: r.action,
+            object: if r.object_id.is_empty() {
+                r.object_type
+            } else {
+                format!("{} {}", r.object_type, r.object_id)
+            },
+            result: r.result,
+            detail: r.detail,
+            request_id: r.request_id,
+        })
+        .collect();
+    let query = |after: &str| {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("action", &q.action),
+            ("actor", &q.actor),
+            ("result", &q.result),
+            ("from", &q.from),
+            ("to", &q.to),
+        ] {
+            if let Some(v) = nonempty(v) {
+                s.append_pair(k, &v);
+            }
+        }
+        s.append_pair("after", after);
+        format!("/admin/audit?{}", s.finish())
+    };
+    views::ok(&AuditPage {
+        chrome,
+        rows,
+        actions,
+        people: people
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.email))
+            .collect(),
+        filter_action: nonempty(&q.action).unwrap_or_default(),
+        filter_actor: nonempty(&q.actor).unwrap_or_default(),
+        filter_result: nonempty(&q.result).unwrap_or_default(),
+        filter_from: nonempty(&q.from).unwrap_or_default(),
+        filter_to: nonempty(&q.to).unwrap_or_default(),
+        next_page: page.next.map(|c| query(&c.encode())),
+    })
+}

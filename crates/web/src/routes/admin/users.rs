@@ -1,0 +1,692 @@
+//! `/admin/users`: accounts, roles, invitations, reset links and sessions. Admins only.
+//! Changing someone's role or disabling them ends all of their sessions; the last active admin
+//! cannot remove themselves.
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use askama::Template;
+use dateline_auth::password::{self, Policy};
+use dateline_auth::tokens::{hash_token, random_token};
+use dateline_core::user::normalize_email;
+use dateline_core::{Role, ValidationErrors};
+use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::sessions;
+use dateline_storage::repo::tokens::{self, LinkKind, NewLink};
+use dateline_storage::repo::users::{self, NewUser, UserUpdate};
+use dateline_storage::{StorageError, write_tx};
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff};
+use crate::routes::auth::setup::check_new_account;
+use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::state::AppState;
+use crate::views::{self, Chrome, format};
+
+const ROLES: [(&str, &str); 3] = [
+    ("contributor", "Contributor"),
+    ("editor", "Editor"),
+    ("admin", "Admin"),
+];
+
+/// How long links made here work.
+pub const INVITE_DAYS: i64 = 7;
+pub const RESET_HOURS: i64 = 1;
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    people: Vec<PersonRow>,
+    roles: [(&'static str, &'static str); 3],
+    min_length: usize,
+    invite_errors: ValidationErrors,
+    invite_email: String,
+    invite_name: String,
+    create_errors: ValidationErrors,
+    create_email: String,
+    create_name: String,
+}
+
+struct PersonRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    totp: bool,
+    disabled: bool,
+}
+
+#[derive(Default)]
+struct Drafts {
+    invite_errors: ValidationErrors,
+    invite_email: String,
+    invite_name: String,
+    create_errors: ValidationErrors,
+    create_email: String,
+    create_name: String,
+}
+
+async fn list_page(
+    state: &AppState,
+    staff: &Staff,
+    notice: Option<&str>,
+    drafts: Drafts,
+) -> WebResult {
+    let (chrome, _) = views::staff_chrome(state, "People", staff, "users", notice).await?;
+    let people = state
+        .db(|conn| {
+            let all = users::all(conn)?;
+            all.into_iter()
+                .map(|u| {
+                    let totp = users::credentials(conn, u.id)?.totp_enabled;
+                    Ok(PersonRow {
+                        id: u.id,
+                        name: u.display_name,
+                        email: u.email,
+                        role: u.role.label(),
+                        totp,
+                        disabled: u.disabled,
+                    })
+                })
+                .collect::<WebResult<Vec<_>>>()
+        })
+        .await?;
+    let status = if drafts.invite_errors.is_empty() && drafts.create_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    views::render(
+        status,
+        &UsersPage {
+            chrome,
+            people,
+            roles: ROLES,
+            min_length: state.config.min_password_length,
+            invite_errors: drafts.invite_errors,
+            invite_email: drafts.invite_email,
+            invite_name: drafts.invite_name,
+            create_errors: drafts.create_errors,
+            create_email: drafts.create_email,
+            create_name: drafts.create_name,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<NoticeQuery>,
+) -> WebResult {
+    list_page(&state, &staff, q.notice.as_deref(), Drafts::default()).await
+}
+
+fn parse_role(s: &str, e: &mut ValidationErrors) -> Role {
+    s.parse::<Role>().unwrap_or_else(|_| {
+        e.add("role", "Choose contributor, editor or admin.");
+        Role::Contributor
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+impl FormLimit for CreateForm {}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    CsrfForm(f): CsrfForm<CreateForm>,
+) -> WebResult {
+    let email = normalize_email(&f.email);
+    let mut e = check_new_account(
+        Policy {
+            min_length: state.config.min_password_length,
+        },
+        &email,
+        &f.name,
+        &f.password,
+        &f.confirm,
+    );
+    let role = parse_role(&f.role, &mut e);
+    if !e.is_empty() {
+        return list_page(
+            &state,
+            &staff,
+            None,
+            Drafts {
+                create_errors: e,
+                create_email: email,
+                create_name: f.name,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    let pw = f.password.clone();
+    let hash = state.hashing(move || password::hash(&pw)).await??;
+    let now = state.clock.now();
+    let actor = client.actor(Some(&staff));
+    let name = f.name.trim().to_owned();
+    let result = state
+        .db(move |conn| {
+            Ok(write_tx(conn, |conn| {
+                let user = users::create(
+                    conn,
+                    &NewUser {
+                        email,
+                        display_name: name,
+                        role,
+                        password_hash: hash,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "user_create",
+                        object_type: "user",
+                        object_id: user.id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: format!("{} as {}", user.email, user.role),
+                        at: now,
+                    },
+                )?;
+                Ok::<_, StorageError>(user)
+            }))
+        })
+        .await?;
+    match result {
+        Ok(user) => Ok(views::see_other(format!(
+            "/admin/users/{}?notice=user-created",
+            user.id
+        ))),
+        Err(StorageError::Duplicate { .. }) => {
+            let e = ValidationErrors::single("email", "An account with this email already exists.");
+            list_page(
+                &state,
+                &staff,
+                None,
+                Drafts {
+                    create_errors: e,
+                    create_email: f.email,
+                    create_name: f.name,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/link_created.html")]
+struct LinkPage {
+    chrome: Chrome,
+    heading: String,
+    explanation: String,
+    link: String,
+    expires: String,
+    back: String,
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+}
+
+impl FormLimit for InviteForm {}
+
+pub async fn invite(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    CsrfForm(f): CsrfForm<InviteForm>,
+) -> WebResult {
+    let email = normalize_email(&f.email);
+    let mut e = ValidationErrors::new();
+    if !dateline_core::user::is_plausible_email(&email) {
+        e.add("email", "Enter an email address such as ana@example.com.");
+    }
+    e.line("name", &f.name, true, 100);
+    let role = parse_role(&f.role, &mut e);
+    let lookup = email.clone();
+    if e.is_empty()
+        && state
+            .db(move |conn| Ok(users::find_by_email(conn, &lookup)?))
+            .await?
+            .is_some()
+    {
+        e.add("email", "An account with this email already exists.");
+    }
+    if !e.is_empty() {
+        return list_page(
+            &state,
+            &staff,
+            None,
+            Drafts {
+                invite_errors: e,
+                invite_email: email,
+                invite_name: f.name,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    let token = random_token();
+    let hash = hash_token(&token);
+    let now = state.clock.now();
+    let expires = now + chrono::Duration::days(INVITE_DAYS);
+    let actor = client.actor(Some(&staff));
+    let (name, created_by, mail) = (f.name.trim().to_owned(), staff.user.id, email.clone());
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                tokens::create_link(
+                    conn,
+                    &NewLink {
+                        kind: LinkKind::Invite,
+                        hash: &hash,
+                        user_id: None,
+                        email: Some(&mail),
+                        display_name: Some(&name),
+                        role: Some(role),
+                        created_by: Some(created_by),
+                        now,
+                        expires_at: expires,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "user_invite",
+                        object_type: "user",
+                        object_id: mail.clone(),
+                        outcome: Outcome::Ok,
+                        detail: format!("invited as {role}"),
+                        at: now,
+                    },
+                )
+            })?;
+            Ok(())
+        })
+        .await?;
+    let (chrome, newsroom) =
+        views::staff_chrome(&state, "Invitation link", &staff, "users", Some("invited")).await?;
+    views::ok(&LinkPage {
+        chrome,
+        heading: format!("Invitation for {email}"),
+        explanation: format!(
+            "Send this link to {email}. It lets them choose a password and join as {}.",
+            role.label().to_lowercase()
+        ),
+        link: state.config.absolute(&format!("/invite/{token}")),
+        expires: format::datetime(expires, newsroom.time_zone),
+        back: "/admin/users".into(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/user_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    disabled: bool,
+    totp: bool,
+    joined: String,
+    revision: i64,
+    roles: [(&'static str, &'static str); 3],
+    sessions: Vec<(String, String, String)>,
+    errors: ValidationErrors,
+}
+
+async fn edit_page(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    notice: Option<&str>,
+    errors: ValidationErrors,
+) -> WebResult {
+    let (chrome, newsroom) =
+        views::staff_chrome(state, "Edit account", staff, "users", notice).await?;
+    let now = state.clock.now();
+    let (user, creds, list) = state
+        .db(move |conn| {
+            Ok((
+                users::get(conn, id)?,
+                users::credentials(conn, id)?,
+                sessions::list_for_user(conn, id, now)?,
+            ))
+        })
+        .await?;
+    let zone = newsroom.time_zone;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    views::render(
+        status,
+        &EditPage {
+            chrome,
+            id: user.id,
+            name: user.display_name.clone(),
+            email: user.email.clone(),
+            role: user.role.as_str(),
+            disabled: user.disabled,
+            totp: creds.totp_enabled,
+            joined: format::date(user.created_at, zone),
+            revision: user.revision,
+            roles: ROLES,
+            sessions: list
+                .into_iter()
+                .map(|s| {
+                    (
+                        s.ip,
+                        format::datetime(s.created_at, zone),
+                        format::datetime(s.last_seen_at, zone),
+                    )
+                })
+                .collect(),
+            errors,
+        },
+    )
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    q: web::Query<NoticeQuery>,
+) -> WebResult {
+    edit_page(
+        &state,
+        &staff,
+        id.into_inner(),
+        q.notice.as_deref(),
+        ValidationErrors::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    disabled: Option<String>,
+    revision: i64,
+}
+
+impl FormLimit for EditForm {}
+
+pub async fn save(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    CsrfForm(f): CsrfForm<EditForm>,
+) -> WebResult {
+    let id = id.into_inner();
+    let mut e = ValidationErrors::new();
+    e.line("display_name", &f.display_name, true, 100);
+    let role = parse_role(&f.role, &mut e);
+    let disabled = f.disabled.as_deref() == Some("true");
+    if !dateline_auth::permissions::may_assign_role(staff.user.role, role) {
+        return Err(WebError::Forbidden("Only admins assign roles.".into()));
+    }
+    if !e.is_empty() {
+        return edit_page(&state, &staff, id, None, e).await;
+    }
+    let now = state.clock.now();
+    let actor = client.actor(Some(&staff));
+    let name = f.display_name.trim().to_owned();
+    let outcome = state
+        .db(move |conn| {
+            Ok(write_tx(conn, |conn| {
+                let before = users::get(conn, id)?;
+                let loses_admin = before.role == Role::Admin
+                    && !before.disabled
+                    && (role != Role::Admin || disabled);
+                if loses_admin && users::count_admins(conn)? <= 1 {
+                    return Ok(Err(ValidationErrors::single(
+                        "role",
+                        "This is the only active admin. Make someone else an admin first.",
+                    )));
+                }
+                let after = users::update(
+                    conn,
+                    id,
+                    f.revision,
+                    &UserUpdate {
+                        display_name: name,
+                        role,
+                        disabled,
+                        time_zone: before.time_zone.clone(),
+                    },
+                )?;
+                let mut changes = Vec::new();
+                if before.role != after.role {
+                    changes.push(format!("role {} -> {}", before.role, after.role));
+                    audit::record(
+                        conn,
+                        &Entry {
+                            actor: &actor,
+                            action: "role_change",
+                            object_type: "user",
+                            object_id: id.to_string(),
+                            outcome: Outcome::Ok,
+                            detail: format!("{} -> {}", before.role, after.role),
+                            at: now,
+                        },
+                    )?;
+                }
+                if before.disabled != after.disabled {
+                    changes.push(if after.disabled {
+                        "disabled".to_owned()
+                    } else {
+                        "enabled".to_owned()
+                    });
+                    let action = if after.disabled {
+                        "user_disable"
+                    } else {
+                        "user_enable"
+                    };
+                    audit::record(
+                        conn,
+                        &Entry {
+                            actor: &actor,
+                            action,
+                            object_type: "user",
+                            object_id: id.to_string(),
+                            outcome: Outcome::Ok,
+                            detail: after.email.clone(),
+                            at: now,
+                        },
+                    )?;
+                }
+                if !changes.is_empty() {
+                    // Their sessions end; if an admin changed their own role, theirs too.
+                    sessions::delete_for_user(conn, id, None)?;
+                }
+                Ok::<_, StorageError>(Ok(()))
+            })?)
+        })
+        .await?;
+    match outcome {
+        Ok(()) if id == staff.user.id && (role != staff.user.role || disabled) => {
+            Ok(views::see_other("/login"))
+        }
+        Ok(()) => Ok(views::see_other(format!("/admin/users/{id}?notice=saved"))),
+        Err(e) => edit_page(&state, &staff, id, None, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+impl FormLimit for Empty {}
+
+pub async fn reset_link(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> WebResult {
+    let id = id.into_inner();
+    let token = random_token();
+    let hash = hash_token(&token);
+    let now = state.clock.now();
+    let expires = now + chrono::Duration::hours(RESET_HOURS);
+    let actor = client.actor(Some(&staff));
+    let created_by = staff.user.id;
+    let user = state
+        .db(move |conn| {
+            let user = users::get(conn, id)?;
+            write_tx(conn, |conn| {
+                // Only the newest reset link works.
+                tokens::expire_links(conn, LinkKind::Reset, Some(id), now)?;
+                tokens::create_link(
+                    conn,
+                    &NewLink {
+                        kind: LinkKind::Reset,
+                        hash: &hash,
+                        user_id: Some(id),
+                        email: None,
+                        display_name: None,
+                        role: None,
+                        created_by: Some(created_by),
+                        now,
+                        expires_at: expires,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "reset_link",
+                        object_type: "user",
+                        object_id: id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: user.email.clone(),
+                        at: now,
+                    },
+                )
+            })?;
+            Ok(user)
+        })
+        .await?;
+    let (chrome, newsroom) = views::staff_chrome(
+        &state,
+        "Password reset link",
+        &staff,
+        "users",
+        Some("reset-link"),
+    )
+    .await?;
+    views::ok(&LinkPage {
+        chrome,
+        heading: format!("Password reset for {}", user.display_name),
+        explanation: format!(
+            "Send this link to {}. It lets them choose a new password; their sessions end when they do.",
+            user.email
+        ),
+        link: state.config.absolute(&format!("/reset/{token}")),
+        expires: format::datetime(expires, newsroom.time_zone),
+        back: format!("/admin/users/{id}"),
+    })
+}
+
+pub async fn revoke_sessions(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> WebResult {
+    let id = id.into_inner();
+    let now = state.clock.now();
+    let actor = client.actor(Some(&staff));
+    state
+        .db(move |conn| {
+            users::get(conn, id)?;
+            let ended = sessions::delete_for_user(conn, id, None)?;
+            audit::record(
+                conn,
+                &Entry {
+                    actor: &actor,
+                    action: "sessions_revoke",
+                    object_type: "user",
+                    object_id: id.to_string(),
+                    outcome: Outcome::Ok,
+                    detail: format!("{ended} session(s) ended by an admin"),
+                    at: now,
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    if id == staff.user.id {
+        return Ok(views::see_other("/login"));
+    }
+    Ok(views::see_other(format!(
+        "/admin/users/{id}?notice=sessions-revoked"
+    )))
+}
+
+pub async fn all_tokens(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<NoticeQuery>,
+) -> WebResult {
+    crate::routes::account::tokens::page(
+        &state,
+        &staff,
+        true,
+        None,
+        ValidationErrors::new(),
+        q.notice.as_deref(),
+    )
+    .await
+}
+
+pub async fn revoke_any_token(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> WebResult {
+    crate::routes::account::tokens::revoke_token(&state, &staff, &client, id.into_inner()).await?;
+    Ok(views::see_other("/admin/tokens?notice=token-revoked"))
+}

@@ -1,0 +1,482 @@
+//! Accounts, sessions, permissions and the audit log: SECURITY.md A1–A6, S1–S6, C1–C5, Z1–Z3,
+//! Z7, Z9 and L1–L4, through the real app over HTTP.
+
+use chrono::Duration;
+use dateline_core::Role;
+use dateline_storage::PageRequest;
+use dateline_storage::repo::audit::{self, AuditFilter};
+use dateline_storage::repo::users;
+
+use crate::http_tests;
+use crate::support::{Client, PASSWORD, TestApp};
+
+fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
+    let page = audit::list(
+        &mut app.conn(),
+        &AuditFilter::default(),
+        &PageRequest::first(100),
+    )
+    .unwrap();
+    page.items
+        .into_iter()
+        .rev()
+        .map(|r| (r.action, r.result, r.ip))
+        .collect()
+}
+
+fn stored_hash(app: &TestApp, email: &str) -> String {
+    users::credentials_by_email(&mut app.conn(), email)
+        .unwrap()
+        .unwrap()
+        .password_hash
+}
+
+/// The TOTP code for an account's stored secret at the app's current time.
+fn totp_code(app: &TestApp, email: &str, offset_steps: i64) -> String {
+    let creds = users::credentials_by_email(&mut app.conn(), email)
+        .unwrap()
+        .unwrap();
+    let t = app.state.clock.now().timestamp() + offset_steps * 30;
+    dateline_auth::totp::code_at(&creds.totp_secret.unwrap(), t as u64).unwrap()
+}
+
+/// Signs in as `email`, enrols two-factor sign-in and returns the recovery codes shown.
+async fn enrol_two_factor(app: &TestApp, c: &Client, email: &str) -> Vec<String> {
+    c.get("/account/two-factor").await.assert_status(200);
+    let code = totp_code(app, email, 0);
+    let done = c
+        .submit(
+            "/account/two-factor",
+            "/account/two-factor",
+            &[("code", &code)],
+        )
+        .await;
+    done.assert_status(200);
+    assert!(done.body.contains("recovery codes"));
+    done.body
+        .split("<li>")
+        .skip(1)
+        .filter_map(|s| s.split("</li>").next())
+        .filter(|s| s.len() == 14 && s.matches('-').count() == 2)
+        .map(str::to_owned)
+        .collect()
+}
+
+http_tests! {
+    // A1: argon2id with OWASP parameters, and a weaker stored hash is upgraded at sign-in.
+    async fn passwords_are_argon2id_and_rehashed(app) {
+        app.user("ana@example.com", Role::Editor);
+        let h = stored_hash(&app, "ana@example.com");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        use argon2::{Argon2, Algorithm, Version, Params, PasswordHasher};
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap()).hash_password(PASSWORD.as_bytes()).unwrap().to_string();
+        let id = users::find_by_email(&mut app.conn(), "ana@example.com").unwrap().unwrap().id;
+        users::set_password_hash(&mut app.conn(), id, &weak).unwrap();
+        app.client().login("ana@example.com", PASSWORD).await.assert_status(303);
+        let upgraded = stored_hash(&app, "ana@example.com");
+        assert_ne!(upgraded, weak);
+        assert!(upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    }
+
+    // A2: length only, long passwords whole, common ones refused, changes need the current one.
+    async fn the_password_policy(app) {
+        let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
+        let create = |email: &'static str, pw: String| {
+            let admin = admin.clone();
+            async move { admin.submit("/admin/users", "/admin/users", &[("email", email), ("name", "N"), ("role", "contributor"), ("password", &pw), ("confirm", &pw)]).await }
+        };
+        let short = create("a@example.com", "aaaaaaaaaaa".into()).await;
+        short.assert_status(422);
+        assert!(short.body.contains("at least 12"));
+        create("b@example.com", "password1234".into()).await.assert_status(422);
+        let long: String = "correct horse ".repeat(10);
+        assert_eq!(long.len(), 140);
+        create("c@example.com", long.clone()).await.assert_status(303);
+        assert_eq!(app.client().login("c@example.com", &long).await.status, 303);
+        assert_eq!(app.client().login("c@example.com", &long[..long.len() - 1]).await.status, 401, "no truncation");
+
+        let (c, _) = app.signed_in("d@example.com", Role::Contributor).await;
+        let wrong = c.submit("/account", "/account/password", &[("current", "not my password"), ("password", "a brand new passphrase"), ("confirm", "a brand new passphrase")]).await;
+        wrong.assert_status(422);
+        assert!(wrong.body.contains("current password is not right"));
+        assert_eq!(app.client().login("d@example.com", "a brand new passphrase").await.status, 401);
+    }
+
+    // A3: per-account and per-address throttling, 429 with Retry-After, a lock that ends.
+    async fn login_throttling(app) {
+        app.user("ana@example.com", Role::Editor);
+        let c = app.client();
+        for i in 1..=5 {
+            assert_eq!(c.login("ana@example.com", "wrong password here").await.status, 401, "attempt {i}");
+        }
+        let locked = c.login("ana@example.com", "wrong password here").await;
+        locked.assert_status(429);
+        let retry: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+        assert!(retry >= 1);
+        // The right password does not get through a lock, and another address is locked too.
+        c.login("ana@example.com", PASSWORD).await.assert_status(429);
+        let other = Client::from_address(&app.base, "127.0.0.2".parse().unwrap());
+        other.login("ana@example.com", PASSWORD).await.assert_status(429);
+        // Locks always end.
+        app.state.clock.advance(Duration::seconds(retry as i64 + 1));
+        c.login("ana@example.com", PASSWORD).await.assert_status(303);
+        let actions: Vec<String> = audit_actions(&app).into_iter().map(|a| a.0).collect();
+        assert!(actions.contains(&"lockout".to_owned()) && actions.contains(&"login_failed".to_owned()) && actions.contains(&"login_ok".to_owned()));
+    }
+
+    async fn one_address_cannot_try_many_accounts(app) {
+        let c = Client::from_address(&app.base, "127.0.0.3".parse().unwrap());
+        for i in 0..20 {
+            assert_eq!(c.login(&format!("user{i}@example.com"), "wrong password here").await.status, 401, "attempt {i}");
+        }
+        c.login("user99@example.com", "wrong password here").await.assert_status(429);
+        // Another address is not affected.
+        app.client().login("user99@example.com", "wrong password here").await.assert_status(401);
+    }
+
+    // A4: an unknown account and a wrong password look the same.
+    async fn no_account_enumeration(app) {
+        app.user("ana@example.com", Role::Editor);
+        let normalize = |r: &crate::support::client::Response| {
+            let token = r.csrf();
+            let id = r.header("x-request-id").unwrap();
+            (r.status, r.body.replace(&token, "TOKEN").replace(&id, "ID").replace("ana@example.com", "EMAIL").replace("nobody@example.com", "EMAIL"))
+        };
+        let wrong = app.client().login("ana@example.com", "wrong password here").await;
+        let unknown = app.client().login("nobody@example.com", "wrong password here").await;
+        assert_eq!(normalize(&wrong), normalize(&unknown));
+        let names = |r: &crate::support::client::Response| -> Vec<String> { r.set_cookies().iter().map(|c| c.split('=').next().unwrap().to_owned()).collect() };
+        assert_eq!(names(&wrong), names(&unknown));
+    }
+
+    // A5: reset and invitation links work once and expire.
+    async fn one_time_links(app) {
+        let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
+        let ana = app.user("ana@example.com", Role::Editor);
+        let made = admin.submit(&format!("/admin/users/{}", ana.id), &format!("/admin/users/{}/reset-link", ana.id), &[]).await;
+        made.assert_status(200);
+        let link = made.body.split(&format!("{}/reset/", app.base)).nth(1).unwrap().split('<').next().unwrap().to_owned();
+        assert!(link.len() >= 43, "at least 128 bits");
+        let path = format!("/reset/{link}");
+        let stolen = app.client();
+        stolen.get(&path).await.assert_status(200);
+        let c = app.client();
+        c.submit(&path, &path, &[("password", "a fresh passphrase here"), ("confirm", "a fresh passphrase here")]).await.assert_status(303);
+        assert_eq!(app.client().login("ana@example.com", "a fresh passphrase here").await.status, 303);
+        app.client().get(&path).await.assert_status(404);
+
+        // An invitation, used after its seven days, is gone.
+        let invited = admin.submit("/admin/users", "/admin/users/invite", &[("email", "new@example.com"), ("name", "New Person"), ("role", "contributor")]).await;
+        invited.assert_status(200);
+        let invite = format!("/invite/{}", invited.body.split(&format!("{}/invite/", app.base)).nth(1).unwrap().split('<').next().unwrap());
+        app.client().get(&invite).await.assert_status(200);
+        app.state.clock.advance(Duration::days(7) + Duration::minutes(1));
+        app.client().get(&invite).await.assert_status(404);
+        // A reset link older than an hour is gone too.
+        let again = admin.clone();
+        again.forget_cookies();
+        let (admin2, _) = app.signed_in("admin2@example.com", Role::Admin).await;
+        let made = admin2.submit(&format!("/admin/users/{}", ana.id), &format!("/admin/users/{}/reset-link", ana.id), &[]).await;
+        let link = made.body.split(&format!("{}/reset/", app.base)).nth(1).unwrap().split('<').next().unwrap().to_owned();
+        app.state.clock.advance(Duration::minutes(61));
+        app.client().get(&format!("/reset/{link}")).await.assert_status(404);
+    }
+
+    // A6: the second factor gates everything, codes work once, attempts are throttled.
+    async fn two_factor_sign_in(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        let recovery = enrol_two_factor(&app, &c, "ana@example.com").await;
+        assert_eq!(recovery.len(), 10);
+        app.state.clock.advance(Duration::seconds(31));
+
+        let b = app.client();
+        let step1 = b.login("ana@example.com", PASSWORD).await;
+        step1.assert_status(303);
+        assert!(step1.location().starts_with("/login/two-factor"));
+        // With the password alone, protected pages and the API are closed.
+        assert_eq!(b.get("/admin").await.location(), "/login/two-factor");
+        assert_eq!(b.get("/account").await.location(), "/login/two-factor");
+        let code = totp_code(&app, "ana@example.com", 0);
+        let ok = b.submit("/login/two-factor", "/login/two-factor", &[("code", &code)]).await;
+        ok.assert_status(303);
+        b.get("/admin").await.assert_status(200);
+
+        // The same code again, in a fresh sign-in, is refused.
+        let replay = app.client();
+        replay.login("ana@example.com", PASSWORD).await.assert_status(303);
+        replay.submit("/login/two-factor", "/login/two-factor", &[("code", &code)]).await.assert_status(401);
+        // A recovery code works once.
+        replay.submit("/login/two-factor", "/login/two-factor", &[("code", &recovery[0])]).await.assert_status(303);
+        let again = app.client();
+        again.login("ana@example.com", PASSWORD).await.assert_status(303);
+        again.submit("/login/two-factor", "/login/two-factor", &[("code", &recovery[0])]).await.assert_status(401);
+        // Wrong codes are throttled.
+        let mut last = 0;
+        for _ in 0..8 {
+            last = again.submit("/login/two-factor", "/login/two-factor", &[("code", "000000")]).await.status;
+        }
+        assert_eq!(last, 429);
+    }
+
+    async fn the_newsroom_can_require_two_factor(app) {
+        let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
+        admin.submit("/admin/settings", "/admin/settings", &[("name", "Calder Bay News"), ("description", "d"), ("time_zone", "Europe/Lisbon"), ("language", "en"), ("require_two_factor", "true")]).await.assert_status(303);
+        let (editor, _) = app.signed_in("ed@example.com", Role::Editor).await;
+        assert_eq!(editor.get("/admin").await.location(), "/account/two-factor");
+        let (contrib, _) = app.signed_in("co@example.com", Role::Contributor).await;
+        contrib.get("/admin").await.assert_status(200);
+        enrol_two_factor(&app, &editor, "ed@example.com").await;
+        editor.get("/admin").await.assert_status(200);
+    }
+
+    // S1: the cookie's attributes; S2: a new id at sign-in.
+    async fn session_cookies(app) {
+        app.user("ana@example.com", Role::Editor);
+        let c = app.client();
+        c.set_cookie("dateline_session", "planted-by-an-attacker-0000000000000000000");
+        let res = c.login("ana@example.com", PASSWORD).await;
+        res.assert_status(303);
+        let cookie = res.set_cookies().into_iter().find(|c| c.starts_with("dateline_session=")).unwrap();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+        assert!(!cookie.contains("Domain"), "{cookie}");
+        let value = c.cookie("dateline_session").unwrap();
+        assert_ne!(value, "planted-by-an-attacker-0000000000000000000");
+        assert!(value.len() >= 43, "at least 256 bits of randomness");
+        // The old (planted) id is anonymous.
+        let old = app.client();
+        old.set_cookie("dateline_session", "planted-by-an-attacker-0000000000000000000");
+        assert!(old.get("/admin").await.location().starts_with("/login"));
+        // Re-authenticating (a password change) issues another id, and the old one dies.
+        c.submit("/account", "/account/password", &[("current", PASSWORD), ("password", "another long passphrase"), ("confirm", "another long passphrase")]).await.assert_status(303);
+        assert_ne!(c.cookie("dateline_session").unwrap(), value);
+        c.get("/admin").await.assert_status(200);
+        let stale = app.client();
+        stale.set_cookie("dateline_session", &value);
+        assert!(stale.get("/admin").await.location().starts_with("/login"), "the previous id died with the change");
+    }
+
+    // S3: sign-out deletes the session on the server.
+    async fn logout_ends_the_session(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        let value = c.cookie("dateline_session").unwrap();
+        let out = c.submit("/admin", "/logout", &[]).await;
+        out.assert_status(303);
+        assert!(out.header("clear-site-data").unwrap().contains("cache"));
+        let replay = app.client();
+        replay.set_cookie("dateline_session", &value);
+        let r = replay.get("/admin").await;
+        r.assert_status(303);
+        assert!(r.location().starts_with("/login"));
+        assert!(audit_actions(&app).iter().any(|a| a.0 == "logout"));
+    }
+
+    // S4: idle and absolute timeouts.
+    async fn sessions_time_out(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        app.state.clock.advance(Duration::minutes(29));
+        c.get("/admin").await.assert_status(200);
+        app.state.clock.advance(Duration::minutes(31));
+        assert!(c.get("/admin").await.location().starts_with("/login"), "idle for 31 minutes");
+
+        let (c, _) = app.signed_in("bo@example.com", Role::Editor).await;
+        // Activity every 20 minutes keeps it alive, but not past 12 hours.
+        for _ in 0..35 {
+            app.state.clock.advance(Duration::minutes(20));
+            c.get("/admin").await.assert_status(200);
+        }
+        app.state.clock.advance(Duration::minutes(20));
+        assert!(c.get("/admin").await.location().starts_with("/login"), "12 hours after sign-in");
+    }
+
+    // S5: password, role and access changes end sessions; roles come from the database.
+    async fn changes_end_sessions(app) {
+        let (a, ana) = app.signed_in("ana@example.com", Role::Editor).await;
+        let b = app.client();
+        b.login("ana@example.com", PASSWORD).await.assert_status(303);
+        a.submit("/account", "/account/password", &[("current", PASSWORD), ("password", "another long passphrase"), ("confirm", "another long passphrase")]).await.assert_status(303);
+        a.get("/admin").await.assert_status(200);
+        assert!(b.get("/admin").await.location().starts_with("/login"), "the other session ended");
+
+        let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
+        let (e, ed) = app.signed_in("ed@example.com", Role::Editor).await;
+        e.get("/admin/organizations").await;
+        let form = admin.get(&format!("/admin/users/{}", ed.id)).await;
+        let revision = crate::support::client::field_value(&form.body, "revision").unwrap();
+        admin.submit(&format!("/admin/users/{}", ed.id), &format!("/admin/users/{}", ed.id), &[("display_name", "Ed"), ("role", "editor"), ("disabled", "true"), ("revision", &revision)]).await.assert_status(303);
+        assert!(e.get("/admin").await.location().starts_with("/login"), "disabled: signed out");
+        assert_eq!(app.client().login("ed@example.com", PASSWORD).await.status, 403, "a disabled account cannot sign in");
+
+        // The role is read on every request.
+        let ana_now = users::get(&mut app.conn(), ana.id).unwrap();
+        users::update(&mut app.conn(), ana.id, ana_now.revision, &users::UserUpdate { display_name: ana_now.display_name.clone(), role: Role::Contributor, disabled: false, time_zone: None }).unwrap();
+        a.get("/admin/settings").await.assert_status(403);
+    }
+
+    // S6 and C1: no-store on signed-in pages; CSRF tokens, origins and fetch metadata.
+    async fn csrf_and_caching(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        for path in ["/admin", "/account", "/", "/account/tokens"] {
+            assert_eq!(c.get(path).await.header("cache-control").as_deref(), Some("no-store"), "{path}");
+        }
+        assert_eq!(app.client().get("/login").await.header("cache-control").as_deref(), Some("no-store"));
+        let fields = [("display_name", "Hacked"), ("time_zone", ""), ("revision", "1")];
+        // No token, a token from another session, a foreign Origin, a cross-site fetch: all 403.
+        c.post_form("/account/profile", &fields).await.assert_status(403);
+        let (other, _) = app.signed_in("bo@example.com", Role::Editor).await;
+        let foreign_token = other.get("/account").await.csrf();
+        let mut with_foreign = vec![("csrf_token", foreign_token.as_str())];
+        with_foreign.extend_from_slice(&fields);
+        c.post_form("/account/profile", &with_foreign).await.assert_status(403);
+        let token = c.get("/account").await.csrf();
+        let mut good = vec![("csrf_token", token.as_str())];
+        good.extend_from_slice(&fields);
+        let evil = c.clone();
+        evil.with_header("Origin", "http://127.0.0.2:9");
+        evil.post_form("/account/profile", &good).await.assert_status(403);
+        let cross = Client::new(&app.base);
+        cross.set_cookie("dateline_session", &c.cookie("dateline_session").unwrap());
+        cross.with_header("Sec-Fetch-Site", "cross-site");
+        cross.post_form("/account/profile", &good).await.assert_status(403);
+        let name = users::find_by_email(&mut app.conn(), "ana@example.com").unwrap().unwrap().display_name;
+        assert_ne!(name, "Hacked", "nothing changed");
+        // The same form, done right, works.
+        c.post_form("/account/profile", &good).await.assert_status(303);
+        // Login itself is CSRF-protected.
+        app.client().post_form("/login", &[("email", "ana@example.com"), ("password", PASSWORD)]).await.assert_status(403);
+    }
+
+    // C2: the API takes bearer tokens only, offers no CORS, and revoked tokens stop working.
+    async fn api_tokens(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        let made = c.submit("/account/tokens", "/account/tokens", &[("name", "wire import"), ("scope", "read")]).await;
+        made.assert_status(200);
+        let secret = made.body.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        assert!(dateline_auth::tokens::looks_like_api_token(&secret));
+        // Shown once: the list shows a prefix only.
+        let list = c.get("/account/tokens").await;
+        assert!(!list.body.contains(&secret));
+        let api = Client::new(&app.base);
+        api.with_header("Authorization", &format!("Bearer {secret}"));
+        api.get("/api/v1/releases").await.assert_status(200);
+        // A read token cannot write.
+        api.json("POST", "/api/v1/releases", &serde_json::json!({"headline": "x"})).await.assert_status(403);
+        // Cookies do not authenticate the API.
+        let cookie_only = c.json("POST", "/api/v1/releases", &serde_json::json!({"headline": "x"})).await;
+        cookie_only.assert_status(401);
+        // No CORS.
+        let pre = app.client();
+        pre.with_header("Origin", "http://evil.test");
+        let opts = pre.request("OPTIONS", "/api/v1/releases", None, "").await;
+        assert!(opts.header("access-control-allow-origin").is_none());
+        // Revoked: 401.
+        let id = dateline_storage::repo::tokens::list_api_tokens(&mut app.conn(), None).unwrap()[0].id;
+        c.submit("/account/tokens", &format!("/account/tokens/{id}/revoke"), &[]).await.assert_status(303);
+        api.get("/api/v1/releases").await.assert_status(401);
+        let bad = Client::new(&app.base);
+        bad.with_header("Authorization", "Bearer dl_not-a-real-token");
+        bad.get("/api/v1/releases").await.assert_status(401);
+        // Someone else's token cannot be revoked by id.
+        let (other, _) = app.signed_in("bo@example.com", Role::Editor).await;
+        let made = other.submit("/account/tokens", "/account/tokens", &[("name", "theirs"), ("scope", "write")]).await;
+        made.assert_status(200);
+        let theirs = dateline_storage::repo::tokens::list_api_tokens(&mut app.conn(), None).unwrap().into_iter().find(|t| t.name == "theirs").unwrap();
+        c.submit("/account/tokens", &format!("/account/tokens/{}/revoke", theirs.id), &[]).await.assert_status(404);
+    }
+
+    // C4: HSTS only over https.
+    async fn hsts_only_over_https(app) {
+        assert!(app.client().get("/").await.header("strict-transport-security").is_none());
+        let db = dateline_storage::testdb::TestDatabase::sqlite().unwrap();
+        let https = TestApp::start(db, &[("DATELINE_PUBLIC_URL", "https://news.example.org")]).await;
+        let r = https.client().get("/login").await;
+        let hsts = r.header("strict-transport-security").unwrap();
+        assert!(hsts.contains("max-age=31536000") && hsts.contains("includeSubDomains"));
+        let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("__Host-dateline_pre=")).expect("a __Host- cookie");
+        assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+    }
+
+    // C5: forwarded addresses count only from configured proxies.
+    async fn forwarded_for_is_trusted_only_from_proxies(app) {
+        let c = app.client();
+        c.with_header("X-Forwarded-For", "203.0.113.9");
+        c.login("nobody@example.com", "wrong password here").await;
+        assert_eq!(audit_actions(&app).last().unwrap().2, "127.0.0.1", "a spoofed header is ignored");
+        let db = dateline_storage::testdb::TestDatabase::sqlite().unwrap();
+        let proxied = TestApp::start(db, &[("DATELINE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+        let p = proxied.client();
+        p.with_header("X-Forwarded-For", "203.0.113.9");
+        p.login("nobody@example.com", "wrong password here").await;
+        assert_eq!(audit_actions(&proxied).last().unwrap().2, "203.0.113.9");
+    }
+
+    // Z3: forms cannot assign what they do not own; only admins give roles.
+    async fn no_mass_assignment(app) {
+        let (c, me) = app.signed_in("ana@example.com", Role::Contributor).await;
+        c.submit("/account", "/account/profile", &[("display_name", "Ana"), ("time_zone", ""), ("revision", &me.revision.to_string()), ("role", "admin"), ("disabled", "false")]).await.assert_status(303);
+        assert_eq!(users::get(&mut app.conn(), me.id).unwrap().role, Role::Contributor);
+        let (editor, _) = app.signed_in("ed@example.com", Role::Editor).await;
+        let r = editor.request("POST", &format!("/admin/users/{}", me.id), Some("application/x-www-form-urlencoded"), "role=admin&revision=1").await;
+        r.assert_status(403);
+        assert_eq!(users::get(&mut app.conn(), me.id).unwrap().role, Role::Contributor);
+        assert!(audit_actions(&app).iter().any(|a| a.0 == "permission_denied" && a.1 == "denied"));
+    }
+
+    // L1: the audit trail of a scripted flow.
+    async fn the_audit_trail(app) {
+        let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
+        app.client().login("admin@example.com", "wrong password here").await;
+        admin.submit("/admin/users", "/admin/users", &[("email", "ed@example.com"), ("name", "Ed"), ("role", "contributor"), ("password", PASSWORD), ("confirm", PASSWORD)]).await.assert_status(303);
+        let ed = users::find_by_email(&mut app.conn(), "ed@example.com").unwrap().unwrap();
+        let rev = ed.revision.to_string();
+        admin.submit(&format!("/admin/users/{}", ed.id), &format!("/admin/users/{}", ed.id), &[("display_name", "Ed"), ("role", "editor"), ("revision", &rev)]).await.assert_status(303);
+        admin.submit("/account/tokens", "/account/tokens", &[("name", "t"), ("scope", "read")]).await.assert_status(200);
+        admin.submit("/admin", "/logout", &[]).await.assert_status(303);
+        let rows = audit::list(&mut app.conn(), &AuditFilter::default(), &PageRequest::first(100)).unwrap().items;
+        let actions: Vec<&str> = rows.iter().rev().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, ["login_ok", "login_failed", "user_create", "role_change", "token_create", "logout"]);
+        for r in &rows {
+            assert_eq!(r.ip, "127.0.0.1");
+            assert!(!r.request_id.is_empty(), "{r:?}");
+        }
+        // The admin page shows and filters them.
+        let (viewer, _) = app.signed_in("admin2@example.com", Role::Admin).await;
+        let page = viewer.get("/admin/audit?action=role_change").await;
+        page.assert_status(200);
+        assert!(page.text().contains("contributor -> editor"), "{}", page.body);
+        assert!(!page.body.contains("<td>login_failed</td>"), "filtered to role changes only");
+        viewer.get("/admin/audit?from=not-a-date").await.assert_status(422);
+        viewer.get("/admin/audit?after=tampered").await.assert_status(400);
+    }
+
+    // L3: errors are generic; TRACE is refused; no directory listings.
+    async fn errors_reveal_nothing(app) {
+        let c = app.client();
+        let trace = c.request("TRACE", "/", None, "").await;
+        assert!(trace.status == 405 || trace.status == 404, "{}", trace.status);
+        c.get("/static/").await.assert_status(404);
+        c.get("/releases/99999999999999999999").await.assert_status(404);
+        let api = Client::new(&app.base);
+        let bad = api.request("POST", "/api/v1/releases", Some("application/json"), "{not json").await;
+        assert!(bad.status == 401 || bad.status == 400);
+        for r in [trace, bad] {
+            assert!(!r.body.contains("diesel") && !r.body.contains("panicked") && !r.body.contains(".rs:"), "{}", r.body);
+        }
+    }
+}
+
+// Z7: how a path is spelled changes nothing about who may see it.
+http_tests! {
+    async fn path_spellings_reach_the_same_check(app) {
+        let c = app.client();
+        for path in ["/admin", "/admin/", "//admin", "/admin//", "/ADMIN", "/Admin/users", "/admin/%75sers", "/admin/users/", "/%61dmin", "/admin/./users", "/admin/x/../users", "/account/", "/admin/audit/"] {
+            let r = c.get(path).await;
+            assert!(r.status != 200, "{path} answered 200");
+            let head = c.head(path).await;
+            assert!(head.status != 200, "HEAD {path} answered 200");
+        }
+        let (contrib, _) = app.signed_in("co@example.com", Role::Contributor).await;
+        for path in ["/admin/users", "/admin/users/", "//admin//users", "/admin/settings/", "/admin/audit//"] {
+            assert_eq!(contrib.get(path).await.status, 403, "{path}");
+        }
+    }
+}
