@@ -3,6 +3,7 @@
 
 pub mod content;
 pub mod dateline;
+pub mod diff;
 pub mod ids;
 pub mod organization;
 pub mod release;

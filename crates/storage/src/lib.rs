@@ -13,5 +13,7 @@ pub mod time;
 pub use connection::{
     Backend, DatabaseUrl, DbConnection, Pool, PoolOptions, PooledConnection, write_tx,
 };
+/// Diesel's error, so callers can use `write_tx` with their own error types without depending on Diesel.
+pub use diesel::result::Error as DieselError;
 pub use error::{Result, StorageError};
 pub use pagination::{Cursor, InvalidCursor, Page, PageRequest};

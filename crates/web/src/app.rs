@@ -71,7 +71,12 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Er
         J::ContentType => {
             WebError::UnsupportedMediaType("Send JSON with Content-Type: application/json.".into())
         }
-        J::Deserialize(e) => WebError::BadRequest(format!("The JSON body is not valid: {e}")),
+        // Well-formed JSON of the wrong shape (unknown or missing fields, wrong types) is a 422;
+        // text that is not JSON at all is a 400.
+        J::Deserialize(e) if e.is_data() => WebError::Invalid(
+            dateline_core::ValidationErrors::single("body", format!("The JSON does not fit: {e}")),
+        ),
+        J::Deserialize(e) => WebError::BadRequest(format!("The body is not valid JSON: {e}")),
         other => WebError::BadRequest(format!("The request body could not be read: {other}")),
     };
     e.into()

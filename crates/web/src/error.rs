@@ -12,6 +12,8 @@ pub enum WebError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
     Invalid(ValidationErrors),
@@ -28,8 +30,11 @@ pub enum WebError {
     Csrf,
     #[error("too many attempts")]
     TooManyRequests { retry_after: u64 },
-    #[error("{0}")]
-    PreconditionFailed(String),
+    #[error("{message}")]
+    PreconditionFailed {
+        message: String,
+        current_revision: Option<i64>,
+    },
     #[error("this request needs an If-Match header")]
     PreconditionRequired,
     #[error("{0}")]
@@ -65,6 +70,7 @@ impl WebError {
     pub fn problem(&self) -> Problem {
         let (status, title, detail) = match self {
             WebError::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address. It may have moved, or the link may be wrong.".to_string()),
+            WebError::Gone(m) => (StatusCode::GONE, "Gone", m.clone()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone()),
             WebError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, "Some fields need attention", e.to_string()),
             WebError::Conflict { message, .. } => (StatusCode::CONFLICT, "Conflict", message.clone()),
@@ -80,7 +86,7 @@ impl WebError {
                 "Too many attempts",
                 format!("Too many attempts. Wait {} and try again.", human_seconds(*retry_after)),
             ),
-            WebError::PreconditionFailed(m) => (StatusCode::PRECONDITION_FAILED, "Precondition failed", m.clone()),
+            WebError::PreconditionFailed { message, .. } => (StatusCode::PRECONDITION_FAILED, "Precondition failed", message.clone()),
             WebError::PreconditionRequired => (
                 StatusCode::PRECONDITION_REQUIRED,
                 "If-Match required",
@@ -176,6 +182,12 @@ impl From<StorageError> for WebError {
             other if other.is_not_found() => WebError::NotFound,
             other => WebError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<dateline_storage::DieselError> for WebError {
+    fn from(e: dateline_storage::DieselError) -> Self {
+        StorageError::from(e).into()
     }
 }
 

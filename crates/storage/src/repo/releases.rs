@@ -271,6 +271,19 @@ pub fn update_content(
     let (content, html) = prepare(content)?;
     write_tx(conn, |conn| {
         check_references(conn, &content)?;
+        // Saving what is already stored makes no new revision.
+        let current = row(conn, id)?;
+        if current.revision != expected_revision {
+            return Err(StorageError::Conflict {
+                current: current.revision,
+            });
+        }
+        let stored = load(conn, current.clone())?;
+        if stored.content == content
+            && matches!(action, RevisionAction::Save | RevisionAction::Autosave)
+        {
+            return Ok(stored);
+        }
         let n = diesel::update(
             releases::table
                 .filter(releases::id.eq(id))

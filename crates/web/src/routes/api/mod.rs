@@ -1,3 +1,105 @@
+//! The JSON API under `/api/v1`. Bearer tokens authenticate (never cookies); errors are RFC 9457
+//! problem+json; permissions are exactly the pages' (both call `crate::editorial`).
+
+pub mod dto;
+pub mod previews;
+pub mod releases;
+pub mod revisions;
+pub mod search;
+pub mod taxa;
+pub mod workflow;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use serde::de::DeserializeOwned;
+
+use crate::error::{WebError, WebResult};
 use crate::routes::Routes;
 
-pub fn add(_r: &mut Routes) {}
+pub fn add(r: &mut Routes) {
+    r.add("api.releases", releases::list);
+    r.add("api.release_create", releases::create);
+    r.add("api.release", releases::get);
+    r.add("api.release_update", releases::update);
+    r.add("api.release_submit", workflow::submit);
+    r.add("api.release_approve", workflow::approve);
+    r.add("api.release_publish", workflow::publish);
+    r.add("api.release_send_back", workflow::send_back);
+    r.add("api.release_withdraw", workflow::withdraw);
+    r.add("api.release_reinstate", workflow::reinstate);
+    r.add("api.release_correct", workflow::correct);
+    r.add("api.release_revisions", revisions::list);
+    r.add("api.release_revision", revisions::get);
+    r.add("api.release_restore", revisions::restore);
+    r.add("api.preview_link_create", previews::create);
+    r.add("api.preview_link_revoke", previews::revoke);
+    r.add("api.search", search::search);
+    r.add("api.taxa", taxa::list);
+    r.add("api.taxon_create", taxa::create);
+    r.add("api.taxon", taxa::get);
+    r.add("api.taxon_update", taxa::update);
+    r.add("api.taxon_delete", taxa::delete);
+}
+
+/// The revision an `If-Match` header names: `"3"`, `W/"3"` or `3`. Required on updates, so a
+/// client that did not read first cannot overwrite anything.
+pub fn if_match(req: &HttpRequest) -> WebResult<i64> {
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or(WebError::PreconditionRequired)?;
+    optional_if_match_value(value.to_str().unwrap_or(""))
+}
+
+/// The same, where `If-Match` may be left out.
+pub fn optional_if_match(req: &HttpRequest) -> WebResult<Option<i64>> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .map(|v| optional_if_match_value(v.to_str().unwrap_or("")))
+        .transpose()
+}
+
+fn optional_if_match_value(raw: &str) -> WebResult<i64> {
+    let first = raw.split(',').next().unwrap_or("").trim();
+    let bare = first.trim_start_matches("W/").trim_matches('"');
+    bare.parse::<i64>().map_err(|_| {
+        WebError::BadRequest(format!(
+            "If-Match must be a revision number in quotes, such as \"3\"; got {raw:?}."
+        ))
+    })
+}
+
+pub fn etag(revision: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{revision}\""))
+}
+
+/// A JSON body that may be absent (actions without parameters). Present bodies must be JSON of
+/// the right shape: 415 for another content type, 400 for broken JSON, 422 for the wrong fields.
+pub fn optional_json<T: DeserializeOwned + Default>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> WebResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.starts_with("application/json") {
+        return Err(WebError::UnsupportedMediaType(
+            "Send JSON with Content-Type: application/json.".into(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            WebError::Invalid(dateline_core::ValidationErrors::single(
+                "body",
+                format!("The JSON does not fit: {e}"),
+            ))
+        } else {
+            WebError::BadRequest(format!("The body is not valid JSON: {e}"))
+        }
+    })
+}

@@ -1,0 +1,324 @@
+//! `/admin/organizations`: issuers, their "About" boilerplate, website and default contacts.
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use askama::Template;
+use dateline_core::{Contact, ValidationErrors};
+use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::organizations::{self, OrganizationInput};
+use dateline_storage::repo::settings;
+use dateline_storage::write_tx;
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff};
+use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::state::AppState;
+use crate::views::{self, Chrome};
+
+struct Row {
+    id: i64,
+    name: String,
+    slug: String,
+    website: String,
+    contacts: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin/organizations.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<NoticeQuery>,
+) -> WebResult {
+    let (chrome, _) = views::staff_chrome(
+        &state,
+        "Organizations",
+        &staff,
+        "organizations",
+        q.notice.as_deref(),
+    )
+    .await?;
+    let all = state.db(|conn| Ok(organizations::all(conn)?)).await?;
+    views::ok(&ListPage {
+        chrome,
+        rows: all
+            .into_iter()
+            .map(|o| Row {
+                id: o.id,
+                name: o.name,
+                slug: o.slug,
+                website: o.website,
+                contacts: o.contacts.len(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/organization_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    is_new: bool,
+    id: i64,
+    action: String,
+    revision: i64,
+    name: String,
+    slug: String,
+    website: String,
+    boilerplate: String,
+    contacts: Vec<Contact>,
+    errors: ValidationErrors,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct OrganizationForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    boilerplate: String,
+    #[serde(default)]
+    contact_name: Vec<String>,
+    #[serde(default)]
+    contact_title: Vec<String>,
+    #[serde(default)]
+    contact_email: Vec<String>,
+    #[serde(default)]
+    contact_phone: Vec<String>,
+    revision: Option<i64>,
+}
+
+impl FormLimit for OrganizationForm {}
+
+impl OrganizationForm {
+    fn input(&self) -> OrganizationInput {
+        let at =
+            |v: &Vec<String>, i: usize| v.get(i).map(|s| s.trim().to_owned()).unwrap_or_default();
+        let rows = self.contact_name.len().max(self.contact_email.len());
+        OrganizationInput {
+            name: self.name.clone(),
+            slug: self.slug.trim().to_owned(),
+            website: self.website.trim().to_owned(),
+            boilerplate: self.boilerplate.clone(),
+            contacts: (0..rows)
+                .map(|i| Contact {
+                    name: at(&self.contact_name, i),
+                    title: at(&self.contact_title, i),
+                    email: at(&self.contact_email, i),
+                    phone: at(&self.contact_phone, i),
+                })
+                .filter(|c| !c.is_empty())
+                .collect(),
+        }
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    staff: &Staff,
+    id: Option<i64>,
+    form: Option<OrganizationForm>,
+    errors: ValidationErrors,
+    notice: Option<&str>,
+) -> WebResult {
+    let existing = match id {
+        Some(id) => Some(
+            state
+                .db(move |conn| Ok(organizations::get(conn, id)?))
+                .await?,
+        ),
+        None => None,
+    };
+    let title = existing
+        .as_ref()
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| "New organization".into());
+    let (chrome, _) = views::staff_chrome(state, title, staff, "organizations", notice).await?;
+    let form = form.unwrap_or_else(|| match &existing {
+        Some(o) => OrganizationForm {
+            name: o.name.clone(),
+            slug: o.slug.clone(),
+            website: o.website.clone(),
+            boilerplate: o.boilerplate.clone(),
+            contact_name: o.contacts.iter().map(|c| c.name.clone()).collect(),
+            contact_title: o.contacts.iter().map(|c| c.title.clone()).collect(),
+            contact_email: o.contacts.iter().map(|c| c.email.clone()).collect(),
+            contact_phone: o.contacts.iter().map(|c| c.phone.clone()).collect(),
+            revision: Some(o.revision),
+        },
+        None => OrganizationForm::default(),
+    });
+    let mut contacts = form.input().contacts;
+    contacts.push(Contact::default());
+    if contacts.len() < 2 {
+        contacts.push(Contact::default());
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    views::render(
+        status,
+        &EditPage {
+            chrome,
+            is_new: existing.is_none(),
+            id: id.unwrap_or_default(),
+            action: id
+                .map(|i| format!("/admin/organizations/{i}"))
+                .unwrap_or_else(|| "/admin/organizations".into()),
+            revision: form.revision.unwrap_or_default(),
+            name: form.name,
+            slug: form.slug,
+            website: form.website,
+            boilerplate: form.boilerplate,
+            contacts,
+            errors,
+        },
+    )
+}
+
+pub async fn new_form(state: web::Data<AppState>, staff: Staff) -> WebResult {
+    edit_page(&state, &staff, None, None, ValidationErrors::new(), None).await
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    q: web::Query<NoticeQuery>,
+) -> WebResult {
+    edit_page(
+        &state,
+        &staff,
+        Some(id.into_inner()),
+        None,
+        ValidationErrors::new(),
+        q.notice.as_deref(),
+    )
+    .await
+}
+
+async fn write(
+    state: &AppState,
+    staff: &Staff,
+    client: &Client,
+    action: &'static str,
+    f: impl FnOnce(&mut dateline_storage::DbConnection) -> dateline_storage::Result<i64>
+    + Send
+    + 'static,
+) -> WebResult<i64> {
+    let (actor, now) = (client.actor(Some(staff)), state.clock.now());
+    state
+        .db(move |conn| {
+            Ok(write_tx(conn, |conn| {
+                let id = f(conn)?;
+                settings::bump_content_version(conn, now)?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action,
+                        object_type: "organization",
+                        object_id: id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: String::new(),
+                        at: now,
+                    },
+                )?;
+                Ok::<_, dateline_storage::StorageError>(id)
+            })?)
+        })
+        .await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    CsrfForm(f): CsrfForm<OrganizationForm>,
+) -> WebResult {
+    let input = f.input();
+    match write(
+        &state,
+        &staff,
+        &client,
+        "organization_create",
+        move |conn| Ok(organizations::create(conn, &input)?.id),
+    )
+    .await
+    {
+        Ok(id) => Ok(views::see_other(format!(
+            "/admin/organizations/{id}?notice=created"
+        ))),
+        Err(WebError::Invalid(e)) => edit_page(&state, &staff, None, Some(f), e, None).await,
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn save(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    CsrfForm(f): CsrfForm<OrganizationForm>,
+) -> WebResult {
+    let id = id.into_inner();
+    let input = f.input();
+    let revision = f.revision.ok_or_else(|| {
+        WebError::BadRequest("The form lacks its revision; reload the page.".into())
+    })?;
+    match write(
+        &state,
+        &staff,
+        &client,
+        "organization_update",
+        move |conn| Ok(organizations::update(conn, id, revision, &input)?.id),
+    )
+    .await
+    {
+        Ok(_) => Ok(views::see_other(format!(
+            "/admin/organizations/{id}?notice=saved"
+        ))),
+        Err(WebError::Invalid(e)) => edit_page(&state, &staff, Some(id), Some(f), e, None).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+impl FormLimit for Empty {}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> WebResult {
+    let id = id.into_inner();
+    write(
+        &state,
+        &staff,
+        &client,
+        "organization_delete",
+        move |conn| organizations::delete(conn, id).map(|_| id),
+    )
+    .await?;
+    Ok(views::see_other("/admin/organizations?notice=deleted"))
+}

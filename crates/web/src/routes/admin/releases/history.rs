@@ -1,0 +1,209 @@
+//! A release's history: every revision, any one of them as readers would see it, a word-level
+//! comparison of any two, and restoring one as a new revision. Every id in the address is checked
+//! against the release the person may read (SECURITY.md Z2).
+
+use actix_web::web;
+use askama::Template;
+use dateline_core::ReleaseStatus;
+use dateline_core::diff::{self, Change};
+use dateline_storage::repo::{organizations, revisions, taxonomy};
+use serde::Deserialize;
+
+use crate::editorial::access;
+use crate::editorial::actions;
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff, Visitor};
+use crate::routes::admin::releases::page::SegmentView;
+use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::state::AppState;
+use crate::views::{self, Chrome, format};
+
+#[derive(Template)]
+#[template(path = "admin/release_history.html")]
+struct HistoryPage {
+    chrome: Chrome,
+    id: String,
+    headline: String,
+    revisions: Vec<RevisionRow>,
+    current: i64,
+    default_from: i64,
+    default_to: i64,
+    can_restore: bool,
+}
+
+struct RevisionRow {
+    revision: i64,
+    action: String,
+    note: String,
+    status: String,
+    who: String,
+    when: String,
+}
+
+pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
+    let release = access::load(&state, &staff, &id).await?;
+    let (chrome, newsroom) =
+        views::staff_chrome(&state, "History", &staff, "releases", None).await?;
+    let rid = release.id;
+    let list = state
+        .db(move |conn| Ok(revisions::list(conn, rid)?))
+        .await?;
+    let zone = newsroom.time_zone;
+    let can_restore = match release.status {
+        ReleaseStatus::Published => staff.user.role.is_staff_editor(),
+        ReleaseStatus::Withdrawn => false,
+        _ => access::check_edit(&staff, &release).is_ok(),
+    };
+    views::ok(&HistoryPage {
+        chrome,
+        id: release.public_id.to_string(),
+        headline: release.content.headline.clone(),
+        current: release.revision,
+        default_to: release.revision,
+        default_from: (release.revision - 1).max(1),
+        can_restore,
+        revisions: list
+            .into_iter()
+            .map(|r| RevisionRow {
+                revision: r.revision,
+                action: r.action.replace('_', " "),
+                note: r.note,
+                status: r.status.replace('_', " "),
+                who: r.author_name.unwrap_or_else(|| "—".into()),
+                when: format::datetime(r.created_at, zone),
+            })
+            .collect(),
+    })
+}
+
+/// One revision as readers would have seen it.
+pub async fn revision(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(String, i64)>,
+) -> WebResult {
+    let (id, n) = path.into_inner();
+    let mut release = access::load(&state, &staff, &id).await?;
+    let rid = release.id;
+    let (rev, content) = state
+        .db(move |conn| Ok(revisions::get(conn, rid, n)?))
+        .await?;
+    release.body_html = dateline_core::content::render_markdown(&content.body);
+    release.content = content;
+    let now = state.clock.now();
+    let loaded = state
+        .db(move |conn| {
+            Ok(crate::routes::public::release::load_page(
+                conn, release, now,
+            )?)
+        })
+        .await?;
+    let newsroom = views::load_newsroom(&state).await?;
+    let banner = Some(format!(
+        "Revision {} ({}), saved {}. This is a historical version, not what readers see now.",
+        rev.revision,
+        rev.action.replace('_', " "),
+        format::datetime(rev.created_at, newsroom.time_zone)
+    ));
+    let visitor = Visitor(Some(staff.0.clone()));
+    let mut page =
+        crate::routes::public::release::release_page(&state, &newsroom, &visitor, loaded, banner);
+    page.chrome.noindex = true;
+    views::ok(&page)
+}
+
+#[derive(Template)]
+#[template(path = "admin/release_compare.html")]
+struct ComparePage {
+    chrome: Chrome,
+    id: String,
+    from: i64,
+    to: i64,
+    segments: Vec<SegmentView>,
+    unchanged: bool,
+}
+
+#[derive(Deserialize)]
+pub struct CompareQuery {
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+pub async fn compare(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<String>,
+    q: web::Query<CompareQuery>,
+) -> WebResult {
+    let release = access::load(&state, &staff, &id).await?;
+    let to = q.to.unwrap_or(release.revision);
+    let from = q.from.unwrap_or((to - 1).max(1));
+    let rid = release.id;
+    let (old, new, orgs, cats, regs) = state
+        .db(move |conn| {
+            let old = revisions::get(conn, rid, from)?.1;
+            let new = revisions::get(conn, rid, to)?.1;
+            Ok((
+                old,
+                new,
+                organizations::all(conn)?,
+                taxonomy::all_categories(conn)?,
+                taxonomy::all_regions(conn)?,
+            ))
+        })
+        .await?;
+    let names = |kind: &str, id: i64| {
+        match kind {
+            "organization" => orgs.iter().find(|o| o.id == id).map(|o| o.name.clone()),
+            "category" => cats.iter().find(|o| o.id == id).map(|o| o.name.clone()),
+            _ => regs.iter().find(|o| o.id == id).map(|o| o.name.clone()),
+        }
+        .unwrap_or_else(|| format!("#{id}"))
+    };
+    let segments: Vec<SegmentView> =
+        diff::words(&diff::as_text(&old, &names), &diff::as_text(&new, &names))
+            .into_iter()
+            .map(|s| SegmentView {
+                added: s.change == Change::Added,
+                removed: s.change == Change::Removed,
+                text: s.text,
+            })
+            .collect();
+    let (chrome, _) =
+        views::staff_chrome(&state, "Compare revisions", &staff, "releases", None).await?;
+    let unchanged = segments.iter().all(|s| !s.added && !s.removed);
+    views::ok(&ComparePage {
+        chrome,
+        id: release.public_id.to_string(),
+        from,
+        to,
+        segments,
+        unchanged,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RestoreForm {
+    revision: Option<i64>,
+}
+
+impl FormLimit for RestoreForm {}
+
+pub async fn restore(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    path: web::Path<(String, i64)>,
+    CsrfForm(f): CsrfForm<RestoreForm>,
+) -> WebResult {
+    let (id, n) = path.into_inner();
+    let release = access::load(&state, &staff, &id).await?;
+    if n < 1 || n > release.revision {
+        return Err(WebError::NotFound);
+    }
+    let restored = actions::restore(&state, &staff, &client, &release, n, f.revision).await?;
+    Ok(views::see_other(format!(
+        "/admin/releases/{}?notice=restored",
+        restored.public_id
+    )))
+}

@@ -1,0 +1,263 @@
+//! Journalist preview links: per release, a 256-bit token stored hashed, an expiry (7 days by
+//! default) and revocation. Editors make them; opening one is logged.
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use askama::Template;
+use chrono::{DateTime, Utc};
+use dateline_auth::tokens::{hash_token, random_token};
+use dateline_core::{Release, ValidationErrors};
+use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::previews::{self, PreviewLink};
+use dateline_storage::write_tx;
+use serde::Deserialize;
+
+use crate::editorial::access;
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff};
+use crate::middleware::identity::Identity;
+use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::state::AppState;
+use crate::views::{self, Chrome, format};
+
+pub const DEFAULT_DAYS: i64 = 7;
+pub const MAX_DAYS: i64 = 30;
+
+#[derive(Template)]
+#[template(path = "admin/release_links.html")]
+struct LinksPage {
+    chrome: Chrome,
+    id: String,
+    headline: String,
+    links: Vec<LinkRow>,
+    new_url: Option<String>,
+    errors: ValidationErrors,
+}
+
+struct LinkRow {
+    id: i64,
+    label: String,
+    created: String,
+    expires: String,
+    opens: i64,
+    last_opened: String,
+    live: bool,
+    state: &'static str,
+}
+
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    release: &Release,
+    new_url: Option<String>,
+    errors: ValidationErrors,
+) -> WebResult {
+    let (chrome, newsroom) =
+        views::staff_chrome(state, "Preview links", staff, "releases", None).await?;
+    let rid = release.id;
+    let list = state
+        .db(move |conn| Ok(previews::list_for_release(conn, rid)?))
+        .await?;
+    let (zone, now) = (newsroom.time_zone, state.clock.now());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    views::render(
+        status,
+        &LinksPage {
+            chrome,
+            id: release.public_id.to_string(),
+            headline: release.content.headline.clone(),
+            links: list
+                .into_iter()
+                .map(|l| LinkRow {
+                    id: l.id,
+                    label: if l.label.is_empty() {
+                        "—".into()
+                    } else {
+                        l.label.clone()
+                    },
+                    created: format::datetime(l.created_at, zone),
+                    expires: format::datetime(l.expires_at, zone),
+                    opens: l.open_count,
+                    last_opened: l
+                        .last_opened_at
+                        .map(|t| format::relative(t, now))
+                        .unwrap_or_default(),
+                    live: l.is_live(now),
+                    state: if l.revoked_at.is_some() {
+                        "Revoked"
+                    } else {
+                        "Expired"
+                    },
+                })
+                .collect(),
+            new_url,
+            errors,
+        },
+    )
+}
+
+pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
+    let release = access::load(&state, &staff, &id).await?;
+    page(&state, &staff, &release, None, ValidationErrors::new()).await
+}
+
+/// Creates a link and returns it with its URL (the only time the token is known).
+pub async fn create_link(
+    state: &AppState,
+    identity: &Identity,
+    client: &Client,
+    release: &Release,
+    label: &str,
+    days: i64,
+) -> WebResult<(PreviewLink, String)> {
+    if release.status == dateline_core::ReleaseStatus::Withdrawn {
+        return Err(WebError::Conflict {
+            message: "A withdrawn release cannot be previewed.".into(),
+            current_revision: None,
+        });
+    }
+    let token = random_token();
+    let hash = hash_token(&token);
+    let now: DateTime<Utc> = state.clock.now();
+    let expires = now + chrono::Duration::days(days);
+    let (rid, user, actor, label, object) = (
+        release.id,
+        identity.user.id,
+        client.actor(Some(identity)),
+        label.trim().to_owned(),
+        release.public_id.to_string(),
+    );
+    let link = state
+        .db(move |conn| {
+            Ok(write_tx(conn, |conn| {
+                let link = previews::create(conn, rid, &hash, &label, Some(user), now, expires)?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "preview_link_create",
+                        object_type: "release",
+                        object_id: object,
+                        outcome: Outcome::Ok,
+                        detail: format!("link {} for {:?}, {days} days", link.id, link.label),
+                        at: now,
+                    },
+                )?;
+                Ok::<_, dateline_storage::StorageError>(link)
+            })?)
+        })
+        .await?;
+    Ok((link, state.config.absolute(&format!("/preview/{token}"))))
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    days: String,
+}
+
+impl FormLimit for LinkForm {}
+
+pub fn parse_days(raw: &str) -> Result<i64, ValidationErrors> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(DEFAULT_DAYS);
+    }
+    match raw.parse::<i64>() {
+        Ok(d) if (1..=MAX_DAYS).contains(&d) => Ok(d),
+        _ => Err(ValidationErrors::single(
+            "days",
+            format!("Choose between 1 and {MAX_DAYS} days."),
+        )),
+    }
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<String>,
+    CsrfForm(f): CsrfForm<LinkForm>,
+) -> WebResult {
+    let release = access::load(&state, &staff, &id).await?;
+    let mut errors = ValidationErrors::new();
+    errors.line("label", &f.label, false, 200);
+    let days = match parse_days(&f.days) {
+        Ok(d) if errors.is_empty() => d,
+        Ok(_) => return page(&state, &staff, &release, None, errors).await,
+        Err(e) => return page(&state, &staff, &release, None, e).await,
+    };
+    let (_, url) = create_link(&state, &staff, &client, &release, &f.label, days).await?;
+    page(&state, &staff, &release, Some(url), ValidationErrors::new()).await
+}
+
+/// Revokes a link. The link's release is checked too: a link id belonging to a release the person
+/// cannot read is a 404.
+pub async fn revoke_link(
+    state: &AppState,
+    identity: &Identity,
+    client: &Client,
+    link_id: i64,
+) -> WebResult<Release> {
+    let link = state
+        .db(move |conn| Ok(previews::get(conn, link_id)?))
+        .await?;
+    let rid = link.release_id;
+    let release = state
+        .db(move |conn| Ok(dateline_storage::repo::releases::get(conn, rid)?))
+        .await?;
+    if !access::can_read(identity, &release, state.clock.now()) {
+        return Err(WebError::NotFound);
+    }
+    let (actor, now, object) = (
+        client.actor(Some(identity)),
+        state.clock.now(),
+        release.public_id.to_string(),
+    );
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                previews::revoke(conn, link_id, now)?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "preview_link_revoke",
+                        object_type: "release",
+                        object_id: object,
+                        outcome: Outcome::Ok,
+                        detail: format!("link {link_id}"),
+                        at: now,
+                    },
+                )
+            })?;
+            Ok(())
+        })
+        .await?;
+    Ok(release)
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+impl FormLimit for Empty {}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> WebResult {
+    let release = revoke_link(&state, &staff, &client, id.into_inner()).await?;
+    Ok(views::see_other(format!(
+        "/admin/releases/{}/links",
+        release.public_id
+    )))
+}

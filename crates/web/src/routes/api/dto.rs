@@ -1,0 +1,199 @@
+//! What the JSON API answers: explicit shapes per audience, so nothing private (hashes, tokens,
+//! staff emails) can slip into a response by accident (SECURITY.md Z9).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use dateline_core::release::Correction;
+use dateline_core::{Contact, Release, ReleaseSummary, TaxonRef};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::views::release::release_path;
+
+fn time(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+#[derive(Serialize)]
+pub struct Ref {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+impl From<&TaxonRef> for Ref {
+    fn from(t: &TaxonRef) -> Self {
+        Ref {
+            id: t.id,
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DatelineDto {
+    pub city: String,
+    pub region: String,
+    pub date: Option<String>,
+    pub distributor: String,
+    /// As printed: `XIAMEN, China, Sept. 2, 2022 /PRNewswire/ --`.
+    pub text: String,
+}
+
+#[derive(Serialize)]
+pub struct SourceDto {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct CorrectionDto {
+    pub note: String,
+    pub corrected_at: Option<String>,
+    pub revision: i64,
+}
+
+#[derive(Serialize)]
+pub struct AuthorDto {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Serialize)]
+pub struct ReleaseDto {
+    pub id: String,
+    pub slug: String,
+    pub url: String,
+    pub status: &'static str,
+    pub revision: i64,
+    pub headline: String,
+    pub subheadline: String,
+    pub dateline: DatelineDto,
+    pub source: SourceDto,
+    pub summary: String,
+    pub body: String,
+    pub body_html: String,
+    pub language: String,
+    pub organization: Option<Ref>,
+    pub contacts: Vec<Contact>,
+    pub categories: Vec<Ref>,
+    pub regions: Vec<Ref>,
+    pub tags: Vec<Ref>,
+    pub embargo_at: Option<String>,
+    pub published_at: Option<String>,
+    pub corrected_at: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub corrections: Vec<CorrectionDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawal_reason: Option<String>,
+    /// Only for signed-in callers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<AuthorDto>,
+}
+
+impl ReleaseDto {
+    pub fn new(
+        config: &Config,
+        r: &Release,
+        corrections: &[Correction],
+        author: Option<AuthorDto>,
+    ) -> Self {
+        let c = &r.content;
+        ReleaseDto {
+            id: r.public_id.to_string(),
+            slug: r.slug.clone(),
+            url: config.absolute(&release_path(r.public_id.as_str(), &r.slug)),
+            status: r.status.as_str(),
+            revision: r.revision,
+            headline: c.headline.clone(),
+            subheadline: c.subheadline.clone(),
+            dateline: DatelineDto {
+                city: c.dateline.city.clone(),
+                region: c.dateline.region.clone(),
+                date: c.dateline.date.map(|d| d.format("%Y-%m-%d").to_string()),
+                distributor: c.dateline.distributor.clone(),
+                text: c.dateline.to_plain(),
+            },
+            source: SourceDto {
+                label: c.source.label.clone(),
+                url: c.source.url.clone(),
+            },
+            summary: c.summary.clone(),
+            body: c.body.clone(),
+            body_html: r.body_html.as_str().to_owned(),
+            language: c.language.clone(),
+            organization: r.organization.as_ref().map(Ref::from),
+            contacts: c.contacts.clone(),
+            categories: r.categories.iter().map(Ref::from).collect(),
+            regions: r.regions.iter().map(Ref::from).collect(),
+            tags: r.tags.iter().map(Ref::from).collect(),
+            embargo_at: time(r.embargo_at),
+            published_at: time(r.published_at),
+            corrected_at: time(r.corrected_at),
+            created_at: time(Some(r.created_at)),
+            updated_at: time(Some(r.updated_at)),
+            corrections: corrections
+                .iter()
+                .map(|k| CorrectionDto {
+                    note: k.note.clone(),
+                    corrected_at: time(Some(k.corrected_at)),
+                    revision: k.revision,
+                })
+                .collect(),
+            withdrawn_at: time(r.withdrawn_at),
+            withdrawal_reason: r.withdrawn_at.map(|_| r.withdrawal_reason.clone()),
+            author,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ReleaseItemDto {
+    pub id: String,
+    pub slug: String,
+    pub url: String,
+    pub status: &'static str,
+    pub revision: i64,
+    pub headline: String,
+    pub subheadline: String,
+    pub summary: String,
+    pub dateline: String,
+    pub language: String,
+    pub organization: Option<Ref>,
+    pub embargo_at: Option<String>,
+    pub published_at: Option<String>,
+    pub corrected_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+impl ReleaseItemDto {
+    pub fn new(config: &Config, r: &ReleaseSummary) -> Self {
+        ReleaseItemDto {
+            id: r.public_id.to_string(),
+            slug: r.slug.clone(),
+            url: config.absolute(&release_path(r.public_id.as_str(), &r.slug)),
+            status: r.status.as_str(),
+            revision: r.revision,
+            headline: r.headline.clone(),
+            subheadline: r.subheadline.clone(),
+            summary: r.summary.clone(),
+            dateline: r.dateline.to_plain(),
+            language: r.language.clone(),
+            organization: r.organization.as_ref().map(Ref::from),
+            embargo_at: time(r.embargo_at),
+            published_at: time(r.published_at),
+            corrected_at: time(r.corrected_at),
+            updated_at: time(Some(r.updated_at)),
+        }
+    }
+}
+
+/// Every list answers `{"items": […], "next": cursor-or-null}`.
+#[derive(Serialize)]
+pub struct List<T: Serialize> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}

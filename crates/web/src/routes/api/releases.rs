@@ -1,0 +1,266 @@
+//! `/api/v1/releases`: list, read, create and update releases.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
+use dateline_core::visibility::can_view;
+use dateline_core::{PublicId, Release, ReleaseStatus, Viewer};
+use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::releases::{self, NewRelease, PublicFilter, StaffFilter};
+use dateline_storage::repo::{organizations, taxonomy, users};
+use dateline_storage::{PageRequest, StorageError};
+use serde::Deserialize;
+
+use crate::editorial::access;
+use crate::editorial::actions;
+use crate::editorial::input::ReleaseInput;
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff, Visitor};
+use crate::routes::api::dto::{AuthorDto, List, ReleaseDto, ReleaseItemDto};
+use crate::routes::api::{etag, if_match};
+use crate::routes::public::home::cursor;
+use crate::state::AppState;
+
+/// The filters a list accepts; anything else is refused (SECURITY.md Z8).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    organization: Option<String>,
+    category: Option<String>,
+    region: Option<String>,
+    tag: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+fn day(raw: &Option<String>, field: &str) -> WebResult<Option<chrono::DateTime<chrono::Utc>>> {
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| Some(d.and_utc()))
+            .ok_or_else(|| WebError::invalid(field, format!("{s:?} is not a date (YYYY-MM-DD)."))),
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<ListQuery>,
+) -> WebResult {
+    let after = cursor(q.after.as_deref())?;
+    let limit = q.limit.unwrap_or(20).clamp(1, PageRequest::MAX);
+    let from = day(&q.from, "from")?;
+    let to = day(&q.to, "to")?.map(|t| t + chrono::Duration::days(1));
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<ReleaseStatus>()
+                .map_err(|e| WebError::invalid("status", e.to_string()))?,
+        ),
+    };
+    if status.is_some() && visitor.0.is_none() {
+        return Err(WebError::invalid(
+            "status",
+            "Filtering by status needs an API token; without one only published releases are listed.",
+        ));
+    }
+    let (viewer, now) = (visitor.viewer(), state.clock.now());
+    let (org, cat, reg, tag) = (
+        q.organization.clone(),
+        q.category.clone(),
+        q.region.clone(),
+        q.tag.clone(),
+    );
+    let page = state
+        .db(move |conn| {
+            // An unknown slug in a filter is a 404 rather than an empty list: it is usually a typo.
+            let org = org
+                .map(|s| organizations::get_by_slug(conn, &s).map(|o| o.id))
+                .transpose()?;
+            let cat = cat
+                .map(|s| taxonomy::category_by_slug(conn, &s).map(|o| o.id))
+                .transpose()?;
+            let reg = reg
+                .map(|s| taxonomy::region_by_slug(conn, &s).map(|o| o.id))
+                .transpose()?;
+            let tag = tag
+                .map(|s| taxonomy::tag_by_slug(conn, &s).map(|o| o.id))
+                .transpose()?;
+            let req = PageRequest::after(after, limit);
+            Ok(match status {
+                Some(status) => releases::list_for_staff(
+                    conn,
+                    viewer,
+                    now,
+                    &StaffFilter {
+                        status: Some(status),
+                        organization_id: org,
+                        ..Default::default()
+                    },
+                    &req,
+                )?,
+                None => releases::list_public(
+                    conn,
+                    now,
+                    &PublicFilter {
+                        organization_id: org,
+                        category_id: cat,
+                        region_id: reg,
+                        tag_id: tag,
+                        from,
+                        until: to,
+                        exclude_id: None,
+                    },
+                    &req,
+                )?,
+            })
+        })
+        .await?;
+    let body = List {
+        items: page
+            .items
+            .iter()
+            .map(|r| ReleaseItemDto::new(&state.config, r))
+            .collect(),
+        next: page.next.map(|c| c.encode()),
+    };
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// The full JSON of a release for this caller.
+pub async fn release_json(
+    state: &AppState,
+    release: &Release,
+    staff: bool,
+) -> WebResult<HttpResponse> {
+    let (rid, author_id) = (release.id, release.author_id);
+    let (corrections, author) = state
+        .db(move |conn| {
+            let author = match (staff, author_id) {
+                (true, Some(a)) => users::get(conn, a).ok().map(|u| AuthorDto {
+                    id: u.id,
+                    name: u.display_name,
+                }),
+                _ => None,
+            };
+            Ok((releases::corrections(conn, rid)?, author))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(release.revision))
+        .json(ReleaseDto::new(
+            &state.config,
+            release,
+            &corrections,
+            author,
+        )))
+}
+
+pub async fn get(state: web::Data<AppState>, visitor: Visitor, id: web::Path<String>) -> WebResult {
+    let public_id: PublicId = id.parse().map_err(|_| WebError::NotFound)?;
+    let release = state
+        .db(move |conn| Ok(releases::get_by_public_id(conn, &public_id)?))
+        .await?;
+    let viewer = visitor.viewer();
+    let staff_editor = matches!(viewer, Viewer::Staff { role, .. } if role.is_staff_editor());
+    if release.status == ReleaseStatus::Withdrawn
+        && !staff_editor
+        && release
+            .author_id
+            .is_none_or(|a| !matches!(viewer, Viewer::Staff { user_id, .. } if user_id == a))
+    {
+        return Err(WebError::Gone(format!(
+            "This release was withdrawn. {}",
+            release.withdrawal_reason
+        )));
+    }
+    if !can_view(viewer, &release.visibility_facts(), state.clock.now()) {
+        return Err(WebError::NotFound);
+    }
+    release_json(&state, &release, visitor.0.is_some()).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    input: web::Json<ReleaseInput>,
+) -> WebResult {
+    let newsroom = crate::views::load_newsroom(&state).await?;
+    let (author, actor, now) = (staff.user.id, client.actor(Some(&staff)), state.clock.now());
+    let input = input.into_inner();
+    let created = state
+        .db(move |conn| {
+            let content = input.resolve(conn, &newsroom.language)?;
+            Ok(dateline_storage::write_tx(conn, |conn| {
+                let r = releases::create(
+                    conn,
+                    &NewRelease {
+                        content,
+                        author_id: Some(author),
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    &Entry {
+                        actor: &actor,
+                        action: "release_create",
+                        object_type: "release",
+                        object_id: r.public_id.to_string(),
+                        outcome: Outcome::Ok,
+                        detail: "via API".into(),
+                        at: now,
+                    },
+                )?;
+                Ok::<_, StorageError>(r)
+            })?)
+        })
+        .await?;
+    let mut res = release_json(&state, &created, true).await?;
+    *res.status_mut() = actix_web::http::StatusCode::CREATED;
+    res.headers_mut().insert(
+        header::LOCATION,
+        header::HeaderValue::from_str(&format!("/api/v1/releases/{}", created.public_id))
+            .map_err(WebError::internal)?,
+    );
+    Ok(res)
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<String>,
+    input: web::Json<ReleaseInput>,
+) -> WebResult {
+    let expected = if_match(&req)?;
+    let release = access::load(&state, &staff, &id).await?;
+    let newsroom = crate::views::load_newsroom(&state).await?;
+    let input = input.into_inner();
+    let content = state
+        .db(move |conn| input.resolve(conn, &newsroom.language))
+        .await?;
+    let saved = match actions::save(&state, &staff, &client, &release, content, expected, false)
+        .await
+    {
+        Err(WebError::Conflict {
+            current_revision: Some(current),
+            ..
+        }) if current != expected => {
+            return Err(WebError::PreconditionFailed {
+                message: format!(
+                    "The release is at revision {current}, not {expected}: someone changed it since you read it. Fetch it again and reapply your change."
+                ),
+                current_revision: Some(current),
+            });
+        }
+        other => other?,
+    };
+    release_json(&state, &saved, true).await
+}

@@ -1,0 +1,146 @@
+//! `/api/v1/releases/{id}/revisions`: the history, one revision's content, and restoring one.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::SecondsFormat;
+use dateline_storage::repo::revisions;
+use serde::Serialize;
+
+use crate::editorial::input::{ContactInput, DatelineInput, ReleaseInput, SourceInput};
+use crate::editorial::{access, actions};
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Staff};
+use crate::routes::api::dto::List;
+use crate::routes::api::optional_if_match;
+use crate::routes::api::releases::release_json;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct RevisionDto {
+    revision: i64,
+    action: String,
+    note: String,
+    status: String,
+    slug: String,
+    author: Option<String>,
+    created_at: String,
+}
+
+fn dto(r: revisions::Revision) -> RevisionDto {
+    RevisionDto {
+        revision: r.revision,
+        action: r.action,
+        note: r.note,
+        status: r.status,
+        slug: r.slug,
+        author: r.author_name,
+        created_at: r.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    }
+}
+
+pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
+    let release = access::load(&state, &staff, &id).await?;
+    let rid = release.id;
+    let all = state
+        .db(move |conn| Ok(revisions::list(conn, rid)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(List {
+        items: all.into_iter().map(dto).collect(),
+        next: None,
+    }))
+}
+
+#[derive(Serialize)]
+struct RevisionContentDto {
+    #[serde(flatten)]
+    meta: RevisionDto,
+    /// The content as it was, in the shape `PUT /api/v1/releases/{id}` accepts (ids resolved to
+    /// slugs where they still exist).
+    content: ReleaseInput,
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(String, i64)>,
+) -> WebResult {
+    let (id, n) = path.into_inner();
+    let release = access::load(&state, &staff, &id).await?;
+    let rid = release.id;
+    let (rev, content, org, cats, regs) = state
+        .db(move |conn| {
+            let (rev, content) = revisions::get(conn, rid, n)?;
+            let org = content
+                .organization_id
+                .and_then(|o| dateline_storage::repo::organizations::get(conn, o).ok())
+                .map(|o| o.slug);
+            let cats = dateline_storage::repo::taxonomy::all_categories(conn)?;
+            let regs = dateline_storage::repo::taxonomy::all_regions(conn)?;
+            Ok((rev, content, org, cats, regs))
+        })
+        .await?;
+    let input = ReleaseInput {
+        headline: content.headline.clone(),
+        subheadline: content.subheadline.clone(),
+        dateline: DatelineInput {
+            city: content.dateline.city.clone(),
+            region: content.dateline.region.clone(),
+            date: content
+                .dateline
+                .date
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+            distributor: content.dateline.distributor.clone(),
+        },
+        source: SourceInput {
+            label: content.source.label.clone(),
+            url: content.source.url.clone(),
+        },
+        summary: content.summary.clone(),
+        body: content.body.clone(),
+        language: Some(content.language.clone()),
+        organization: org,
+        contacts: content
+            .contacts
+            .iter()
+            .map(|c| ContactInput {
+                name: c.name.clone(),
+                title: c.title.clone(),
+                email: c.email.clone(),
+                phone: c.phone.clone(),
+            })
+            .collect(),
+        categories: content
+            .category_ids
+            .iter()
+            .filter_map(|id| cats.iter().find(|c| c.id == *id))
+            .map(|c| c.slug.clone())
+            .collect(),
+        regions: content
+            .region_ids
+            .iter()
+            .filter_map(|id| regs.iter().find(|c| c.id == *id))
+            .map(|c| c.slug.clone())
+            .collect(),
+        tags: content.tags.clone(),
+    };
+    Ok(HttpResponse::Ok().json(RevisionContentDto {
+        meta: dto(rev),
+        content: input,
+    }))
+}
+
+pub async fn restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    path: web::Path<(String, i64)>,
+) -> WebResult {
+    let (id, n) = path.into_inner();
+    let expected = optional_if_match(&req)?;
+    let release = access::load(&state, &staff, &id).await?;
+    if n < 1 || n > release.revision {
+        return Err(WebError::NotFound);
+    }
+    let restored = actions::restore(&state, &staff, &client, &release, n, expected).await?;
+    release_json(&state, &restored, true).await
+}

@@ -1,0 +1,69 @@
+//! `GET /api/v1/search`: the same full-text search as `/search`, as JSON.
+
+use actix_web::{HttpResponse, web};
+use dateline_storage::repo::search;
+use serde::Serialize;
+
+use crate::error::WebResult;
+use crate::routes::api::dto::ReleaseItemDto;
+use crate::search::{PER_PAGE, SearchParams};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct Hit {
+    #[serde(flatten)]
+    release: ReleaseItemDto,
+    /// The matching passage, with matches between `[[` and `]]` markers.
+    snippet: String,
+}
+
+#[derive(Serialize)]
+struct Results {
+    query: String,
+    total: i64,
+    page: i64,
+    per_page: i64,
+    items: Vec<Hit>,
+    next: Option<String>,
+}
+
+pub async fn search(state: web::Data<AppState>, q: web::Query<SearchParams>) -> WebResult {
+    let params = q.into_inner();
+    params.check()?;
+    let now = state.clock.now();
+    let p = params.clone();
+    let (results, page) = state
+        .db(move |conn| {
+            let query = p.resolve(conn)?;
+            let page = query.page;
+            Ok((search::search(conn, now, &query)?, page))
+        })
+        .await?;
+    let items = results
+        .hits
+        .iter()
+        .map(|h| Hit {
+            release: ReleaseItemDto::new(&state.config, &h.release),
+            snippet: h
+                .snippet
+                .iter()
+                .map(|f| {
+                    if f.highlighted {
+                        format!("[[{}]]", f.text)
+                    } else {
+                        f.text.clone()
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let more = page * PER_PAGE < results.total;
+    Ok(HttpResponse::Ok().json(Results {
+        query: params.q.clone(),
+        total: results.total,
+        page,
+        per_page: PER_PAGE,
+        items,
+        next: more.then(|| (page + 1).to_string()),
+    }))
+}

@@ -1,0 +1,90 @@
+//! `/preview/{token}`: a journalist's preview of one release before it is public. A wrong,
+//! expired or revoked token, or a withdrawn release, is a 404 like any unknown address. Every
+//! opening is counted and logged. Answers are never cached, never indexed, and never send the
+//! address (which is the secret) onwards as a referrer.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web;
+use dateline_auth::tokens::hash_token;
+use dateline_core::ReleaseStatus;
+use dateline_core::visibility::{Viewer, can_view};
+use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::{previews, releases};
+
+use crate::error::{WebError, WebResult};
+use crate::extract::{Client, Visitor};
+use crate::routes::public::release::{load_page, release_page};
+use crate::state::AppState;
+use crate::views::{self, format};
+
+pub async fn open(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    client: Client,
+) -> WebResult {
+    let token = token.into_inner();
+    if token.len() < 40 || token.len() > 64 {
+        return Err(WebError::NotFound);
+    }
+    let hash = hash_token(&token);
+    let now = state.clock.now();
+    let actor = client.anonymous_actor("preview link");
+    let loaded = state
+        .db(move |conn| {
+            let Some(link) = previews::open(conn, &hash, now)? else {
+                return Err(WebError::NotFound);
+            };
+            let release = releases::get(conn, link.release_id)?;
+            if !can_view(
+                Viewer::PreviewLink {
+                    release_id: link.release_id,
+                },
+                &release.visibility_facts(),
+                now,
+            ) {
+                return Err(WebError::NotFound);
+            }
+            audit::record(
+                conn,
+                &Entry {
+                    actor: &actor,
+                    action: "preview_open",
+                    object_type: "release",
+                    object_id: release.public_id.to_string(),
+                    outcome: Outcome::Ok,
+                    detail: format!(
+                        "link {} ({}), opening {}",
+                        link.id, link.label, link.open_count
+                    ),
+                    at: now,
+                },
+            )?;
+            Ok(load_page(conn, release, now)?)
+        })
+        .await?;
+    let newsroom = views::load_newsroom(&state).await?;
+    let banner = match (loaded.release.status, loaded.release.embargo_at) {
+        (ReleaseStatus::Published, _) => None,
+        (ReleaseStatus::Scheduled, Some(t)) => Some(format!(
+            "Embargoed: not for publication before {} ({} UTC). This preview is for you alone; do not share the link.",
+            format::datetime(t, newsroom.time_zone),
+            t.format("%Y-%m-%d %H:%M")
+        )),
+        _ => Some("Embargoed: this release is not public yet and has no release time. Do not publish or share it.".into()),
+    };
+    let mut page = release_page(&state, &newsroom, &Visitor(None), loaded, banner);
+    page.chrome.noindex = true;
+    page.chrome.canonical = None;
+    let mut res = views::ok(&page)?;
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex, nofollow"),
+    );
+    Ok(res)
+}

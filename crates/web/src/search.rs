@@ -1,0 +1,122 @@
+//! Reading a search request (from the page or the API) into a storage query, with the same limits
+//! and the same errors for both.
+
+use chrono::NaiveDate;
+use dateline_storage::DbConnection;
+use dateline_storage::repo::search::{MAX_QUERY_CHARS, SearchQuery, parse_terms};
+use dateline_storage::repo::{organizations, taxonomy};
+use serde::Deserialize;
+
+use crate::error::{WebError, WebResult};
+
+pub const PER_PAGE: i64 = 20;
+pub const MAX_PAGE: i64 = 50;
+
+/// The parameters both `/search` and `/api/v1/search` accept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub organization: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+impl SearchParams {
+    pub fn is_empty(&self) -> bool {
+        self.q.trim().is_empty()
+    }
+
+    pub fn page_number(&self) -> WebResult<i64> {
+        match self
+            .page
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => Ok(1),
+            Some(p) => match p.parse::<i64>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+                _ => Err(WebError::BadRequest(format!(
+                    "There is no results page {p:?}: pages run from 1 to {MAX_PAGE}."
+                ))),
+            },
+        }
+    }
+
+    /// Checks the limits before any database work, so hostile input costs nothing.
+    pub fn check(&self) -> WebResult<()> {
+        if self.q.chars().count() > MAX_QUERY_CHARS {
+            return Err(WebError::BadRequest(format!(
+                "Search for at most {MAX_QUERY_CHARS} characters; a few distinctive words work best."
+            )));
+        }
+        self.page_number()?;
+        for (field, v) in [("from", &self.from), ("to", &self.to)] {
+            if !v.trim().is_empty() && NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").is_err() {
+                return Err(WebError::BadRequest(format!(
+                    "{field}: {v:?} is not a date (YYYY-MM-DD)."
+                )));
+            }
+        }
+        for (field, v) in [
+            ("organization", &self.organization),
+            ("category", &self.category),
+            ("region", &self.region),
+        ] {
+            if v.len() > 100 {
+                return Err(WebError::BadRequest(format!("{field} is too long.")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves the filters (slugs) and builds the query. Unknown slugs are a 400 naming them.
+    pub fn resolve(&self, conn: &mut DbConnection) -> WebResult<SearchQuery> {
+        self.check()?;
+        let lookup = |conn: &mut DbConnection, field: &str, slug: &str| -> WebResult<Option<i64>> {
+            let slug = slug.trim();
+            if slug.is_empty() {
+                return Ok(None);
+            }
+            let found = match field {
+                "organization" => organizations::get_by_slug(conn, slug).map(|o| o.id),
+                "category" => taxonomy::category_by_slug(conn, slug).map(|o| o.id),
+                _ => taxonomy::region_by_slug(conn, slug).map(|o| o.id),
+            };
+            match found {
+                Ok(id) => Ok(Some(id)),
+                Err(e) if e.is_not_found() => Err(WebError::BadRequest(format!(
+                    "There is no {field} {slug:?}."
+                ))),
+                Err(e) => Err(e.into()),
+            }
+        };
+        let date = |s: &str| {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        };
+        Ok(SearchQuery {
+            terms: parse_terms(&self.q),
+            organization_id: lookup(conn, "organization", &self.organization)?,
+            category_id: lookup(conn, "category", &self.category)?,
+            region_id: lookup(conn, "region", &self.region)?,
+            from: date(&self.from),
+            until: date(&self.to).map(|t| t + chrono::Duration::days(1)),
+            page: self.page_number()?,
+            per_page: PER_PAGE,
+        })
+    }
+}

@@ -1,0 +1,186 @@
+//! Organizations' siblings: categories, regions and tags, handled through one shape so the pages
+//! and the API treat the three kinds alike.
+
+use dateline_storage::DbConnection;
+use dateline_storage::repo::taxonomy::{self, TaxonInput};
+
+use crate::error::{WebError, WebResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Categories,
+    Regions,
+    Tags,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> WebResult<Kind> {
+        match s {
+            "categories" => Ok(Kind::Categories),
+            "regions" => Ok(Kind::Regions),
+            "tags" => Ok(Kind::Tags),
+            _ => Err(WebError::NotFound),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Categories => "categories",
+            Kind::Regions => "regions",
+            Kind::Tags => "tags",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Kind::Categories => "category",
+            Kind::Regions => "region",
+            Kind::Tags => "tag",
+        }
+    }
+
+    pub fn heading(self) -> &'static str {
+        match self {
+            Kind::Categories => "Categories",
+            Kind::Regions => "Regions",
+            Kind::Tags => "Tags",
+        }
+    }
+}
+
+/// A category, region or tag.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Taxon {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<i64>,
+    pub revision: i64,
+}
+
+impl From<dateline_core::Category> for Taxon {
+    fn from(c: dateline_core::Category) -> Self {
+        Taxon {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            description: Some(c.description),
+            parent_id: c.parent_id,
+            revision: c.revision,
+        }
+    }
+}
+
+impl From<dateline_core::Region> for Taxon {
+    fn from(r: dateline_core::Region) -> Self {
+        Taxon {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            description: None,
+            parent_id: None,
+            revision: r.revision,
+        }
+    }
+}
+
+impl From<dateline_core::Tag> for Taxon {
+    fn from(t: dateline_core::Tag) -> Self {
+        Taxon {
+            id: t.id,
+            slug: t.slug,
+            name: t.name,
+            description: None,
+            parent_id: None,
+            revision: t.revision,
+        }
+    }
+}
+
+pub fn all(conn: &mut DbConnection, kind: Kind) -> WebResult<Vec<Taxon>> {
+    Ok(match kind {
+        Kind::Categories => taxonomy::all_categories(conn)?
+            .into_iter()
+            .map(Taxon::from)
+            .collect(),
+        Kind::Regions => taxonomy::all_regions(conn)?
+            .into_iter()
+            .map(Taxon::from)
+            .collect(),
+        Kind::Tags => {
+            let mut out = Vec::new();
+            let mut page = dateline_storage::PageRequest::first(100);
+            loop {
+                let p = taxonomy::list_tags(conn, &page)?;
+                out.extend(p.items.into_iter().map(Taxon::from));
+                match p.next {
+                    Some(c) => page = dateline_storage::PageRequest::after(Some(c), 100),
+                    None => break,
+                }
+            }
+            out
+        }
+    })
+}
+
+pub fn page(
+    conn: &mut DbConnection,
+    kind: Kind,
+    req: &dateline_storage::PageRequest,
+) -> WebResult<dateline_storage::Page<Taxon>> {
+    Ok(match kind {
+        Kind::Categories => taxonomy::list_categories(conn, req)?.map(Taxon::from),
+        Kind::Regions => taxonomy::list_regions(conn, req)?.map(Taxon::from),
+        Kind::Tags => taxonomy::list_tags(conn, req)?.map(Taxon::from),
+    })
+}
+
+pub fn get(conn: &mut DbConnection, kind: Kind, id: i64) -> WebResult<Taxon> {
+    Ok(match kind {
+        Kind::Categories => taxonomy::get_category(conn, id)?.into(),
+        Kind::Regions => taxonomy::get_region(conn, id)?.into(),
+        Kind::Tags => taxonomy::get_tag(conn, id)?.into(),
+    })
+}
+
+pub fn by_slug(conn: &mut DbConnection, kind: Kind, slug: &str) -> WebResult<Taxon> {
+    Ok(match kind {
+        Kind::Categories => taxonomy::category_by_slug(conn, slug)?.into(),
+        Kind::Regions => taxonomy::region_by_slug(conn, slug)?.into(),
+        Kind::Tags => taxonomy::tag_by_slug(conn, slug)?.into(),
+    })
+}
+
+pub fn create(conn: &mut DbConnection, kind: Kind, input: &TaxonInput) -> WebResult<Taxon> {
+    Ok(match kind {
+        Kind::Categories => taxonomy::create_category(conn, input)?.into(),
+        Kind::Regions => taxonomy::create_region(conn, input)?.into(),
+        Kind::Tags => taxonomy::create_tag(conn, input)?.into(),
+    })
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    kind: Kind,
+    id: i64,
+    revision: i64,
+    input: &TaxonInput,
+) -> WebResult<Taxon> {
+    Ok(match kind {
+        Kind::Categories => taxonomy::update_category(conn, id, revision, input)?.into(),
+        Kind::Regions => taxonomy::update_region(conn, id, revision, input)?.into(),
+        Kind::Tags => taxonomy::update_tag(conn, id, revision, input)?.into(),
+    })
+}
+
+pub fn delete(conn: &mut DbConnection, kind: Kind, id: i64) -> WebResult<()> {
+    match kind {
+        Kind::Categories => taxonomy::delete_category(conn, id)?,
+        Kind::Regions => taxonomy::delete_region(conn, id)?,
+        Kind::Tags => taxonomy::delete_tag(conn, id)?,
+    }
+    Ok(())
+}
