@@ -70,6 +70,192 @@ pub fn plain_text(markdown: &str) -> String {
     out.trim().to_owned()
 }
 
+const ALLOWED_TAGS: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "del",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+    "section",
+];
+
+fn allowed_attribute(tag: &str, attr: &str) -> bool {
+    matches!(
+        (tag, attr),
+        ("a", "href" | "title")
+            | ("abbr", "title")
+            | ("td" | "th", "colspan" | "rowspan")
+            | ("th", "scope")
+            | ("ol", "start")
+    )
+}
+
+fn allowed_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    match lower.split_once(':') {
+        Some((scheme, _))
+            if !scheme.contains('/') && !scheme.contains('?') && !scheme.contains('#') =>
+        {
+            matches!(scheme, "http" | "https" | "mailto")
+        }
+        // No scheme: a relative link, which published pages cannot resolve.
+        _ => false,
+    }
+}
+
+/// What in a Markdown body the sanitizer would silently drop: disallowed tags and attributes in
+/// raw HTML, and links with other schemes than http, https and mailto. Editors are told instead
+/// of finding their text changed after saving.
+pub fn unsafe_markup(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Tag};
+    let mut found: Vec<String> = Vec::new();
+    let mut note = |what: String| {
+        if !found.contains(&what) {
+            found.push(what);
+        }
+    };
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES,
+    ) {
+        match event {
+            Event::Html(html) | Event::InlineHtml(html) => {
+                for (tag, attrs) in html_tags(&html) {
+                    if !ALLOWED_TAGS.contains(&tag.as_str()) {
+                        note(format!("<{tag}>"));
+                        continue;
+                    }
+                    for (name, value) in attrs {
+                        if !allowed_attribute(&tag, &name) {
+                            note(format!("the {name} attribute on <{tag}>"));
+                        } else if name == "href" && !allowed_url(&value) {
+                            note(format!(
+                                "the link {:?}",
+                                value.chars().take(40).collect::<String>()
+                            ));
+                        }
+                    }
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. }) if !allowed_url(&dest_url) => {
+                note(format!(
+                    "the link {:?}",
+                    dest_url.chars().take(40).collect::<String>()
+                ));
+            }
+            Event::Start(Tag::Image { .. }) => note("an image (upload images separately)".into()),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Opening tags in an HTML fragment, with their attributes, lower-cased. A small scanner, not a
+/// parser: it only has to find what the sanitizer would remove, and errs towards reporting.
+fn html_tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        if rest.starts_with('/') || rest.starts_with('!') || rest.starts_with('?') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ':')
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        let end = rest.find('>').unwrap_or(rest.len());
+        let inside = &rest[name.len()..end];
+        out.push((name.to_ascii_lowercase(), attributes(inside)));
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn attributes(inside: &str) -> Vec<(String, String)> {
+    let mut attrs = Vec::new();
+    let chars: Vec<char> = inside.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        while i < chars.len() && (chars[i].is_whitespace() || chars[i] == '/') {
+            i += 1;
+        }
+        let name_start = i;
+        while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '=' && chars[i] != '/' {
+            i += 1;
+        }
+        let name: String = chars[name_start..i]
+            .iter()
+            .collect::<String>()
+            .to_ascii_lowercase();
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < chars.len() && chars[i] == '=' {
+            i += 1;
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+            if i < chars.len() && (chars[i] == '"' || chars[i] == '\'') {
+                let quote = chars[i];
+                i += 1;
+                while i < chars.len() && chars[i] != quote {
+                    value.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+            } else {
+                while i < chars.len() && !chars[i].is_whitespace() {
+                    value.push(chars[i]);
+                    i += 1;
+                }
+            }
+        }
+        if !name.is_empty() {
+            attrs.push((name, value));
+        }
+    }
+    attrs
+}
+
 /// Cleans HTML with a fixed allowlist: text structure, links and tables. No images (uploads are
 /// served separately), no SVG or MathML, no inline styles, no scripts or event handlers.
 /// Links may only use http, https or mailto, and always get `rel="noopener noreferrer"`.
@@ -193,6 +379,28 @@ mod tests {
             "## Key figures\n\nRevenue rose **12%** to [EUR 4m](https://example.com).\n\n- one\n- two <b>x</b>",
         );
         assert_eq!(text, "Key figures\nRevenue rose 12% to EUR 4m.\none\ntwo x");
+    }
+
+    #[test]
+    fn unsafe_markup_is_named() {
+        assert!(
+            unsafe_markup("Plain **Markdown** with [a link](https://example.com) and <b>bold</b>.")
+                .is_empty()
+        );
+        let found = unsafe_markup(
+            "<script>alert(1)</script>\n\n<p onclick=\"x()\">a</p>\n\nSee [x](javascript:alert(1)) and <a href='/admin'>y</a>.\n\n![i](https://example.com/i.png)",
+        );
+        assert!(found.contains(&"<script>".to_owned()), "{found:?}");
+        assert!(found.iter().any(|f| f.contains("onclick")), "{found:?}");
+        assert!(
+            found.iter().any(|f| f.contains("javascript:alert")),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|f| f.contains("/admin")), "{found:?}");
+        assert!(found.iter().any(|f| f.contains("image")), "{found:?}");
+        // What the check accepts, the sanitizer keeps whole.
+        let ok = "A <abbr title=\"x\">B</abbr> <a href=\"https://e.com\">c</a>";
+        assert!(unsafe_markup(ok).is_empty());
     }
 
     #[test]

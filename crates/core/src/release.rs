@@ -160,6 +160,18 @@ impl ReleaseContent {
         e.line("subheadline", &self.subheadline, false, SUBHEADLINE);
         e.text("summary", &self.summary, false, SUMMARY);
         e.text("body", &self.body, false, BODY);
+        if e.for_field("body").is_none() {
+            let unsafe_parts = crate::content::unsafe_markup(&self.body);
+            if !unsafe_parts.is_empty() {
+                e.add(
+                    "body",
+                    format!(
+                        "The body contains markup that cannot be published and would be removed: {}. Remove it, and use Markdown for formatting.",
+                        unsafe_parts.join(", ")
+                    ),
+                );
+            }
+        }
         e.line("dateline.city", &self.dateline.city, false, CITY);
         e.line("dateline.region", &self.dateline.region, false, REGION);
         e.line(

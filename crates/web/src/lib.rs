@@ -11,6 +11,8 @@ pub mod demo;
 pub mod editorial;
 pub mod error;
 pub mod extract;
+pub mod feeds;
+pub mod http_cache;
 pub mod keyfile;
 pub mod logging;
 pub mod middleware;

@@ -464,79 +464,147 @@ pub(crate) fn content_of(
 }
 
 fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
-    let contacts: Vec<Contact> = release_contacts::table
-        .filter(release_contacts::release_id.eq(row.id))
-        .order(release_contacts::position.asc())
+    load_many(conn, vec![row])?
+        .pop()
+        .ok_or(StorageError::NotFound)
+}
+
+/// Loads releases with their contacts, taxonomies and issuer in a fixed number of queries,
+/// however many there are. The order of `rows` is kept.
+fn load_many(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Result<Vec<Release>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut contacts: HashMap<i64, Vec<Contact>> = HashMap::new();
+    for c in release_contacts::table
+        .filter(release_contacts::release_id.eq_any(&ids))
+        .order((
+            release_contacts::release_id.asc(),
+            release_contacts::position.asc(),
+        ))
         .load::<crate::repo::organizations::ContactRow>(conn)?
-        .into_iter()
-        .map(Contact::from)
-        .collect();
-    let cats: Vec<TaxonRef> = release_categories::table
-        .inner_join(categories::table)
-        .filter(release_categories::release_id.eq(row.id))
-        .select((categories::id, categories::slug, categories::name))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(taxon)
-        .collect();
-    let regs: Vec<TaxonRef> = release_regions::table
-        .inner_join(regions::table)
-        .filter(release_regions::release_id.eq(row.id))
-        .select((regions::id, regions::slug, regions::name))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(taxon)
-        .collect();
-    let tag_refs: Vec<TaxonRef> = release_tags::table
-        .inner_join(tags::table)
-        .filter(release_tags::release_id.eq(row.id))
-        .select((tags::id, tags::slug, tags::name))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(taxon)
-        .collect();
-    // Sorted here rather than in SQL so both backends agree regardless of collation.
-    let (mut cats, mut regs, mut tag_refs) = (cats, regs, tag_refs);
-    for list in [&mut cats, &mut regs, &mut tag_refs] {
-        list.sort_by_cached_key(|t| t.name.to_lowercase());
+    {
+        contacts.entry(c.owner_id).or_default().push(c.into());
     }
-    let organization = match row.organization_id {
-        Some(org) => organizations::table
-            .find(org)
-            .select((organizations::id, organizations::slug, organizations::name))
-            .first::<(i64, String, String)>(conn)
-            .optional()?
-            .map(taxon),
-        None => None,
+    let group = |pairs: Vec<(i64, (i64, String, String))>| {
+        let mut map: HashMap<i64, Vec<TaxonRef>> = HashMap::new();
+        for (release, t) in pairs {
+            map.entry(release).or_default().push(taxon(t));
+        }
+        // Sorted here rather than in SQL so both backends agree regardless of collation.
+        for list in map.values_mut() {
+            list.sort_by_cached_key(|t| t.name.to_lowercase());
+        }
+        map
     };
-    let content = content_of(
-        &row,
-        contacts,
-        cats.iter().map(|c| c.id).collect(),
-        regs.iter().map(|r| r.id).collect(),
-        tag_refs.iter().map(|t| t.name.clone()).collect(),
+    let mut cats = group(
+        release_categories::table
+            .inner_join(categories::table)
+            .filter(release_categories::release_id.eq_any(&ids))
+            .select((
+                release_categories::release_id,
+                (categories::id, categories::slug, categories::name),
+            ))
+            .load(conn)?,
     );
-    Ok(Release {
-        id: row.id,
-        public_id: row.public_id()?,
-        slug: row.slug.clone(),
-        body_html: SanitizedHtml::from_stored(&row.body_html),
-        status: row.status()?,
-        embargo_at: opt_from_db(row.embargo_at),
-        published_at: opt_from_db(row.published_at),
-        corrected_at: opt_from_db(row.corrected_at),
-        created_at: from_db(row.created_at),
-        updated_at: from_db(row.updated_at),
-        revision: row.revision,
-        author_id: row.author_id,
-        organization,
-        categories: cats,
-        regions: regs,
-        tags: tag_refs,
-        withdrawn_at: opt_from_db(row.withdrawn_at),
-        withdrawal_reason: row.withdrawal_reason.clone(),
-        content,
-    })
+    let mut regs = group(
+        release_regions::table
+            .inner_join(regions::table)
+            .filter(release_regions::release_id.eq_any(&ids))
+            .select((
+                release_regions::release_id,
+                (regions::id, regions::slug, regions::name),
+            ))
+            .load(conn)?,
+    );
+    let mut tag_refs = group(
+        release_tags::table
+            .inner_join(tags::table)
+            .filter(release_tags::release_id.eq_any(&ids))
+            .select((release_tags::release_id, (tags::id, tags::slug, tags::name)))
+            .load(conn)?,
+    );
+    let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.organization_id).collect();
+    let orgs: HashMap<i64, TaxonRef> = organizations::table
+        .filter(organizations::id.eq_any(&org_ids))
+        .select((organizations::id, organizations::slug, organizations::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|t| (t.0, taxon(t)))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let cats = cats.remove(&row.id).unwrap_or_default();
+            let regs = regs.remove(&row.id).unwrap_or_default();
+            let tag_refs = tag_refs.remove(&row.id).unwrap_or_default();
+            let content = content_of(
+                &row,
+                contacts.remove(&row.id).unwrap_or_default(),
+                cats.iter().map(|c| c.id).collect(),
+                regs.iter().map(|r| r.id).collect(),
+                tag_refs.iter().map(|t| t.name.clone()).collect(),
+            );
+            Ok(Release {
+                id: row.id,
+                public_id: row.public_id()?,
+                slug: row.slug.clone(),
+                body_html: SanitizedHtml::from_stored(&row.body_html),
+                status: row.status()?,
+                embargo_at: opt_from_db(row.embargo_at),
+                published_at: opt_from_db(row.published_at),
+                corrected_at: opt_from_db(row.corrected_at),
+                created_at: from_db(row.created_at),
+                updated_at: from_db(row.updated_at),
+                revision: row.revision,
+                author_id: row.author_id,
+                organization: row.organization_id.and_then(|o| orgs.get(&o).cloned()),
+                categories: cats,
+                regions: regs,
+                tags: tag_refs,
+                withdrawn_at: opt_from_db(row.withdrawn_at),
+                withdrawal_reason: row.withdrawal_reason.clone(),
+                content,
+            })
+        })
+        .collect()
+}
+
+/// Full releases for these ids, in the order given. Missing ids are skipped.
+pub fn get_many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Release>> {
+    let rows = releases::table
+        .filter(releases::id.eq_any(ids))
+        .load::<ReleaseRow>(conn)?;
+    let mut loaded: HashMap<i64, Release> = load_many(conn, rows)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    Ok(ids.iter().filter_map(|id| loaded.remove(id)).collect())
+}
+
+/// Public corrections of many releases at once.
+pub fn corrections_many(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<Correction>>> {
+    let mut map: HashMap<i64, Vec<Correction>> = HashMap::new();
+    for (release_id, id, note, at, revision) in corrections::table
+        .filter(corrections::release_id.eq_any(ids))
+        .order((corrections::corrected_at.asc(), corrections::id.asc()))
+        .select((
+            corrections::release_id,
+            corrections::id,
+            corrections::note,
+            corrections::corrected_at,
+            corrections::revision,
+        ))
+        .load::<(i64, i64, String, NaiveDateTime, i64)>(conn)?
+    {
+        map.entry(release_id).or_default().push(Correction {
+            id,
+            note,
+            corrected_at: from_db(at),
+            revision,
+        });
+    }
+    Ok(map)
 }
 
 fn taxon((id, slug, name): (i64, String, String)) -> TaxonRef {
@@ -569,7 +637,8 @@ pub fn corrections(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Corre
 #[derive(Debug, Clone, Default)]
 pub struct PublicFilter {
     pub organization_id: Option<i64>,
-    pub category_id: Option<i64>,
+    /// Releases in any of these categories (a category and its sub-categories).
+    pub category_ids: Option<Vec<i64>>,
     pub region_id: Option<i64>,
     pub tag_id: Option<i64>,
     /// Published at or after.
@@ -597,11 +666,11 @@ pub fn list_public(
     if let Some(org) = filter.organization_id {
         q = q.filter(releases::organization_id.eq(org));
     }
-    if let Some(cat) = filter.category_id {
+    if let Some(cats) = &filter.category_ids {
         q = q.filter(
             releases::id.eq_any(
                 release_categories::table
-                    .filter(release_categories::category_id.eq(cat))
+                    .filter(release_categories::category_id.eq_any(cats.clone()))
                     .select(release_categories::release_id),
             ),
         );
@@ -785,4 +854,79 @@ pub(crate) fn lock_for_update(conn: &mut diesel::PgConnection, id: i64) -> Resul
         .for_update()
         .first::<ReleaseRow>(conn)
         .map_err(not_found)
+}
+
+/// How many public releases each organization, category and region has, for index pages.
+#[derive(Debug, Clone, Default)]
+pub struct PublicCounts {
+    pub organizations: HashMap<i64, i64>,
+    pub categories: HashMap<i64, i64>,
+    pub regions: HashMap<i64, i64>,
+}
+
+pub fn public_counts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<PublicCounts> {
+    let live = releases::status
+        .eq(ReleaseStatus::Published.as_str())
+        .and(releases::published_at.le(to_db(now)));
+    let organizations = releases::table
+        .filter(live)
+        .filter(releases::organization_id.is_not_null())
+        .group_by(releases::organization_id)
+        .select((releases::organization_id, diesel::dsl::count_star()))
+        .load::<(Option<i64>, i64)>(conn)?
+        .into_iter()
+        .filter_map(|(o, n)| o.map(|o| (o, n)))
+        .collect();
+    let categories = release_categories::table
+        .inner_join(releases::table)
+        .filter(live)
+        .group_by(release_categories::category_id)
+        .select((release_categories::category_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let regions = release_regions::table
+        .inner_join(releases::table)
+        .filter(live)
+        .group_by(release_regions::region_id)
+        .select((release_regions::region_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(PublicCounts {
+        organizations,
+        categories,
+        regions,
+    })
+}
+
+/// Public releases published in `[from, until)`, newest first, up to `limit`: for the news
+/// sitemap and sitemap pages.
+pub fn public_between(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    from: Option<DateTime<Utc>>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<ReleaseSummary>> {
+    let mut q = releases::table
+        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
+        .filter(releases::published_at.le(to_db(now)))
+        .order((releases::published_at.desc(), releases::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    if let Some(from) = from {
+        q = q.filter(releases::published_at.ge(to_db(from)));
+    }
+    let rows = q.load::<ReleaseRow>(conn)?;
+    summaries(conn, rows)
+}
+
+pub fn count_public(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> {
+    Ok(releases::table
+        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
+        .filter(releases::published_at.le(to_db(now)))
+        .count()
+        .get_result(conn)?)
 }

@@ -579,3 +579,26 @@ pub fn list_tags(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Tag
         Cursor::text(&t.name, t.id)
     }))
 }
+
+/// A category's id with those of all categories below it, so a listing of "Energy" includes
+/// releases filed under "Renewables".
+pub fn category_and_descendants(conn: &mut DbConnection, id: i64) -> Result<Vec<i64>> {
+    let all = categories::table
+        .select((categories::id, categories::parent_id))
+        .load::<(i64, Option<i64>)>(conn)?;
+    let mut out = vec![id];
+    let mut i = 0;
+    while i < out.len() && out.len() <= all.len() {
+        let parent = out[i];
+        out.extend(
+            all.iter()
+                .filter(|(_, p)| *p == Some(parent))
+                .map(|(c, _)| *c)
+                .filter(|c| *c != id),
+        );
+        i += 1;
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}

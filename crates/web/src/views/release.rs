@@ -39,7 +39,7 @@ impl Card {
             headline: r.headline.clone(),
             subheadline: r.subheadline.clone(),
             summary: r.summary.clone(),
-            dateline: r.dateline.to_display(),
+            dateline: r.dateline.body(),
             organization: r.organization.as_ref().map(|o| Link {
                 href: format!("/organizations/{}", o.slug),
                 text: o.name.clone(),

@@ -83,7 +83,10 @@ pub async fn list(
                 .map(|s| organizations::get_by_slug(conn, &s).map(|o| o.id))
                 .transpose()?;
             let cat = cat
-                .map(|s| taxonomy::category_by_slug(conn, &s).map(|o| o.id))
+                .map(|s| {
+                    taxonomy::category_by_slug(conn, &s)
+                        .and_then(|c| taxonomy::category_and_descendants(conn, c.id))
+                })
                 .transpose()?;
             let reg = reg
                 .map(|s| taxonomy::region_by_slug(conn, &s).map(|o| o.id))
@@ -109,7 +112,7 @@ pub async fn list(
                     now,
                     &PublicFilter {
                         organization_id: org,
-                        category_id: cat,
+                        category_ids: cat,
                         region_id: reg,
                         tag_id: tag,
                         from,

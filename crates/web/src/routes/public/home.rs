@@ -40,11 +40,17 @@ pub fn cursor(after: Option<&str>) -> WebResult<Option<Cursor>> {
 }
 
 pub async fn home(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     visitor: Visitor,
     q: web::Query<PageQuery>,
 ) -> WebResult {
     let after = cursor(q.after.as_deref())?;
+    let (validators, cached) =
+        crate::http_cache::check(&state, &req, visitor.0.is_none(), "").await?;
+    if let Some(res) = cached {
+        return Ok(res);
+    }
     let first_page = after.is_none();
     let now = state.clock.now();
     let page = state
@@ -71,5 +77,8 @@ pub async fn home(
         first_page,
         empty_message: "No releases have been published yet.",
     };
-    views::ok(&page_view)
+    Ok(crate::http_cache::finish(
+        views::ok(&page_view)?,
+        validators.as_ref(),
+    ))
 }

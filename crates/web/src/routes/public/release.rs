@@ -84,7 +84,7 @@ pub fn load_page(
             conn,
             now,
             &PublicFilter {
-                category_id: Some(c.id),
+                category_ids: Some(vec![c.id]),
                 exclude_id: Some(release.id),
                 ..Default::default()
             },
@@ -145,11 +145,17 @@ pub async fn by_id(
 }
 
 pub async fn release(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<(String, String)>,
 ) -> WebResult {
     let (id, slug) = path.into_inner();
+    let (validators, cached) =
+        crate::http_cache::check(&state, &req, visitor.0.is_none(), "").await?;
+    if let Some(res) = cached {
+        return Ok(res);
+    }
     let loaded = match find(&state, &visitor, &id).await? {
         Found::Visible(l) => l,
         Found::Withdrawn(r) => return withdrawn(&state, &visitor, &r).await,
@@ -162,14 +168,10 @@ pub async fn release(
     }
     let newsroom = views::load_newsroom(&state).await?;
     let page = release_page(&state, &newsroom, &visitor, *loaded, None);
-    let mut res = views::ok(&page)?;
-    if visitor.0.is_none() {
-        res.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("public, max-age=60"),
-        );
-    }
-    Ok(res)
+    Ok(crate::http_cache::finish(
+        views::ok(&page)?,
+        validators.as_ref(),
+    ))
 }
 
 /// The release page's view, shared with previews.
@@ -200,6 +202,15 @@ pub fn release_page(
     });
     if r.status != ReleaseStatus::Published {
         chrome.noindex = true;
+    } else {
+        seo(
+            state,
+            newsroom,
+            r,
+            l.organization.as_ref(),
+            &full,
+            &mut chrome,
+        );
     }
     ReleasePage {
         chrome,
@@ -213,6 +224,83 @@ pub fn release_page(
         r: full,
         banner,
     }
+}
+
+/// Open Graph and Twitter card tags, and JSON-LD `NewsArticle` with the dateline.
+fn seo(
+    state: &AppState,
+    newsroom: &crate::newsroom::Newsroom,
+    r: &Release,
+    org: Option<&dateline_core::Organization>,
+    full: &Full,
+    chrome: &mut Chrome,
+) {
+    let url = state.config.absolute(&full.path);
+    let description = if r.content.summary.is_empty() {
+        r.content.subheadline.clone()
+    } else {
+        r.content.summary.clone()
+    };
+    let iso =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut meta: Vec<(&'static str, String, String)> = vec![
+        ("property", "og:type".into(), "article".into()),
+        ("property", "og:title".into(), r.content.headline.clone()),
+        ("property", "og:description".into(), description.clone()),
+        ("property", "og:url".into(), url.clone()),
+        ("property", "og:site_name".into(), newsroom.name.clone()),
+        (
+            "property",
+            "og:locale".into(),
+            r.content.language.replace('-', "_"),
+        ),
+        ("name", "twitter:card".into(), "summary".into()),
+        ("name", "twitter:title".into(), r.content.headline.clone()),
+        ("name", "twitter:description".into(), description.clone()),
+    ];
+    if let Some(p) = r.published_at {
+        meta.push(("property", "article:published_time".into(), iso(p)));
+    }
+    if let Some(u) = r.public_updated_at() {
+        meta.push(("property", "article:modified_time".into(), iso(u)));
+    }
+    for c in &r.categories {
+        meta.push(("property", "article:section".into(), c.name.clone()));
+    }
+    for t in &r.tags {
+        meta.push(("property", "article:tag".into(), t.name.clone()));
+    }
+    chrome.meta = meta;
+    let mut ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": r.content.headline.chars().take(110).collect::<String>(),
+        "description": description,
+        "url": url,
+        "mainEntityOfPage": url,
+        "inLanguage": r.content.language,
+        "dateline": r.content.dateline.body(),
+        "datePublished": r.published_at.map(iso),
+        "dateModified": r.public_updated_at().map(iso),
+        "publisher": { "@type": "Organization", "name": newsroom.name, "url": state.config.absolute("/") },
+        "keywords": r.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+        "articleSection": r.categories.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+    });
+    if let Some(o) = org {
+        let mut author = serde_json::json!({ "@type": "Organization", "name": o.name });
+        if !o.website.is_empty() {
+            author["url"] = o.website.clone().into();
+        }
+        ld["author"] = author.clone();
+        ld["sourceOrganization"] = author;
+    }
+    if !r.content.source.url.is_empty() {
+        ld["isBasedOn"] = r.content.source.url.clone().into();
+    }
+    if !r.content.subheadline.is_empty() {
+        ld["alternativeHeadline"] = r.content.subheadline.clone().into();
+    }
+    chrome.json_ld = Some(crate::views::JsonLd::new(&ld));
 }
 
 async fn withdrawn(state: &AppState, visitor: &Visitor, r: &Release) -> WebResult {

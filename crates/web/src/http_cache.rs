@@ -1,0 +1,128 @@
+//! Conditional requests and caching for public pages. Every change to anything public bumps one
+//! content version in the database (the publish pipeline does it in the same transaction), so a
+//! page's validator is that version plus what the page is: correct across instances, and cheap.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::error::WebResult;
+use crate::state::AppState;
+
+/// How long shared caches and browsers may reuse an anonymous public page without asking again.
+pub const PUBLIC_MAX_AGE: u32 = 60;
+
+#[derive(Debug, Clone)]
+pub struct Validators {
+    pub etag: String,
+    pub last_modified: DateTime<Utc>,
+}
+
+/// Validators for the page `req` asks for, given anything else the page depends on (`extra`,
+/// such as the hour for a page that changes with time).
+pub async fn validators(state: &AppState, req: &HttpRequest, extra: &str) -> WebResult<Validators> {
+    let v = state
+        .db(|conn| Ok(dateline_storage::repo::settings::content_version(conn)?))
+        .await?;
+    let mut h = Sha256::new();
+    h.update(req.path().as_bytes());
+    h.update(b"?");
+    h.update(req.query_string().as_bytes());
+    h.update(b"|");
+    h.update(extra.as_bytes());
+    h.update(b"|");
+    // The accepted encoding changes the bytes sent, so it is part of the validator too.
+    h.update(
+        req.headers()
+            .get(header::ACCEPT_ENCODING)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default(),
+    );
+    let digest = hex::encode(&h.finalize()[..8]);
+    Ok(Validators {
+        etag: format!("\"v{}-{digest}\"", v.version),
+        last_modified: v.changed_at,
+    })
+}
+
+/// Whether the client's copy is still good: `If-None-Match` decides when present, otherwise
+/// `If-Modified-Since`.
+pub fn not_modified(req: &HttpRequest, v: &Validators) -> bool {
+    if let Some(inm) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|h| h.to_str().ok())
+    {
+        return inm
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == v.etag || t == "*");
+    }
+    if let Some(ims) = req
+        .headers()
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|h| h.to_str().ok())
+    {
+        if let Ok(since) = DateTime::parse_from_rfc2822(ims) {
+            return v.last_modified.timestamp() <= since.timestamp();
+        }
+    }
+    false
+}
+
+fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Adds the validators and the public cache policy to a response.
+pub fn apply(res: &mut HttpResponse, v: &Validators) {
+    let h = res.headers_mut();
+    if let Ok(e) = HeaderValue::from_str(&v.etag) {
+        h.insert(header::ETAG, e);
+    }
+    if let Ok(lm) = HeaderValue::from_str(&http_date(v.last_modified)) {
+        h.insert(header::LAST_MODIFIED, lm);
+    }
+    if let Ok(cc) = HeaderValue::from_str(&format!("public, max-age={PUBLIC_MAX_AGE}")) {
+        h.insert(header::CACHE_CONTROL, cc);
+    }
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Encoding, Cookie"),
+    );
+}
+
+/// A 304 with the validators.
+pub fn not_modified_response(v: &Validators) -> HttpResponse {
+    let mut res = HttpResponse::NotModified().finish();
+    apply(&mut res, v);
+    res
+}
+
+/// For anonymous readers: answer 304 if their copy is current, or `None` to render the page.
+/// Signed-in people always get a fresh, uncached page.
+pub async fn check(
+    state: &AppState,
+    req: &HttpRequest,
+    anonymous: bool,
+    extra: &str,
+) -> WebResult<(Option<Validators>, Option<HttpResponse>)> {
+    if !anonymous {
+        return Ok((None, None));
+    }
+    let v = validators(state, req, extra).await?;
+    if not_modified(req, &v) {
+        let res = not_modified_response(&v);
+        return Ok((Some(v), Some(res)));
+    }
+    Ok((Some(v), None))
+}
+
+/// Finishes a public response: validators and cache policy for anonymous readers.
+pub fn finish(mut res: HttpResponse, v: Option<&Validators>) -> HttpResponse {
+    if let Some(v) = v {
+        apply(&mut res, v);
+    }
+    res
+}

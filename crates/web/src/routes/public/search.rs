@@ -1,0 +1,189 @@
+//! `/search`: full-text search over headlines, subheadlines, summaries, bodies and organization
+//! names, ranked, with highlighted snippets and filters. Hostile input gets a fast, clear answer.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use askama::Template;
+use dateline_storage::repo::search::{self, Fragment};
+use dateline_storage::repo::{organizations, taxonomy};
+
+use crate::error::{WebError, WebResult};
+use crate::extract::Visitor;
+use crate::search::{PER_PAGE, SearchParams};
+use crate::state::AppState;
+use crate::views::release::Card;
+use crate::views::{self, Chrome};
+
+pub struct Hit {
+    card: Card,
+    snippet: Vec<Fragment>,
+}
+
+#[derive(Template)]
+#[template(path = "public/search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    f_org: String,
+    f_cat: String,
+    f_reg: String,
+    f_from: String,
+    f_to: String,
+    organizations: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    regions: Vec<(String, String)>,
+    searched: bool,
+    total: i64,
+    hits: Vec<Hit>,
+    error: Option<String>,
+    prev_page: Option<String>,
+    next_page: Option<String>,
+}
+
+pub async fn search_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> WebResult {
+    // Unknown parameters are ignored here (the API refuses them); a malformed value is a 400.
+    let params: SearchParams = serde_html_form::from_str::<Lenient>(req.query_string())
+        .map(Lenient::into_params)
+        .unwrap_or_default();
+    let newsroom = views::load_newsroom(&state).await?;
+    let (orgs, cats, regs) = state
+        .db(|conn| {
+            Ok((
+                organizations::all(conn)?,
+                taxonomy::all_categories(conn)?,
+                taxonomy::all_regions(conn)?,
+            ))
+        })
+        .await?;
+    let mut chrome = Chrome::new(
+        if params.is_empty() {
+            "Search".to_owned()
+        } else {
+            format!("Search: {}", params.q.chars().take(80).collect::<String>())
+        },
+        &newsroom,
+    )
+    .with_user(visitor.identity());
+    // Result pages are not for search engines.
+    chrome.noindex = !params.is_empty();
+    let q_shown: String = params.q.chars().take(200).collect();
+    let mut page = SearchPage {
+        chrome,
+        q: q_shown,
+        f_org: params.organization.clone(),
+        f_cat: params.category.clone(),
+        f_reg: params.region.clone(),
+        f_from: params.from.clone(),
+        f_to: params.to.clone(),
+        organizations: orgs
+            .iter()
+            .map(|o| (o.slug.clone(), o.name.clone()))
+            .collect(),
+        categories: cats
+            .iter()
+            .map(|o| (o.slug.clone(), o.name.clone()))
+            .collect(),
+        regions: regs
+            .iter()
+            .map(|o| (o.slug.clone(), o.name.clone()))
+            .collect(),
+        searched: false,
+        total: 0,
+        hits: Vec::new(),
+        error: None,
+        prev_page: None,
+        next_page: None,
+    };
+    if params.is_empty() {
+        return views::ok(&page);
+    }
+    if let Err(e) = params.check() {
+        page.error = Some(e.problem().detail);
+        return views::render(StatusCode::BAD_REQUEST, &page);
+    }
+    let now = state.clock.now();
+    let p = params.clone();
+    let result = state
+        .db(move |conn| {
+            let query = p.resolve(conn)?;
+            let n = query.page;
+            Ok((search::search(conn, now, &query)?, n))
+        })
+        .await;
+    let (results, n) = match result {
+        Ok(r) => r,
+        Err(WebError::BadRequest(m)) => {
+            page.error = Some(m);
+            return views::render(StatusCode::BAD_REQUEST, &page);
+        }
+        Err(e) => return Err(e),
+    };
+    let link = |n: i64| {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &params.q),
+            ("organization", &params.organization),
+            ("category", &params.category),
+            ("region", &params.region),
+            ("from", &params.from),
+            ("to", &params.to),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        s.append_pair("page", &n.to_string());
+        format!("/search?{}", s.finish())
+    };
+    page.searched = true;
+    page.total = results.total;
+    page.prev_page = (n > 1).then(|| link(n - 1));
+    page.next_page =
+        (n * PER_PAGE < results.total && n < crate::search::MAX_PAGE).then(|| link(n + 1));
+    page.hits = results
+        .hits
+        .iter()
+        .map(|h| Hit {
+            card: Card::new(&h.release, newsroom.time_zone),
+            snippet: h.snippet.clone(),
+        })
+        .collect();
+    views::ok(&page)
+}
+
+/// The page's own reading of the query string: tolerant of extra parameters.
+#[derive(serde::Deserialize, Default)]
+struct Lenient {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    organization: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+impl Lenient {
+    fn into_params(self) -> SearchParams {
+        SearchParams {
+            q: self.q,
+            organization: self.organization,
+            category: self.category,
+            region: self.region,
+            from: self.from,
+            to: self.to,
+            page: self.page,
+        }
+    }
+}
