@@ -8,3 +8,4 @@ mod support;
 mod accounts;
 mod cli;
 mod foundation;
+mod workflow;

@@ -21,6 +21,7 @@ pub struct TestDatabase {
 }
 
 enum Cleanup {
+    None,
     Sqlite(PathBuf),
     Postgres { admin_url: String, name: String },
 }
@@ -79,6 +80,22 @@ impl TestDatabase {
         Ok(Some(db))
     }
 
+    /// Another pool on an existing test database, which stays owned (and dropped) by its creator.
+    pub fn attach(url: &DatabaseUrl) -> Result<Self> {
+        let pool = connect(
+            url,
+            &PoolOptions {
+                max_size: 4,
+                ..PoolOptions::default()
+            },
+        )?;
+        Ok(TestDatabase {
+            url: url.clone(),
+            pool,
+            cleanup: Cleanup::None,
+        })
+    }
+
     /// An empty (unmigrated) database of the same kind, for migration tests.
     pub fn unmigrated_sqlite() -> Result<Self> {
         let dir = std::env::temp_dir().join(format!("dateline-test-{}", unique_suffix()));
@@ -103,6 +120,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::None => {}
             Cleanup::Sqlite(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }

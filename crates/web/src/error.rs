@@ -112,6 +112,9 @@ impl WebError {
             current_revision: match self {
                 WebError::Conflict {
                     current_revision, ..
+                }
+                | WebError::PreconditionFailed {
+                    current_revision, ..
                 } => *current_revision,
                 _ => None,
             },

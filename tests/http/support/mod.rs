@@ -112,6 +112,54 @@ impl TestApp {
         (client, user)
     }
 
+    /// An API token for `user` with this scope ("read" or "write").
+    pub fn token(&self, user: &User, scope: &str) -> String {
+        let t = dateline_auth::tokens::new_api_token();
+        dateline_storage::repo::tokens::create_api_token(
+            &mut self.conn(),
+            user.id,
+            "test",
+            scope,
+            &t.hash,
+            &t.prefix,
+            chrono::Utc::now(),
+        )
+        .expect("token");
+        t.secret
+    }
+
+    /// A client that speaks to the API with `token`.
+    pub fn api(&self, token: &str) -> Client {
+        let c = self.client();
+        c.with_header("Authorization", &format!("Bearer {token}"));
+        c
+    }
+
+    /// A new account with this role and a write token for it.
+    pub fn api_user(&self, email: &str, role: Role) -> (Client, User) {
+        let user = self.user(email, role);
+        let token = self.token(&user, "write");
+        (self.api(&token), user)
+    }
+
+    /// A second app instance on the same database, as a load balancer would run it.
+    pub async fn second_instance(&self) -> TestApp {
+        let db = TestDatabase::attach(&self.db.url).expect("a second pool");
+        Self::start(db, &[]).await
+    }
+
+    /// Waits (up to 15 s) until `check` holds, polling; for effects of the background scheduler.
+    pub async fn eventually(&self, what: &str, mut check: impl FnMut(&TestApp) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while std::time::Instant::now() < deadline {
+            if check(self) {
+                return;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }

@@ -50,6 +50,9 @@ pub fn local_input(t: DateTime<Utc>, zone: Tz) -> String {
 pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (t - now).num_seconds();
     let (future, s) = (secs >= 0, secs.unsigned_abs());
+    if s < 5 {
+        return "just now".into();
+    }
     let span = if s < 60 {
         format!("{s} s")
     } else if s < 3600 {

@@ -1,0 +1,463 @@
+//! The editorial workflow through the JSON API and the newsroom pages: every transition and
+//! permission, no lost edits, previews, the scheduler, and bad input.
+
+use chrono::{Duration, SecondsFormat, Utc};
+use dateline_core::{ReleaseStatus, Role};
+use dateline_storage::PageRequest;
+use dateline_storage::repo::audit::{self, AuditFilter};
+use dateline_storage::repo::{jobs, releases};
+use serde_json::{Value, json};
+
+use crate::http_tests;
+use crate::support::client::field_value;
+use crate::support::{Client, TestApp};
+
+/// Categories and an organization the releases below refer to.
+async fn taxonomy(app: &TestApp) {
+    let (editor, _) = app.api_user("tax@example.com", Role::Editor);
+    editor.json("POST", "/api/v1/organizations", &json!({"name": "Northwind Grid", "website": "https://northwind.example.com", "boilerplate": "About Northwind."})).await.assert_status(201);
+    editor
+        .json("POST", "/api/v1/categories", &json!({"name": "Energy"}))
+        .await
+        .assert_status(201);
+    editor
+        .json("POST", "/api/v1/regions", &json!({"name": "Europe"}))
+        .await
+        .assert_status(201);
+}
+
+fn release_body(headline: &str) -> Value {
+    json!({
+        "headline": headline,
+        "subheadline": "A subheadline",
+        "dateline": {"city": "Lisbon", "region": "Portugal", "date": "2026-11-30", "distributor": "Dateline Wire"},
+        "source": {"label": "A news report from northwind.example.com", "url": "https://northwind.example.com/news/1"},
+        "summary": "A summary.",
+        "body": "First paragraph.\n\nSecond **paragraph**.",
+        "language": "en",
+        "organization": "northwind-grid",
+        "contacts": [{"name": "Ana Ribeiro", "title": "Press", "email": "press@northwind.example.com", "phone": "+1 555-0142"}],
+        "categories": ["energy"],
+        "regions": ["europe"],
+        "tags": ["grid storage", "batteries"]
+    })
+}
+
+async fn create(c: &Client, headline: &str) -> Value {
+    let r = c
+        .json("POST", "/api/v1/releases", &release_body(headline))
+        .await;
+    r.assert_status(201);
+    r.json()
+}
+
+fn in_an_hour(app: &TestApp) -> String {
+    (app.state.clock.now() + Duration::hours(1)).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn actions_for(app: &TestApp, action: &str, object: &str) -> i64 {
+    audit::count_action(&mut app.conn(), action, object).unwrap()
+}
+
+http_tests! {
+    async fn the_api_contract(app) {
+        taxonomy(&app).await;
+        let (contrib, _) = app.api_user("co@example.com", Role::Contributor);
+        let created = contrib.json("POST", "/api/v1/releases", &release_body("Grid battery opens")).await;
+        created.assert_status(201);
+        let r = created.json();
+        let id = r["id"].as_str().unwrap().to_owned();
+        assert_eq!(created.location(), format!("/api/v1/releases/{id}"));
+        assert_eq!((r["revision"].as_i64(), r["status"].as_str()), (Some(1), Some("draft")));
+        assert_eq!(r["dateline"]["text"], "LISBON, Portugal, Nov. 30, 2026 /Dateline Wire/ --");
+        assert_eq!(r["organization"]["slug"], "northwind-grid");
+        assert_eq!(r["categories"][0]["slug"], "energy");
+        assert_eq!(r["tags"].as_array().unwrap().len(), 2);
+        assert!(r["body_html"].as_str().unwrap().contains("<strong>paragraph</strong>"));
+
+        let get = contrib.get(&format!("/api/v1/releases/{id}")).await;
+        get.assert_status(200);
+        assert_eq!(get.header("etag").as_deref(), Some("\"1\""));
+        assert_eq!(get.header("cache-control").as_deref(), Some("no-store"));
+
+        // Updates need If-Match; a stale one is refused; the right one wins.
+        let path = format!("/api/v1/releases/{id}");
+        let mut changed = release_body("Grid battery opens early");
+        contrib.json("PUT", &path, &changed).await.assert_status(428);
+        let stale = contrib.clone();
+        stale.with_header("If-Match", "\"7\"");
+        let refused = stale.json("PUT", &path, &changed).await;
+        refused.assert_status(412);
+        assert_eq!(refused.json()["current_revision"], 1);
+        let ok = contrib.clone();
+        ok.with_header("If-Match", "\"1\"");
+        let saved = ok.json("PUT", &path, &changed).await;
+        saved.assert_status(200);
+        assert_eq!((saved.json()["revision"].as_i64(), saved.json()["headline"].as_str()), (Some(2), Some("Grid battery opens early")));
+
+        // No mass assignment: fields outside the contract are refused, nothing changes.
+        changed["status"] = json!("published");
+        changed["author"] = json!(1);
+        let v2 = contrib.clone();
+        v2.with_header("If-Match", "\"2\"");
+        let sneaky = v2.json("PUT", &path, &changed).await;
+        sneaky.assert_status(422);
+        assert_eq!(contrib.get(&path).await.json()["status"], "draft");
+
+        // Lists answer items and next.
+        let mine = contrib.get("/api/v1/releases?status=draft").await.json();
+        assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+        assert!(mine["next"].is_null());
+        app.client().get("/api/v1/releases?status=draft").await.assert_status(422);
+        app.client().get("/api/v1/releases?filter=author.pw_hash:x").await.assert_status(400);
+    }
+
+    async fn every_transition_and_permission(app) {
+        taxonomy(&app).await;
+        let (contrib, _) = app.api_user("co@example.com", Role::Contributor);
+        let (other, _) = app.api_user("other@example.com", Role::Contributor);
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = create(&contrib, "Harbor opens").await["id"].as_str().unwrap().to_owned();
+        let act = |c: &Client, action: &str, body: Value| {
+            let c = c.clone();
+            let path = format!("/api/v1/releases/{id}/{action}");
+            async move { c.json("POST", &path, &body).await }
+        };
+        // Another contributor cannot see it at all, by any door.
+        for path in [format!("/api/v1/releases/{id}"), format!("/api/v1/releases/{id}/revisions"), format!("/api/v1/releases/{id}/revisions/1")] {
+            other.get(&path).await.assert_status(404);
+        }
+        for action in ["submit", "revisions/1/restore"] {
+            assert_eq!(act(&other, action, json!({})).await.status, 404, "{action}");
+        }
+        // Editors' moves are refused to contributors before any release is looked up, so the answer
+        // is the same for a release that exists and one that does not.
+        for action in ["approve", "publish", "send-back", "withdraw", "corrections", "preview-links"] {
+            let real = act(&other, action, json!({})).await.status;
+            let none = other.json("POST", &format!("/api/v1/releases/0000000000/{action}"), &json!({})).await.status;
+            assert_eq!((real, none), (403, 403), "{action}");
+        }
+        // The author cannot do an editor's moves.
+        act(&contrib, "approve", json!({"embargo_at": in_an_hour(&app)})).await.assert_status(403);
+        act(&contrib, "publish", json!({})).await.assert_status(403);
+        act(&contrib, "preview-links", json!({})).await.assert_status(403);
+        // draft → in review → sent back → in review → scheduled → published → corrected → withdrawn → reinstated.
+        assert_eq!(act(&contrib, "submit", json!({})).await.json()["status"], "in_review");
+        act(&contrib, "submit", json!({})).await.assert_status(409);
+        assert_eq!(act(&editor, "send-back", json!({"comment": "Add the capacity figure."})).await.json()["status"], "draft");
+        act(&contrib, "submit", json!({})).await.assert_status(200);
+        let past = (app.state.clock.now() - Duration::minutes(5)).to_rfc3339();
+        let r = act(&editor, "approve", json!({"embargo_at": past})).await;
+        r.assert_status(422);
+        assert_eq!(r.json()["errors"][0]["field"], "embargo_at");
+        let zoneless = act(&editor, "approve", json!({"embargo_at": "2031-12-01T09:00"})).await;
+        zoneless.assert_status(422);
+        assert!(zoneless.json()["errors"][0]["message"].as_str().unwrap().contains("zone"));
+        let scheduled = act(&editor, "approve", json!({"embargo_at": in_an_hour(&app)})).await;
+        assert_eq!(scheduled.json()["status"], "scheduled");
+        app.client().get(&format!("/api/v1/releases/{id}")).await.assert_status(404);
+        assert_eq!(act(&editor, "publish", json!({})).await.json()["status"], "published");
+        act(&editor, "publish", json!({})).await.assert_status(409);
+        let anonymous = app.client().get(&format!("/api/v1/releases/{id}")).await;
+        anonymous.assert_status(200);
+        assert!(anonymous.json().get("author").is_none(), "no staff details for the public");
+        let corrected = act(&editor, "corrections", json!({"body": "First paragraph, corrected.", "note": "The capacity was wrong."})).await;
+        corrected.assert_status(200);
+        let c = corrected.json();
+        assert!(c["corrected_at"].is_string());
+        assert_eq!(c["corrections"][0]["note"], "The capacity was wrong.");
+        act(&editor, "corrections", json!({"note": ""})).await.assert_status(422);
+        act(&editor, "withdraw", json!({})).await.assert_status(422);
+        assert_eq!(act(&editor, "withdraw", json!({"reason": "Issued in error."})).await.json()["status"], "withdrawn");
+        app.client().get(&format!("/api/v1/releases/{id}")).await.assert_status(410);
+        assert_eq!(act(&editor, "reinstate", json!({})).await.json()["status"], "published");
+        // Each move left its audit row.
+        for action in ["submit", "send_back", "approve", "publish", "correct", "withdraw", "reinstate"] {
+            assert!(actions_for(&app, action, &id) >= 1, "{action}");
+        }
+        let denied = audit::list(&mut app.conn(), &AuditFilter { action: Some("permission_denied".into()), ..Default::default() }, &PageRequest::first(100)).unwrap().items;
+        assert!(denied.len() >= 2 && denied.iter().all(|d| d.result == "denied"), "{denied:?}");
+    }
+
+    async fn revisions_history_and_restore(app) {
+        taxonomy(&app).await;
+        let (contrib, _) = app.api_user("co@example.com", Role::Contributor);
+        let id = create(&contrib, "First headline").await["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/releases/{id}");
+        let v1 = contrib.clone();
+        v1.with_header("If-Match", "\"1\"");
+        v1.json("PUT", &path, &release_body("Second headline")).await.assert_status(200);
+        let list = contrib.get(&format!("{path}/revisions")).await.json();
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        let first = contrib.get(&format!("{path}/revisions/1")).await.json();
+        assert_eq!(first["content"]["headline"], "First headline");
+        contrib.get(&format!("{path}/revisions/9")).await.assert_status(404);
+        let restored = contrib.json("POST", &format!("{path}/revisions/1/restore"), &json!({})).await;
+        restored.assert_status(200);
+        assert_eq!((restored.json()["headline"].as_str(), restored.json()["revision"].as_i64()), (Some("First headline"), Some(3)));
+        // The page shows the history and a word-level comparison.
+        let (editor, _) = app.signed_in("ed@example.com", Role::Editor).await;
+        let history = editor.get(&format!("/admin/releases/{id}/history")).await;
+        history.assert_status(200);
+        assert!(history.body.contains("restored revision 1"));
+        let diff = editor.get(&format!("/admin/releases/{id}/compare?from=1&to=2")).await;
+        diff.assert_status(200);
+        assert!(diff.body.contains("<del>First</del>") && diff.body.contains("<ins>Second</ins>"), "{}", diff.body);
+        editor.get(&format!("/admin/releases/{id}/revisions/2")).await.assert_status(200);
+        let (other, _) = app.signed_in("other@example.com", Role::Contributor).await;
+        for p in ["history", "compare?from=1&to=2", "revisions/1", "preview", ""] {
+            other.get(&format!("/admin/releases/{id}/{p}")).await.assert_status(404);
+        }
+    }
+
+    async fn preview_links(app) {
+        taxonomy(&app).await;
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = create(&editor, "Embargoed results").await["id"].as_str().unwrap().to_owned();
+        editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": in_an_hour(&app)})).await.assert_status(200);
+        let made = editor.json("POST", &format!("/api/v1/releases/{id}/preview-links"), &json!({"label": "Ana at the Herald"})).await;
+        made.assert_status(201);
+        let link = made.json();
+        let url = link["url"].as_str().unwrap().to_owned();
+        let path = url.trim_start_matches(&app.base).to_owned();
+        let token = path.trim_start_matches("/preview/");
+        assert!(token.len() >= 22, "at least 128 bits");
+        let expires = chrono::DateTime::parse_from_rfc3339(link["expires_at"].as_str().unwrap()).unwrap();
+        assert!((expires.with_timezone(&Utc) - app.state.clock.now() - Duration::days(7)).num_minutes().abs() < 2);
+        let page = app.client().get(&path).await;
+        page.assert_status(200);
+        assert!(page.body.contains("Embargoed results") && page.body.contains("Embargoed: not for publication before"));
+        assert_eq!(page.header("cache-control").as_deref(), Some("no-store"));
+        assert_eq!(page.header("referrer-policy").as_deref(), Some("no-referrer"));
+        assert!(page.header("x-robots-tag").unwrap().contains("noindex"));
+        assert!(page.body.contains("noindex"));
+        assert!(actions_for(&app, "preview_open", &id) == 1);
+        // Wrong, revoked and expired tokens are 404.
+        app.client().get(&format!("/preview/{}x", &token[..token.len() - 1])).await.assert_status(404);
+        app.client().get("/preview/short").await.assert_status(404);
+        editor.request("DELETE", &format!("/api/v1/preview-links/{}", link["id"]), None, "").await.assert_status(204);
+        app.client().get(&path).await.assert_status(404);
+        let again = editor.json("POST", &format!("/api/v1/releases/{id}/preview-links"), &json!({"days": 1})).await.json();
+        let second = again["url"].as_str().unwrap().trim_start_matches(&app.base).to_owned();
+        app.client().get(&second).await.assert_status(200);
+        app.state.clock.advance(Duration::days(1) + Duration::minutes(1));
+        app.client().get(&second).await.assert_status(404);
+        editor.json("POST", &format!("/api/v1/releases/{id}/preview-links"), &json!({"days": 90})).await.assert_status(422);
+    }
+
+    async fn taxonomies_over_the_api(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let (contrib, _) = app.api_user("co@example.com", Role::Contributor);
+        let cat = editor.json("POST", "/api/v1/categories", &json!({"name": "Public Health"})).await;
+        cat.assert_status(201);
+        assert_eq!(cat.json()["slug"], "public-health");
+        contrib.json("POST", "/api/v1/categories", &json!({"name": "Nope"})).await.assert_status(403);
+        editor.json("POST", "/api/v1/categories", &json!({"name": "Screening", "parent": "public-health"})).await.assert_status(201);
+        editor.json("POST", "/api/v1/categories", &json!({"name": "X", "parent": "missing"})).await.assert_status(422);
+        editor.json("POST", "/api/v1/tags", &json!({"name": "Solar Power"})).await.assert_status(201);
+        let org = editor.json("POST", "/api/v1/organizations", &json!({"name": "Calder Bay", "contacts": [{"name": "Ana"}]})).await;
+        org.assert_status(201);
+        let org = org.json();
+        assert_eq!(org["slug"], "calder-bay");
+        let list = app.client().get("/api/v1/categories").await.json();
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        app.client().get("/api/v1/categories/public-health").await.assert_status(200);
+        app.client().get("/api/v1/unicorns").await.assert_status(404);
+        // Updates need If-Match, like releases.
+        editor.json("PUT", "/api/v1/organizations/calder-bay", &json!({"name": "City of Calder Bay"})).await.assert_status(428);
+        let m = editor.clone();
+        m.with_header("If-Match", &format!("\"{}\"", org["revision"]));
+        let renamed = m.json("PUT", "/api/v1/organizations/calder-bay", &json!({"name": "City of Calder Bay", "slug": "calder-bay"})).await;
+        renamed.assert_status(200);
+        m.json("PUT", "/api/v1/organizations/calder-bay", &json!({"name": "Again"})).await.assert_status(412);
+        // In use: refused with 409.
+        let rel = editor.json("POST", "/api/v1/releases", &json!({"headline": "H", "organization": "calder-bay", "categories": ["screening"]})).await;
+        rel.assert_status(201);
+        editor.request("DELETE", "/api/v1/organizations/calder-bay", None, "").await.assert_status(409);
+        editor.request("DELETE", "/api/v1/categories/public-health", None, "").await.assert_status(409);
+        editor.request("DELETE", "/api/v1/tags/solar-power", None, "").await.assert_status(204);
+        // Unknown references are named.
+        let bad = editor.json("POST", "/api/v1/releases", &json!({"headline": "H", "organization": "nobody", "categories": ["nothing"]})).await;
+        bad.assert_status(422);
+        let fields: Vec<String> = bad.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+        assert!(fields.contains(&"organization".to_owned()) && fields.contains(&"categories".to_owned()), "{fields:?}");
+    }
+
+    async fn bad_bodies_are_named(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let huge = "x".repeat(200_001);
+        let r = editor.json("POST", "/api/v1/releases", &json!({"headline": "H", "body": huge})).await;
+        r.assert_status(422);
+        assert_eq!(r.json()["errors"][0]["field"], "body");
+        let r = editor.json("POST", "/api/v1/releases", &json!({"headline": "H", "body": "Hi <script>alert(1)</script> and [x](javascript:alert(1))"})).await;
+        r.assert_status(422);
+        let msg = r.json()["errors"][0]["message"].as_str().unwrap().to_owned();
+        assert!(msg.contains("<script>") && msg.contains("javascript:"), "{msg}");
+        editor.request("POST", "/api/v1/releases", Some("application/json"), "{\"headline\": ").await.assert_status(400);
+        editor.request("POST", "/api/v1/releases", Some("text/plain"), "{}").await.assert_status(415);
+        editor.json("POST", "/api/v1/releases", &json!({"headline": ""})).await.assert_status(422);
+        let too_big = format!("{{\"headline\": \"{}\"}}", "y".repeat(2 * 1024 * 1024));
+        editor.request("POST", "/api/v1/releases", Some("application/json"), &too_big).await.assert_status(413);
+    }
+
+    // R1: a stale save is a 409 that keeps the editor's text and shows both versions.
+    async fn a_stale_save_keeps_the_editors_text(app) {
+        let (a, _) = app.signed_in("a@example.com", Role::Editor).await;
+        let (b, _) = app.signed_in("b@example.com", Role::Editor).await;
+        let made = a.submit("/admin/releases/new", "/admin/releases", &[("headline", "Harbor opens"), ("body", "Original body."), ("language", "en")]).await;
+        made.assert_status(303);
+        let edit = made.location().split('?').next().unwrap().to_owned();
+        let form_a = a.get(&edit).await;
+        let form_b = b.get(&edit).await;
+        let token_a = form_a.csrf();
+        let token_b = form_b.csrf();
+        let rev = field_value(&form_a.body, "revision").unwrap();
+        a.post_form(&edit, &[("csrf_token", &token_a), ("revision", &rev), ("headline", "Harbor opens"), ("body", "A's careful rewrite."), ("language", "en")]).await.assert_status(303);
+        let lost = b.post_form(&edit, &[("csrf_token", &token_b), ("revision", &rev), ("headline", "Harbor opens"), ("body", "B's independent rewrite."), ("language", "en")]).await;
+        lost.assert_status(409);
+        assert!(lost.body.contains("B&#39;s independent rewrite.") || lost.text().contains("B's independent rewrite."), "B's text is kept in the form");
+        assert!(lost.text().contains("<del>A's</del>") && lost.text().contains("<del>careful</del>"), "the saved version is shown: {}", lost.text());
+        assert!(lost.body.contains("<ins>") && lost.body.contains("<del>"));
+        let id = edit.trim_start_matches("/admin/releases/");
+        let stored = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        assert_eq!(stored.content.body, "A's careful rewrite.");
+        // Saving again from the conflict page is a deliberate choice and works.
+        let again_rev = field_value(&lost.body, "revision").unwrap();
+        b.post_form(&edit, &[("csrf_token", &token_b), ("revision", &again_rev), ("headline", "Harbor opens"), ("body", "B's independent rewrite."), ("language", "en")]).await.assert_status(303);
+    }
+
+    async fn fifty_racing_saves_one_wins(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = create_plain(&editor).await;
+        let mut handles = Vec::new();
+        for i in 0..50 {
+            let c = editor.clone();
+            let path = format!("/api/v1/releases/{id}");
+            handles.push(actix_web::rt::spawn(async move {
+                let c = c;
+                c.with_header("If-Match", "\"1\"");
+                c.json("PUT", &path, &json!({"headline": format!("Version {i}")})).await.status
+            }));
+        }
+        let mut statuses = Vec::new();
+        for h in handles {
+            statuses.push(h.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 49, "{statuses:?}");
+        let stored = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        assert_eq!(stored.revision, 2);
+    }
+
+    async fn the_scheduler_publishes_on_time_exactly_once(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = create_plain(&editor).await;
+        let embargo = app.state.clock.now() + Duration::minutes(30);
+        editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": embargo.to_rfc3339()})).await.assert_status(200);
+        app.client().get(&format!("/releases/{id}")).await.assert_status(404);
+        // Time passes; the scheduler, not a visitor, puts it live.
+        app.state.clock.advance(Duration::minutes(30) + Duration::seconds(1));
+        let pid = id.clone();
+        app.eventually("the embargo to lift", move |app| releases::get_by_public_id(&mut app.conn(), &pid.parse().unwrap()).unwrap().status == ReleaseStatus::Published).await;
+        let r = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        let late = r.published_at.unwrap() - embargo;
+        assert!(late >= Duration::zero() && late < Duration::seconds(10), "published {late} after the embargo");
+        app.client().get(&format!("/releases/{id}")).await.assert_status(301);
+        assert_eq!(actions_for(&app, "lift_embargo", &id), 1);
+        assert!(jobs::pending(&mut app.conn()).unwrap().is_empty());
+    }
+
+    async fn two_instances_publish_each_release_once(app) {
+        let second = app.second_instance().await;
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let mut ids = Vec::new();
+        for _ in 0..8 {
+            let id = create_plain(&editor).await;
+            let embargo = app.state.clock.now() + Duration::minutes(10);
+            editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": embargo.to_rfc3339()})).await.assert_status(200);
+            ids.push(id);
+        }
+        app.state.clock.advance(Duration::minutes(11));
+        second.state.clock.advance(Duration::minutes(11));
+        app.eventually("every job to run", |app| jobs::pending(&mut app.conn()).unwrap().is_empty()).await;
+        for id in &ids {
+            assert_eq!(actions_for(&app, "lift_embargo", id), 1, "{id}");
+        }
+    }
+
+    async fn the_html_workflow(app) {
+        dateline_storage::repo::settings::set(&mut app.conn(), "newsroom.time_zone", "Europe/Lisbon").unwrap();
+        let (contrib, _) = app.signed_in("co@example.com", Role::Contributor).await;
+        let made = contrib.submit("/admin/releases/new", "/admin/releases", &[("headline", "Library opens"), ("body", "Text."), ("language", "en"), ("dateline_city", "Lisbon"), ("dateline_date", "2026-12-01")]).await;
+        made.assert_status(303);
+        let edit = made.location().split('?').next().unwrap().to_owned();
+        let page = contrib.get(&edit).await;
+        assert!(page.body.contains("LISBON, Dec. 1, 2026 —"), "the dateline as it will print");
+        assert!(page.body.contains("data-autosave"));
+        // Bad input keeps the text.
+        let huge = "y".repeat(200_001);
+        let token = page.csrf();
+        let rev = field_value(&page.body, "revision").unwrap();
+        let bad = contrib.post_form(&edit, &[("csrf_token", &token), ("revision", &rev), ("headline", "Library opens"), ("body", &huge), ("language", "en"), ("source_url", "not a url")]).await;
+        bad.assert_status(422);
+        assert!(bad.body.contains(&huge[..1000]) && bad.body.contains("not a url"));
+        // Submit saves the text and moves it on.
+        let submitted = contrib.post_form(&format!("{edit}/submit"), &[("csrf_token", &token), ("revision", &rev), ("headline", "Library opens today"), ("body", "Text."), ("language", "en")]).await;
+        submitted.assert_status(303);
+        let (editor, _) = app.signed_in("ed@example.com", Role::Editor).await;
+        let dash = editor.get("/admin").await;
+        assert!(dash.body.contains("Library opens today"), "waiting for review on the dashboard");
+        let form = editor.get(&edit).await;
+        let token = form.csrf();
+        let rev = field_value(&form.body, "revision").unwrap();
+        let fields = |when: &'static str, zone: &'static str| vec![("csrf_token", token.clone()), ("revision", rev.clone()), ("headline", "Library opens today".to_owned()), ("body", "Text.".to_owned()), ("language", "en".to_owned()), ("embargo_local", when.to_owned()), ("embargo_zone", zone.to_owned())];
+        let post = |f: Vec<(&'static str, String)>| {
+            let editor = editor.clone();
+            let edit = edit.clone();
+            async move {
+                let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                editor.post_form(&format!("{edit}/approve"), &refs).await
+            }
+        };
+        let past = post(fields("2020-01-01T09:00", "Europe/Lisbon")).await;
+        past.assert_status(422);
+        assert!(past.text().contains("embargo time must be in the future"));
+        let gap = post(fields("2031-03-30T01:30", "Europe/Lisbon")).await;
+        gap.assert_status(422);
+        assert!(gap.text().contains("daylight saving"), "a time the clocks skip is refused");
+        let ok = post(fields("2031-07-01T09:00", "Europe/Lisbon")).await;
+        ok.assert_status(303);
+        let id = edit.trim_start_matches("/admin/releases/");
+        let r = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        assert_eq!(r.status, ReleaseStatus::Scheduled);
+        assert_eq!(r.embargo_at.unwrap().to_rfc3339(), "2031-07-01T08:00:00+00:00", "09:00 in Lisbon in summer is 08:00 UTC");
+        let dash = editor.get("/admin").await;
+        assert!(dash.body.contains("July 1, 2031, 09:00 WEST"), "the embargo in the newsroom's zone");
+        // The contributor can no longer edit it.
+        contrib.post_form(&edit, &[("csrf_token", &contrib.get(&edit).await.csrf()), ("revision", "9"), ("headline", "x"), ("language", "en")]).await.assert_status(403);
+    }
+}
+
+async fn create_plain(c: &Client) -> String {
+    let r = c
+        .json(
+            "POST",
+            "/api/v1/releases",
+            &json!({"headline": "Plain release", "body": "Body."}),
+        )
+        .await;
+    r.assert_status(201);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[allow(dead_code)]
+fn audit_rows(app: &TestApp) -> usize {
+    audit::list(
+        &mut app.conn(),
+        &AuditFilter::default(),
+        &PageRequest::first(100),
+    )
+    .unwrap()
+    .items
+    .len()
+}
