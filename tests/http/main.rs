@@ -8,4 +8,5 @@ mod support;
 mod accounts;
 mod cli;
 mod foundation;
+mod public_site;
 mod workflow;

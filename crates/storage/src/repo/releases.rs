@@ -930,3 +930,15 @@ pub fn count_public(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> 
         .count()
         .get_result(conn)?)
 }
+
+/// Ids of the tags that at least one public release carries. Tags are made from release
+/// content, so a tag only a draft uses would reveal that draft: the public sees only these.
+pub fn public_tag_ids(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i64>> {
+    Ok(release_tags::table
+        .inner_join(releases::table)
+        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
+        .filter(releases::published_at.le(to_db(now)))
+        .select(release_tags::tag_id)
+        .distinct()
+        .load(conn)?)
+}

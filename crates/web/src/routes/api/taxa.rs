@@ -5,14 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use dateline_core::Contact;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
-use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
+use dateline_storage::repo::{releases, settings};
 use dateline_storage::{DbConnection, PageRequest, write_tx};
 use serde::{Deserialize, Serialize};
 
 use crate::editorial::input::ContactInput;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Staff, Visitor};
 use crate::routes::api::dto::List;
 use crate::routes::api::{etag, if_match};
 use crate::routes::public::home::cursor;
@@ -113,10 +113,12 @@ pub struct ListQuery {
 
 pub async fn list(
     state: web::Data<AppState>,
+    visitor: Visitor,
     kind: web::Path<String>,
     q: web::Query<ListQuery>,
 ) -> WebResult {
     let c = Collection::parse(&kind)?;
+    let (now, public_only) = (state.clock.now(), visitor.0.is_none());
     let req = PageRequest::after(cursor(q.after.as_deref())?, q.limit.unwrap_or(50));
     let body = state
         .db(move |conn| {
@@ -134,8 +136,20 @@ pub async fn list(
                 }
                 Collection::Taxa(k) => {
                     let p = taxa::page(conn, k, &req)?;
+                    // Tags come from release content: the public sees only those on public
+                    // releases.
+                    let visible = if k == Kind::Tags && public_only {
+                        Some(releases::public_tag_ids(conn, now)?)
+                    } else {
+                        None
+                    };
                     List {
-                        items: p.items.into_iter().map(Item::Taxon).collect(),
+                        items: p
+                            .items
+                            .into_iter()
+                            .filter(|t| visible.as_ref().is_none_or(|v| v.contains(&t.id)))
+                            .map(Item::Taxon)
+                            .collect(),
                         next: p.next.map(|n| n.encode()),
                     }
                 }
@@ -145,10 +159,26 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(body))
 }
 
-pub async fn get(state: web::Data<AppState>, path: web::Path<(String, String)>) -> WebResult {
+pub async fn get(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
-    let item = state.db(move |conn| find(conn, c, &key)).await?;
+    let (now, public_only) = (state.clock.now(), visitor.0.is_none());
+    let item = state
+        .db(move |conn| {
+            let item = find(conn, c, &key)?;
+            if matches!(c, Collection::Taxa(Kind::Tags))
+                && public_only
+                && !releases::public_tag_ids(conn, now)?.contains(&item.id())
+            {
+                return Err(WebError::NotFound);
+            }
+            Ok(item)
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(item.revision()))
         .json(item))

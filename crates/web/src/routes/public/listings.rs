@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use dateline_storage::repo::releases::{self, PublicFilter};
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::{DbConnection, PageRequest};
@@ -59,7 +59,11 @@ fn taxon_subject(
     }
 }
 
-pub fn organization(conn: &mut DbConnection, slug: &str) -> WebResult<Subject> {
+pub fn organization(
+    conn: &mut DbConnection,
+    slug: &str,
+    _now: DateTime<Utc>,
+) -> WebResult<Subject> {
     let o = organizations::get_by_slug(conn, slug)?;
     let mut s = taxon_subject(
         "Organization",
@@ -76,7 +80,7 @@ pub fn organization(conn: &mut DbConnection, slug: &str) -> WebResult<Subject> {
     Ok(s)
 }
 
-pub fn category(conn: &mut DbConnection, slug: &str) -> WebResult<Subject> {
+pub fn category(conn: &mut DbConnection, slug: &str, _now: DateTime<Utc>) -> WebResult<Subject> {
     let c = taxonomy::category_by_slug(conn, slug)?;
     let ids = taxonomy::category_and_descendants(conn, c.id)?;
     let children = taxonomy::all_categories(conn)?
@@ -102,7 +106,7 @@ pub fn category(conn: &mut DbConnection, slug: &str) -> WebResult<Subject> {
     Ok(s)
 }
 
-pub fn region(conn: &mut DbConnection, slug: &str) -> WebResult<Subject> {
+pub fn region(conn: &mut DbConnection, slug: &str, _now: DateTime<Utc>) -> WebResult<Subject> {
     let r = taxonomy::region_by_slug(conn, slug)?;
     Ok(taxon_subject(
         "Region",
@@ -117,8 +121,12 @@ pub fn region(conn: &mut DbConnection, slug: &str) -> WebResult<Subject> {
     ))
 }
 
-pub fn tag(conn: &mut DbConnection, slug: &str) -> WebResult<Subject> {
+pub fn tag(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
     let t = taxonomy::tag_by_slug(conn, slug)?;
+    // A tag only unpublished releases use does not exist for readers.
+    if !releases::public_tag_ids(conn, now)?.contains(&t.id) {
+        return Err(WebError::NotFound);
+    }
     Ok(taxon_subject(
         "Tag",
         "tags",
@@ -320,8 +328,8 @@ macro_rules! listing_handler {
             slug: web::Path<String>,
             q: web::Query<PageQuery>,
         ) -> WebResult {
-            let slug = slug.into_inner();
-            let subject = state.db(move |conn| $resolve(conn, &slug)).await?;
+            let (slug, now) = (slug.into_inner(), state.clock.now());
+            let subject = state.db(move |conn| $resolve(conn, &slug, now)).await?;
             render(&req, &state, &visitor, subject, q.after.as_deref()).await
         }
     };
@@ -418,7 +426,8 @@ macro_rules! feed_handler {
             path: web::Path<(String, String)>,
         ) -> WebResult {
             let (slug, format) = path.into_inner();
-            let subject = state.db(move |conn| $resolve(conn, &slug)).await?;
+            let now = state.clock.now();
+            let subject = state.db(move |conn| $resolve(conn, &slug, now)).await?;
             feed(&req, &state, Some(subject), &format).await
         }
     };
