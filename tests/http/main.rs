@@ -9,4 +9,5 @@ mod accounts;
 mod cli;
 mod foundation;
 mod public_site;
+mod inventory;
 mod workflow;

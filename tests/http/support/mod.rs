@@ -96,7 +96,7 @@ impl TestApp {
             &mut self.conn(),
             &NewUser {
                 email: email.into(),
-                display_name: format!("{role} {email}"),
+                display_name: email.split('@').next().unwrap_or(email).to_owned(),
                 role,
                 password_hash: hash,
             },
