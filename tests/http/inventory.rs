@@ -33,7 +33,10 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 #[test]
 fn every_route_is_in_the_permission_table() {
     let (registered, unknown) = dateline_web::routes::all().inventory();
-    assert!(unknown.is_empty(), "handlers for routes missing from the table: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "handlers for routes missing from the table: {unknown:?}"
+    );
     let registered: BTreeSet<(Method, &str)> = registered.into_iter().collect();
     let declared: BTreeSet<(Method, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
     let missing: Vec<_> = declared.difference(&registered).collect();
@@ -49,8 +52,21 @@ fn handlers_are_registered_only_through_the_table() {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
-        for banned in ["web::resource(", "web::scope(", "#[get(", "#[post(", "#[put(", "#[delete(", ".service(", ".route("] {
-            assert!(!text.contains(banned), "{} registers a route directly ({banned}); use Routes::add", file.display());
+        for banned in [
+            "web::resource(",
+            "web::scope(",
+            "#[get(",
+            "#[post(",
+            "#[put(",
+            "#[delete(",
+            ".service(",
+            ".route(",
+        ] {
+            assert!(
+                !text.contains(banned),
+                "{} registers a route directly ({banned}); use Routes::add",
+                file.display()
+            );
         }
     }
 }
@@ -60,18 +76,33 @@ fn only_sanitised_html_is_printed_raw() {
     for file in files(&root().join("web/templates"), "html") {
         let text = std::fs::read_to_string(&file).unwrap();
         for banned in ["|safe", "| safe", "escape = \"none\"", "escape(\"none\")"] {
-            assert!(!text.contains(banned), "{} prints something unescaped ({banned})", file.display());
+            assert!(
+                !text.contains(banned),
+                "{} prints something unescaped ({banned})",
+                file.display()
+            );
         }
     }
     let mut raw_types = Vec::new();
     for file in files(&root().join("crates"), "rs") {
         let text = std::fs::read_to_string(&file).unwrap();
         for line in text.lines().filter(|l| l.contains("HtmlSafe for ")) {
-            raw_types.push(line.split("HtmlSafe for ").nth(1).unwrap().trim_end_matches(" {}").trim().to_owned());
+            raw_types.push(
+                line.split("HtmlSafe for ")
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches(" {}")
+                    .trim()
+                    .to_owned(),
+            );
         }
     }
     raw_types.sort();
-    assert_eq!(raw_types, ["BodyHtml", "JsonLd"], "only these two types may skip escaping");
+    assert_eq!(
+        raw_types,
+        ["BodyHtml", "JsonLd"],
+        "only these two types may skip escaping"
+    );
 }
 
 #[test]
@@ -81,8 +112,14 @@ fn sql_is_never_built_from_strings() {
             // Creates and drops uniquely named test databases; no input reaches it.
             continue;
         }
-        let text = std::fs::read_to_string(&file).unwrap().replace(char::is_whitespace, "");
-        assert!(!text.contains("sql_query(format!") && !text.contains("sql_query(&format!"), "{} builds SQL from a string", file.display());
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace(char::is_whitespace, "");
+        assert!(
+            !text.contains("sql_query(format!") && !text.contains("sql_query(&format!"),
+            "{} builds SQL from a string",
+            file.display()
+        );
     }
 }
 
@@ -90,8 +127,26 @@ fn sql_is_never_built_from_strings() {
 fn concrete(pattern: &str, f: &Fixtures) -> String {
     let mut p = pattern.to_owned();
     let subs: [(&str, String); 11] = [
-        ("{id}", if pattern.contains("/releases/") { f.release.clone() } else { f.numeric_id(pattern) }),
-        ("{slug}", if pattern.starts_with("/organizations") { "oresund-windshare".into() } else if pattern.starts_with("/regions") { "europe".into() } else if pattern.starts_with("/tags") { f.tag.clone() } else { "energy".into() }),
+        (
+            "{id}",
+            if pattern.contains("/releases/") {
+                f.release.clone()
+            } else {
+                f.numeric_id(pattern)
+            },
+        ),
+        (
+            "{slug}",
+            if pattern.starts_with("/organizations") {
+                "oresund-windshare".into()
+            } else if pattern.starts_with("/regions") {
+                "europe".into()
+            } else if pattern.starts_with("/tags") {
+                f.tag.clone()
+            } else {
+                "energy".into()
+            },
+        ),
         ("{kind}", "categories".into()),
         ("{format}", "rss".into()),
         ("{file}", "app.css".into()),
@@ -99,7 +154,10 @@ fn concrete(pattern: &str, f: &Fixtures) -> String {
         ("{month}", "11".into()),
         ("{page}", "1".into()),
         ("{revision}", "1".into()),
-        ("{token}", "not-a-real-token-000000000000000000000000000".into()),
+        (
+            "{token}",
+            "not-a-real-token-000000000000000000000000000".into(),
+        ),
         ("{slug}", "x".into()),
     ];
     for (k, v) in subs {
@@ -142,16 +200,36 @@ enum Who {
 }
 
 /// What a request as `who` must not get: for routes the role lacks, anything but a refusal.
-async fn check(who: Who, pages: &Client, api: &Client, route: &dateline_auth::RouteDef, path: &str, f: &Fixtures) {
-    let c = if path.starts_with("/api/") { api } else { pages };
+async fn check(
+    who: Who,
+    pages: &Client,
+    api: &Client,
+    route: &dateline_auth::RouteDef,
+    path: &str,
+    f: &Fixtures,
+) {
+    let c = if path.starts_with("/api/") {
+        api
+    } else {
+        pages
+    };
     let res = match route.method {
         Method::Get => c.get(path).await,
         Method::Post => c.json("POST", path, &json!({})).await,
         Method::Put => c.json("PUT", path, &json!({})).await,
         Method::Delete => c.request("DELETE", path, None, "").await,
     };
-    assert!(res.status < 500, "{who:?} {} {path}: {}", route.method.as_str(), res.status);
-    let label = format!("{who:?} {} {path} ({})", route.method.as_str(), route.permission.as_str());
+    assert!(
+        res.status < 500,
+        "{who:?} {} {path}: {}",
+        route.method.as_str(),
+        res.status
+    );
+    let label = format!(
+        "{who:?} {} {path} ({})",
+        route.method.as_str(),
+        route.permission.as_str()
+    );
     // The matrix's own refusal (object-level refusals, such as a contributor changing a live
     // release, say something else).
     let refused_for_role = res.status == 403 && res.body.contains("cannot do this");
@@ -159,13 +237,25 @@ async fn check(who: Who, pages: &Client, api: &Client, route: &dateline_auth::Ro
         (_, Permission::Public | Permission::SecondFactor) => {}
         (Who::Anonymous, _) => {
             let sent_to_login = res.status == 303 && res.location().starts_with("/login");
-            assert!(res.status == 401 || sent_to_login, "{label}: got {}", res.status);
+            assert!(
+                res.status == 401 || sent_to_login,
+                "{label}: got {}",
+                res.status
+            );
         }
         (Who::As(role), needed) => {
             if needed.granted_to(role) {
-                assert!(res.status != 401 && !refused_for_role, "{label}: refused a permitted role ({})", res.status);
+                assert!(
+                    res.status != 401 && !refused_for_role,
+                    "{label}: refused a permitted role ({})",
+                    res.status
+                );
             } else {
-                assert!(refused_for_role, "{label}: got {} instead of a refusal", res.status);
+                assert!(
+                    refused_for_role,
+                    "{label}: got {} instead of a refusal",
+                    res.status
+                );
             }
         }
     }
@@ -175,7 +265,11 @@ async fn check(who: Who, pages: &Client, api: &Client, route: &dateline_auth::Ro
             assert!(!res.body.contains(secret), "{label} shows {secret}");
         }
         if who == Who::As(Role::Contributor) {
-            assert!(!res.body.contains(&format!("admin{}@example.com", f.user)) && !res.body.contains("ed-matrix@example.com"), "{label} shows another person's email");
+            assert!(
+                !res.body.contains(&format!("admin{}@example.com", f.user))
+                    && !res.body.contains("ed-matrix@example.com"),
+                "{label} shows another person's email"
+            );
         }
     }
 }

@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod cli;
 mod foundation;
-mod public_site;
 mod inventory;
+mod public_site;
+mod resilience;
 mod workflow;

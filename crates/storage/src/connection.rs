@@ -390,6 +390,26 @@ pub fn ping(conn: &mut DbConnection) -> Result<(), StorageError> {
     conn.batch_execute("SELECT 1").map_err(StorageError::from)
 }
 
+/// SQLite's own consistency check ("ok" when sound). PostgreSQL checks itself; it answers "ok".
+pub fn integrity_check(conn: &mut DbConnection) -> Result<String, StorageError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let rows: Vec<Row> = diesel::sql_query("PRAGMA integrity_check").load(c)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| r.integrity_check)
+                .collect::<Vec<_>>()
+                .join("; "))
+        }
+        DbConnection::Pg(_) => Ok("ok".into()),
+    }
+}
+
 /// On SQLite, moves the write-ahead log into the main file and truncates it. A no-op on
 /// PostgreSQL.
 pub fn checkpoint(conn: &mut DbConnection) -> Result<(), StorageError> {
