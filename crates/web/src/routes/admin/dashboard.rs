@@ -153,7 +153,12 @@ pub async fn show(
             headline: r.headline.clone(),
             edit: format!("/admin/releases/{}", r.public_id),
             public: release_path(r.public_id.as_str(), &r.slug),
-            changed: format::relative(r.updated_at, now),
+            changed: match (r.status, r.published_at) {
+                (ReleaseStatus::Published, Some(p)) => {
+                    format!("published {}", format::datetime(p, zone))
+                }
+                _ => format::relative(r.updated_at, now),
+            },
             author: r
                 .author_id
                 .and_then(|a| people.iter().find(|u| u.id == a))

@@ -33,6 +33,7 @@ struct SearchPage {
     categories: Vec<(String, String)>,
     regions: Vec<(String, String)>,
     searched: bool,
+    filtered: bool,
     total: i64,
     hits: Vec<Hit>,
     error: Option<String>,
@@ -92,6 +93,15 @@ pub async fn search_page(
             .map(|o| (o.slug.clone(), o.name.clone()))
             .collect(),
         searched: false,
+        filtered: [
+            &params.organization,
+            &params.category,
+            &params.region,
+            &params.from,
+            &params.to,
+        ]
+        .iter()
+        .any(|v| !v.is_empty()),
         total: 0,
         hits: Vec::new(),
         error: None,

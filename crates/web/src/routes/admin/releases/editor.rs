@@ -108,7 +108,7 @@ pub async fn edit(
         &staff,
         Some(&release),
         Extras {
-            notice: views::notice(q.notice.as_deref()),
+            notice: q.notice.clone(),
             ..Default::default()
         },
     )

@@ -1,0 +1,455 @@
+//! Real-browser tests in Debian's Chromium, driven through chromedriver: signing in and out, the
+//! workflow up to an automatic embargo lift, the theme at phone and desktop widths, and an
+//! automated accessibility check (axe-core) with no serious violations.
+//!
+//! Without Chromium these tests say they were skipped, unless `DATELINE_TEST_BROWSER=required`
+//! (CI sets it), in which case a missing browser fails them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use dateline_core::Role;
+use fantoccini::{Client as Wd, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::support::process::free_port;
+use crate::support::{PASSWORD, TestApp};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub struct Browser {
+    pub wd: Wd,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// chromedriver's endpoint for the browser console (`goog:loggingPrefs`).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+impl Browser {
+    /// Starts Chromium, or returns `None` (with a note) when it is not installed and not required.
+    pub async fn start(width: u32, height: u32) -> Option<Browser> {
+        let required = std::env::var("DATELINE_TEST_BROWSER").is_ok_and(|v| v == "required");
+        if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+            assert!(
+                !required,
+                "DATELINE_TEST_BROWSER=required, but {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+            );
+            eprintln!("skipped: install chromium and chromium-driver to run the browser tests");
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            },
+            "goog:loggingPrefs": {"browser": "ALL"}
+        });
+        let mut caps = caps.as_object().unwrap().clone();
+        // Headless Chrome will not make a window narrower than 500 px; a phone is emulated.
+        if width < 500 {
+            caps["goog:chromeOptions"]["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
+        }
+        let mut last_error = String::new();
+        for _ in 0..50 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(wd) => {
+                    return Some(Browser {
+                        wd,
+                        driver,
+                        _profile: profile,
+                    });
+                }
+                Err(e) => {
+                    last_error = e.to_string();
+                    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        panic!("chromedriver did not start a session: {last_error}");
+    }
+
+    /// Console messages at error level, CSP violations included, since the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let logs = self.wd.issue_cmd(BrowserLog).await.unwrap_or(Value::Null);
+        logs.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|e| {
+                        e["level"] == "SEVERE"
+                            || e["message"]
+                                .as_str()
+                                .is_some_and(|m| m.contains("Content Security Policy"))
+                    })
+                    .filter_map(|e| e["message"].as_str().map(str::to_owned))
+                    // A missing favicon is the browser's own guess, not our page.
+                    .filter(|m| !m.contains("favicon.ico"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.wd.screenshot().await.unwrap();
+        let dir = root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// The page's visible text; empty while a new page is still replacing the old one.
+    pub async fn text(&self) -> String {
+        match self.wd.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let field = self
+            .wd
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wd
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn sign_in(&self, base: &str, email: &str) {
+        self.wd.goto(&format!("{base}/login")).await.unwrap();
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+    }
+
+    pub async fn sign_out(&self) {
+        self.click(".account-menu form[action='/logout'] button")
+            .await;
+    }
+
+    /// Runs axe-core on the current page; returns serious and critical violations.
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        let axe = root().join("tests/browser/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run npm ci --prefix tests/browser",
+                axe.display()
+            )
+        });
+        self.wd.execute(&source, vec![]).await.unwrap();
+        let result = self
+            .wd
+            .execute_async("const done = arguments[arguments.length - 1]; axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations)).catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));", vec![])
+            .await
+            .unwrap();
+        result
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| {
+                format!(
+                    "{} ({}): {} — {}",
+                    v["id"],
+                    v["impact"],
+                    v["help"],
+                    v["nodes"]
+                        .as_array()
+                        .map(|n| n
+                            .iter()
+                            .take(3)
+                            .map(|x| x["html"]
+                                .as_str()
+                                .unwrap_or("")
+                                .chars()
+                                .take(120)
+                                .collect::<String>())
+                            .collect::<Vec<_>>()
+                            .join(" | "))
+                        .unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+}
+
+/// Waits for the page now loading to show `needle`.
+async fn expect_text(b: &Browser, needle: &str) {
+    for _ in 0..50 {
+        if b.text().await.contains(needle) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}:\n{}", b.text().await);
+}
+
+async fn wait_for_text(b: &Browser, url: &str, needle: &str) {
+    for _ in 0..100 {
+        b.wd.goto(url).await.unwrap();
+        if b.text().await.contains(needle) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    }
+    panic!("{url} never showed {needle:?}");
+}
+
+#[actix_web::test]
+async fn sign_in_out_and_back_shows_nothing_private() {
+    let Some(b) = Browser::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    app.user("ana@example.com", Role::Editor);
+    let draft = crate::foundation::draft_release(&app, "Private merger plan", Some(1));
+    let _ = draft;
+    b.sign_in(&app.base, "ana@example.com").await;
+    let url = b.wd.current_url().await.unwrap();
+    assert!(url.path().starts_with("/admin"), "{url}");
+    b.wd.goto(&format!("{}/admin/releases", app.base))
+        .await
+        .unwrap();
+    assert!(b.text().await.contains("Private merger plan"));
+    b.screenshot("dashboard-releases").await;
+    b.sign_out().await;
+    assert!(
+        b.wd.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/login")
+    );
+    b.wd.back().await.unwrap();
+    let after = b.text().await;
+    assert!(
+        !after.contains("Private merger plan"),
+        "Back after signing out showed private data:\n{after}"
+    );
+    let errors = b.console_errors().await;
+    assert!(
+        errors.is_empty(),
+        "console errors or CSP violations: {errors:?}"
+    );
+}
+
+#[actix_web::test]
+async fn draft_to_automatic_publication() {
+    let Some(b) = Browser::start(1280, 1000).await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    app.user("co@example.com", Role::Contributor);
+    app.user("ed@example.com", Role::Editor);
+    // A contributor drafts and submits.
+    b.sign_in(&app.base, "co@example.com").await;
+    b.wd.goto(&format!("{}/admin/releases/new", app.base))
+        .await
+        .unwrap();
+    b.fill("#headline", "Tidal pool opens to the public").await;
+    b.fill("#dateline_city", "Lisbon").await;
+    b.fill("#summary", "The city's first tidal pool opens on Saturday.")
+        .await;
+    b.fill(
+        "#body",
+        "The pool holds **2,000 cubic metres** of sea water.",
+    )
+    .await;
+    b.click("#release-form button[type=submit].primary").await;
+    expect_text(&b, "Created.").await;
+    let edit = b.wd.current_url().await.unwrap();
+    b.click("button[formaction$='/submit']").await;
+    expect_text(&b, "Submitted for review.").await;
+    b.sign_out().await;
+    // An editor approves it for a few seconds from now.
+    b.sign_in(&app.base, "ed@example.com").await;
+    b.wd.goto(edit.as_str()).await.unwrap();
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(4))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    b.wd.execute("document.getElementById('embargo_local').value = arguments[0]; document.getElementById('embargo_zone').value = 'UTC';", vec![json!(soon)]).await.unwrap();
+    b.screenshot("editor-approve").await;
+    b.click("button[formaction$='/approve']").await;
+    expect_text(&b, "Approved and scheduled.").await;
+    // Nobody visits; the scheduler publishes it.
+    let id = edit
+        .path()
+        .trim_start_matches("/admin/releases/")
+        .to_owned();
+    wait_for_text(
+        &b,
+        &format!("{}/releases/{id}", app.base),
+        "2,000 cubic metres",
+    )
+    .await;
+    b.screenshot("published-release").await;
+    let errors = b.console_errors().await;
+    assert!(
+        errors.is_empty(),
+        "console errors or CSP violations: {errors:?}"
+    );
+}
+
+#[actix_web::test]
+async fn the_theme_is_accessible_at_phone_and_desktop_widths() {
+    for (width, label) in [(360, "phone"), (1280, "desktop")] {
+        let Some(b) = Browser::start(width, 900).await else {
+            return;
+        };
+        // The checker itself must see a known problem, or its silence means nothing.
+        b.wd.goto("data:text/html,<html><body><img src='x.png'><a href='/'></a></body></html>")
+            .await
+            .unwrap();
+        assert!(
+            !b.accessibility_problems().await.is_empty(),
+            "axe found nothing on a page with known violations"
+        );
+        let app = TestApp::sqlite().await;
+        dateline_web::demo::load(&mut app.conn(), app.state.clock.now()).unwrap();
+        let r = dateline_storage::repo::releases::list_public(
+            &mut app.conn(),
+            app.state.clock.now(),
+            &Default::default(),
+            &dateline_storage::PageRequest::first(1),
+        )
+        .unwrap()
+        .items
+        .remove(0);
+        let pages = [
+            ("home", "/".to_owned()),
+            ("release", format!("/releases/{}/{}", r.public_id, r.slug)),
+            ("listing", "/organizations/oresund-windshare".to_owned()),
+            ("categories", "/categories".to_owned()),
+            ("search", "/search?q=energy".to_owned()),
+        ];
+        for (name, path) in pages {
+            b.wd.goto(&format!("{}{path}", app.base)).await.unwrap();
+            b.screenshot(&format!("{name}-{label}")).await;
+            let problems = b.accessibility_problems().await;
+            assert!(
+                problems.is_empty(),
+                "{name} at {width}px:\n{}",
+                problems.join("\n")
+            );
+            // Nothing wider than the screen.
+            let overflow =
+                b.wd.execute(
+                    "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                overflow,
+                json!(false),
+                "{name} scrolls sideways at {width}px"
+            );
+        }
+        let errors = b.console_errors().await;
+        assert!(
+            errors.is_empty(),
+            "console errors or CSP violations: {errors:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_newsroom_pages_are_accessible() {
+    let Some(b) = Browser::start(1280, 1000).await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    dateline_web::demo::load(&mut app.conn(), app.state.clock.now()).unwrap();
+    app.user("admin@example.com", Role::Admin);
+    b.sign_in(&app.base, "admin@example.com").await;
+    let r = dateline_storage::repo::releases::list_public(
+        &mut app.conn(),
+        app.state.clock.now(),
+        &Default::default(),
+        &dateline_storage::PageRequest::first(1),
+    )
+    .unwrap()
+    .items
+    .remove(0);
+    for (name, path) in [
+        ("admin-dashboard", "/admin".to_owned()),
+        ("admin-releases", "/admin/releases".to_owned()),
+        ("admin-editor", format!("/admin/releases/{}", r.public_id)),
+        ("admin-new", "/admin/releases/new".to_owned()),
+        (
+            "admin-history",
+            format!("/admin/releases/{}/history", r.public_id),
+        ),
+        ("admin-users", "/admin/users".to_owned()),
+        ("admin-audit", "/admin/audit".to_owned()),
+        ("admin-settings", "/admin/settings".to_owned()),
+        ("account", "/account".to_owned()),
+        ("two-factor", "/account/two-factor".to_owned()),
+    ] {
+        b.wd.goto(&format!("{}{path}", app.base)).await.unwrap();
+        b.screenshot(name).await;
+        let problems = b.accessibility_problems().await;
+        assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+    }
+    let errors = b.console_errors().await;
+    assert!(
+        errors.is_empty(),
+        "console errors or CSP violations: {errors:?}"
+    );
+}
