@@ -248,7 +248,7 @@ fn atom_feed(config: &Config, channel: &Channel, entries: &[Entry<'_>]) -> Strin
             .iter()
             .map(|e| updated(e.release))
             .max()
-            .unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH)
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
             .fixed_offset(),
     );
     feed.set_links(vec![

@@ -63,10 +63,9 @@ pub fn not_modified(req: &HttpRequest, v: &Validators) -> bool {
         .headers()
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|h| h.to_str().ok())
+        && let Ok(since) = DateTime::parse_from_rfc2822(ims)
     {
-        if let Ok(since) = DateTime::parse_from_rfc2822(ims) {
-            return v.last_modified.timestamp() <= since.timestamp();
-        }
+        return v.last_modified.timestamp() <= since.timestamp();
     }
     false
 }

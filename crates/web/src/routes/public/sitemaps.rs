@@ -49,7 +49,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
         out.push_str(&format!(
             "  <sitemap><loc>{}</loc><lastmod>{}</lastmod></sitemap>\n",
             escape(
-                &state
+                state
                     .config
                     .absolute(&format!("/sitemaps/releases-{n}.xml"))
             ),
@@ -109,7 +109,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
     for s in sections {
         out.push_str(&format!(
             "  <url><loc>{}</loc></url>\n",
-            escape(&state.config.absolute(&s))
+            escape(state.config.absolute(&s))
         ));
     }
     for r in list {
@@ -117,7 +117,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
         out.push_str(&format!(
             "  <url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
             escape(
-                &state
+                state
                     .config
                     .absolute(&release_path(r.public_id.as_str(), &r.slug))
             ),
@@ -151,7 +151,7 @@ pub async fn news(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
         let language = r.language.split('-').next().unwrap_or("en").to_owned();
         out.push_str(&format!(
             "  <url>\n    <loc>{}</loc>\n    <news:news>\n      <news:publication>\n        <news:name>{}</news:name>\n        <news:language>{}</news:language>\n      </news:publication>\n      <news:publication_date>{}</news:publication_date>\n      <news:title>{}</news:title>\n    </news:news>\n  </url>\n",
-            escape(&state.config.absolute(&release_path(r.public_id.as_str(), &r.slug))),
+            escape(state.config.absolute(&release_path(r.public_id.as_str(), &r.slug))),
             escape(&newsroom.name),
             escape(&language),
             published.to_rfc3339_opts(SecondsFormat::Secs, true),
