@@ -8,6 +8,7 @@ use dateline_storage::repo::audit::{self, AuditFilter};
 use dateline_storage::repo::users;
 
 use crate::http_tests;
+use crate::support::client::field_value;
 use crate::support::{Client, PASSWORD, TestApp};
 
 fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
@@ -40,15 +41,25 @@ fn totp_code(app: &TestApp, email: &str, offset_steps: i64) -> String {
     dateline_auth::totp::code_at(&creds.totp_secret.unwrap(), t as u64).unwrap()
 }
 
-/// Signs in as `email`, enrols two-factor sign-in and returns the recovery codes shown.
+/// Enrols two-factor sign-in for the signed-in account and returns the recovery codes shown.
+/// The pending secret is read from the enrolment page, as an authenticator app would scan it.
 async fn enrol_two_factor(app: &TestApp, c: &Client, email: &str) -> Vec<String> {
-    c.get("/account/two-factor").await.assert_status(200);
-    let code = totp_code(app, email, 0);
+    let page = c.get("/account/two-factor").await;
+    page.assert_status(200);
+    let secret = field_value(&page.body, "secret").expect("pending secret on the page");
+    let mac = field_value(&page.body, "secret_mac").expect("secret binding on the page");
+    // Showing the page stores nothing: enrolment is only pending in the form.
+    let creds = users::credentials_by_email(&mut app.conn(), email)
+        .unwrap()
+        .unwrap();
+    assert!(creds.totp_secret.is_none() && !creds.totp_enabled);
+    let t = app.state.clock.now().timestamp() as u64;
+    let code = dateline_auth::totp::code_at(&secret, t).unwrap();
     let done = c
         .submit(
             "/account/two-factor",
             "/account/two-factor",
-            &[("code", &code)],
+            &[("code", &code), ("secret", &secret), ("secret_mac", &mac)],
         )
         .await;
     done.assert_status(200);
@@ -122,6 +133,39 @@ http_tests! {
         c.login("ana@example.com", PASSWORD).await.assert_status(303);
         let actions: Vec<String> = audit_actions(&app).into_iter().map(|a| a.0).collect();
         assert!(actions.contains(&"lockout".to_owned()) && actions.contains(&"login_failed".to_owned()) && actions.contains(&"login_ok".to_owned()));
+    }
+
+    // A stolen session cannot guess the password faster than the sign-in form allows: wrong
+    // current passwords count against the same lock, and the right one cannot get through it.
+    async fn re_entering_the_password_is_throttled(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        let change = |current: &'static str| {
+            let c = c.clone();
+            async move { c.submit("/account", "/account/password", &[("current", current), ("password", "a brand new passphrase"), ("confirm", "a brand new passphrase")]).await.status }
+        };
+        for i in 1..=3 {
+            assert_eq!(change("guess number one").await, 422, "attempt {i}");
+        }
+        let disable = c.submit("/account/two-factor", "/account/two-factor/disable", &[("password", "guess number two")]).await;
+        assert_eq!(disable.status, 422);
+        assert_eq!(change("guess number three").await, 422);
+        assert_eq!(change(PASSWORD).await, 429, "locked after five wrong answers across both forms");
+        app.client().login("ana@example.com", PASSWORD).await.assert_status(429);
+        app.state.clock.advance(Duration::seconds(2));
+        assert_eq!(change(PASSWORD).await, 303);
+    }
+
+    // After sign-in only local addresses are followed, however the value is disguised.
+    async fn next_cannot_leave_the_site(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        for next in ["/%09/evil.test", "//evil.test", "/%5Cevil.test", "https://evil.test", "/%0A/evil.test"] {
+            assert_eq!(c.get(&format!("/login?next={next}")).await.location(), "/admin", "{next}");
+        }
+        assert_eq!(c.get("/login?next=/admin/releases%3Fstatus%3Ddraft").await.location(), "/admin/releases?status=draft");
+        app.user("bo@example.com", Role::Editor);
+        let fresh = app.client();
+        let form = fresh.get("/login?next=/%09/evil.test").await;
+        assert_eq!(field_value(&form.body, "next").as_deref(), Some("/admin"));
     }
 
     async fn one_address_cannot_try_many_accounts(app) {
@@ -216,6 +260,30 @@ http_tests! {
             last = again.submit("/login/two-factor", "/login/two-factor", &[("code", "000000")]).await.status;
         }
         assert_eq!(last, 429);
+    }
+
+    // A pending secret is bound to its account: a form carrying another secret, or another
+    // account's secret, is refused and enrols nothing; a wrong code keeps the same secret.
+    async fn two_factor_enrolment_cannot_be_forged(app) {
+        let (ana, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        let (bo, _) = app.signed_in("bo@example.com", Role::Editor).await;
+        let page = bo.get("/account/two-factor").await;
+        let bo_secret = field_value(&page.body, "secret").unwrap();
+        let bo_mac = field_value(&page.body, "secret_mac").unwrap();
+        let t = app.state.clock.now().timestamp() as u64;
+        let code = dateline_auth::totp::code_at(&bo_secret, t).unwrap();
+        let stolen = ana.submit("/account/two-factor", "/account/two-factor", &[("code", &code), ("secret", &bo_secret), ("secret_mac", &bo_mac)]).await;
+        stolen.assert_status(400);
+        assert!(stolen.body.contains("Reload the page"), "{}", stolen.body);
+        let forged = ana.submit("/account/two-factor", "/account/two-factor", &[("code", &code), ("secret", &bo_secret), ("secret_mac", "00")]).await;
+        forged.assert_status(400);
+        let creds = users::credentials_by_email(&mut app.conn(), "ana@example.com").unwrap().unwrap();
+        assert!(!creds.totp_enabled && creds.totp_secret.is_none());
+
+        let wrong = bo.submit("/account/two-factor", "/account/two-factor", &[("code", "000000"), ("secret", &bo_secret), ("secret_mac", &bo_mac)]).await;
+        wrong.assert_status(422);
+        assert!(wrong.body.contains("That code is not right"));
+        assert_eq!(field_value(&wrong.body, "secret").as_deref(), Some(bo_secret.as_str()), "the QR code shown stays the same");
     }
 
     async fn the_newsroom_can_require_two_factor(app) {
@@ -333,6 +401,12 @@ http_tests! {
         let evil = c.clone();
         evil.with_header("Origin", "http://127.0.0.2:9");
         evil.post_form("/account/profile", &good).await.assert_status(403);
+        // Forwarding headers are anyone's to send: they do not make a foreign Origin ours.
+        let forwarded = c.clone();
+        forwarded.with_header("Origin", "http://evil.test");
+        forwarded.with_header("X-Forwarded-Host", "evil.test");
+        forwarded.with_header("Forwarded", "host=evil.test;proto=http");
+        forwarded.post_form("/account/profile", &good).await.assert_status(403);
         let cross = Client::new(&app.base);
         cross.set_cookie("dateline_session", &c.cookie("dateline_session").unwrap());
         cross.with_header("Sec-Fetch-Site", "cross-site");

@@ -354,8 +354,12 @@ fn serve_waits_for_an_unreachable_postgres() {
     wait_for("liveness", || {
         http_get(port, "/healthz/live").is_some_and(|(s, _)| s == 200)
     });
-    let (status, _) = http_get(port, "/healthz/ready").unwrap();
+    let (status, body) = http_get(port, "/healthz/ready").unwrap();
     assert_eq!(status, 503);
+    assert!(
+        !body.contains("nobody"),
+        "no connection details to the public: {body}"
+    );
     assert_eq!(http_get(port, "/").unwrap().0, 503);
     wait_for("two retry lines", || {
         server.log().matches("database not reachable").count() >= 2

@@ -350,6 +350,20 @@ async fn crawl(
         let res = c.get(&p).await;
         out.push((p, res.status, res.body));
     }
+    // Paging cursors carry the last key seen: walk the tags a page at a time and read each
+    // cursor too, as someone probing for hidden names would.
+    let mut next = Some("/api/v1/tags?limit=1".to_owned());
+    while let Some(p) = next.take() {
+        let res = c.get(&p).await;
+        let cursor = res.json()["next"].as_str().map(str::to_owned);
+        let mut seen = res.body.clone();
+        if let Some(cur) = &cursor {
+            let decoded = dateline_storage::pagination::Cursor::decode(cur).unwrap();
+            seen.push_str(decoded.text_key().unwrap_or_default());
+            next = Some(format!("/api/v1/tags?limit=1&after={cur}"));
+        }
+        out.push((p, res.status, seen));
+    }
     out
 }
 

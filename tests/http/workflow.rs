@@ -461,3 +461,87 @@ fn audit_rows(app: &TestApp) -> usize {
     .items
     .len()
 }
+
+// A colleague's published release is readable, but the drafts, review notes and preview links
+// behind it belong to its author and the editors.
+http_tests! {
+    async fn a_colleagues_workings_stay_private(app) {
+        taxonomy(&app).await;
+        let (author, _) = app.api_user("co@example.com", Role::Contributor);
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let (colleague_api, colleague) = app.api_user("other@example.com", Role::Contributor);
+        let id = create(&author, "Harbor opens").await["id"].as_str().unwrap().to_owned();
+        author.json("POST", &format!("/api/v1/releases/{id}/submit"), &json!({})).await.assert_status(200);
+        editor.json("POST", &format!("/api/v1/releases/{id}/send-back"), &json!({"comment": "Confidential: legal has not cleared the figures."})).await.assert_status(200);
+        author.json("POST", &format!("/api/v1/releases/{id}/submit"), &json!({})).await.assert_status(200);
+        editor.json("POST", &format!("/api/v1/releases/{id}/publish"), &json!({})).await.assert_status(200);
+
+        colleague_api.get(&format!("/api/v1/releases/{id}")).await.assert_status(200);
+        for path in [format!("/api/v1/releases/{id}/revisions"), format!("/api/v1/releases/{id}/revisions/1")] {
+            colleague_api.get(&path).await.assert_status(404);
+            author.get(&path).await.assert_status(200);
+        }
+        let browser = app.client();
+        browser.login(&colleague.email, crate::support::PASSWORD).await.assert_status(303);
+        for path in [format!("/admin/releases/{id}/history"), format!("/admin/releases/{id}/revisions/1"), format!("/admin/releases/{id}/compare?from=1&to=2")] {
+            browser.get(&path).await.assert_status(404);
+        }
+        // Preview links are an editor's tool: refused before the release is even looked up.
+        browser.get(&format!("/admin/releases/{id}/links")).await.assert_status(403);
+        let page = browser.get(&format!("/admin/releases/{id}")).await;
+        page.assert_status(200);
+        assert!(!page.body.contains("legal has not cleared"), "review notes are not shown to a colleague");
+        assert!(!page.body.contains("/history\""), "nor a link to the history");
+        let (own, _) = (app.client(), ());
+        own.login("co@example.com", crate::support::PASSWORD).await.assert_status(303);
+        assert!(own.get(&format!("/admin/releases/{id}")).await.body.contains("legal has not cleared"));
+        own.get(&format!("/admin/releases/{id}/history")).await.assert_status(200);
+    }
+
+    // Tags are typed into releases, so a tag's name can give a story away: each caller sees the
+    // tags of releases they may read, and paging gives nothing more.
+    async fn tags_follow_release_visibility(app) {
+        taxonomy(&app).await;
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let (contrib, _) = app.api_user("co@example.com", Role::Contributor);
+        let mut secret = release_body("Merger announced");
+        secret["tags"] = json!(["merger with acme"]);
+        let id = editor.json("POST", "/api/v1/releases", &secret).await.json()["id"].as_str().unwrap().to_owned();
+        editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": in_an_hour(&app)})).await.assert_status(200);
+        let mut own = release_body("My draft");
+        own["tags"] = json!(["my working tag"]);
+        contrib.json("POST", "/api/v1/releases", &own).await.assert_status(201);
+        let mut public = release_body("Public news");
+        public["tags"] = json!(["open day"]);
+        let pid = editor.json("POST", "/api/v1/releases", &public).await.json()["id"].as_str().unwrap().to_owned();
+        editor.json("POST", &format!("/api/v1/releases/{pid}/publish"), &json!({})).await.assert_status(200);
+
+        // Every name this caller is shown, in items or in the keys inside paging cursors.
+        async fn names(c: &Client) -> Vec<String> {
+            let mut out = Vec::new();
+            let mut path = "/api/v1/tags?limit=1".to_owned();
+            loop {
+                let page = c.get(&path).await.json();
+                out.extend(page["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()));
+                match page["next"].as_str() {
+                    Some(n) => {
+                        let key = dateline_storage::Cursor::decode(n).unwrap();
+                        out.push(key.text_key().unwrap_or_default().to_owned());
+                        path = format!("/api/v1/tags?limit=1&after={n}");
+                    }
+                    None => return out,
+                }
+            }
+        }
+        let anonymous = names(&app.client()).await;
+        assert!(anonymous.contains(&"open day".to_owned()));
+        assert!(!anonymous.iter().any(|n| n == "merger with acme" || n == "my working tag"), "{anonymous:?}");
+        let contributor = names(&contrib).await;
+        assert!(contributor.contains(&"my working tag".to_owned()), "{contributor:?}");
+        assert!(!contributor.contains(&"merger with acme".to_owned()), "{contributor:?}");
+        assert!(names(&editor).await.contains(&"merger with acme".to_owned()));
+        contrib.get("/api/v1/tags/merger-with-acme").await.assert_status(404);
+        app.client().get("/tags/merger-with-acme").await.assert_status(404);
+        editor.get("/api/v1/tags/merger-with-acme").await.assert_status(200);
+    }
+}

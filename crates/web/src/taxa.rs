@@ -114,7 +114,7 @@ pub fn all(conn: &mut DbConnection, kind: Kind) -> WebResult<Vec<Taxon>> {
             let mut out = Vec::new();
             let mut page = dateline_storage::PageRequest::first(100);
             loop {
-                let p = taxonomy::list_tags(conn, &page)?;
+                let p = taxonomy::list_tags(conn, &page, taxonomy::TagScope::All)?;
                 out.extend(p.items.into_iter().map(Taxon::from));
                 match p.next {
                     Some(c) => page = dateline_storage::PageRequest::after(Some(c), 100),
@@ -126,15 +126,18 @@ pub fn all(conn: &mut DbConnection, kind: Kind) -> WebResult<Vec<Taxon>> {
     })
 }
 
+/// One page of a kind. `tags` limits which tags show; the other kinds are editorial lists
+/// with nothing to hide.
 pub fn page(
     conn: &mut DbConnection,
     kind: Kind,
     req: &dateline_storage::PageRequest,
+    tags: taxonomy::TagScope,
 ) -> WebResult<dateline_storage::Page<Taxon>> {
     Ok(match kind {
         Kind::Categories => taxonomy::list_categories(conn, req)?.map(Taxon::from),
         Kind::Regions => taxonomy::list_regions(conn, req)?.map(Taxon::from),
-        Kind::Tags => taxonomy::list_tags(conn, req)?.map(Taxon::from),
+        Kind::Tags => taxonomy::list_tags(conn, req, tags)?.map(Taxon::from),
     })
 }
 

@@ -67,7 +67,8 @@ CREATE TABLE tags (
 CREATE TABLE releases (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     public_id TEXT NOT NULL UNIQUE,
-    slug TEXT NOT NULL UNIQUE,
+    -- Readable decoration after the public id in the address, so two releases may share it.
+    slug TEXT NOT NULL,
     headline TEXT NOT NULL,
     subheadline TEXT NOT NULL DEFAULT '',
     dateline_city TEXT NOT NULL DEFAULT '',

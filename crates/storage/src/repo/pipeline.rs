@@ -257,17 +257,6 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                     )
                     .into());
                 }
-                let taken = releases::table
-                    .filter(releases::slug.eq(slug))
-                    .filter(releases::id.ne(row.id))
-                    .count()
-                    .get_result::<i64>(conn)?;
-                if taken > 0 {
-                    return Err(StorageError::Duplicate {
-                        field: "slug",
-                        value: slug.clone(),
-                    });
-                }
                 diesel::update(releases::table.find(row.id))
                     .set(releases::slug.eq(slug))
                     .execute(conn)?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use dateline_core::content::{SanitizedHtml, render_markdown};
 use dateline_core::release::Correction;
-use dateline_core::slug::{slugify_or, unique_slug};
+use dateline_core::slug::slugify_or;
 use dateline_core::visibility::Viewer;
 use dateline_core::{
     Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary, Role,
@@ -170,30 +170,6 @@ fn prepare(content: &ReleaseContent) -> Result<(ReleaseContent, SanitizedHtml)> 
     Ok((content, html))
 }
 
-fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> Result<bool> {
-    let mut q = releases::table.filter(releases::slug.eq(slug)).into_boxed();
-    if let Some(id) = except {
-        q = q.filter(releases::id.ne(id));
-    }
-    Ok(q.count().get_result::<i64>(conn)? > 0)
-}
-
-pub(crate) fn free_slug(
-    conn: &mut DbConnection,
-    headline: &str,
-    except: Option<i64>,
-) -> Result<String> {
-    let base = slugify_or(headline, "release");
-    let mut err = None;
-    let slug = unique_slug(&base, |s| {
-        slug_taken(conn, s, except).unwrap_or_else(|e| {
-            err = Some(e);
-            false
-        })
-    });
-    err.map_or(Ok(slug), Err)
-}
-
 fn fresh_public_id(conn: &mut DbConnection) -> Result<PublicId> {
     let mut rng = rand::rng();
     for _ in 0..8 {
@@ -217,7 +193,9 @@ pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
     write_tx(conn, |conn| {
         check_references(conn, &content)?;
         let public_id = fresh_public_id(conn)?;
-        let slug = free_slug(conn, &content.headline, None)?;
+        // Slugs are not unique: the public id is the address, and a slug that had to dodge other
+        // releases' (embargoed ones included) would tell a writer those exist.
+        let slug = slugify_or(&content.headline, "release");
         let at = to_db(now());
         let row = diesel::insert_into(releases::table)
             .values((
@@ -423,14 +401,6 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<Release> {
 pub fn get_by_public_id(conn: &mut DbConnection, public_id: &PublicId) -> Result<Release> {
     let row = releases::table
         .filter(releases::public_id.eq(public_id.as_str()))
-        .first::<ReleaseRow>(conn)
-        .map_err(not_found)?;
-    load(conn, row)
-}
-
-pub fn get_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Release> {
-    let row = releases::table
-        .filter(releases::slug.eq(slug))
         .first::<ReleaseRow>(conn)
         .map_err(not_found)?;
     load(conn, row)
@@ -929,16 +899,4 @@ pub fn count_public(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> 
         .filter(releases::published_at.le(to_db(now)))
         .count()
         .get_result(conn)?)
-}
-
-/// Ids of the tags that at least one public release carries. Tags are made from release
-/// content, so a tag only a draft uses would reveal that draft: the public sees only these.
-pub fn public_tag_ids(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i64>> {
-    Ok(release_tags::table
-        .inner_join(releases::table)
-        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
-        .filter(releases::published_at.le(to_db(now)))
-        .select(release_tags::tag_id)
-        .distinct()
-        .load(conn)?)
 }

@@ -1,6 +1,6 @@
 //! Categories (a tree), regions and tags.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use dateline_core::slug::{is_valid_slug, slugify_or, unique_slug};
 use dateline_core::{Category, Region, Tag, ValidationErrors};
 use diesel::prelude::*;
@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError, in_use, not_found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::schema::{categories, regions, tags};
+use crate::schema::{categories, regions, release_tags, releases, tags};
 use crate::time::{now, to_db};
 
 /// The fields shared by everything named and slugged: categories, regions and tags.
@@ -561,11 +561,47 @@ pub fn delete_tag(conn: &mut DbConnection, id: i64) -> Result<()> {
     }
 }
 
-pub fn list_tags(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Tag>> {
+/// Which tags someone may learn of. Tags are typed into releases, so a tag's name can give away
+/// an embargoed story: outside the editors, a tag exists only while a release one may read
+/// carries it.
+#[derive(Debug, Clone, Copy)]
+pub enum TagScope {
+    /// Editors and admins, who may read every release.
+    All,
+    /// Tags on releases public at `now`, plus those on releases by `author` (a contributor's own).
+    VisibleTo {
+        now: DateTime<Utc>,
+        author: Option<i64>,
+    },
+}
+
+/// The ids of tags on releases visible under `scope`, as a subquery.
+macro_rules! visible_tag_ids {
+    ($now:expr, $author:expr) => {{
+        let public = releases::status
+            .eq(dateline_core::ReleaseStatus::Published.as_str())
+            .and(releases::published_at.le(to_db($now)));
+        // -1 never matches an author, which keeps one query shape for both cases.
+        let own = releases::author_id.eq($author.unwrap_or(-1));
+        release_tags::table
+            .inner_join(releases::table)
+            .filter(public.or(own))
+            .select(release_tags::tag_id)
+    }};
+}
+
+pub fn list_tags(
+    conn: &mut DbConnection,
+    page: &PageRequest,
+    scope: TagScope,
+) -> Result<Page<Tag>> {
     let mut q = tags::table
         .order((tags::name.asc(), tags::id.asc()))
         .limit(page.fetch())
         .into_boxed();
+    if let TagScope::VisibleTo { now, author } = scope {
+        q = q.filter(tags::id.eq_any(visible_tag_ids!(now, author)));
+    }
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
         q = q.filter(
@@ -578,6 +614,17 @@ pub fn list_tags(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Tag
     Ok(Page::from_overfetch(rows, page.limit, |t| {
         Cursor::text(&t.name, t.id)
     }))
+}
+
+/// Whether the tag `id` may be shown under `scope`.
+pub fn tag_visible(conn: &mut DbConnection, id: i64, scope: TagScope) -> Result<bool> {
+    match scope {
+        TagScope::All => Ok(true),
+        TagScope::VisibleTo { now, author } => Ok(diesel::select(diesel::dsl::exists(
+            visible_tag_ids!(now, author).filter(release_tags::tag_id.eq(id)),
+        ))
+        .get_result(conn)?),
+    }
 }
 
 /// A category's id with those of all categories below it, so a listing of "Energy" includes

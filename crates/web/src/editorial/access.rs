@@ -51,6 +51,23 @@ pub async fn load(state: &AppState, identity: &Identity, id: &str) -> WebResult<
     }
 }
 
+/// Whether `identity` may see a release's working record: earlier revisions, review comments
+/// and preview links. A contributor may read a colleague's published release, but not the
+/// drafts and editors' notes behind it.
+pub fn can_see_workings(identity: &Identity, release: &Release) -> bool {
+    identity.role() >= Role::Editor || is_own(identity, release)
+}
+
+/// Loads a release whose working record `identity` may see, or 404.
+pub async fn load_workings(state: &AppState, identity: &Identity, id: &str) -> WebResult<Release> {
+    let release = load(state, identity, id).await?;
+    if can_see_workings(identity, &release) {
+        Ok(release)
+    } else {
+        Err(WebError::NotFound)
+    }
+}
+
 /// Loads a release that `identity` may edit.
 pub async fn load_editable(state: &AppState, identity: &Identity, id: &str) -> WebResult<Release> {
     let release = load(state, identity, id).await?;

@@ -16,18 +16,21 @@ pub async fn same_origin_writes(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
-        let ours = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.config.origin())
-            .unwrap_or_default();
+        let Some(state) = req.app_data::<web::Data<AppState>>() else {
+            return Err(actix_web::error::ErrorInternalServerError("no app state"));
+        };
+        let ours = state.config.origin();
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        // Our configured origin, or the host this request was addressed to: a cross-site page
+        // Our configured origin, or the Host this request was addressed to: a cross-site page
         // cannot make a browser send our Host with its own Origin. This keeps `localhost` and
-        // `127.0.0.1` both working in development.
+        // `127.0.0.1` both working in development. Forwarding headers are not used here: any
+        // client can send them, and only a trusted proxy's say-so about the scheme counts.
+        let https = req.app_config().secure()
+            || super::client_ip::forwarded_https(req.request(), &state.config.trusted_proxies);
         let addressed = format!(
             "{}://{}",
-            req.connection_info().scheme(),
-            req.connection_info().host()
+            if https { "https" } else { "http" },
+            header("host").unwrap_or_default()
         );
         let (origin, fetch_site) = (header("origin"), header("sec-fetch-site"));
         let allowed = dateline_auth::csrf::same_origin(origin, fetch_site, &ours)

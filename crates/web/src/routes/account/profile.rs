@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff};
+use crate::routes::auth::reauth;
 use crate::routes::auth::session;
 use crate::routes::auth::setup::check_new_password;
 use crate::routes::forms::{CsrfForm, FormLimit};
@@ -212,17 +213,7 @@ pub async fn change_password(
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> WebResult {
     let user_id = staff.user.id;
-    let stored = state
-        .db(move |conn| Ok(users::credentials(conn, user_id)?.password_hash))
-        .await?;
-    let current = f.current.clone();
-    let ok = state
-        .hashing(move || {
-            password::verify(&current, &stored)
-                .map(|v| v.ok)
-                .unwrap_or(false)
-        })
-        .await?;
+    let ok = reauth::current_password_ok(&state, &staff, &f.current).await?;
     let mut e = ValidationErrors::new();
     if !ok {
         e.add("current", "Your current password is not right.");

@@ -1,20 +1,22 @@
-//! Enrolling and removing a TOTP second factor. A new secret waits, not yet enabled, until a code
-//! from it is entered; then ten recovery codes are shown once.
+//! Enrolling and removing a TOTP second factor. Showing the enrolment page writes nothing: the
+//! new secret travels in the form, bound to this account by an HMAC under the server key, and is
+//! stored only once a code made from it is entered. Then ten recovery codes are shown, once.
 
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
-use dateline_auth::tokens::hash_token;
-use dateline_auth::{password, totp};
+use dateline_auth::tokens::{constant_time_eq, hash_token};
+use dateline_auth::totp;
 use dateline_core::Role;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::{tokens, users};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
-use crate::error::WebResult;
+use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff};
 use crate::newsroom::Newsroom;
+use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
@@ -27,6 +29,7 @@ struct TwoFactorPage {
     required: bool,
     codes_left: i64,
     secret: String,
+    secret_mac: String,
     qr_data_url: String,
     error: Option<String>,
     new_codes: Option<Vec<String>>,
@@ -36,38 +39,40 @@ fn required(newsroom: &Newsroom, role: Role) -> bool {
     newsroom.require_two_factor && role >= Role::Editor
 }
 
+/// Binds a pending secret to one account, so a form cannot enrol someone else's secret.
+fn secret_mac(state: &AppState, user_id: i64, secret: &str) -> String {
+    state
+        .key
+        .mac_hex("totp-enrolment", format!("{user_id}:{secret}").as_bytes())
+}
+
 async fn page(
     state: &AppState,
     staff: &Staff,
     notice: Option<&str>,
     error: Option<String>,
     new_codes: Option<Vec<String>>,
+    pending: Option<String>,
 ) -> WebResult {
     let (chrome, newsroom) =
         views::staff_chrome(state, "Two-factor sign-in", staff, "account", notice).await?;
     let user_id = staff.user.id;
-    // A pending secret is kept until enrolment completes, so reloading shows the same code.
-    let (enabled, secret, codes_left) = state
+    let (enabled, codes_left) = state
         .db(move |conn| {
             let creds = users::credentials(conn, user_id)?;
-            if creds.totp_enabled {
-                return Ok((
-                    true,
-                    String::new(),
-                    tokens::unused_recovery_codes(conn, user_id)?,
-                ));
-            }
-            let secret = match creds.totp_secret {
-                Some(s) => s,
-                None => {
-                    let s = totp::new_secret();
-                    users::set_totp(conn, user_id, Some(&s), false)?;
-                    s
-                }
+            let left = if creds.totp_enabled {
+                tokens::unused_recovery_codes(conn, user_id)?
+            } else {
+                0
             };
-            Ok((false, secret, 0))
+            Ok((creds.totp_enabled, left))
         })
         .await?;
+    let secret = if enabled {
+        String::new()
+    } else {
+        pending.unwrap_or_else(totp::new_secret)
+    };
     let qr_data_url = if enabled {
         String::new()
     } else {
@@ -88,6 +93,11 @@ async fn page(
         enabled,
         required: required(&newsroom, staff.user.role),
         codes_left,
+        secret_mac: if enabled {
+            String::new()
+        } else {
+            secret_mac(state, user_id, &secret)
+        },
         secret,
         qr_data_url,
         error,
@@ -110,13 +120,17 @@ pub async fn form(
         .notice
         .as_deref()
         .or(staff.must_enrol_two_factor.then_some("two-factor-required"));
-    page(&state, &staff, notice, None, None).await
+    page(&state, &staff, notice, None, None, None).await
 }
 
 #[derive(Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    secret_mac: String,
 }
 
 impl FormLimit for CodeForm {}
@@ -128,23 +142,33 @@ pub async fn enable(
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> WebResult {
     let user_id = staff.user.id;
+    if f.secret.len() > 64
+        || !constant_time_eq(&secret_mac(&state, user_id, &f.secret), &f.secret_mac)
+    {
+        return Err(WebError::BadRequest("The enrolment form was changed or is from another account. Reload the page and try again.".into()));
+    }
     let now = state.clock.now();
+    let Some(step) = totp::check(&f.secret, &f.code, now.timestamp().max(0) as u64) else {
+        let message = "That code is not right. Check the time on your phone, wait for a new code and try again.";
+        return page(
+            &state,
+            &staff,
+            None,
+            Some(message.into()),
+            None,
+            Some(f.secret),
+        )
+        .await;
+    };
     let codes = totp::recovery_codes();
     let hashes: Vec<String> = codes
         .iter()
         .map(|c| hash_token(&totp::normalize_recovery_code(c)))
         .collect();
     let actor = client.actor(Some(&staff));
-    let code = f.code.clone();
-    let enabled = state
+    let secret = f.secret.clone();
+    state
         .db(move |conn| {
-            let creds = users::credentials(conn, user_id)?;
-            let Some(secret) = creds.totp_secret.filter(|_| !creds.totp_enabled) else {
-                return Ok(false);
-            };
-            let Some(step) = totp::check(&secret, &code, now.timestamp().max(0) as u64) else {
-                return Ok(false);
-            };
             write_tx(conn, |conn| {
                 users::set_totp(conn, user_id, Some(&secret), true)?;
                 users::claim_totp_step(conn, user_id, step as i64)?;
@@ -162,13 +186,18 @@ pub async fn enable(
                     },
                 )
             })?;
-            Ok(true)
+            Ok(())
         })
         .await?;
-    if !enabled {
-        return page(&state, &staff, None, Some("That code is not right. Check the time on your phone, wait for a new code and try again.".into()), None).await;
-    }
-    page(&state, &staff, Some("two-factor-on"), None, Some(codes)).await
+    page(
+        &state,
+        &staff,
+        Some("two-factor-on"),
+        None,
+        Some(codes),
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -187,28 +216,19 @@ pub async fn disable(
 ) -> WebResult {
     let newsroom = views::load_newsroom(&state).await?;
     if required(&newsroom, staff.user.role) {
-        return Err(crate::error::WebError::Forbidden(
+        return Err(WebError::Forbidden(
             "This newsroom requires two-factor sign-in for your role.".into(),
         ));
     }
     let user_id = staff.user.id;
-    let stored = state
-        .db(move |conn| Ok(users::credentials(conn, user_id)?.password_hash))
-        .await?;
-    let pw = f.password.clone();
-    let ok = state
-        .hashing(move || {
-            password::verify(&pw, &stored)
-                .map(|v| v.ok)
-                .unwrap_or(false)
-        })
-        .await?;
+    let ok = reauth::current_password_ok(&state, &staff, &f.password).await?;
     if !ok {
         return page(
             &state,
             &staff,
             None,
             Some("Your password is not right.".into()),
+            None,
             None,
         )
         .await;

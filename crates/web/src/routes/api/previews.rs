@@ -43,7 +43,7 @@ pub async fn create(
             "Keep the label under 200 characters.",
         ));
     }
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     let (link, url) = create_link(&state, &staff, &client, &release, &b.label, days).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "id": link.id,

@@ -38,7 +38,7 @@ fn dto(r: revisions::Revision) -> RevisionDto {
 }
 
 pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
     let all = state
         .db(move |conn| Ok(revisions::list(conn, rid)?))
@@ -64,7 +64,7 @@ pub async fn get(
     path: web::Path<(String, i64)>,
 ) -> WebResult {
     let (id, n) = path.into_inner();
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
     let (rev, content, org, cats, regs) = state
         .db(move |conn| {
@@ -137,7 +137,7 @@ pub async fn restore(
 ) -> WebResult {
     let (id, n) = path.into_inner();
     let expected = optional_if_match(&req)?;
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     if n < 1 || n > release.revision {
         return Err(WebError::NotFound);
     }

@@ -2,11 +2,12 @@
 //! and delete. Creating needs only a name; the slug is derived from it unless given.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use dateline_core::Contact;
+use chrono::{DateTime, Utc};
+use dateline_core::{Contact, Role};
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
-use dateline_storage::repo::taxonomy::{self, TaxonInput};
-use dateline_storage::repo::{releases, settings};
+use dateline_storage::repo::settings;
+use dateline_storage::repo::taxonomy::{self, TagScope, TaxonInput};
 use dateline_storage::{DbConnection, PageRequest, write_tx};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +105,17 @@ fn find(conn: &mut DbConnection, c: Collection, key: &str) -> WebResult<Item> {
     })
 }
 
+/// Tags are typed into releases, so each caller sees only the tags on releases they may read.
+fn tag_scope(visitor: &Visitor, now: DateTime<Utc>) -> TagScope {
+    match visitor.identity() {
+        Some(who) if who.role() >= Role::Editor => TagScope::All,
+        who => TagScope::VisibleTo {
+            now,
+            author: who.map(|w| w.user.id),
+        },
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -118,7 +130,7 @@ pub async fn list(
     q: web::Query<ListQuery>,
 ) -> WebResult {
     let c = Collection::parse(&kind)?;
-    let (now, public_only) = (state.clock.now(), visitor.0.is_none());
+    let scope = tag_scope(&visitor, state.clock.now());
     let req = PageRequest::after(cursor(q.after.as_deref())?, q.limit.unwrap_or(50));
     let body = state
         .db(move |conn| {
@@ -135,21 +147,9 @@ pub async fn list(
                     }
                 }
                 Collection::Taxa(k) => {
-                    let p = taxa::page(conn, k, &req)?;
-                    // Tags come from release content: the public sees only those on public
-                    // releases.
-                    let visible = if k == Kind::Tags && public_only {
-                        Some(releases::public_tag_ids(conn, now)?)
-                    } else {
-                        None
-                    };
+                    let p = taxa::page(conn, k, &req, scope)?;
                     List {
-                        items: p
-                            .items
-                            .into_iter()
-                            .filter(|t| visible.as_ref().is_none_or(|v| v.contains(&t.id)))
-                            .map(Item::Taxon)
-                            .collect(),
+                        items: p.items.into_iter().map(Item::Taxon).collect(),
                         next: p.next.map(|n| n.encode()),
                     }
                 }
@@ -166,13 +166,12 @@ pub async fn get(
 ) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
-    let (now, public_only) = (state.clock.now(), visitor.0.is_none());
+    let scope = tag_scope(&visitor, state.clock.now());
     let item = state
         .db(move |conn| {
             let item = find(conn, c, &key)?;
             if matches!(c, Collection::Taxa(Kind::Tags))
-                && public_only
-                && !releases::public_tag_ids(conn, now)?.contains(&item.id())
+                && !taxonomy::tag_visible(conn, item.id(), scope)?
             {
                 return Err(WebError::NotFound);
             }

@@ -100,11 +100,17 @@ pub struct LoginForm {
 
 impl FormLimit for LoginForm {}
 
-fn throttle_keys(email: &str, ip: &str) -> (String, String) {
-    (format!("acct:{email}"), format!("ip:{ip}"))
+/// The throttle key for an account, shared by sign-in, the second factor and re-entering a
+/// password, so guesses spread over those forms still add up.
+pub fn account_key(email: &str) -> String {
+    format!("acct:{email}")
 }
 
-fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+fn throttle_keys(email: &str, ip: &str) -> (String, String) {
+    (account_key(email), format!("ip:{ip}"))
+}
+
+pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     (until - now).num_seconds().max(1) as u64
 }
 

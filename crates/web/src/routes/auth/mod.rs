@@ -2,6 +2,7 @@
 
 pub mod links;
 pub mod login;
+pub mod reauth;
 pub mod session;
 pub mod setup;
 pub mod two_factor;
@@ -23,15 +24,17 @@ pub fn add(r: &mut Routes) {
 }
 
 /// Only local paths are followed after sign-in, so a crafted link cannot bounce a fresh session
-/// to another site.
+/// to another site. Browsers drop tabs and newlines inside URLs and read `\` as `/`, so any of
+/// those anywhere could turn `/x/evil.test` into `//evil.test`: such values are refused whole.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.contains(['\r', '\n'])
-                && n.len() < 500 =>
+                && n.len() < 500
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
         {
             n.to_owned()
         }
@@ -51,6 +54,10 @@ mod tests {
             "//evil.test",
             "https://evil.test",
             "/\\evil.test",
+            "/\t/evil.test",
+            "/\n/evil.test",
+            "/x\\..\\\\evil.test",
+            "/ /evil.test",
             "javascript:alert(1)",
             "",
         ] {

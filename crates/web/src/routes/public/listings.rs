@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use dateline_storage::repo::releases::{self, PublicFilter};
+use dateline_storage::repo::taxonomy::TagScope;
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::{DbConnection, PageRequest};
 use serde::Deserialize;
@@ -124,7 +125,7 @@ pub fn region(conn: &mut DbConnection, slug: &str, _now: DateTime<Utc>) -> WebRe
 pub fn tag(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
     let t = taxonomy::tag_by_slug(conn, slug)?;
     // A tag only unpublished releases use does not exist for readers.
-    if !releases::public_tag_ids(conn, now)?.contains(&t.id) {
+    if !taxonomy::tag_visible(conn, t.id, TagScope::VisibleTo { now, author: None })? {
         return Err(WebError::NotFound);
     }
     Ok(taxon_subject(

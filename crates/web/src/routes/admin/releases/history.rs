@@ -41,7 +41,7 @@ struct RevisionRow {
 }
 
 pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     let (chrome, newsroom) =
         views::staff_chrome(&state, "History", &staff, "releases", None).await?;
     let rid = release.id;
@@ -83,7 +83,7 @@ pub async fn revision(
     path: web::Path<(String, i64)>,
 ) -> WebResult {
     let (id, n) = path.into_inner();
-    let mut release = access::load(&state, &staff, &id).await?;
+    let mut release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
     let (rev, content) = state
         .db(move |conn| Ok(revisions::get(conn, rid, n)?))
@@ -135,7 +135,7 @@ pub async fn compare(
     id: web::Path<String>,
     q: web::Query<CompareQuery>,
 ) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     let to = q.to.unwrap_or(release.revision);
     let from = q.from.unwrap_or((to - 1).max(1));
     let rid = release.id;
@@ -197,7 +197,7 @@ pub async fn restore(
     CsrfForm(f): CsrfForm<RestoreForm>,
 ) -> WebResult {
     let (id, n) = path.into_inner();
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     if n < 1 || n > release.revision {
         return Err(WebError::NotFound);
     }

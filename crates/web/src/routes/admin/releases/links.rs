@@ -101,7 +101,7 @@ async fn page(
 }
 
 pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     page(&state, &staff, &release, None, ValidationErrors::new()).await
 }
 
@@ -185,7 +185,7 @@ pub async fn create(
     id: web::Path<String>,
     CsrfForm(f): CsrfForm<LinkForm>,
 ) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &staff, &id).await?;
     let mut errors = ValidationErrors::new();
     errors.line("label", &f.label, false, 200);
     let days = match parse_days(&f.days) {

@@ -10,7 +10,7 @@ use dateline_core::workflow::{Transition, available};
 use dateline_core::{Contact, Release, ReleaseContent, ReleaseStatus, Role, ValidationErrors};
 use dateline_storage::repo::{organizations, revisions, taxonomy, users};
 
-use crate::editorial::access::{check_edit, is_own};
+use crate::editorial::access::{self, check_edit, is_own};
 use crate::editorial::input::ReleaseForm;
 use crate::error::WebResult;
 use crate::extract::Staff;
@@ -73,6 +73,8 @@ pub struct EditorPage {
     pub correcting: bool,
     pub autosave: bool,
     pub is_editor: bool,
+    /// Whether the history and comments are this person's to see.
+    pub workings: bool,
     pub author: String,
     pub embargo: Option<EmbargoView>,
     pub published: Option<String>,
@@ -130,7 +132,8 @@ pub async fn render(
         extras.notice.as_deref(),
     )
     .await?;
-    let release_owned = release.cloned();
+    let workings = release.is_none_or(|r| access::can_see_workings(staff, r));
+    let release_owned = release.cloned().filter(|_| workings);
     let conflict_rev = extras.conflict_with;
     let (orgs, cats, regs, people, comments, conflict_content) = state
         .db(move |conn| {
@@ -332,6 +335,7 @@ pub async fn render(
         correcting,
         autosave: status == Some(ReleaseStatus::Draft) && editable && conflict.is_none(),
         is_editor,
+        workings,
         author: release
             .and_then(|r| r.author_id)
             .and_then(|a| people.iter().find(|u| u.id == a))
