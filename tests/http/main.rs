@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod foundation;
 mod inventory;
+mod logs;
 mod public_site;
 mod resilience;
 mod workflow;

@@ -545,3 +545,74 @@ http_tests! {
         editor.get("/api/v1/tags/merger-with-acme").await.assert_status(200);
     }
 }
+
+http_tests! {
+    // Contacts on file for the issuer are ticked, not retyped; ticks become rows on the release.
+    async fn contacts_are_picked_from_the_organization(app) {
+        let (admin, _) = app.api_user("admin@example.com", Role::Admin);
+        admin.json("POST", "/api/v1/organizations", &json!({"name": "Northwind Grid", "contacts": [
+            {"name": "Ana Ribeiro", "title": "Press officer", "email": "ana@northwind.example.com", "phone": "+1 555-0142"},
+            {"name": "Bo Lindqvist", "title": "Investor relations", "email": "bo@northwind.example.com"}
+        ]})).await.assert_status(201);
+        let org_id = dateline_storage::repo::organizations::get_by_slug(&mut app.conn(), "northwind-grid").unwrap().id;
+        let (ed, _) = app.signed_in("ed@example.com", Role::Editor).await;
+        let made = ed.submit("/admin/releases/new", "/admin/releases", &[("headline", "Grid expands"), ("body", "Text."), ("language", "en"), ("organization", &org_id.to_string()), ("contact_name", "Cy Typed"), ("contact_email", "cy@example.com")]).await;
+        made.assert_status(303);
+        let edit = made.location().split('?').next().unwrap().to_owned();
+        let page = ed.get(&edit).await;
+        assert!(page.body.contains("Contacts on file for this organization"));
+        assert!(page.body.contains("Bo Lindqvist, Investor relations, bo@northwind.example.com"));
+        let token = page.csrf();
+        let rev = field_value(&page.body, "revision").unwrap();
+        let org = org_id.to_string();
+        let (ana, bo, gone) = (format!("{org_id}:0"), format!("{org_id}:1"), format!("{org_id}:7"));
+        let saved = ed.post_form(&edit, &[("csrf_token", &token), ("revision", &rev), ("headline", "Grid expands"), ("body", "Text."), ("language", "en"), ("organization", &org), ("contact_name", "Cy Typed"), ("contact_email", "cy@example.com"), ("contact_name", ""), ("pick_contact", &bo), ("pick_contact", &ana), ("pick_contact", &gone), ("pick_contact", &bo)]).await;
+        saved.assert_status(303);
+        let id = edit.trim_start_matches("/admin/releases/");
+        let r = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        let names: Vec<&str> = r.content.contacts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Cy Typed", "Bo Lindqvist", "Ana Ribeiro"], "typed first, then ticked, once each");
+        assert_eq!(r.content.contacts[2].phone, "+1 555-0142", "the whole contact, not just the name");
+        let after = ed.get(&edit).await;
+        assert!(!after.body.contains("name=\"pick_contact\""), "nothing left to pick");
+
+        // A refused save keeps the ticked contacts, as rows.
+        let made = ed.submit("/admin/releases/new", "/admin/releases", &[("headline", "Second"), ("body", "Text."), ("language", "en"), ("organization", &org)]).await;
+        let edit = made.location().split('?').next().unwrap().to_owned();
+        let page = ed.get(&edit).await;
+        let rev = field_value(&page.body, "revision").unwrap();
+        let refused = ed.post_form(&edit, &[("csrf_token", &page.csrf()), ("revision", &rev), ("headline", ""), ("body", "Text."), ("language", "en"), ("organization", &org), ("pick_contact", &ana)]).await;
+        refused.assert_status(422);
+        assert_eq!(field_value(&refused.body, "contact_name").as_deref(), Some("Ana Ribeiro"));
+    }
+
+    // Autosave answers JSON with the new revision; a save from a stale page is a 409 that
+    // overwrites nothing.
+    async fn autosave_never_overwrites(app) {
+        let (co, _) = app.signed_in("co@example.com", Role::Contributor).await;
+        let made = co.submit("/admin/releases/new", "/admin/releases", &[("headline", "Draft one"), ("body", "First."), ("language", "en")]).await;
+        let edit = made.location().split('?').next().unwrap().to_owned();
+        let page = co.get(&edit).await;
+        let token = page.csrf();
+        let rev = field_value(&page.body, "revision").unwrap();
+        let autosave = format!("{edit}/autosave");
+        // As app.js sends it.
+        co.with_header("Accept", "application/json");
+        let first = co.post_form(&autosave, &[("csrf_token", &token), ("revision", &rev), ("headline", "Draft one"), ("body", "First, longer."), ("language", "en")]).await;
+        first.assert_status(200);
+        let new_rev = first.json()["revision"].as_i64().unwrap();
+        assert_eq!(new_rev, rev.parse::<i64>().unwrap() + 1);
+        // Another tab still holds the old revision.
+        let stale = co.post_form(&autosave, &[("csrf_token", &token), ("revision", &rev), ("headline", "Draft one"), ("body", "Old tab text."), ("language", "en")]).await;
+        stale.assert_status(409);
+        assert!(stale.header("content-type").unwrap().contains("problem+json"));
+        let id = edit.trim_start_matches("/admin/releases/");
+        let r = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        assert_eq!(r.content.body, "First, longer.");
+        // Bad input is a 422 naming the field, and nothing is saved.
+        let bad = co.post_form(&autosave, &[("csrf_token", &token), ("revision", &new_rev.to_string()), ("headline", "Draft one"), ("body", "x"), ("language", "en"), ("source_url", "not a url")]).await;
+        bad.assert_status(422);
+        assert!(bad.text().contains("source"));
+        assert_eq!(releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().revision, new_rev);
+    }
+}

@@ -46,6 +46,9 @@ pub struct ReleaseForm {
     pub contact_email: Vec<String>,
     #[serde(default)]
     pub contact_phone: Vec<String>,
+    /// Contacts on file ticked in the form, as `organization_id:index`.
+    #[serde(default)]
+    pub pick_contact: Vec<String>,
     #[serde(default)]
     pub categories: Vec<String>,
     #[serde(default)]
@@ -102,6 +105,71 @@ pub fn parse_date(text: &str, field: &str, e: &mut ValidationErrors) -> Option<N
 }
 
 impl ReleaseForm {
+    /// The organizations whose contacts on file were ticked.
+    pub fn picked_organizations(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .pick_contact
+            .iter()
+            .filter_map(|p| p.split_once(':')?.0.parse().ok())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Turns ticked contacts on file into contact rows, after the typed ones and without
+    /// repeating any, so they save like typed rows and stay visible if the save is refused.
+    /// Ticks naming a contact that is no longer on file are dropped.
+    pub fn add_picked_contacts(&mut self, on_file: &[(i64, Vec<Contact>)]) {
+        let picks = std::mem::take(&mut self.pick_contact);
+        let mut rows = self.contacts();
+        rows.retain(|c| !c.is_empty());
+        for pick in picks {
+            let Some((org, index)) = pick.split_once(':') else {
+                continue;
+            };
+            let (Ok(org), Ok(index)) = (org.parse::<i64>(), index.parse::<usize>()) else {
+                continue;
+            };
+            let Some(contact) = on_file
+                .iter()
+                .find(|(id, _)| *id == org)
+                .and_then(|(_, list)| list.get(index))
+            else {
+                continue;
+            };
+            if !rows
+                .iter()
+                .any(|r| r.name == contact.name && r.email == contact.email)
+            {
+                rows.push(contact.clone());
+            }
+        }
+        self.contact_name = rows.iter().map(|c| c.name.clone()).collect();
+        self.contact_title = rows.iter().map(|c| c.title.clone()).collect();
+        self.contact_email = rows.iter().map(|c| c.email.clone()).collect();
+        self.contact_phone = rows.iter().map(|c| c.phone.clone()).collect();
+    }
+
+    /// The contact rows as posted, empty ones included.
+    fn contacts(&self) -> Vec<Contact> {
+        let at = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+        let rows = self
+            .contact_name
+            .len()
+            .max(self.contact_title.len())
+            .max(self.contact_email.len())
+            .max(self.contact_phone.len());
+        (0..rows)
+            .map(|i| Contact {
+                name: at(&self.contact_name, i),
+                title: at(&self.contact_title, i),
+                email: at(&self.contact_email, i),
+                phone: at(&self.contact_phone, i),
+            })
+            .collect()
+    }
+
     /// The content the form describes, and the problems found reading it (validation of the
     /// content itself happens in storage, which also checks references).
     pub fn to_content(&self) -> (ReleaseContent, ValidationErrors) {
@@ -117,21 +185,7 @@ impl ReleaseForm {
                 }
             },
         };
-        let at = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
-        let rows = self
-            .contact_name
-            .len()
-            .max(self.contact_title.len())
-            .max(self.contact_email.len())
-            .max(self.contact_phone.len());
-        let contacts = (0..rows)
-            .map(|i| Contact {
-                name: at(&self.contact_name, i),
-                title: at(&self.contact_title, i),
-                email: at(&self.contact_email, i),
-                phone: at(&self.contact_phone, i),
-            })
-            .collect();
+        let contacts = self.contacts();
         let content = ReleaseContent {
             headline: self.headline.clone(),
             subheadline: self.subheadline.clone(),

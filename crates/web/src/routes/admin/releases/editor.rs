@@ -5,6 +5,7 @@
 use actix_web::{HttpResponse, web};
 use dateline_storage::StorageError;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::organizations;
 use dateline_storage::repo::releases::{self, NewRelease};
 use serde::Deserialize;
 
@@ -17,6 +18,30 @@ use crate::routes::admin::releases::page::{self, Extras};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::views;
+
+/// Replaces ticked contacts on file with contact rows, reading the organizations they came from.
+async fn with_picked_contacts(state: &AppState, mut form: ReleaseForm) -> WebResult<ReleaseForm> {
+    let orgs = form.picked_organizations();
+    if orgs.is_empty() {
+        return Ok(form);
+    }
+    let on_file = state
+        .db(move |conn| {
+            let mut out = Vec::new();
+            for id in orgs {
+                match organizations::get(conn, id) {
+                    Ok(o) => out.push((o.id, o.contacts)),
+                    // Deleted since the page was shown: its ticks are dropped.
+                    Err(StorageError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    form.add_picked_contacts(&on_file);
+    Ok(form)
+}
 
 #[derive(Deserialize)]
 pub struct NoticeQuery {
@@ -33,6 +58,7 @@ pub async fn create(
     client: Client,
     CsrfForm(form): CsrfForm<ReleaseForm>,
 ) -> WebResult {
+    let form = with_picked_contacts(&state, form).await?;
     let (content, errors) = form.to_content();
     if !errors.is_empty() {
         return page::render(
@@ -131,6 +157,7 @@ pub async fn save_posted(
     form: &ReleaseForm,
     extras: impl Fn() -> Extras,
 ) -> WebResult<Saved> {
+    let form = &with_picked_contacts(state, form.clone()).await?;
     let (content, errors) = form.to_content();
     if !errors.is_empty() {
         return Ok(Saved::Shown(

@@ -61,7 +61,8 @@ pub struct EditorPage {
     pub error_list: Vec<(String, String)>,
     pub contact_errors: Vec<String>,
     pub organizations: Vec<(String, String)>,
-    pub suggested_contacts: Vec<String>,
+    /// (`organization_id:index`, label) for each contact on file that can be ticked.
+    pub suggested_contacts: Vec<(String, String)>,
     pub contact_rows: Vec<Contact>,
     pub categories: Vec<Choice>,
     pub regions: Vec<Choice>,
@@ -190,15 +191,22 @@ pub async fn render(
     }
     contact_rows.truncate(10);
     let org_id = content.organization_id;
-    let suggested_contacts = orgs
+    // The issuer's contacts on file not on the release yet, to tick instead of retyping.
+    let suggested_contacts: Vec<(String, String)> = orgs
         .iter()
         .find(|o| Some(o.id) == org_id)
         .map(|o| {
             o.contacts
                 .iter()
-                .filter(|c| !content.contacts.iter().any(|x| x.name == c.name))
-                .map(|c| {
-                    [
+                .enumerate()
+                .filter(|(_, c)| {
+                    !content
+                        .contacts
+                        .iter()
+                        .any(|x| x.name == c.name && x.email == c.email)
+                })
+                .map(|(i, c)| {
+                    let label = [
                         c.name.as_str(),
                         c.title.as_str(),
                         c.email.as_str(),
@@ -208,7 +216,8 @@ pub async fn render(
                     .filter(|s| !s.is_empty())
                     .copied()
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", ");
+                    (format!("{}:{i}", o.id), label)
                 })
                 .collect()
         })

@@ -1,0 +1,150 @@
+//! SECURITY.md L2, against the real binary at its most talkative: with `RUST_LOG=trace`, a
+//! sign-in, API use and an embargoed release leave no password, session id, token or embargoed
+//! text in the log, and a forged log line in user input stays inside one escaped line.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+use crate::support::process::{BIN, Server, free_port, http_get, wait_for};
+use crate::support::{Client, PASSWORD};
+
+fn cli(dir: &Path, args: &[&str], stdin: &str) -> String {
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[actix_web::test]
+async fn trace_logs_hold_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let add = [
+        "user",
+        "add",
+        "--email",
+        "ana@example.com",
+        "--name",
+        "Ana",
+        "--role",
+        "editor",
+        "--password-stdin",
+    ];
+    cli(p, &add, &format!("{PASSWORD}\n"));
+    let token_out = cli(
+        p,
+        &[
+            "token",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--name",
+            "wire",
+            "--scope",
+            "write",
+        ],
+        "",
+    );
+    let token = token_out.lines().last().unwrap().trim().to_owned();
+
+    let port = free_port();
+    let server = Server::start(
+        p,
+        &["--bind", &format!("127.0.0.1:{port}")],
+        &[("RUST_LOG", "trace")],
+    );
+    wait_for("readiness", || {
+        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
+    });
+    let base = format!("http://127.0.0.1:{port}");
+
+    let browser = Client::new(&base);
+    browser
+        .login("ana@example.com", PASSWORD)
+        .await
+        .assert_status(303);
+    let session = browser
+        .cookie("dateline_session")
+        .expect("a session cookie");
+    browser.get("/admin").await.assert_status(200);
+
+    let api = Client::new(&base);
+    api.with_header("Authorization", &format!("Bearer {token}"));
+    let secret = format!("EMB-{}", uuid::Uuid::new_v4().simple());
+    let created = api.json("POST", "/api/v1/releases", &json!({"headline": format!("Quarterly results {secret}"), "body": format!("Revenue rose. {secret}")})).await;
+    created.assert_status(201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let embargo = (Utc::now() + Duration::hours(3)).to_rfc3339();
+    api.json(
+        "POST",
+        &format!("/api/v1/releases/{id}/approve"),
+        &json!({"embargo_at": embargo}),
+    )
+    .await
+    .assert_status(200);
+    api.get(&format!("/api/v1/releases/{id}"))
+        .await
+        .assert_status(200);
+    Client::new(&base)
+        .get(&format!("/releases/{id}"))
+        .await
+        .assert_status(404);
+
+    // A sign-in whose email tries to start a log line of its own.
+    Client::new(&base)
+        .login("x\nINFO forged entry", "wrong password here")
+        .await
+        .assert_status(401);
+    // Everything above has been answered; the last request's access line marks the end.
+    let (_, last) = http_get(port, "/healthz/live").unwrap();
+    let rid = last
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    wait_for("the last access line", || server.log().contains(&rid));
+
+    let log = server.log();
+    assert!(log.lines().count() > 20, "trace logging is on:\n{log}");
+    for (what, needle) in [
+        ("the password", PASSWORD),
+        ("the session id", session.as_str()),
+        ("the API token", token.as_str()),
+        ("embargoed text", secret.as_str()),
+    ] {
+        let hits: Vec<&str> = log.lines().filter(|l| l.contains(needle)).collect();
+        assert!(
+            hits.is_empty(),
+            "{what} is in the log:\n{}",
+            hits.join("\n")
+        );
+    }
+    assert!(
+        !log.lines()
+            .any(|l| l.trim_start().starts_with("INFO forged")),
+        "a forged line:\n{log}"
+    );
+}
