@@ -4,10 +4,10 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::process::{BIN, Server, free_port, http_get, wait_for};
+use crate::support::process::{BIN, Server, free_port, http_get, run_with_stdin, wait_for};
 
 fn dateline(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
@@ -211,32 +211,18 @@ fn accounts_and_tokens_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     let add = |email: &str, pw: &str| {
-        let mut child = Command::new(BIN)
-            .current_dir(p)
-            .args([
-                "user",
-                "add",
-                "--email",
-                email,
-                "--name",
-                "Ana Ribeiro",
-                "--role",
-                "editor",
-                "--password-stdin",
-            ])
-            .env_remove("DATABASE_URL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{pw}\n").as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        let args = [
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "Ana Ribeiro",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ];
+        run_with_stdin(p, &args, &format!("{pw}\n"))
     };
     assert_one_line_error(&add("ana@example.com", "short"), "at least 12");
     let ok = add("Ana@Example.com", "violet harbor lantern 42");

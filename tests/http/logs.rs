@@ -2,33 +2,16 @@
 //! sign-in, API use and an embargoed release leave no password, session id, token or embargoed
 //! text in the log, and a forged log line in user input stays inside one escaped line.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use chrono::{Duration, Utc};
 use serde_json::json;
 
-use crate::support::process::{BIN, Server, free_port, http_get, wait_for};
+use crate::support::process::{Server, free_port, http_get, run_with_stdin, wait_for};
 use crate::support::{Client, PASSWORD};
 
 fn cli(dir: &Path, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(dir, args, stdin);
     assert!(
         out.status.success(),
         "{}",

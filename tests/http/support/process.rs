@@ -31,6 +31,26 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, buf))
 }
 
+/// Runs a `dateline` command in `dir` (on its SQLite default) with `stdin` piped in.
+pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
