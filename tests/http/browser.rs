@@ -5,6 +5,7 @@
 //! Without Chromium these tests say they were skipped, unless `DATELINE_TEST_BROWSER=required`
 //! (CI sets it), in which case a missing browser fails them.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -30,7 +31,11 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// chromedriver runs in its own process group with the Chromium it starts, so the whole
+    /// group goes: killing chromedriver alone leaves Chromium running, orphaned, using CPU.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -69,6 +74,7 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
