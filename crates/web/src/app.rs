@@ -116,8 +116,12 @@ pub fn http_server(
     listener: TcpListener,
     workers: usize,
 ) -> std::io::Result<Server> {
+    // Blocking threads only run database calls, which cannot outnumber pooled connections; more
+    // threads would just wait for one, each holding its own stack and allocator arena.
+    let blocking = state.pool.max_size().max(2) as usize;
     Ok(HttpServer::new(move || build(state.clone()))
         .workers(workers.max(1))
+        .worker_max_blocking_threads(blocking)
         .client_request_timeout(Duration::from_secs(5))
         .client_disconnect_timeout(Duration::from_secs(2))
         .keep_alive(Duration::from_secs(15))

@@ -12,6 +12,7 @@ pub mod editorial;
 pub mod error;
 pub mod extract;
 pub mod feeds;
+pub mod hashing;
 pub mod http_cache;
 pub mod keyfile;
 pub mod logging;

@@ -5,11 +5,12 @@ use std::sync::{Arc, RwLock};
 
 use dateline_auth::SecretKey;
 use dateline_storage::{DbConnection, Pool};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{WebError, WebResult};
+use crate::hashing::HashingPool;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,8 +20,9 @@ pub struct AppState {
     pub clock: Clock,
     /// Set once the database answered and migrations ran. Until then pages answer 503.
     pub ready: Arc<AtomicBool>,
-    /// Caps concurrent argon2 work (19 MiB each) so a flood of logins cannot exhaust memory.
-    pub hashing: Arc<Semaphore>,
+    /// Where argon2 work (19 MiB each) runs: a few threads, so a flood of logins can neither
+    /// exhaust memory nor leave it bloated afterwards.
+    pub hashing: Arc<HashingPool>,
     /// Wakes the scheduler early, e.g. right after an approval with a near embargo.
     pub scheduler_wake: Arc<Notify>,
     /// The newsroom's name as last read, for error pages rendered while the database is down.
@@ -29,16 +31,16 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: Pool, config: Config, key: SecretKey, clock: Clock) -> Self {
-        let permits = std::thread::available_parallelism()
-            .map(|n| n.get() * 2)
-            .unwrap_or(4);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         AppState {
             pool,
             config: Arc::new(config),
             key: Arc::new(key),
             clock,
             ready: Arc::new(AtomicBool::new(false)),
-            hashing: Arc::new(Semaphore::new(permits)),
+            hashing: Arc::new(HashingPool::new(threads)),
             scheduler_wake: Arc::new(Notify::new()),
             newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
         }
@@ -75,8 +77,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let _permit = self.hashing.acquire().await.map_err(WebError::internal)?;
-        actix_web::web::block(f).await.map_err(WebError::internal)
+        self.hashing.run(f).await.map_err(WebError::internal)
     }
 
     pub fn newsroom_name(&self) -> String {
