@@ -154,9 +154,13 @@ http_tests! {
             assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
             assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
             assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"), "{path}");
-            assert!(r.header("referrer-policy").is_some(), "{path}");
+            assert_eq!(r.header("referrer-policy").as_deref(), Some("strict-origin-when-cross-origin"), "{path}");
             assert!(r.header("strict-transport-security").is_none(), "no HSTS over plain HTTP: {path}");
             assert!(r.header("x-request-id").is_some(), "{path}");
+        }
+        // Staff addresses name drafts; links followed from there tell other sites nothing.
+        for path in ["/admin", "/account/tokens", "/api/v1/releases"] {
+            assert_eq!(c.get(path).await.header("referrer-policy").as_deref(), Some("same-origin"), "{path}");
         }
     }
 
@@ -247,7 +251,7 @@ http_tests! {
         c.get("/setup/not-the-token").await.assert_status(404);
         let form = c.get(&path).await;
         form.assert_status(200);
-        assert_eq!(form.header("referrer-policy").as_deref(), Some("no-referrer"));
+        assert_eq!(form.header("referrer-policy").as_deref(), Some("same-origin"));
         // A weak password is refused and the typed fields come back.
         let weak = c.submit(&path, &path, &[("email", "ana@example.com"), ("name", "Ana"), ("password", "password1234"), ("confirm", "password1234")]).await;
         weak.assert_status(422);
@@ -289,12 +293,11 @@ async fn an_unreachable_database_is_a_quick_503() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     actix_web::rt::spawn(dateline_web::app::http_server(state, listener, 1).unwrap());
     let c = crate::support::Client::new(&base);
-    let started = std::time::Instant::now();
+    // The pool gives up after its checkout timeout; a hang would fail on the client's timeout.
     let page = c.get("/").await;
     page.assert_status(503);
     assert!(page.header("retry-after").is_some());
     assert!(page.body.contains("not reachable"));
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
     c.get("/healthz/ready").await.assert_status(503);
     c.get("/healthz/live").await.assert_status(200);
 }

@@ -47,9 +47,10 @@ impl SearchParams {
             None => Ok(1),
             Some(p) => match p.parse::<i64>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-                _ => Err(WebError::BadRequest(format!(
-                    "There is no results page {p:?}: pages run from 1 to {MAX_PAGE}."
-                ))),
+                _ => Err(WebError::invalid(
+                    "page",
+                    format!("There is no results page {p:?}: pages run from 1 to {MAX_PAGE}."),
+                )),
             },
         }
     }
@@ -57,16 +58,20 @@ impl SearchParams {
     /// Checks the limits before any database work, so hostile input costs nothing.
     pub fn check(&self) -> WebResult<()> {
         if self.q.chars().count() > MAX_QUERY_CHARS {
-            return Err(WebError::BadRequest(format!(
-                "Search for at most {MAX_QUERY_CHARS} characters; a few distinctive words work best."
-            )));
+            return Err(WebError::invalid(
+                "q",
+                format!(
+                    "Search for at most {MAX_QUERY_CHARS} characters; a few distinctive words work best."
+                ),
+            ));
         }
         self.page_number()?;
         for (field, v) in [("from", &self.from), ("to", &self.to)] {
             if !v.trim().is_empty() && NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").is_err() {
-                return Err(WebError::BadRequest(format!(
-                    "{field}: {v:?} is not a date (YYYY-MM-DD)."
-                )));
+                return Err(WebError::invalid(
+                    field,
+                    format!("{v:?} is not a date (YYYY-MM-DD)."),
+                ));
             }
         }
         for (field, v) in [
@@ -75,13 +80,14 @@ impl SearchParams {
             ("region", &self.region),
         ] {
             if v.len() > 100 {
-                return Err(WebError::BadRequest(format!("{field} is too long.")));
+                return Err(WebError::invalid(field, "This is too long."));
             }
         }
         Ok(())
     }
 
-    /// Resolves the filters (slugs) and builds the query. Unknown slugs are a 400 naming them.
+    /// Resolves the filters (slugs) and builds the query. Unknown slugs and malformed values are a
+    /// 422 naming the field, as in the API's release list.
     pub fn resolve(&self, conn: &mut DbConnection) -> WebResult<SearchQuery> {
         self.check()?;
         let lookup = |conn: &mut DbConnection, field: &str, slug: &str| -> WebResult<Option<i64>> {
@@ -96,9 +102,11 @@ impl SearchParams {
             };
             match found {
                 Ok(id) => Ok(Some(id)),
-                Err(e) if e.is_not_found() => Err(WebError::BadRequest(format!(
-                    "There is no {field} {slug:?}."
-                ))),
+                // Probably a typo: say which filter, as the API's release list does.
+                Err(e) if e.is_not_found() => Err(WebError::invalid(
+                    field,
+                    format!("There is no {field} {slug:?}."),
+                )),
                 Err(e) => Err(e.into()),
             }
         };

@@ -1,8 +1,12 @@
 //! Organizations' siblings: categories, regions and tags, handled through one shape so the pages
 //! and the API treat the three kinds alike.
 
+use chrono::{DateTime, Utc};
+use dateline_core::Role;
 use dateline_storage::DbConnection;
-use dateline_storage::repo::taxonomy::{self, TaxonInput};
+use dateline_storage::repo::taxonomy::{self, TagScope, TaxonInput};
+
+use crate::middleware::identity::Identity;
 
 use crate::error::{WebError, WebResult};
 
@@ -45,6 +49,19 @@ impl Kind {
             Kind::Regions => "Regions",
             Kind::Tags => "Tags",
         }
+    }
+}
+
+/// Which tags `who` may learn of. Tags are typed into releases, so each caller sees only the tags
+/// on releases they may read: editors all, contributors also their own drafts', readers the
+/// public ones'.
+pub fn tag_scope(who: Option<&Identity>, now: DateTime<Utc>) -> TagScope {
+    match who {
+        Some(w) if w.role() >= Role::Editor => TagScope::All,
+        who => TagScope::VisibleTo {
+            now,
+            author: who.map(|w| w.user.id),
+        },
     }
 }
 

@@ -200,12 +200,15 @@ struct CountRow {
 }
 
 // The filters, written once per backend as literal macros so the queries stay static text.
-// `? IS NULL OR …` makes each filter optional without building SQL at run time.
+// `? IS NULL OR …` makes each filter optional without building SQL at run time. A category
+// includes the categories below it, as on the category pages.
 macro_rules! sqlite_filters {
     () => {
         " r.status = 'published' AND r.published_at <= ?
         AND (? IS NULL OR r.organization_id = ?)
-        AND (? IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id = ?))
+        AND (? IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id IN (
+            WITH RECURSIVE below(id) AS (SELECT ? UNION SELECT c.id FROM categories c JOIN below ON c.parent_id = below.id)
+            SELECT id FROM below)))
         AND (? IS NULL OR EXISTS (SELECT 1 FROM release_regions rr WHERE rr.release_id = r.id AND rr.region_id = ?))
         AND (? IS NULL OR r.published_at >= ?)
         AND (? IS NULL OR r.published_at < ?)"
@@ -216,7 +219,9 @@ macro_rules! pg_filters {
     () => {
         " r.status = 'published' AND r.published_at <= $2
         AND ($3::bigint IS NULL OR r.organization_id = $3)
-        AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id = $4))
+        AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id IN (
+            WITH RECURSIVE below(id) AS (SELECT $4::bigint UNION SELECT c.id FROM categories c JOIN below ON c.parent_id = below.id)
+            SELECT id FROM below)))
         AND ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM release_regions rr WHERE rr.release_id = r.id AND rr.region_id = $5))
         AND ($6::timestamp IS NULL OR r.published_at >= $6)
         AND ($7::timestamp IS NULL OR r.published_at < $7)"

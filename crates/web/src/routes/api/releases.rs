@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use dateline_core::visibility::can_view;
-use dateline_core::{PublicId, Release, ReleaseStatus, Viewer};
+use dateline_core::{PublicId, Release, ReleaseStatus, ValidationErrors, Viewer};
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::releases::{self, NewRelease, PublicFilter, StaffFilter};
 use dateline_storage::repo::{organizations, taxonomy, users};
@@ -47,6 +47,20 @@ fn day(raw: &Option<String>, field: &str) -> WebResult<Option<chrono::DateTime<c
     }
 }
 
+/// An unknown slug in a filter is a 422 naming it rather than an empty list: it is usually a typo.
+fn unknown_filter<'a>(
+    field: &'static str,
+    slug: &'a str,
+) -> impl FnOnce(StorageError) -> WebError + 'a {
+    move |e| {
+        if e.is_not_found() {
+            WebError::invalid(field, format!("There is no {field} {slug:?}."))
+        } else {
+            e.into()
+        }
+    }
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -69,7 +83,25 @@ pub async fn list(
             "Filtering by status needs an API token; without one only published releases are listed.",
         ));
     }
+    if status.is_some() {
+        // The newsroom's own list filters by status and organization only; saying so beats
+        // quietly ignoring the rest.
+        let mut e = ValidationErrors::new();
+        for (field, given) in [
+            ("category", q.category.is_some()),
+            ("region", q.region.is_some()),
+            ("tag", q.tag.is_some()),
+            ("from", q.from.is_some()),
+            ("to", q.to.is_some()),
+        ] {
+            if given {
+                e.add(field, format!("`{field}` cannot be combined with `status`: list by status and organization, or leave `status` out to filter public releases."));
+            }
+        }
+        e.into_result().map_err(WebError::Invalid)?;
+    }
     let (viewer, now) = (visitor.viewer(), state.clock.now());
+    let scope = crate::taxa::tag_scope(visitor.identity(), now);
     let (org, cat, reg, tag) = (
         q.organization.clone(),
         q.category.clone(),
@@ -78,22 +110,41 @@ pub async fn list(
     );
     let page = state
         .db(move |conn| {
-            // An unknown slug in a filter is a 404 rather than an empty list: it is usually a typo.
-            let org = org
-                .map(|s| organizations::get_by_slug(conn, &s).map(|o| o.id))
-                .transpose()?;
-            let cat = cat
-                .map(|s| {
-                    taxonomy::category_by_slug(conn, &s)
-                        .and_then(|c| taxonomy::category_and_descendants(conn, c.id))
-                })
-                .transpose()?;
-            let reg = reg
-                .map(|s| taxonomy::region_by_slug(conn, &s).map(|o| o.id))
-                .transpose()?;
-            let tag = tag
-                .map(|s| taxonomy::tag_by_slug(conn, &s).map(|o| o.id))
-                .transpose()?;
+            let org = match &org {
+                Some(s) => Some(
+                    organizations::get_by_slug(conn, s)
+                        .map_err(unknown_filter("organization", s))?
+                        .id,
+                ),
+                None => None,
+            };
+            let cat = match &cat {
+                Some(s) => {
+                    let c = taxonomy::category_by_slug(conn, s)
+                        .map_err(unknown_filter("category", s))?;
+                    Some(taxonomy::category_and_descendants(conn, c.id)?)
+                }
+                None => None,
+            };
+            let reg = match &reg {
+                Some(s) => Some(
+                    taxonomy::region_by_slug(conn, s)
+                        .map_err(unknown_filter("region", s))?
+                        .id,
+                ),
+                None => None,
+            };
+            let tag = match &tag {
+                Some(s) => {
+                    let t = taxonomy::tag_by_slug(conn, s).map_err(unknown_filter("tag", s))?;
+                    // A tag only hidden releases carry does not exist for this caller.
+                    if !taxonomy::tag_visible(conn, t.id, scope)? {
+                        return Err(unknown_filter("tag", s)(StorageError::NotFound));
+                    }
+                    Some(t.id)
+                }
+                None => None,
+            };
             let req = PageRequest::after(after, limit);
             Ok(match status {
                 Some(status) => releases::list_for_staff(
@@ -244,6 +295,8 @@ pub async fn update(
 ) -> WebResult {
     let expected = if_match(&req)?;
     let release = access::load(&state, &staff, &id).await?;
+    // A live or withdrawn release says why it cannot be edited, whatever revision was sent.
+    access::check_edit(&staff, &release)?;
     let newsroom = crate::views::load_newsroom(&state).await?;
     let input = input.into_inner();
     let content = state

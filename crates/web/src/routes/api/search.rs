@@ -57,7 +57,8 @@ pub async fn search(state: web::Data<AppState>, q: web::Query<SearchParams>) -> 
                 .collect(),
         })
         .collect();
-    let more = page * PER_PAGE < results.total;
+    // Never offer a page that would be refused.
+    let more = page * PER_PAGE < results.total && page < crate::search::MAX_PAGE;
     Ok(HttpResponse::Ok().json(Results {
         query: params.q.clone(),
         total: results.total,

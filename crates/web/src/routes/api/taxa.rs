@@ -2,12 +2,11 @@
 //! and delete. Creating needs only a name; the slug is derived from it unless given.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use dateline_core::{Contact, Role};
+use dateline_core::Contact;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
-use dateline_storage::repo::taxonomy::{self, TagScope, TaxonInput};
+use dateline_storage::repo::taxonomy::{self, TaxonInput};
 use dateline_storage::{DbConnection, PageRequest, write_tx};
 use serde::{Deserialize, Serialize};
 
@@ -105,17 +104,6 @@ fn find(conn: &mut DbConnection, c: Collection, key: &str) -> WebResult<Item> {
     })
 }
 
-/// Tags are typed into releases, so each caller sees only the tags on releases they may read.
-fn tag_scope(visitor: &Visitor, now: DateTime<Utc>) -> TagScope {
-    match visitor.identity() {
-        Some(who) if who.role() >= Role::Editor => TagScope::All,
-        who => TagScope::VisibleTo {
-            now,
-            author: who.map(|w| w.user.id),
-        },
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -130,7 +118,7 @@ pub async fn list(
     q: web::Query<ListQuery>,
 ) -> WebResult {
     let c = Collection::parse(&kind)?;
-    let scope = tag_scope(&visitor, state.clock.now());
+    let scope = taxa::tag_scope(visitor.identity(), state.clock.now());
     let req = PageRequest::after(cursor(q.after.as_deref())?, q.limit.unwrap_or(50));
     let body = state
         .db(move |conn| {
@@ -166,7 +154,7 @@ pub async fn get(
 ) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
-    let scope = tag_scope(&visitor, state.clock.now());
+    let scope = taxa::tag_scope(visitor.identity(), state.clock.now());
     let item = state
         .db(move |conn| {
             let item = find(conn, c, &key)?;

@@ -1,7 +1,6 @@
 //! `/search`: full-text search over headlines, subheadlines, summaries, bodies and organization
 //! names, ranked, with highlighted snippets and filters. Hostile input gets a fast, clear answer.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use askama::Template;
 use dateline_storage::repo::search::{self, Fragment};
@@ -112,8 +111,9 @@ pub async fn search_page(
         return views::ok(&page);
     }
     if let Err(e) = params.check() {
-        page.error = Some(e.problem().detail);
-        return views::render(StatusCode::BAD_REQUEST, &page);
+        let problem = e.problem();
+        page.error = Some(problem.detail);
+        return views::render(problem.status, &page);
     }
     let now = state.clock.now();
     let p = params.clone();
@@ -126,9 +126,11 @@ pub async fn search_page(
         .await;
     let (results, n) = match result {
         Ok(r) => r,
-        Err(WebError::BadRequest(m)) => {
-            page.error = Some(m);
-            return views::render(StatusCode::BAD_REQUEST, &page);
+        // A query the reader can fix is answered on the search page itself, form and all.
+        Err(e @ (WebError::BadRequest(_) | WebError::Invalid(_))) => {
+            let problem = e.problem();
+            page.error = Some(problem.detail);
+            return views::render(problem.status, &page);
         }
         Err(e) => return Err(e),
     };
