@@ -203,11 +203,19 @@ http_tests! {
         let diff = editor.get(&format!("/admin/releases/{id}/compare?from=1&to=2")).await;
         diff.assert_status(200);
         assert!(diff.body.contains("<del>First</del>") && diff.body.contains("<ins>Second</ins>"), "{}", diff.body);
-        editor.get(&format!("/admin/releases/{id}/revisions/2")).await.assert_status(200);
         let (other, _) = app.signed_in("other@example.com", Role::Contributor).await;
         for p in ["history", "compare?from=1&to=2", "revisions/1", "preview", ""] {
             other.get(&format!("/admin/releases/{id}/{p}")).await.assert_status(404);
         }
+        // Once live, an old revision comes back only as a visible correction.
+        let (ed_api, _) = app.api_user("ed2@example.com", Role::Editor);
+        ed_api.json("POST", &format!("{path}/publish"), &json!({})).await.assert_status(200);
+        let refused = ed_api.json("POST", &format!("{path}/revisions/2/restore"), &json!({})).await;
+        refused.assert_status(409);
+        assert!(refused.text().contains("correction"), "{}", refused.body);
+        assert_eq!(app.client().get(&path).await.json()["headline"], "First headline");
+        assert!(!editor.get(&format!("/admin/releases/{id}/history")).await.body.contains("/restore\""));
+        editor.get(&format!("/admin/releases/{id}/revisions/2")).await.assert_status(200);
     }
 
     async fn preview_links(app) {
@@ -228,7 +236,7 @@ http_tests! {
         page.assert_status(200);
         assert!(page.body.contains("Embargoed results") && page.body.contains("Embargoed: not for publication before"));
         assert_eq!(page.header("cache-control").as_deref(), Some("no-store"));
-        assert_eq!(page.header("referrer-policy").as_deref(), Some("no-referrer"));
+        assert_eq!(page.header("referrer-policy").as_deref(), Some("same-origin"));
         assert!(page.header("x-robots-tag").unwrap().contains("noindex"));
         assert!(page.body.contains("noindex"));
         assert!(actions_for(&app, "preview_open", &id) == 1);
@@ -485,6 +493,14 @@ http_tests! {
         browser.login(&colleague.email, crate::support::PASSWORD).await.assert_status(303);
         for path in [format!("/admin/releases/{id}/history"), format!("/admin/releases/{id}/revisions/1"), format!("/admin/releases/{id}/compare?from=1&to=2")] {
             browser.get(&path).await.assert_status(404);
+        }
+        // Rendering posted text as another's release is refused like any other edit: a colleague
+        // learns nothing about a draft, nor gets to dress up a live release.
+        let draft = create(&author, "Quiet draft").await["id"].as_str().unwrap().to_owned();
+        for target in [&draft, &id] {
+            let res = browser.submit("/admin", &format!("/admin/releases/{target}/render"), &[("headline", "Forged words")]).await;
+            res.assert_status(404);
+            assert!(!res.body.contains("Forged words") && !res.body.contains("Quiet draft"));
         }
         // Preview links are an editor's tool: refused before the release is even looked up.
         browser.get(&format!("/admin/releases/{id}/links")).await.assert_status(403);

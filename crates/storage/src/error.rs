@@ -22,6 +22,9 @@ pub enum StorageError {
     /// The state machine refused the move.
     #[error("{0}")]
     Transition(#[from] dateline_core::TransitionError),
+    /// A change the release's current state rules out, with the reason for the person asking.
+    #[error("{0}")]
+    Refused(&'static str),
     /// A delete refused because other rows still point here (a category with releases, …).
     #[error("{0} is still in use")]
     InUse(String),

@@ -74,7 +74,7 @@ impl WebError {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone()),
             WebError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, "Some fields need attention", e.to_string()),
             WebError::Conflict { message, .. } => (StatusCode::CONFLICT, "Conflict", message.clone()),
-            WebError::Unauthorized => (StatusCode::UNAUTHORIZED, "Sign in required", "Sign in to see this page.".to_string()),
+            WebError::Unauthorized => (StatusCode::UNAUTHORIZED, "Sign in required", "Sign in to see this page; the API needs a valid token.".to_string()),
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
             WebError::Csrf => (
                 StatusCode::FORBIDDEN,
@@ -172,6 +172,10 @@ impl From<StorageError> for WebError {
             StorageError::Invalid(v) => WebError::Invalid(v),
             StorageError::InUse(what) => WebError::Conflict {
                 message: format!("{what} is still in use, so it cannot be deleted."),
+                current_revision: None,
+            },
+            StorageError::Refused(why) => WebError::Conflict {
+                message: why.into(),
                 current_revision: None,
             },
             StorageError::Transition(t) => WebError::Conflict {

@@ -230,12 +230,19 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                 return finish(conn, req, from, true, None);
             }
             Change::Restore { revision } => {
-                if from == ReleaseStatus::Withdrawn {
-                    return Err(StorageError::Transition(workflow::TransitionError {
-                        from,
-                        transition: Transition::Correct,
-                        hint: "it was withdrawn; reinstate it first",
-                    }));
+                // Live text changes only through a correction, which readers can see.
+                match from {
+                    ReleaseStatus::Published => {
+                        return Err(StorageError::Refused(
+                            "This release is live: restoring would change it without a trace. Publish a correction with a note instead; the earlier text is on the revision's page.",
+                        ));
+                    }
+                    ReleaseStatus::Withdrawn => {
+                        return Err(StorageError::Refused(
+                            "This release was withdrawn: reinstate it before changing it.",
+                        ));
+                    }
+                    _ => {}
                 }
                 let content = revision_content(conn, row.id, *revision)?;
                 release_repo::update_content(

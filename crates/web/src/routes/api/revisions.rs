@@ -141,6 +141,18 @@ pub async fn restore(
     if n < 1 || n > release.revision {
         return Err(WebError::NotFound);
     }
-    let restored = actions::restore(&state, &staff, &client, &release, n, expected).await?;
+    let restored = match actions::restore(&state, &staff, &client, &release, n, expected).await {
+        // As for the other actions: a stale If-Match is a failed precondition.
+        Err(WebError::Conflict {
+            current_revision: Some(current),
+            ..
+        }) if expected.is_some_and(|e| e != current) => {
+            return Err(WebError::PreconditionFailed {
+                message: format!("The release is at revision {current}, not the one in If-Match."),
+                current_revision: Some(current),
+            });
+        }
+        other => other?,
+    };
     release_json(&state, &restored, true).await
 }

@@ -22,13 +22,28 @@ async fn run(
     id: &str,
     change: Change,
 ) -> WebResult {
-    let expected = optional_if_match(req)?;
+    run_based_on(req, state, staff, client, id, change, None).await
+}
+
+/// `based_on`: the revision a change was built from, when it carries content. Without
+/// `If-Match` the change must still apply to that revision, or it could undo someone's edit.
+async fn run_based_on(
+    req: &HttpRequest,
+    state: &AppState,
+    staff: &Staff,
+    client: &Client,
+    id: &str,
+    change: Change,
+    based_on: Option<i64>,
+) -> WebResult {
+    let if_match = optional_if_match(req)?;
     let release = access::load(state, staff, id).await?;
+    let expected = if_match.or(based_on);
     let applied = match actions::apply(state, staff, client, &release, change, expected).await {
         Err(WebError::Conflict {
             current_revision: Some(current),
             ..
-        }) if expected.is_some_and(|e| e != current) => {
+        }) if if_match.is_some_and(|e| e != current) => {
             return Err(WebError::PreconditionFailed {
                 message: format!("The release is at revision {current}, not the one in If-Match."),
                 current_revision: Some(current),
@@ -244,7 +259,7 @@ pub async fn correct(
     if let Some(new_body) = b.body {
         content.body = new_body;
     }
-    run(
+    run_based_on(
         &req,
         &state,
         &staff,
@@ -254,6 +269,7 @@ pub async fn correct(
             content: Box::new(content),
             note: b.note,
         },
+        Some(release.revision),
     )
     .await
 }

@@ -49,9 +49,9 @@ pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<Str
         .db(move |conn| Ok(revisions::list(conn, rid)?))
         .await?;
     let zone = newsroom.time_zone;
+    // Live and withdrawn text changes only through corrections and reinstatement.
     let can_restore = match release.status {
-        ReleaseStatus::Published => staff.user.role.is_staff_editor(),
-        ReleaseStatus::Withdrawn => false,
+        ReleaseStatus::Published | ReleaseStatus::Withdrawn => false,
         _ => access::check_edit(&staff, &release).is_ok(),
     };
     views::ok(&HistoryPage {
