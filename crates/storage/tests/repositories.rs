@@ -137,6 +137,11 @@ backend_tests! {
         assert_eq!(a2.contacts.len(), 2);
         let stale = dateline_storage::repo::organizations::update(&mut conn, a.id, a.revision, &input);
         assert!(matches!(stale, Err(StorageError::Conflict { .. })));
+        // A rename keeps the address; a new slug has to be asked for.
+        let renamed = dateline_storage::repo::organizations::update(&mut conn, a.id, a2.revision, &OrganizationInput { name: "Windshare Øresund A/S".into(), ..edit.clone() }).unwrap();
+        assert_eq!((renamed.name.as_str(), renamed.slug.as_str()), ("Windshare Øresund A/S", "oresund-windshare"));
+        let moved = dateline_storage::repo::organizations::update(&mut conn, a.id, renamed.revision, &OrganizationInput { slug: "windshare".into(), ..edit.clone() }).unwrap();
+        assert_eq!(moved.slug, "windshare");
 
         let bad = OrganizationInput { name: "".into(), website: "ftp://x".into(), ..Default::default() };
         match dateline_storage::repo::organizations::create(&mut conn, &bad) {

@@ -229,7 +229,16 @@ pub fn update(
 ) -> Result<Organization> {
     input.validate()?;
     write_tx(conn, |conn| {
-        let slug = choose_slug(conn, input, Some(id))?;
+        // A rename keeps the address unless a new slug is given: links to it keep working.
+        let slug = if input.slug.is_empty() {
+            organizations::table
+                .find(id)
+                .select(organizations::slug)
+                .first::<String>(conn)
+                .map_err(not_found)?
+        } else {
+            choose_slug(conn, input, Some(id))?
+        };
         let n = diesel::update(
             organizations::table
                 .filter(organizations::id.eq(id))

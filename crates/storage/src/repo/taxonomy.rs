@@ -177,14 +177,16 @@ pub fn update_category(
     input.validate()?;
     write_tx(conn, |conn| {
         check_parent(conn, Some(id), input.parent_id)?;
-        let slug = pick_slug(input, "category", |s| {
-            Ok(categories::table
-                .filter(categories::slug.eq(s))
-                .filter(categories::id.ne(id))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0)
-        })?;
+        // A rename keeps the address unless a new slug is given: links to it keep working.
+        let slug = if input.slug.is_empty() {
+            categories::table
+                .find(id)
+                .select(categories::slug)
+                .first::<String>(conn)
+                .map_err(not_found)?
+        } else {
+            input.slug.clone()
+        };
         let n = diesel::update(
             categories::table
                 .filter(categories::id.eq(id))
@@ -343,14 +345,16 @@ pub fn update_region(
 ) -> Result<Region> {
     input.validate()?;
     write_tx(conn, |conn| {
-        let slug = pick_slug(input, "region", |s| {
-            Ok(regions::table
-                .filter(regions::slug.eq(s))
-                .filter(regions::id.ne(id))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0)
-        })?;
+        // A rename keeps the address unless a new slug is given: links to it keep working.
+        let slug = if input.slug.is_empty() {
+            regions::table
+                .find(id)
+                .select(regions::slug)
+                .first::<String>(conn)
+                .map_err(not_found)?
+        } else {
+            input.slug.clone()
+        };
         let n = diesel::update(
             regions::table
                 .filter(regions::id.eq(id))
@@ -518,6 +522,7 @@ pub fn update_tag(
     input: &TaxonInput,
 ) -> Result<Tag> {
     input.validate()?;
+    // A tag's slug is its identity (see `create_tag`), so it follows the name.
     let slug = if input.slug.is_empty() {
         slugify_or(&input.name, "tag")
     } else {
