@@ -182,11 +182,29 @@ impl Browser {
         self.fill("#password", PASSWORD).await;
         self.click("form[action='/login'] button[type=submit]")
             .await;
+        self.wait_for_path("signing in", |path| path != "/login")
+            .await;
     }
 
     pub async fn sign_out(&self) {
         self.click(".account-menu form[action='/logout'] button")
             .await;
+        self.wait_for_path("signing out", |path| path.starts_with("/login"))
+            .await;
+    }
+
+    /// Waits for a navigation started by a click to land, so the next `goto` cannot cut it off.
+    async fn wait_for_path(&self, what: &str, arrived: impl Fn(&str) -> bool) {
+        for _ in 0..50 {
+            if let Ok(url) = self.wd.current_url().await
+                && arrived(url.path())
+                && !self.text().await.is_empty()
+            {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{what} never finished:\n{}", self.text().await);
     }
 
     /// Runs axe-core on the current page; returns serious and critical violations.
@@ -287,6 +305,56 @@ async fn sign_in_out_and_back_shows_nothing_private() {
     assert!(
         !after.contains("Private merger plan"),
         "Back after signing out showed private data:\n{after}"
+    );
+    let errors = b.console_errors().await;
+    assert!(
+        errors.is_empty(),
+        "console errors or CSP violations: {errors:?}"
+    );
+}
+
+/// The very first visit: the one-time setup link makes the first admin, in a real browser, whose
+/// form posts carry whatever `Origin` the page's referrer policy lets through.
+#[actix_web::test]
+async fn first_run_setup_and_the_editor_preview() {
+    let Some(b) = Browser::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let link = dateline_web::startup::setup_link_if_needed(
+        &mut app.conn(),
+        &app.state.config,
+        chrono::Utc::now(),
+    )
+    .unwrap()
+    .expect("a setup link while no account exists");
+    b.wd.goto(&link).await.unwrap();
+    b.fill("#email", "ana@example.com").await;
+    b.fill("#name", "Ana Ribeiro").await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#confirm", PASSWORD).await;
+    b.click("form button[type=submit].primary").await;
+    expect_text(&b, "Ana Ribeiro").await;
+    let url = b.wd.current_url().await.unwrap();
+    assert_eq!(url.path(), "/admin", "{}", b.text().await);
+
+    // The admin previews a draft as readers will see it, then signs out from that page.
+    let draft = crate::foundation::draft_release(&app, "Harbour crane arrives", None);
+    b.wd.goto(&format!(
+        "{}/admin/releases/{}/preview",
+        app.base, draft.public_id
+    ))
+    .await
+    .unwrap();
+    expect_text(&b, "Harbour crane arrives").await;
+    b.sign_out().await;
+    expect_text(&b, "Sign in").await;
+    assert!(
+        b.wd.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/login")
     );
     let errors = b.console_errors().await;
     assert!(

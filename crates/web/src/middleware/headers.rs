@@ -12,6 +12,11 @@ use crate::state::AppState;
 /// two-factor QR code.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// For pages whose address is private (staff pages, one-time links, previews): nothing is sent
+/// to other sites. Not `no-referrer`: a browser then sends `Origin: null` with the page's own
+/// form posts, which the cross-site check has to refuse, so sign-up and sign-out would break.
+pub const PRIVATE_REFERRER_POLICY: &str = "same-origin";
+
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -20,6 +25,7 @@ pub async fn security_headers(
         s.config.is_https()
             || super::client_ip::forwarded_https(req.request(), &s.config.trusted_proxies)
     });
+    let staff_area = is_staff_area(req.path());
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     let set = |h: &mut header::HeaderMap, name: &'static str, value: &'static str| {
@@ -31,7 +37,14 @@ pub async fn security_headers(
     set(h, "content-security-policy", CSP);
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
-    set(h, "referrer-policy", "strict-origin-when-cross-origin");
+    // Staff pages carry draft ids and review state in their addresses; a link clicked there
+    // should not even tell the other site which newsroom it came from.
+    let referrer = if staff_area {
+        PRIVATE_REFERRER_POLICY
+    } else {
+        "strict-origin-when-cross-origin"
+    };
+    set(h, "referrer-policy", referrer);
     set(h, "cross-origin-opener-policy", "same-origin");
     set(
         h,
@@ -46,4 +59,31 @@ pub async fn security_headers(
         );
     }
     Ok(res)
+}
+
+fn is_staff_area(path: &str) -> bool {
+    ["/admin", "/account", "/api"].iter().any(|area| {
+        path.strip_prefix(area)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_staff_area;
+
+    #[test]
+    fn staff_areas_are_whole_segments() {
+        for path in [
+            "/admin",
+            "/admin/releases/x",
+            "/account/tokens",
+            "/api/releases",
+        ] {
+            assert!(is_staff_area(path), "{path}");
+        }
+        for path in ["/", "/administration", "/releases/abc/admin", "/apis"] {
+            assert!(!is_staff_area(path), "{path}");
+        }
+    }
 }

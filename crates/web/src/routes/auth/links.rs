@@ -75,7 +75,7 @@ async fn render(
     // The token is in the address: never send it onwards.
     res.headers_mut().insert(
         header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
+        header::HeaderValue::from_static(crate::middleware::headers::PRIVATE_REFERRER_POLICY),
     );
     res.headers_mut().insert(
         header::CACHE_CONTROL,

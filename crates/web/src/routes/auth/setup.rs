@@ -75,7 +75,7 @@ async fn page(
     }
     res.headers_mut().insert(
         header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
+        header::HeaderValue::from_static(crate::middleware::headers::PRIVATE_REFERRER_POLICY),
     );
     res.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -308,7 +308,9 @@ pub async fn preview(state: web::Data<AppState>, staff: Staff, id: web::Path<Str
     let mut res = views::ok(&page)?;
     res.headers_mut().insert(
         actix_web::http::header::REFERRER_POLICY,
-        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+        actix_web::http::header::HeaderValue::from_static(
+            crate::middleware::headers::PRIVATE_REFERRER_POLICY,
+        ),
     );
     Ok(res)
 }
