@@ -47,6 +47,7 @@ async fn enrol_two_factor(app: &TestApp, c: &Client, email: &str) -> Vec<String>
     let page = c.get("/account/two-factor").await;
     page.assert_status(200);
     let secret = field_value(&page.body, "secret").expect("pending secret on the page");
+    let issued = field_value(&page.body, "issued").expect("issue time on the page");
     let mac = field_value(&page.body, "secret_mac").expect("secret binding on the page");
     // Showing the page stores nothing: enrolment is only pending in the form.
     let creds = users::credentials_by_email(&mut app.conn(), email)
@@ -59,7 +60,13 @@ async fn enrol_two_factor(app: &TestApp, c: &Client, email: &str) -> Vec<String>
         .submit(
             "/account/two-factor",
             "/account/two-factor",
-            &[("code", &code), ("secret", &secret), ("secret_mac", &mac)],
+            &[
+                ("code", &code),
+                ("secret", &secret),
+                ("issued", &issued),
+                ("secret_mac", &mac),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     done.assert_status(200);
@@ -269,21 +276,69 @@ http_tests! {
         let (bo, _) = app.signed_in("bo@example.com", Role::Editor).await;
         let page = bo.get("/account/two-factor").await;
         let bo_secret = field_value(&page.body, "secret").unwrap();
+        let issued = field_value(&page.body, "issued").unwrap();
         let bo_mac = field_value(&page.body, "secret_mac").unwrap();
         let t = app.state.clock.now().timestamp() as u64;
         let code = dateline_auth::totp::code_at(&bo_secret, t).unwrap();
-        let stolen = ana.submit("/account/two-factor", "/account/two-factor", &[("code", &code), ("secret", &bo_secret), ("secret_mac", &bo_mac)]).await;
+        let with = |code: &str, mac: &str, password: &str| {
+            vec![("code", code.to_owned()), ("secret", bo_secret.clone()), ("issued", issued.clone()), ("secret_mac", mac.to_owned()), ("password", password.to_owned())]
+        };
+        let post = |c: &Client, fields: Vec<(&'static str, String)>| {
+            let c = c.clone();
+            async move {
+                let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                c.submit("/account/two-factor", "/account/two-factor", &refs).await
+            }
+        };
+        let stolen = post(&ana, with(&code, &bo_mac, PASSWORD)).await;
         stolen.assert_status(400);
         assert!(stolen.body.contains("Reload the page"), "{}", stolen.body);
-        let forged = ana.submit("/account/two-factor", "/account/two-factor", &[("code", &code), ("secret", &bo_secret), ("secret_mac", "00")]).await;
-        forged.assert_status(400);
+        post(&ana, with(&code, "00", PASSWORD)).await.assert_status(400);
         let creds = users::credentials_by_email(&mut app.conn(), "ana@example.com").unwrap().unwrap();
         assert!(!creds.totp_enabled && creds.totp_secret.is_none());
 
-        let wrong = bo.submit("/account/two-factor", "/account/two-factor", &[("code", "000000"), ("secret", &bo_secret), ("secret_mac", &bo_mac)]).await;
+        // A wrong code or password keeps the same key on the page.
+        let wrong = post(&bo, with("000000", &bo_mac, PASSWORD)).await;
         wrong.assert_status(422);
         assert!(wrong.body.contains("That code is not right"));
         assert_eq!(field_value(&wrong.body, "secret").as_deref(), Some(bo_secret.as_str()), "the QR code shown stays the same");
+        let no_pw = post(&bo, with(&code, &bo_mac, "not my password")).await;
+        no_pw.assert_status(422);
+        assert!(no_pw.body.contains("password is not right"));
+        assert_eq!(field_value(&no_pw.body, "secret").as_deref(), Some(bo_secret.as_str()));
+        // A page left open for over an hour is replaced, not accepted.
+        // (In steps, with a page view between, so the session's idle timeout does not end it.)
+        for minutes in [25, 25, 11] {
+            app.state.clock.advance(Duration::minutes(minutes));
+            bo.get("/account").await.assert_status(200);
+        }
+        let t = app.state.clock.now().timestamp() as u64;
+        let late_code = dateline_auth::totp::code_at(&bo_secret, t).unwrap();
+        let late = post(&bo, with(&late_code, &bo_mac, PASSWORD)).await;
+        late.assert_status(422);
+        assert!(late.body.contains("over an hour"));
+        assert_ne!(field_value(&late.body, "secret").as_deref(), Some(bo_secret.as_str()), "a new key");
+        let creds = users::credentials_by_email(&mut app.conn(), "bo@example.com").unwrap().unwrap();
+        assert!(!creds.totp_enabled);
+    }
+
+    // Turning the second factor on or off ends the account's other sessions.
+    async fn two_factor_changes_end_other_sessions(app) {
+        let (here, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        let elsewhere = app.client();
+        elsewhere.login("ana@example.com", PASSWORD).await.assert_status(303);
+        enrol_two_factor(&app, &here, "ana@example.com").await;
+        here.get("/admin").await.assert_status(200);
+        assert_eq!(elsewhere.get("/admin").await.status, 303, "the other session ended");
+        let later = app.client();
+        later.login("ana@example.com", PASSWORD).await.assert_status(303);
+        app.state.clock.advance(Duration::seconds(31));
+        let code = totp_code(&app, "ana@example.com", 0);
+        later.submit("/login/two-factor", "/login/two-factor", &[("code", &code)]).await.assert_status(303);
+        later.get("/admin").await.assert_status(200);
+        here.submit("/account/two-factor", "/account/two-factor/disable", &[("password", PASSWORD)]).await.assert_status(303);
+        here.get("/admin").await.assert_status(200);
+        assert_eq!(later.get("/admin").await.status, 303, "ended when it was turned off too");
     }
 
     async fn the_newsroom_can_require_two_factor(app) {
@@ -374,6 +429,25 @@ http_tests! {
         assert!(e.get("/admin").await.location().starts_with("/login"), "disabled: signed out");
         assert_eq!(app.client().login("ed@example.com", PASSWORD).await.status, 403, "a disabled account cannot sign in");
 
+        // A role change through the admin form ends the person's sessions too.
+        let (f, fay) = app.signed_in("fay@example.com", Role::Editor).await;
+        f.get("/admin/organizations").await.assert_status(200);
+        let form = admin.get(&format!("/admin/users/{}", fay.id)).await;
+        let revision = crate::support::client::field_value(&form.body, "revision").unwrap();
+        admin.submit(&format!("/admin/users/{}", fay.id), &format!("/admin/users/{}", fay.id), &[("display_name", "Fay"), ("role", "contributor"), ("revision", &revision)]).await.assert_status(303);
+        assert!(f.get("/admin").await.location().starts_with("/login"), "demoted: signed out");
+
+        // The admin's "end sessions" button, and a person's own "sign out other sessions".
+        let (g, gus) = app.signed_in("gus@example.com", Role::Editor).await;
+        admin.submit(&format!("/admin/users/{}", gus.id), &format!("/admin/users/{}/sessions/revoke", gus.id), &[]).await.assert_status(303);
+        assert!(g.get("/admin").await.location().starts_with("/login"), "ended by an admin");
+        let (h1, _) = app.signed_in("hal@example.com", Role::Editor).await;
+        let h2 = app.client();
+        h2.login("hal@example.com", PASSWORD).await.assert_status(303);
+        h1.submit("/account", "/account/sessions/revoke-others", &[]).await.assert_status(303);
+        h1.get("/admin").await.assert_status(200);
+        assert!(h2.get("/admin").await.location().starts_with("/login"), "the other browser is signed out");
+
         // The role is read on every request.
         let ana_now = users::get(&mut app.conn(), ana.id).unwrap();
         users::update(&mut app.conn(), ana.id, ana_now.revision, &users::UserUpdate { display_name: ana_now.display_name.clone(), role: Role::Contributor, disabled: false, time_zone: None }).unwrap();
@@ -422,7 +496,12 @@ http_tests! {
     // C2: the API takes bearer tokens only, offers no CORS, and revoked tokens stop working.
     async fn api_tokens(app) {
         let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
-        let made = c.submit("/account/tokens", "/account/tokens", &[("name", "wire import"), ("scope", "read")]).await;
+        // A borrowed session cannot mint a token: the password is asked for.
+        let no_pw = c.submit("/account/tokens", "/account/tokens", &[("name", "wire import"), ("scope", "read"), ("password", "not my password")]).await;
+        no_pw.assert_status(422);
+        assert!(no_pw.body.contains("password is not right"));
+        assert!(no_pw.body.contains("value=\"wire import\""), "the name is kept");
+        let made = c.submit("/account/tokens", "/account/tokens", &[("name", "wire import"), ("scope", "read"), ("password", PASSWORD)]).await;
         made.assert_status(200);
         let secret = made.body.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
         assert!(dateline_auth::tokens::looks_like_api_token(&secret));
@@ -451,7 +530,7 @@ http_tests! {
         bad.get("/api/v1/releases").await.assert_status(401);
         // Someone else's token cannot be revoked by id.
         let (other, _) = app.signed_in("bo@example.com", Role::Editor).await;
-        let made = other.submit("/account/tokens", "/account/tokens", &[("name", "theirs"), ("scope", "write")]).await;
+        let made = other.submit("/account/tokens", "/account/tokens", &[("name", "theirs"), ("scope", "write"), ("password", PASSWORD)]).await;
         made.assert_status(200);
         let theirs = dateline_storage::repo::tokens::list_api_tokens(&mut app.conn(), None).unwrap().into_iter().find(|t| t.name == "theirs").unwrap();
         c.submit("/account/tokens", &format!("/account/tokens/{}/revoke", theirs.id), &[]).await.assert_status(404);
@@ -503,7 +582,7 @@ http_tests! {
         let ed = users::find_by_email(&mut app.conn(), "ed@example.com").unwrap().unwrap();
         let rev = ed.revision.to_string();
         admin.submit(&format!("/admin/users/{}", ed.id), &format!("/admin/users/{}", ed.id), &[("display_name", "Ed"), ("role", "editor"), ("revision", &rev)]).await.assert_status(303);
-        admin.submit("/account/tokens", "/account/tokens", &[("name", "t"), ("scope", "read")]).await.assert_status(200);
+        admin.submit("/account/tokens", "/account/tokens", &[("name", "t"), ("scope", "read"), ("password", PASSWORD)]).await.assert_status(200);
         admin.submit("/admin", "/logout", &[]).await.assert_status(303);
         let rows = audit::list(&mut app.conn(), &AuditFilter::default(), &PageRequest::first(100)).unwrap().items;
         let actions: Vec<&str> = rows.iter().rev().map(|r| r.action.as_str()).collect();

@@ -75,6 +75,15 @@ fn bad_setups_fail_with_one_clear_line() {
         &dateline(p, &["--database-url", "mysql://db/news", "migrate"], &[]),
         "\"mysql\"",
     );
+    // Sessions may be shorter than OWASP's limits, never longer.
+    assert_one_line_error(
+        &dateline(p, &["config"], &[("DATELINE_SESSION_IDLE_MINUTES", "120")]),
+        "1 to 30 minutes",
+    );
+    assert_one_line_error(
+        &dateline(p, &["config"], &[("DATELINE_SESSION_LIFETIME_HOURS", "72")]),
+        "1 to 12 hours",
+    );
     assert_one_line_error(
         &dateline(
             p,

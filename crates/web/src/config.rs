@@ -292,11 +292,19 @@ impl Config {
             &sources,
         )?
         .unwrap_or(12);
-        if idle_minutes == 0 || lifetime_hours == 0 {
+        // OWASP's limits for a newsroom's risk: shorter is allowed, longer is not.
+        if !(1..=30).contains(&idle_minutes) {
             return Err(invalid(
                 "session_idle_minutes",
                 &sources,
-                "session timeouts must be at least 1".into(),
+                format!("{idle_minutes}: use 1 to 30 minutes"),
+            ));
+        }
+        if !(1..=12).contains(&lifetime_hours) {
+            return Err(invalid(
+                "session_lifetime_hours",
+                &sources,
+                format!("{lifetime_hours}: use 1 to 12 hours"),
             ));
         }
         // Seconds-level overrides exist for tests of the timeouts; they are not documented knobs.

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff};
+use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::views::format;
@@ -26,6 +27,8 @@ pub struct TokensPage {
     pub all_users: bool,
     pub new_secret: Option<String>,
     pub errors: ValidationErrors,
+    /// The name from a refused form, so it need not be typed again.
+    pub typed_name: String,
     pub revoke_base: &'static str,
 }
 
@@ -47,6 +50,19 @@ pub async fn page(
     new_secret: Option<String>,
     errors: ValidationErrors,
     notice: Option<&str>,
+) -> WebResult {
+    page_with_name(state, staff, all_users, new_secret, errors, notice, "").await
+}
+
+/// The page, with the name typed into a refused form kept in it.
+async fn page_with_name(
+    state: &AppState,
+    staff: &Staff,
+    all_users: bool,
+    new_secret: Option<String>,
+    errors: ValidationErrors,
+    notice: Option<&str>,
+    typed_name: &str,
 ) -> WebResult {
     let section = if all_users { "users" } else { "account" };
     let (chrome, newsroom) =
@@ -89,6 +105,7 @@ pub async fn page(
             all_users,
             new_secret,
             errors,
+            typed_name: typed_name.to_owned(),
             revoke_base: if all_users {
                 "/admin/tokens"
             } else {
@@ -125,6 +142,8 @@ pub struct CreateForm {
     name: String,
     #[serde(default)]
     scope: String,
+    #[serde(default)]
+    password: String,
 }
 
 impl FormLimit for CreateForm {}
@@ -141,8 +160,12 @@ pub async fn create(
     if scope.is_none() {
         e.add("scope", "Choose read or write.");
     }
+    if e.is_empty() && !reauth::current_password_ok(&state, &staff, &f.password).await? {
+        // A token outlives the session that made it, so a borrowed session must not make one.
+        e.add("password", "Your password is not right.");
+    }
     let Some(scope) = scope.filter(|_| e.is_empty()) else {
-        return page(&state, &staff, false, None, e, None).await;
+        return page_with_name(&state, &staff, false, None, e, None, &f.name).await;
     };
     let new = new_api_token();
     let now = state.clock.now();

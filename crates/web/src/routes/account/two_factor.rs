@@ -1,6 +1,8 @@
 //! Enrolling and removing a TOTP second factor. Showing the enrolment page writes nothing: the
-//! new secret travels in the form, bound to this account by an HMAC under the server key, and is
-//! stored only once a code made from it is entered. Then ten recovery codes are shown, once.
+//! new secret travels in the form, bound to this account and its issue time by an HMAC under the
+//! server key, and is stored only once a code made from it is entered, with the password. Then
+//! ten recovery codes are shown, once. Turning the factor on or off ends the account's other
+//! sessions, so a session taken before the change cannot go on to use it.
 
 use actix_web::http::StatusCode;
 use actix_web::web;
@@ -9,7 +11,7 @@ use dateline_auth::tokens::{constant_time_eq, hash_token};
 use dateline_auth::totp;
 use dateline_core::Role;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
-use dateline_storage::repo::{tokens, users};
+use dateline_storage::repo::{sessions, tokens, users};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
@@ -29,6 +31,7 @@ struct TwoFactorPage {
     required: bool,
     codes_left: i64,
     secret: String,
+    issued: i64,
     secret_mac: String,
     qr_data_url: String,
     error: Option<String>,
@@ -39,11 +42,24 @@ fn required(newsroom: &Newsroom, role: Role) -> bool {
     newsroom.require_two_factor && role >= Role::Editor
 }
 
-/// Binds a pending secret to one account, so a form cannot enrol someone else's secret.
-fn secret_mac(state: &AppState, user_id: i64, secret: &str) -> String {
-    state
-        .key
-        .mac_hex("totp-enrolment", format!("{user_id}:{secret}").as_bytes())
+/// How long an enrolment page stays usable: long enough to find a phone, short enough that an
+/// old page left open cannot be replayed later.
+const ENROLMENT_SECONDS: i64 = 60 * 60;
+
+/// A secret offered on the enrolment page and not stored yet.
+struct Pending {
+    secret: String,
+    /// When the page offered it, in Unix seconds.
+    issued: i64,
+}
+
+/// Binds a pending secret to one account and its issue time, so a form can neither enrol
+/// someone else's secret nor be reused after `ENROLMENT_SECONDS`.
+fn secret_mac(state: &AppState, user_id: i64, p: &Pending) -> String {
+    state.key.mac_hex(
+        "totp-enrolment",
+        format!("{user_id}:{}:{}", p.issued, p.secret).as_bytes(),
+    )
 }
 
 async fn page(
@@ -52,7 +68,7 @@ async fn page(
     notice: Option<&str>,
     error: Option<String>,
     new_codes: Option<Vec<String>>,
-    pending: Option<String>,
+    pending: Option<Pending>,
 ) -> WebResult {
     let (chrome, newsroom) =
         views::staff_chrome(state, "Two-factor sign-in", staff, "account", notice).await?;
@@ -68,11 +84,18 @@ async fn page(
             Ok((creds.totp_enabled, left))
         })
         .await?;
-    let secret = if enabled {
-        String::new()
+    let pending = if enabled {
+        Pending {
+            secret: String::new(),
+            issued: 0,
+        }
     } else {
-        pending.unwrap_or_else(totp::new_secret)
+        pending.unwrap_or_else(|| Pending {
+            secret: totp::new_secret(),
+            issued: state.clock.now().timestamp(),
+        })
     };
+    let secret = pending.secret.clone();
     let qr_data_url = if enabled {
         String::new()
     } else {
@@ -96,9 +119,10 @@ async fn page(
         secret_mac: if enabled {
             String::new()
         } else {
-            secret_mac(state, user_id, &secret)
+            secret_mac(state, user_id, &pending)
         },
         secret,
+        issued: pending.issued,
         qr_data_url,
         error,
         new_codes,
@@ -130,7 +154,11 @@ pub struct CodeForm {
     #[serde(default)]
     secret: String,
     #[serde(default)]
+    issued: i64,
+    #[serde(default)]
     secret_mac: String,
+    #[serde(default)]
+    password: String,
 }
 
 impl FormLimit for CodeForm {}
@@ -142,23 +170,34 @@ pub async fn enable(
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> WebResult {
     let user_id = staff.user.id;
+    let pending = Pending {
+        secret: f.secret.clone(),
+        issued: f.issued,
+    };
     if f.secret.len() > 64
-        || !constant_time_eq(&secret_mac(&state, user_id, &f.secret), &f.secret_mac)
+        || !constant_time_eq(&secret_mac(&state, user_id, &pending), &f.secret_mac)
     {
         return Err(WebError::BadRequest("The enrolment form was changed or is from another account. Reload the page and try again.".into()));
     }
     let now = state.clock.now();
-    let Some(step) = totp::check(&f.secret, &f.code, now.timestamp().max(0) as u64) else {
-        let message = "That code is not right. Check the time on your phone, wait for a new code and try again.";
-        return page(
+    let retry = |message: &str, pending: Option<Pending>| {
+        page(
             &state,
             &staff,
             None,
-            Some(message.into()),
+            Some(message.to_owned()),
             None,
-            Some(f.secret),
+            pending,
         )
-        .await;
+    };
+    if !(0..=ENROLMENT_SECONDS).contains(&(now.timestamp() - f.issued)) {
+        return retry("This setup page was open for over an hour, so it has a new key now. Scan the new code and try again.", None).await;
+    }
+    if !reauth::current_password_ok(&state, &staff, &f.password).await? {
+        return retry("Your password is not right.", Some(pending)).await;
+    }
+    let Some(step) = totp::check(&f.secret, &f.code, now.timestamp().max(0) as u64) else {
+        return retry("That code is not right. Check the time on your phone, wait for a new code and try again.", Some(pending)).await;
     };
     let codes = totp::recovery_codes();
     let hashes: Vec<String> = codes
@@ -167,12 +206,14 @@ pub async fn enable(
         .collect();
     let actor = client.actor(Some(&staff));
     let secret = f.secret.clone();
+    let keep = staff.session_id_hash().map(str::to_owned);
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
                 users::set_totp(conn, user_id, Some(&secret), true)?;
                 users::claim_totp_step(conn, user_id, step as i64)?;
                 tokens::replace_recovery_codes(conn, user_id, &hashes)?;
+                let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
                 audit::record(
                     conn,
                     &Entry {
@@ -181,7 +222,7 @@ pub async fn enable(
                         object_type: "user",
                         object_id: user_id.to_string(),
                         outcome: Outcome::Ok,
-                        detail: String::new(),
+                        detail: format!("{ended} other session(s) ended"),
                         at: now,
                     },
                 )
@@ -235,11 +276,13 @@ pub async fn disable(
     }
     let now = state.clock.now();
     let actor = client.actor(Some(&staff));
+    let keep = staff.session_id_hash().map(str::to_owned);
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
                 users::set_totp(conn, user_id, None, false)?;
                 tokens::replace_recovery_codes(conn, user_id, &[])?;
+                let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
                 audit::record(
                     conn,
                     &Entry {
@@ -248,7 +291,7 @@ pub async fn disable(
                         object_type: "user",
                         object_id: user_id.to_string(),
                         outcome: Outcome::Ok,
-                        detail: String::new(),
+                        detail: format!("{ended} other session(s) ended"),
                         at: now,
                     },
                 )
