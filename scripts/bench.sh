@@ -30,7 +30,7 @@ if [ -n "${BENCH_DATABASE_URL:-}" ]; then
     # A fresh database each run, so the numbers are for the demo newsroom alone.
     admin_url="${BENCH_DATABASE_URL%/*}/postgres"
     db="${BENCH_DATABASE_URL##*/}"
-    psql -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\"" >/dev/null
+    PGOPTIONS="--client-min-messages=warning" psql -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\"" >/dev/null
 else
     unset DATABASE_URL
     backend="SQLite"
