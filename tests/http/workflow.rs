@@ -110,6 +110,12 @@ http_tests! {
         assert!(mine["next"].is_null());
         app.client().get("/api/v1/releases?status=draft").await.assert_status(422);
         app.client().get("/api/v1/releases?filter=author.pw_hash:x").await.assert_status(400);
+        // The status list filters by organization only; other filters are named, not ignored.
+        let mixed = contrib.get("/api/v1/releases?status=draft&tag=x&from=2026-01-01").await;
+        mixed.assert_status(400);
+        let named: Vec<_> = mixed.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(named, ["tag", "from"]);
+        contrib.get("/api/v1/releases?status=sent").await.assert_status(400);
     }
 
     async fn every_transition_and_permission(app) {
@@ -207,14 +213,22 @@ http_tests! {
         for p in ["history", "compare?from=1&to=2", "revisions/1", "preview", ""] {
             other.get(&format!("/admin/releases/{id}/{p}")).await.assert_status(404);
         }
-        // Once live, an old revision comes back only as a visible correction.
+        // Once live, an old revision comes back only as a correction readers can see.
         let (ed_api, _) = app.api_user("ed2@example.com", Role::Editor);
         ed_api.json("POST", &format!("{path}/publish"), &json!({})).await.assert_status(200);
-        let refused = ed_api.json("POST", &format!("{path}/revisions/2/restore"), &json!({})).await;
-        refused.assert_status(409);
-        assert!(refused.text().contains("correction"), "{}", refused.body);
+        let unexplained = ed_api.json("POST", &format!("{path}/revisions/2/restore"), &json!({})).await;
+        unexplained.assert_status(422);
+        assert_eq!(unexplained.json()["errors"][0]["field"], "note");
         assert_eq!(app.client().get(&path).await.json()["headline"], "First headline");
-        assert!(!editor.get(&format!("/admin/releases/{id}/history")).await.body.contains("/restore\""));
+        contrib.json("POST", &format!("{path}/revisions/2/restore"), &json!({"note": "Mine."})).await.assert_status(403);
+        let history = editor.get(&format!("/admin/releases/{id}/history")).await;
+        assert!(history.body.contains("Restore as a correction") && history.body.contains("name=\"note\""));
+        let corrected = editor.submit(&format!("/admin/releases/{id}/history"), &format!("/admin/releases/{id}/revisions/2/restore"), &[("revision", "4"), ("note", "The headline of the first version was correct.")]).await;
+        corrected.assert_status(303);
+        let live = app.client().get(&path).await.json();
+        assert_eq!(live["headline"], "Second headline");
+        let public = app.client().get(live["url"].as_str().unwrap().split_once("://").unwrap().1.split_once('/').map(|(_, p)| format!("/{p}")).unwrap().as_str()).await;
+        assert!(public.text().contains("The headline of the first version was correct."), "{}", public.text());
         editor.get(&format!("/admin/releases/{id}/revisions/2")).await.assert_status(200);
     }
 
@@ -236,7 +250,7 @@ http_tests! {
         page.assert_status(200);
         assert!(page.body.contains("Embargoed results") && page.body.contains("Embargoed: not for publication before"));
         assert_eq!(page.header("cache-control").as_deref(), Some("no-store"));
-        assert_eq!(page.header("referrer-policy").as_deref(), Some("same-origin"));
+        assert_eq!(page.header("referrer-policy").as_deref(), Some("no-referrer"));
         assert!(page.header("x-robots-tag").unwrap().contains("noindex"));
         assert!(page.body.contains("noindex"));
         assert!(actions_for(&app, "preview_open", &id) == 1);

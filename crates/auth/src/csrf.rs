@@ -27,6 +27,11 @@ pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, our_origi
     }
     match origin {
         None => true,
+        // Browsers send `Origin: null` with a page's own posts when its Referrer-Policy is
+        // `no-referrer` (preview links use it). Fetch metadata, which no page can forge, still
+        // says whether the post came from our own pages; a sandboxed frame elsewhere says
+        // `cross-site` and was refused above.
+        Some("null") => sec_fetch_site.is_some_and(|s| s.eq_ignore_ascii_case("same-origin")),
         Some(o) => o
             .trim_end_matches('/')
             .eq_ignore_ascii_case(our_origin.trim_end_matches('/')),
@@ -61,6 +66,8 @@ mod tests {
         ));
         assert!(!same_origin(Some("http://127.0.0.2:9"), None, ours));
         assert!(!same_origin(Some("null"), None, ours));
+        assert!(!same_origin(Some("null"), Some("same-site"), ours));
+        assert!(same_origin(Some("null"), Some("same-origin"), ours));
         assert!(!same_origin(None, Some("cross-site"), ours));
         assert!(same_origin(None, Some("none"), ours));
     }

@@ -17,6 +17,10 @@ pub enum WebError {
     BadRequest(String),
     #[error("{0}")]
     Invalid(ValidationErrors),
+    /// A query parameter a reader can fix (an unknown filter slug, a bad date, a page out of
+    /// range): a 400 that names the parameter, unlike a 422 for a body that failed validation.
+    #[error("{0}")]
+    BadQuery(ValidationErrors),
     #[error("{message}")]
     Conflict {
         message: String,
@@ -67,12 +71,17 @@ impl WebError {
         WebError::Invalid(ValidationErrors::single(field, message))
     }
 
+    pub fn bad_query(parameter: &str, message: impl Into<String>) -> Self {
+        WebError::BadQuery(ValidationErrors::single(parameter, message))
+    }
+
     pub fn problem(&self) -> Problem {
         let (status, title, detail) = match self {
             WebError::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address. It may have moved, or the link may be wrong.".to_string()),
             WebError::Gone(m) => (StatusCode::GONE, "Gone", m.clone()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone()),
             WebError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, "Some fields need attention", e.to_string()),
+            WebError::BadQuery(e) => (StatusCode::BAD_REQUEST, "Check the address", e.to_string()),
             WebError::Conflict { message, .. } => (StatusCode::CONFLICT, "Conflict", message.clone()),
             WebError::Unauthorized => (StatusCode::UNAUTHORIZED, "Sign in required", "Sign in to see this page; the API needs a valid token.".to_string()),
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
@@ -106,7 +115,7 @@ impl WebError {
             title: title.to_string(),
             detail,
             errors: match self {
-                WebError::Invalid(e) => e.errors.clone(),
+                WebError::Invalid(e) | WebError::BadQuery(e) => e.errors.clone(),
                 _ => Vec::new(),
             },
             current_revision: match self {

@@ -47,7 +47,7 @@ impl SearchParams {
             None => Ok(1),
             Some(p) => match p.parse::<i64>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-                _ => Err(WebError::invalid(
+                _ => Err(WebError::bad_query(
                     "page",
                     format!("There is no results page {p:?}: pages run from 1 to {MAX_PAGE}."),
                 )),
@@ -58,7 +58,7 @@ impl SearchParams {
     /// Checks the limits before any database work, so hostile input costs nothing.
     pub fn check(&self) -> WebResult<()> {
         if self.q.chars().count() > MAX_QUERY_CHARS {
-            return Err(WebError::invalid(
+            return Err(WebError::bad_query(
                 "q",
                 format!(
                     "Search for at most {MAX_QUERY_CHARS} characters; a few distinctive words work best."
@@ -68,7 +68,7 @@ impl SearchParams {
         self.page_number()?;
         for (field, v) in [("from", &self.from), ("to", &self.to)] {
             if !v.trim().is_empty() && NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").is_err() {
-                return Err(WebError::invalid(
+                return Err(WebError::bad_query(
                     field,
                     format!("{v:?} is not a date (YYYY-MM-DD)."),
                 ));
@@ -80,7 +80,7 @@ impl SearchParams {
             ("region", &self.region),
         ] {
             if v.len() > 100 {
-                return Err(WebError::invalid(field, "This is too long."));
+                return Err(WebError::bad_query(field, "This is too long."));
             }
         }
         Ok(())
@@ -103,7 +103,7 @@ impl SearchParams {
             match found {
                 Ok(id) => Ok(Some(id)),
                 // Probably a typo: say which filter, as the API's release list does.
-                Err(e) if e.is_not_found() => Err(WebError::invalid(
+                Err(e) if e.is_not_found() => Err(WebError::bad_query(
                     field,
                     format!("There is no {field} {slug:?}."),
                 )),

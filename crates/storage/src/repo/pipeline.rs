@@ -33,8 +33,9 @@ pub enum Change {
         content: Box<ReleaseContent>,
         note: String,
     },
-    /// Put an earlier revision's content back.
-    Restore { revision: i64 },
+    /// Put an earlier revision's content back. On a live release this is a correction, and
+    /// `note` is its public note; elsewhere the note is not used.
+    Restore { revision: i64, note: String },
     /// Give the release a new slug; old links keep working because URLs carry the id.
     ChangeSlug { slug: String },
 }
@@ -191,20 +192,7 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
             }
             Change::Correct { content, note } => {
                 workflow::apply(from, Transition::Correct)?;
-                if note.trim().is_empty() {
-                    return Err(ValidationErrors::single(
-                        "note",
-                        "A correction needs a public note saying what changed.",
-                    )
-                    .into());
-                }
-                if note.chars().count() > 1_000 {
-                    return Err(ValidationErrors::single(
-                        "note",
-                        "Keep the correction note under 1000 characters.",
-                    )
-                    .into());
-                }
+                let note = correction_note(note)?;
                 release_repo::update_content(
                     conn,
                     row.id,
@@ -212,38 +200,20 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                     content,
                     req.actor.user_id,
                     RevisionAction::Correct,
-                    note.trim(),
+                    note,
                 )?;
-                let revision = row.revision + 1;
-                diesel::update(releases::table.find(row.id))
-                    .set(releases::corrected_at.eq(Some(to_db(req.now))))
-                    .execute(conn)?;
-                diesel::insert_into(corrections::table)
-                    .values((
-                        corrections::release_id.eq(row.id),
-                        corrections::note.eq(note.trim()),
-                        corrections::revision.eq(revision),
-                        corrections::editor_id.eq(req.actor.user_id),
-                        corrections::corrected_at.eq(to_db(req.now)),
-                    ))
-                    .execute(conn)?;
+                record_correction(conn, req, row.id, row.revision + 1, note)?;
                 return finish(conn, req, from, true, None);
             }
-            Change::Restore { revision } => {
-                // Live text changes only through a correction, which readers can see.
-                match from {
-                    ReleaseStatus::Published => {
-                        return Err(StorageError::Refused(
-                            "This release is live: restoring would change it without a trace. Publish a correction with a note instead; the earlier text is on the revision's page.",
-                        ));
-                    }
-                    ReleaseStatus::Withdrawn => {
-                        return Err(StorageError::Refused(
-                            "This release was withdrawn: reinstate it before changing it.",
-                        ));
-                    }
-                    _ => {}
+            Change::Restore { revision, note } => {
+                if from == ReleaseStatus::Withdrawn {
+                    return Err(StorageError::Refused(
+                        "This release was withdrawn: reinstate it before changing it.",
+                    ));
                 }
+                // Live text changes only as a correction that readers can see.
+                let live = from == ReleaseStatus::Published;
+                let note = if live { correction_note(note)? } else { "" };
                 let content = revision_content(conn, row.id, *revision)?;
                 release_repo::update_content(
                     conn,
@@ -254,6 +224,9 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                     RevisionAction::Restore,
                     &format!("restored revision {revision}"),
                 )?;
+                if live {
+                    record_correction(conn, req, row.id, row.revision + 1, note)?;
+                }
                 return finish(conn, req, from, was_public, None);
             }
             Change::ChangeSlug { slug } => {
@@ -375,6 +348,49 @@ fn publish_row(
 
 fn current_content(conn: &mut DbConnection, row: &ReleaseRow) -> Result<ReleaseContent> {
     Ok(release_repo::get(conn, row.id)?.content)
+}
+
+/// The public note of a correction: required, trimmed, and short enough to read.
+fn correction_note(note: &str) -> Result<&str> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(ValidationErrors::single(
+            "note",
+            "A correction needs a public note saying what changed.",
+        )
+        .into());
+    }
+    if note.chars().count() > 1_000 {
+        return Err(ValidationErrors::single(
+            "note",
+            "Keep the correction note under 1000 characters.",
+        )
+        .into());
+    }
+    Ok(note)
+}
+
+/// Marks the release corrected and keeps the note readers see under it.
+fn record_correction(
+    conn: &mut DbConnection,
+    req: &Request,
+    release_id: i64,
+    revision: i64,
+    note: &str,
+) -> Result<()> {
+    diesel::update(releases::table.find(release_id))
+        .set(releases::corrected_at.eq(Some(to_db(req.now))))
+        .execute(conn)?;
+    diesel::insert_into(corrections::table)
+        .values((
+            corrections::release_id.eq(release_id),
+            corrections::note.eq(note),
+            corrections::revision.eq(revision),
+            corrections::editor_id.eq(req.actor.user_id),
+            corrections::corrected_at.eq(to_db(req.now)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The content snapshot of one revision.

@@ -159,6 +159,7 @@ pub async fn restore(
     release: &Release,
     revision: i64,
     expected_revision: Option<i64>,
+    correction_note: &str,
 ) -> WebResult<Release> {
     let (id, n) = (release.id, revision);
     state
@@ -175,7 +176,10 @@ pub async fn restore(
             identity,
             client,
             release,
-            Change::Restore { revision },
+            Change::Restore {
+                revision,
+                note: correction_note.to_owned(),
+            },
             expected_revision,
         )
         .await?

@@ -43,18 +43,20 @@ fn day(raw: &Option<String>, field: &str) -> WebResult<Option<chrono::DateTime<c
             .ok()
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|d| Some(d.and_utc()))
-            .ok_or_else(|| WebError::invalid(field, format!("{s:?} is not a date (YYYY-MM-DD)."))),
+            .ok_or_else(|| {
+                WebError::bad_query(field, format!("{s:?} is not a date (YYYY-MM-DD)."))
+            }),
     }
 }
 
-/// An unknown slug in a filter is a 422 naming it rather than an empty list: it is usually a typo.
+/// An unknown slug in a filter is a 400 naming it rather than an empty list: it is usually a typo.
 fn unknown_filter<'a>(
     field: &'static str,
     slug: &'a str,
 ) -> impl FnOnce(StorageError) -> WebError + 'a {
     move |e| {
         if e.is_not_found() {
-            WebError::invalid(field, format!("There is no {field} {slug:?}."))
+            WebError::bad_query(field, format!("There is no {field} {slug:?}."))
         } else {
             e.into()
         }
@@ -74,7 +76,7 @@ pub async fn list(
         None => None,
         Some(s) => Some(
             s.parse::<ReleaseStatus>()
-                .map_err(|e| WebError::invalid("status", e.to_string()))?,
+                .map_err(|e| WebError::bad_query("status", e.to_string()))?,
         ),
     };
     if status.is_some() && visitor.0.is_none() {
@@ -98,7 +100,7 @@ pub async fn list(
                 e.add(field, format!("`{field}` cannot be combined with `status`: list by status and organization, or leave `status` out to filter public releases."));
             }
         }
-        e.into_result().map_err(WebError::Invalid)?;
+        e.into_result().map_err(WebError::BadQuery)?;
     }
     let (viewer, now) = (visitor.viewer(), state.clock.now());
     let scope = crate::taxa::tag_scope(visitor.identity(), now);

@@ -3,15 +3,15 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::SecondsFormat;
 use dateline_storage::repo::revisions;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::editorial::input::{ContactInput, DatelineInput, ReleaseInput, SourceInput};
 use crate::editorial::{access, actions};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff};
 use crate::routes::api::dto::List;
-use crate::routes::api::optional_if_match;
 use crate::routes::api::releases::release_json;
+use crate::routes::api::{optional_if_match, optional_json};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -128,20 +128,32 @@ pub async fn get(
     }))
 }
 
+/// Restoring onto a live release publishes a correction, so it needs the public note.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreBody {
+    #[serde(default)]
+    note: String,
+}
+
 pub async fn restore(
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
     client: Client,
     path: web::Path<(String, i64)>,
+    body: web::Bytes,
 ) -> WebResult {
     let (id, n) = path.into_inner();
     let expected = optional_if_match(&req)?;
+    let b: RestoreBody = optional_json(&req, &body)?;
     let release = access::load_workings(&state, &staff, &id).await?;
     if n < 1 || n > release.revision {
         return Err(WebError::NotFound);
     }
-    let restored = match actions::restore(&state, &staff, &client, &release, n, expected).await {
+    let restored = match actions::restore(&state, &staff, &client, &release, n, expected, &b.note)
+        .await
+    {
         // As for the other actions: a stale If-Match is a failed precondition.
         Err(WebError::Conflict {
             current_revision: Some(current),

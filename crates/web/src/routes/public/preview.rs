@@ -80,7 +80,7 @@ pub async fn open(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static(crate::middleware::headers::PRIVATE_REFERRER_POLICY),
+        HeaderValue::from_static("no-referrer"),
     );
     h.insert(
         header::HeaderName::from_static("x-robots-tag"),

@@ -127,7 +127,7 @@ pub async fn search_page(
     let (results, n) = match result {
         Ok(r) => r,
         // A query the reader can fix is answered on the search page itself, form and all.
-        Err(e @ (WebError::BadRequest(_) | WebError::Invalid(_))) => {
+        Err(e @ (WebError::BadRequest(_) | WebError::BadQuery(_))) => {
             let problem = e.problem();
             page.error = Some(problem.detail);
             return views::render(problem.status, &page);

@@ -29,6 +29,8 @@ struct HistoryPage {
     default_from: i64,
     default_to: i64,
     can_restore: bool,
+    /// Restoring publishes a correction, so the form asks for its public note.
+    live: bool,
 }
 
 struct RevisionRow {
@@ -49,9 +51,12 @@ pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<Str
         .db(move |conn| Ok(revisions::list(conn, rid)?))
         .await?;
     let zone = newsroom.time_zone;
-    // Live and withdrawn text changes only through corrections and reinstatement.
+    // On a live release a restore is a correction, an editor's move; withdrawn text changes
+    // only after reinstatement.
+    let live = release.status == ReleaseStatus::Published;
     let can_restore = match release.status {
-        ReleaseStatus::Published | ReleaseStatus::Withdrawn => false,
+        ReleaseStatus::Published => staff.user.role.is_staff_editor(),
+        ReleaseStatus::Withdrawn => false,
         _ => access::check_edit(&staff, &release).is_ok(),
     };
     views::ok(&HistoryPage {
@@ -62,6 +67,7 @@ pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<Str
         default_to: release.revision,
         default_from: (release.revision - 1).max(1),
         can_restore,
+        live,
         revisions: list
             .into_iter()
             .map(|r| RevisionRow {
@@ -185,6 +191,9 @@ pub async fn compare(
 #[derive(Deserialize)]
 pub struct RestoreForm {
     revision: Option<i64>,
+    /// The public correction note, when restoring onto a live release.
+    #[serde(default)]
+    note: String,
 }
 
 impl FormLimit for RestoreForm {}
@@ -201,7 +210,8 @@ pub async fn restore(
     if n < 1 || n > release.revision {
         return Err(WebError::NotFound);
     }
-    let restored = actions::restore(&state, &staff, &client, &release, n, f.revision).await?;
+    let restored =
+        actions::restore(&state, &staff, &client, &release, n, f.revision, &f.note).await?;
     Ok(views::see_other(format!(
         "/admin/releases/{}?notice=restored",
         restored.public_id
