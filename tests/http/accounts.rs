@@ -306,6 +306,10 @@ http_tests! {
         no_pw.assert_status(422);
         assert!(no_pw.body.contains("password is not right"));
         assert_eq!(field_value(&no_pw.body, "secret").as_deref(), Some(bo_secret.as_str()));
+        // The message is tied to the field it is about, for screen readers.
+        let input = |body: &str, id: &str| body.split(&format!("id=\"{id}\"")).nth(1).and_then(|rest| rest.split('>').next()).unwrap_or_default().to_owned();
+        assert!(input(&wrong.body, "code").contains("aria-invalid") && !input(&wrong.body, "enrol-password").contains("aria-invalid"));
+        assert!(input(&no_pw.body, "enrol-password").contains("aria-describedby=\"enrol-error\"") && !input(&no_pw.body, "code").contains("aria-invalid"));
         // A page left open for over an hour is replaced, not accepted.
         // (In steps, with a page view between, so the session's idle timeout does not end it.)
         for minutes in [25, 25, 11] {
@@ -320,6 +324,22 @@ http_tests! {
         assert_ne!(field_value(&late.body, "secret").as_deref(), Some(bo_secret.as_str()), "a new key");
         let creds = users::credentials_by_email(&mut app.conn(), "bo@example.com").unwrap().unwrap();
         assert!(!creds.totp_enabled);
+
+        // Once on, the same form sent again changes nothing: not the key, not the recovery codes.
+        let page = bo.get("/account/two-factor").await;
+        let fields: Vec<(&str, String)> = ["secret", "issued", "secret_mac"].into_iter().map(|k| (k, field_value(&page.body, k).unwrap())).collect();
+        let code = dateline_auth::totp::code_at(&fields[0].1, app.state.clock.now().timestamp() as u64).unwrap();
+        let mut form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        form.extend([("code", code.as_str()), ("password", PASSWORD)]);
+        bo.submit("/account/two-factor", "/account/two-factor", &form).await.assert_status(200);
+        let enrolled = users::credentials_by_email(&mut app.conn(), "bo@example.com").unwrap().unwrap();
+        assert!(enrolled.totp_enabled);
+        app.state.clock.advance(Duration::seconds(31));
+        let again = bo.submit("/account/two-factor", "/account/two-factor", &form).await;
+        again.assert_status(409);
+        assert!(again.text().contains("already on"), "{}", again.text());
+        let after = users::credentials_by_email(&mut app.conn(), "bo@example.com").unwrap().unwrap();
+        assert_eq!((after.totp_secret, after.totp_last_step), (enrolled.totp_secret, enrolled.totp_last_step));
     }
 
     // Turning the second factor on or off ends the account's other sessions.

@@ -108,7 +108,7 @@ http_tests! {
         let mine = contrib.get("/api/v1/releases?status=draft").await.json();
         assert_eq!(mine["items"].as_array().unwrap().len(), 1);
         assert!(mine["next"].is_null());
-        app.client().get("/api/v1/releases?status=draft").await.assert_status(422);
+        app.client().get("/api/v1/releases?status=draft").await.assert_status(400);
         app.client().get("/api/v1/releases?filter=author.pw_hash:x").await.assert_status(400);
         // The status list filters by organization only; other filters are named, not ignored.
         let mixed = contrib.get("/api/v1/releases?status=draft&tag=x&from=2026-01-01").await;
@@ -116,6 +116,9 @@ http_tests! {
         let named: Vec<_> = mixed.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
         assert_eq!(named, ["tag", "from"]);
         contrib.get("/api/v1/releases?status=sent").await.assert_status(400);
+        // An empty parameter, as an empty form field sends it, is no filter.
+        assert_eq!(contrib.get("/api/v1/releases?status=draft&tag=&from=").await.json()["items"].as_array().unwrap().len(), 1);
+        app.client().get("/api/v1/releases?tag=&organization=").await.assert_status(200);
     }
 
     async fn every_transition_and_permission(app) {
@@ -223,6 +226,13 @@ http_tests! {
         contrib.json("POST", &format!("{path}/revisions/2/restore"), &json!({"note": "Mine."})).await.assert_status(403);
         let history = editor.get(&format!("/admin/releases/{id}/history")).await;
         assert!(history.body.contains("Restore as a correction") && history.body.contains("name=\"note\""));
+        // A refused note comes back on the history page, as typed.
+        let long = format!("Too long {}", "x".repeat(1_000));
+        let refused = editor.submit(&format!("/admin/releases/{id}/history"), &format!("/admin/releases/{id}/revisions/2/restore"), &[("revision", "4"), ("note", &long)]).await;
+        refused.assert_status(422);
+        assert!(refused.text().contains("Revision 2 was not restored") && refused.body.contains(&long), "{}", refused.text());
+        assert_eq!(app.client().get(&path).await.json()["headline"], "First headline");
+        ed_api.json("POST", &format!("{path}/revisions/4/restore"), &json!({"note": "Nothing."})).await.assert_status(409);
         let corrected = editor.submit(&format!("/admin/releases/{id}/history"), &format!("/admin/releases/{id}/revisions/2/restore"), &[("revision", "4"), ("note", "The headline of the first version was correct.")]).await;
         corrected.assert_status(303);
         let live = app.client().get(&path).await.json();

@@ -87,7 +87,7 @@ impl SearchParams {
     }
 
     /// Resolves the filters (slugs) and builds the query. Unknown slugs and malformed values are a
-    /// 422 naming the field, as in the API's release list.
+    /// 400 naming the parameter, as in the API's release list.
     pub fn resolve(&self, conn: &mut DbConnection) -> WebResult<SearchQuery> {
         self.check()?;
         let lookup = |conn: &mut DbConnection, field: &str, slug: &str| -> WebResult<Option<i64>> {

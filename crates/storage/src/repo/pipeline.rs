@@ -213,6 +213,11 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                 }
                 // Live text changes only as a correction that readers can see.
                 let live = from == ReleaseStatus::Published;
+                if live && *revision == row.revision {
+                    return Err(StorageError::Refused(
+                        "That revision is the live text already; there is nothing to restore.",
+                    ));
+                }
                 let note = if live { correction_note(note)? } else { "" };
                 let content = revision_content(conn, row.id, *revision)?;
                 release_repo::update_content(

@@ -12,7 +12,7 @@ use dateline_auth::totp;
 use dateline_core::Role;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::{sessions, tokens, users};
-use dateline_storage::write_tx;
+use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
@@ -35,7 +35,15 @@ struct TwoFactorPage {
     secret_mac: String,
     qr_data_url: String,
     error: Option<String>,
+    /// The field the error is about (`code` or `password`), or empty for the whole form.
+    error_field: &'static str,
     new_codes: Option<Vec<String>>,
+}
+
+/// A refused try, and which field it is about, so the message can be tied to that field.
+struct FieldError {
+    field: &'static str,
+    message: String,
 }
 
 fn required(newsroom: &Newsroom, role: Role) -> bool {
@@ -66,7 +74,7 @@ async fn page(
     state: &AppState,
     staff: &Staff,
     notice: Option<&str>,
-    error: Option<String>,
+    error: Option<FieldError>,
     new_codes: Option<Vec<String>>,
     pending: Option<Pending>,
 ) -> WebResult {
@@ -124,7 +132,8 @@ async fn page(
         secret,
         issued: pending.issued,
         qr_data_url,
-        error,
+        error_field: error.as_ref().map_or("", |e| e.field),
+        error: error.map(|e| e.message),
         new_codes,
     };
     views::render(status, &page)
@@ -180,24 +189,27 @@ pub async fn enable(
         return Err(WebError::BadRequest("The enrolment form was changed or is from another account. Reload the page and try again.".into()));
     }
     let now = state.clock.now();
-    let retry = |message: &str, pending: Option<Pending>| {
+    let retry = |field: &'static str, message: &str, pending: Option<Pending>| {
         page(
             &state,
             &staff,
             None,
-            Some(message.to_owned()),
+            Some(FieldError {
+                field,
+                message: message.to_owned(),
+            }),
             None,
             pending,
         )
     };
     if !(0..=ENROLMENT_SECONDS).contains(&(now.timestamp() - f.issued)) {
-        return retry("This setup page was open for over an hour, so it has a new key now. Scan the new code and try again.", None).await;
+        return retry("", "This setup page was open for over an hour, so it has a new key now. Scan the new code and try again.", None).await;
     }
     if !reauth::current_password_ok(&state, &staff, &f.password).await? {
-        return retry("Your password is not right.", Some(pending)).await;
+        return retry("password", "Your password is not right.", Some(pending)).await;
     }
     let Some(step) = totp::check(&f.secret, &f.code, now.timestamp().max(0) as u64) else {
-        return retry("That code is not right. Check the time on your phone, wait for a new code and try again.", Some(pending)).await;
+        return retry("code", "That code is not right. Check the time on your phone, wait for a new code and try again.", Some(pending)).await;
     };
     let codes = totp::recovery_codes();
     let hashes: Vec<String> = codes
@@ -207,11 +219,19 @@ pub async fn enable(
     let actor = client.actor(Some(&staff));
     let secret = f.secret.clone();
     let keep = staff.session_id_hash().map(str::to_owned);
-    state
+    let enabled = state
         .db(move |conn| {
-            write_tx(conn, |conn| {
+            let enabled = write_tx(conn, |conn| {
+                // A resubmitted form must not swap the factor or the recovery codes just saved.
+                if users::credentials(conn, user_id)?.totp_enabled {
+                    return Err(StorageError::Refused(
+                        "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again.",
+                    ));
+                }
+                if !users::claim_totp_step(conn, user_id, step as i64)? {
+                    return Ok(false);
+                }
                 users::set_totp(conn, user_id, Some(&secret), true)?;
-                users::claim_totp_step(conn, user_id, step as i64)?;
                 tokens::replace_recovery_codes(conn, user_id, &hashes)?;
                 let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
                 audit::record(
@@ -225,11 +245,20 @@ pub async fn enable(
                         detail: format!("{ended} other session(s) ended"),
                         at: now,
                     },
-                )
+                )?;
+                Ok(true)
             })?;
-            Ok(())
+            Ok(enabled)
         })
         .await?;
+    if !enabled {
+        return retry(
+            "code",
+            "That code was used already. Wait for the next one and try again.",
+            Some(pending),
+        )
+        .await;
+    }
     page(
         &state,
         &staff,
@@ -268,7 +297,10 @@ pub async fn disable(
             &state,
             &staff,
             None,
-            Some("Your password is not right.".into()),
+            Some(FieldError {
+                field: "password",
+                message: "Your password is not right.".into(),
+            }),
             None,
             None,
         )

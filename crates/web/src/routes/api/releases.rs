@@ -80,21 +80,34 @@ pub async fn list(
         ),
     };
     if status.is_some() && visitor.0.is_none() {
-        return Err(WebError::invalid(
+        return Err(WebError::bad_query(
             "status",
             "Filtering by status needs an API token; without one only published releases are listed.",
         ));
     }
+    // An empty parameter (`?tag=`, as an empty form field sends it) is no filter at all.
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let (org, cat, reg, tag) = (
+        given(&q.organization),
+        given(&q.category),
+        given(&q.region),
+        given(&q.tag),
+    );
     if status.is_some() {
         // The newsroom's own list filters by status and organization only; saying so beats
         // quietly ignoring the rest.
         let mut e = ValidationErrors::new();
         for (field, given) in [
-            ("category", q.category.is_some()),
-            ("region", q.region.is_some()),
-            ("tag", q.tag.is_some()),
-            ("from", q.from.is_some()),
-            ("to", q.to.is_some()),
+            ("category", cat.is_some()),
+            ("region", reg.is_some()),
+            ("tag", tag.is_some()),
+            ("from", from.is_some()),
+            ("to", to.is_some()),
         ] {
             if given {
                 e.add(field, format!("`{field}` cannot be combined with `status`: list by status and organization, or leave `status` out to filter public releases."));
@@ -104,12 +117,6 @@ pub async fn list(
     }
     let (viewer, now) = (visitor.viewer(), state.clock.now());
     let scope = crate::taxa::tag_scope(visitor.identity(), now);
-    let (org, cat, reg, tag) = (
-        q.organization.clone(),
-        q.category.clone(),
-        q.region.clone(),
-        q.tag.clone(),
-    );
     let page = state
         .db(move |conn| {
             let org = match &org {

@@ -31,6 +31,17 @@ struct HistoryPage {
     can_restore: bool,
     /// Restoring publishes a correction, so the form asks for its public note.
     live: bool,
+    /// A refused restore: the message, the revision it was for and the note as typed.
+    error: Option<String>,
+    error_revision: i64,
+    typed_note: String,
+}
+
+/// A restore the pipeline refused, shown on the history page with what was typed.
+struct Refusal {
+    revision: i64,
+    note: String,
+    message: String,
 }
 
 struct RevisionRow {
@@ -44,8 +55,16 @@ struct RevisionRow {
 
 pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
-    let (chrome, newsroom) =
-        views::staff_chrome(&state, "History", &staff, "releases", None).await?;
+    history_page(&state, &staff, &release, None).await
+}
+
+async fn history_page(
+    state: &AppState,
+    staff: &Staff,
+    release: &dateline_core::Release,
+    refused: Option<Refusal>,
+) -> WebResult {
+    let (chrome, newsroom) = views::staff_chrome(state, "History", staff, "releases", None).await?;
     let rid = release.id;
     let list = state
         .db(move |conn| Ok(revisions::list(conn, rid)?))
@@ -57,29 +76,44 @@ pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<Str
     let can_restore = match release.status {
         ReleaseStatus::Published => staff.user.role.is_staff_editor(),
         ReleaseStatus::Withdrawn => false,
-        _ => access::check_edit(&staff, &release).is_ok(),
+        _ => access::check_edit(staff, release).is_ok(),
     };
-    views::ok(&HistoryPage {
-        chrome,
-        id: release.public_id.to_string(),
-        headline: release.content.headline.clone(),
-        current: release.revision,
-        default_to: release.revision,
-        default_from: (release.revision - 1).max(1),
-        can_restore,
-        live,
-        revisions: list
-            .into_iter()
-            .map(|r| RevisionRow {
-                revision: r.revision,
-                action: r.action.replace('_', " "),
-                note: r.note,
-                status: r.status.replace('_', " "),
-                who: r.author_name.unwrap_or_else(|| "—".into()),
-                when: format::datetime(r.created_at, zone),
-            })
-            .collect(),
-    })
+    let status = if refused.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    let (error, error_revision, typed_note) = match refused {
+        Some(r) => (Some(r.message), r.revision, r.note),
+        None => (None, 0, String::new()),
+    };
+    views::render(
+        status,
+        &HistoryPage {
+            chrome,
+            id: release.public_id.to_string(),
+            headline: release.content.headline.clone(),
+            current: release.revision,
+            default_to: release.revision,
+            default_from: (release.revision - 1).max(1),
+            can_restore,
+            live,
+            error,
+            error_revision,
+            typed_note,
+            revisions: list
+                .into_iter()
+                .map(|r| RevisionRow {
+                    revision: r.revision,
+                    action: r.action.replace('_', " "),
+                    note: r.note,
+                    status: r.status.replace('_', " "),
+                    who: r.author_name.unwrap_or_else(|| "—".into()),
+                    when: format::datetime(r.created_at, zone),
+                })
+                .collect(),
+        },
+    )
 }
 
 /// One revision as readers would have seen it.
@@ -211,7 +245,23 @@ pub async fn restore(
         return Err(WebError::NotFound);
     }
     let restored =
-        actions::restore(&state, &staff, &client, &release, n, f.revision, &f.note).await?;
+        match actions::restore(&state, &staff, &client, &release, n, f.revision, &f.note).await {
+            // A missing or over-long correction note: the page again, with the note as typed.
+            Err(WebError::Invalid(errors)) => {
+                let refusal = Refusal {
+                    revision: n,
+                    note: f.note,
+                    message: errors
+                        .errors
+                        .iter()
+                        .map(|e| e.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                return history_page(&state, &staff, &release, Some(refusal)).await;
+            }
+            other => other?,
+        };
     Ok(views::see_other(format!(
         "/admin/releases/{}?notice=restored",
         restored.public_id
