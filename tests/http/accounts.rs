@@ -554,6 +554,25 @@ http_tests! {
         made.assert_status(200);
         let theirs = dateline_storage::repo::tokens::list_api_tokens(&mut app.conn(), None).unwrap().into_iter().find(|t| t.name == "theirs").unwrap();
         c.submit("/account/tokens", &format!("/account/tokens/{}/revoke", theirs.id), &[]).await.assert_status(404);
+
+        // Tokens end after the lifetime chosen, 90 days unless asked otherwise.
+        assert!((theirs.expires_at.unwrap() - app.state.clock.now() - Duration::days(90)).num_minutes().abs() < 2);
+        let odd = c.submit("/account/tokens", "/account/tokens", &[("name", "odd"), ("scope", "read"), ("days", "7"), ("password", PASSWORD)]).await;
+        odd.assert_status(422);
+        assert!(odd.text().contains("lifetimes offered") && odd.body.contains("value=\"odd\""));
+        let month = c.submit("/account/tokens", "/account/tokens", &[("name", "a month"), ("scope", "read"), ("days", "30"), ("password", PASSWORD)]).await;
+        let secret = month.body.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        let forever = c.submit("/account/tokens", "/account/tokens", &[("name", "forever"), ("scope", "read"), ("days", "0"), ("password", PASSWORD)]).await;
+        let lasting = forever.body.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        let (short, long) = (app.api(&secret), app.api(&lasting));
+        short.get("/api/v1/releases?status=draft").await.assert_status(200);
+        app.state.clock.advance(Duration::days(30) + Duration::minutes(1));
+        short.get("/api/v1/releases?status=draft").await.assert_status(401);
+        long.get("/api/v1/releases?status=draft").await.assert_status(200);
+        let list = app.client();
+        list.login("ana@example.com", PASSWORD).await.assert_status(303);
+        let page = list.get("/account/tokens").await.text();
+        assert!(page.contains("Expired") && page.contains("when revoked"), "{page}");
     }
 
     // C4: HSTS only over https.

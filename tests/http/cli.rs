@@ -289,6 +289,58 @@ fn accounts_and_tokens_from_the_command_line() {
         ),
         "no account",
     );
+    // A token can be given an end; the summary on standard error says when.
+    let dated = dateline(
+        p,
+        &[
+            "token",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--name",
+            "season",
+            "--scope",
+            "read",
+            "--expires-in-days",
+            "30",
+        ],
+        &[],
+    );
+    assert!(dated.status.success(), "{}", stderr(&dated));
+    let end = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        stderr(&dated).contains(&format!("working until {end}")),
+        "{}",
+        stderr(&dated)
+    );
+    assert!(
+        stderr(&token).contains("until it is revoked"),
+        "{}",
+        stderr(&token)
+    );
+    let never = dateline(
+        p,
+        &[
+            "token",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--name",
+            "x",
+            "--scope",
+            "read",
+            "--expires-in-days",
+            "0",
+        ],
+        &[],
+    );
+    assert!(
+        !never.status.success() && stderr(&never).contains("--expires-in-days"),
+        "{}",
+        stderr(&never)
+    );
 }
 
 #[test]

@@ -184,7 +184,15 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
     })
     .unwrap();
     tokens::replace_recovery_codes(conn, user.id, &["h1".into()]).unwrap();
-    tokens::create_api_token(conn, user.id, "n", "read", "hash", "dl_x", now).unwrap();
+    let token = tokens::NewApiToken {
+        user_id: user.id,
+        name: "n",
+        scope: "read",
+        hash: "hash",
+        prefix: "dl_x",
+        expires_at: Some(now),
+    };
+    tokens::create_api_token(conn, &token, now).unwrap();
     tokens::create_link(
         conn,
         &tokens::NewLink {
@@ -247,7 +255,7 @@ backend_tests! {
         reads!(sessions, (String, i64, String, bool, Ts, Ts, Ts, String, String));
         reads!(login_throttle, (String, i32, OTs, Ts));
         reads!(recovery_codes, (i64, i64, String, OTs));
-        reads!(api_tokens, (i64, i64, String, String, String, String, Ts, OTs, OTs));
+        reads!(api_tokens, (i64, i64, String, String, String, String, Ts, OTs, OTs, OTs));
         reads!(one_time_tokens, (i64, String, String, Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>, Ts, Ts, OTs));
         reads!(audit_log, (i64, Ts, Option<i64>, String, String, String, String, String, String, String, String));
         reads!(jobs, (i64, String, Option<i64>, Ts, Ts, i32, String, OTs, OTs));

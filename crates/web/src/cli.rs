@@ -138,6 +138,10 @@ pub enum TokenCommand {
         name: String,
         #[arg(long, value_enum)]
         scope: ScopeArg,
+        /// Stop the token working after this many days (1 to 3650). Without it the token works
+        /// until it is revoked.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(1..=3650))]
+        expires_in_days: Option<u16>,
     },
 }
 

@@ -118,11 +118,14 @@ impl TestApp {
         let t = dateline_auth::tokens::new_api_token();
         dateline_storage::repo::tokens::create_api_token(
             &mut self.conn(),
-            user.id,
-            "test",
-            scope,
-            &t.hash,
-            &t.prefix,
+            &dateline_storage::repo::tokens::NewApiToken {
+                user_id: user.id,
+                name: "test",
+                scope,
+                hash: &t.hash,
+                prefix: &t.prefix,
+                expires_at: None,
+            },
             chrono::Utc::now(),
         )
         .expect("token");

@@ -20,6 +20,14 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// After this the token no longer authenticates. `None`: until revoked.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
 }
 
 #[derive(Queryable)]
@@ -33,6 +41,7 @@ struct ApiTokenRow {
     created_at: NaiveDateTime,
     last_used_at: Option<NaiveDateTime>,
     revoked_at: Option<NaiveDateTime>,
+    expires_at: Option<NaiveDateTime>,
 }
 
 impl From<ApiTokenRow> for ApiToken {
@@ -46,19 +55,35 @@ impl From<ApiTokenRow> for ApiToken {
             created_at: from_db(r.created_at),
             last_used_at: opt_from_db(r.last_used_at),
             revoked_at: opt_from_db(r.revoked_at),
+            expires_at: opt_from_db(r.expires_at),
         }
     }
 }
 
+/// What a new token is: its owner, name, scope, secret's hash and visible prefix, and end.
+#[derive(Debug, Clone)]
+pub struct NewApiToken<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub scope: &'a str,
+    pub hash: &'a str,
+    pub prefix: &'a str,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 pub fn create_api_token(
     conn: &mut DbConnection,
-    user_id: i64,
-    name: &str,
-    scope: &str,
-    hash: &str,
-    prefix: &str,
+    t: &NewApiToken<'_>,
     now: DateTime<Utc>,
 ) -> Result<ApiToken> {
+    let NewApiToken {
+        user_id,
+        name,
+        scope,
+        hash,
+        prefix,
+        expires_at,
+    } = *t;
     Ok(diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::user_id.eq(user_id),
@@ -67,12 +92,14 @@ pub fn create_api_token(
             api_tokens::token_hash.eq(hash),
             api_tokens::prefix.eq(prefix),
             api_tokens::created_at.eq(to_db(now)),
+            api_tokens::expires_at.eq(expires_at.map(to_db)),
         ))
         .get_result::<ApiTokenRow>(conn)?
         .into())
 }
 
-/// The live (unrevoked) token with this hash, and its owner if the owner is not disabled.
+/// The live (unrevoked, unexpired) token with this hash, and its owner if the owner is not
+/// disabled.
 /// Marks it used, at most once a minute.
 pub fn authenticate_api_token(
     conn: &mut DbConnection,
@@ -83,6 +110,11 @@ pub fn authenticate_api_token(
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(to_db(now))),
+        )
         .select((api_tokens::all_columns, users::all_columns))
         .first::<(ApiTokenRow, crate::repo::users::UserRow)>(conn)
         .optional()?;

@@ -10,7 +10,12 @@ use crate::cli::{ScopeArg, TokenCommand};
 use crate::config::Config;
 
 pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Add { email, name, scope } = command;
+    let TokenCommand::Add {
+        email,
+        name,
+        scope,
+        expires_in_days,
+    } = command;
     let scope = match scope {
         ScopeArg::Read => Scope::Read,
         ScopeArg::Write => Scope::Write,
@@ -31,14 +36,18 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
     }
     let new = new_api_token();
     let now = chrono::Utc::now();
+    let expires_at = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
     let token = write_tx(&mut conn, |conn| {
         let token = tokens::create_api_token(
             conn,
-            user.id,
-            &name,
-            scope.as_str(),
-            &new.hash,
-            &new.prefix,
+            &tokens::NewApiToken {
+                user_id: user.id,
+                name: &name,
+                scope: scope.as_str(),
+                hash: &new.hash,
+                prefix: &new.prefix,
+                expires_at,
+            },
             now,
         )?;
         audit::record(
@@ -55,8 +64,12 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
         )?;
         Ok::<_, dateline_storage::StorageError>(token)
     })?;
+    let until = token.expires_at.map_or_else(
+        || "until it is revoked".to_owned(),
+        |t| format!("until {}", t.format("%Y-%m-%d %H:%M UTC")),
+    );
     eprintln!(
-        "Created {} token {:?} for {}. It is shown only once:",
+        "Created {} token {:?} for {}, working {until}. It is shown only once:",
         token.scope, token.name, user.email
     );
     println!("{}", new.secret);

@@ -27,8 +27,10 @@ pub struct TokensPage {
     pub all_users: bool,
     pub new_secret: Option<String>,
     pub errors: ValidationErrors,
-    /// The name from a refused form, so it need not be typed again.
+    /// The name and lifetime from a refused form, so they need not be chosen again.
     pub typed_name: String,
+    pub typed_days: u16,
+    pub lifetimes: &'static [(u16, &'static str)],
     pub revoke_base: &'static str,
 }
 
@@ -41,7 +43,19 @@ pub struct TokenView {
     pub created: String,
     pub last_used: String,
     pub revoked: bool,
+    pub expires: String,
+    pub expired: bool,
 }
+
+/// The lifetimes offered for a new token, in days; 0 means until revoked. A token that ends is
+/// one fewer forgotten credential, so the form starts at 90 days.
+pub const LIFETIMES: &[(u16, &str)] = &[
+    (30, "30 days"),
+    (90, "90 days"),
+    (365, "1 year"),
+    (0, "Until revoked"),
+];
+const DEFAULT_DAYS: u16 = 90;
 
 pub async fn page(
     state: &AppState,
@@ -51,10 +65,20 @@ pub async fn page(
     errors: ValidationErrors,
     notice: Option<&str>,
 ) -> WebResult {
-    page_with_name(state, staff, all_users, new_secret, errors, notice, "").await
+    let form = Typed {
+        name: "",
+        days: DEFAULT_DAYS,
+    };
+    page_with_name(state, staff, all_users, new_secret, errors, notice, form).await
 }
 
-/// The page, with the name typed into a refused form kept in it.
+/// What a refused form held.
+struct Typed<'a> {
+    name: &'a str,
+    days: u16,
+}
+
+/// The page, with what was typed into a refused form kept in it.
 async fn page_with_name(
     state: &AppState,
     staff: &Staff,
@@ -62,7 +86,7 @@ async fn page_with_name(
     new_secret: Option<String>,
     errors: ValidationErrors,
     notice: Option<&str>,
-    typed_name: &str,
+    typed: Typed<'_>,
 ) -> WebResult {
     let section = if all_users { "users" } else { "account" };
     let (chrome, newsroom) =
@@ -71,10 +95,11 @@ async fn page_with_name(
     let (list, people) = state
         .db(move |conn| Ok((tokens::list_api_tokens(conn, owner)?, users::all(conn)?)))
         .await?;
-    let zone = newsroom.time_zone;
+    let (zone, now) = (newsroom.time_zone, state.clock.now());
     let tokens = list
         .into_iter()
         .map(|t| TokenView {
+            expired: t.expired(now),
             id: t.id,
             owner: people
                 .iter()
@@ -90,6 +115,10 @@ async fn page_with_name(
                 .map(|u| format::datetime(u, zone))
                 .unwrap_or_else(|| "never".into()),
             revoked: t.revoked_at.is_some(),
+            expires: t
+                .expires_at
+                .map(|e| format::datetime(e, zone))
+                .unwrap_or_else(|| "when revoked".into()),
         })
         .collect();
     let status = if errors.is_empty() {
@@ -105,7 +134,9 @@ async fn page_with_name(
             all_users,
             new_secret,
             errors,
-            typed_name: typed_name.to_owned(),
+            typed_name: typed.name.to_owned(),
+            typed_days: typed.days,
+            lifetimes: LIFETIMES,
             revoke_base: if all_users {
                 "/admin/tokens"
             } else {
@@ -142,6 +173,9 @@ pub struct CreateForm {
     name: String,
     #[serde(default)]
     scope: String,
+    /// Days until the token stops working; 0 for until revoked.
+    #[serde(default)]
+    days: Option<u16>,
     #[serde(default)]
     password: String,
 }
@@ -160,15 +194,28 @@ pub async fn create(
     if scope.is_none() {
         e.add("scope", "Choose read or write.");
     }
+    let days = f.days.unwrap_or(DEFAULT_DAYS);
+    if !LIFETIMES.iter().any(|(d, _)| *d == days) {
+        e.add("days", "Choose one of the lifetimes offered.");
+    }
     if e.is_empty() && !reauth::current_password_ok(&state, &staff, &f.password).await? {
         // A token outlives the session that made it, so a borrowed session must not make one.
         e.add("password", "Your password is not right.");
     }
     let Some(scope) = scope.filter(|_| e.is_empty()) else {
-        return page_with_name(&state, &staff, false, None, e, None, &f.name).await;
+        let typed = Typed {
+            name: &f.name,
+            days: if LIFETIMES.iter().any(|(d, _)| *d == days) {
+                days
+            } else {
+                DEFAULT_DAYS
+            },
+        };
+        return page_with_name(&state, &staff, false, None, e, None, typed).await;
     };
     let new = new_api_token();
     let now = state.clock.now();
+    let expires_at = (days > 0).then(|| now + chrono::Duration::days(i64::from(days)));
     let actor = client.actor(Some(&staff));
     let user_id = staff.user.id;
     let (hash, prefix, name) = (
@@ -181,11 +228,14 @@ pub async fn create(
             write_tx(conn, |conn| {
                 let t = tokens::create_api_token(
                     conn,
-                    user_id,
-                    &name,
-                    scope.as_str(),
-                    &hash,
-                    &prefix,
+                    &tokens::NewApiToken {
+                        user_id,
+                        name: &name,
+                        scope: scope.as_str(),
+                        hash: &hash,
+                        prefix: &prefix,
+                        expires_at,
+                    },
                     now,
                 )?;
                 audit::record(
@@ -196,7 +246,12 @@ pub async fn create(
                         object_type: "api_token",
                         object_id: t.id.to_string(),
                         outcome: Outcome::Ok,
-                        detail: format!("{} ({})", t.name, t.scope),
+                        detail: match t.expires_at {
+                            Some(end) => {
+                                format!("{} ({}) until {}", t.name, t.scope, end.to_rfc3339())
+                            }
+                            None => format!("{} ({}) until revoked", t.name, t.scope),
+                        },
                         at: now,
                     },
                 )
