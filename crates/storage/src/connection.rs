@@ -474,4 +474,63 @@ mod tests {
         assert!(shown.contains("db.example.com"));
         assert_eq!(format!("{url:?}"), shown);
     }
+
+    /// What a pooled SQLite connection runs with: the durability and safety settings the
+    /// operations notes promise (WAL, synchronous FULL, foreign keys, a busy timeout).
+    #[test]
+    fn sqlite_connections_carry_their_pragmas() {
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("p.db"));
+        let read = |conn: &mut DbConnection, pragma: &'static str| -> String {
+            let DbConnection::Sqlite(c) = conn else {
+                panic!("expected SQLite")
+            };
+            let rows: Vec<Text> = diesel::sql_query(pragma).load(c).unwrap();
+            rows.into_iter().map(|r| r.value).collect()
+        };
+        let full = connect(&url, &PoolOptions::default()).unwrap();
+        let mut conn = full.get().unwrap();
+        for (pragma, expected) in [
+            (
+                "SELECT journal_mode AS value FROM pragma_journal_mode",
+                "wal",
+            ),
+            (
+                "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous",
+                "2",
+            ),
+            (
+                "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys",
+                "1",
+            ),
+            (
+                "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout",
+                "10000",
+            ),
+        ] {
+            assert_eq!(read(&mut conn, pragma), expected, "{pragma}");
+        }
+        // `sqlite_synchronous = normal` is the one knob, and it takes.
+        let options = PoolOptions {
+            sqlite: SqliteOptions {
+                synchronous_full: false,
+                ..SqliteOptions::default()
+            },
+            ..PoolOptions::default()
+        };
+        let normal = connect(&url, &options).unwrap();
+        let mut conn = normal.get().unwrap();
+        assert_eq!(
+            read(
+                &mut conn,
+                "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous"
+            ),
+            "1"
+        );
+    }
 }
