@@ -129,6 +129,14 @@ http_tests! {
         assert!(html.body.contains("Page not found"));
         let id = html.header("x-request-id").expect("a request id");
         assert!(html.body.contains(&id), "the page shows the request id");
+        // Bytes that are not UTF-8, in a path or a query, are a plain answer, never a 500.
+        for path in ["/releases/%FF%FE", "/organizations/%C3%28"] {
+            c.get(path).await.assert_status(404);
+        }
+        c.get("/?after=%C0%80").await.assert_status(400);
+        let search = c.get("/search?q=%FF%FE").await;
+        search.assert_status(200);
+        assert!(search.text().contains("No releases match"), "{}", search.text());
 
         let api = c.get("/api/v1/nothing-here/really/not").await;
         api.assert_status(404);
