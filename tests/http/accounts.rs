@@ -402,8 +402,15 @@ http_tests! {
     async fn logout_ends_the_session(app) {
         let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
         let value = c.cookie("dateline_session").unwrap();
-        let out = c.submit("/admin", "/logout", &[]).await;
+        // GET /logout asks; only the button's POST signs out.
+        let page = c.get("/logout").await;
+        page.assert_status(200);
+        assert!(page.body.contains("action=\"/logout\"") && page.header("cache-control").as_deref() == Some("no-store"));
+        c.get("/admin").await.assert_status(200);
+        let out = c.submit("/logout", "/logout", &[]).await;
         out.assert_status(303);
+        // Signed out, the page sends you to sign in.
+        assert_eq!(c.get("/logout").await.location(), "/login");
         assert!(out.header("clear-site-data").unwrap().contains("cache"));
         let replay = app.client();
         replay.set_cookie("dateline_session", &value);

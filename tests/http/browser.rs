@@ -14,6 +14,7 @@ use dateline_core::Role;
 use fantoccini::{Client as Wd, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+use crate::http_tests;
 use crate::support::process::free_port;
 use crate::support::{PASSWORD, TestApp};
 
@@ -141,9 +142,14 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    pub async fn screenshot(&self, name: &str) {
+    /// Saves a screenshot under `target/screenshots/<backend>/`.
+    pub async fn screenshot(&self, app: &TestApp, name: &str) {
         let png = self.wd.screenshot().await.unwrap();
-        let dir = root().join("target/screenshots");
+        let backend = match app.db.url {
+            dateline_storage::DatabaseUrl::Sqlite(_) => "sqlite",
+            dateline_storage::DatabaseUrl::Postgres(_) => "postgres",
+        };
+        let dir = root().join("target/screenshots").join(backend);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
@@ -275,12 +281,26 @@ async fn wait_for_text(b: &Browser, url: &str, needle: &str) {
     panic!("{url} never showed {needle:?}");
 }
 
-#[actix_web::test]
-async fn sign_in_out_and_back_shows_nothing_private() {
+/// Loads the demo newsroom and returns its newest release.
+fn demo_newsroom(app: &TestApp) -> dateline_core::ReleaseSummary {
+    dateline_web::demo::load(&mut app.conn(), app.state.clock.now()).unwrap();
+    dateline_storage::repo::releases::list_public(
+        &mut app.conn(),
+        app.state.clock.now(),
+        &Default::default(),
+        &dateline_storage::PageRequest::first(1),
+    )
+    .unwrap()
+    .items
+    .remove(0)
+}
+
+// Each runs on SQLite and, when DATELINE_TEST_POSTGRES is set, on PostgreSQL too.
+http_tests! {
+async fn sign_in_out_and_back_shows_nothing_private(app) {
     let Some(b) = Browser::start(1280, 900).await else {
         return;
     };
-    let app = TestApp::sqlite().await;
     app.user("ana@example.com", Role::Editor);
     let draft = crate::foundation::draft_release(&app, "Private merger plan", Some(1));
     let _ = draft;
@@ -291,7 +311,7 @@ async fn sign_in_out_and_back_shows_nothing_private() {
         .await
         .unwrap();
     assert!(b.text().await.contains("Private merger plan"));
-    b.screenshot("dashboard-releases").await;
+    b.screenshot(&app, "dashboard-releases").await;
     b.sign_out().await;
     assert!(
         b.wd.current_url()
@@ -313,14 +333,12 @@ async fn sign_in_out_and_back_shows_nothing_private() {
     );
 }
 
-/// The very first visit: the one-time setup link makes the first admin, in a real browser, whose
-/// form posts carry whatever `Origin` the page's referrer policy lets through.
-#[actix_web::test]
-async fn first_run_setup_and_the_editor_preview() {
+// The very first visit: the one-time setup link makes the first admin, in a real browser, whose
+// form posts carry whatever `Origin` the page's referrer policy lets through.
+async fn first_run_setup_and_the_editor_preview(app) {
     let Some(b) = Browser::start(1280, 900).await else {
         return;
     };
-    let app = TestApp::sqlite().await;
     let link = dateline_web::startup::setup_link_if_needed(
         &mut app.conn(),
         &app.state.config,
@@ -363,12 +381,10 @@ async fn first_run_setup_and_the_editor_preview() {
     );
 }
 
-#[actix_web::test]
-async fn draft_to_automatic_publication() {
+async fn draft_to_automatic_publication(app) {
     let Some(b) = Browser::start(1280, 1000).await else {
         return;
     };
-    let app = TestApp::sqlite().await;
     app.user("co@example.com", Role::Contributor);
     app.user("ed@example.com", Role::Editor);
     // A contributor drafts and submits.
@@ -398,7 +414,7 @@ async fn draft_to_automatic_publication() {
         .format("%Y-%m-%dT%H:%M:%S")
         .to_string();
     b.wd.execute("document.getElementById('embargo_local').value = arguments[0]; document.getElementById('embargo_zone').value = 'UTC';", vec![json!(soon)]).await.unwrap();
-    b.screenshot("editor-approve").await;
+    b.screenshot(&app, "editor-approve").await;
     b.click("button[formaction$='/approve']").await;
     expect_text(&b, "Approved and scheduled.").await;
     // Nobody visits; the scheduler publishes it.
@@ -412,7 +428,7 @@ async fn draft_to_automatic_publication() {
         "2,000 cubic metres",
     )
     .await;
-    b.screenshot("published-release").await;
+    b.screenshot(&app, "published-release").await;
     let errors = b.console_errors().await;
     assert!(
         errors.is_empty(),
@@ -420,8 +436,8 @@ async fn draft_to_automatic_publication() {
     );
 }
 
-#[actix_web::test]
-async fn the_theme_is_accessible_at_phone_and_desktop_widths() {
+async fn the_theme_is_accessible_at_phone_and_desktop_widths(app) {
+    let r = demo_newsroom(&app);
     for (width, label) in [(360, "phone"), (1280, "desktop")] {
         let Some(b) = Browser::start(width, 900).await else {
             return;
@@ -434,17 +450,6 @@ async fn the_theme_is_accessible_at_phone_and_desktop_widths() {
             !b.accessibility_problems().await.is_empty(),
             "axe found nothing on a page with known violations"
         );
-        let app = TestApp::sqlite().await;
-        dateline_web::demo::load(&mut app.conn(), app.state.clock.now()).unwrap();
-        let r = dateline_storage::repo::releases::list_public(
-            &mut app.conn(),
-            app.state.clock.now(),
-            &Default::default(),
-            &dateline_storage::PageRequest::first(1),
-        )
-        .unwrap()
-        .items
-        .remove(0);
         let pages = [
             ("home", "/".to_owned()),
             ("release", format!("/releases/{}/{}", r.public_id, r.slug)),
@@ -454,7 +459,7 @@ async fn the_theme_is_accessible_at_phone_and_desktop_widths() {
         ];
         for (name, path) in pages {
             b.wd.goto(&format!("{}{path}", app.base)).await.unwrap();
-            b.screenshot(&format!("{name}-{label}")).await;
+            b.screenshot(&app, &format!("{name}-{label}")).await;
             let problems = b.accessibility_problems().await;
             assert!(
                 problems.is_empty(),
@@ -483,24 +488,13 @@ async fn the_theme_is_accessible_at_phone_and_desktop_widths() {
     }
 }
 
-#[actix_web::test]
-async fn the_newsroom_pages_are_accessible() {
+async fn the_newsroom_pages_are_accessible(app) {
     let Some(b) = Browser::start(1280, 1000).await else {
         return;
     };
-    let app = TestApp::sqlite().await;
-    dateline_web::demo::load(&mut app.conn(), app.state.clock.now()).unwrap();
+    let r = demo_newsroom(&app);
     app.user("admin@example.com", Role::Admin);
     b.sign_in(&app.base, "admin@example.com").await;
-    let r = dateline_storage::repo::releases::list_public(
-        &mut app.conn(),
-        app.state.clock.now(),
-        &Default::default(),
-        &dateline_storage::PageRequest::first(1),
-    )
-    .unwrap()
-    .items
-    .remove(0);
     for (name, path) in [
         ("admin-dashboard", "/admin".to_owned()),
         ("admin-releases", "/admin/releases".to_owned()),
@@ -517,7 +511,7 @@ async fn the_newsroom_pages_are_accessible() {
         ("two-factor", "/account/two-factor".to_owned()),
     ] {
         b.wd.goto(&format!("{}{path}", app.base)).await.unwrap();
-        b.screenshot(name).await;
+        b.screenshot(&app, name).await;
         let problems = b.accessibility_problems().await;
         assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
     }
@@ -526,4 +520,5 @@ async fn the_newsroom_pages_are_accessible() {
         errors.is_empty(),
         "console errors or CSP violations: {errors:?}"
     );
+}
 }

@@ -42,6 +42,7 @@ fn assert_one_line_error(o: &Output, needle: &str) {
     assert_eq!(lines.len(), 1, "one line expected, got: {err}");
     assert!(lines[0].starts_with("error: "), "{err}");
     assert!(lines[0].contains(needle), "{needle:?} not in {err}");
+    assert_eq!(lines[0].matches(needle).count(), 1, "said twice: {err}");
 }
 
 #[test]
@@ -74,6 +75,11 @@ fn bad_setups_fail_with_one_clear_line() {
     assert_one_line_error(
         &dateline(p, &["--database-url", "mysql://db/news", "migrate"], &[]),
         "\"mysql\"",
+    );
+    // Passwords may be required longer than 12 characters, never shorter.
+    assert_one_line_error(
+        &dateline(p, &["config"], &[("DATELINE_MIN_PASSWORD_LENGTH", "8")]),
+        "use 12 to 128 characters",
     );
     // Sessions may be shorter than OWASP's limits, never longer.
     assert_one_line_error(

@@ -10,9 +10,12 @@ use serde_json::json;
 
 use crate::support::process::{Server, free_port, http_get, run_with_stdin, wait_for};
 use crate::support::{Client, PASSWORD};
+use dateline_storage::testdb::TestDatabase;
 
-fn cli(dir: &Path, args: &[&str], stdin: &str) -> String {
-    let out = run_with_stdin(dir, args, stdin);
+fn cli(dir: &Path, db: &str, args: &[&str], stdin: &str) -> String {
+    let mut all = vec!["--database-url", db];
+    all.extend_from_slice(args);
+    let out = run_with_stdin(dir, &all, stdin);
     assert!(
         out.status.success(),
         "{}",
@@ -22,9 +25,22 @@ fn cli(dir: &Path, args: &[&str], stdin: &str) -> String {
 }
 
 #[actix_web::test]
-async fn trace_logs_hold_no_secrets() {
+async fn trace_logs_hold_no_secrets_sqlite() {
+    trace_logs_hold_no_secrets(&TestDatabase::sqlite().unwrap()).await;
+}
+
+#[actix_web::test]
+async fn trace_logs_hold_no_secrets_postgres() {
+    match TestDatabase::postgres().unwrap() {
+        Some(db) => trace_logs_hold_no_secrets(&db).await,
+        None => eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL"),
+    }
+}
+
+async fn trace_logs_hold_no_secrets(db: &TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
+    let url = crate::resilience::url_text(&db.url);
     let add = [
         "user",
         "add",
@@ -36,9 +52,10 @@ async fn trace_logs_hold_no_secrets() {
         "editor",
         "--password-stdin",
     ];
-    cli(p, &add, &format!("{PASSWORD}\n"));
+    cli(p, &url, &add, &format!("{PASSWORD}\n"));
     let token_out = cli(
         p,
+        &url,
         &[
             "token",
             "add",
@@ -56,7 +73,12 @@ async fn trace_logs_hold_no_secrets() {
     let port = free_port();
     let server = Server::start(
         p,
-        &["--bind", &format!("127.0.0.1:{port}")],
+        &[
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &url,
+        ],
         // Everything, and the parser's own targets asked for by name: they must stay quiet.
         &[(
             "RUST_LOG",
@@ -117,6 +139,14 @@ async fn trace_logs_hold_no_secrets() {
 
     let log = server.log();
     assert!(log.lines().count() > 20, "trace logging is on:\n{log}");
+    let backend = match db.url {
+        dateline_storage::DatabaseUrl::Sqlite(_) => "database=",
+        dateline_storage::DatabaseUrl::Postgres(_) => "database=postgres://",
+    };
+    assert!(
+        log.contains(backend),
+        "the server ran on the database given:\n{log}"
+    );
     for (what, needle) in [
         ("the password", PASSWORD),
         ("the session id", session.as_str()),

@@ -18,7 +18,7 @@ use crate::support::process::{BIN, Server, free_port, http_get, wait_for, wait_f
 /// A fixed key, so a restarted server is the same server.
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-fn url_text(url: &DatabaseUrl) -> String {
+pub fn url_text(url: &DatabaseUrl) -> String {
     match url {
         DatabaseUrl::Sqlite(p) => p.display().to_string(),
         DatabaseUrl::Postgres(u) => u.clone(),

@@ -185,6 +185,7 @@ pub const ROUTES: &[RouteDef] = &[
         "/login/two-factor",
         SecondFactor,
     ),
+    r("auth.logout_page", Get, "/logout", Public),
     r("auth.logout", Post, "/logout", SignedIn),
     r("auth.invite_form", Get, "/invite/{token}", Public),
     r("auth.invite", Post, "/invite/{token}", Public),

@@ -20,7 +20,7 @@ pub enum StorageError {
     #[error("{0}")]
     Invalid(ValidationErrors),
     /// The state machine refused the move.
-    #[error("{0}")]
+    #[error(transparent)]
     Transition(#[from] dateline_core::TransitionError),
     /// A change the release's current state rules out, with the reason for the person asking.
     #[error("{0}")]

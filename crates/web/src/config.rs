@@ -103,7 +103,7 @@ pub enum ConfigError {
         origin: Source,
         reason: String,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Database(#[from] dateline_storage::StorageError),
 }
 
@@ -388,11 +388,12 @@ impl Config {
             &sources,
         )?
         .unwrap_or(12);
-        if min_password_length < 8 {
+        // OWASP's floor for accounts without a second factor; a newsroom may ask for more.
+        if !(12..=128).contains(&min_password_length) {
             return Err(invalid(
                 "min_password_length",
                 &sources,
-                "must be at least 8".into(),
+                format!("{min_password_length}: use 12 to 128 characters"),
             ));
         }
         let sqlite_synchronous_full = match pick!(

@@ -379,6 +379,26 @@ pub async fn record(
     }
 }
 
+#[derive(Template)]
+#[template(path = "auth/logout.html")]
+struct LogoutPage {
+    chrome: Chrome,
+}
+
+/// `GET /logout`: signing out changes state, so it is a button to press (a link or a prefetch
+/// must not end a session); someone already signed out goes to the sign-in page.
+pub async fn logout_page(
+    state: web::Data<AppState>,
+    session: Option<crate::extract::AnySession>,
+) -> WebResult {
+    let Some(session) = session else {
+        return Ok(views::see_other("/login".to_owned()));
+    };
+    let mut chrome = views::chrome(&state, "Sign out", Some(&session.0)).await?;
+    chrome.noindex = true;
+    views::ok(&LogoutPage { chrome })
+}
+
 #[derive(Deserialize)]
 pub struct Empty {}
 

@@ -16,6 +16,7 @@ pub fn add(r: &mut Routes) {
     r.add("auth.login", login::submit);
     r.add("auth.second_factor_form", two_factor::form);
     r.add("auth.second_factor", two_factor::submit);
+    r.add("auth.logout_page", login::logout_page);
     r.add("auth.logout", login::logout);
     r.add("auth.invite_form", links::invite_form);
     r.add("auth.invite", links::invite);
