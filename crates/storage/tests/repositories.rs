@@ -371,6 +371,11 @@ backend_tests! {
         assert!(found.hits[0].snippet.iter().any(|f| f.highlighted && f.text.to_lowercase().contains("cardiology")), "{:?}", found.hits[0].snippet);
         assert_eq!(search::search(&mut conn, Utc::now(), &q("embcanary")).unwrap().total, 0);
         assert_eq!(search::search(&mut conn, Utc::now(), &q("helixmoor")).unwrap().total, 1, "organization names are searchable");
+        // A renamed organization is found by its new name at once, and no longer by the old.
+        let renamed = OrganizationInput { name: "Quillfen Biologics".into(), ..Default::default() };
+        dateline_storage::repo::organizations::update(&mut conn, org.id, org.revision, &renamed).unwrap();
+        assert_eq!(search::search(&mut conn, Utc::now(), &q("quillfen")).unwrap().total, 1);
+        assert_eq!(search::search(&mut conn, Utc::now(), &q("helixmoor")).unwrap().total, 0);
         assert_eq!(search::search(&mut conn, Utc::now(), &q("\"nine hospitals\"")).unwrap().total, 1);
         assert_eq!(search::search(&mut conn, Utc::now(), &q("\"hospitals nine\"")).unwrap().total, 0);
         for hostile in ["\"", "a OR", "NEAR(", "*", "'; DROP TABLE releases; --", &"x".repeat(500), "ü\"ß\"", "-cardiology"] {

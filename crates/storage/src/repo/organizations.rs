@@ -268,6 +268,7 @@ pub fn update(
             );
         }
         replace_contacts(conn, id, &input.contacts)?;
+        crate::repo::search::rename_organization(conn, id, input.name.trim())?;
         get(conn, id)
     })
 }

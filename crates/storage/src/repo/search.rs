@@ -73,6 +73,27 @@ fn websearch_query(terms: &[Term]) -> String {
         .join(" ")
 }
 
+/// Writes an organization's new name into the index rows of its public releases, in the same
+/// transaction as the rename, so searching the new name finds them at once.
+pub fn rename_organization(conn: &mut DbConnection, organization_id: i64, name: &str) -> Result<()> {
+    let sql = match conn {
+        DbConnection::Sqlite(_) => {
+            "UPDATE release_search SET organization = ? WHERE rowid IN (SELECT id FROM releases WHERE organization_id = ?)"
+        }
+        DbConnection::Pg(_) => {
+            "UPDATE release_search SET organization = $1 WHERE release_id IN (SELECT id FROM releases WHERE organization_id = $2)"
+        }
+    };
+    let query = diesel::sql_query(sql)
+        .bind::<Text, _>(name)
+        .bind::<BigInt, _>(organization_id);
+    match conn {
+        DbConnection::Sqlite(c) => query.execute(c)?,
+        DbConnection::Pg(c) => query.execute(c)?,
+    };
+    Ok(())
+}
+
 /// Adds, replaces or removes a release's index row to match whether the public may see it.
 pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
     let id = release.id;
