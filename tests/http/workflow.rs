@@ -328,8 +328,22 @@ http_tests! {
         editor.request("POST", "/api/v1/releases", Some("application/json"), "{\"headline\": ").await.assert_status(400);
         editor.request("POST", "/api/v1/releases", Some("text/plain"), "{}").await.assert_status(415);
         editor.json("POST", "/api/v1/releases", &json!({"headline": ""})).await.assert_status(422);
-        let too_big = format!("{{\"headline\": \"{}\"}}", "y".repeat(2 * 1024 * 1024));
+        let too_big = format!("{{\"headline\": \"{}\"}}", "y".repeat(dateline_web::app::JSON_LIMIT));
         editor.request("POST", "/api/v1/releases", Some("application/json"), &too_big).await.assert_status(413);
+
+        // The limit is in characters, whatever the script: a full-length body in Chinese (three
+        // bytes a character, nine once form-encoded) is accepted by the API and the editor, and
+        // one character more is a 422 naming the field, with the text still in the form.
+        let full = "港".repeat(200_000);
+        editor.json("POST", "/api/v1/releases", &json!({"headline": "H", "body": full})).await.assert_status(201);
+        let (page, _) = app.signed_in("pat@example.com", Role::Editor).await;
+        page.submit("/admin/releases/new", "/admin/releases", &[("headline", "Long"), ("body", &full), ("language", "zh")]).await.assert_status(303);
+        let over = format!("{full}湾");
+        let refused = page.submit("/admin/releases/new", "/admin/releases", &[("headline", "Longer"), ("body", &over), ("language", "zh")]).await;
+        refused.assert_status(422);
+        let said = refused.text();
+        assert!(refused.body.contains(&over), "the text is kept");
+        assert!(said.contains("200000") || said.contains("200,000"), "the limit is named");
     }
 
     // R1: a stale save is a 409 that keeps the editor's text and shows both versions.
@@ -454,6 +468,10 @@ http_tests! {
         let past = post(fields("2020-01-01T09:00", "Europe/Lisbon")).await;
         past.assert_status(422);
         assert!(past.text().contains("embargo time must be in the future"));
+        // Refused before anything is saved, as the page says.
+        assert!(past.text().contains("Nothing was saved"));
+        let id = edit.trim_start_matches("/admin/releases/").to_owned();
+        assert_eq!(releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().revision.to_string(), rev);
         let gap = post(fields("2031-03-30T01:30", "Europe/Lisbon")).await;
         gap.assert_status(422);
         assert!(gap.text().contains("daylight saving"), "a time the clocks skip is refused");

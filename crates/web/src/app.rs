@@ -12,9 +12,10 @@ use crate::error::WebError;
 use crate::middleware::{authorize, errors, headers, identity, origin, paths, ready, request_id};
 use crate::state::AppState;
 
-/// Request size limits, tighter than actix's defaults. Release bodies may be long (200 000
-/// characters of Markdown, several bytes each once form-encoded), everything else is small.
-pub const JSON_LIMIT: usize = 1024 * 1024;
+/// Request size limits. Release bodies may be long: 200 000 characters of Markdown, and a
+/// character outside the Basic Multilingual Plane is twelve bytes as a JSON `\u` escape pair.
+/// Everything else is small.
+pub const JSON_LIMIT: usize = 4 * 1024 * 1024;
 pub const FORM_LIMIT: usize = 64 * 1024;
 
 /// Builds the application: routes, extractor limits and the middleware stack.

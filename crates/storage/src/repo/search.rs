@@ -75,7 +75,11 @@ fn websearch_query(terms: &[Term]) -> String {
 
 /// Writes an organization's new name into the index rows of its public releases, in the same
 /// transaction as the rename, so searching the new name finds them at once.
-pub fn rename_organization(conn: &mut DbConnection, organization_id: i64, name: &str) -> Result<()> {
+pub fn rename_organization(
+    conn: &mut DbConnection,
+    organization_id: i64,
+    name: &str,
+) -> Result<()> {
     let sql = match conn {
         DbConnection::Sqlite(_) => {
             "UPDATE release_search SET organization = ? WHERE rowid IN (SELECT id FROM releases WHERE organization_id = ?)"

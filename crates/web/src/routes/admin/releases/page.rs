@@ -60,6 +60,7 @@ pub struct EditorPage {
     pub errors: ValidationErrors,
     pub error_list: Vec<(String, String)>,
     pub contact_errors: Vec<String>,
+    pub saved_first: bool,
     pub organizations: Vec<(String, String)>,
     /// (`organization_id:index`, label) for each contact on file that can be ticked.
     pub suggested_contacts: Vec<(String, String)>,
@@ -104,6 +105,9 @@ pub struct Extras {
     pub notice: Option<String>,
     pub embargo_local: Option<String>,
     pub embargo_zone: Option<String>,
+    /// The text was saved and only the step after it was refused, so the summary must not say
+    /// "nothing was saved".
+    pub saved: bool,
 }
 
 /// An element id for a field error, so the summary can link to the field.
@@ -382,6 +386,7 @@ pub async fn render(
         conflict,
         error_list,
         contact_errors,
+        saved_first: extras.saved,
         errors: extras.errors,
         form,
     };

@@ -74,6 +74,7 @@ async fn act(
                 errors,
                 embargo_local: form.map(|f| f.embargo_local.clone()),
                 embargo_zone: form.map(|f| f.embargo_zone.clone()),
+                saved: form.is_some(),
                 ..Default::default()
             };
             page::render(state, staff, Some(release), extras).await
@@ -123,16 +124,25 @@ pub async fn approve(
     CsrfForm(form): CsrfForm<ReleaseForm>,
 ) -> WebResult {
     let release = access::load(&state, &staff, &id).await?;
-    // Read the embargo before saving anything: a bad time should not half-apply the action.
-    let embargo_at = match parse_instant(&form.embargo_local, Some(&form.embargo_zone)) {
+    // Check the embargo before saving anything: a bad time should not half-apply the action.
+    let checked = parse_instant(&form.embargo_local, Some(&form.embargo_zone))
+        .map_err(|e| crate::error::capitalize(&e.to_string()) + ".")
+        .and_then(|t| {
+            if t > state.clock.now() {
+                Ok(t)
+            } else {
+                Err(
+                    "The embargo time must be in the future; to release now, publish instead."
+                        .into(),
+                )
+            }
+        });
+    let embargo_at = match checked {
         Ok(t) => t,
-        Err(e) => {
+        Err(message) => {
             let extras = Extras {
                 form: Some(form.clone()),
-                errors: ValidationErrors::single(
-                    "embargo_at",
-                    crate::error::capitalize(&e.to_string()) + ".",
-                ),
+                errors: ValidationErrors::single("embargo_at", message),
                 embargo_local: Some(form.embargo_local.clone()),
                 embargo_zone: Some(form.embargo_zone.clone()),
                 ..Default::default()
