@@ -83,6 +83,14 @@ http_tests! {
         for path in ["/?after=garbage", "/organizations/oresund-windshare?after=%25%25"] {
             assert_eq!(c.get(path).await.status, 400, "{path}");
         }
+        // The lists page with "Older releases" links; a page number says so instead of quietly
+        // showing the newest again.
+        for path in ["/?page=-1", "/?page=2", "/organizations/oresund-windshare?page=abc", "/archive/2026/01?page=0"] {
+            let res = c.get(path).await;
+            assert_eq!(res.status, 400, "{path}");
+            assert!(res.text().contains("Older releases"), "{path}: {}", res.text());
+        }
+        c.get("/?page=1").await.assert_status(200);
         for path in ["/search?q=x&page=-1", "/search?q=x&page=abc", "/search?q=x&page=9999"] {
             let res = c.get(path).await;
             assert_eq!(res.status, 400, "{path}");

@@ -24,9 +24,28 @@ struct HomePage {
     empty_message: &'static str,
 }
 
+/// Paging for the home page, listings and feeds: an `after` cursor from the "Older releases"
+/// link. Other parameters are ignored, except `page`, which old links and readers try.
 #[derive(Deserialize)]
 pub struct PageQuery {
     after: Option<String>,
+    page: Option<String>,
+}
+
+impl PageQuery {
+    /// The cursor to start after; a page number other than 1 is a 400 that says how these
+    /// lists page, rather than quietly showing the first page again.
+    pub fn cursor(&self) -> WebResult<Option<Cursor>> {
+        match self.page.as_deref().map(str::trim) {
+            None | Some("" | "1") => cursor(self.after.as_deref()),
+            Some(p) => Err(WebError::bad_query(
+                "page",
+                format!(
+                    "There is no page {p:?} here: these lists go back in time with the \"Older releases\" link at the bottom."
+                ),
+            )),
+        }
+    }
 }
 
 /// Reads the `after` cursor: absent is the first page; anything we did not make is a 400.
@@ -45,7 +64,7 @@ pub async fn home(
     visitor: Visitor,
     q: web::Query<PageQuery>,
 ) -> WebResult {
-    let after = cursor(q.after.as_deref())?;
+    let after = q.cursor()?;
     let (validators, cached) =
         crate::http_cache::check(&state, &req, visitor.0.is_none(), "").await?;
     if let Some(res) = cached {

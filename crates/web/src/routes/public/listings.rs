@@ -9,14 +9,13 @@ use dateline_storage::repo::releases::{self, PublicFilter};
 use dateline_storage::repo::taxonomy::TagScope;
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::{DbConnection, PageRequest};
-use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Visitor;
 use crate::feeds::{self, Channel, Format};
 use crate::http_cache;
 use crate::newsroom::Newsroom;
-use crate::routes::public::home::{PAGE_SIZE, cursor};
+use crate::routes::public::home::{PAGE_SIZE, PageQuery};
 use crate::state::AppState;
 use crate::views::release::{Card, Link, paragraphs};
 use crate::views::{self, Chrome, FeedLink};
@@ -237,19 +236,14 @@ struct ListingPage {
     empty_message: &'static str,
 }
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    after: Option<String>,
-}
-
 async fn render(
     req: &HttpRequest,
     state: &AppState,
     visitor: &Visitor,
     subject: Subject,
-    after: Option<&str>,
+    q: &PageQuery,
 ) -> WebResult {
-    let after = cursor(after)?;
+    let after = q.cursor()?;
     let (validators, cached) = http_cache::check(state, req, visitor.0.is_none(), "").await?;
     if let Some(res) = cached {
         return Ok(res);
@@ -331,7 +325,7 @@ macro_rules! listing_handler {
         ) -> WebResult {
             let (slug, now) = (slug.into_inner(), state.clock.now());
             let subject = state.db(move |conn| $resolve(conn, &slug, now)).await?;
-            render(&req, &state, &visitor, subject, q.after.as_deref()).await
+            render(&req, &state, &visitor, subject, &q).await
         }
     };
 }
@@ -351,7 +345,7 @@ pub async fn archive_page(
     let (year, month) = path.into_inner();
     let newsroom = views::load_newsroom(&state).await?;
     let subject = archive(&newsroom, &year, &month)?;
-    render(&req, &state, &visitor, subject, q.after.as_deref()).await
+    render(&req, &state, &visitor, subject, &q).await
 }
 
 /// Renders a feed of `subject` (or the whole newsroom).
