@@ -205,6 +205,10 @@ http_tests! {
         let c = app.client();
         let page = c.get(&format!("/releases/{}/{}", r.public_id, r.slug)).await;
         page.assert_status(200);
+        // The summary describes the page to search engines; the footer still describes the newsroom.
+        assert!(page.body.contains("<meta name=\"description\" content=\"A grid battery went live.\">"));
+        let footer = page.body.split("<footer").nth(1).unwrap();
+        assert!(footer.contains("Press releases, as they are issued.") && !footer.contains("A grid battery went live."), "{footer}");
         for part in [
             "Grid battery switched on",
             "The first of its kind in the region",

@@ -113,6 +113,10 @@ http_tests! {
                 assert!(!e.title.as_ref().unwrap().content.is_empty());
                 let html = e.content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
                 assert!(html.contains("<p>"), "{base}.{ext}: full HTML content");
+                // Links out of the entry, the source line's too, carry no opener or referrer.
+                for link in html.split("<a ").skip(1) {
+                    assert!(link.split('>').next().unwrap().contains("rel=\"noopener noreferrer\""), "{base}.{ext}: <a {link}");
+                }
                 if ext != "rss" {
                     assert!(!e.authors.is_empty(), "{base}.{ext}: the organization as author");
                 }
@@ -235,7 +239,7 @@ http_tests! {
     async fn conditional_requests_and_compression(app) {
         demo(&app);
         let c = app.client();
-        for path in ["/", "/organizations", "/feed.atom", "/sitemap.xml"] {
+        for path in ["/", "/organizations", "/feed.atom", "/sitemap.xml", "/search?q=solar"] {
             let first = c.get(path).await;
             first.assert_status(200);
             let etag = first.header("etag").unwrap_or_else(|| panic!("{path} has an ETag"));

@@ -198,6 +198,7 @@ http_tests! {
         v1.json("PUT", &path, &release_body("Second headline")).await.assert_status(200);
         let list = contrib.get(&format!("{path}/revisions")).await.json();
         assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        assert_eq!((list["items"][0]["id"].as_i64(), list["items"][0]["release_id"].as_str()), (Some(2), Some(id.as_str())), "every answer has an id");
         let first = contrib.get(&format!("{path}/revisions/1")).await.json();
         assert_eq!(first["content"]["headline"], "First headline");
         contrib.get(&format!("{path}/revisions/9")).await.assert_status(404);

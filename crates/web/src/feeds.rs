@@ -83,7 +83,7 @@ fn content_html(e: &Entry<'_>) -> String {
                 html.push_str(&esc(&c.source.label));
             } else {
                 html.push_str(&format!(
-                    "<a href=\"{}\">{}</a>",
+                    "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
                     esc(&c.source.url),
                     esc(&c.source.label)
                 ));

@@ -74,7 +74,10 @@ pub struct FeedLink {
 pub struct Chrome {
     pub title: String,
     pub newsroom: String,
+    /// This page's `<meta name="description">`: the newsroom's own, unless the page has better.
     pub description: String,
+    /// The newsroom's description, for the footer on every page.
+    pub tagline: String,
     pub lang: String,
     pub canonical: Option<String>,
     pub noindex: bool,
@@ -100,6 +103,7 @@ impl Chrome {
             title: title.into(),
             newsroom: newsroom.name.clone(),
             description: newsroom.description.clone(),
+            tagline: newsroom.description.clone(),
             lang: newsroom.language.clone(),
             canonical: None,
             noindex: false,

@@ -16,6 +16,10 @@ use crate::state::AppState;
 
 #[derive(Serialize)]
 struct RevisionDto {
+    /// A revision is known by its number within the release: what `/revisions/{id}` takes.
+    id: i64,
+    /// The release's public id.
+    release_id: String,
     revision: i64,
     action: String,
     note: String,
@@ -25,8 +29,10 @@ struct RevisionDto {
     created_at: String,
 }
 
-fn dto(r: revisions::Revision) -> RevisionDto {
+fn dto(release_id: &str, r: revisions::Revision) -> RevisionDto {
     RevisionDto {
+        id: r.revision,
+        release_id: release_id.to_owned(),
         revision: r.revision,
         action: r.action,
         note: r.note,
@@ -44,7 +50,10 @@ pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String
         .db(move |conn| Ok(revisions::list(conn, rid)?))
         .await?;
     Ok(HttpResponse::Ok().json(List {
-        items: all.into_iter().map(dto).collect(),
+        items: all
+            .into_iter()
+            .map(|r| dto(&release.public_id.to_string(), r))
+            .collect(),
         next: None,
     }))
 }
@@ -123,7 +132,7 @@ pub async fn get(
         tags: content.tags.clone(),
     };
     Ok(HttpResponse::Ok().json(RevisionContentDto {
-        meta: dto(rev),
+        meta: dto(&release.public_id.to_string(), rev),
         content: input,
     }))
 }

@@ -49,6 +49,13 @@ pub async fn search_page(
     let params: SearchParams = serde_html_form::from_str::<Lenient>(req.query_string())
         .map(Lenient::into_params)
         .unwrap_or_default();
+    // Results change only when public content does, so readers' caches may keep them like any
+    // other public page.
+    let (validators, cached) =
+        crate::http_cache::check(&state, &req, visitor.0.is_none(), "").await?;
+    if let Some(res) = cached {
+        return Ok(res);
+    }
     let newsroom = views::load_newsroom(&state).await?;
     let (orgs, cats, regs) = state
         .db(|conn| {
@@ -108,7 +115,10 @@ pub async fn search_page(
         next_page: None,
     };
     if params.is_empty() {
-        return views::ok(&page);
+        return Ok(crate::http_cache::finish(
+            views::ok(&page)?,
+            validators.as_ref(),
+        ));
     }
     if let Err(e) = params.check() {
         let problem = e.problem();
@@ -164,7 +174,10 @@ pub async fn search_page(
             snippet: h.snippet.clone(),
         })
         .collect();
-    views::ok(&page)
+    Ok(crate::http_cache::finish(
+        views::ok(&page)?,
+        validators.as_ref(),
+    ))
 }
 
 /// The page's own reading of the query string: tolerant of extra parameters.
