@@ -605,6 +605,14 @@ http_tests! {
         p.with_header("X-Forwarded-For", "203.0.113.9");
         p.login("nobody@example.com", "wrong password here").await;
         assert_eq!(audit_actions(&proxied).last().unwrap().2, "203.0.113.9");
+        // C4: a TLS-terminating proxy's X-Forwarded-Proto turns HSTS on; from anyone else it
+        // changes nothing.
+        let tls = proxied.client();
+        tls.with_header("X-Forwarded-Proto", "https");
+        assert!(tls.get("/").await.header("strict-transport-security").unwrap().contains("max-age=31536000"));
+        let spoofed = app.client();
+        spoofed.with_header("X-Forwarded-Proto", "https");
+        assert!(spoofed.get("/").await.header("strict-transport-security").is_none());
     }
 
     // Z3: forms cannot assign what they do not own; only admins give roles.
