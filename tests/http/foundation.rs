@@ -153,6 +153,24 @@ http_tests! {
         assert_eq!(wants_json.get("/nope").await.header("content-type").as_deref(), Some("application/problem+json"));
     }
 
+    // C3 and L3 when something breaks inside: a 500 keeps every security header and tells the
+    // reader nothing about why, only the request id to quote.
+    async fn a_server_error_is_generic_and_keeps_its_headers(app) {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("DROP TABLE release_search").execute(&mut app.conn()).unwrap();
+        for (path, accept) in [("/search?q=harbour", "text/html"), ("/api/v1/search?q=harbour", "application/json")] {
+            let c = app.client();
+            c.with_header("Accept", accept);
+            let r = c.get(path).await;
+            assert_eq!(r.status, 500, "{path}");
+            assert!(r.header("content-security-policy").is_some() && r.header("x-content-type-options").as_deref() == Some("nosniff"), "{path}");
+            let id = r.header("x-request-id").unwrap();
+            assert!(r.body.contains(&id), "{path}: the reference to quote");
+            let lower = r.body.to_lowercase();
+            assert!(!lower.contains("release_search") && !lower.contains("table") && !lower.contains("sql"), "{path}: {}", r.body);
+        }
+    }
+
     async fn every_response_carries_security_headers(app) {
         let c = app.client();
         let css = dateline_web::assets::url("app.css");
