@@ -511,3 +511,86 @@ fn json_logs_carry_the_request_id() {
     assert_eq!(v["span"]["request_id"], id.as_str(), "{line}");
     assert_eq!(v["status"], 404, "{line}");
 }
+
+/// SECURITY.md L4: a new server key signs everyone out (session ids are keyed hashes) and
+/// loses nothing else: accounts, content and API tokens (plain hashes) keep working.
+#[actix_web::test]
+async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let (old_key, new_key) = ("11".repeat(32), "22".repeat(32));
+    let add = run_with_stdin(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--name",
+            "Ana",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        &format!("{}\n", crate::support::PASSWORD),
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let token_out = dateline(
+        p,
+        &[
+            "token",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--name",
+            "wire",
+            "--scope",
+            "read",
+        ],
+        &[],
+    );
+    let token = stdout(&token_out).lines().last().unwrap().trim().to_owned();
+    let serve = |key: &str| {
+        let port = free_port();
+        let server = Server::start(
+            p,
+            &["--bind", &format!("127.0.0.1:{port}")],
+            &[("DATELINE_SECRET_KEY", key)],
+        );
+        wait_for("readiness", || {
+            http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
+        });
+        (server, format!("http://127.0.0.1:{port}"))
+    };
+
+    let (server, base) = serve(&old_key);
+    let browser = crate::support::Client::new(&base);
+    browser
+        .login("ana@example.com", crate::support::PASSWORD)
+        .await
+        .assert_status(303);
+    browser.get("/admin").await.assert_status(200);
+    drop(server);
+
+    let (_server, base) = serve(&new_key);
+    let moved = crate::support::Client::new(&base);
+    moved.set_cookie(
+        "dateline_session",
+        &browser.cookie("dateline_session").unwrap(),
+    );
+    assert!(
+        moved.get("/admin").await.location().starts_with("/login"),
+        "the old session ended"
+    );
+    let api = crate::support::Client::new(&base);
+    api.with_header("Authorization", &format!("Bearer {token}"));
+    api.get("/api/v1/releases?status=draft")
+        .await
+        .assert_status(200);
+    let again = crate::support::Client::new(&base);
+    again
+        .login("ana@example.com", crate::support::PASSWORD)
+        .await
+        .assert_status(303);
+    again.get("/admin").await.assert_status(200);
+}
