@@ -312,6 +312,31 @@ async fn sign_in_out_and_back_shows_nothing_private(app) {
         .unwrap();
     assert!(b.text().await.contains("Private merger plan"));
     b.screenshot(&app, "dashboard-releases").await;
+    // C1: a page elsewhere that posts a form at us on load changes nothing.
+    let attack = format!(
+        "data:text/html,<form method='post' action='{}/account/profile'><input name='display_name' value='Hacked'><input name='time_zone' value=''><input name='revision' value='1'></form><script>document.forms[0].submit()</script>",
+        app.base
+    );
+    b.wd.goto(&attack).await.unwrap();
+    for _ in 0..50 {
+        if b.wd.current_url().await.is_ok_and(|u| u.scheme() == "http") {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ana = dateline_storage::repo::users::find_by_email(&mut app.conn(), "ana@example.com")
+        .unwrap()
+        .unwrap();
+    assert_ne!(ana.display_name, "Hacked", "a cross-site form changed the profile");
+    assert!(!b.text().await.contains("Saved"), "{}", b.text().await);
+    // The refusal is the only thing the console saw (reading the log empties it).
+    let refused = b.console_errors().await;
+    assert!(
+        refused.iter().all(|e| e.contains("/account/profile")
+            && (e.contains("401") || e.contains("403"))),
+        "{refused:?}"
+    );
+    b.wd.goto(&format!("{}/admin", app.base)).await.unwrap();
     b.sign_out().await;
     assert!(
         b.wd.current_url()
