@@ -247,6 +247,10 @@ http_tests! {
         // With the password alone, protected pages and the API are closed.
         assert_eq!(b.get("/admin").await.location(), "/login/two-factor");
         assert_eq!(b.get("/account").await.location(), "/login/two-factor");
+        // Half signed in, the sign-out page works but names no one and shows no menu.
+        let out = b.get("/logout").await;
+        out.assert_status(200);
+        assert!(out.body.contains("action=\"/logout\"") && !out.text().contains("signed in as") && !out.body.contains("account-menu"), "{}", out.text());
         let code = totp_code(&app, "ana@example.com", 0);
         let ok = b.submit("/login/two-factor", "/login/two-factor", &[("code", &code)]).await;
         ok.assert_status(303);
@@ -483,8 +487,10 @@ http_tests! {
     // S6 and C1: no-store on signed-in pages; CSRF tokens, origins and fetch metadata.
     async fn csrf_and_caching(app) {
         let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
-        for path in ["/admin", "/account", "/", "/account/tokens"] {
-            assert_eq!(c.get(path).await.header("cache-control").as_deref(), Some("no-store"), "{path}");
+        for path in ["/admin", "/account", "/", "/account/tokens", "/search?q=harbour"] {
+            let r = c.get(path).await;
+            assert_eq!(r.header("cache-control").as_deref(), Some("no-store"), "{path}");
+            assert!(r.header("etag").is_none(), "{path}: nothing for a cache to revalidate");
         }
         assert_eq!(app.client().get("/login").await.header("cache-control").as_deref(), Some("no-store"));
         let fields = [("display_name", "Hacked"), ("time_zone", ""), ("revision", "1")];

@@ -296,6 +296,7 @@ fn accounts_and_tokens_from_the_command_line() {
         "no account",
     );
     // A token can be given an end; the summary on standard error says when.
+    let before = chrono::Utc::now();
     let dated = dateline(
         p,
         &[
@@ -313,11 +314,17 @@ fn accounts_and_tokens_from_the_command_line() {
         &[],
     );
     assert!(dated.status.success(), "{}", stderr(&dated));
-    let end = (chrono::Utc::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%d")
-        .to_string();
+    // Either side of midnight, should the command straddle it.
+    let ends: Vec<String> = [before, chrono::Utc::now()]
+        .iter()
+        .map(|t| {
+            (*t + chrono::Duration::days(30))
+                .format("working until %Y-%m-%d")
+                .to_string()
+        })
+        .collect();
     assert!(
-        stderr(&dated).contains(&format!("working until {end}")),
+        ends.iter().any(|e| stderr(&dated).contains(e)),
         "{}",
         stderr(&dated)
     );

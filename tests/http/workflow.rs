@@ -234,6 +234,11 @@ http_tests! {
         assert!(refused.text().contains("Revision 2 was not restored") && refused.body.contains(&long), "{}", refused.text());
         assert_eq!(app.client().get(&path).await.json()["headline"], "First headline");
         ed_api.json("POST", &format!("{path}/revisions/4/restore"), &json!({"note": "Nothing."})).await.assert_status(409);
+        // Revision 3 holds the same text as the live one (publishing changed only the status):
+        // no correction notice for no change.
+        let same = editor.submit(&format!("/admin/releases/{id}/history"), &format!("/admin/releases/{id}/revisions/3/restore"), &[("revision", "4"), ("note", "Back to the first wording.")]).await;
+        same.assert_status(409);
+        assert!(same.text().contains("what readers see already") && same.body.contains("Back to the first wording."), "{}", same.text());
         let corrected = editor.submit(&format!("/admin/releases/{id}/history"), &format!("/admin/releases/{id}/revisions/2/restore"), &[("revision", "4"), ("note", "The headline of the first version was correct.")]).await;
         corrected.assert_status(303);
         let live = app.client().get(&path).await.json();
@@ -337,6 +342,13 @@ http_tests! {
         // one character more is a 422 naming the field, with the text still in the form.
         let full = "港".repeat(200_000);
         editor.json("POST", "/api/v1/releases", &json!({"headline": "H", "body": full})).await.assert_status(201);
+        // 200,000 characters outside the Basic Multilingual Plane, written as JSON escape pairs:
+        // twelve bytes each, 2.4 MB in all.
+        let escaped = format!("{{\"headline\": \"Rockets\", \"body\": \"{}\"}}", "\\ud83d\\ude80".repeat(200_000));
+        assert!(escaped.len() > 2_000_000);
+        let rockets = editor.request("POST", "/api/v1/releases", Some("application/json"), &escaped).await;
+        rockets.assert_status(201);
+        assert_eq!(rockets.json()["body"].as_str().unwrap().chars().count(), 200_000);
         let (page, _) = app.signed_in("pat@example.com", Role::Editor).await;
         page.submit("/admin/releases/new", "/admin/releases", &[("headline", "Long"), ("body", &full), ("language", "zh")]).await.assert_status(303);
         let over = format!("{full}湾");
@@ -466,13 +478,16 @@ http_tests! {
                 editor.post_form(&format!("{edit}/approve"), &refs).await
             }
         };
-        let past = post(fields("2020-01-01T09:00", "Europe/Lisbon")).await;
+        let mut changed = fields("2020-01-01T09:00", "Europe/Lisbon");
+        changed[2].1 = "Library opens on Monday".to_owned();
+        let past = post(changed).await;
         past.assert_status(422);
         assert!(past.text().contains("embargo time must be in the future"));
         // Refused before anything is saved, as the page says.
         assert!(past.text().contains("Nothing was saved"));
         let id = edit.trim_start_matches("/admin/releases/").to_owned();
-        assert_eq!(releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().revision.to_string(), rev);
+        let stored = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        assert_eq!((stored.revision.to_string(), stored.content.headline.as_str()), (rev.clone(), "Library opens today"));
         let gap = post(fields("2031-03-30T01:30", "Europe/Lisbon")).await;
         gap.assert_status(422);
         assert!(gap.text().contains("daylight saving"), "a time the clocks skip is refused");

@@ -213,13 +213,18 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                 }
                 // Live text changes only as a correction that readers can see.
                 let live = from == ReleaseStatus::Published;
-                if live && *revision == row.revision {
+                let content = revision_content(conn, row.id, *revision)?;
+                // Status moves keep the text, so an older revision can match the live one; a
+                // correction notice for no change would mislead readers.
+                if live
+                    && (*revision == row.revision
+                        || same_text(&content, &release_repo::get(conn, row.id)?.content))
+                {
                     return Err(StorageError::Refused(
-                        "That revision is the live text already; there is nothing to restore.",
+                        "That revision's text is what readers see already; there is nothing to restore.",
                     ));
                 }
                 let note = if live { correction_note(note)? } else { "" };
-                let content = revision_content(conn, row.id, *revision)?;
                 release_repo::update_content(
                     conn,
                     row.id,
@@ -353,6 +358,20 @@ fn publish_row(
 
 fn current_content(conn: &mut DbConnection, row: &ReleaseRow) -> Result<ReleaseContent> {
     Ok(release_repo::get(conn, row.id)?.content)
+}
+
+/// Whether two versions read the same: tags and taxonomy are sets, whatever order they were
+/// typed or stored in.
+fn same_text(a: &ReleaseContent, b: &ReleaseContent) -> bool {
+    let normal = |c: &ReleaseContent| {
+        let mut c = c.clone();
+        c.tags.iter_mut().for_each(|t| *t = t.to_lowercase());
+        c.tags.sort();
+        c.category_ids.sort_unstable();
+        c.region_ids.sort_unstable();
+        c
+    };
+    normal(a) == normal(b)
 }
 
 /// The public note of a correction: required, trimmed, and short enough to read.

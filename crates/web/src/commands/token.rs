@@ -58,7 +58,19 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
                 object_type: "api_token",
                 object_id: token.id.to_string(),
                 outcome: Outcome::Ok,
-                detail: format!("{} ({}) for {}", token.name, token.scope, user.email),
+                detail: match token.expires_at {
+                    Some(end) => format!(
+                        "{} ({}) for {} until {}",
+                        token.name,
+                        token.scope,
+                        user.email,
+                        end.to_rfc3339()
+                    ),
+                    None => format!(
+                        "{} ({}) for {} until revoked",
+                        token.name, token.scope, user.email
+                    ),
+                },
                 at: now,
             },
         )?;

@@ -394,7 +394,16 @@ pub async fn logout_page(
     let Some(session) = session else {
         return Ok(views::see_other("/login".to_owned()));
     };
-    let mut chrome = views::chrome(&state, "Sign out", Some(&session.0)).await?;
+    let identity = &session.0;
+    // Half signed in (second factor owed): no name or menu, as on every other page, but the
+    // button still works.
+    let mut chrome = if identity.mfa_pending() {
+        let mut c = views::chrome(&state, "Sign out", None).await?;
+        c.csrf = identity.csrf_token().to_owned();
+        c
+    } else {
+        views::chrome(&state, "Sign out", Some(identity)).await?
+    };
     chrome.noindex = true;
     views::ok(&LogoutPage { chrome })
 }

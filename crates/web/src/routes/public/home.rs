@@ -38,11 +38,9 @@ impl PageQuery {
     pub fn cursor(&self) -> WebResult<Option<Cursor>> {
         match self.page.as_deref().map(str::trim) {
             None | Some("" | "1") => cursor(self.after.as_deref()),
-            Some(p) => Err(WebError::bad_query(
+            Some(_) => Err(WebError::bad_query(
                 "page",
-                format!(
-                    "There is no page {p:?} here: these lists go back in time with the \"Older releases\" link at the bottom."
-                ),
+                "There are no page numbers here: these lists go back in time with the \"Older releases\" link at the bottom.",
             )),
         }
     }

@@ -42,6 +42,7 @@ struct Refusal {
     revision: i64,
     note: String,
     message: String,
+    status: actix_web::http::StatusCode,
 }
 
 struct RevisionRow {
@@ -78,11 +79,9 @@ async fn history_page(
         ReleaseStatus::Withdrawn => false,
         _ => access::check_edit(staff, release).is_ok(),
     };
-    let status = if refused.is_some() {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = refused
+        .as_ref()
+        .map_or(actix_web::http::StatusCode::OK, |r| r.status);
     let (error, error_revision, typed_note) = match refused {
         Some(r) => (Some(r.message), r.revision, r.note),
         None => (None, 0, String::new()),
@@ -246,17 +245,31 @@ pub async fn restore(
     }
     let restored =
         match actions::restore(&state, &staff, &client, &release, n, f.revision, &f.note).await {
-            // A missing or over-long correction note: the page again, with the note as typed.
+            // A missing or over-long note, or nothing to restore: the page again, note as typed.
             Err(WebError::Invalid(errors)) => {
+                let message = errors
+                    .errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 let refusal = Refusal {
                     revision: n,
                     note: f.note,
-                    message: errors
-                        .errors
-                        .iter()
-                        .map(|e| e.message.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    message,
+                    status: actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                return history_page(&state, &staff, &release, Some(refusal)).await;
+            }
+            Err(WebError::Conflict {
+                message,
+                current_revision: None,
+            }) => {
+                let refusal = Refusal {
+                    revision: n,
+                    note: f.note,
+                    message,
+                    status: actix_web::http::StatusCode::CONFLICT,
                 };
                 return history_page(&state, &staff, &release, Some(refusal)).await;
             }
