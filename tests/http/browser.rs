@@ -142,6 +142,15 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Fails on anything the console logged as an error, CSP violations included.
+    pub async fn assert_no_console_errors(&self) {
+        let errors = self.console_errors().await;
+        assert!(
+            errors.is_empty(),
+            "console errors or CSP violations: {errors:?}"
+        );
+    }
+
     /// Saves a screenshot under `target/screenshots/<backend>/`.
     pub async fn screenshot(&self, app: &TestApp, name: &str) {
         let png = self.wd.screenshot().await.unwrap();
@@ -351,11 +360,7 @@ async fn sign_in_out_and_back_shows_nothing_private(app) {
         !after.contains("Private merger plan"),
         "Back after signing out showed private data:\n{after}"
     );
-    let errors = b.console_errors().await;
-    assert!(
-        errors.is_empty(),
-        "console errors or CSP violations: {errors:?}"
-    );
+    b.assert_no_console_errors().await;
 }
 
 // The very first visit: the one-time setup link makes the first admin, in a real browser, whose
@@ -399,11 +404,7 @@ async fn first_run_setup_and_the_editor_preview(app) {
             .path()
             .starts_with("/login")
     );
-    let errors = b.console_errors().await;
-    assert!(
-        errors.is_empty(),
-        "console errors or CSP violations: {errors:?}"
-    );
+    b.assert_no_console_errors().await;
 }
 
 async fn draft_to_automatic_publication(app) {
@@ -454,11 +455,7 @@ async fn draft_to_automatic_publication(app) {
     )
     .await;
     b.screenshot(&app, "published-release").await;
-    let errors = b.console_errors().await;
-    assert!(
-        errors.is_empty(),
-        "console errors or CSP violations: {errors:?}"
-    );
+    b.assert_no_console_errors().await;
 }
 
 async fn the_theme_is_accessible_at_phone_and_desktop_widths(app) {
@@ -505,11 +502,7 @@ async fn the_theme_is_accessible_at_phone_and_desktop_widths(app) {
                 "{name} scrolls sideways at {width}px"
             );
         }
-        let errors = b.console_errors().await;
-        assert!(
-            errors.is_empty(),
-            "console errors or CSP violations: {errors:?}"
-        );
+        b.assert_no_console_errors().await;
     }
 }
 
@@ -540,10 +533,6 @@ async fn the_newsroom_pages_are_accessible(app) {
         let problems = b.accessibility_problems().await;
         assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
     }
-    let errors = b.console_errors().await;
-    assert!(
-        errors.is_empty(),
-        "console errors or CSP violations: {errors:?}"
-    );
+    b.assert_no_console_errors().await;
 }
 }

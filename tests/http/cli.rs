@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::process::{BIN, Server, free_port, http_get, run_with_stdin, wait_for};
+use crate::support::process::{
+    BIN, Server, editor_with_token, free_port, http_get, run_with_stdin, wait_for,
+};
 
 fn dateline(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
@@ -526,37 +528,8 @@ async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     let (old_key, new_key) = ("11".repeat(32), "22".repeat(32));
-    let add = run_with_stdin(
-        p,
-        &[
-            "user",
-            "add",
-            "--email",
-            "ana@example.com",
-            "--name",
-            "Ana",
-            "--role",
-            "editor",
-            "--password-stdin",
-        ],
-        &format!("{}\n", crate::support::PASSWORD),
-    );
-    assert!(add.status.success(), "{}", stderr(&add));
-    let token_out = dateline(
-        p,
-        &[
-            "token",
-            "add",
-            "--email",
-            "ana@example.com",
-            "--name",
-            "wire",
-            "--scope",
-            "read",
-        ],
-        &[],
-    );
-    let token = stdout(&token_out).lines().last().unwrap().trim().to_owned();
+    // The server below runs on the default database in `p`.
+    let token = editor_with_token(p, "dateline.db", "ana@example.com", "read");
     let serve = |key: &str| {
         let port = free_port();
         let server = Server::start(

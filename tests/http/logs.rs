@@ -1,28 +1,14 @@
 //! SECURITY.md L2, against the real binary at its most talkative: with `RUST_LOG` at trace, the
-//! HTML parser's targets named too, a
-//! sign-in, API use and an embargoed release leave no password, session id, token or embargoed
-//! text in the log, and a forged log line in user input stays inside one escaped line.
-
-use std::path::Path;
+//! HTML parser's targets named too, a sign-in, API use and an embargoed release leave no
+//! password, session id, token or embargoed text in the log, and a forged log line in user input
+//! stays inside one escaped line.
 
 use chrono::{Duration, Utc};
 use serde_json::json;
 
-use crate::support::process::{Server, free_port, http_get, run_with_stdin, wait_for};
+use crate::support::process::{Server, editor_with_token, free_port, http_get, wait_for};
 use crate::support::{Client, PASSWORD};
 use dateline_storage::testdb::TestDatabase;
-
-fn cli(dir: &Path, db: &str, args: &[&str], stdin: &str) -> String {
-    let mut all = vec!["--database-url", db];
-    all.extend_from_slice(args);
-    let out = run_with_stdin(dir, &all, stdin);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[actix_web::test]
 async fn trace_logs_hold_no_secrets_sqlite() {
@@ -41,34 +27,7 @@ async fn trace_logs_hold_no_secrets(db: &TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     let url = crate::resilience::url_text(&db.url);
-    let add = [
-        "user",
-        "add",
-        "--email",
-        "ana@example.com",
-        "--name",
-        "Ana",
-        "--role",
-        "editor",
-        "--password-stdin",
-    ];
-    cli(p, &url, &add, &format!("{PASSWORD}\n"));
-    let token_out = cli(
-        p,
-        &url,
-        &[
-            "token",
-            "add",
-            "--email",
-            "ana@example.com",
-            "--name",
-            "wire",
-            "--scope",
-            "write",
-        ],
-        "",
-    );
-    let token = token_out.lines().last().unwrap().trim().to_owned();
+    let token = editor_with_token(p, &url, "ana@example.com", "write");
 
     let port = free_port();
     let server = Server::start(

@@ -1,9 +1,7 @@
 //! The real binary under the worst conditions: killed with `kill -9` while an embargo is due
 //! (SECURITY.md Z5), and in the middle of a publish transaction (R2).
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -13,7 +11,9 @@ use dateline_storage::{DatabaseUrl, Pool, PoolOptions, connection};
 use serde_json::json;
 
 use crate::support::Client;
-use crate::support::process::{BIN, Server, free_port, http_get, wait_for, wait_for_async};
+use crate::support::process::{
+    Server, editor_with_token, free_port, http_get, wait_for, wait_for_async,
+};
 
 /// A fixed key, so a restarted server is the same server.
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -23,56 +23,6 @@ pub fn url_text(url: &DatabaseUrl) -> String {
         DatabaseUrl::Sqlite(p) => p.display().to_string(),
         DatabaseUrl::Postgres(u) => u.clone(),
     }
-}
-
-/// An editor and a write token, made with the command line.
-fn editor_token(dir: &Path, db: &str) -> String {
-    let mut add = Command::new(BIN)
-        .current_dir(dir)
-        .args([
-            "user",
-            "add",
-            "--email",
-            "ed@example.com",
-            "--name",
-            "Ed",
-            "--role",
-            "editor",
-            "--password-stdin",
-        ])
-        .env("DATABASE_URL", db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"violet harbor lantern 42\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args([
-            "token",
-            "add",
-            "--email",
-            "ed@example.com",
-            "--name",
-            "t",
-            "--scope",
-            "write",
-        ])
-        .env("DATABASE_URL", db)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
 }
 
 fn start(dir: &Path, db: &str, port: u16, failpoint: Option<&str>) -> Server {
@@ -105,7 +55,7 @@ fn pool(url: &DatabaseUrl) -> Pool {
 async fn embargo_survives_kill_9(db: &TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
     let url = url_text(&db.url);
-    let token = editor_token(dir.path(), &url);
+    let token = editor_with_token(dir.path(), &url, "ed@example.com", "write");
     let port = free_port();
     let mut server = start(dir.path(), &url, port, None);
     let api = Client::new(&format!("http://127.0.0.1:{port}"));
@@ -160,7 +110,7 @@ async fn embargo_survives_kill_9(db: &TestDatabase) {
 async fn publish_is_atomic(db: &TestDatabase, rounds: usize) {
     let dir = tempfile::tempdir().unwrap();
     let url = url_text(&db.url);
-    let token = editor_token(dir.path(), &url);
+    let token = editor_with_token(dir.path(), &url, "ed@example.com", "write");
     let p = pool(&db.url);
     for round in 0..rounds {
         let port = free_port();

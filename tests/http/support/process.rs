@@ -51,6 +51,60 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::O
     child.wait_with_output().unwrap()
 }
 
+/// An editor account with the tests' password, and an API token for it, made with the command
+/// line as an operator would, on the database at `db`. Returns the token.
+pub fn editor_with_token(dir: &Path, db: &str, email: &str, scope: &str) -> String {
+    let add = run_with_stdin(
+        dir,
+        &[
+            "--database-url",
+            db,
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "Ed",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        &format!("{}\n", super::PASSWORD),
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let token = run_with_stdin(
+        dir,
+        &[
+            "--database-url",
+            db,
+            "token",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "wire",
+            "--scope",
+            scope,
+        ],
+        "",
+    );
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    String::from_utf8_lossy(&token.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
 pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {

@@ -2,6 +2,7 @@
 //! comparison of any two, and restoring one as a new revision. Every id in the address is checked
 //! against the release the person may read (SECURITY.md Z2).
 
+use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::ReleaseStatus;
@@ -42,7 +43,7 @@ struct Refusal {
     revision: i64,
     note: String,
     message: String,
-    status: actix_web::http::StatusCode,
+    status: StatusCode,
 }
 
 struct RevisionRow {
@@ -79,9 +80,7 @@ async fn history_page(
         ReleaseStatus::Withdrawn => false,
         _ => access::check_edit(staff, release).is_ok(),
     };
-    let status = refused
-        .as_ref()
-        .map_or(actix_web::http::StatusCode::OK, |r| r.status);
+    let status = refused.as_ref().map_or(StatusCode::OK, |r| r.status);
     let (error, error_revision, typed_note) = match refused {
         Some(r) => (Some(r.message), r.revision, r.note),
         None => (None, 0, String::new()),
@@ -243,40 +242,31 @@ pub async fn restore(
     if n < 1 || n > release.revision {
         return Err(WebError::NotFound);
     }
-    let restored =
+    // A missing or over-long note, or nothing to restore: the page again, note as typed.
+    let (message, status) =
         match actions::restore(&state, &staff, &client, &release, n, f.revision, &f.note).await {
-            // A missing or over-long note, or nothing to restore: the page again, note as typed.
+            Ok(restored) => {
+                return Ok(views::see_other(format!(
+                    "/admin/releases/{}?notice=restored",
+                    restored.public_id
+                )));
+            }
             Err(WebError::Invalid(errors)) => {
-                let message = errors
-                    .errors
-                    .iter()
-                    .map(|e| e.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let refusal = Refusal {
-                    revision: n,
-                    note: f.note,
-                    message,
-                    status: actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                return history_page(&state, &staff, &release, Some(refusal)).await;
+                let messages: Vec<&str> =
+                    errors.errors.iter().map(|e| e.message.as_str()).collect();
+                (messages.join(" "), StatusCode::UNPROCESSABLE_ENTITY)
             }
             Err(WebError::Conflict {
                 message,
                 current_revision: None,
-            }) => {
-                let refusal = Refusal {
-                    revision: n,
-                    note: f.note,
-                    message,
-                    status: actix_web::http::StatusCode::CONFLICT,
-                };
-                return history_page(&state, &staff, &release, Some(refusal)).await;
-            }
-            other => other?,
+            }) => (message, StatusCode::CONFLICT),
+            Err(e) => return Err(e),
         };
-    Ok(views::see_other(format!(
-        "/admin/releases/{}?notice=restored",
-        restored.public_id
-    )))
+    let refusal = Refusal {
+        revision: n,
+        note: f.note,
+        message,
+        status,
+    };
+    history_page(&state, &staff, &release, Some(refusal)).await
 }
