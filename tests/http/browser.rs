@@ -2,8 +2,8 @@
 //! workflow up to an automatic embargo lift, the theme at phone and desktop widths, and an
 //! automated accessibility check (axe-core) with no serious violations.
 //!
-//! Without Chromium these tests say they were skipped, unless `DATELINE_TEST_BROWSER=required`
-//! (CI sets it), in which case a missing browser fails them.
+//! Without Chromium, chromedriver or axe-core these tests say they were skipped, unless
+//! `DATELINE_TEST_BROWSER=required` (CI sets it), in which case a missing piece fails them.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -60,16 +60,36 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
+/// What of the browser toolchain is missing, if anything. A half-installed toolchain (Chromium
+/// without axe-core, say) is treated like a missing one, so a fresh clone's tests skip instead
+/// of failing halfway through a page.
+fn missing_toolchain() -> Option<String> {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        return Some(format!(
+            "{CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+        ));
+    }
+    let axe = axe_script();
+    if !axe.exists() {
+        return Some(format!(
+            "{} is missing (npm ci --prefix tests/browser)",
+            axe.display()
+        ));
+    }
+    None
+}
+
+fn axe_script() -> PathBuf {
+    root().join("tests/browser/node_modules/axe-core/axe.min.js")
+}
+
 impl Browser {
     /// Starts Chromium, or returns `None` (with a note) when it is not installed and not required.
     pub async fn start(width: u32, height: u32) -> Option<Browser> {
         let required = std::env::var("DATELINE_TEST_BROWSER").is_ok_and(|v| v == "required");
-        if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-            assert!(
-                !required,
-                "DATELINE_TEST_BROWSER=required, but {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
-            );
-            eprintln!("skipped: install chromium and chromium-driver to run the browser tests");
+        if let Some(missing) = missing_toolchain() {
+            assert!(!required, "DATELINE_TEST_BROWSER=required, but {missing}");
+            eprintln!("skipped: {missing}; the browser tests need all of it");
             return None;
         }
         let port = free_port();
@@ -224,7 +244,7 @@ impl Browser {
 
     /// Runs axe-core on the current page; returns serious and critical violations.
     pub async fn accessibility_problems(&self) -> Vec<String> {
-        let axe = root().join("tests/browser/node_modules/axe-core/axe.min.js");
+        let axe = axe_script();
         let source = std::fs::read_to_string(&axe).unwrap_or_else(|_| {
             panic!(
                 "{} is missing: run npm ci --prefix tests/browser",
