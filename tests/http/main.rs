@@ -13,4 +13,5 @@ mod inventory;
 mod logs;
 mod public_site;
 mod resilience;
+mod upkeep;
 mod workflow;

@@ -270,6 +270,17 @@ http_tests! {
         assert!(page.header("x-robots-tag").unwrap().contains("noindex"));
         assert!(page.body.contains("noindex"));
         assert!(actions_for(&app, "preview_open", &id) == 1);
+        // Further openings are counted on the link, not written to the audit log one by one.
+        for _ in 0..4 {
+            app.client().get(&path).await.assert_status(200);
+        }
+        let opened = dateline_storage::repo::previews::get(&mut app.conn(), link["id"].as_i64().unwrap()).unwrap();
+        assert_eq!(opened.open_count, 5);
+        assert!(opened.last_opened_at.is_some());
+        assert_eq!(actions_for(&app, "preview_open", &id), 1, "only the first opening is audited");
+        let (staff, _) = app.signed_in("staff@example.com", Role::Editor).await;
+        let links_page = staff.get(&format!("/admin/releases/{id}/links")).await.text();
+        assert!(links_page.contains("Ana at the Herald") && links_page.contains("5 (last"), "{links_page}");
         // Wrong, revoked and expired tokens are 404.
         app.client().get(&format!("/preview/{}x", &token[..token.len() - 1])).await.assert_status(404);
         app.client().get("/preview/short").await.assert_status(404);
@@ -688,5 +699,50 @@ http_tests! {
         bad.assert_status(422);
         assert!(bad.text().contains("source"));
         assert_eq!(releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().revision, new_rev);
+    }
+
+    // Autosaves between two saves collapse to the latest one; history, comparison and restore
+    // work across the numbers that were skipped.
+    async fn autosaves_collapse_between_saves(app) {
+        let (co, _) = app.signed_in("co@example.com", Role::Contributor).await;
+        let made = co.submit("/admin/releases/new", "/admin/releases", &[("headline", "Harbor opens"), ("body", "Draft zero."), ("language", "en")]).await;
+        let edit = made.location().split('?').next().unwrap().to_owned();
+        let id = edit.trim_start_matches("/admin/releases/").to_owned();
+        let token = co.get(&edit).await.csrf();
+        let autosave = format!("{edit}/autosave");
+        co.with_header("Accept", "application/json");
+        let mut rev = 1;
+        for text in ["Draft one.", "Draft two.", "Draft three."] {
+            let r = co.post_form(&autosave, &[("csrf_token", &token), ("revision", &rev.to_string()), ("headline", "Harbor opens"), ("body", text), ("language", "en")]).await;
+            r.assert_status(200);
+            rev = r.json()["revision"].as_i64().unwrap();
+        }
+        assert_eq!(rev, 4, "every autosave still moves the revision on, so stale tabs are caught");
+        co.post_form(&edit, &[("csrf_token", &token), ("revision", &rev.to_string()), ("headline", "Harbor opens"), ("body", "Saved text."), ("language", "en")]).await.assert_status(303);
+        let rid = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().id;
+        let history: Vec<(i64, String)> = dateline_storage::repo::revisions::list(&mut app.conn(), rid).unwrap().into_iter().map(|r| (r.revision, r.action)).collect();
+        assert_eq!(history, vec![(5, "save".to_owned()), (4, "autosave".to_owned()), (1, "create".to_owned())]);
+        assert_eq!(dateline_storage::repo::revisions::get(&mut app.conn(), rid, 4).unwrap().1.body, "Draft three.");
+        // The history page offers the autosave as the comparison's default start, and the
+        // comparison without parameters finds it rather than the missing revision 4 - 1.
+        let page = co.get(&format!("{edit}/history")).await;
+        page.assert_status(200);
+        assert!(page.body.contains("<option value=\"4\" selected>"), "{}", page.body);
+        let compare = co.get(&format!("{edit}/compare")).await;
+        compare.assert_status(200);
+        assert!(compare.text().contains("three") && compare.text().contains("Saved"), "{}", compare.text());
+        co.get(&format!("{edit}/revisions/2")).await.assert_status(404);
+        // Autosaves after the save start a new stretch; the one before the save stays.
+        rev = 5;
+        for text in ["After one.", "After two."] {
+            let r = co.post_form(&autosave, &[("csrf_token", &token), ("revision", &rev.to_string()), ("headline", "Harbor opens"), ("body", text), ("language", "en")]).await;
+            r.assert_status(200);
+            rev = r.json()["revision"].as_i64().unwrap();
+        }
+        let actions: Vec<String> = dateline_storage::repo::revisions::list(&mut app.conn(), rid).unwrap().into_iter().map(|r| r.action).collect();
+        assert_eq!(actions, ["autosave", "save", "autosave", "create"]);
+        // Restoring the collapsed autosave's text works like any revision.
+        co.submit(&format!("{edit}/history"), &format!("{edit}/revisions/4/restore"), &[("revision", &rev.to_string())]).await.assert_status(303);
+        assert_eq!(releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().content.body, "Draft three.");
     }
 }

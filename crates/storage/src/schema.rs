@@ -106,6 +106,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         revision -> BigInt,
+        body_html_version -> Integer,
     }
 }
 
@@ -264,6 +265,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_prune_permits (id) {
+        id -> BigInt,
+        cutoff -> Timestamp,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> BigInt,
         kind -> Text,
@@ -344,6 +352,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     one_time_tokens,
     audit_log,
+    audit_prune_permits,
     jobs,
     preview_links,
     review_comments,

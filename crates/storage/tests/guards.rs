@@ -243,7 +243,7 @@ backend_tests! {
         reads!(categories, (i64, String, String, String, Option<i64>, Ts, Ts, i64));
         reads!(regions, (i64, String, String, Ts, Ts, i64));
         reads!(tags, (i64, String, String, Ts, i64));
-        reads!(releases, (i64, String, String, String, String, String, String, Option<NaiveDate>, String, String, String, String, String, String, String, String, OTs, OTs, OTs, OTs, String, Option<i64>, Option<i64>, Ts, Ts, i64));
+        reads!(releases, (i64, String, String, String, String, String, String, Option<NaiveDate>, String, String, String, String, String, String, String, String, OTs, OTs, OTs, OTs, String, Option<i64>, Option<i64>, Ts, Ts, i64, i32));
         reads!(release_contacts, (i64, i64, i32, String, String, String, String));
         reads!(release_categories, (i64, i64));
         reads!(release_regions, (i64, i64));
@@ -284,5 +284,27 @@ backend_tests! {
         assert!(delete.is_err(), "DELETE on audit_log must fail");
         let count: i64 = schema::audit_log::table.count().get_result(&mut conn).unwrap();
         assert!(count >= 1);
+    }
+
+    // The one way round the append-only trigger: a permit, which reaches only rows from before
+    // its cutoff. Deleting anything newer fails the whole statement, permit and all.
+    fn a_prune_permit_reaches_only_rows_before_its_cutoff(db) {
+        let mut conn = db.pool.get().unwrap();
+        let now = Utc::now();
+        for days in [10, 1] {
+            audit::record(&mut conn, &Entry { actor: &Actor::system("t"), action: "x", object_type: "", object_id: String::new(), outcome: Outcome::Ok, detail: String::new(), at: now - chrono::Duration::days(days) }).unwrap();
+        }
+        let cutoff = now - chrono::Duration::days(5);
+        let everything = dateline_storage::write_tx(&mut conn, |conn| {
+            diesel::insert_into(schema::audit_prune_permits::table).values(schema::audit_prune_permits::cutoff.eq(cutoff.naive_utc())).execute(conn)?;
+            diesel::delete(schema::audit_log::table).execute(conn)
+        });
+        assert!(everything.is_err(), "yesterday's row is after the permit's cutoff");
+        let rows = |conn: &mut dateline_storage::DbConnection| schema::audit_log::table.count().get_result::<i64>(conn).unwrap();
+        assert_eq!(rows(&mut conn), 2);
+        assert_eq!(audit::prune_before(&mut conn, cutoff).unwrap(), 1);
+        assert_eq!(rows(&mut conn), 1);
+        let permits: i64 = schema::audit_prune_permits::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(permits, 0);
     }
 }

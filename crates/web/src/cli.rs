@@ -60,6 +60,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Look after the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Load demonstration content: organizations, categories, regions and 36 releases.
     Demo,
     /// Print the effective configuration, with secrets redacted.
@@ -142,6 +145,17 @@ pub enum TokenCommand {
         /// until it is revoked.
         #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(1..=3650))]
         expires_in_days: Option<u16>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Delete audit rows from before a date, for a retention policy. Nothing is ever deleted
+    /// unless you run this; the prune itself is recorded in the log.
+    Prune {
+        /// Delete rows from before this day (YYYY-MM-DD, midnight UTC). Today at the latest.
+        #[arg(long, value_name = "DATE")]
+        before: String,
     },
 }
 

@@ -2,6 +2,12 @@
 //! database decides which one runs a job (row locks with SKIP LOCKED on PostgreSQL, the single
 //! writer on SQLite). A job's work and its completion commit together, so each scheduled release
 //! is published exactly once, on time, and after downtime as soon as any instance is back.
+//!
+//! Each instance also tidies up now and then: it deletes expired sessions and throttle counters
+//! that can no longer lock anyone, and renders again the release bodies stored by an older
+//! sanitiser. These are deletes and compare-and-set updates of rows already past their limits,
+//! so two instances doing it at once do the work once and get no error; they need no job row
+//! (which would itself be a row per run to clean up).
 
 use std::time::Duration;
 
@@ -9,12 +15,14 @@ use dateline_core::workflow::Transition;
 use dateline_storage::repo::audit::Actor;
 use dateline_storage::repo::jobs::{self, Job, Ran};
 use dateline_storage::repo::pipeline::{self, Change, Request};
+use dateline_storage::repo::{releases, sessions, throttle};
 use dateline_storage::{DbConnection, StorageError};
 
 use crate::state::AppState;
 
 /// Runs until the process stops.
 pub async fn run(state: AppState) {
+    let mut last_tidy = None;
     loop {
         if state.is_ready() {
             match tick(&state).await {
@@ -22,6 +30,7 @@ pub async fn run(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "scheduler tick failed; will retry"),
             }
+            tidy_if_due(&state, &mut last_tidy).await;
         }
         let wait = next_wait(&state).await;
         tokio::select! {
@@ -61,6 +70,59 @@ pub async fn tick(state: &AppState) -> crate::error::WebResult<usize> {
                 count += 1;
             }
             Ok(count)
+        })
+        .await
+}
+
+/// Tidying runs once every this many scheduler intervals (a minute with the default interval):
+/// often enough that nothing piles up, rare enough to cost nothing.
+const TIDY_EVERY_INTERVALS: u32 = 60;
+
+/// Release bodies rendered again per tidy, so one run stays short however many are stale.
+const STALE_BODIES_PER_TIDY: i64 = 100;
+
+async fn tidy_if_due(state: &AppState, last: &mut Option<chrono::DateTime<chrono::Utc>>) {
+    let now = state.clock.now();
+    let every = chrono::Duration::from_std(state.config.scheduler_interval * TIDY_EVERY_INTERVALS)
+        .unwrap_or(chrono::Duration::minutes(1));
+    if last.is_some_and(|t| now - t < every) {
+        return;
+    }
+    *last = Some(now);
+    match tidy(state).await {
+        Ok(t) if t != Tidied::default() => tracing::info!(
+            sessions = t.sessions,
+            throttle_counters = t.throttle_counters,
+            release_bodies = t.release_bodies,
+            "removed expired rows and refreshed stale release bodies"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "tidying failed; will retry"),
+    }
+}
+
+/// What one tidy removed or refreshed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tidied {
+    pub sessions: usize,
+    pub throttle_counters: usize,
+    pub release_bodies: usize,
+}
+
+/// Deletes sessions past their absolute or idle limit and throttle counters past the forget
+/// window with no lock running, and renders again bodies stored by an older sanitiser.
+pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
+    let now = state.clock.now();
+    let idle = chrono::Duration::from_std(state.config.session_idle)
+        .unwrap_or(chrono::Duration::minutes(30));
+    let forget = chrono::Duration::minutes(crate::routes::auth::login::FORGET_AFTER_MINUTES);
+    state
+        .db(move |conn| {
+            Ok(Tidied {
+                sessions: sessions::purge_expired(conn, now, idle)?,
+                throttle_counters: throttle::purge_stale(conn, now, forget)?,
+                release_bodies: releases::refresh_stale_html(conn, STALE_BODIES_PER_TIDY)?,
+            })
         })
         .await
 }

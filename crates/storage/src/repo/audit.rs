@@ -1,13 +1,13 @@
 //! The append-only audit log. Rows are only ever inserted; both backends refuse UPDATE and DELETE
-//! with a trigger.
+//! with a trigger. The one exception is [`prune_before`], an operator's retention policy.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, write_tx};
 use crate::error::Result;
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::schema::audit_log;
+use crate::schema::{audit_log, audit_prune_permits};
 use crate::time::{from_db, to_db};
 
 /// Who did something, from where. Built by the web layer from the vetted client address.
@@ -206,4 +206,21 @@ pub fn count_action(conn: &mut DbConnection, action: &str, object_id: &str) -> R
         .filter(audit_log::object_id.eq(object_id))
         .count()
         .get_result(conn)?)
+}
+
+/// Deletes the rows from before `cutoff` and returns how many went. The trigger that keeps the
+/// log append-only lets a row go only while a permit with a later cutoff exists; the permit is
+/// written and removed inside this transaction, so no other connection ever sees it and no
+/// other statement can use it.
+pub fn prune_before(conn: &mut DbConnection, cutoff: DateTime<Utc>) -> Result<usize> {
+    write_tx(conn, |conn| {
+        let permit: i64 = diesel::insert_into(audit_prune_permits::table)
+            .values(audit_prune_permits::cutoff.eq(to_db(cutoff)))
+            .returning(audit_prune_permits::id)
+            .get_result(conn)?;
+        let removed = diesel::delete(audit_log::table.filter(audit_log::at.lt(to_db(cutoff))))
+            .execute(conn)?;
+        diesel::delete(audit_prune_permits::table.find(permit)).execute(conn)?;
+        Ok(removed)
+    })
 }

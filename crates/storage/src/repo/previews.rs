@@ -81,29 +81,26 @@ pub fn create(
         .into())
 }
 
-/// The live link with this token hash, counting the opening.
+/// The live link with this token hash, counting the opening in one statement, so concurrent
+/// openings are all counted and exactly one of them sees `open_count == 1`.
 pub fn open(
     conn: &mut DbConnection,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<PreviewLink>> {
-    let row = preview_links::table
-        .filter(preview_links::token_hash.eq(hash))
-        .filter(preview_links::revoked_at.is_null())
-        .filter(preview_links::expires_at.gt(to_db(now)))
-        .first::<Row>(conn)
-        .optional()?;
-    let Some(row) = row else { return Ok(None) };
-    diesel::update(preview_links::table.find(row.id))
-        .set((
-            preview_links::open_count.eq(preview_links::open_count + 1),
-            preview_links::last_opened_at.eq(Some(to_db(now))),
-        ))
-        .execute(conn)?;
-    let mut link = PreviewLink::from(row);
-    link.open_count += 1;
-    link.last_opened_at = Some(now);
-    Ok(Some(link))
+    Ok(diesel::update(
+        preview_links::table
+            .filter(preview_links::token_hash.eq(hash))
+            .filter(preview_links::revoked_at.is_null())
+            .filter(preview_links::expires_at.gt(to_db(now))),
+    )
+    .set((
+        preview_links::open_count.eq(preview_links::open_count + 1),
+        preview_links::last_opened_at.eq(Some(to_db(now))),
+    ))
+    .get_result::<Row>(conn)
+    .optional()?
+    .map(PreviewLink::from))
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<PreviewLink> {

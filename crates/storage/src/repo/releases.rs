@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use dateline_core::content::{SanitizedHtml, render_markdown};
+use dateline_core::content::{SANITIZER_VERSION, SanitizedHtml, render_markdown};
 use dateline_core::release::Correction;
 use dateline_core::slug::slugify_or;
 use dateline_core::visibility::Viewer;
@@ -21,7 +21,7 @@ use crate::pagination::{Cursor, Page, PageRequest};
 use crate::repo::taxonomy;
 use crate::schema::{
     categories, corrections, organizations, regions, release_categories, release_contacts,
-    release_regions, release_revisions, release_tags, releases, tags,
+    release_regions, release_revisions, release_tags, releases, review_comments, tags,
 };
 use crate::time::{from_db, now, opt_from_db, to_db};
 
@@ -53,6 +53,7 @@ pub(crate) struct ReleaseRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub revision: i64,
+    pub body_html_version: i32,
 }
 
 impl ReleaseRow {
@@ -212,6 +213,7 @@ pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
                 releases::summary.eq(&content.summary),
                 releases::body.eq(&content.body),
                 releases::body_html.eq(html.as_str()),
+                releases::body_html_version.eq(SANITIZER_VERSION),
                 releases::language.eq(&content.language),
                 releases::status.eq(ReleaseStatus::Draft.as_str()),
                 releases::withdrawal_reason.eq(""),
@@ -279,6 +281,7 @@ pub fn update_content(
             releases::summary.eq(&content.summary),
             releases::body.eq(&content.body),
             releases::body_html.eq(html.as_str()),
+            releases::body_html_version.eq(SANITIZER_VERSION),
             releases::language.eq(&content.language),
             releases::organization_id.eq(content.organization_id),
             releases::updated_at.eq(to_db(now())),
@@ -290,6 +293,9 @@ pub fn update_content(
         }
         write_relations(conn, id, &content)?;
         let row = row(conn, id)?;
+        if action == RevisionAction::Autosave {
+            drop_superseded_autosave(conn, id, expected_revision, editor_id)?;
+        }
         record_revision(conn, &row, &content, action, note, editor_id)?;
         load(conn, row)
     })
@@ -357,6 +363,39 @@ fn write_relations(conn: &mut DbConnection, id: i64, content: &ReleaseContent) -
                 .execute(conn)?;
         }
     }
+    Ok(())
+}
+
+/// An autosave replaces the same person's autosave just before it (no save, transition or other
+/// person's change between), so saving quietly every few seconds leaves one row per stretch of
+/// editing rather than hundreds. Revision numbers keep counting, so the history may skip some.
+/// Someone else's autosave is kept, so each text in the history stays with the person who
+/// wrote it, and so is one a reviewer commented on, so the comment keeps its text.
+fn drop_superseded_autosave(
+    conn: &mut DbConnection,
+    release_id: i64,
+    previous: i64,
+    author_id: Option<i64>,
+) -> Result<()> {
+    let Some(author_id) = author_id else {
+        return Ok(());
+    };
+    let commented = review_comments::table
+        .filter(review_comments::release_id.eq(release_id))
+        .filter(review_comments::revision.eq(previous))
+        .count()
+        .get_result::<i64>(conn)?;
+    if commented > 0 {
+        return Ok(());
+    }
+    diesel::delete(
+        release_revisions::table
+            .filter(release_revisions::release_id.eq(release_id))
+            .filter(release_revisions::revision.eq(previous))
+            .filter(release_revisions::action.eq(RevisionAction::Autosave.as_str()))
+            .filter(release_revisions::author_id.eq(author_id)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -516,7 +555,7 @@ fn load_many(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Result<Vec<Relea
                 id: row.id,
                 public_id: row.public_id()?,
                 slug: row.slug.clone(),
-                body_html: SanitizedHtml::from_stored(&row.body_html),
+                body_html: stored_body_html(&row),
                 status: row.status()?,
                 embargo_at: opt_from_db(row.embargo_at),
                 published_at: opt_from_db(row.published_at),
@@ -535,6 +574,46 @@ fn load_many(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Result<Vec<Relea
             })
         })
         .collect()
+}
+
+/// The stored HTML when the current sanitiser made it; otherwise the Markdown rendered again, so
+/// a row written under older rules (or edited by hand) never reaches a page as it is.
+fn stored_body_html(row: &ReleaseRow) -> SanitizedHtml {
+    // The one place stored HTML is trusted: this crate writes `body_html` only together with the
+    // version that made it.
+    #[allow(clippy::disallowed_methods)]
+    let trusted = SanitizedHtml::trusted_from_storage(row.body_html.clone(), row.body_html_version);
+    trusted.unwrap_or_else(|| render_markdown(&row.body))
+}
+
+/// Makes the stored HTML of up to `limit` rows written under an older sanitiser again, so reads
+/// stop rendering them. Safe to run from several instances at once: a row is written only if
+/// its body and version are still the ones rendered. Rows from a newer version are left alone,
+/// so instances of two versions during an upgrade do not rewrite each other's rows. Returns how
+/// many rows were brought up to date.
+pub fn refresh_stale_html(conn: &mut DbConnection, limit: i64) -> Result<usize> {
+    let stale: Vec<(i64, String, i32)> = releases::table
+        .filter(releases::body_html_version.lt(SANITIZER_VERSION))
+        .select((releases::id, releases::body, releases::body_html_version))
+        .order(releases::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    let mut refreshed = 0;
+    for (id, body, version) in stale {
+        let html = render_markdown(&body);
+        refreshed += diesel::update(
+            releases::table
+                .filter(releases::id.eq(id))
+                .filter(releases::body.eq(&body))
+                .filter(releases::body_html_version.eq(version)),
+        )
+        .set((
+            releases::body_html.eq(html.as_str()),
+            releases::body_html_version.eq(SANITIZER_VERSION),
+        ))
+        .execute(conn)?;
+    }
+    Ok(refreshed)
 }
 
 /// Full releases for these ids, in the order given. Missing ids are skipped.

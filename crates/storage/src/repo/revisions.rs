@@ -69,6 +69,16 @@ pub fn list(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Revision>> {
         .collect())
 }
 
+/// The revision stored just before `revision`, if any. Numbers are not contiguous (an autosave
+/// replaces the one before it), so "the one before" is looked up, never computed.
+pub fn previous(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<Option<i64>> {
+    Ok(release_revisions::table
+        .filter(release_revisions::release_id.eq(release_id))
+        .filter(release_revisions::revision.lt(revision))
+        .select(diesel::dsl::max(release_revisions::revision))
+        .first::<Option<i64>>(conn)?)
+}
+
 /// One revision with its content.
 pub fn get(
     conn: &mut DbConnection,

@@ -74,3 +74,23 @@ pub fn clear(conn: &mut DbConnection, key: &str) -> Result<()> {
     diesel::delete(login_throttle::table.find(key)).execute(conn)?;
     Ok(())
 }
+
+/// Removes counters that can no longer matter: the last failure is at least `forget_after` old
+/// (the next failure would start from zero anyway) and any lock has ended. A delete of rows
+/// already past both limits, so any number of instances may run it at once.
+pub fn purge_stale(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    forget_after: chrono::Duration,
+) -> Result<usize> {
+    Ok(diesel::delete(
+        login_throttle::table
+            .filter(login_throttle::last_failure_at.le(to_db(now - forget_after)))
+            .filter(
+                login_throttle::locked_until
+                    .is_null()
+                    .or(login_throttle::locked_until.le(to_db(now))),
+            ),
+    )
+    .execute(conn)?)
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand. This is the binary's edge: errors become one line on stderr.
 
+pub mod audit;
 pub mod demo;
 pub mod serve;
 pub mod token;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(&config),
         Command::User(c) => user::run(&config, c),
         Command::Token(c) => token::run(&config, c),
+        Command::Audit(c) => audit::run(&config, c),
         Command::Demo => demo::run(&config),
         Command::Config => {
             print_config(&config);

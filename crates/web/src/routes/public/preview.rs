@@ -1,7 +1,9 @@
 //! `/preview/{token}`: a journalist's preview of one release before it is public. A wrong,
 //! expired or revoked token, or a withdrawn release, is a 404 like any unknown address. Every
-//! opening is counted and logged. Answers are never cached, never indexed, and never send the
-//! address (which is the secret) onwards as a referrer.
+//! opening is counted on the link (how many, and the last); the first one is also written to the
+//! audit log, as the moment the text left the newsroom, while later ones would only repeat it
+//! row after row. Answers are never cached, never indexed, and never send the address (which is
+//! the secret) onwards as a referrer.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web;
@@ -10,6 +12,7 @@ use dateline_core::ReleaseStatus;
 use dateline_core::visibility::{Viewer, can_view};
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::{previews, releases};
+use dateline_storage::{DbConnection, write_tx};
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Visitor};
@@ -31,35 +34,27 @@ pub async fn open(
     let actor = client.anonymous_actor("preview link");
     let loaded = state
         .db(move |conn| {
-            let Some(link) = previews::open(conn, &hash, now)? else {
-                return Err(WebError::NotFound);
-            };
-            let release = releases::get(conn, link.release_id)?;
-            if !can_view(
-                Viewer::PreviewLink {
-                    release_id: link.release_id,
-                },
-                &release.visibility_facts(),
-                now,
-            ) {
-                return Err(WebError::NotFound);
-            }
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "preview_open",
-                    object_type: "release",
-                    object_id: release.public_id.to_string(),
-                    outcome: Outcome::Ok,
-                    detail: format!(
-                        "link {} ({}), opening {}",
-                        link.id, link.label, link.open_count
-                    ),
-                    at: now,
-                },
-            )?;
-            Ok(load_page(conn, release, now)?)
+            // One transaction: a refused opening is not counted, and the first opening's count
+            // and audit row commit together.
+            write_tx(conn, |conn| {
+                let Some(link) = previews::open(conn, &hash, now)? else {
+                    return Err(WebError::NotFound);
+                };
+                let release = releases::get(conn, link.release_id)?;
+                if !can_view(
+                    Viewer::PreviewLink {
+                        release_id: link.release_id,
+                    },
+                    &release.visibility_facts(),
+                    now,
+                ) {
+                    return Err(WebError::NotFound);
+                }
+                if link.open_count == 1 {
+                    audit_first_opening(conn, &actor, &link, &release.public_id.to_string(), now)?;
+                }
+                Ok(load_page(conn, release, now)?)
+            })
         })
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
@@ -87,4 +82,25 @@ pub async fn open(
         HeaderValue::from_static("noindex, nofollow"),
     );
     Ok(res)
+}
+
+fn audit_first_opening(
+    conn: &mut DbConnection,
+    actor: &dateline_storage::repo::audit::Actor,
+    link: &previews::PreviewLink,
+    release: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), dateline_storage::StorageError> {
+    audit::record(
+        conn,
+        &Entry {
+            actor,
+            action: "preview_open",
+            object_type: "release",
+            object_id: release.to_owned(),
+            outcome: Outcome::Ok,
+            detail: format!("link {} ({}), first opening", link.id, link.label),
+            at: now,
+        },
+    )
 }

@@ -93,7 +93,8 @@ async fn history_page(
             headline: release.content.headline.clone(),
             current: release.revision,
             default_to: release.revision,
-            default_from: (release.revision - 1).max(1),
+            // The list is newest first and may skip numbers (autosaves replace each other).
+            default_from: list.get(1).map_or(release.revision, |r| r.revision),
             can_restore,
             live,
             error,
@@ -175,13 +176,18 @@ pub async fn compare(
 ) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
     let to = q.to.unwrap_or(release.revision);
-    let from = q.from.unwrap_or((to - 1).max(1));
     let rid = release.id;
-    let (old, new, orgs, cats, regs) = state
+    let asked_from = q.from;
+    let (from, old, new, orgs, cats, regs) = state
         .db(move |conn| {
+            let from = match asked_from {
+                Some(f) => f,
+                None => revisions::previous(conn, rid, to)?.unwrap_or(to),
+            };
             let old = revisions::get(conn, rid, from)?.1;
             let new = revisions::get(conn, rid, to)?.1;
             Ok((
+                from,
                 old,
                 new,
                 organizations::all(conn)?,

@@ -1,0 +1,204 @@
+//! Bounded growth and cheap reads: the scheduler's purges, the stored sanitiser version, and the
+//! operator's audit log prune, through the real app and the real binary, on both backends.
+
+use chrono::{DateTime, Duration, Utc};
+use dateline_core::Role;
+use dateline_core::content::{SANITIZER_VERSION, render_markdown};
+use dateline_storage::repo::audit::{self, Actor, AuditFilter, Entry, Outcome};
+use dateline_storage::repo::releases;
+use dateline_storage::repo::sessions::{self, NewSession};
+use dateline_storage::{DatabaseUrl, PageRequest, schema};
+use diesel::prelude::*;
+
+use crate::http_tests;
+use crate::support::TestApp;
+use crate::support::process::BIN;
+
+fn session_ids(app: &TestApp) -> Vec<String> {
+    let mut ids: Vec<String> = schema::sessions::table
+        .select(schema::sessions::id)
+        .load(&mut app.conn())
+        .unwrap();
+    ids.sort();
+    ids
+}
+
+fn throttle_keys(app: &TestApp) -> Vec<String> {
+    let mut keys: Vec<String> = schema::login_throttle::table
+        .select(schema::login_throttle::key)
+        .load(&mut app.conn())
+        .unwrap();
+    keys.sort();
+    keys
+}
+
+fn throttle_row(
+    app: &TestApp,
+    key: &str,
+    locked_until: Option<DateTime<Utc>>,
+    last: DateTime<Utc>,
+) {
+    use schema::login_throttle as t;
+    diesel::insert_into(t::table)
+        .values((
+            t::key.eq(key),
+            t::failures.eq(7),
+            t::locked_until.eq(locked_until.map(|u| u.naive_utc())),
+            t::last_failure_at.eq(last.naive_utc()),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+}
+
+fn stored_body(app: &TestApp, id: i64) -> (String, i32) {
+    schema::releases::table
+        .find(id)
+        .select((
+            schema::releases::body_html,
+            schema::releases::body_html_version,
+        ))
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+fn audit_rows(app: &TestApp) -> Vec<audit::AuditRow> {
+    audit::list(
+        &mut app.conn(),
+        &AuditFilter::default(),
+        &PageRequest::first(100),
+    )
+    .unwrap()
+    .items
+}
+
+/// Runs the real binary on the test app's own database.
+fn dateline(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let url = match &app.db.url {
+        DatabaseUrl::Sqlite(p) => p.display().to_string(),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap()
+}
+
+http_tests! {
+    // Expired and idle sessions, and throttle counters past the forget window with no lock
+    // running, are deleted by the scheduler; everything still in force stays, and a signed-in
+    // editor stays signed in.
+    async fn the_scheduler_purges_expired_sessions_and_stale_counters(app) {
+        let user = app.user("gone@example.com", Role::Editor);
+        let (editor, _) = app.signed_in("ed@example.com", Role::Editor).await;
+        let signed_in = session_ids(&app);
+        let now = app.state.clock.now();
+        let idle = Duration::from_std(app.state.config.session_idle).unwrap();
+        for (id, seen, expires) in [
+            ("expired", now - Duration::minutes(1), now - Duration::seconds(1)),
+            ("idle", now - idle - Duration::minutes(1), now + Duration::hours(1)),
+            ("live", now, now + Duration::hours(1)),
+        ] {
+            sessions::create(&mut app.conn(), &NewSession { id_hash: id, user_id: user.id, csrf_token: "t", mfa_pending: false, now: seen, expires_at: expires, ip: "", user_agent: "" }).unwrap();
+        }
+        let forgotten = now - Duration::minutes(31);
+        throttle_row(&app, "ip:stale", None, forgotten);
+        throttle_row(&app, "ip:stale-lock-ended", Some(now - Duration::minutes(1)), forgotten);
+        throttle_row(&app, "ip:stale-but-locked", Some(now + Duration::minutes(10)), forgotten);
+        throttle_row(&app, "ip:recent", None, now - Duration::minutes(1));
+        // Tidying comes round every sixty scheduler intervals; move the app's clock past that
+        // rather than wait. Nothing kept above comes near its limit in one minute.
+        app.state.clock.advance(Duration::minutes(1));
+        app.eventually("expired sessions and stale counters to go", |app| {
+            !session_ids(app).contains(&"expired".to_owned()) && !throttle_keys(app).contains(&"ip:stale".to_owned())
+        }).await;
+        let mut kept = signed_in.clone();
+        kept.push("live".to_owned());
+        kept.sort();
+        assert_eq!(session_ids(&app), kept);
+        assert_eq!(throttle_keys(&app), ["ip:recent", "ip:stale-but-locked"]);
+        editor.get("/admin").await.assert_status(200);
+    }
+
+    // Stored body HTML is served as stored while the sanitiser that made it is current, and
+    // made again from the Markdown when it is not; the scheduler then stores the new rendering.
+    async fn stored_html_is_trusted_only_from_the_current_sanitizer(app) {
+        let (api, _) = app.api_user("ed@example.com", Role::Editor);
+        let made = api.json("POST", "/api/v1/releases", &serde_json::json!({"headline": "Harbor opens", "body": "The harbor opens on *Monday*.", "language": "en"})).await;
+        made.assert_status(201);
+        let public_id = made.json()["id"].as_str().unwrap().to_owned();
+        api.json("POST", &format!("/api/v1/releases/{public_id}/publish"), &serde_json::json!({})).await.assert_status(200);
+        let id = releases::get_by_public_id(&mut app.conn(), &public_id.parse().unwrap()).unwrap().id;
+        assert_eq!(stored_body(&app, id).1, SANITIZER_VERSION, "a save records the sanitiser version");
+        let set = |html: &str, version: i32| {
+            diesel::update(schema::releases::table.find(id))
+                .set((schema::releases::body_html.eq(html), schema::releases::body_html_version.eq(version)))
+                .execute(&mut app.conn())
+                .unwrap();
+        };
+        let served = || async {
+            let r = app.client().get(&format!("/api/v1/releases/{public_id}")).await;
+            r.assert_status(200);
+            r.json()["body_html"].as_str().unwrap().to_owned()
+        };
+        // `class` is not on the allowlist, so sanitising would drop it: seeing it proves the
+        // stored HTML was served without another pass.
+        let marked = "<p class=\"marker\">The harbor opens on <em>Monday</em>.</p>";
+        set(marked, SANITIZER_VERSION);
+        assert_eq!(served().await, marked);
+        // The same, and worse, from an older sanitiser: rendered again, so neither survives.
+        set(&format!("{marked}<script>alert(1)</script>"), 0);
+        let expected = render_markdown("The harbor opens on *Monday*.").as_str().to_owned();
+        assert_eq!(served().await, expected);
+        let page = app.client().get(&format!("/releases/{public_id}/harbor-opens")).await;
+        page.assert_status(200);
+        assert!(page.body.contains(&expected), "{}", page.body);
+        assert!(!page.body.contains("marker") && !page.body.contains("alert(1)"), "{}", page.body);
+        // The scheduler writes the new rendering back once, with the current version.
+        app.state.clock.advance(Duration::minutes(1));
+        app.eventually("the stale body to be stored again", |app| stored_body(app, id).1 == SANITIZER_VERSION).await;
+        assert_eq!(stored_body(&app, id).0, expected);
+        assert_eq!(served().await, expected);
+    }
+
+    // `dateline audit prune --before DATE` deletes only rows from before that day, says how
+    // many, and records itself; a bad or future date is one clear line and deletes nothing. The
+    // log stays append-only to everything else.
+    async fn pruning_the_audit_log_from_the_command_line(app) {
+        let now = Utc::now();
+        for (action, at) in [("ancient", now - Duration::days(500)), ("old", now - Duration::days(400)), ("recent", now - Duration::days(1))] {
+            audit::record(&mut app.conn(), &Entry { actor: &Actor::system("test"), action, object_type: "", object_id: String::new(), outcome: Outcome::Ok, detail: String::new(), at }).unwrap();
+        }
+        let before = audit_rows(&app).len();
+        let tomorrow = (now + Duration::days(1)).date_naive().to_string();
+        for (date, says) in [("2025-02-30", "not a date"), ("31/01/2025", "not a date"), (tomorrow.as_str(), "in the future")] {
+            let bad = dateline(&app, &["audit", "prune", "--before", date]);
+            let err = String::from_utf8_lossy(&bad.stderr).into_owned();
+            assert!(!bad.status.success(), "{date}: {err}");
+            let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert_eq!(lines.len(), 1, "{err}");
+            assert!(lines[0].starts_with("error: ") && lines[0].contains(says), "{err}");
+            assert_eq!(audit_rows(&app).len(), before, "a refused prune deletes nothing");
+        }
+        let cutoff = (now - Duration::days(30)).date_naive().to_string();
+        let ok = dateline(&app, &["audit", "prune", "--before", &cutoff]);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        assert!(String::from_utf8_lossy(&ok.stdout).contains(&format!("Removed 2 audit row(s) from before {cutoff}")), "{}", String::from_utf8_lossy(&ok.stdout));
+        let rows = audit_rows(&app);
+        let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+        assert!(!actions.contains(&"ancient") && !actions.contains(&"old") && actions.contains(&"recent"), "{actions:?}");
+        assert_eq!(rows.len(), before - 2 + 1);
+        let record = rows.iter().find(|r| r.action == "audit_prune").unwrap();
+        assert_eq!(record.actor_label, "cli");
+        assert!(record.detail.contains("removed 2 row(s)") && record.detail.contains(&cutoff), "{}", record.detail);
+        // Again: nothing left to remove, and that is recorded too.
+        let again = dateline(&app, &["audit", "prune", "--before", &cutoff]);
+        assert!(String::from_utf8_lossy(&again.stdout).contains("Removed 0 audit row(s)"));
+        assert_eq!(audit_rows(&app).iter().filter(|r| r.action == "audit_prune").count(), 2);
+        assert!(diesel::delete(schema::audit_log::table).execute(&mut app.conn()).is_err(), "no prune, no delete");
+        let left: i64 = schema::audit_prune_permits::table.count().get_result(&mut app.conn()).unwrap();
+        assert_eq!(left, 0, "no permit outlives its prune");
+    }
+}
