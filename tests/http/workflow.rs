@@ -746,3 +746,167 @@ http_tests! {
         assert_eq!(releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().content.body, "Draft three.");
     }
 }
+
+/// The keys of a JSON object, sorted.
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+// Issue 9: the API shows the public what the page shows, and a working headline never becomes
+// the public address.
+http_tests! {
+    async fn the_public_api_shows_what_the_page_shows(app) {
+        taxonomy(&app).await;
+        let (author, _) = app.api_user("co@example.com", Role::Contributor);
+        let (colleague, _) = app.api_user("other@example.com", Role::Contributor);
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let mut body = release_body("Grid battery opens");
+        body["body"] = json!("Revenue rose **12%**.\n\n<!-- figures unconfirmed -->\n\nThe site opens in May <!-- check date --> next year.");
+        let made = author.json("POST", "/api/v1/releases", &body).await;
+        made.assert_status(201);
+        let id = made.json()["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/releases/{id}");
+        editor.json("POST", &format!("{path}/publish"), &json!({})).await.assert_status(200);
+        editor.json("POST", &format!("{path}/corrections"), &json!({"note": "The opening month was wrong."})).await.assert_status(200);
+
+        let private = ["body", "revision", "created_at", "updated_at", "embargo_at", "status", "author"];
+        let page = app.client().get(&format!("/releases/{id}/grid-battery-opens")).await;
+        page.assert_status(200);
+        assert!(!page.body.contains("figures unconfirmed") && !page.body.contains("<!--"), "the page carries no editors' comments");
+        // Anonymous callers, and a colleague who may not edit the release, get the page's content.
+        for (who, client) in [("anonymous", app.client()), ("a colleague", colleague.clone())] {
+            let res = client.get(&path).await;
+            res.assert_status(200);
+            assert!(!res.body.contains("figures unconfirmed") && !res.body.contains("check date") && !res.body.contains("<!--"), "{who}: {}", res.body);
+            assert_eq!(res.header("etag"), None, "{who}: the ETag is the revision number");
+            let r = res.json();
+            for key in private {
+                assert!(r.get(key).is_none(), "{who} sees {key}");
+            }
+            let html = r["body_html"].as_str().unwrap();
+            assert!(html.contains("<strong>12%</strong>") && page.body.contains(html), "{who}: the body as the page prints it");
+            assert!(r["url"].as_str().unwrap().ends_with(&format!("/releases/{id}/grid-battery-opens")), "{who}");
+            assert_eq!(r["contacts"][0]["email"], "press@northwind.example.com");
+            assert_eq!(keys(&r["corrections"][0]), ["corrected_at", "note"], "{who}");
+            assert_eq!(r["corrections"][0]["note"], "The opening month was wrong.");
+            // Lists and search answer the card, without the workflow.
+            let list = client.get("/api/v1/releases").await.json();
+            assert_eq!(keys(&list["items"][0]), ["corrected_at", "dateline", "headline", "id", "language", "organization", "published_at", "slug", "subheadline", "summary", "url"], "{who}");
+            let found = client.get("/api/v1/search?q=battery").await.json();
+            assert_eq!(found["items"][0]["id"], id.as_str());
+            for key in private {
+                assert!(found["items"][0].get(key).is_none(), "{who} sees {key} in search");
+            }
+        }
+        // The colleague's own releases still come with their workings in the same list.
+        let own = create(&colleague, "Colleague's own draft").await["id"].as_str().unwrap().to_owned();
+        colleague.json("POST", &format!("/api/v1/releases/{own}/submit"), &json!({})).await.assert_status(200);
+        editor.json("POST", &format!("/api/v1/releases/{own}/publish"), &json!({})).await.assert_status(200);
+        let mixed = colleague.get("/api/v1/releases?status=published").await.json();
+        let item = |rid: &str| mixed["items"].as_array().unwrap().iter().find(|i| i["id"] == rid).unwrap().clone();
+        assert!(item(&own)["revision"].is_i64() && item(&id).get("revision").is_none());
+
+        // Editors, and the author, get the working copy with the revision to send back.
+        for (who, client) in [("editor", editor.clone()), ("author", author.clone())] {
+            let res = client.get(&path).await;
+            let r = res.json();
+            assert!(r["body"].as_str().unwrap().contains("<!-- figures unconfirmed -->"), "{who}");
+            for key in ["revision", "created_at", "updated_at", "status", "author"] {
+                assert!(r.get(key).is_some(), "{who} lacks {key}");
+            }
+            assert_eq!(res.header("etag"), Some(format!("\"{}\"", r["revision"])), "{who}");
+            assert!(r["corrections"][0]["revision"].is_i64());
+            let found = client.get("/api/v1/search?q=battery").await.json();
+            let hit = found["items"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap();
+            assert!(hit["revision"].is_i64(), "{who}");
+        }
+        assert!(editor.get("/api/v1/releases").await.json()["items"][0]["revision"].is_i64());
+    }
+
+    async fn a_working_headline_never_becomes_the_address(app) {
+        taxonomy(&app).await;
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        // Renamed while a draft, renamed again after approval for an embargo: the address
+        // follows, and the scheduler fixes it from the headline that goes out.
+        let made = create(&editor, "Acme to buy Globex for two billion").await;
+        assert_eq!(made["slug"], "acme-to-buy-globex-for-two-billion");
+        let id = made["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/releases/{id}");
+        let put = |revision: i64, headline: &'static str| {
+            let c = editor.clone();
+            let path = path.clone();
+            async move {
+                c.with_header("If-Match", &format!("\"{revision}\""));
+                let res = c.json("PUT", &path, &release_body(headline)).await;
+                res.assert_status(200);
+                res.json()
+            }
+        };
+        assert_eq!(put(1, "Acme and Globex talk").await["slug"], "acme-and-globex-talk");
+        let embargo = app.state.clock.now() + Duration::minutes(30);
+        editor.json("POST", &format!("{path}/approve"), &json!({"embargo_at": embargo.to_rfc3339()})).await.assert_status(200);
+        assert_eq!(put(3, "Acme and Globex form a partnership").await["slug"], "acme-and-globex-form-a-partnership");
+        // A draft saved before slugs followed headlines still carries its first one.
+        {
+            use diesel::prelude::*;
+            use dateline_storage::schema::releases as t;
+            diesel::update(t::table.filter(t::public_id.eq(&id))).set(t::slug.eq("acme-to-buy-globex-for-two-billion")).execute(&mut app.conn()).unwrap();
+        }
+        app.state.clock.advance(Duration::minutes(30) + Duration::seconds(1));
+        let pid = id.clone();
+        app.eventually("the embargo to lift", move |app| releases::get_by_public_id(&mut app.conn(), &pid.parse().unwrap()).unwrap().status == ReleaseStatus::Published).await;
+        let canonical = format!("/releases/{id}/acme-and-globex-form-a-partnership");
+        let c = app.client();
+        c.get(&canonical).await.assert_status(200);
+        for old in ["acme-to-buy-globex-for-two-billion", "acme-and-globex-talk"] {
+            let res = c.get(&format!("/releases/{id}/{old}")).await;
+            res.assert_status(301);
+            assert_eq!(res.location(), canonical, "an old slug only leads to the current address");
+        }
+        // Nothing public names an earlier headline or slug.
+        let leaks = |body: &str| {
+            let lower = body.to_lowercase();
+            ["acme-to-buy", "to buy globex", "acme-and-globex-talk", "globex talk"].iter().any(|w| lower.contains(w))
+        };
+        for p in ["/", "/feed.rss", "/feed.atom", "/feed.json", "/organizations/northwind-grid", "/organizations/northwind-grid/feed.atom", "/categories/energy", "/sitemaps/releases-1.xml", "/news-sitemap.xml", "/search?q=partnership", "/api/v1/releases", "/api/v1/search?q=partnership", &format!("/api/v1/releases/{id}"), &canonical] {
+            let res = c.get(p).await;
+            res.assert_status(200);
+            assert!(res.body.contains("acme-and-globex-form-a-partnership"), "{p} links the release");
+            assert!(!leaks(&res.body), "{p} names an earlier headline");
+        }
+
+        // Once live, the address stays: a correction to the headline does not move it.
+        let (desk, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let form = desk.get(&format!("/admin/releases/{id}/correct")).await;
+        form.assert_status(200);
+        let (token, rev) = (form.csrf(), field_value(&form.body, "revision").unwrap());
+        desk.post_form(&format!("/admin/releases/{id}/correct"), &[("csrf_token", &token), ("revision", &rev), ("headline", "Acme and Globex sign a partnership"), ("body", "First paragraph."), ("language", "en"), ("note", "The deal is signed, not formed.")]).await.assert_status(303);
+        let live = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap();
+        assert_eq!((live.content.headline.as_str(), live.slug.as_str()), ("Acme and Globex sign a partnership", "acme-and-globex-form-a-partnership"));
+        c.get(&canonical).await.assert_status(200);
+    }
+
+    async fn an_editors_chosen_slug_stays(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let (desk, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let id = create_plain(&editor).await;
+        let page = desk.get(&format!("/admin/releases/{id}")).await;
+        let (token, rev) = (page.csrf(), field_value(&page.body, "revision").unwrap());
+        desk.post_form(&format!("/admin/releases/{id}/slug"), &[("csrf_token", &token), ("revision", &rev), ("slug", "harbour-works")]).await.assert_status(303);
+        let path = format!("/api/v1/releases/{id}");
+        let current = editor.get(&path).await.json()["revision"].as_i64().unwrap();
+        let v = editor.clone();
+        v.with_header("If-Match", &format!("\"{current}\""));
+        let renamed = v.json("PUT", &path, &json!({"headline": "Harbour works start on Monday", "body": "Body."})).await;
+        renamed.assert_status(200);
+        assert_eq!(renamed.json()["slug"], "harbour-works", "a rename keeps the editor's slug");
+        let live = editor.json("POST", &format!("{path}/publish"), &json!({})).await.json();
+        assert_eq!(live["slug"], "harbour-works");
+        app.client().get(&format!("/releases/{id}/harbour-works")).await.assert_status(200);
+        let res = app.client().get(&format!("/releases/{id}/plain-release")).await;
+        res.assert_status(301);
+        assert_eq!(res.location(), format!("/releases/{id}/harbour-works"));
+    }
+}

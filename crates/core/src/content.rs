@@ -383,6 +383,34 @@ mod tests {
     }
 
     #[test]
+    fn editors_comments_never_reach_the_html() {
+        for body in [
+            "Revenue rose 12%.\n\n<!-- figures unconfirmed -->\n\nMore.",
+            "Revenue rose 12% <!-- figures unconfirmed --> this year.",
+            "<!--\nfigures unconfirmed\n-->",
+            "<div><!-- figures unconfirmed --></div>",
+        ] {
+            let html = render_markdown(body);
+            assert!(
+                !html.as_str().contains("figures unconfirmed"),
+                "{body:?} gave {html}"
+            );
+            assert!(!html.as_str().contains("<!--"), "{body:?} gave {html}");
+            assert!(
+                unsafe_markup(body).is_empty(),
+                "a comment is not refused: {body:?}"
+            );
+            // Feeds and the search index use the plain text.
+            assert!(
+                !plain_text(body).contains("figures unconfirmed"),
+                "{body:?}"
+            );
+        }
+        let stored = SanitizedHtml::from_stored("<p>x</p><!-- figures unconfirmed -->");
+        assert_eq!(stored.as_str(), "<p>x</p>");
+    }
+
+    #[test]
     fn plain_text_drops_markup() {
         let text = plain_text(
             "## Key figures\n\nRevenue rose **12%** to [EUR 4m](https://example.com).\n\n- one\n- two <b>x</b>",

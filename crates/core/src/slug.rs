@@ -68,6 +68,32 @@ pub fn unique_slug(base: &str, mut is_taken: impl FnMut(&str) -> bool) -> String
         .unwrap_or_else(|| base.to_owned())
 }
 
+/// What decides a release's slug when it is saved or published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlugState<'a> {
+    /// The slug stored now.
+    pub current: &'a str,
+    /// An editor chose this slug; it stays until an editor changes it again.
+    pub chosen: bool,
+    /// The release has been public at least once.
+    pub published_before: bool,
+}
+
+/// The slug a release should carry after a save or at its first publication, given the headline
+/// it will then have.
+///
+/// Until a release is first published its slug follows its headline, so a working headline never
+/// ends up in the public address; from the first publication on, the address is out in the world
+/// and stays put. Old slugs are never kept as aliases: the public id in the URL decides, and any
+/// other slug redirects to the current address without repeating the old one.
+pub fn slug_for_save(state: SlugState<'_>, headline: &str) -> String {
+    if state.published_before || state.chosen {
+        state.current.to_owned()
+    } else {
+        slugify_or(headline, "release")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +125,36 @@ mod tests {
         let long = "a".repeat(MAX_SLUG_LEN);
         let got = unique_slug(&long, |s| s == long);
         assert!(got.len() <= MAX_SLUG_LEN && got.ends_with("-2"), "{got}");
+    }
+
+    #[test]
+    fn a_draft_slug_follows_its_headline() {
+        let draft = SlugState {
+            current: "acme-to-buy-globex-for-two-billion",
+            chosen: false,
+            published_before: false,
+        };
+        assert_eq!(
+            slug_for_save(draft, "Acme and Globex form a partnership"),
+            "acme-and-globex-form-a-partnership"
+        );
+        assert_eq!(slug_for_save(draft, "!!!"), "release");
+    }
+
+    #[test]
+    fn a_published_or_chosen_slug_stays() {
+        let published = SlugState {
+            current: "grid-opens",
+            chosen: false,
+            published_before: true,
+        };
+        assert_eq!(slug_for_save(published, "Grid opens late"), "grid-opens");
+        let chosen = SlugState {
+            current: "our-choice",
+            chosen: true,
+            published_before: false,
+        };
+        assert_eq!(slug_for_save(chosen, "Another headline"), "our-choice");
     }
 
     proptest! {

@@ -106,6 +106,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         revision -> BigInt,
+        slug_chosen -> Bool,
         body_html_version -> Integer,
     }
 }

@@ -248,7 +248,7 @@ pub fn apply(conn: &mut DbConnection, req: &Request) -> Result<Applied> {
                     .into());
                 }
                 diesel::update(releases::table.find(row.id))
-                    .set(releases::slug.eq(slug))
+                    .set((releases::slug.eq(slug), releases::slug_chosen.eq(true)))
                     .execute(conn)?;
                 revision_note = format!("slug changed from {} to {slug}", row.slug);
                 from
@@ -347,10 +347,12 @@ fn publish_row(
     now: DateTime<Utc>,
 ) -> Result<()> {
     jobs::cancel_for_release(conn, row.id, now)?;
+    // The first publication fixes the slug from the headline going out, whatever a draft carried.
     diesel::update(releases::table.find(row.id))
         .set((
             releases::status.eq(ReleaseStatus::Published.as_str()),
             releases::published_at.eq(Some(to_db(published_at))),
+            releases::slug.eq(row.slug_for(&row.headline)),
         ))
         .execute(conn)?;
     Ok(())

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use dateline_core::content::{SANITIZER_VERSION, SanitizedHtml, render_markdown};
 use dateline_core::release::Correction;
-use dateline_core::slug::slugify_or;
+use dateline_core::slug::{SlugState, slug_for_save, slugify_or};
 use dateline_core::visibility::Viewer;
 use dateline_core::{
     Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary, Role,
@@ -53,6 +53,7 @@ pub(crate) struct ReleaseRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub revision: i64,
+    pub slug_chosen: bool,
     pub body_html_version: i32,
 }
 
@@ -63,6 +64,18 @@ impl ReleaseRow {
             .map_err(|e: dateline_core::release::UnknownStatus| {
                 StorageError::Corrupt(e.to_string())
             })
+    }
+
+    /// The slug this row should carry once its headline is `headline`.
+    pub(crate) fn slug_for(&self, headline: &str) -> String {
+        slug_for_save(
+            SlugState {
+                current: &self.slug,
+                chosen: self.slug_chosen,
+                published_before: self.published_at.is_some(),
+            },
+            headline,
+        )
     }
 
     fn public_id(&self) -> Result<PublicId> {
@@ -270,6 +283,7 @@ pub fn update_content(
                 .filter(releases::revision.eq(expected_revision)),
         )
         .set((
+            releases::slug.eq(current.slug_for(&content.headline)),
             releases::headline.eq(&content.headline),
             releases::subheadline.eq(&content.subheadline),
             releases::dateline_city.eq(&content.dateline.city),

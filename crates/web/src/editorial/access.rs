@@ -2,6 +2,7 @@
 //! exist for them (404), whether asked for by id, revision, history or preview.
 
 use chrono::{DateTime, Utc};
+use dateline_auth::permissions::Permission;
 use dateline_core::visibility::can_view;
 use dateline_core::{PublicId, Release, ReleaseStatus, Role};
 use dateline_storage::repo::releases;
@@ -55,7 +56,14 @@ pub async fn load(state: &AppState, identity: &Identity, id: &str) -> WebResult<
 /// and preview links. A contributor may read a colleague's published release, but not the
 /// drafts and editors' notes behind it.
 pub fn can_see_workings(identity: &Identity, release: &Release) -> bool {
-    identity.role() >= Role::Editor || is_own(identity, release)
+    sees_workings_of(Some(identity), release.author_id)
+}
+
+/// The same rule for a caller who may be anonymous and a release known only by its author, as
+/// lists hold them. Those who may not see a release's workings get what its public page shows.
+pub fn sees_workings_of(identity: Option<&Identity>, author_id: Option<i64>) -> bool {
+    identity
+        .is_some_and(|i| Permission::Review.granted_to(i.role()) || author_id == Some(i.user.id))
 }
 
 /// Loads a release whose working record `identity` may see, or 404.

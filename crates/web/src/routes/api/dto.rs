@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dateline_core::release::Correction;
-use dateline_core::{Contact, Release, ReleaseSummary, TaxonRef};
+use dateline_core::{Contact, Dateline, Release, ReleaseSummary, SourceLine, TaxonRef};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -40,10 +40,31 @@ pub struct DatelineDto {
     pub text: String,
 }
 
+impl From<&Dateline> for DatelineDto {
+    fn from(d: &Dateline) -> Self {
+        DatelineDto {
+            city: d.city.clone(),
+            region: d.region.clone(),
+            date: d.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            distributor: d.distributor.clone(),
+            text: d.to_plain(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct SourceDto {
     pub label: String,
     pub url: String,
+}
+
+impl From<&SourceLine> for SourceDto {
+    fn from(s: &SourceLine) -> Self {
+        SourceDto {
+            label: s.label.clone(),
+            url: s.url.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -53,12 +74,21 @@ pub struct CorrectionDto {
     pub revision: i64,
 }
 
+/// A correction as readers see it under the release: when, and the note.
+#[derive(Serialize)]
+pub struct PublicCorrectionDto {
+    pub note: String,
+    pub corrected_at: Option<String>,
+}
+
 #[derive(Serialize)]
 pub struct AuthorDto {
     pub id: i64,
     pub name: String,
 }
 
+/// The working copy, for those who may edit the release or see its workings: the Markdown
+/// source, the revision to send back in `If-Match`, drafting times and the author.
 #[derive(Serialize)]
 pub struct ReleaseDto {
     pub id: String,
@@ -89,7 +119,6 @@ pub struct ReleaseDto {
     pub withdrawn_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withdrawal_reason: Option<String>,
-    /// Only for signed-in callers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<AuthorDto>,
 }
@@ -110,17 +139,8 @@ impl ReleaseDto {
             revision: r.revision,
             headline: c.headline.clone(),
             subheadline: c.subheadline.clone(),
-            dateline: DatelineDto {
-                city: c.dateline.city.clone(),
-                region: c.dateline.region.clone(),
-                date: c.dateline.date.map(|d| d.format("%Y-%m-%d").to_string()),
-                distributor: c.dateline.distributor.clone(),
-                text: c.dateline.to_plain(),
-            },
-            source: SourceDto {
-                label: c.source.label.clone(),
-                url: c.source.url.clone(),
-            },
+            dateline: DatelineDto::from(&c.dateline),
+            source: SourceDto::from(&c.source),
             summary: c.summary.clone(),
             body: c.body.clone(),
             body_html: r.body_html.as_str().to_owned(),
@@ -150,43 +170,132 @@ impl ReleaseDto {
     }
 }
 
+/// What the release page shows, and nothing else: the rendered, sanitised body instead of the
+/// Markdown (whose HTML comments are editors' notes), and no revision, drafting times or author.
+/// A withdrawn release is not here at all: those callers get a 410 naming the reason, as the
+/// page does.
 #[derive(Serialize)]
-pub struct ReleaseItemDto {
+pub struct PublicReleaseDto {
     pub id: String,
     pub slug: String,
     pub url: String,
-    pub status: &'static str,
-    pub revision: i64,
+    pub headline: String,
+    pub subheadline: String,
+    pub dateline: DatelineDto,
+    pub source: SourceDto,
+    pub summary: String,
+    pub body_html: String,
+    pub language: String,
+    pub organization: Option<Ref>,
+    pub contacts: Vec<Contact>,
+    pub categories: Vec<Ref>,
+    pub regions: Vec<Ref>,
+    pub tags: Vec<Ref>,
+    pub published_at: Option<String>,
+    pub corrected_at: Option<String>,
+    pub corrections: Vec<PublicCorrectionDto>,
+}
+
+impl PublicReleaseDto {
+    pub fn new(config: &Config, r: &Release, corrections: &[Correction]) -> Self {
+        let c = &r.content;
+        PublicReleaseDto {
+            id: r.public_id.to_string(),
+            slug: r.slug.clone(),
+            url: config.absolute(&release_path(r.public_id.as_str(), &r.slug)),
+            headline: c.headline.clone(),
+            subheadline: c.subheadline.clone(),
+            dateline: DatelineDto::from(&c.dateline),
+            source: SourceDto::from(&c.source),
+            summary: c.summary.clone(),
+            body_html: r.body_html.as_str().to_owned(),
+            language: c.language.clone(),
+            organization: r.organization.as_ref().map(Ref::from),
+            contacts: c.contacts.clone(),
+            categories: r.categories.iter().map(Ref::from).collect(),
+            regions: r.regions.iter().map(Ref::from).collect(),
+            tags: r.tags.iter().map(Ref::from).collect(),
+            published_at: time(r.published_at),
+            corrected_at: time(r.corrected_at),
+            corrections: corrections
+                .iter()
+                .map(|k| PublicCorrectionDto {
+                    note: k.note.clone(),
+                    corrected_at: time(Some(k.corrected_at)),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A release in a list, as a card on the public pages shows it.
+#[derive(Serialize)]
+pub struct PublicItemDto {
+    pub id: String,
+    pub slug: String,
+    pub url: String,
     pub headline: String,
     pub subheadline: String,
     pub summary: String,
     pub dateline: String,
     pub language: String,
     pub organization: Option<Ref>,
-    pub embargo_at: Option<String>,
     pub published_at: Option<String>,
     pub corrected_at: Option<String>,
-    pub updated_at: Option<String>,
 }
 
-impl ReleaseItemDto {
+impl PublicItemDto {
     pub fn new(config: &Config, r: &ReleaseSummary) -> Self {
-        ReleaseItemDto {
+        PublicItemDto {
             id: r.public_id.to_string(),
             slug: r.slug.clone(),
             url: config.absolute(&release_path(r.public_id.as_str(), &r.slug)),
-            status: r.status.as_str(),
-            revision: r.revision,
             headline: r.headline.clone(),
             subheadline: r.subheadline.clone(),
             summary: r.summary.clone(),
             dateline: r.dateline.to_plain(),
             language: r.language.clone(),
             organization: r.organization.as_ref().map(Ref::from),
-            embargo_at: time(r.embargo_at),
             published_at: time(r.published_at),
             corrected_at: time(r.corrected_at),
-            updated_at: time(Some(r.updated_at)),
+        }
+    }
+}
+
+/// A release in a list for someone who may see its workings: the card plus where it is in the
+/// workflow.
+#[derive(Serialize)]
+pub struct ReleaseItemDto {
+    #[serde(flatten)]
+    pub card: PublicItemDto,
+    pub status: &'static str,
+    pub revision: i64,
+    pub embargo_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// One list entry, shaped for the caller release by release.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ItemDto {
+    Public(PublicItemDto),
+    Working(ReleaseItemDto),
+}
+
+impl ItemDto {
+    /// `workings`: whether the caller may see this release's working record.
+    pub fn new(config: &Config, r: &ReleaseSummary, workings: bool) -> Self {
+        let card = PublicItemDto::new(config, r);
+        if workings {
+            ItemDto::Working(ReleaseItemDto {
+                card,
+                status: r.status.as_str(),
+                revision: r.revision,
+                embargo_at: time(r.embargo_at),
+                updated_at: time(Some(r.updated_at)),
+            })
+        } else {
+            ItemDto::Public(card)
         }
     }
 }

@@ -16,7 +16,8 @@ use crate::editorial::actions;
 use crate::editorial::input::ReleaseInput;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
-use crate::routes::api::dto::{AuthorDto, List, ReleaseDto, ReleaseItemDto};
+use crate::middleware::identity::Identity;
+use crate::routes::api::dto::{AuthorDto, ItemDto, List, PublicReleaseDto, ReleaseDto};
 use crate::routes::api::{etag, if_match};
 use crate::routes::public::home::cursor;
 use crate::state::AppState;
@@ -184,27 +185,33 @@ pub async fn list(
             })
         })
         .await?;
+    let identity = visitor.identity();
     let body = List {
         items: page
             .items
             .iter()
-            .map(|r| ReleaseItemDto::new(&state.config, r))
+            .map(|r| {
+                let workings = access::sees_workings_of(identity, r.author_id);
+                ItemDto::new(&state.config, r, workings)
+            })
             .collect(),
         next: page.next.map(|c| c.encode()),
     };
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// The full JSON of a release for this caller.
+/// The JSON of a release for this caller: the working copy, with its revision as the `ETag` for
+/// `If-Match`, for those who may see its workings; what the page shows for everyone else.
 pub async fn release_json(
     state: &AppState,
     release: &Release,
-    staff: bool,
+    identity: Option<&Identity>,
 ) -> WebResult<HttpResponse> {
+    let workings = access::sees_workings_of(identity, release.author_id);
     let (rid, author_id) = (release.id, release.author_id);
     let (corrections, author) = state
         .db(move |conn| {
-            let author = match (staff, author_id) {
+            let author = match (workings, author_id) {
                 (true, Some(a)) => users::get(conn, a).ok().map(|u| AuthorDto {
                     id: u.id,
                     name: u.display_name,
@@ -214,6 +221,13 @@ pub async fn release_json(
             Ok((releases::corrections(conn, rid)?, author))
         })
         .await?;
+    if !workings {
+        return Ok(HttpResponse::Ok().json(PublicReleaseDto::new(
+            &state.config,
+            release,
+            &corrections,
+        )));
+    }
     Ok(HttpResponse::Ok()
         .insert_header(etag(release.revision))
         .json(ReleaseDto::new(
@@ -245,7 +259,7 @@ pub async fn get(state: web::Data<AppState>, visitor: Visitor, id: web::Path<Str
     if !can_view(viewer, &release.visibility_facts(), state.clock.now()) {
         return Err(WebError::NotFound);
     }
-    release_json(&state, &release, visitor.0.is_some()).await
+    release_json(&state, &release, visitor.identity()).await
 }
 
 pub async fn create(
@@ -284,7 +298,7 @@ pub async fn create(
             })?)
         })
         .await?;
-    let mut res = release_json(&state, &created, true).await?;
+    let mut res = release_json(&state, &created, Some(&*staff)).await?;
     *res.status_mut() = actix_web::http::StatusCode::CREATED;
     res.headers_mut().insert(
         header::LOCATION,
@@ -327,5 +341,5 @@ pub async fn update(
         }
         other => other?,
     };
-    release_json(&state, &saved, true).await
+    release_json(&state, &saved, Some(&*staff)).await
 }

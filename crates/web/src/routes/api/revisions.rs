@@ -175,5 +175,5 @@ pub async fn restore(
         }
         other => other?,
     };
-    release_json(&state, &restored, true).await
+    release_json(&state, &restored, Some(&*staff)).await
 }

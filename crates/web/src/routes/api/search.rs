@@ -4,15 +4,17 @@ use actix_web::{HttpResponse, web};
 use dateline_storage::repo::search;
 use serde::Serialize;
 
+use crate::editorial::access;
 use crate::error::WebResult;
-use crate::routes::api::dto::ReleaseItemDto;
+use crate::extract::Visitor;
+use crate::routes::api::dto::ItemDto;
 use crate::search::{PER_PAGE, SearchParams};
 use crate::state::AppState;
 
 #[derive(Serialize)]
 struct Hit {
     #[serde(flatten)]
-    release: ReleaseItemDto,
+    release: ItemDto,
     /// The matching passage, with matches between `[[` and `]]` markers.
     snippet: String,
 }
@@ -27,7 +29,11 @@ struct Results {
     next: Option<String>,
 }
 
-pub async fn search(state: web::Data<AppState>, q: web::Query<SearchParams>) -> WebResult {
+pub async fn search(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<SearchParams>,
+) -> WebResult {
     let params = q.into_inner();
     params.check()?;
     let now = state.clock.now();
@@ -43,7 +49,11 @@ pub async fn search(state: web::Data<AppState>, q: web::Query<SearchParams>) -> 
         .hits
         .iter()
         .map(|h| Hit {
-            release: ReleaseItemDto::new(&state.config, &h.release),
+            release: ItemDto::new(
+                &state.config,
+                &h.release,
+                access::sees_workings_of(visitor.identity(), h.release.author_id),
+            ),
             snippet: h
                 .snippet
                 .iter()

@@ -51,7 +51,7 @@ async fn run_based_on(
         }
         other => other?,
     };
-    release_json(state, &applied.release, true).await
+    release_json(state, &applied.release, Some(&**staff)).await
 }
 
 #[derive(Deserialize, Default)]
