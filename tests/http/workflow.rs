@@ -340,9 +340,12 @@ http_tests! {
         org.assert_status(201);
         let org = org.json();
         assert_eq!(org["slug"], "calder-bay");
-        let list = app.client().get("/api/v1/categories").await.json();
+        // Readers learn of categories through public releases; the newsroom sees them all.
+        let list = editor.get("/api/v1/categories").await.json();
         assert_eq!(list["items"].as_array().unwrap().len(), 2);
-        app.client().get("/api/v1/categories/public-health").await.assert_status(200);
+        editor.get("/api/v1/categories/public-health").await.assert_status(200);
+        assert_eq!(app.client().get("/api/v1/categories").await.json()["items"], json!([]));
+        app.client().get("/api/v1/categories/public-health").await.assert_status(404);
         app.client().get("/api/v1/unicorns").await.assert_status(404);
         // Updates need If-Match, like releases.
         editor.json("PUT", "/api/v1/organizations/calder-bay", &json!({"name": "City of Calder Bay"})).await.assert_status(428);
