@@ -2,7 +2,7 @@
 //! may see, and which organizations, categories, regions and tags exist for them.
 //!
 //! Every query that decides what a reader sees builds on [`public_release`] (or, in the raw-SQL
-//! search, on [`public_release_sql!`], the same rule as text). The property test at the bottom
+//! search, on `public_release_sql!`, the same rule as text). The property test at the bottom
 //! checks both against `dateline_core::visibility::can_view` on both databases.
 
 use std::collections::HashSet;
