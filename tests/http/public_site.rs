@@ -467,3 +467,157 @@ http_tests! {
         }
     }
 }
+
+/// Every public answer that lists or names organizations, categories or regions, with the
+/// addresses of these ones. Returns (path, status, body).
+async fn crawl_taxa(
+    app: &TestApp,
+    org: &str,
+    cats: &[&str],
+    reg: &str,
+) -> Vec<(String, u16, String)> {
+    let c = app.client();
+    let mut paths: Vec<String> = vec![
+        "/".into(),
+        "/organizations".into(),
+        "/categories".into(),
+        "/regions".into(),
+        "/search".into(),
+        "/search?q=launch".into(),
+        "/sitemap.xml".into(),
+        "/sitemaps/releases-1.xml".into(),
+        "/news-sitemap.xml".into(),
+        "/feed.atom".into(),
+        "/api/v1/releases".into(),
+        "/api/v1/organizations".into(),
+        "/api/v1/categories".into(),
+        "/api/v1/regions".into(),
+        "/api/v1/tags".into(),
+        format!("/organizations/{org}"),
+        format!("/organizations/{org}/feed.rss"),
+        format!("/api/v1/organizations/{org}"),
+        format!("/api/v1/releases?organization={org}"),
+        format!("/search?q=launch&organization={org}"),
+        format!("/api/v1/search?q=launch&organization={org}"),
+        format!("/regions/{reg}"),
+        format!("/regions/{reg}/feed.json"),
+        format!("/api/v1/regions/{reg}"),
+        format!("/api/v1/releases?region={reg}"),
+        format!("/search?q=launch&region={reg}"),
+    ];
+    for cat in cats {
+        paths.extend([
+            format!("/categories/{cat}"),
+            format!("/categories/{cat}/feed.atom"),
+            format!("/api/v1/categories/{cat}"),
+            format!("/api/v1/releases?category={cat}"),
+            format!("/search?q=launch&category={cat}"),
+        ]);
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let res = c.get(&p).await;
+        out.push((p, res.status, res.body));
+    }
+    out
+}
+
+// An organization, category or region is public once a release of it is, and not before.
+http_tests! {
+    async fn nothing_is_public_before_its_first_public_release(app) {
+        demo(&app);
+        let mark = format!("q{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let made = |path: &'static str, body: Value| {
+            let editor = editor.clone();
+            async move {
+                let res = editor.json("POST", path, &body).await;
+                res.assert_status(201);
+                res.json()["slug"].as_str().unwrap().to_owned()
+            }
+        };
+        let org = made("/api/v1/organizations", json!({"name": format!("Launchco {mark}"), "boilerplate": format!("About Launchco {mark}.")})).await;
+        let parent = made("/api/v1/categories", json!({"name": format!("Mergers {mark}")})).await;
+        let child = made("/api/v1/categories", json!({"name": format!("Takeovers {mark}"), "parent": parent})).await;
+        let reg = made("/api/v1/regions", json!({"name": format!("Atlantis {mark}")})).await;
+        let created = editor
+            .json("POST", "/api/v1/releases", &json!({
+                "headline": "Launch day",
+                "body": "The launch.",
+                "organization": org,
+                "categories": [child],
+                "regions": [reg],
+            }))
+            .await;
+        created.assert_status(201);
+        let id = created.json()["id"].as_str().unwrap().to_owned();
+        // A draft, then scheduled: still nothing anywhere.
+        let cats = [parent.as_str(), child.as_str()];
+        // Error answers name the address and filter values asked for (which hold the slugs);
+        // that echo tells the asker nothing new, so it is left out.
+        let leaks = |results: &[(String, u16, String)]| -> Vec<String> {
+            results
+                .iter()
+                .filter(|(path, status, body)| {
+                    let (bare, query) = path.split_once('?').unwrap_or((path, ""));
+                    let mut rest = body.replace(bare, "");
+                    if *status >= 400 {
+                        // Longest first: "launch" is part of "launchco-…".
+                        let mut values: Vec<String> = url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned()).collect();
+                        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+                        for value in values {
+                            rest = rest.replace(&value, "");
+                        }
+                    }
+                    rest.to_lowercase().contains(&mark)
+                })
+                .map(|(p, s, _)| format!("{p} ({s})"))
+                .collect()
+        };
+        let before = crawl_taxa(&app, &org, &cats, &reg).await;
+        assert_eq!(leaks(&before), Vec::<String>::new(), "named while only a draft refers to them");
+        let embargo = app.state.clock.now() + Duration::hours(2);
+        editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": embargo.to_rfc3339()})).await.assert_status(200);
+        let scheduled = crawl_taxa(&app, &org, &cats, &reg).await;
+        assert_eq!(leaks(&scheduled), Vec::<String>::new(), "named while only an embargoed release refers to them");
+        for (path, status, _) in &scheduled {
+            assert!(*status < 500, "{path}: {status}");
+            let own_page = [format!("/organizations/{org}"), format!("/regions/{reg}"), format!("/categories/{parent}"), format!("/categories/{child}")];
+            if own_page.iter().any(|p| path.starts_with(p.as_str())) || path.starts_with("/api/v1/organizations/") || path.starts_with("/api/v1/categories/") || path.starts_with("/api/v1/regions/") {
+                assert_eq!(*status, 404, "{path}");
+            }
+            // As unknown as a typo where it is a filter.
+            if path.contains(&format!("={org}")) || path.contains(&format!("={reg}")) || cats.iter().any(|c| path.ends_with(&format!("={c}"))) {
+                assert_eq!(*status, 400, "{path}");
+            }
+        }
+        // The newsroom still sees and manages them all.
+        for path in [format!("/api/v1/organizations/{org}"), format!("/api/v1/categories/{child}"), format!("/api/v1/regions/{reg}")] {
+            editor.get(&path).await.assert_status(200);
+        }
+        let (contributor, _) = app.api_user("co@example.com", Role::Contributor);
+        assert!(contributor.get("/api/v1/organizations?limit=100").await.body.contains(&mark), "contributors pick organizations from the full list");
+        let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
+        assert!(admin.get("/admin/organizations").await.text().contains(&format!("Launchco {mark}")));
+        assert!(admin.get("/admin/taxonomy/categories").await.text().contains(&format!("Takeovers {mark}")));
+        assert!(admin.get("/admin/taxonomy/regions").await.text().contains(&format!("Atlantis {mark}")));
+
+        app.state.clock.advance(Duration::hours(2) + Duration::seconds(1));
+        let pid = id.clone();
+        app.eventually("the embargo to lift", move |app| releases::get_by_public_id(&mut app.conn(), &pid.parse().unwrap()).unwrap().status == dateline_core::ReleaseStatus::Published).await;
+        let after = crawl_taxa(&app, &org, &cats, &reg).await;
+        let lists = ["/organizations", "/categories", "/regions", "/search", "/sitemaps/releases-1.xml", "/api/v1/organizations", "/api/v1/categories", "/api/v1/regions"];
+        for (path, status, body) in &after {
+            let about_them = path.contains(&mark);
+            if about_them {
+                assert_eq!(*status, 200, "{path}");
+            }
+            if lists.contains(&path.as_str()) || (about_them && !path.contains('?') && !path.contains("/feed.")) {
+                assert!(body.to_lowercase().contains(&mark), "after the release, {path} names them");
+            }
+        }
+        // A parent category with only a sub-category's release is public too: its page lists it.
+        let parent_page = app.client().get(&format!("/categories/{parent}")).await;
+        assert!(parent_page.text().contains("Launch day") && parent_page.body.contains(&format!("/categories/{child}")));
+    }
+}

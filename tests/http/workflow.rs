@@ -188,6 +188,49 @@ http_tests! {
         assert!(denied.len() >= 2 && denied.iter().all(|d| d.result == "denied"), "{denied:?}");
     }
 
+    async fn a_withdrawn_release_gets_one_answer_on_the_page_and_in_the_api(app) {
+        taxonomy(&app).await;
+        let (author_page, author) = app.signed_in("co@example.com", Role::Contributor).await;
+        let author_api = app.api(&app.token(&author, "write"));
+        let (other_page, other) = app.signed_in("other@example.com", Role::Contributor).await;
+        let other_api = app.api(&app.token(&other, "read"));
+        let (editor_page, editor_user) = app.signed_in("ed@example.com", Role::Editor).await;
+        let editor = app.api(&app.token(&editor_user, "write"));
+        let id = create(&author_api, "Recalled figures").await["id"].as_str().unwrap().to_owned();
+        let act = |action: &str, body: Value| {
+            let (c, path) = (editor.clone(), format!("/api/v1/releases/{id}/{action}"));
+            async move {
+                c.json("POST", &path, &body).await.assert_status(200);
+            }
+        };
+        author_api.json("POST", &format!("/api/v1/releases/{id}/submit"), &json!({})).await.assert_status(200);
+        act("approve", json!({"embargo_at": in_an_hour(&app)})).await;
+        act("publish", json!({})).await;
+        act("withdraw", json!({"reason": "Issued in error."})).await;
+        let slug = releases::get_by_public_id(&mut app.conn(), &id.parse().unwrap()).unwrap().slug;
+        let page = format!("/releases/{id}/{slug}");
+        let api = format!("/api/v1/releases/{id}");
+        // The author and the editors read it (the page says it is not public); everyone else
+        // gets the withdrawal notice, and the same status from both doors.
+        for (who, page_client, api_client, status) in [
+            ("anonymous", app.client(), app.client(), 410),
+            ("another contributor", other_page, other_api, 410),
+            ("the author", author_page, author_api, 200),
+            ("an editor", editor_page, editor.clone(), 200),
+        ] {
+            let on_page = page_client.get(&page).await;
+            let in_api = api_client.get(&api).await;
+            assert_eq!((on_page.status, in_api.status), (status, status), "{who}");
+            if status == 410 {
+                assert!(on_page.text().contains("Issued in error.") && in_api.body.contains("Issued in error."), "{who}");
+                assert!(!on_page.text().contains("Second paragraph"), "{who}: the withdrawn text is not shown");
+            } else {
+                assert!(on_page.text().contains("Not public: this release is withdrawn"), "{who}");
+                assert_eq!(in_api.json()["status"], "withdrawn", "{who}");
+            }
+        }
+    }
+
     async fn revisions_history_and_restore(app) {
         taxonomy(&app).await;
         let (contrib, _) = app.api_user("co@example.com", Role::Contributor);
@@ -308,9 +351,12 @@ http_tests! {
         org.assert_status(201);
         let org = org.json();
         assert_eq!(org["slug"], "calder-bay");
-        let list = app.client().get("/api/v1/categories").await.json();
+        // Readers learn of categories through public releases; the newsroom sees them all.
+        let list = editor.get("/api/v1/categories").await.json();
         assert_eq!(list["items"].as_array().unwrap().len(), 2);
-        app.client().get("/api/v1/categories/public-health").await.assert_status(200);
+        editor.get("/api/v1/categories/public-health").await.assert_status(200);
+        assert_eq!(app.client().get("/api/v1/categories").await.json()["items"], json!([]));
+        app.client().get("/api/v1/categories/public-health").await.assert_status(404);
         app.client().get("/api/v1/unicorns").await.assert_status(404);
         // Updates need If-Match, like releases.
         editor.json("PUT", "/api/v1/organizations/calder-bay", &json!({"name": "City of Calder Bay"})).await.assert_status(428);

@@ -35,7 +35,7 @@ impl ReleaseStatus {
         ReleaseStatus::Withdrawn,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ReleaseStatus::Draft => "draft",
             ReleaseStatus::InReview => "in_review",

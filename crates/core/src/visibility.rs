@@ -1,7 +1,8 @@
 //! The one visibility rule: may this viewer see this release at this time?
 //!
 //! Every output — page, listing, feed, sitemap, search, API, preview — asks this function or the
-//! SQL filter in `dateline-storage` that mirrors it. Keep the two in step.
+//! SQL filter in `dateline-storage` that mirrors it (`dateline_storage::visibility`, checked
+//! against this one by a property test on both databases). Keep the two in step.
 
 use chrono::{DateTime, Utc};
 
@@ -54,6 +55,32 @@ pub fn can_view(viewer: Viewer, release: &VisibilityFacts, now: DateTime<Utc>) -
         Viewer::PreviewLink { release_id } => {
             release_id == release.release_id && release.status != ReleaseStatus::Withdrawn
         }
+    }
+}
+
+/// What one viewer gets at a release's address: the release, the withdrawal notice, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Visible,
+    /// Taken down after it was public: the address answers that it was withdrawn (HTTP 410)
+    /// rather than pretending it never existed, since readers may have linked to it.
+    Withdrawn,
+    Hidden,
+}
+
+/// The one answer the release page and the API give a viewer. Whoever may read the release
+/// (editors; the author, as in the newsroom's own list) gets it, withdrawn or not; anyone else
+/// gets the notice if it was once public, and otherwise nothing, so a release withdrawn before
+/// its publication time gives nothing away.
+pub fn access(viewer: Viewer, release: &VisibilityFacts, now: DateTime<Utc>) -> Access {
+    if can_view(viewer, release, now) {
+        Access::Visible
+    } else if release.status == ReleaseStatus::Withdrawn
+        && release.published_at.is_some_and(|p| p <= now)
+    {
+        Access::Withdrawn
+    } else {
+        Access::Hidden
     }
 }
 
@@ -164,5 +191,52 @@ mod tests {
             &withdrawn,
             t0
         ));
+    }
+
+    #[test]
+    fn a_withdrawn_release_is_read_by_its_newsroom_and_a_notice_for_everyone_else() {
+        let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
+        let withdrawn = VisibilityFacts {
+            release_id: 7,
+            status: ReleaseStatus::Withdrawn,
+            published_at: Some(t0),
+            author_id: Some(2),
+        };
+        let staff = |user_id, role| Viewer::Staff { user_id, role };
+        for v in [
+            staff(2, Role::Contributor),
+            staff(9, Role::Editor),
+            staff(9, Role::Admin),
+        ] {
+            assert_eq!(access(v, &withdrawn, t0), Access::Visible, "{v:?}");
+        }
+        for v in [
+            Viewer::Anonymous,
+            staff(3, Role::Contributor),
+            Viewer::PreviewLink { release_id: 7 },
+        ] {
+            assert_eq!(access(v, &withdrawn, t0), Access::Withdrawn, "{v:?}");
+        }
+        // Withdrawn before its publication time came: it never was public, so nothing shows.
+        let early = VisibilityFacts {
+            published_at: Some(t0 + chrono::Duration::hours(1)),
+            ..withdrawn
+        };
+        assert_eq!(access(Viewer::Anonymous, &early, t0), Access::Hidden);
+        let draft = VisibilityFacts {
+            status: ReleaseStatus::Draft,
+            published_at: None,
+            ..withdrawn
+        };
+        assert_eq!(access(Viewer::Anonymous, &draft, t0), Access::Hidden);
+        assert_eq!(
+            access(staff(2, Role::Contributor), &draft, t0),
+            Access::Visible
+        );
+        let public = VisibilityFacts {
+            status: ReleaseStatus::Published,
+            ..withdrawn
+        };
+        assert_eq!(access(Viewer::Anonymous, &public, t0), Access::Visible);
     }
 }

@@ -9,6 +9,7 @@ pub mod repo;
 pub mod schema;
 pub mod testdb;
 pub mod time;
+pub mod visibility;
 
 pub use connection::{
     Backend, DatabaseUrl, DbConnection, Pool, PoolOptions, PooledConnection, write_tx,

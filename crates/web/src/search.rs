@@ -1,10 +1,11 @@
 //! Reading a search request (from the page or the API) into a storage query, with the same limits
 //! and the same errors for both.
 
-use chrono::NaiveDate;
-use dateline_storage::DbConnection;
+use chrono::{DateTime, NaiveDate, Utc};
 use dateline_storage::repo::search::{MAX_QUERY_CHARS, SearchQuery, parse_terms};
 use dateline_storage::repo::{organizations, taxonomy};
+use dateline_storage::visibility::Scope;
+use dateline_storage::{DbConnection, StorageError};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
@@ -87,19 +88,28 @@ impl SearchParams {
     }
 
     /// Resolves the filters (slugs) and builds the query. Unknown slugs and malformed values are a
-    /// 400 naming the parameter, as in the API's release list.
-    pub fn resolve(&self, conn: &mut DbConnection) -> WebResult<SearchQuery> {
+    /// 400 naming the parameter, as in the API's release list. Search covers public releases
+    /// only, so an organization, category or region with none is as unknown as a typo.
+    pub fn resolve(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> WebResult<SearchQuery> {
         self.check()?;
+        let public = Scope::public(now);
         let lookup = |conn: &mut DbConnection, field: &str, slug: &str| -> WebResult<Option<i64>> {
             let slug = slug.trim();
             if slug.is_empty() {
                 return Ok(None);
             }
             let found = match field {
-                "organization" => organizations::get_by_slug(conn, slug).map(|o| o.id),
-                "category" => taxonomy::category_by_slug(conn, slug).map(|o| o.id),
-                _ => taxonomy::region_by_slug(conn, slug).map(|o| o.id),
-            };
+                "organization" => organizations::get_by_slug(conn, slug).and_then(|o| {
+                    organizations::visible(conn, o.id, public).map(|v| v.then_some(o.id))
+                }),
+                "category" => taxonomy::category_by_slug(conn, slug).and_then(|c| {
+                    taxonomy::category_visible(conn, c.id, public).map(|v| v.then_some(c.id))
+                }),
+                _ => taxonomy::region_by_slug(conn, slug).and_then(|r| {
+                    taxonomy::region_visible(conn, r.id, public).map(|v| v.then_some(r.id))
+                }),
+            }
+            .and_then(|id| id.ok_or(StorageError::NotFound));
             match found {
                 Ok(id) => Ok(Some(id)),
                 // Probably a typo: say which filter, as the API's release list does.

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use dateline_core::Role;
 use dateline_storage::DbConnection;
-use dateline_storage::repo::taxonomy::{self, TagScope, TaxonInput};
+use dateline_storage::repo::taxonomy::{self, TaxonInput};
+use dateline_storage::visibility::Scope;
 
 use crate::middleware::identity::Identity;
 
@@ -55,13 +56,31 @@ impl Kind {
 /// Which tags `who` may learn of. Tags are typed into releases, so each caller sees only the tags
 /// on releases they may read: editors all, contributors also their own drafts', readers the
 /// public ones'.
-pub fn tag_scope(who: Option<&Identity>, now: DateTime<Utc>) -> TagScope {
+pub fn tag_scope(who: Option<&Identity>, now: DateTime<Utc>) -> Scope {
     match who {
-        Some(w) if w.role() >= Role::Editor => TagScope::All,
-        who => TagScope::VisibleTo {
+        Some(w) if w.role() >= Role::Editor => Scope::All,
+        who => Scope::VisibleTo {
             now,
             author: who.map(|w| w.user.id),
         },
+    }
+}
+
+/// Which organizations, categories and regions `who` may learn of. The newsroom picks them from
+/// full lists when writing a release, so anyone signed in sees them all; readers see those of
+/// public releases, so one set up for an embargoed launch stays unknown until the launch.
+pub fn newsroom_scope(who: Option<&Identity>, now: DateTime<Utc>) -> Scope {
+    match who {
+        Some(_) => Scope::All,
+        None => Scope::public(now),
+    }
+}
+
+/// [`tag_scope`] for tags, [`newsroom_scope`] for the others.
+pub fn scope(kind: Kind, who: Option<&Identity>, now: DateTime<Utc>) -> Scope {
+    match kind {
+        Kind::Tags => tag_scope(who, now),
+        Kind::Categories | Kind::Regions => newsroom_scope(who, now),
     }
 }
 
@@ -117,13 +136,14 @@ impl From<dateline_core::Tag> for Taxon {
     }
 }
 
+/// Every one of a kind, for the newsroom's own pages.
 pub fn all(conn: &mut DbConnection, kind: Kind) -> WebResult<Vec<Taxon>> {
     Ok(match kind {
-        Kind::Categories => taxonomy::all_categories(conn)?
+        Kind::Categories => taxonomy::all_categories(conn, Scope::All)?
             .into_iter()
             .map(Taxon::from)
             .collect(),
-        Kind::Regions => taxonomy::all_regions(conn)?
+        Kind::Regions => taxonomy::all_regions(conn, Scope::All)?
             .into_iter()
             .map(Taxon::from)
             .collect(),
@@ -131,7 +151,7 @@ pub fn all(conn: &mut DbConnection, kind: Kind) -> WebResult<Vec<Taxon>> {
             let mut out = Vec::new();
             let mut page = dateline_storage::PageRequest::first(100);
             loop {
-                let p = taxonomy::list_tags(conn, &page, taxonomy::TagScope::All)?;
+                let p = taxonomy::list_tags(conn, &page, Scope::All)?;
                 out.extend(p.items.into_iter().map(Taxon::from));
                 match p.next {
                     Some(c) => page = dateline_storage::PageRequest::after(Some(c), 100),
@@ -143,18 +163,26 @@ pub fn all(conn: &mut DbConnection, kind: Kind) -> WebResult<Vec<Taxon>> {
     })
 }
 
-/// One page of a kind. `tags` limits which tags show; the other kinds are editorial lists
-/// with nothing to hide.
+/// One page of a kind, of those in `scope`.
 pub fn page(
     conn: &mut DbConnection,
     kind: Kind,
     req: &dateline_storage::PageRequest,
-    tags: taxonomy::TagScope,
+    scope: Scope,
 ) -> WebResult<dateline_storage::Page<Taxon>> {
     Ok(match kind {
-        Kind::Categories => taxonomy::list_categories(conn, req)?.map(Taxon::from),
-        Kind::Regions => taxonomy::list_regions(conn, req)?.map(Taxon::from),
-        Kind::Tags => taxonomy::list_tags(conn, req, tags)?.map(Taxon::from),
+        Kind::Categories => taxonomy::list_categories(conn, req, scope)?.map(Taxon::from),
+        Kind::Regions => taxonomy::list_regions(conn, req, scope)?.map(Taxon::from),
+        Kind::Tags => taxonomy::list_tags(conn, req, scope)?.map(Taxon::from),
+    })
+}
+
+/// Whether the one with this id may be shown under `scope`.
+pub fn visible(conn: &mut DbConnection, kind: Kind, id: i64, scope: Scope) -> WebResult<bool> {
+    Ok(match kind {
+        Kind::Categories => taxonomy::category_visible(conn, id, scope)?,
+        Kind::Regions => taxonomy::region_visible(conn, id, scope)?,
+        Kind::Tags => taxonomy::tag_visible(conn, id, scope)?,
     })
 }
 

@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError, in_use, not_found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::schema::{organization_contacts, organizations};
+use crate::schema::{organization_contacts, organizations, releases};
 use crate::time::{now, to_db};
+use crate::visibility::Scope;
 
 #[derive(Debug, Clone, Queryable)]
 pub(crate) struct OrganizationRow {
@@ -285,12 +286,32 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<()> {
     }
 }
 
-/// Organizations in name order, a page at a time.
-pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Organization>> {
+/// The ids of organizations issuing releases in `scope`, as a subquery.
+macro_rules! visible_organization_ids {
+    ($releases:expr) => {
+        releases::table
+            .filter($releases)
+            .select(releases::organization_id)
+    };
+}
+
+/// Organizations in `scope`, in name order, a page at a time.
+pub fn list(
+    conn: &mut DbConnection,
+    page: &PageRequest,
+    scope: Scope,
+) -> Result<Page<Organization>> {
     let mut q = organizations::table
         .order((organizations::name.asc(), organizations::id.asc()))
         .limit(page.fetch())
         .into_boxed();
+    if let Some(visible) = scope.releases() {
+        q = q.filter(
+            organizations::id
+                .nullable()
+                .eq_any(visible_organization_ids!(visible)),
+        );
+    }
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
         q = q.filter(
@@ -306,10 +327,30 @@ pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Organiza
     }))
 }
 
-/// Every organization with its contacts, in name order: for pickers and the index page.
-pub fn all(conn: &mut DbConnection) -> Result<Vec<Organization>> {
-    let rows = organizations::table
+/// Every organization in `scope` with its contacts, in name order: for pickers and the index
+/// page.
+pub fn all(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Organization>> {
+    let mut q = organizations::table
         .order((organizations::name.asc(), organizations::id.asc()))
-        .load::<OrganizationRow>(conn)?;
+        .into_boxed();
+    if let Some(visible) = scope.releases() {
+        q = q.filter(
+            organizations::id
+                .nullable()
+                .eq_any(visible_organization_ids!(visible)),
+        );
+    }
+    let rows = q.load::<OrganizationRow>(conn)?;
     load_many(conn, rows)
+}
+
+/// Whether the organization `id` may be shown under `scope`.
+pub fn visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
+    match scope.releases() {
+        None => Ok(true),
+        Some(visible) => Ok(diesel::select(diesel::dsl::exists(
+            visible_organization_ids!(visible).filter(releases::organization_id.eq(id)),
+        ))
+        .get_result(conn)?),
+    }
 }

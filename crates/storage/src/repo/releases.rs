@@ -9,7 +9,7 @@ use dateline_core::release::Correction;
 use dateline_core::slug::{SlugState, slug_for_save, slugify_or};
 use dateline_core::visibility::Viewer;
 use dateline_core::{
-    Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary, Role,
+    Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary,
     SourceLine, TaxonRef, ValidationErrors,
 };
 use diesel::prelude::*;
@@ -24,6 +24,7 @@ use crate::schema::{
     release_regions, release_revisions, release_tags, releases, review_comments, tags,
 };
 use crate::time::{from_db, now, opt_from_db, to_db};
+use crate::visibility::{public_release, visible_to};
 
 #[derive(Debug, Clone, Queryable)]
 pub(crate) struct ReleaseRow {
@@ -712,8 +713,7 @@ pub struct PublicFilter {
     pub exclude_id: Option<i64>,
 }
 
-/// What the public may list at `now`, newest first. This is the SQL half of the one visibility
-/// rule (`dateline_core::visibility::is_public`): published, with a publication time that has come.
+/// What the public may list at `now` (see [`crate::visibility`]), newest first.
 pub fn list_public(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
@@ -721,8 +721,7 @@ pub fn list_public(
     page: &PageRequest,
 ) -> Result<Page<ReleaseSummary>> {
     let mut q = releases::table
-        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
-        .filter(releases::published_at.le(to_db(now)))
+        .filter(public_release(to_db(now)))
         .order((releases::published_at.desc(), releases::id.desc()))
         .limit(page.fetch())
         .into_boxed();
@@ -800,24 +799,10 @@ pub fn list_for_staff(
     page: &PageRequest,
 ) -> Result<Page<ReleaseSummary>> {
     let mut q = releases::table
+        .filter(visible_to(viewer, now))
         .order((releases::updated_at.desc(), releases::id.desc()))
         .limit(page.fetch())
         .into_boxed();
-    match viewer {
-        Viewer::Staff { role, .. } if role >= Role::Editor => {}
-        Viewer::Staff { user_id, .. } => {
-            q = q.filter(
-                releases::author_id.eq(user_id).or(releases::status
-                    .eq(ReleaseStatus::Published.as_str())
-                    .and(releases::published_at.le(to_db(now)))),
-            );
-        }
-        Viewer::Anonymous | Viewer::PreviewLink { .. } => {
-            q = q
-                .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
-                .filter(releases::published_at.le(to_db(now)));
-        }
-    }
     if let Some(st) = filter.status {
         q = q.filter(releases::status.eq(st.as_str()));
     }
@@ -928,11 +913,9 @@ pub struct PublicCounts {
 }
 
 pub fn public_counts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<PublicCounts> {
-    let live = releases::status
-        .eq(ReleaseStatus::Published.as_str())
-        .and(releases::published_at.le(to_db(now)));
+    let now = to_db(now);
     let organizations = releases::table
-        .filter(live)
+        .filter(public_release(now))
         .filter(releases::organization_id.is_not_null())
         .group_by(releases::organization_id)
         .select((releases::organization_id, diesel::dsl::count_star()))
@@ -942,7 +925,7 @@ pub fn public_counts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Publ
         .collect();
     let categories = release_categories::table
         .inner_join(releases::table)
-        .filter(live)
+        .filter(public_release(now))
         .group_by(release_categories::category_id)
         .select((release_categories::category_id, diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?
@@ -950,7 +933,7 @@ pub fn public_counts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Publ
         .collect();
     let regions = release_regions::table
         .inner_join(releases::table)
-        .filter(live)
+        .filter(public_release(now))
         .group_by(release_regions::region_id)
         .select((release_regions::region_id, diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?
@@ -973,8 +956,7 @@ pub fn public_between(
     limit: i64,
 ) -> Result<Vec<ReleaseSummary>> {
     let mut q = releases::table
-        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
-        .filter(releases::published_at.le(to_db(now)))
+        .filter(public_release(to_db(now)))
         .order((releases::published_at.desc(), releases::id.desc()))
         .offset(offset)
         .limit(limit)
@@ -988,8 +970,7 @@ pub fn public_between(
 
 pub fn count_public(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<i64> {
     Ok(releases::table
-        .filter(releases::status.eq(ReleaseStatus::Published.as_str()))
-        .filter(releases::published_at.le(to_db(now)))
+        .filter(public_release(to_db(now)))
         .count()
         .get_result(conn)?)
 }

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::repo::releases;
 use crate::schema::releases as rel;
 use crate::time::{opt_to_db, to_db};
+use crate::visibility::public_release_sql;
 
 /// Longest query we accept, in characters. Real searches are a few words.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -224,32 +225,33 @@ struct CountRow {
     n: i64,
 }
 
-// The filters, written once per backend as literal macros so the queries stay static text.
+// The filters, written once per backend as literal macros so the queries stay static text; the
+// visibility rule is the shared fragment of `crate::visibility`.
 // `? IS NULL OR …` makes each filter optional without building SQL at run time. A category
 // includes the categories below it, as on the category pages.
 macro_rules! sqlite_filters {
     () => {
-        " r.status = 'published' AND r.published_at <= ?
+        concat!(" ", public_release_sql!("?"), "
         AND (? IS NULL OR r.organization_id = ?)
         AND (? IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id IN (
             WITH RECURSIVE below(id) AS (SELECT ? UNION SELECT c.id FROM categories c JOIN below ON c.parent_id = below.id)
             SELECT id FROM below)))
         AND (? IS NULL OR EXISTS (SELECT 1 FROM release_regions rr WHERE rr.release_id = r.id AND rr.region_id = ?))
         AND (? IS NULL OR r.published_at >= ?)
-        AND (? IS NULL OR r.published_at < ?)"
+        AND (? IS NULL OR r.published_at < ?)")
     };
 }
 
 macro_rules! pg_filters {
     () => {
-        " r.status = 'published' AND r.published_at <= $2
+        concat!(" ", public_release_sql!("$2"), "
         AND ($3::bigint IS NULL OR r.organization_id = $3)
         AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM release_categories rc WHERE rc.release_id = r.id AND rc.category_id IN (
             WITH RECURSIVE below(id) AS (SELECT $4::bigint UNION SELECT c.id FROM categories c JOIN below ON c.parent_id = below.id)
             SELECT id FROM below)))
         AND ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM release_regions rr WHERE rr.release_id = r.id AND rr.region_id = $5))
         AND ($6::timestamp IS NULL OR r.published_at >= $6)
-        AND ($7::timestamp IS NULL OR r.published_at < $7)"
+        AND ($7::timestamp IS NULL OR r.published_at < $7)")
     };
 }
 

@@ -1,6 +1,6 @@
 //! Categories (a tree), regions and tags.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use dateline_core::slug::{is_valid_slug, slugify_or, unique_slug};
 use dateline_core::{Category, Region, Tag, ValidationErrors};
 use diesel::prelude::*;
@@ -8,8 +8,9 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError, in_use, not_found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::schema::{categories, regions, release_tags, releases, tags};
+use crate::schema::{categories, regions, release_regions, release_tags, releases, tags};
 use crate::time::{now, to_db};
+use crate::visibility::{self, Scope};
 
 /// The fields shared by everything named and slugged: categories, regions and tags.
 #[derive(Debug, Clone, Default)]
@@ -230,21 +231,32 @@ pub fn delete_category(conn: &mut DbConnection, id: i64) -> Result<()> {
     }
 }
 
-/// Every category, in name order. Trees are small; callers arrange them.
-pub fn all_categories(conn: &mut DbConnection) -> Result<Vec<Category>> {
-    Ok(categories::table
+/// Every category in `scope`, in name order. Trees are small; callers arrange them.
+pub fn all_categories(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Category>> {
+    let mut q = categories::table
         .order((categories::name.asc(), categories::id.asc()))
-        .load::<CategoryRow>(conn)?
+        .into_boxed();
+    if let Some(ids) = visibility::category_ids(conn, scope)? {
+        q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
+    }
+    Ok(q.load::<CategoryRow>(conn)?
         .into_iter()
         .map(Category::from)
         .collect())
 }
 
-pub fn list_categories(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Category>> {
+pub fn list_categories(
+    conn: &mut DbConnection,
+    page: &PageRequest,
+    scope: Scope,
+) -> Result<Page<Category>> {
     let mut q = categories::table
         .order((categories::name.asc(), categories::id.asc()))
         .limit(page.fetch())
         .into_boxed();
+    if let Some(ids) = visibility::category_ids(conn, scope)? {
+        q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
+    }
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
         q = q.filter(
@@ -261,6 +273,11 @@ pub fn list_categories(conn: &mut DbConnection, page: &PageRequest) -> Result<Pa
     Ok(Page::from_overfetch(rows, page.limit, |c| {
         Cursor::text(&c.name, c.id)
     }))
+}
+
+/// Whether the category `id` may be shown under `scope`.
+pub fn category_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
+    Ok(visibility::category_ids(conn, scope)?.is_none_or(|ids| ids.contains(&id)))
 }
 
 pub fn categories_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Category>> {
@@ -395,20 +412,44 @@ pub fn delete_region(conn: &mut DbConnection, id: i64) -> Result<()> {
     }
 }
 
-pub fn all_regions(conn: &mut DbConnection) -> Result<Vec<Region>> {
-    Ok(regions::table
+/// The ids of regions on releases in `scope`, as a subquery.
+macro_rules! visible_region_ids {
+    ($releases:expr) => {
+        release_regions::table
+            .filter(
+                release_regions::release_id
+                    .eq_any(releases::table.filter($releases).select(releases::id)),
+            )
+            .select(release_regions::region_id)
+    };
+}
+
+/// Every region in `scope`, in name order.
+pub fn all_regions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Region>> {
+    let mut q = regions::table
         .order((regions::name.asc(), regions::id.asc()))
-        .load::<RegionRow>(conn)?
+        .into_boxed();
+    if let Some(visible) = scope.releases() {
+        q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
+    }
+    Ok(q.load::<RegionRow>(conn)?
         .into_iter()
         .map(Region::from)
         .collect())
 }
 
-pub fn list_regions(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Region>> {
+pub fn list_regions(
+    conn: &mut DbConnection,
+    page: &PageRequest,
+    scope: Scope,
+) -> Result<Page<Region>> {
     let mut q = regions::table
         .order((regions::name.asc(), regions::id.asc()))
         .limit(page.fetch())
         .into_boxed();
+    if let Some(visible) = scope.releases() {
+        q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
+    }
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
         q = q.filter(
@@ -425,6 +466,17 @@ pub fn list_regions(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<
     Ok(Page::from_overfetch(rows, page.limit, |r| {
         Cursor::text(&r.name, r.id)
     }))
+}
+
+/// Whether the region `id` may be shown under `scope`.
+pub fn region_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
+    match scope.releases() {
+        None => Ok(true),
+        Some(visible) => Ok(diesel::select(diesel::dsl::exists(
+            visible_region_ids!(visible).filter(release_regions::region_id.eq(id)),
+        ))
+        .get_result(conn)?),
+    }
 }
 
 pub fn regions_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Region>> {
@@ -566,46 +618,26 @@ pub fn delete_tag(conn: &mut DbConnection, id: i64) -> Result<()> {
     }
 }
 
-/// Which tags someone may learn of. Tags are typed into releases, so a tag's name can give away
-/// an embargoed story: outside the editors, a tag exists only while a release one may read
-/// carries it.
-#[derive(Debug, Clone, Copy)]
-pub enum TagScope {
-    /// Editors and admins, who may read every release.
-    All,
-    /// Tags on releases public at `now`, plus those on releases by `author` (a contributor's own).
-    VisibleTo {
-        now: DateTime<Utc>,
-        author: Option<i64>,
-    },
-}
-
-/// The ids of tags on releases visible under `scope`, as a subquery.
+/// The ids of tags on releases in `scope`, as a subquery. Tags are typed into releases, so a
+/// tag's name can give away an embargoed story.
 macro_rules! visible_tag_ids {
-    ($now:expr, $author:expr) => {{
-        let public = releases::status
-            .eq(dateline_core::ReleaseStatus::Published.as_str())
-            .and(releases::published_at.le(to_db($now)));
-        // -1 never matches an author, which keeps one query shape for both cases.
-        let own = releases::author_id.eq($author.unwrap_or(-1));
+    ($releases:expr) => {
         release_tags::table
-            .inner_join(releases::table)
-            .filter(public.or(own))
+            .filter(
+                release_tags::release_id
+                    .eq_any(releases::table.filter($releases).select(releases::id)),
+            )
             .select(release_tags::tag_id)
-    }};
+    };
 }
 
-pub fn list_tags(
-    conn: &mut DbConnection,
-    page: &PageRequest,
-    scope: TagScope,
-) -> Result<Page<Tag>> {
+pub fn list_tags(conn: &mut DbConnection, page: &PageRequest, scope: Scope) -> Result<Page<Tag>> {
     let mut q = tags::table
         .order((tags::name.asc(), tags::id.asc()))
         .limit(page.fetch())
         .into_boxed();
-    if let TagScope::VisibleTo { now, author } = scope {
-        q = q.filter(tags::id.eq_any(visible_tag_ids!(now, author)));
+    if let Some(visible) = scope.releases() {
+        q = q.filter(tags::id.eq_any(visible_tag_ids!(visible)));
     }
     if let Some(c) = &page.after {
         let name = c.text_key().unwrap_or_default().to_owned();
@@ -622,11 +654,11 @@ pub fn list_tags(
 }
 
 /// Whether the tag `id` may be shown under `scope`.
-pub fn tag_visible(conn: &mut DbConnection, id: i64, scope: TagScope) -> Result<bool> {
-    match scope {
-        TagScope::All => Ok(true),
-        TagScope::VisibleTo { now, author } => Ok(diesel::select(diesel::dsl::exists(
-            visible_tag_ids!(now, author).filter(release_tags::tag_id.eq(id)),
+pub fn tag_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
+    match scope.releases() {
+        None => Ok(true),
+        Some(visible) => Ok(diesel::select(diesel::dsl::exists(
+            visible_tag_ids!(visible).filter(release_tags::tag_id.eq(id)),
         ))
         .get_result(conn)?),
     }

@@ -7,6 +7,7 @@ use dateline_core::{Contact, ValidationErrors};
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
+use dateline_storage::visibility::Scope;
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
@@ -49,7 +50,9 @@ pub async fn list(
         q.notice.as_deref(),
     )
     .await?;
-    let all = state.db(|conn| Ok(organizations::all(conn)?)).await?;
+    let all = state
+        .db(|conn| Ok(organizations::all(conn, Scope::All)?))
+        .await?;
     views::ok(&ListPage {
         chrome,
         rows: all

@@ -3,8 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
-use dateline_core::visibility::can_view;
-use dateline_core::{PublicId, Release, ReleaseStatus, ValidationErrors, Viewer};
+use dateline_core::visibility::{Access, access};
+use dateline_core::{PublicId, Release, ReleaseStatus, ValidationErrors};
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::releases::{self, NewRelease, PublicFilter, StaffFilter};
 use dateline_storage::repo::{organizations, taxonomy, users};
@@ -118,38 +118,49 @@ pub async fn list(
     }
     let (viewer, now) = (visitor.viewer(), state.clock.now());
     let scope = crate::taxa::tag_scope(visitor.identity(), now);
+    let newsroom_scope = crate::taxa::newsroom_scope(visitor.identity(), now);
     let page = state
         .db(move |conn| {
+            // One this caller may not learn of is as unknown as a typo.
+            let hidden = |field, s: &str| unknown_filter(field, s)(StorageError::NotFound);
             let org = match &org {
-                Some(s) => Some(
-                    organizations::get_by_slug(conn, s)
-                        .map_err(unknown_filter("organization", s))?
-                        .id,
-                ),
+                Some(s) => {
+                    let o = organizations::get_by_slug(conn, s)
+                        .map_err(unknown_filter("organization", s))?;
+                    if !organizations::visible(conn, o.id, newsroom_scope)? {
+                        return Err(hidden("organization", s));
+                    }
+                    Some(o.id)
+                }
                 None => None,
             };
             let cat = match &cat {
                 Some(s) => {
                     let c = taxonomy::category_by_slug(conn, s)
                         .map_err(unknown_filter("category", s))?;
+                    if !taxonomy::category_visible(conn, c.id, newsroom_scope)? {
+                        return Err(hidden("category", s));
+                    }
                     Some(taxonomy::category_and_descendants(conn, c.id)?)
                 }
                 None => None,
             };
             let reg = match &reg {
-                Some(s) => Some(
-                    taxonomy::region_by_slug(conn, s)
-                        .map_err(unknown_filter("region", s))?
-                        .id,
-                ),
+                Some(s) => {
+                    let r =
+                        taxonomy::region_by_slug(conn, s).map_err(unknown_filter("region", s))?;
+                    if !taxonomy::region_visible(conn, r.id, newsroom_scope)? {
+                        return Err(hidden("region", s));
+                    }
+                    Some(r.id)
+                }
                 None => None,
             };
             let tag = match &tag {
                 Some(s) => {
                     let t = taxonomy::tag_by_slug(conn, s).map_err(unknown_filter("tag", s))?;
-                    // A tag only hidden releases carry does not exist for this caller.
                     if !taxonomy::tag_visible(conn, t.id, scope)? {
-                        return Err(unknown_filter("tag", s)(StorageError::NotFound));
+                        return Err(hidden("tag", s));
                     }
                     Some(t.id)
                 }
@@ -243,23 +254,18 @@ pub async fn get(state: web::Data<AppState>, visitor: Visitor, id: web::Path<Str
     let release = state
         .db(move |conn| Ok(releases::get_by_public_id(conn, &public_id)?))
         .await?;
-    let viewer = visitor.viewer();
-    let staff_editor = matches!(viewer, Viewer::Staff { role, .. } if role.is_staff_editor());
-    if release.status == ReleaseStatus::Withdrawn
-        && !staff_editor
-        && release
-            .author_id
-            .is_none_or(|a| !matches!(viewer, Viewer::Staff { user_id, .. } if user_id == a))
-    {
-        return Err(WebError::Gone(format!(
+    match access(
+        visitor.viewer(),
+        &release.visibility_facts(),
+        state.clock.now(),
+    ) {
+        Access::Visible => release_json(&state, &release, visitor.identity()).await,
+        Access::Withdrawn => Err(WebError::Gone(format!(
             "This release was withdrawn. {}",
             release.withdrawal_reason
-        )));
+        ))),
+        Access::Hidden => Err(WebError::NotFound),
     }
-    if !can_view(viewer, &release.visibility_facts(), state.clock.now()) {
-        return Err(WebError::NotFound);
-    }
-    release_json(&state, &release, visitor.identity()).await
 }
 
 pub async fn create(

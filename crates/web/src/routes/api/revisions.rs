@@ -82,8 +82,14 @@ pub async fn get(
                 .organization_id
                 .and_then(|o| dateline_storage::repo::organizations::get(conn, o).ok())
                 .map(|o| o.slug);
-            let cats = dateline_storage::repo::taxonomy::all_categories(conn)?;
-            let regs = dateline_storage::repo::taxonomy::all_regions(conn)?;
+            let cats = dateline_storage::repo::taxonomy::all_categories(
+                conn,
+                dateline_storage::visibility::Scope::All,
+            )?;
+            let regs = dateline_storage::repo::taxonomy::all_regions(
+                conn,
+                dateline_storage::visibility::Scope::All,
+            )?;
             Ok((rev, content, org, cats, regs))
         })
         .await?;

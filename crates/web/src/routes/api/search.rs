@@ -40,7 +40,7 @@ pub async fn search(
     let p = params.clone();
     let (results, page) = state
         .db(move |conn| {
-            let query = p.resolve(conn)?;
+            let query = p.resolve(conn, now)?;
             let page = query.page;
             Ok((search::search(conn, now, &query)?, page))
         })

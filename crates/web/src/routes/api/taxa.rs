@@ -2,17 +2,20 @@
 //! and delete. Creating needs only a name; the slug is derived from it unless given.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use dateline_core::Contact;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
+use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, PageRequest, write_tx};
 use serde::{Deserialize, Serialize};
 
 use crate::editorial::input::ContactInput;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
+use crate::middleware::identity::Identity;
 use crate::routes::api::dto::List;
 use crate::routes::api::{etag, if_match};
 use crate::routes::public::home::cursor;
@@ -38,6 +41,13 @@ impl Collection {
         match self {
             Collection::Organizations => "organization",
             Collection::Taxa(k) => k.singular(),
+        }
+    }
+
+    fn scope(self, who: Option<&Identity>, now: DateTime<Utc>) -> Scope {
+        match self {
+            Collection::Organizations => taxa::newsroom_scope(who, now),
+            Collection::Taxa(k) => taxa::scope(k, who, now),
         }
     }
 }
@@ -118,13 +128,13 @@ pub async fn list(
     q: web::Query<ListQuery>,
 ) -> WebResult {
     let c = Collection::parse(&kind)?;
-    let scope = taxa::tag_scope(visitor.identity(), state.clock.now());
+    let scope = c.scope(visitor.identity(), state.clock.now());
     let req = PageRequest::after(cursor(q.after.as_deref())?, q.limit.unwrap_or(50));
     let body = state
         .db(move |conn| {
             Ok(match c {
                 Collection::Organizations => {
-                    let p = organizations::list(conn, &req)?;
+                    let p = organizations::list(conn, &req, scope)?;
                     List {
                         items: p
                             .items
@@ -154,13 +164,15 @@ pub async fn get(
 ) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
-    let scope = taxa::tag_scope(visitor.identity(), state.clock.now());
+    let scope = c.scope(visitor.identity(), state.clock.now());
     let item = state
         .db(move |conn| {
             let item = find(conn, c, &key)?;
-            if matches!(c, Collection::Taxa(Kind::Tags))
-                && !taxonomy::tag_visible(conn, item.id(), scope)?
-            {
+            let visible = match c {
+                Collection::Organizations => organizations::visible(conn, item.id(), scope)?,
+                Collection::Taxa(k) => taxa::visible(conn, k, item.id(), scope)?,
+            };
+            if !visible {
                 return Err(WebError::NotFound);
             }
             Ok(item)

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use dateline_storage::repo::releases::{self, PublicFilter};
-use dateline_storage::repo::taxonomy::TagScope;
 use dateline_storage::repo::{organizations, taxonomy};
+use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, PageRequest};
 
 use crate::error::{WebError, WebResult};
@@ -59,12 +59,14 @@ fn taxon_subject(
     }
 }
 
-pub fn organization(
-    conn: &mut DbConnection,
-    slug: &str,
-    _now: DateTime<Utc>,
-) -> WebResult<Subject> {
+// The public site shows what the public may see, whoever is signed in: an organization, category,
+// region or tag exists here only once a public release refers to it.
+
+pub fn organization(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
     let o = organizations::get_by_slug(conn, slug)?;
+    if !organizations::visible(conn, o.id, Scope::public(now))? {
+        return Err(WebError::NotFound);
+    }
     let mut s = taxon_subject(
         "Organization",
         "organizations",
@@ -80,10 +82,13 @@ pub fn organization(
     Ok(s)
 }
 
-pub fn category(conn: &mut DbConnection, slug: &str, _now: DateTime<Utc>) -> WebResult<Subject> {
+pub fn category(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
     let c = taxonomy::category_by_slug(conn, slug)?;
+    if !taxonomy::category_visible(conn, c.id, Scope::public(now))? {
+        return Err(WebError::NotFound);
+    }
     let ids = taxonomy::category_and_descendants(conn, c.id)?;
-    let children = taxonomy::all_categories(conn)?
+    let children = taxonomy::all_categories(conn, Scope::public(now))?
         .into_iter()
         .filter(|x| x.parent_id == Some(c.id))
         .map(|x| Link {
@@ -106,8 +111,11 @@ pub fn category(conn: &mut DbConnection, slug: &str, _now: DateTime<Utc>) -> Web
     Ok(s)
 }
 
-pub fn region(conn: &mut DbConnection, slug: &str, _now: DateTime<Utc>) -> WebResult<Subject> {
+pub fn region(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
     let r = taxonomy::region_by_slug(conn, slug)?;
+    if !taxonomy::region_visible(conn, r.id, Scope::public(now))? {
+        return Err(WebError::NotFound);
+    }
     Ok(taxon_subject(
         "Region",
         "regions",
@@ -123,8 +131,7 @@ pub fn region(conn: &mut DbConnection, slug: &str, _now: DateTime<Utc>) -> WebRe
 
 pub fn tag(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
     let t = taxonomy::tag_by_slug(conn, slug)?;
-    // A tag only unpublished releases use does not exist for readers.
-    if !taxonomy::tag_visible(conn, t.id, TagScope::VisibleTo { now, author: None })? {
+    if !taxonomy::tag_visible(conn, t.id, Scope::public(now))? {
         return Err(WebError::NotFound);
     }
     Ok(taxon_subject(
@@ -463,8 +470,9 @@ async fn index(
     let entries = state
         .db(move |conn| {
             let counts = releases::public_counts(conn, now)?;
+            let public = Scope::public(now);
             Ok(match kind {
-                "organizations" => organizations::all(conn)?
+                "organizations" => organizations::all(conn, public)?
                     .into_iter()
                     .map(|o| IndexEntry {
                         href: format!("/organizations/{}", o.slug),
@@ -482,7 +490,7 @@ async fn index(
                     })
                     .collect(),
                 "categories" => {
-                    let all = taxonomy::all_categories(conn)?;
+                    let all = taxonomy::all_categories(conn, public)?;
                     let mut out = Vec::new();
                     // Parents first, each followed by its children.
                     for parent in all.iter().filter(|c| c.parent_id.is_none()) {
@@ -502,7 +510,7 @@ async fn index(
                     }
                     out
                 }
-                _ => taxonomy::all_regions(conn)?
+                _ => taxonomy::all_regions(conn, public)?
                     .into_iter()
                     .map(|r| IndexEntry {
                         href: format!("/regions/{}", r.slug),

@@ -1,10 +1,12 @@
 //! `/releases/{id}/{slug}`: one release, in full. The id decides; a wrong or old slug, or the id
-//! alone, redirects permanently to the current address. Withdrawn releases answer 410.
+//! alone, redirects permanently to the current address. Who sees what is
+//! `dateline_core::visibility::access`, as in the API: withdrawn releases answer 410, except to
+//! the newsroom people who may read them.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use dateline_core::visibility::can_view;
+use dateline_core::visibility::{Access, access};
 use dateline_core::{PublicId, Release, ReleaseStatus};
 use dateline_storage::PageRequest;
 use dateline_storage::repo::organizations;
@@ -113,13 +115,11 @@ async fn find(state: &AppState, visitor: &Visitor, id: &str) -> WebResult<Found>
     state
         .db(move |conn| {
             let release = releases::get_by_public_id(conn, &public_id)?;
-            if release.status == ReleaseStatus::Withdrawn && !matches!(viewer, dateline_core::Viewer::Staff { role, .. } if role.is_staff_editor()) {
-                return Ok(Found::Withdrawn(Box::new(release)));
+            match access(viewer, &release.visibility_facts(), now) {
+                Access::Visible => Ok(Found::Visible(Box::new(load_page(conn, release, now)?))),
+                Access::Withdrawn => Ok(Found::Withdrawn(Box::new(release))),
+                Access::Hidden => Err(WebError::NotFound),
             }
-            if !can_view(viewer, &release.visibility_facts(), now) {
-                return Err(WebError::NotFound);
-            }
-            Ok(Found::Visible(Box::new(load_page(conn, release, now)?)))
         })
         .await
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, web};
 use askama::Template;
 use dateline_storage::repo::search::{self, Fragment};
 use dateline_storage::repo::{organizations, taxonomy};
+use dateline_storage::visibility::Scope;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Visitor;
@@ -57,12 +58,13 @@ pub async fn search_page(
         return Ok(res);
     }
     let newsroom = views::load_newsroom(&state).await?;
+    let public = Scope::public(state.clock.now());
     let (orgs, cats, regs) = state
-        .db(|conn| {
+        .db(move |conn| {
             Ok((
-                organizations::all(conn)?,
-                taxonomy::all_categories(conn)?,
-                taxonomy::all_regions(conn)?,
+                organizations::all(conn, public)?,
+                taxonomy::all_categories(conn, public)?,
+                taxonomy::all_regions(conn, public)?,
             ))
         })
         .await?;
@@ -129,7 +131,7 @@ pub async fn search_page(
     let p = params.clone();
     let result = state
         .db(move |conn| {
-            let query = p.resolve(conn)?;
+            let query = p.resolve(conn, now)?;
             let n = query.page;
             Ok((search::search(conn, now, &query)?, n))
         })

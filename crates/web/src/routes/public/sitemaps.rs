@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::SecondsFormat;
 use dateline_storage::repo::releases;
 use dateline_storage::repo::{organizations, taxonomy};
+use dateline_storage::visibility::Scope;
 use quick_xml::escape::escape;
 
 use crate::error::{WebError, WebResult};
@@ -81,18 +82,20 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
                         .iter()
                         .map(|s| s.to_string()),
                 );
+                // Only what readers may find: nothing before its first public release.
+                let public = Scope::public(now);
                 sections.extend(
-                    organizations::all(conn)?
+                    organizations::all(conn, public)?
                         .into_iter()
                         .map(|o| format!("/organizations/{}", o.slug)),
                 );
                 sections.extend(
-                    taxonomy::all_categories(conn)?
+                    taxonomy::all_categories(conn, public)?
                         .into_iter()
                         .map(|c| format!("/categories/{}", c.slug)),
                 );
                 sections.extend(
-                    taxonomy::all_regions(conn)?
+                    taxonomy::all_regions(conn, public)?
                         .into_iter()
                         .map(|r| format!("/regions/{}", r.slug)),
                 );

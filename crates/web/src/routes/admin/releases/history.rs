@@ -8,6 +8,7 @@ use askama::Template;
 use dateline_core::ReleaseStatus;
 use dateline_core::diff::{self, Change};
 use dateline_storage::repo::{organizations, revisions, taxonomy};
+use dateline_storage::visibility::Scope;
 use serde::Deserialize;
 
 use crate::editorial::access;
@@ -190,9 +191,9 @@ pub async fn compare(
                 from,
                 old,
                 new,
-                organizations::all(conn)?,
-                taxonomy::all_categories(conn)?,
-                taxonomy::all_regions(conn)?,
+                organizations::all(conn, Scope::All)?,
+                taxonomy::all_categories(conn, Scope::All)?,
+                taxonomy::all_regions(conn, Scope::All)?,
             ))
         })
         .await?;

@@ -7,6 +7,7 @@ use dateline_core::ReleaseStatus;
 use dateline_storage::PageRequest;
 use dateline_storage::repo::releases::{self, StaffFilter};
 use dateline_storage::repo::{organizations, users};
+use dateline_storage::visibility::Scope;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
@@ -87,7 +88,7 @@ pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQu
                     &filter,
                     &PageRequest::after(after, 50),
                 )?,
-                organizations::all(conn)?,
+                organizations::all(conn, Scope::All)?,
                 users::all(conn)?,
             ))
         })

@@ -9,6 +9,7 @@ use dateline_core::diff::{self, Change};
 use dateline_core::workflow::{Transition, available};
 use dateline_core::{Contact, Release, ReleaseContent, ReleaseStatus, Role, ValidationErrors};
 use dateline_storage::repo::{organizations, revisions, taxonomy, users};
+use dateline_storage::visibility::Scope;
 
 use crate::editorial::access::{self, check_edit, is_own};
 use crate::editorial::input::ReleaseForm;
@@ -151,9 +152,9 @@ pub async fn render(
                 _ => None,
             };
             Ok((
-                organizations::all(conn)?,
-                taxonomy::all_categories(conn)?,
-                taxonomy::all_regions(conn)?,
+                organizations::all(conn, Scope::All)?,
+                taxonomy::all_categories(conn, Scope::All)?,
+                taxonomy::all_regions(conn, Scope::All)?,
                 users::all(conn)?,
                 comments,
                 conflict,
