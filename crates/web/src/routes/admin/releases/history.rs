@@ -163,8 +163,19 @@ struct ComparePage {
 
 #[derive(Deserialize)]
 pub struct CompareQuery {
-    from: Option<i64>,
-    to: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A revision number from the address: a positive whole number, or a 400 naming the parameter.
+fn revision_param(raw: Option<&str>, parameter: &str) -> WebResult<Option<i64>> {
+    crate::query::given(raw)
+        .map(|v| {
+            crate::query::bounded(v, i64::MAX).ok_or_else(|| {
+                WebError::bad_query(parameter, "Give a revision number from the history.")
+            })
+        })
+        .transpose()
 }
 
 pub async fn compare(
@@ -174,8 +185,8 @@ pub async fn compare(
     q: web::Query<CompareQuery>,
 ) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
-    let to = q.to.unwrap_or(release.revision);
-    let from = q.from.unwrap_or((to - 1).max(1));
+    let to = revision_param(q.to.as_deref(), "to")?.unwrap_or(release.revision);
+    let from = revision_param(q.from.as_deref(), "from")?.unwrap_or((to - 1).max(1));
     let rid = release.id;
     let (old, new, orgs, cats, regs) = state
         .db(move |conn| {
