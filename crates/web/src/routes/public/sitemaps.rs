@@ -61,8 +61,9 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<String>) -> WebResult {
-    // Only a page that can exist: a number too large to page to is a 404 like any page past the
-    // last, checked before any work, and the offset cannot overflow.
+    // Only a page that can exist, spelled one way (no sign, no leading zero): a number too large
+    // to page to is a 404 like any page past the last, found before any work, so the offset
+    // arithmetic cannot overflow.
     let (n, offset) = crate::query::bounded(&n, i64::MAX)
         .filter(|_| !n.starts_with(['+', '0']))
         .and_then(|n| Some((n, crate::query::offset(n, PER_PAGE)?)))
