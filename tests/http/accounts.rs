@@ -656,7 +656,7 @@ http_tests! {
         page.assert_status(200);
         assert!(page.text().contains("contributor -> editor"), "{}", page.body);
         assert!(!page.body.contains("<td>login_failed</td>"), "filtered to role changes only");
-        viewer.get("/admin/audit?from=not-a-date").await.assert_status(422);
+        viewer.get("/admin/audit?from=not-a-date").await.assert_status(400);
         viewer.get("/admin/audit?after=tampered").await.assert_status(400);
     }
 

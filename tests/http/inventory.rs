@@ -124,7 +124,7 @@ fn sql_is_never_built_from_strings() {
 }
 
 /// A concrete path for a route pattern, using fixtures that exist.
-fn concrete(pattern: &str, f: &Fixtures) -> String {
+pub(crate) fn concrete(pattern: &str, f: &Fixtures) -> String {
     let mut p = pattern.to_owned();
     let subs: [(&str, String); 11] = [
         (
@@ -166,14 +166,14 @@ fn concrete(pattern: &str, f: &Fixtures) -> String {
     p
 }
 
-struct Fixtures {
-    release: String,
-    tag: String,
-    user: i64,
-    token: i64,
-    link: i64,
-    organization: i64,
-    category: i64,
+pub(crate) struct Fixtures {
+    pub release: String,
+    pub tag: String,
+    pub user: i64,
+    pub token: i64,
+    pub link: i64,
+    pub organization: i64,
+    pub category: i64,
 }
 
 impl Fixtures {

@@ -2,7 +2,7 @@
 //! interpreted in a named IANA zone, refusing the wall-clock times a DST change skips or repeats
 //! rather than guessing.
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +21,19 @@ pub enum TimeInputError {
     Unreadable(String),
     #[error("a time zone is required: add an offset such as +02:00 or Z, or choose a zone")]
     MissingZone,
+    #[error("{0:?} is outside the years 1 to 9999")]
+    OutOfRange(String),
+}
+
+/// The years any time from outside may name. PostgreSQL's timestamps end in 4713 BC, chrono's
+/// at ±262 143, and SQLite compares the stored text, which sorts by time only while the year has
+/// four digits (an embargo in year 10000 would sort before today and fall due at once): years 1
+/// to 9999 mean the same on every backend and leave room for a day's arithmetic.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Whether `t` lies in [`YEARS`], so it is stored and compared alike on both backends.
+pub fn storable(t: DateTime<Utc>) -> bool {
+    YEARS.contains(&t.year())
 }
 
 pub fn parse_zone(name: &str) -> Result<Tz, TimeInputError> {
@@ -46,8 +59,16 @@ pub fn local_to_utc(local: NaiveDateTime, zone: Tz) -> Result<DateTime<Utc>, Tim
 /// name. A local time without a zone is refused: guessing the zone is how embargoes break.
 pub fn parse_instant(input: &str, zone: Option<&str>) -> Result<DateTime<Utc>, TimeInputError> {
     let input = input.trim();
+    read_instant(input, zone)?
+        .filter(|t| storable(*t))
+        .ok_or_else(|| TimeInputError::OutOfRange(input.chars().take(60).collect()))
+}
+
+/// The instant, or None for a time outside [`YEARS`] (checked before a zone is applied, so no
+/// offset arithmetic runs near chrono's limits).
+fn read_instant(input: &str, zone: Option<&str>) -> Result<Option<DateTime<Utc>>, TimeInputError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(input) {
-        return Ok(t.with_timezone(&Utc));
+        return Ok(Some(t.with_timezone(&Utc)));
     }
     let local = [
         "%Y-%m-%dT%H:%M",
@@ -58,10 +79,14 @@ pub fn parse_instant(input: &str, zone: Option<&str>) -> Result<DateTime<Utc>, T
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(input, f).ok())
     .ok_or_else(|| TimeInputError::Unreadable(input.chars().take(60).collect()))?;
-    match zone.map(str::trim).filter(|z| !z.is_empty()) {
-        Some(z) => local_to_utc(local, parse_zone(z)?),
-        None => Err(TimeInputError::MissingZone),
+    let zone = match zone.map(str::trim).filter(|z| !z.is_empty()) {
+        Some(z) => parse_zone(z)?,
+        None => return Err(TimeInputError::MissingZone),
+    };
+    if !YEARS.contains(&local.year()) {
+        return Ok(None);
     }
+    local_to_utc(local, zone).map(Some)
 }
 
 #[cfg(test)]
@@ -135,5 +160,46 @@ mod tests {
             parse_instant("tomorrow", Some("UTC")),
             Err(TimeInputError::Unreadable(_))
         ));
+    }
+
+    #[test]
+    fn instants_outside_four_digit_years_are_refused() {
+        // Year 10000 in UTC would sort before today as SQLite text: the embargo would fall due
+        // at once. Far years would not fit PostgreSQL or chrono's offset arithmetic.
+        for (input, zone) in [
+            ("9999-12-31T23:59:59-23:59", None),
+            ("0000-12-31T23:00:00Z", None),
+            ("+262142-12-31T09:00", Some("Europe/Berlin")),
+            ("-262143-01-01T00:00", Some("Asia/Tokyo")),
+            ("-4714-01-01T00:00", Some("UTC")),
+        ] {
+            assert!(
+                matches!(
+                    parse_instant(input, zone),
+                    Err(TimeInputError::OutOfRange(_))
+                ),
+                "{input}"
+            );
+        }
+        assert!(parse_instant("10000-01-01T00:00", Some("UTC")).is_err());
+        assert!(parse_instant("9999-12-31T09:00", Some("Europe/Berlin")).is_ok());
+        assert!(parse_instant("0001-01-01T12:00:00Z", None).is_ok());
+    }
+
+    #[test]
+    fn only_four_digit_years_are_storable() {
+        let day = |y, m, d| {
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+        };
+        assert!(storable(day(1, 1, 1)));
+        assert!(storable(day(9999, 12, 31)));
+        assert!(!storable(day(0, 12, 31)));
+        assert!(!storable(day(10000, 1, 1)));
+        assert!(!storable(DateTime::<Utc>::MIN_UTC));
+        assert!(!storable(DateTime::<Utc>::MAX_UTC));
     }
 }

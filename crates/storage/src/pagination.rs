@@ -75,11 +75,18 @@ impl Cursor {
             "t" => {
                 let (micros, id) = rest.split_once('.').ok_or(InvalidCursor)?;
                 let micros = micros.parse::<i64>().map_err(|_| InvalidCursor)?;
-                let t = DateTime::<Utc>::from_timestamp_micros(micros).ok_or(InvalidCursor)?;
+                // Only a time some row could have: anything else cannot be bound on PostgreSQL.
+                let t = DateTime::<Utc>::from_timestamp_micros(micros)
+                    .filter(|t| crate::time::storable(*t))
+                    .ok_or(InvalidCursor)?;
                 Ok(Cursor::time(t, parse_id(id)?))
             }
             "s" => {
                 let (id, text) = rest.split_once('.').ok_or(InvalidCursor)?;
+                // PostgreSQL text cannot hold NUL, so no row's key has one.
+                if text.contains('\0') {
+                    return Err(InvalidCursor);
+                }
                 Ok(Cursor::text(text, parse_id(id)?))
             }
             _ => Err(InvalidCursor),
@@ -188,9 +195,27 @@ mod tests {
             "aGVsbG8",
             &URL_SAFE_NO_PAD.encode("t.x.1"),
             &URL_SAFE_NO_PAD.encode("i.-1"),
+            &URL_SAFE_NO_PAD.encode("i.0"),
+            &URL_SAFE_NO_PAD.encode("i.99999999999999999999"),
+            &URL_SAFE_NO_PAD.encode("s.-9223372036854775808.x"),
+            // Times chrono can hold but no backend stores alike: before year 1, after 9999.
+            &URL_SAFE_NO_PAD.encode(format!("t.{}.1", i64::MIN)),
+            &URL_SAFE_NO_PAD.encode(format!("t.{}.1", i64::MAX)),
+            &URL_SAFE_NO_PAD.encode("t.-62135596800000001.1"),
+            &URL_SAFE_NO_PAD.encode("t.253402300800000000.1"),
+            &URL_SAFE_NO_PAD.encode("t.1790000000000000.0"),
+            &URL_SAFE_NO_PAD.encode("s.1.a\0b"),
             &"a".repeat(700),
         ] {
             assert_eq!(Cursor::decode(bad), Err(InvalidCursor), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_first_and_last_storable_moments_are_accepted() {
+        for micros in [-62_135_596_800_000_000_i64, 253_402_300_799_999_999] {
+            let raw = URL_SAFE_NO_PAD.encode(format!("t.{micros}.1"));
+            assert!(Cursor::decode(&raw).is_ok(), "{micros}");
         }
     }
 

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 
+pub use dateline_core::timezone::{YEARS, storable};
+
 pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
     t.trunc_subsecs(6).naive_utc()
 }

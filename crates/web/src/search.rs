@@ -1,7 +1,7 @@
 //! Reading a search request (from the page or the API) into a storage query, with the same limits
 //! and the same errors for both.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use dateline_storage::repo::search::{MAX_QUERY_CHARS, SearchQuery, parse_terms};
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::visibility::Scope;
@@ -9,6 +9,7 @@ use dateline_storage::{DbConnection, StorageError};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
+use crate::query::{self, Day};
 
 pub const PER_PAGE: i64 = 20;
 pub const MAX_PAGE: i64 = 50;
@@ -39,20 +40,14 @@ impl SearchParams {
     }
 
     pub fn page_number(&self) -> WebResult<i64> {
-        match self
-            .page
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        match query::given(self.page.as_deref()) {
             None => Ok(1),
-            Some(p) => match p.parse::<i64>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-                _ => Err(WebError::bad_query(
+            Some(p) => query::bounded(p, MAX_PAGE).ok_or_else(|| {
+                WebError::bad_query(
                     "page",
-                    format!("There is no results page {p:?}: pages run from 1 to {MAX_PAGE}."),
-                )),
-            },
+                    format!("There is no such results page: pages run from 1 to {MAX_PAGE}."),
+                )
+            }),
         }
     }
 
@@ -67,14 +62,7 @@ impl SearchParams {
             ));
         }
         self.page_number()?;
-        for (field, v) in [("from", &self.from), ("to", &self.to)] {
-            if !v.trim().is_empty() && NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").is_err() {
-                return Err(WebError::bad_query(
-                    field,
-                    format!("{v:?} is not a date (YYYY-MM-DD)."),
-                ));
-            }
-        }
+        self.days()?;
         for (field, v) in [
             ("organization", &self.organization),
             ("category", &self.category),
@@ -85,6 +73,14 @@ impl SearchParams {
             }
         }
         Ok(())
+    }
+
+    /// The `from` and `to` days, if given.
+    fn days(&self) -> WebResult<(Option<Day>, Option<Day>)> {
+        Ok((
+            Day::param(Some(&self.from), "from")?,
+            Day::param(Some(&self.to), "to")?,
+        ))
     }
 
     /// Resolves the filters (slugs) and builds the query. Unknown slugs and malformed values are a
@@ -120,19 +116,14 @@ impl SearchParams {
                 Err(e) => Err(e.into()),
             }
         };
-        let date = |s: &str| {
-            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc())
-        };
+        let (from, to) = self.days()?;
         Ok(SearchQuery {
             terms: parse_terms(&self.q),
             organization_id: lookup(conn, "organization", &self.organization)?,
             category_id: lookup(conn, "category", &self.category)?,
             region_id: lookup(conn, "region", &self.region)?,
-            from: date(&self.from),
-            until: date(&self.to).map(|t| t + chrono::Duration::days(1)),
+            from: from.map(Day::start),
+            until: to.and_then(Day::end),
             page: self.page_number()?,
             per_page: PER_PAGE,
         })

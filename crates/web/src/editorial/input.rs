@@ -97,10 +97,10 @@ pub fn parse_date(text: &str, field: &str, e: &mut ValidationErrors) -> Option<N
     if t.is_empty() {
         return None;
     }
-    match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            e.add(field, format!("{t:?} is not a date: use YYYY-MM-DD."));
+    match crate::query::Day::parse(t) {
+        Ok(d) => Some(d.date()),
+        Err(message) => {
+            e.add(field, message);
             None
         }
     }

@@ -1,7 +1,9 @@
 //! One spelling per path, settled before routing so no check can be bypassed by spelling a path
 //! differently (SECURITY.md Z7). `NormalizePath` merges slashes and drops a trailing one; this
 //! refuses what remains ambiguous: percent-encoding and dot segments. Dateline's own paths
-//! never contain either.
+//! never contain either. A query string may not carry NUL (`%00`): no parameter means anything
+//! with it, and PostgreSQL cannot compare text that holds it, so it is refused here once rather
+//! than in every handler that looks a value up.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,11 +19,31 @@ pub async fn reject_ambiguous(
     let path = req.path();
     let ambiguous =
         path.contains('%') || path.split('/').any(|s| s == "." || s == "..") || path.contains('\\');
-    if ambiguous {
-        let res = WebError::NotFound.error_response();
+    let refusal = if ambiguous {
+        Some(WebError::NotFound)
+    } else {
+        parameter_with_nul(req.query_string()).map(|name| {
+            WebError::bad_query(
+                &name,
+                "This holds a NUL character (%00), which no parameter accepts.",
+            )
+        })
+    };
+    if let Some(e) = refusal {
+        let res = e.error_response();
         return Ok(req.into_response(res).map_into_right_body());
     }
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// The first parameter whose name or value holds NUL, its name shown without it.
+fn parameter_with_nul(query: &str) -> Option<String> {
+    if !query.contains("%00") {
+        return None;
+    }
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| k.replace('\0', "").chars().take(40).collect())
 }

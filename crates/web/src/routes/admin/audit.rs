@@ -2,7 +2,7 @@
 
 use actix_web::web;
 use askama::Template;
-use chrono::{NaiveDate, SecondsFormat};
+use chrono::SecondsFormat;
 use dateline_storage::PageRequest;
 use dateline_storage::repo::audit::{self, AuditFilter};
 use dateline_storage::repo::users;
@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Staff;
+use crate::query::Day;
 use crate::routes::public::home::cursor;
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
@@ -52,15 +53,6 @@ pub struct AuditQuery {
     after: Option<String>,
 }
 
-fn date(s: Option<&str>, field: &str) -> WebResult<Option<NaiveDate>> {
-    match s.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| WebError::invalid(field, format!("{v:?} is not a date (YYYY-MM-DD)."))),
-    }
-}
-
 fn nonempty(s: &Option<String>) -> Option<String> {
     s.as_deref()
         .map(str::trim)
@@ -88,19 +80,14 @@ pub async fn list(
     {
         return Err(WebError::invalid("result", "Choose ok, denied or failed."));
     }
-    let from = date(q.from.as_deref(), "from")?;
-    let to = date(q.to.as_deref(), "to")?;
+    let from = Day::param(q.from.as_deref(), "from")?;
+    let to = Day::param(q.to.as_deref(), "to")?;
     let filter = AuditFilter {
         action: nonempty(&q.action).map(|a| a.chars().take(64).collect()),
         actor_id,
         result,
-        from: from
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc()),
-        until: to
-            .and_then(|d| d.succ_opt())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc()),
+        from: from.map(Day::start),
+        until: to.and_then(Day::end),
         ..Default::default()
     };
     let (chrome, newsroom) =

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::NaiveDate;
 use dateline_core::visibility::{Access, access};
 use dateline_core::{PublicId, Release, ReleaseStatus, ValidationErrors};
 use dateline_storage::repo::audit::{self, Entry, Outcome};
@@ -17,6 +16,7 @@ use crate::editorial::input::ReleaseInput;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
 use crate::middleware::identity::Identity;
+use crate::query::{self, Day};
 use crate::routes::api::dto::{AuthorDto, ItemDto, List, PublicReleaseDto, ReleaseDto};
 use crate::routes::api::{etag, if_match};
 use crate::routes::public::home::cursor;
@@ -34,20 +34,7 @@ pub struct ListQuery {
     from: Option<String>,
     to: Option<String>,
     after: Option<String>,
-    limit: Option<usize>,
-}
-
-fn day(raw: &Option<String>, field: &str) -> WebResult<Option<chrono::DateTime<chrono::Utc>>> {
-    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| Some(d.and_utc()))
-            .ok_or_else(|| {
-                WebError::bad_query(field, format!("{s:?} is not a date (YYYY-MM-DD)."))
-            }),
-    }
+    limit: Option<String>,
 }
 
 /// An unknown slug in a filter is a 400 naming it rather than an empty list: it is usually a typo.
@@ -70,9 +57,9 @@ pub async fn list(
     q: web::Query<ListQuery>,
 ) -> WebResult {
     let after = cursor(q.after.as_deref())?;
-    let limit = q.limit.unwrap_or(20).clamp(1, PageRequest::MAX);
-    let from = day(&q.from, "from")?;
-    let to = day(&q.to, "to")?.map(|t| t + chrono::Duration::days(1));
+    let limit = query::limit(q.limit.as_deref(), 20)?;
+    let from = Day::param(q.from.as_deref(), "from")?;
+    let to = Day::param(q.to.as_deref(), "to")?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -187,8 +174,8 @@ pub async fn list(
                         category_ids: cat,
                         region_id: reg,
                         tag_id: tag,
-                        from,
-                        until: to,
+                        from: from.map(Day::start),
+                        until: to.and_then(Day::end),
                         exclude_id: None,
                     },
                     &req,

@@ -118,7 +118,7 @@ fn find(conn: &mut DbConnection, c: Collection, key: &str) -> WebResult<Item> {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     after: Option<String>,
-    limit: Option<usize>,
+    limit: Option<String>,
 }
 
 pub async fn list(
@@ -129,7 +129,8 @@ pub async fn list(
 ) -> WebResult {
     let c = Collection::parse(&kind)?;
     let scope = c.scope(visitor.identity(), state.clock.now());
-    let req = PageRequest::after(cursor(q.after.as_deref())?, q.limit.unwrap_or(50));
+    let limit = crate::query::limit(q.limit.as_deref(), 50)?;
+    let req = PageRequest::after(cursor(q.after.as_deref())?, limit);
     let body = state
         .db(move |conn| {
             Ok(match c {

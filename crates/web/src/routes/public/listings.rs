@@ -147,12 +147,15 @@ pub fn tag(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult
     ))
 }
 
+/// The years the archive has pages for.
+const ARCHIVE_YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
 /// A calendar month in the newsroom's time zone. Impossible months are a 404.
 pub fn archive(newsroom: &Newsroom, year: &str, month: &str) -> WebResult<Subject> {
     let (Ok(y), Ok(m)) = (year.parse::<i32>(), month.parse::<u32>()) else {
         return Err(WebError::NotFound);
     };
-    if !(1970..=9999).contains(&y) || year.len() != 4 || month.len() != 2 {
+    if !ARCHIVE_YEARS.contains(&y) || year.len() != 4 || month.len() != 2 {
         return Err(WebError::NotFound);
     }
     let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or(WebError::NotFound)?;
@@ -180,8 +183,8 @@ pub fn archive(newsroom: &Newsroom, year: &str, month: &str) -> WebResult<Subjec
         intro: Vec::new(),
         website: String::new(),
         children: Vec::new(),
-        neighbours: vec![
-            link(
+        neighbours: [
+            (
                 prev,
                 format!(
                     "← {} {}",
@@ -189,7 +192,7 @@ pub fn archive(newsroom: &Newsroom, year: &str, month: &str) -> WebResult<Subjec
                     prev.year()
                 ),
             ),
-            link(
+            (
                 next,
                 format!(
                     "{} {} →",
@@ -197,10 +200,15 @@ pub fn archive(newsroom: &Newsroom, year: &str, month: &str) -> WebResult<Subjec
                     next.year()
                 ),
             ),
-        ],
+        ]
+        .into_iter()
+        .filter(|(d, _)| ARCHIVE_YEARS.contains(&d.year()))
+        .map(|(d, text)| link(d, text))
+        .collect(),
         filter: PublicFilter {
             from: start(first),
-            until: start(next),
+            // After December 9999 nothing is stored, and year 10000 would not compare as text.
+            until: start(next).filter(|t| dateline_core::timezone::storable(*t)),
             ..Default::default()
         },
         path: format!("/archive/{year}/{month}"),

@@ -62,10 +62,13 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<String>) -> WebResult {
-    let n: i64 = n.parse().map_err(|_| WebError::NotFound)?;
-    if n < 1 {
-        return Err(WebError::NotFound);
-    }
+    // Only a page that can exist, spelled one way (no sign, no leading zero): a number too large
+    // to page to is a 404 like any page past the last, found before any work, so the offset
+    // arithmetic cannot overflow.
+    let (n, offset) = crate::query::bounded(&n, i64::MAX)
+        .filter(|_| !n.starts_with(['+', '0']))
+        .and_then(|n| Some((n, crate::query::offset(n, PER_PAGE)?)))
+        .ok_or(WebError::NotFound)?;
     let (v, cached) = http_cache::check(&state, &req, true, "").await?;
     if let Some(res) = cached {
         return Ok(res);
@@ -73,7 +76,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
     let now = state.clock.now();
     let (list, sections, total) = state
         .db(move |conn| {
-            let list = releases::public_between(conn, now, None, (n - 1) * PER_PAGE, PER_PAGE)?;
+            let list = releases::public_between(conn, now, None, offset, PER_PAGE)?;
             // The first page also lists the sections readers browse.
             let mut sections = Vec::new();
             if n == 1 {
@@ -103,7 +106,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
             Ok((list, sections, releases::count_public(conn, now)?))
         })
         .await?;
-    if n > 1 && (n - 1) * PER_PAGE >= total {
+    if n > 1 && offset >= total {
         return Err(WebError::NotFound);
     }
     let mut out = String::from(

@@ -165,8 +165,19 @@ struct ComparePage {
 
 #[derive(Deserialize)]
 pub struct CompareQuery {
-    from: Option<i64>,
-    to: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A revision number from the address: a positive whole number, or a 400 naming the parameter.
+fn revision_param(raw: Option<&str>, parameter: &str) -> WebResult<Option<i64>> {
+    crate::query::given(raw)
+        .map(|v| {
+            crate::query::bounded(v, i64::MAX).ok_or_else(|| {
+                WebError::bad_query(parameter, "Give a revision number from the history.")
+            })
+        })
+        .transpose()
 }
 
 pub async fn compare(
@@ -176,9 +187,9 @@ pub async fn compare(
     q: web::Query<CompareQuery>,
 ) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
-    let to = q.to.unwrap_or(release.revision);
+    let to = revision_param(q.to.as_deref(), "to")?.unwrap_or(release.revision);
     let rid = release.id;
-    let asked_from = q.from;
+    let asked_from = revision_param(q.from.as_deref(), "from")?;
     let (from, old, new, orgs, cats, regs) = state
         .db(move |conn| {
             let from = match asked_from {
