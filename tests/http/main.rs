@@ -9,6 +9,7 @@ mod accounts;
 mod browser;
 mod cli;
 mod foundation;
+mod guessing;
 mod inventory;
 mod logs;
 mod public_site;

@@ -60,6 +60,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the server's secret key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Load demonstration content: organizations, categories, regions and 36 releases.
     Demo,
     /// Print the effective configuration, with secrets redacted.
@@ -142,6 +145,19 @@ pub enum TokenCommand {
         /// until it is revoked.
         #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(1..=3650))]
         expires_in_days: Option<u16>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Replace the secret key. Every stored two-factor secret is re-encrypted under the new key
+    /// in the same transaction, and every session ends. Stop the servers first; start them
+    /// again with the new key afterwards.
+    Rotate {
+        /// Read the new key (64 hexadecimal characters) from standard input instead of
+        /// generating one. Needed when the key comes from DATELINE_SECRET_KEY.
+        #[arg(long)]
+        new_key_stdin: bool,
     },
 }
 

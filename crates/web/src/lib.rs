@@ -24,4 +24,5 @@ pub mod search;
 pub mod startup;
 pub mod state;
 pub mod taxa;
+pub mod totp_secrets;
 pub mod views;

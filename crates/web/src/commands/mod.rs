@@ -1,6 +1,7 @@
 //! One module per subcommand. This is the binary's edge: errors become one line on stderr.
 
 pub mod demo;
+pub mod key;
 pub mod serve;
 pub mod token;
 pub mod user;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(&config),
         Command::User(c) => user::run(&config, c),
         Command::Token(c) => token::run(&config, c),
+        Command::Key(c) => key::run(&config, c),
         Command::Demo => demo::run(&config),
         Command::Config => {
             print_config(&config);
