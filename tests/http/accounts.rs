@@ -38,7 +38,13 @@ fn totp_code(app: &TestApp, email: &str, offset_steps: i64) -> String {
         .unwrap()
         .unwrap();
     let t = app.state.clock.now().timestamp() + offset_steps * 30;
-    dateline_auth::totp::code_at(&creds.totp_secret.unwrap(), t as u64).unwrap()
+    let secret = dateline_web::totp_secrets::open(
+        &app.state.key,
+        creds.user.id,
+        &creds.totp_secret.unwrap(),
+    )
+    .unwrap();
+    dateline_auth::totp::code_at(&secret, t as u64).unwrap()
 }
 
 /// Enrols two-factor sign-in for the signed-in account and returns the recovery codes shown.

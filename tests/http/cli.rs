@@ -574,3 +574,106 @@ async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
         .assert_status(303);
     again.get("/admin").await.assert_status(200);
 }
+
+/// Two-factor secrets are sealed under the server key. A plaintext one left by an older version
+/// is sealed at start-up; `dateline key rotate` re-seals every one under a new key in the same
+/// step as it replaces the key file, and two-factor sign-in keeps working.
+#[actix_web::test]
+async fn rotating_the_key_keeps_two_factor_sign_in() {
+    use dateline_storage::repo::users;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let key_path = p.join("dateline.key");
+    let old_key = "33".repeat(32);
+    std::fs::write(&key_path, format!("{old_key}\n")).unwrap();
+    std::fs::set_permissions(
+        &key_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    editor_with_token(p, "dateline.db", "ana@example.com", "read");
+    let pool = dateline_storage::connection::connect(
+        &dateline_storage::DatabaseUrl::Sqlite(p.join("dateline.db")),
+        &dateline_storage::PoolOptions::default(),
+    )
+    .unwrap();
+    let stored = || {
+        let creds = users::credentials_by_email(&mut pool.get().unwrap(), "ana@example.com")
+            .unwrap()
+            .unwrap();
+        (creds.user.id, creds.totp_secret.unwrap())
+    };
+    let secret = dateline_auth::totp::new_secret();
+    let id = stored_id(&pool);
+    users::set_totp(&mut pool.get().unwrap(), id, Some(&secret), true).unwrap();
+    let serve = || {
+        let port = free_port();
+        let server = Server::start(p, &["--bind", &format!("127.0.0.1:{port}")], &[]);
+        wait_for("readiness", || {
+            http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
+        });
+        (server, format!("http://127.0.0.1:{port}"))
+    };
+
+    let (server, _) = serve();
+    drop(server);
+    let old = dateline_auth::SecretKey::from_text(&old_key).unwrap();
+    let (_, sealed) = stored();
+    assert!(
+        sealed.starts_with("v1:") && !sealed.contains(&secret),
+        "{sealed}"
+    );
+    assert_eq!(
+        dateline_web::totp_secrets::open(&old, id, &sealed).as_deref(),
+        Some(secret.as_str())
+    );
+
+    let rotated = dateline(p, &["key", "rotate"], &[]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    assert!(stdout(&rotated).contains("Re-encrypted 1 two-factor secret"));
+    let new_text = std::fs::read_to_string(&key_path).unwrap();
+    assert_ne!(new_text.trim(), old_key);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_path).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let new = dateline_auth::SecretKey::from_text(&new_text).unwrap();
+    let (_, resealed) = stored();
+    assert!(resealed.starts_with("v1:") && !resealed.contains(&secret) && resealed != sealed);
+    assert_eq!(
+        dateline_web::totp_secrets::open(&new, id, &resealed).as_deref(),
+        Some(secret.as_str())
+    );
+    assert_eq!(dateline_web::totp_secrets::open(&old, id, &resealed), None);
+
+    let (_server, base) = serve();
+    let browser = crate::support::Client::new(&base);
+    let step1 = browser
+        .login("ana@example.com", crate::support::PASSWORD)
+        .await;
+    step1.assert_status(303);
+    assert!(step1.location().starts_with("/login/two-factor"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = dateline_auth::totp::code_at(&secret, now).unwrap();
+    browser
+        .submit("/login/two-factor", "/login/two-factor", &[("code", &code)])
+        .await
+        .assert_status(303);
+    browser.get("/admin").await.assert_status(200);
+
+    // With the key in the environment, the new one must be given: nothing is made up and lost.
+    assert_one_line_error(
+        &dateline(p, &["key", "rotate"], &[("DATELINE_SECRET_KEY", &old_key)]),
+        "--new-key-stdin",
+    );
+}
+
+fn stored_id(pool: &dateline_storage::Pool) -> i64 {
+    dateline_storage::repo::users::find_by_email(&mut pool.get().unwrap(), "ana@example.com")
+        .unwrap()
+        .unwrap()
+        .id
+}

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod foundation;
 mod hostile_input;
+mod guessing;
 mod inventory;
 mod logs;
 mod public_site;

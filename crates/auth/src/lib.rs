@@ -27,4 +27,6 @@ pub enum AuthError {
     Key(String),
     #[error("two-factor setup failed: {0}")]
     Totp(String),
+    #[error("a sealed value does not open with this key")]
+    Sealed,
 }

@@ -179,9 +179,13 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
         },
     )
     .unwrap();
-    throttle::record_failure(conn, "acct:x", now, chrono::Duration::minutes(5), |_| {
-        Some(std::time::Duration::from_secs(1))
-    })
+    throttle::count_attempt(
+        conn,
+        "acct:x",
+        now,
+        chrono::Duration::minutes(5),
+        &[(1, std::time::Duration::from_secs(1))],
+    )
     .unwrap();
     tokens::replace_recovery_codes(conn, user.id, &["h1".into()]).unwrap();
     let token = tokens::NewApiToken {

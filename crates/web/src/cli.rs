@@ -63,6 +63,9 @@ pub enum Command {
     /// Look after the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage the server's secret key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Load demonstration content: organizations, categories, regions and 36 releases.
     Demo,
     /// Print the effective configuration, with secrets redacted.
@@ -156,6 +159,19 @@ pub enum AuditCommand {
         /// Delete rows from before this day (YYYY-MM-DD, midnight UTC). Today at the latest.
         #[arg(long, value_name = "DATE")]
         before: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Replace the secret key. Every stored two-factor secret is re-encrypted under the new key
+    /// in the same transaction, and every session ends. Stop the servers first; start them
+    /// again with the new key afterwards.
+    Rotate {
+        /// Read the new key (64 hexadecimal characters) from standard input instead of
+        /// generating one. Needed when the key comes from DATELINE_SECRET_KEY.
+        #[arg(long)]
+        new_key_stdin: bool,
     },
 }
 

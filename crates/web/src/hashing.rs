@@ -5,7 +5,7 @@
 
 use std::sync::mpsc;
 
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -62,7 +62,32 @@ impl HashingPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let _permit = self.permits.acquire().await.map_err(|_| HashingStopped)?;
+        self.permit().await?.run(f).await
+    }
+
+    /// Waits for a free hashing thread and reserves it. A caller that waited a long time in a
+    /// flood can look again at whether the work is still wanted before spending it.
+    pub async fn permit(&self) -> Result<Permit<'_>, HashingStopped> {
+        let permit = self.permits.acquire().await.map_err(|_| HashingStopped)?;
+        Ok(Permit {
+            jobs: &self.jobs,
+            _permit: permit,
+        })
+    }
+}
+
+/// A reserved hashing thread; dropping it unused gives it back.
+pub struct Permit<'a> {
+    jobs: &'a mpsc::Sender<Job>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Permit<'_> {
+    pub async fn run<T, F>(self, f: F) -> Result<T, HashingStopped>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move || {

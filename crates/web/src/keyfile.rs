@@ -72,6 +72,32 @@ fn check_mode(_meta: &std::fs::Metadata, _path: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// Puts `key` in the key file at `path`, whole or not at all: written beside it, synced, then
+/// renamed over it.
+pub fn replace(path: &Path, key: &SecretKey) -> Result<(), KeyError> {
+    let shown = path.display().to_string();
+    let failed = |e: std::io::Error| KeyError::Create {
+        path: shown.clone(),
+        reason: e.to_string(),
+    };
+    let mut staged = path.as_os_str().to_owned();
+    staged.push(".new");
+    let staged = std::path::PathBuf::from(staged);
+    let _ = std::fs::remove_file(&staged);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&staged).map_err(failed)?;
+    f.write_all(format!("{}\n", key.to_text()).as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(failed)?;
+    std::fs::rename(&staged, path).map_err(failed)
+}
+
 fn create(path: &Path) -> Result<SecretKey, KeyError> {
     let shown = path.display().to_string();
     let key = SecretKey::generate();

@@ -25,4 +25,5 @@ pub mod search;
 pub mod startup;
 pub mod state;
 pub mod taxa;
+pub mod totp_secrets;
 pub mod views;

@@ -44,6 +44,11 @@ pub async fn bootstrap(state: AppState) {
             if !applied.is_empty() {
                 tracing::info!(migrations = applied.join(", "), "database migrated");
             }
+            let sealed = crate::totp_secrets::seal_plaintext(&mut conn, &st.key)
+                .map_err(|e| e.to_string())?;
+            if sealed > 0 {
+                tracing::info!(sealed, "sealed stored TOTP secrets under the server key");
+            }
             setup_link_if_needed(&mut conn, &st.config, st.clock.now()).map_err(|e| e.to_string())
         })
         .await;

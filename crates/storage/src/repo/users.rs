@@ -170,6 +170,21 @@ pub fn count_admins(conn: &mut DbConnection) -> Result<i64> {
         .get_result(conn)?)
 }
 
+/// Counts the active admins inside a write transaction, so that a change that removes one can
+/// rely on the count until it commits. On PostgreSQL their rows are locked (`FOR UPDATE`): two
+/// admins demoting each other at once take turns, and the second sees the first's change. A
+/// SQLite write transaction already holds the database's only write lock.
+pub fn lock_active_admins(conn: &mut DbConnection) -> Result<i64> {
+    let active = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .select(users::id);
+    match conn {
+        DbConnection::Pg(c) => Ok(active.for_update().load::<i64>(c)?.len() as i64),
+        DbConnection::Sqlite(_) => count_admins(conn),
+    }
+}
+
 /// Users in id order, a page at a time.
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<User>> {
     let mut q = users::table
@@ -312,6 +327,29 @@ pub fn claim_totp_step(conn: &mut DbConnection, id: i64, step: i64) -> Result<bo
         ),
     )
     .set(users::totp_last_step.eq(step))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Every stored TOTP secret, as stored, with its account: for sealing old plaintext values and
+/// for re-sealing all of them under a new server key.
+pub fn totp_secrets(conn: &mut DbConnection) -> Result<Vec<(i64, String)>> {
+    Ok(users::table
+        .filter(users::totp_secret.is_not_null())
+        .select((users::id, users::totp_secret.assume_not_null()))
+        .order(users::id.asc())
+        .load(conn)?)
+}
+
+/// Replaces a stored TOTP secret with another form of the same secret, only if it is still
+/// `old`: a concurrent enrolment or removal wins. Not a profile change, so the revision stays.
+pub fn replace_totp_secret(conn: &mut DbConnection, id: i64, old: &str, new: &str) -> Result<bool> {
+    let n = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::totp_secret.eq(old)),
+    )
+    .set(users::totp_secret.eq(new))
     .execute(conn)?;
     Ok(n == 1)
 }

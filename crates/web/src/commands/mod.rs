@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod key;
 pub mod serve;
 pub mod token;
 pub mod user;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(c) => user::run(&config, c),
         Command::Token(c) => token::run(&config, c),
         Command::Audit(c) => audit::run(&config, c),
+        Command::Key(c) => key::run(&config, c),
         Command::Demo => demo::run(&config),
         Command::Config => {
             print_config(&config);

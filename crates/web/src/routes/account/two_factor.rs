@@ -217,7 +217,7 @@ pub async fn enable(
         .map(|c| hash_token(&totp::normalize_recovery_code(c)))
         .collect();
     let actor = client.actor(Some(&staff));
-    let secret = f.secret.clone();
+    let secret = crate::totp_secrets::seal(&state.key, user_id, &f.secret)?;
     let keep = staff.session_id_hash().map(str::to_owned);
     let enabled = state
         .db(move |conn| {

@@ -473,11 +473,13 @@ pub async fn save(
     let outcome = state
         .db(move |conn| {
             Ok(write_tx(conn, |conn| {
+                // Locked before anything is read, so that what is read stays true until commit.
+                let admins = users::lock_active_admins(conn)?;
                 let before = users::get(conn, id)?;
                 let loses_admin = before.role == Role::Admin
                     && !before.disabled
                     && (role != Role::Admin || disabled);
-                if loses_admin && users::count_admins(conn)? <= 1 {
+                if loses_admin && admins <= 1 {
                     return Ok(Err(ValidationErrors::single(
                         "role",
                         "This is the only active admin. Make someone else an admin first.",

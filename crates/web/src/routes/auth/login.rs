@@ -10,34 +10,27 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use dateline_auth::password;
-use dateline_auth::throttle::Policy;
 use dateline_core::user::normalize_email;
 use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
-use dateline_storage::repo::{sessions, throttle, users};
+use dateline_storage::repo::{sessions, users};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Visitor};
 use crate::middleware::identity::{MaybeIdentity, pre_session_cookie_name};
+use crate::routes::auth::attempts::{self, Limit, OnSuccess};
 use crate::routes::auth::{safe_next, session};
 use crate::routes::forms::{CsrfForm, FormLimit, anonymous_csrf};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
 
-/// Per account: five free failures, then 1 s doubling to 15 minutes.
-pub const ACCOUNT_POLICY: Policy = Policy {
-    free_failures: 5,
-    first_lock: std::time::Duration::from_secs(1),
-    max_lock: std::time::Duration::from_secs(900),
+pub use super::attempts::{
+    ACCOUNT_POLICY, ADDRESS_POLICY, FORGET_AFTER_MINUTES, account_key, retry_after,
 };
-/// Per client address: more room (offices share addresses), same shape.
-pub const ADDRESS_POLICY: Policy = Policy {
-    free_failures: 20,
-    first_lock: std::time::Duration::from_secs(1),
-    max_lock: std::time::Duration::from_secs(900),
-};
-/// Failures older than this are forgotten.
-pub const FORGET_AFTER_MINUTES: i64 = 30;
+
+/// How failed sign-ins for addresses with no account are labelled in the audit log. What was
+/// typed is not kept: it may be a password typed into the wrong field.
+pub const UNKNOWN_ACCOUNT_LABEL: &str = "(unknown account)";
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -100,20 +93,6 @@ pub struct LoginForm {
 
 impl FormLimit for LoginForm {}
 
-/// The throttle key for an account, shared by sign-in, the second factor and re-entering a
-/// password, so guesses spread over those forms still add up.
-pub fn account_key(email: &str) -> String {
-    format!("acct:{email}")
-}
-
-fn throttle_keys(email: &str, ip: &str) -> (String, String) {
-    (account_key(email), format!("ip:{ip}"))
-}
-
-pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
-    (until - now).num_seconds().max(1) as u64
-}
-
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -128,22 +107,24 @@ pub async fn submit(
         ));
     }
     let now = state.clock.now();
-    let (acct_key, ip_key) = throttle_keys(&email, &client.ip);
-
-    // Refuse early while locked: no argon2 work, and the right password does not get through.
-    let keys = (acct_key.clone(), ip_key.clone());
-    let locked = state
-        .db(move |conn| {
-            let a = throttle::locked_until(conn, &keys.0, now)?;
-            let b = throttle::locked_until(conn, &keys.1, now)?;
-            Ok(a.into_iter().chain(b).max())
-        })
-        .await?;
-    if let Some(until) = locked {
-        return Err(WebError::TooManyRequests {
-            retry_after: retry_after(until, now),
-        });
-    }
+    // Counted before any argon2 work, per client network first, so a locked address does not
+    // even spend an account's allowance.
+    let counted = attempts::count(
+        &state,
+        vec![
+            Limit {
+                key: attempts::address_key(&client.ip),
+                policy: ADDRESS_POLICY,
+                on_success: OnSuccess::Uncount,
+            },
+            Limit {
+                key: account_key(&state.key, &email),
+                policy: ACCOUNT_POLICY,
+                on_success: OnSuccess::Clear,
+            },
+        ],
+    )
+    .await?;
 
     let lookup = email.clone();
     let creds = state
@@ -151,8 +132,8 @@ pub async fn submit(
         .await?;
     let pw = f.password.clone();
     let stored = creds.as_ref().map(|c| c.password_hash.clone());
-    let verified = state
-        .hashing(move || match stored {
+    let verified = counted
+        .hash(&state, move || match stored {
             Some(hash) => password::verify(&pw, &hash).ok(),
             None => {
                 password::dummy_verify(&pw);
@@ -161,34 +142,37 @@ pub async fn submit(
         })
         .await?;
 
-    let (Some(creds), Some(v)) = (creds, verified) else {
+    let lock = counted.lock_if_failed();
+    let Some(creds) = creds else {
+        let actor = client.anonymous_actor(UNKNOWN_ACCOUNT_LABEL);
         return fail(
             &req,
             &state,
-            &client,
+            actor,
             &email,
             &next,
-            acct_key,
-            ip_key,
+            lock,
             now,
             "unknown account",
         )
         .await;
     };
-    if !v.ok {
+    let Some(v) = verified.filter(|v| v.ok) else {
+        let actor = client.anonymous_actor(&creds.user.email);
         return fail(
             &req,
             &state,
-            &client,
+            actor,
             &email,
             &next,
-            acct_key,
-            ip_key,
+            lock,
             now,
             "wrong password",
         )
         .await;
-    }
+    };
+    // The right password: the attempt does not count, even for a disabled account.
+    counted.succeeded(&state).await?;
     if creds.user.disabled {
         let actor = Actor {
             user_id: Some(creds.user.id),
@@ -222,10 +206,6 @@ pub async fn submit(
                 .await;
         }
     }
-    let cleared = acct_key.clone();
-    state
-        .db(move |conn| Ok(throttle::clear(conn, &cleared)?))
-        .await?;
     let previous = req
         .extensions()
         .get::<MaybeIdentity>()
@@ -279,33 +259,21 @@ pub async fn submit(
     Ok(res)
 }
 
+/// The failure is already counted (before the check); this records it and answers.
 #[allow(clippy::too_many_arguments)]
 async fn fail(
     req: &HttpRequest,
     state: &AppState,
-    client: &Client,
+    actor: Actor,
     email: &str,
     next: &str,
-    acct_key: String,
-    ip_key: String,
+    lock: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     why: &'static str,
 ) -> WebResult {
-    let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
-    let (acct_lock, ip_lock) = state
-        .db(move |conn| {
-            let (_, a) = throttle::record_failure(conn, &acct_key, now, forget, |n| {
-                ACCOUNT_POLICY.lock_after(n)
-            })?;
-            let (_, b) = throttle::record_failure(conn, &ip_key, now, forget, |n| {
-                ADDRESS_POLICY.lock_after(n)
-            })?;
-            Ok((a, b))
-        })
-        .await?;
     record(
         state,
-        client.anonymous_actor(email),
+        actor.clone(),
         "login_failed",
         String::new(),
         Outcome::Failed,
@@ -313,10 +281,10 @@ async fn fail(
         now,
     )
     .await;
-    if let Some(until) = acct_lock.into_iter().chain(ip_lock).max() {
+    if let Some(until) = lock {
         record(
             state,
-            client.anonymous_actor(email),
+            actor,
             "lockout",
             String::new(),
             Outcome::Denied,

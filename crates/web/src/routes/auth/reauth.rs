@@ -5,53 +5,41 @@
 
 use dateline_auth::password;
 use dateline_core::user::normalize_email;
-use dateline_storage::repo::{throttle, users};
+use dateline_storage::repo::users;
 
-use crate::error::{WebError, WebResult};
+use crate::error::WebResult;
 use crate::extract::Staff;
-use crate::routes::auth::login::{ACCOUNT_POLICY, FORGET_AFTER_MINUTES, account_key, retry_after};
+use crate::routes::auth::attempts::{self, ACCOUNT_POLICY, Limit, OnSuccess, account_key};
 use crate::state::AppState;
 
 /// Whether `candidate` is `staff`'s password. While the account is locked the answer is 429
-/// without any argon2 work, whatever was typed.
+/// without any argon2 work, whatever was typed; the attempt is counted before the check.
 pub async fn current_password_ok(
     state: &AppState,
     staff: &Staff,
     candidate: &str,
 ) -> WebResult<bool> {
-    let key = account_key(&normalize_email(&staff.user.email));
-    let now = state.clock.now();
+    let counted = attempts::count(
+        state,
+        vec![Limit {
+            key: account_key(&state.key, &normalize_email(&staff.user.email)),
+            policy: ACCOUNT_POLICY,
+            on_success: OnSuccess::Clear,
+        }],
+    )
+    .await?;
     let user_id = staff.user.id;
-    let k = key.clone();
-    let (locked, stored) = state
-        .db(move |conn| {
-            Ok((
-                throttle::locked_until(conn, &k, now)?,
-                users::credentials(conn, user_id)?.password_hash,
-            ))
-        })
+    let stored = state
+        .db(move |conn| Ok(users::credentials(conn, user_id)?.password_hash))
         .await?;
-    if let Some(until) = locked {
-        return Err(WebError::TooManyRequests {
-            retry_after: retry_after(until, now),
-        });
-    }
     let pw = candidate.to_owned();
-    let ok = state
-        .hashing(move || password::verify(&pw, &stored).is_ok_and(|v| v.ok))
-        .await?;
-    let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
-    state
-        .db(move |conn| {
-            if ok {
-                throttle::clear(conn, &key)?;
-            } else {
-                throttle::record_failure(conn, &key, now, forget, |n| {
-                    ACCOUNT_POLICY.lock_after(n)
-                })?;
-            }
-            Ok(())
+    let ok = counted
+        .hash(state, move || {
+            password::verify(&pw, &stored).is_ok_and(|v| v.ok)
         })
         .await?;
+    if ok {
+        counted.succeeded(state).await?;
+    }
     Ok(ok)
 }

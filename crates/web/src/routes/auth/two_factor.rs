@@ -7,15 +7,17 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use dateline_auth::{tokens::hash_token, totp};
 use dateline_storage::repo::audit::Outcome;
-use dateline_storage::repo::{throttle, tokens, users};
+use dateline_storage::repo::{tokens, users};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, PendingSecondFactor};
-use crate::routes::auth::login::{ACCOUNT_POLICY, FORGET_AFTER_MINUTES, record};
+use crate::routes::auth::attempts::{self, ACCOUNT_POLICY, Limit, OnSuccess};
+use crate::routes::auth::login::record;
 use crate::routes::auth::{safe_next, session};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
+use crate::totp_secrets;
 use crate::views::{self, Chrome};
 
 #[derive(Template)]
@@ -68,24 +70,30 @@ pub async fn submit(
     let identity = pending.0;
     let user_id = identity.user.id;
     let now = state.clock.now();
-    let key = format!("mfa:{user_id}");
-    let lock_key = key.clone();
-    if let Some(until) = state
-        .db(move |conn| Ok(throttle::locked_until(conn, &lock_key, now)?))
-        .await?
-    {
-        return Err(WebError::TooManyRequests {
-            retry_after: (until - now).num_seconds().max(1) as u64,
-        });
-    }
+    // Counted before the code is looked at: concurrent guesses cannot outrun the allowance.
+    let counted = attempts::count(
+        &state,
+        vec![Limit {
+            key: attempts::second_factor_key(user_id),
+            policy: ACCOUNT_POLICY,
+            on_success: OnSuccess::Clear,
+        }],
+    )
+    .await?;
+    let numbers = counted.numbers();
+    let key = state.key.clone();
     let code = f.code.trim().to_owned();
     let accepted = state
         .db(move |conn| {
+            attempts::recheck(conn, &numbers, now)?;
             let creds = users::credentials(conn, user_id)?;
-            let Some(secret) = creds.totp_secret.filter(|_| creds.totp_enabled) else {
+            let Some(stored) = creds.totp_secret.filter(|_| creds.totp_enabled) else {
                 return Ok(None);
             };
             if code.chars().filter(|c| c.is_ascii_digit()).count() == 6 && code.len() <= 8 {
+                let Some(secret) = totp_secrets::open(&key, user_id, &stored) else {
+                    return Ok(None);
+                };
                 let step = totp::check(&secret, &code, now.timestamp().max(0) as u64);
                 return Ok(match step {
                     // The step is claimed atomically: a replayed code loses, even across instances.
@@ -105,14 +113,7 @@ pub async fn submit(
         })
         .await?;
     let Some(method) = accepted else {
-        let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
-        state
-            .db(move |conn| {
-                Ok(throttle::record_failure(conn, &key, now, forget, |n| {
-                    ACCOUNT_POLICY.lock_after(n)
-                })?)
-            })
-            .await?;
+        // The failure was counted before the check; its lock, if any, is in place.
         record(
             &state,
             client.actor(Some(&identity)),
@@ -134,9 +135,7 @@ pub async fn submit(
         };
         return views::render(StatusCode::UNAUTHORIZED, &page);
     };
-    state
-        .db(move |conn| Ok(throttle::clear(conn, &key)?))
-        .await?;
+    counted.succeeded(&state).await?;
     let cookie = session::start(
         &state,
         &identity.user,
