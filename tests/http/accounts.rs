@@ -279,6 +279,21 @@ http_tests! {
         assert_eq!(last, 429);
     }
 
+    // The code typed to turn two-factor on is spent: someone who watched it being typed cannot
+    // use it to finish a sign-in within the same 30 seconds.
+    async fn the_enrolment_code_cannot_sign_in(app) {
+        let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;
+        enrol_two_factor(&app, &c, "ana@example.com").await;
+        let enrolment_code = totp_code(&app, "ana@example.com", 0);
+        let b = app.client();
+        b.login("ana@example.com", PASSWORD).await.assert_status(303);
+        b.submit("/login/two-factor", "/login/two-factor", &[("code", &enrolment_code)]).await.assert_status(401);
+        // The next step's code works.
+        app.state.clock.advance(Duration::seconds(30));
+        let next = totp_code(&app, "ana@example.com", 0);
+        b.submit("/login/two-factor", "/login/two-factor", &[("code", &next)]).await.assert_status(303);
+    }
+
     // A pending secret is bound to its account: a form carrying another secret, or another
     // account's secret, is refused and enrols nothing; a wrong code keeps the same secret.
     async fn two_factor_enrolment_cannot_be_forged(app) {

@@ -605,7 +605,7 @@ async fn rotating_the_key_keeps_two_factor_sign_in() {
     };
     let secret = dateline_auth::totp::new_secret();
     let id = stored_id(&pool);
-    users::set_totp(&mut pool.get().unwrap(), id, Some(&secret), true).unwrap();
+    users::set_totp(&mut pool.get().unwrap(), id, Some(&secret), true, None).unwrap();
     let serve = || {
         let port = free_port();
         let server = Server::start(p, &["--bind", &format!("127.0.0.1:{port}")], &[]);

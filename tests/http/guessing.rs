@@ -177,7 +177,7 @@ http_tests! {
         // A secret stored before sealing existed keeps working.
         let bo = app.user("bo@example.com", Role::Editor);
         let plain = dateline_auth::totp::new_secret();
-        users::set_totp(&mut app.conn(), bo.id, Some(&plain), true).unwrap();
+        users::set_totp(&mut app.conn(), bo.id, Some(&plain), true, None).unwrap();
         let b = app.client();
         b.login("bo@example.com", PASSWORD).await.assert_status(303);
         let now = app.state.clock.now().timestamp() as u64;

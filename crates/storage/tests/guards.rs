@@ -60,7 +60,7 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
         },
     )
     .unwrap();
-    users::set_totp(conn, user.id, Some("JBSWY3DPEHPK3PXP"), true).unwrap();
+    users::set_totp(conn, user.id, Some("JBSWY3DPEHPK3PXP"), true, None).unwrap();
     users::claim_totp_step(conn, user.id, 5).unwrap();
     let org = organizations::create(
         conn,

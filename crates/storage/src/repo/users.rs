@@ -297,17 +297,20 @@ pub fn upgrade_password_hash(
     Ok(n == 1)
 }
 
+/// Turns two-factor sign-in on (with its secret) or off. `last_step` is the time step of the code that confirmed the change (`None` when turning
+/// two-factor off). Keeping it means the code typed to enrol cannot also sign someone in.
 pub fn set_totp(
     conn: &mut DbConnection,
     id: i64,
     secret: Option<&str>,
     enabled: bool,
+    last_step: Option<i64>,
 ) -> Result<()> {
     diesel::update(users::table.find(id))
         .set((
             users::totp_secret.eq(secret),
             users::totp_enabled.eq(enabled),
-            users::totp_last_step.eq(None::<i64>),
+            users::totp_last_step.eq(last_step),
             users::updated_at.eq(to_db(now())),
             users::revision.eq(users::revision + 1),
         ))

@@ -231,7 +231,7 @@ pub async fn enable(
                 if !users::claim_totp_step(conn, user_id, step as i64)? {
                     return Ok(false);
                 }
-                users::set_totp(conn, user_id, Some(&secret), true)?;
+                users::set_totp(conn, user_id, Some(&secret), true, Some(step as i64))?;
                 tokens::replace_recovery_codes(conn, user_id, &hashes)?;
                 let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
                 audit::record(
@@ -312,7 +312,7 @@ pub async fn disable(
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                users::set_totp(conn, user_id, None, false)?;
+                users::set_totp(conn, user_id, None, false, None)?;
                 tokens::replace_recovery_codes(conn, user_id, &[])?;
                 let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
                 audit::record(
