@@ -266,15 +266,24 @@ pub fn purge_stale(
 }
 
 /// A success takes back its own count and nothing else: for counters shared by many people
-/// (an office's address), where one success must not wipe out others' failures.
+/// (an office's address), where one success must not wipe out others' failures. A counter
+/// whose only count is taken back goes, so every successful sign-in does not leave a row behind.
 pub fn uncount(conn: &mut DbConnection, key: &str) -> Result<()> {
-    diesel::update(
+    let emptied = diesel::delete(
         login_throttle::table
             .filter(login_throttle::key.eq(key))
-            .filter(login_throttle::failures.gt(0)),
+            .filter(login_throttle::failures.le(1)),
     )
-    .set(login_throttle::failures.eq(login_throttle::failures - 1))
     .execute(conn)?;
+    if emptied == 0 {
+        diesel::update(
+            login_throttle::table
+                .filter(login_throttle::key.eq(key))
+                .filter(login_throttle::failures.gt(0)),
+        )
+        .set(login_throttle::failures.eq(login_throttle::failures - 1))
+        .execute(conn)?;
+    }
     Ok(())
 }
 
