@@ -77,6 +77,12 @@ http_tests! {
         app.client().login("ana@example.com", PASSWORD).await.assert_status(303);
         assert_eq!(failures(&app, &account_key(&app.state.key, "ana@example.com")), 0);
         assert_eq!(failures(&app, &address_key("127.0.0.1")), 20, "a success takes back only its own count");
+        // ... and lifts the lock it set in case it failed, so the next person at the same
+        // address signs in too.
+        app.client().login("ana@example.com", PASSWORD).await.assert_status(303);
+        app.user("bo@example.com", Role::Editor);
+        app.client().login("bo@example.com", PASSWORD).await.assert_status(303);
+        assert_eq!(failures(&app, &address_key("127.0.0.1")), 20);
     }
 
     // The same for second-factor codes: 60 wrong codes at once from a half-signed-in session.

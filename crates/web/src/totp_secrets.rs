@@ -72,6 +72,7 @@ pub fn reseal_all(
     old: &SecretKey,
     new: &SecretKey,
 ) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    users::lock_for_key_rotation(conn)?;
     let mut moved = 0;
     for (id, stored) in users::totp_secrets(conn)? {
         let Some(secret) = open(old, id, &stored) else {
@@ -81,9 +82,14 @@ pub fn reseal_all(
             .into());
         };
         let sealed = seal(new, id, &secret)?;
-        if users::replace_totp_secret(conn, id, &stored, &sealed)? {
-            moved += 1;
+        if !users::replace_totp_secret(conn, id, &stored, &sealed)? {
+            // Left behind, it would be sealed under a key that is about to go.
+            return Err(format!(
+                "the TOTP secret of account {id} changed during the rotation; nothing was changed, run it again"
+            )
+            .into());
         }
+        moved += 1;
     }
     Ok(moved)
 }

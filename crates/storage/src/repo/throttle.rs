@@ -13,7 +13,7 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{HasSqlType, Integer, Nullable, Text, Timestamp};
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, write_tx};
 use crate::error::Result;
 use crate::schema::login_throttle;
 use crate::time::{from_db, to_db};
@@ -266,25 +266,36 @@ pub fn purge_stale(
 }
 
 /// A success takes back its own count and nothing else: for counters shared by many people
-/// (an office's address), where one success must not wipe out others' failures. A counter
-/// whose only count is taken back goes, so every successful sign-in does not leave a row behind.
-pub fn uncount(conn: &mut DbConnection, key: &str) -> Result<()> {
-    let emptied = diesel::delete(
-        login_throttle::table
+/// (an office's address), where one success must not wipe out others' failures. `number` is the
+/// attempt's number on the counter. While nobody has counted since, the lock on the counter is
+/// the one this attempt set in case it failed (counting refuses while an earlier lock runs), so
+/// the success lifts it; a counter whose only count this was goes altogether.
+pub fn uncount(conn: &mut DbConnection, key: &str, number: u32) -> Result<()> {
+    let number = i32::try_from(number).unwrap_or(i32::MAX);
+    write_tx(conn, |conn| {
+        let last = login_throttle::table
             .filter(login_throttle::key.eq(key))
-            .filter(login_throttle::failures.le(1)),
-    )
-    .execute(conn)?;
-    if emptied == 0 {
-        diesel::update(
-            login_throttle::table
-                .filter(login_throttle::key.eq(key))
-                .filter(login_throttle::failures.gt(0)),
-        )
-        .set(login_throttle::failures.eq(login_throttle::failures - 1))
-        .execute(conn)?;
-    }
-    Ok(())
+            .filter(login_throttle::failures.eq(number));
+        if number <= 1 && diesel::delete(last).execute(conn)? == 1 {
+            return Ok(());
+        }
+        let lifted = diesel::update(last)
+            .set((
+                login_throttle::failures.eq(login_throttle::failures - 1),
+                login_throttle::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        if lifted == 0 {
+            diesel::update(
+                login_throttle::table
+                    .filter(login_throttle::key.eq(key))
+                    .filter(login_throttle::failures.gt(0)),
+            )
+            .set(login_throttle::failures.eq(login_throttle::failures - 1))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -322,7 +333,14 @@ mod tests {
             let t3 = t2 + chrono::Duration::seconds(5);
             assert!(matches!(count(conn, t3), Attempt::Counted { number: 6, locks_until: Some(u) } if u == to_db(t3 + chrono::Duration::seconds(4)).and_utc()));
             // A late success is taken back one at a time; old counters are forgotten.
-            uncount(conn, "k").unwrap();
+            // Attempt 6 succeeds: its count goes and so does the lock it set, so the next
+            // attempt is counted at once instead of refused.
+            uncount(conn, "k", 6).unwrap();
+            assert_eq!(failures(conn, "k").unwrap(), 5);
+            assert!(matches!(count(conn, t3), Attempt::Counted { number: 6, .. }));
+            // Once someone else has counted, a late success takes back one count and no lock.
+            uncount(conn, "k", 5).unwrap();
+            assert!(matches!(count(conn, t3), Attempt::Refused { .. }));
             assert_eq!(failures(conn, "k").unwrap(), 5);
             let later = t3 + chrono::Duration::minutes(31);
             assert_eq!(count(conn, later), Attempt::Counted { number: 1, locks_until: None });

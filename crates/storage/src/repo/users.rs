@@ -336,6 +336,16 @@ pub fn claim_totp_step(conn: &mut DbConnection, id: i64, step: i64) -> Result<bo
 
 /// Every stored TOTP secret, as stored, with its account: for sealing old plaintext values and
 /// for re-sealing all of them under a new server key.
+/// Holds off every other change to accounts until the transaction ends, for a key rotation that
+/// must see every two-factor secret, including one enrolled while it runs. SQLite's write
+/// transaction already holds the database's only write lock.
+pub fn lock_for_key_rotation(conn: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(c)?;
+    }
+    Ok(())
+}
+
 pub fn totp_secrets(conn: &mut DbConnection) -> Result<Vec<(i64, String)>> {
     Ok(users::table
         .filter(users::totp_secret.is_not_null())

@@ -22,7 +22,7 @@ pub async fn reject_ambiguous(
     let refusal = if ambiguous {
         Some(WebError::NotFound)
     } else {
-        parameter_with_nul(req.query_string()).map(|name| {
+        crate::nul::urlencoded_field(req.query_string().as_bytes()).map(|name| {
             WebError::bad_query(
                 &name,
                 "This holds a NUL character (%00), which no parameter accepts.",
@@ -36,14 +36,4 @@ pub async fn reject_ambiguous(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
-}
-
-/// The first parameter whose name or value holds NUL, its name shown without it.
-fn parameter_with_nul(query: &str) -> Option<String> {
-    if !query.contains("%00") {
-        return None;
-    }
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
-        .map(|(k, _)| k.replace('\0', "").chars().take(40).collect())
 }

@@ -58,6 +58,9 @@ impl<T: DeserializeOwned + FormLimit + 'static> FromRequest for CsrfForm<T> {
             if !csrf_ok(&req, &presented) {
                 return Err(WebError::Csrf.into());
             }
+            if let Some(field) = crate::nul::urlencoded_field(&body) {
+                return Err(crate::nul::refused(&field).into());
+            }
             let value = serde_html_form::from_bytes::<T>(&body)
                 .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
             Ok(CsrfForm(value))

@@ -9,8 +9,12 @@ pub mod search;
 pub mod taxa;
 pub mod workflow;
 
-use actix_web::HttpRequest;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::{WebError, WebResult};
@@ -92,14 +96,43 @@ pub fn optional_json<T: DeserializeOwned + Default>(
             "Send JSON with Content-Type: application/json.".into(),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            WebError::Invalid(dateline_core::ValidationErrors::single(
-                "body",
-                format!("The JSON does not fit: {e}"),
-            ))
-        } else {
-            WebError::BadRequest(format!("The body is not valid JSON: {e}"))
-        }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| WebError::BadRequest(format!("The body is not valid JSON: {e}")))?;
+    decode_json(value)
+}
+
+/// A JSON body of type `T`, read under the JSON limit and content-type rules like `web::Json`,
+/// with every text checked for NUL before it is decoded (see [`crate::nul`]).
+pub struct ApiJson<T>(pub T);
+
+impl<T> ApiJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            Ok(ApiJson(decode_json(value)?))
+        })
+    }
+}
+
+/// Well-formed JSON of the wrong shape (unknown or missing fields, wrong types) is a 422.
+fn decode_json<T: DeserializeOwned>(value: serde_json::Value) -> WebResult<T> {
+    if let Some(field) = crate::nul::json_field(&value) {
+        return Err(crate::nul::refused(&field));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        WebError::Invalid(dateline_core::ValidationErrors::single(
+            "body",
+            format!("The JSON does not fit: {e}"),
+        ))
     })
 }

@@ -18,7 +18,7 @@ use crate::extract::{Client, Staff, Visitor};
 use crate::middleware::identity::Identity;
 use crate::query::{self, Day};
 use crate::routes::api::dto::{AuthorDto, ItemDto, List, PublicReleaseDto, ReleaseDto};
-use crate::routes::api::{etag, if_match};
+use crate::routes::api::{ApiJson, etag, if_match};
 use crate::routes::public::home::cursor;
 use crate::state::AppState;
 
@@ -259,7 +259,7 @@ pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
     client: Client,
-    input: web::Json<ReleaseInput>,
+    input: ApiJson<ReleaseInput>,
 ) -> WebResult {
     let newsroom = crate::views::load_newsroom(&state).await?;
     let (author, actor, now) = (staff.user.id, client.actor(Some(&staff)), state.clock.now());
@@ -307,7 +307,7 @@ pub async fn update(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    input: web::Json<ReleaseInput>,
+    input: ApiJson<ReleaseInput>,
 ) -> WebResult {
     let expected = if_match(&req)?;
     let release = access::load(&state, &staff, &id).await?;

@@ -17,7 +17,7 @@ use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
 use crate::middleware::identity::Identity;
 use crate::routes::api::dto::List;
-use crate::routes::api::{etag, if_match};
+use crate::routes::api::{ApiJson, etag, if_match};
 use crate::routes::public::home::cursor;
 use crate::state::AppState;
 use crate::taxa::{self, Kind};
@@ -320,7 +320,7 @@ pub async fn create(
     staff: Staff,
     client: Client,
     kind: web::Path<String>,
-    input: web::Json<Input>,
+    input: ApiJson<Input>,
 ) -> WebResult {
     let c = Collection::parse(&kind)?;
     let input = input.into_inner();
@@ -349,7 +349,7 @@ pub async fn update(
     staff: Staff,
     client: Client,
     path: web::Path<(String, String)>,
-    input: web::Json<Input>,
+    input: ApiJson<Input>,
 ) -> WebResult {
     let expected = if_match(&req)?;
     let (kind, key) = path.into_inner();

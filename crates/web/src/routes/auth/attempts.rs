@@ -151,10 +151,10 @@ impl Counted {
     pub async fn succeeded(self, state: &AppState) -> WebResult<()> {
         state
             .db(move |conn| {
-                for (limit, _, _) in &self.counted {
+                for (limit, number, _) in &self.counted {
                     match limit.on_success {
                         OnSuccess::Clear => throttle::clear(conn, &limit.key)?,
-                        OnSuccess::Uncount => throttle::uncount(conn, &limit.key)?,
+                        OnSuccess::Uncount => throttle::uncount(conn, &limit.key, *number)?,
                     }
                 }
                 Ok(())
