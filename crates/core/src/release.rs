@@ -250,6 +250,31 @@ impl ReleaseContent {
     }
 }
 
+/// Why a save happened, recorded on the revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionAction {
+    Create,
+    Save,
+    Autosave,
+    Restore,
+    Correct,
+    Transition,
+}
+
+impl RevisionAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionAction::Create => "create",
+            RevisionAction::Save => "save",
+            RevisionAction::Autosave => "autosave",
+            RevisionAction::Restore => "restore",
+            RevisionAction::Correct => "correct",
+            RevisionAction::Transition => "transition",
+        }
+    }
+}
+
 /// A correction published on a live release: the note stays public for good.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correction {

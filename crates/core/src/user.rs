@@ -99,6 +99,24 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// Why a change to someone's own account is refused. The text is what they read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccountRefusal {
+    #[error(
+        "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again."
+    )]
+    TwoFactorAlreadyOn,
+}
+
+/// Turning two-factor sign-in on when it is on already would swap the factor and the recovery
+/// codes behind the person's back (a resubmitted form does exactly that), so it is refused.
+pub fn check_two_factor_enrolment(already_on: bool) -> Result<(), AccountRefusal> {
+    if already_on {
+        return Err(AccountRefusal::TwoFactorAlreadyOn);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,6 @@ use dateline_core::{
     SourceLine, TaxonRef, ValidationErrors,
 };
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError, not_found};
@@ -123,30 +122,7 @@ pub struct NewRelease {
     pub author_id: Option<i64>,
 }
 
-/// Why a save happened, recorded on the revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RevisionAction {
-    Create,
-    Save,
-    Autosave,
-    Restore,
-    Correct,
-    Transition,
-}
-
-impl RevisionAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevisionAction::Create => "create",
-            RevisionAction::Save => "save",
-            RevisionAction::Autosave => "autosave",
-            RevisionAction::Restore => "restore",
-            RevisionAction::Correct => "correct",
-            RevisionAction::Transition => "transition",
-        }
-    }
-}
+pub use dateline_core::release::RevisionAction;
 
 /// Checks what only the database can know: that the organization, categories and regions exist.
 fn check_references(conn: &mut DbConnection, content: &ReleaseContent) -> Result<()> {
@@ -487,7 +463,7 @@ pub(crate) fn content_of(
     }
 }
 
-fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
+pub(crate) fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
     load_many(conn, vec![row])?
         .pop()
         .ok_or(StorageError::NotFound)
