@@ -576,6 +576,544 @@ fn same_text(a: &ReleaseContent, b: &ReleaseContent) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    use crate::content::SanitizedHtml;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()
+    }
+
+    fn text() -> ReleaseContent {
+        ReleaseContent {
+            headline: "Harbor opens".into(),
+            body: "The harbor opens on Monday.".into(),
+            tags: vec!["Port".into(), "city".into()],
+            category_ids: vec![1, 2],
+            region_ids: vec![5, 3],
+            ..Default::default()
+        }
+    }
+
+    /// A release at revision 4 whose slug still carries a working headline.
+    fn release(status: ReleaseStatus) -> Release {
+        let public = matches!(status, Published | Withdrawn);
+        Release {
+            id: 7,
+            public_id: "0123456789".parse().unwrap(),
+            slug: "working-title".into(),
+            content: text(),
+            body_html: SanitizedHtml::default(),
+            status,
+            embargo_at: None,
+            published_at: public.then(|| now() - Duration::days(1)),
+            corrected_at: None,
+            created_at: now() - Duration::days(2),
+            updated_at: now() - Duration::days(1),
+            revision: 4,
+            author_id: Some(1),
+            organization: None,
+            categories: Vec::new(),
+            regions: Vec::new(),
+            tags: Vec::new(),
+            withdrawn_at: None,
+            withdrawal_reason: String::new(),
+        }
+    }
+
+    fn plan_on(release: &Release, change: &Change) -> Result<Plan, Refusal> {
+        plan_restoring(release, None, change)
+    }
+
+    fn plan_restoring(
+        release: &Release,
+        restoring: Option<&ReleaseContent>,
+        change: &Change,
+    ) -> Result<Plan, Refusal> {
+        let current = Current {
+            release,
+            slug_chosen: false,
+            restoring,
+        };
+        plan(&current, change, now())
+    }
+
+    fn moving(transition: Transition, note: &str) -> Change {
+        Change::Move {
+            transition,
+            note: note.into(),
+        }
+    }
+
+    fn correcting(note: &str) -> Change {
+        let mut content = text();
+        content.body = "The harbor opens on Tuesday.".into();
+        Change::Correct {
+            content: Box::new(content),
+            note: note.into(),
+        }
+    }
+
+    fn restoring(revision: i64, note: &str) -> Change {
+        Change::Restore {
+            revision,
+            note: note.into(),
+        }
+    }
+
+    fn approving(offset: Duration) -> Change {
+        Change::Approve {
+            embargo_at: now() + offset,
+        }
+    }
+
+    #[test]
+    fn refusals_read_as_before_and_name_their_field() {
+        // The pages and the API show these words; a change here is a change users see.
+        let table: &[(Refusal, &str, Option<&str>)] = &[
+            (
+                Refusal::WithdrawalReasonMissing,
+                "Say why the release is withdrawn: readers see this notice.",
+                Some("reason"),
+            ),
+            (
+                Refusal::UseOwnCommand,
+                "Use the approve or correct action for this.",
+                Some("action"),
+            ),
+            (
+                Refusal::EmbargoNotInFuture,
+                "The embargo time must be in the future; to release now, publish instead.",
+                Some("embargo_at"),
+            ),
+            (
+                Refusal::PublicationInFuture,
+                "A release cannot be published in the future; approve it with an embargo instead.",
+                Some("published_at"),
+            ),
+            (
+                Refusal::CorrectionNoteMissing,
+                "A correction needs a public note saying what changed.",
+                Some("note"),
+            ),
+            (
+                Refusal::CorrectionNoteTooLong,
+                "Keep the correction note under 1000 characters.",
+                Some("note"),
+            ),
+            (
+                Refusal::WithdrawnReinstateFirst,
+                "This release was withdrawn: reinstate it before changing it.",
+                None,
+            ),
+            (
+                Refusal::NothingToRestore,
+                "That revision's text is what readers see already; there is nothing to restore.",
+                None,
+            ),
+            (
+                Refusal::NoSuchRevision(9),
+                "There is no revision 9 of this release.",
+                None,
+            ),
+            (
+                Refusal::BadSlug,
+                "Use lowercase letters, digits and single hyphens.",
+                Some("slug"),
+            ),
+            (
+                Refusal::Transition(apply(Published, Transition::Publish).unwrap_err()),
+                "a published release cannot be published: it is already live; publish a correction instead",
+                None,
+            ),
+        ];
+        for (refusal, text, field) in table {
+            assert_eq!(refusal.to_string(), *text);
+            assert_eq!(refusal.field(), *field, "{refusal:?}");
+        }
+    }
+
+    #[test]
+    fn a_withdrawal_needs_a_reason_readers_see() {
+        let live = release(Published);
+        for blank in ["", "  ", "\n\t"] {
+            assert_eq!(
+                plan_on(&live, &moving(Transition::Withdraw, blank)),
+                Err(Refusal::WithdrawalReasonMissing)
+            );
+        }
+        let plan = plan_on(&live, &moving(Transition::Withdraw, "  Issued in error. ")).unwrap();
+        assert_eq!(plan.to, Withdrawn);
+        assert!(plan.public_changed);
+        assert_eq!(
+            plan.steps,
+            vec![
+                Step::Withdraw {
+                    at: now(),
+                    reason: "Issued in error.".into()
+                },
+                Step::SetStatus(Withdrawn)
+            ]
+        );
+        assert_eq!(
+            plan.audit_detail(),
+            "published -> withdrawn: Issued in error."
+        );
+        // The state machine speaks first: a draft cannot be withdrawn, reason or not.
+        assert!(matches!(
+            plan_on(&release(Draft), &moving(Transition::Withdraw, "")),
+            Err(Refusal::Transition(_))
+        ));
+    }
+
+    #[test]
+    fn a_send_back_comment_is_kept_against_the_revision_read() {
+        let review = release(InReview);
+        let plan = plan_on(&review, &moving(Transition::SendBack, "  Check the date. ")).unwrap();
+        assert_eq!(plan.to, Draft);
+        assert_eq!(
+            plan.steps,
+            vec![
+                Step::CancelJobs,
+                Step::SetStatus(Draft),
+                Step::SetEmbargo(None),
+                Step::ReviewComment {
+                    revision: 4,
+                    body: "Check the date.".into()
+                }
+            ]
+        );
+        // Without a comment nothing is kept for the author to read, and the move still happens.
+        let silent = plan_on(&review, &moving(Transition::SendBack, " ")).unwrap();
+        assert!(
+            !silent
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::ReviewComment { .. }))
+        );
+        assert_eq!(silent.audit_detail(), "in_review -> draft");
+    }
+
+    #[test]
+    fn corrections_need_a_short_public_note() {
+        let live = release(Published);
+        assert_eq!(
+            plan_on(&live, &correcting(" ")),
+            Err(Refusal::CorrectionNoteMissing)
+        );
+        assert_eq!(
+            plan_on(&live, &correcting(&"x".repeat(1_001))),
+            Err(Refusal::CorrectionNoteTooLong)
+        );
+        let plan = plan_on(&live, &correcting(&"é".repeat(1_000))).unwrap();
+        assert_eq!(plan.steps.len(), 1);
+        let plan = plan_on(&live, &correcting(" Tuesday, not Monday. ")).unwrap();
+        assert_eq!(
+            plan.steps,
+            vec![Step::Correction {
+                revision: 5,
+                note: "Tuesday, not Monday.".into()
+            }]
+        );
+        assert!(matches!(
+            &plan.record,
+            Record::NewText { action: RevisionAction::Correct, note, content }
+                if note == "Tuesday, not Monday." && content.body.contains("Tuesday")
+        ));
+        assert!(plan.public_changed);
+        assert_eq!(plan.audit_detail(), "published -> published");
+        assert!(matches!(
+            plan_on(&release(Draft), &correcting("note")),
+            Err(Refusal::Transition(_))
+        ));
+    }
+
+    #[test]
+    fn approve_and_correct_are_not_plain_moves() {
+        for t in [Transition::Approve, Transition::Correct] {
+            let from = if t == Transition::Approve {
+                Draft
+            } else {
+                Published
+            };
+            assert_eq!(
+                plan_on(&release(from), &moving(t, "note")),
+                Err(Refusal::UseOwnCommand)
+            );
+        }
+    }
+
+    #[test]
+    fn the_embargo_must_lie_ahead() {
+        let draft = release(Draft);
+        for past in [Duration::zero(), Duration::seconds(-1), Duration::days(-30)] {
+            assert_eq!(
+                plan_on(&draft, &approving(past)),
+                Err(Refusal::EmbargoNotInFuture)
+            );
+            assert_eq!(
+                check_embargo(now() + past, now()),
+                Err(Refusal::EmbargoNotInFuture)
+            );
+        }
+        let at = now() + Duration::seconds(1);
+        let plan = plan_on(&draft, &approving(Duration::seconds(1))).unwrap();
+        assert_eq!(plan.to, Scheduled);
+        assert!(!plan.public_changed);
+        // The old job goes before the new one is scheduled, or the new one would be cancelled.
+        assert_eq!(
+            plan.steps,
+            vec![
+                Step::SetEmbargo(Some(at)),
+                Step::SetStatus(Scheduled),
+                Step::CancelJobs,
+                Step::SchedulePublish(at)
+            ]
+        );
+        // A live release is refused by the state machine before its embargo is looked at.
+        assert!(matches!(
+            plan_on(&release(Published), &approving(Duration::days(-1))),
+            Err(Refusal::Transition(_))
+        ));
+    }
+
+    #[test]
+    fn publication_happens_now_or_in_the_past_and_fixes_the_slug() {
+        let draft = release(Draft);
+        assert_eq!(
+            plan_on(
+                &draft,
+                &Change::Publish {
+                    at: Some(now() + Duration::seconds(1))
+                }
+            ),
+            Err(Refusal::PublicationInFuture)
+        );
+        let earlier = now() - Duration::days(3);
+        let plan = plan_on(&draft, &Change::Publish { at: Some(earlier) }).unwrap();
+        assert_eq!(
+            plan.steps,
+            vec![
+                Step::CancelJobs,
+                Step::Publish {
+                    at: earlier,
+                    slug: "harbor-opens".into()
+                }
+            ]
+        );
+        assert!(plan.public_changed);
+        let chosen = Current {
+            release: &draft,
+            slug_chosen: true,
+            restoring: None,
+        };
+        let kept = super::plan(&chosen, &Change::Publish { at: None }, now()).unwrap();
+        assert_eq!(
+            kept.steps[1],
+            Step::Publish {
+                at: now(),
+                slug: "working-title".into()
+            }
+        );
+    }
+
+    #[test]
+    fn restoring_what_readers_see_is_refused() {
+        let live = release(Published);
+        let mut same = text();
+        same.tags = vec!["CITY".into(), "port".into()];
+        same.category_ids = vec![2, 1];
+        same.region_ids = vec![3, 5];
+        assert_eq!(
+            plan_restoring(&live, Some(&same), &restoring(2, "note")),
+            Err(Refusal::NothingToRestore)
+        );
+        // The current revision itself, whatever text was read for it.
+        let mut other = text();
+        other.body = "Older text.".into();
+        assert_eq!(
+            plan_restoring(&live, Some(&other), &restoring(4, "note")),
+            Err(Refusal::NothingToRestore)
+        );
+    }
+
+    #[test]
+    fn restoring_onto_a_live_release_is_a_correction_with_a_note() {
+        let live = release(Published);
+        let mut older = text();
+        older.body = "Older text.".into();
+        assert_eq!(
+            plan_restoring(&live, Some(&older), &restoring(2, " ")),
+            Err(Refusal::CorrectionNoteMissing)
+        );
+        let plan = plan_restoring(
+            &live,
+            Some(&older),
+            &restoring(2, "Back to the first figures."),
+        )
+        .unwrap();
+        assert_eq!(
+            plan.steps,
+            vec![Step::Correction {
+                revision: 5,
+                note: "Back to the first figures.".into()
+            }]
+        );
+        assert_eq!(
+            plan.record,
+            Record::NewText {
+                content: older,
+                action: RevisionAction::Restore,
+                note: "restored revision 2".into()
+            }
+        );
+        assert!(plan.public_changed);
+        assert_eq!(plan.action, "restore");
+    }
+
+    #[test]
+    fn restoring_elsewhere_is_a_plain_new_revision() {
+        let draft = release(Draft);
+        let plan = plan_restoring(&draft, Some(&text()), &restoring(4, "")).unwrap();
+        assert!(plan.steps.is_empty());
+        assert!(!plan.public_changed);
+        assert_eq!((plan.from, plan.to), (Draft, Draft));
+        assert_eq!(
+            plan_on(&draft, &restoring(9, "")),
+            Err(Refusal::NoSuchRevision(9))
+        );
+        // Withdrawn comes first, so a missing revision does not hide why.
+        assert_eq!(
+            plan_on(&release(Withdrawn), &restoring(9, "note")),
+            Err(Refusal::WithdrawnReinstateFirst)
+        );
+    }
+
+    #[test]
+    fn slugs_are_checked_and_chosen() {
+        let live = release(Published);
+        let too_long = "a".repeat(crate::slug::MAX_SLUG_LEN + 1);
+        for bad in [
+            "",
+            "Harbor",
+            "harbor opens",
+            "-harbor",
+            "harbor--opens",
+            too_long.as_str(),
+        ] {
+            let change = Change::ChangeSlug { slug: bad.into() };
+            assert_eq!(plan_on(&live, &change), Err(Refusal::BadSlug), "{bad:?}");
+        }
+        let change = Change::ChangeSlug {
+            slug: "harbor-opens".into(),
+        };
+        let plan = plan_on(&live, &change).unwrap();
+        assert_eq!(plan.steps, vec![Step::ChooseSlug("harbor-opens".into())]);
+        assert_eq!(
+            plan.record,
+            Record::Snapshot {
+                action: RevisionAction::Save,
+                note: "slug changed from working-title to harbor-opens".into()
+            }
+        );
+        assert!(plan.public_changed, "a live address changed");
+        assert_eq!(
+            plan.audit_detail(),
+            "published -> published: slug changed from working-title to harbor-opens"
+        );
+        let draft = plan_on(&release(Draft), &change).unwrap();
+        assert!(!draft.public_changed);
+    }
+
+    fn any_status() -> impl Strategy<Value = ReleaseStatus> {
+        proptest::sample::select(ReleaseStatus::ALL.to_vec())
+    }
+
+    fn any_transition() -> impl Strategy<Value = Transition> {
+        proptest::sample::select(Transition::ALL.to_vec())
+    }
+
+    proptest! {
+        #[test]
+        fn moves_follow_the_state_machine(from in any_status(), t in any_transition(), note in "\\PC{0,20}") {
+            let r = release(from);
+            let got = plan_on(&r, &moving(t, &note));
+            match apply(from, t) {
+                Err(e) => prop_assert_eq!(got, Err(Refusal::Transition(e))),
+                Ok(_) if matches!(t, Transition::Approve | Transition::Correct) => {
+                    prop_assert_eq!(got, Err(Refusal::UseOwnCommand));
+                }
+                Ok(_) if t == Transition::Withdraw && note.trim().is_empty() => {
+                    prop_assert_eq!(got, Err(Refusal::WithdrawalReasonMissing));
+                }
+                Ok(to) => {
+                    let plan = got.unwrap();
+                    prop_assert_eq!(plan.to, to);
+                    prop_assert_eq!(plan.public_changed, (from == Published) != (to == Published));
+                    let goes_live = plan.steps.iter().any(|s| matches!(s, Step::Publish { .. }));
+                    prop_assert_eq!(goes_live, from != Published && to == Published && t != Transition::Reinstate);
+                }
+            }
+        }
+
+        #[test]
+        fn an_embargo_is_accepted_exactly_when_it_is_ahead(from in any_status(), secs in -100_000i64..100_000) {
+            let got = plan_on(&release(from), &approving(Duration::seconds(secs)));
+            match apply(from, Transition::Approve) {
+                Err(e) => prop_assert_eq!(got, Err(Refusal::Transition(e))),
+                Ok(_) if secs <= 0 => prop_assert_eq!(got, Err(Refusal::EmbargoNotInFuture)),
+                Ok(_) => prop_assert_eq!(got.unwrap().to, Scheduled),
+            }
+        }
+
+        #[test]
+        fn correction_notes_are_trimmed_and_bounded(note in "\\s{0,3}\\PC{0,1100}\\s{0,3}") {
+            let got = plan_on(&release(Published), &correcting(&note));
+            let trimmed = note.trim();
+            if trimmed.is_empty() {
+                prop_assert_eq!(got, Err(Refusal::CorrectionNoteMissing));
+            } else if trimmed.chars().count() > CORRECTION_NOTE_MAX {
+                prop_assert_eq!(got, Err(Refusal::CorrectionNoteTooLong));
+            } else {
+                let expected = vec![Step::Correction { revision: 5, note: trimmed.to_owned() }];
+                prop_assert_eq!(got.unwrap().steps, expected);
+            }
+        }
+
+        #[test]
+        fn a_slug_is_taken_exactly_when_it_is_valid(from in any_status(), slug in "[a-zA-Z0-9 -]{0,90}") {
+            let got = plan_on(&release(from), &Change::ChangeSlug { slug: slug.clone() });
+            if is_valid_slug(&slug) {
+                prop_assert_eq!(got.unwrap().steps, vec![Step::ChooseSlug(slug)]);
+            } else {
+                prop_assert_eq!(got, Err(Refusal::BadSlug));
+            }
+        }
+
+        #[test]
+        fn reordered_tags_and_taxa_are_the_same_text(
+            tags in proptest::collection::vec("[a-zA-Z]{1,8}", 0..6),
+            cats in proptest::collection::vec(1i64..50, 0..6),
+            shuffle in any::<u64>(),
+        ) {
+            let mut live = release(Published);
+            live.content.tags = tags.clone();
+            live.content.category_ids = cats.clone();
+            let mut same = live.content.clone();
+            let k = shuffle as usize;
+            if !same.tags.is_empty() {
+                let n = same.tags.len();
+                same.tags.rotate_left(k % n);
+            }
+            same.tags.iter_mut().for_each(|t| *t = t.to_uppercase());
+            same.category_ids.reverse();
+            prop_assert_eq!(
+                plan_restoring(&live, Some(&same), &restoring(2, "note")),
+                Err(Refusal::NothingToRestore)
+            );
+        }
+    }
 
     #[test]
     fn the_happy_path() {
