@@ -122,6 +122,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn two_factor_cannot_be_turned_on_twice() {
+        assert_eq!(check_two_factor_enrolment(false), Ok(()));
+        let refused = check_two_factor_enrolment(true).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again."
+        );
+    }
+
+    #[test]
     fn roles_round_trip_and_order() {
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));

@@ -81,16 +81,7 @@ impl OrganizationInput {
             e.add("contacts", "An organization can list at most 10 contacts.");
         }
         for (i, c) in self.contacts.iter().enumerate() {
-            e.line(&format!("contacts[{i}].name"), &c.name, true, 200);
-            e.line(&format!("contacts[{i}].title"), &c.title, false, 200);
-            e.line(&format!("contacts[{i}].email"), &c.email, false, 200);
-            e.line(&format!("contacts[{i}].phone"), &c.phone, false, 200);
-            if !c.email.is_empty() && !dateline_core::user::is_plausible_email(&c.email) {
-                e.add(
-                    &format!("contacts[{i}].email"),
-                    "This does not look like an email address.",
-                );
-            }
+            c.check(i, &mut e);
         }
         e.into_result()
     }
