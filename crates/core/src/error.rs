@@ -17,7 +17,7 @@ impl DomainError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             DomainError::Workflow(r) => r.field(),
-            DomainError::Account(_) => None,
+            DomainError::Account(r) => r.field(),
         }
     }
 }
