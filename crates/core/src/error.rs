@@ -1,6 +1,7 @@
 //! The one error type for a rule of the domain refusing a command. Each refusal carries the
 //! English the person asking reads, so lower layers pass it on without wording of their own.
 
+use crate::taxonomy::ParentRefusal;
 use crate::user::AccountRefusal;
 use crate::workflow::{Refusal, TransitionError};
 
@@ -10,6 +11,8 @@ pub enum DomainError {
     Workflow(#[from] Refusal),
     #[error(transparent)]
     Account(#[from] AccountRefusal),
+    #[error(transparent)]
+    Taxonomy(#[from] ParentRefusal),
 }
 
 impl DomainError {
@@ -18,6 +21,7 @@ impl DomainError {
         match self {
             DomainError::Workflow(r) => r.field(),
             DomainError::Account(r) => r.field(),
+            DomainError::Taxonomy(_) => Some("parent"),
         }
     }
 }

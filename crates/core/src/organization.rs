@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::release::limits::CONTACT_FIELD;
-use crate::validation::ValidationErrors;
+use crate::slug::is_valid_slug;
+use crate::validation::{ValidationErrors, is_http_url};
 
 /// A media contact printed at the foot of a release.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,46 @@ pub struct Organization {
     /// Offered as the contacts of each new release from this organization.
     pub contacts: Vec<Contact>,
     pub revision: i64,
+}
+
+/// The editable fields of an organization.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationInput {
+    pub name: String,
+    /// Derived from the name when empty.
+    pub slug: String,
+    pub website: String,
+    pub boilerplate: String,
+    pub contacts: Vec<Contact>,
+}
+
+impl OrganizationInput {
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        e.line("name", &self.name, true, 200);
+        e.line("slug", &self.slug, false, 80);
+        if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
+            e.add(
+                "slug",
+                "Use lowercase letters, digits and single hyphens, e.g. northwind-grid.",
+            );
+        }
+        e.line("website", &self.website, false, 2_000);
+        if !self.website.is_empty() && !is_http_url(&self.website) {
+            e.add(
+                "website",
+                "Use a full web address starting with https:// or http://.",
+            );
+        }
+        e.text("boilerplate", &self.boilerplate, false, 5_000);
+        if self.contacts.len() > 10 {
+            e.add("contacts", "An organization can list at most 10 contacts.");
+        }
+        for (i, c) in self.contacts.iter().enumerate() {
+            c.check(i, &mut e);
+        }
+        e.into_result()
+    }
 }
 
 #[cfg(test)]

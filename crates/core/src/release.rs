@@ -252,6 +252,32 @@ impl ReleaseContent {
     }
 }
 
+/// What a release's content names that storage found missing: an organization, category or
+/// region deleted, or an id made up in a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MissingReferences {
+    pub organization: bool,
+    pub categories: bool,
+    pub regions: bool,
+}
+
+impl MissingReferences {
+    /// Each missing reference as an error on the field that names it.
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        if self.organization {
+            e.add("organization", "That organization does not exist.");
+        }
+        if self.categories {
+            e.add("categories", "One of the categories does not exist.");
+        }
+        if self.regions {
+            e.add("regions", "One of the regions does not exist.");
+        }
+        e.into_result()
+    }
+}
+
 /// Why a save happened, recorded on the revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -353,6 +379,30 @@ pub struct ReleaseSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_references_are_named_on_their_fields() {
+        assert_eq!(MissingReferences::default().into_result(), Ok(()));
+        let all = MissingReferences {
+            organization: true,
+            categories: true,
+            regions: true,
+        }
+        .into_result()
+        .unwrap_err();
+        assert_eq!(
+            all.for_field("organization"),
+            Some("That organization does not exist.")
+        );
+        assert_eq!(
+            all.for_field("categories"),
+            Some("One of the categories does not exist.")
+        );
+        assert_eq!(
+            all.for_field("regions"),
+            Some("One of the regions does not exist.")
+        );
+    }
 
     fn valid() -> ReleaseContent {
         ReleaseContent {

@@ -1,3 +1,4 @@
+use dateline_core::taxonomy::ParentRefusal;
 use dateline_core::user::AccountRefusal;
 use dateline_core::workflow::Refusal;
 use dateline_core::{DomainError, ValidationErrors};
@@ -55,6 +56,12 @@ impl From<Refusal> for StorageError {
 
 impl From<AccountRefusal> for StorageError {
     fn from(e: AccountRefusal) -> Self {
+        StorageError::Domain(e.into())
+    }
+}
+
+impl From<ParentRefusal> for StorageError {
+    fn from(e: ParentRefusal) -> Self {
         StorageError::Domain(e.into())
     }
 }

@@ -158,9 +158,9 @@ backend_tests! {
         let solar = taxonomy::create_category(&mut conn, &TaxonInput { parent_id: Some(energy.id), ..TaxonInput::named("Solar") }).unwrap();
         assert_eq!(solar.parent_id, Some(energy.id));
         let looped = taxonomy::update_category(&mut conn, energy.id, energy.revision, &TaxonInput { parent_id: Some(solar.id), ..TaxonInput::named("Energy") });
-        assert!(matches!(looped, Err(StorageError::Invalid(_))), "{looped:?}");
+        assert!(matches!(looped, Err(StorageError::Domain(ref e)) if e.field() == Some("parent")), "{looped:?}");
         let orphan = taxonomy::create_category(&mut conn, &TaxonInput { parent_id: Some(9999), ..TaxonInput::named("X") });
-        assert!(matches!(orphan, Err(StorageError::Invalid(_))));
+        assert!(matches!(orphan, Err(StorageError::Domain(ref e)) if e.field() == Some("parent")), "{orphan:?}");
         // A parent with children cannot be deleted out from under them.
         let refused = taxonomy::delete_category(&mut conn, energy.id);
         assert!(matches!(refused, Err(StorageError::InUse(_))), "{refused:?}");

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use dateline_core::content::{SANITIZER_VERSION, SanitizedHtml, render_markdown};
-use dateline_core::release::Correction;
+use dateline_core::release::{Correction, MissingReferences};
 use dateline_core::slug::{SlugState, slug_for_save, slugify_or};
 use dateline_core::visibility::Viewer;
 use dateline_core::{
     Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary,
-    SourceLine, TaxonRef, ValidationErrors,
+    SourceLine, TaxonRef,
 };
 use diesel::prelude::*;
 
@@ -126,31 +126,30 @@ pub use dateline_core::release::RevisionAction;
 
 /// Checks what only the database can know: that the organization, categories and regions exist.
 fn check_references(conn: &mut DbConnection, content: &ReleaseContent) -> Result<()> {
-    let mut e = ValidationErrors::new();
-    if let Some(org) = content.organization_id {
-        let found = organizations::table
-            .find(org)
-            .count()
-            .get_result::<i64>(conn)?;
-        if found == 0 {
-            e.add("organization", "That organization does not exist.");
+    let organization = match content.organization_id {
+        Some(org) => {
+            organizations::table
+                .find(org)
+                .count()
+                .get_result::<i64>(conn)?
+                == 0
         }
-    }
-    let cats = categories::table
+        None => false,
+    };
+    let categories_found = categories::table
         .filter(categories::id.eq_any(&content.category_ids))
         .count()
         .get_result::<i64>(conn)?;
-    if cats as usize != content.category_ids.len() {
-        e.add("categories", "One of the categories does not exist.");
-    }
-    let regs = regions::table
+    let regions_found = regions::table
         .filter(regions::id.eq_any(&content.region_ids))
         .count()
         .get_result::<i64>(conn)?;
-    if regs as usize != content.region_ids.len() {
-        e.add("regions", "One of the regions does not exist.");
-    }
-    e.into_result().map_err(StorageError::from)
+    let missing = MissingReferences {
+        organization,
+        categories: categories_found as usize != content.category_ids.len(),
+        regions: regions_found as usize != content.region_ids.len(),
+    };
+    Ok(missing.into_result()?)
 }
 
 fn prepare(content: &ReleaseContent) -> Result<(ReleaseContent, SanitizedHtml)> {
