@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::release::limits::CONTACT_FIELD;
-use crate::slug::is_valid_slug;
+use crate::slug::check_name_and_slug;
 use crate::validation::{ValidationErrors, is_http_url};
 
 /// A media contact printed at the foot of a release.
@@ -64,14 +64,7 @@ pub struct OrganizationInput {
 impl OrganizationInput {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
-        e.line("name", &self.name, true, 200);
-        e.line("slug", &self.slug, false, 80);
-        if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
-            e.add(
-                "slug",
-                "Use lowercase letters, digits and single hyphens, e.g. northwind-grid.",
-            );
-        }
+        check_name_and_slug(&mut e, &self.name, 200, &self.slug, "northwind-grid");
         e.line("website", &self.website, false, 2_000);
         if !self.website.is_empty() && !is_http_url(&self.website) {
             e.add(

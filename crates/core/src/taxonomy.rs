@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::slug::is_valid_slug;
+use crate::slug::check_name_and_slug;
 use crate::validation::ValidationErrors;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,14 +60,7 @@ impl TaxonInput {
 
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
-        e.line("name", &self.name, true, 100);
-        e.line("slug", &self.slug, false, 80);
-        if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
-            e.add(
-                "slug",
-                "Use lowercase letters, digits and single hyphens, e.g. public-health.",
-            );
-        }
+        check_name_and_slug(&mut e, &self.name, 100, &self.slug, "public-health");
         e.text("description", &self.description, false, 1_000);
         e.into_result()
     }

@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(check_role_change(&admin, Role::Editor, false, 1), refused);
         assert_eq!(check_role_change(&admin, Role::Admin, true, 1), refused);
         assert_eq!(
-            refused.unwrap_err().to_string(),
+            AccountRefusal::LastActiveAdmin.to_string(),
             "This is the only active admin. Make someone else an admin first."
         );
         assert_eq!(AccountRefusal::LastActiveAdmin.field(), Some("role"));

@@ -311,7 +311,7 @@ pub enum Record {
     },
     /// New text replaces the current one.
     NewText {
-        content: ReleaseContent,
+        content: Box<ReleaseContent>,
         action: RevisionAction,
         note: String,
     },
@@ -508,7 +508,7 @@ fn plan_correct(
         to,
         steps: vec![correction(current.release, note)],
         record: Record::NewText {
-            content: content.clone(),
+            content: Box::new(content.clone()),
             action: RevisionAction::Correct,
             note: note.to_owned(),
         },
@@ -537,7 +537,7 @@ fn plan_restore(current: &Current<'_>, revision: i64, note: &str) -> Result<Outc
         to: release.status,
         steps,
         record: Record::NewText {
-            content: content.clone(),
+            content: Box::new(content.clone()),
             action: RevisionAction::Restore,
             note: format!("restored revision {revision}"),
         },
@@ -963,7 +963,7 @@ mod tests {
         assert_eq!(
             plan.record,
             Record::NewText {
-                content: older,
+                content: Box::new(older),
                 action: RevisionAction::Restore,
                 note: "restored revision 2".into()
             }
