@@ -505,6 +505,35 @@ http_tests! {
         a.get("/admin/settings").await.assert_status(403);
     }
 
+    // The newsroom always keeps an active admin: the last one can be neither demoted nor disabled.
+    async fn the_last_active_admin_stays(app) {
+        let (admin, me) = app.signed_in("admin@example.com", Role::Admin).await;
+        let path = format!("/admin/users/{}", me.id);
+        let save = |role: &'static str, disabled: bool| {
+            let (admin, path) = (&admin, &path);
+            async move {
+                let revision = field_value(&admin.get(path).await.body, "revision").unwrap();
+                let mut fields = vec![("display_name", "Admin"), ("role", role), ("revision", revision.as_str())];
+                if disabled {
+                    fields.push(("disabled", "true"));
+                }
+                admin.submit(path, path, &fields).await
+            }
+        };
+        for (role, disabled) in [("editor", false), ("admin", true)] {
+            let refused = save(role, disabled).await;
+            refused.assert_status(422);
+            assert!(refused.body.contains("This is the only active admin. Make someone else an admin first."), "{}", refused.body);
+            let stored = users::get(&mut app.conn(), me.id).unwrap();
+            assert!(stored.role == Role::Admin && !stored.disabled, "{role} {disabled}: nothing changed");
+        }
+        admin.get("/admin/settings").await.assert_status(200);
+        // With a second admin, the first may step down.
+        app.signed_in("second@example.com", Role::Admin).await;
+        save("editor", false).await.assert_status(303);
+        assert_eq!(users::get(&mut app.conn(), me.id).unwrap().role, Role::Editor);
+    }
+
     // S6 and C1: no-store on signed-in pages; CSRF tokens, origins and fetch metadata.
     async fn csrf_and_caching(app) {
         let (c, _) = app.signed_in("ana@example.com", Role::Editor).await;

@@ -269,50 +269,8 @@ fn attributes(inside: &str) -> Vec<(String, String)> {
 /// served separately), no SVG or MathML, no inline styles, no scripts or event handlers.
 /// Links may only use http, https or mailto, and always get `rel="noopener noreferrer"`.
 pub fn sanitize(html: &str) -> SanitizedHtml {
-    let tags: HashSet<&str> = [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "code",
-        "del",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "li",
-        "ol",
-        "p",
-        "pre",
-        "q",
-        "s",
-        "small",
-        "strong",
-        "sub",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "u",
-        "ul",
-        "section",
-    ]
-    .into_iter()
-    .collect();
+    // The same list `unsafe_markup` warns against, so the editor and the sanitiser agree.
+    let tags: HashSet<&str> = ALLOWED_TAGS.iter().copied().collect();
     let schemes: HashSet<&str> = ["http", "https", "mailto"].into_iter().collect();
     let cleaned = ammonia::Builder::empty()
         .tags(tags)

@@ -4,6 +4,7 @@
 pub mod content;
 pub mod dateline;
 pub mod diff;
+pub mod error;
 pub mod ids;
 pub mod organization;
 pub mod release;
@@ -17,6 +18,7 @@ pub mod workflow;
 
 pub use content::SanitizedHtml;
 pub use dateline::{Dateline, SourceLine};
+pub use error::DomainError;
 pub use ids::PublicId;
 pub use organization::{Contact, Organization};
 pub use release::{Release, ReleaseContent, ReleaseStatus, ReleaseSummary};

@@ -154,35 +154,50 @@ impl ReleaseContent {
     }
 
     pub fn validate(&self) -> Result<(), ValidationErrors> {
-        use limits::*;
         let mut e = ValidationErrors::new();
+        self.check_text(&mut e);
+        self.check_dateline_and_source(&mut e);
+        self.check_contacts(&mut e);
+        self.check_tags(&mut e);
+        self.check_taxa(&mut e);
+        e.into_result()
+    }
+
+    fn check_text(&self, e: &mut ValidationErrors) {
+        use limits::*;
         e.line("headline", &self.headline, true, HEADLINE);
         e.line("subheadline", &self.subheadline, false, SUBHEADLINE);
         e.text("summary", &self.summary, false, SUMMARY);
         e.text("body", &self.body, false, BODY);
-        if e.for_field("body").is_none() {
-            let unsafe_parts = crate::content::unsafe_markup(&self.body);
-            if !unsafe_parts.is_empty() {
-                e.add(
-                    "body",
-                    format!(
-                        "The body contains markup that cannot be published and would be removed: {}. Remove it, and use Markdown for formatting.",
-                        unsafe_parts.join(", ")
-                    ),
-                );
-            }
+        if e.for_field("body").is_some() {
+            return;
         }
-        e.line("dateline.city", &self.dateline.city, false, CITY);
-        e.line("dateline.region", &self.dateline.region, false, REGION);
+        let unsafe_parts = crate::content::unsafe_markup(&self.body);
+        if !unsafe_parts.is_empty() {
+            e.add(
+                "body",
+                format!(
+                    "The body contains markup that cannot be published and would be removed: {}. Remove it, and use Markdown for formatting.",
+                    unsafe_parts.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn check_dateline_and_source(&self, e: &mut ValidationErrors) {
+        use limits::*;
+        let (dateline, source) = (&self.dateline, &self.source);
+        e.line("dateline.city", &dateline.city, false, CITY);
+        e.line("dateline.region", &dateline.region, false, REGION);
         e.line(
             "dateline.distributor",
-            &self.dateline.distributor,
+            &dateline.distributor,
             false,
             DISTRIBUTOR,
         );
-        e.line("source.label", &self.source.label, false, SOURCE_LABEL);
-        e.line("source.url", &self.source.url, false, URL);
-        if !self.source.url.is_empty() && !is_http_url(&self.source.url) {
+        e.line("source.label", &source.label, false, SOURCE_LABEL);
+        e.line("source.url", &source.url, false, URL);
+        if !source.url.is_empty() && !is_http_url(&source.url) {
             e.add(
                 "source.url",
                 "Use a full web address starting with https:// or http://.",
@@ -191,6 +206,10 @@ impl ReleaseContent {
         if !is_language_tag(&self.language) {
             e.add("language", "Use a language code such as en, de or pt-BR.");
         }
+    }
+
+    fn check_contacts(&self, e: &mut ValidationErrors) {
+        use limits::CONTACTS;
         if self.contacts.len() > CONTACTS {
             e.add(
                 "contacts",
@@ -198,32 +217,12 @@ impl ReleaseContent {
             );
         }
         for (i, c) in self.contacts.iter().enumerate() {
-            e.line(&format!("contacts[{i}].name"), &c.name, true, CONTACT_FIELD);
-            e.line(
-                &format!("contacts[{i}].title"),
-                &c.title,
-                false,
-                CONTACT_FIELD,
-            );
-            e.line(
-                &format!("contacts[{i}].email"),
-                &c.email,
-                false,
-                CONTACT_FIELD,
-            );
-            e.line(
-                &format!("contacts[{i}].phone"),
-                &c.phone,
-                false,
-                CONTACT_FIELD,
-            );
-            if !c.email.is_empty() && !crate::user::is_plausible_email(&c.email) {
-                e.add(
-                    &format!("contacts[{i}].email"),
-                    "This does not look like an email address.",
-                );
-            }
+            c.check(i, e);
         }
+    }
+
+    fn check_tags(&self, e: &mut ValidationErrors) {
+        use limits::{TAG, TAGS};
         if self.tags.len() > TAGS {
             e.add("tags", format!("Use at most {TAGS} tags."));
         }
@@ -240,13 +239,67 @@ impl ReleaseContent {
                 );
             }
         }
+    }
+
+    fn check_taxa(&self, e: &mut ValidationErrors) {
+        use limits::TAXA;
         if self.category_ids.len() > TAXA {
             e.add("categories", format!("Use at most {TAXA} categories."));
         }
         if self.region_ids.len() > TAXA {
             e.add("regions", format!("Use at most {TAXA} regions."));
         }
+    }
+}
+
+/// What a release's content names that storage found missing: an organization, category or
+/// region deleted, or an id made up in a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MissingReferences {
+    pub organization: bool,
+    pub categories: bool,
+    pub regions: bool,
+}
+
+impl MissingReferences {
+    /// Each missing reference as an error on the field that names it.
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        if self.organization {
+            e.add("organization", "That organization does not exist.");
+        }
+        if self.categories {
+            e.add("categories", "One of the categories does not exist.");
+        }
+        if self.regions {
+            e.add("regions", "One of the regions does not exist.");
+        }
         e.into_result()
+    }
+}
+
+/// Why a save happened, recorded on the revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionAction {
+    Create,
+    Save,
+    Autosave,
+    Restore,
+    Correct,
+    Transition,
+}
+
+impl RevisionAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionAction::Create => "create",
+            RevisionAction::Save => "save",
+            RevisionAction::Autosave => "autosave",
+            RevisionAction::Restore => "restore",
+            RevisionAction::Correct => "correct",
+            RevisionAction::Transition => "transition",
+        }
     }
 }
 
@@ -326,6 +379,30 @@ pub struct ReleaseSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_references_are_named_on_their_fields() {
+        assert_eq!(MissingReferences::default().into_result(), Ok(()));
+        let all = MissingReferences {
+            organization: true,
+            categories: true,
+            regions: true,
+        }
+        .into_result()
+        .unwrap_err();
+        assert_eq!(
+            all.for_field("organization"),
+            Some("That organization does not exist.")
+        );
+        assert_eq!(
+            all.for_field("categories"),
+            Some("One of the categories does not exist.")
+        );
+        assert_eq!(
+            all.for_field("regions"),
+            Some("One of the regions does not exist.")
+        );
+    }
 
     fn valid() -> ReleaseContent {
         ReleaseContent {

@@ -1,6 +1,8 @@
 //! Slugs: the readable part of a URL. Unicode is transliterated to ASCII so that a headline in
 //! any script gives a slug that survives copy-paste, email clients and old proxies.
 
+use crate::validation::ValidationErrors;
+
 /// Longest slug we produce. Longer headlines are cut at a word boundary.
 pub const MAX_SLUG_LEN: usize = 80;
 
@@ -50,6 +52,25 @@ fn truncate_at_word(slug: String, max: usize) -> String {
 /// Whether `s` is already a well-formed slug (what [`slugify`] would leave unchanged).
 pub fn is_valid_slug(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_SLUG_LEN && slugify(s) == s
+}
+
+/// Checks the name and the optional hand-picked slug of anything named and slugged
+/// (organizations, categories, regions, tags); `example` shows a good slug in the message.
+pub fn check_name_and_slug(
+    e: &mut ValidationErrors,
+    name: &str,
+    name_max: usize,
+    slug: &str,
+    example: &str,
+) {
+    e.line("name", name, true, name_max);
+    e.line("slug", slug, false, MAX_SLUG_LEN);
+    if !slug.is_empty() && !is_valid_slug(slug) {
+        e.add(
+            "slug",
+            format!("Use lowercase letters, digits and single hyphens, e.g. {example}."),
+        );
+    }
 }
 
 /// Picks `base`, or `base-2`, `base-3`, … : the first one `is_taken` says is free.
@@ -155,6 +176,24 @@ mod tests {
             published_before: false,
         };
         assert_eq!(slug_for_save(chosen, "Another headline"), "our-choice");
+    }
+
+    #[test]
+    fn names_and_hand_picked_slugs_are_checked() {
+        let mut e = ValidationErrors::new();
+        check_name_and_slug(&mut e, "", 100, "Public Health", "public-health");
+        assert_eq!(e.for_field("name"), Some("This field is required."));
+        assert_eq!(
+            e.for_field("slug"),
+            Some("Use lowercase letters, digits and single hyphens, e.g. public-health.")
+        );
+        let mut fine = ValidationErrors::new();
+        check_name_and_slug(&mut fine, "Public health", 100, "", "public-health");
+        check_name_and_slug(&mut fine, "Public health", 100, "public-health", "x");
+        assert!(fine.is_empty());
+        let mut long = ValidationErrors::new();
+        check_name_and_slug(&mut long, &"n".repeat(101), 100, "ok", "x");
+        assert!(long.for_field("name").is_some() && long.for_field("slug").is_none());
     }
 
     proptest! {

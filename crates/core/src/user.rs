@@ -99,9 +99,105 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// Why a change to someone's own account is refused. The text is what they read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccountRefusal {
+    #[error(
+        "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again."
+    )]
+    TwoFactorAlreadyOn,
+    /// Nobody would be left to manage people and settings.
+    #[error("This is the only active admin. Make someone else an admin first.")]
+    LastActiveAdmin,
+}
+
+impl AccountRefusal {
+    /// The form field the refusal is about, if it is about one.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            AccountRefusal::TwoFactorAlreadyOn => None,
+            AccountRefusal::LastActiveAdmin => Some("role"),
+        }
+    }
+}
+
+/// Whether `before` may get `role` and the `disabled` flag, with `active_admins` active admins
+/// in the newsroom (the caller counts them under a lock, so the count stays true until commit).
+pub fn check_role_change(
+    before: &User,
+    role: Role,
+    disabled: bool,
+    active_admins: i64,
+) -> Result<(), AccountRefusal> {
+    let loses_admin =
+        before.role == Role::Admin && !before.disabled && (role != Role::Admin || disabled);
+    if loses_admin && active_admins <= 1 {
+        return Err(AccountRefusal::LastActiveAdmin);
+    }
+    Ok(())
+}
+
+/// Turning two-factor sign-in on when it is on already would swap the factor and the recovery
+/// codes behind the person's back (a resubmitted form does exactly that), so it is refused.
+pub fn check_two_factor_enrolment(already_on: bool) -> Result<(), AccountRefusal> {
+    if already_on {
+        return Err(AccountRefusal::TwoFactorAlreadyOn);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_active_admin_stays_one() {
+        let admin = User {
+            id: 1,
+            email: "ana@example.org".into(),
+            display_name: "Ana".into(),
+            role: Role::Admin,
+            disabled: false,
+            time_zone: None,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            revision: 1,
+        };
+        let refused = Err(AccountRefusal::LastActiveAdmin);
+        assert_eq!(check_role_change(&admin, Role::Editor, false, 1), refused);
+        assert_eq!(check_role_change(&admin, Role::Admin, true, 1), refused);
+        assert_eq!(
+            AccountRefusal::LastActiveAdmin.to_string(),
+            "This is the only active admin. Make someone else an admin first."
+        );
+        assert_eq!(AccountRefusal::LastActiveAdmin.field(), Some("role"));
+        // Renaming the last admin, or demoting one of two, is fine.
+        assert_eq!(check_role_change(&admin, Role::Admin, false, 1), Ok(()));
+        assert_eq!(check_role_change(&admin, Role::Editor, true, 2), Ok(()));
+        // A disabled admin is not one of the active ones, so changing them takes nothing away.
+        let disabled = User {
+            disabled: true,
+            ..admin.clone()
+        };
+        assert_eq!(check_role_change(&disabled, Role::Editor, true, 1), Ok(()));
+        let editor = User {
+            role: Role::Editor,
+            ..admin
+        };
+        assert_eq!(
+            check_role_change(&editor, Role::Contributor, true, 1),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn two_factor_cannot_be_turned_on_twice() {
+        assert_eq!(check_two_factor_enrolment(false), Ok(()));
+        let refused = check_two_factor_enrolment(true).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again."
+        );
+    }
 
     #[test]
     fn roles_round_trip_and_order() {

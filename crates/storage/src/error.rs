@@ -1,4 +1,7 @@
-use dateline_core::ValidationErrors;
+use dateline_core::taxonomy::ParentRefusal;
+use dateline_core::user::AccountRefusal;
+use dateline_core::workflow::Refusal;
+use dateline_core::{DomainError, ValidationErrors};
 
 /// Everything storage can report. The web layer maps these to HTTP in one place.
 #[derive(Debug, thiserror::Error)]
@@ -19,12 +22,9 @@ pub enum StorageError {
     Duplicate { field: &'static str, value: String },
     #[error("{0}")]
     Invalid(ValidationErrors),
-    /// The state machine refused the move.
+    /// A rule of the domain refused the command; the reason is worded in `dateline-core`.
     #[error(transparent)]
-    Transition(#[from] dateline_core::TransitionError),
-    /// A change the release's current state rules out, with the reason for the person asking.
-    #[error("{0}")]
-    Refused(&'static str),
+    Domain(#[from] DomainError),
     /// A delete refused because other rows still point here (a category with releases, …).
     #[error("{0} is still in use")]
     InUse(String),
@@ -45,6 +45,24 @@ impl From<r2d2::Error> for StorageError {
 impl From<ValidationErrors> for StorageError {
     fn from(e: ValidationErrors) -> Self {
         StorageError::Invalid(e)
+    }
+}
+
+impl From<Refusal> for StorageError {
+    fn from(e: Refusal) -> Self {
+        StorageError::Domain(e.into())
+    }
+}
+
+impl From<AccountRefusal> for StorageError {
+    fn from(e: AccountRefusal) -> Self {
+        StorageError::Domain(e.into())
+    }
+}
+
+impl From<ParentRefusal> for StorageError {
+    fn from(e: ParentRefusal) -> Self {
+        StorageError::Domain(e.into())
     }
 }
 

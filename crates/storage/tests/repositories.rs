@@ -4,8 +4,8 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use dateline_core::visibility::Viewer;
-use dateline_core::workflow::Transition;
-use dateline_core::{Contact, Dateline, ReleaseContent, ReleaseStatus, Role};
+use dateline_core::workflow::{Refusal, Transition};
+use dateline_core::{Contact, Dateline, DomainError, ReleaseContent, ReleaseStatus, Role};
 use dateline_storage::repo::audit::Actor;
 use dateline_storage::repo::organizations::OrganizationInput;
 use dateline_storage::repo::pipeline::{self, Change, Request};
@@ -158,9 +158,9 @@ backend_tests! {
         let solar = taxonomy::create_category(&mut conn, &TaxonInput { parent_id: Some(energy.id), ..TaxonInput::named("Solar") }).unwrap();
         assert_eq!(solar.parent_id, Some(energy.id));
         let looped = taxonomy::update_category(&mut conn, energy.id, energy.revision, &TaxonInput { parent_id: Some(solar.id), ..TaxonInput::named("Energy") });
-        assert!(matches!(looped, Err(StorageError::Invalid(_))), "{looped:?}");
+        assert!(matches!(looped, Err(StorageError::Domain(ref e)) if e.field() == Some("parent")), "{looped:?}");
         let orphan = taxonomy::create_category(&mut conn, &TaxonInput { parent_id: Some(9999), ..TaxonInput::named("X") });
-        assert!(matches!(orphan, Err(StorageError::Invalid(_))));
+        assert!(matches!(orphan, Err(StorageError::Domain(ref e)) if e.field() == Some("parent")), "{orphan:?}");
         // A parent with children cannot be deleted out from under them.
         let refused = taxonomy::delete_category(&mut conn, energy.id);
         assert!(matches!(refused, Err(StorageError::InUse(_))), "{refused:?}");
@@ -281,9 +281,9 @@ backend_tests! {
         let now = Utc::now();
         let req = |change| Request { release_id: r.id, expected_revision: None, change, actor: Actor::system("test"), now };
         let err = pipeline::apply(&mut conn, &req(Change::Move { transition: Transition::Withdraw, note: "x".into() })).unwrap_err();
-        assert!(matches!(err, StorageError::Transition(_)), "{err}");
+        assert!(matches!(err, StorageError::Domain(DomainError::Workflow(Refusal::Transition(_)))), "{err}");
         let past = pipeline::apply(&mut conn, &req(Change::Approve { embargo_at: now - Duration::seconds(5) })).unwrap_err();
-        assert!(matches!(past, StorageError::Invalid(ref e) if e.for_field("embargo_at").is_some()), "{past}");
+        assert!(matches!(past, StorageError::Domain(ref e) if e.field() == Some("embargo_at")), "{past}");
         let submitted = pipeline::apply(&mut conn, &req(Change::Move { transition: Transition::Submit, note: String::new() })).unwrap();
         assert_eq!(submitted.release.status, ReleaseStatus::InReview);
         let stale = pipeline::apply(&mut conn, &Request { expected_revision: Some(1), ..req(Change::Move { transition: Transition::SendBack, note: "fix".into() }) });
@@ -298,7 +298,7 @@ backend_tests! {
         assert_eq!(settings::content_version(&mut conn).unwrap().version, before + 1);
         assert!(jobs::pending(&mut conn).unwrap().is_empty(), "publishing by hand cancels the embargo job");
         let withdraw_without_reason = pipeline::apply(&mut conn, &req(Change::Move { transition: Transition::Withdraw, note: " ".into() }));
-        assert!(matches!(withdraw_without_reason, Err(StorageError::Invalid(_))));
+        assert!(matches!(withdraw_without_reason, Err(StorageError::Domain(ref e)) if e.field() == Some("reason")));
         let gone = pipeline::apply(&mut conn, &req(Change::Move { transition: Transition::Withdraw, note: "Issued in error.".into() })).unwrap();
         assert_eq!(gone.release.status, ReleaseStatus::Withdrawn);
         assert_eq!(gone.release.withdrawal_reason, "Issued in error.");
@@ -330,7 +330,7 @@ backend_tests! {
             change: Change::Correct { content: Box::new(live.content.clone()), note: "".into() },
             actor: Actor::system("test"), now,
         });
-        assert!(matches!(no_note, Err(StorageError::Invalid(_))));
+        assert!(matches!(no_note, Err(StorageError::Domain(ref e)) if e.field() == Some("note")));
     }
 
     fn due_jobs_run_once(db) {

@@ -4,7 +4,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use dateline_core::ValidationErrors;
+use dateline_core::workflow::Refusal;
+use dateline_core::{DomainError, ValidationErrors};
 use dateline_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -183,20 +184,32 @@ impl From<StorageError> for WebError {
                 message: format!("{what} is still in use, so it cannot be deleted."),
                 current_revision: None,
             },
-            StorageError::Refused(why) => WebError::Conflict {
-                message: why.into(),
-                current_revision: None,
-            },
-            StorageError::Transition(t) => WebError::Conflict {
-                message: capitalize(&t.to_string()) + ".",
-                current_revision: None,
-            },
+            StorageError::Domain(refusal) => refusal.into(),
             StorageError::Unavailable(reason) | StorageError::Connect(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 WebError::Unavailable { retry_after: 5, reason: "The newsroom database is not reachable right now. Try again in a few seconds.".into() }
             }
             other if other.is_not_found() => WebError::NotFound,
             other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A refusal about one field is shown beside that field; one about the whole release or account
+/// is a conflict with its current state.
+impl From<DomainError> for WebError {
+    fn from(e: DomainError) -> Self {
+        if let Some(field) = e.field() {
+            return WebError::invalid(field, e.to_string());
+        }
+        let message = match e {
+            DomainError::Workflow(Refusal::NoSuchRevision(_)) => return WebError::NotFound,
+            DomainError::Workflow(Refusal::Transition(t)) => capitalize(&t.to_string()) + ".",
+            other => other.to_string(),
+        };
+        WebError::Conflict {
+            message,
+            current_revision: None,
         }
     }
 }

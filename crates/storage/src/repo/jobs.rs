@@ -141,9 +141,7 @@ where
                 Ran::Done(job)
             }
             Err(
-                e @ (StorageError::Transition(_)
-                | StorageError::NotFound
-                | StorageError::Invalid(_)),
+                e @ (StorageError::Domain(_) | StorageError::NotFound | StorageError::Invalid(_)),
             ) => {
                 let msg = e.to_string();
                 diesel::update(jobs::table.find(job.id))

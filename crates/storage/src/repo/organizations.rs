@@ -1,9 +1,8 @@
 //! Issuing organizations and their default media contacts.
 
 use chrono::NaiveDateTime;
-use dateline_core::slug::{is_valid_slug, slugify_or, unique_slug};
-use dateline_core::validation::is_http_url;
-use dateline_core::{Contact, Organization, ValidationErrors};
+use dateline_core::slug::{slugify_or, unique_slug};
+use dateline_core::{Contact, Organization};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
@@ -12,6 +11,8 @@ use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{organization_contacts, organizations, releases};
 use crate::time::{now, to_db};
 use crate::visibility::Scope;
+
+pub use dateline_core::organization::OrganizationInput;
 
 #[derive(Debug, Clone, Queryable)]
 pub(crate) struct OrganizationRow {
@@ -44,55 +45,6 @@ impl From<ContactRow> for Contact {
             email: r.email,
             phone: r.phone,
         }
-    }
-}
-
-/// The editable fields of an organization.
-#[derive(Debug, Clone, Default)]
-pub struct OrganizationInput {
-    pub name: String,
-    /// Derived from the name when empty.
-    pub slug: String,
-    pub website: String,
-    pub boilerplate: String,
-    pub contacts: Vec<Contact>,
-}
-
-impl OrganizationInput {
-    pub fn validate(&self) -> std::result::Result<(), ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        e.line("name", &self.name, true, 200);
-        e.line("slug", &self.slug, false, 80);
-        if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
-            e.add(
-                "slug",
-                "Use lowercase letters, digits and single hyphens, e.g. northwind-grid.",
-            );
-        }
-        e.line("website", &self.website, false, 2_000);
-        if !self.website.is_empty() && !is_http_url(&self.website) {
-            e.add(
-                "website",
-                "Use a full web address starting with https:// or http://.",
-            );
-        }
-        e.text("boilerplate", &self.boilerplate, false, 5_000);
-        if self.contacts.len() > 10 {
-            e.add("contacts", "An organization can list at most 10 contacts.");
-        }
-        for (i, c) in self.contacts.iter().enumerate() {
-            e.line(&format!("contacts[{i}].name"), &c.name, true, 200);
-            e.line(&format!("contacts[{i}].title"), &c.title, false, 200);
-            e.line(&format!("contacts[{i}].email"), &c.email, false, 200);
-            e.line(&format!("contacts[{i}].phone"), &c.phone, false, 200);
-            if !c.email.is_empty() && !dateline_core::user::is_plausible_email(&c.email) {
-                e.add(
-                    &format!("contacts[{i}].email"),
-                    "This does not look like an email address.",
-                );
-            }
-        }
-        e.into_result()
     }
 }
 

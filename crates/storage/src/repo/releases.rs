@@ -5,15 +5,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use dateline_core::content::{SANITIZER_VERSION, SanitizedHtml, render_markdown};
-use dateline_core::release::Correction;
+use dateline_core::release::{Correction, MissingReferences};
 use dateline_core::slug::{SlugState, slug_for_save, slugify_or};
 use dateline_core::visibility::Viewer;
 use dateline_core::{
     Contact, Dateline, PublicId, Release, ReleaseContent, ReleaseStatus, ReleaseSummary,
-    SourceLine, TaxonRef, ValidationErrors,
+    SourceLine, TaxonRef,
 };
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError, not_found};
@@ -123,58 +122,34 @@ pub struct NewRelease {
     pub author_id: Option<i64>,
 }
 
-/// Why a save happened, recorded on the revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RevisionAction {
-    Create,
-    Save,
-    Autosave,
-    Restore,
-    Correct,
-    Transition,
-}
-
-impl RevisionAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevisionAction::Create => "create",
-            RevisionAction::Save => "save",
-            RevisionAction::Autosave => "autosave",
-            RevisionAction::Restore => "restore",
-            RevisionAction::Correct => "correct",
-            RevisionAction::Transition => "transition",
-        }
-    }
-}
+pub use dateline_core::release::RevisionAction;
 
 /// Checks what only the database can know: that the organization, categories and regions exist.
 fn check_references(conn: &mut DbConnection, content: &ReleaseContent) -> Result<()> {
-    let mut e = ValidationErrors::new();
-    if let Some(org) = content.organization_id {
-        let found = organizations::table
-            .find(org)
-            .count()
-            .get_result::<i64>(conn)?;
-        if found == 0 {
-            e.add("organization", "That organization does not exist.");
+    let organization = match content.organization_id {
+        Some(org) => {
+            organizations::table
+                .find(org)
+                .count()
+                .get_result::<i64>(conn)?
+                == 0
         }
-    }
-    let cats = categories::table
+        None => false,
+    };
+    let categories_found = categories::table
         .filter(categories::id.eq_any(&content.category_ids))
         .count()
         .get_result::<i64>(conn)?;
-    if cats as usize != content.category_ids.len() {
-        e.add("categories", "One of the categories does not exist.");
-    }
-    let regs = regions::table
+    let regions_found = regions::table
         .filter(regions::id.eq_any(&content.region_ids))
         .count()
         .get_result::<i64>(conn)?;
-    if regs as usize != content.region_ids.len() {
-        e.add("regions", "One of the regions does not exist.");
-    }
-    e.into_result().map_err(StorageError::from)
+    let missing = MissingReferences {
+        organization,
+        categories: categories_found as usize != content.category_ids.len(),
+        regions: regions_found as usize != content.region_ids.len(),
+    };
+    Ok(missing.into_result()?)
 }
 
 fn prepare(content: &ReleaseContent) -> Result<(ReleaseContent, SanitizedHtml)> {
@@ -487,7 +462,7 @@ pub(crate) fn content_of(
     }
 }
 
-fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
+pub(crate) fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
     load_many(conn, vec![row])?
         .pop()
         .ok_or(StorageError::NotFound)
@@ -496,10 +471,95 @@ fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
 /// Loads releases with their contacts, taxonomies and issuer in a fixed number of queries,
 /// however many there are. The order of `rows` is kept.
 fn load_many(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Result<Vec<Release>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut related = Related::load(conn, &rows)?;
+    rows.into_iter().map(|row| related.attach(row)).collect()
+}
+
+/// What a batch of releases points at, keyed by release id (by organization id for issuers).
+struct Related {
+    contacts: HashMap<i64, Vec<Contact>>,
+    categories: HashMap<i64, Vec<TaxonRef>>,
+    regions: HashMap<i64, Vec<TaxonRef>>,
+    tags: HashMap<i64, Vec<TaxonRef>>,
+    organizations: HashMap<i64, TaxonRef>,
+}
+
+/// The taxa of one kind (`$taxa`, linked through `$link`) of the releases `$ids`, grouped by
+/// release. The link tables and taxon tables share their column names, so one query serves all.
+macro_rules! taxa_of {
+    ($conn:expr, $ids:expr, $link:ident, $taxa:ident) => {
+        group_taxa(
+            $link::table
+                .inner_join($taxa::table)
+                .filter($link::release_id.eq_any($ids))
+                .select(($link::release_id, ($taxa::id, $taxa::slug, $taxa::name)))
+                .load($conn)?,
+        )
+    };
+}
+
+impl Related {
+    fn load(conn: &mut DbConnection, rows: &[ReleaseRow]) -> Result<Self> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.organization_id).collect();
+        Ok(Related {
+            contacts: contacts_of(conn, &ids)?,
+            categories: taxa_of!(conn, &ids, release_categories, categories),
+            regions: taxa_of!(conn, &ids, release_regions, regions),
+            tags: taxa_of!(conn, &ids, release_tags, tags),
+            organizations: organizations::table
+                .filter(organizations::id.eq_any(&org_ids))
+                .select((organizations::id, organizations::slug, organizations::name))
+                .load::<(i64, String, String)>(conn)?
+                .into_iter()
+                .map(|t| (t.0, taxon(t)))
+                .collect(),
+        })
+    }
+
+    /// The release of `row`, with what it points at taken out of the batch.
+    fn attach(&mut self, row: ReleaseRow) -> Result<Release> {
+        let categories = self.categories.remove(&row.id).unwrap_or_default();
+        let regions = self.regions.remove(&row.id).unwrap_or_default();
+        let tags = self.tags.remove(&row.id).unwrap_or_default();
+        let content = content_of(
+            &row,
+            self.contacts.remove(&row.id).unwrap_or_default(),
+            categories.iter().map(|c| c.id).collect(),
+            regions.iter().map(|r| r.id).collect(),
+            tags.iter().map(|t| t.name.clone()).collect(),
+        );
+        Ok(Release {
+            id: row.id,
+            public_id: row.public_id()?,
+            slug: row.slug.clone(),
+            body_html: stored_body_html(&row),
+            status: row.status()?,
+            embargo_at: opt_from_db(row.embargo_at),
+            published_at: opt_from_db(row.published_at),
+            corrected_at: opt_from_db(row.corrected_at),
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+            revision: row.revision,
+            author_id: row.author_id,
+            organization: row
+                .organization_id
+                .and_then(|o| self.organizations.get(&o).cloned()),
+            categories,
+            regions,
+            tags,
+            withdrawn_at: opt_from_db(row.withdrawn_at),
+            withdrawal_reason: row.withdrawal_reason.clone(),
+            content,
+        })
+    }
+}
+
+/// The contacts of the releases `ids`, in their printed order.
+fn contacts_of(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, Vec<Contact>>> {
     let mut contacts: HashMap<i64, Vec<Contact>> = HashMap::new();
     for c in release_contacts::table
-        .filter(release_contacts::release_id.eq_any(&ids))
+        .filter(release_contacts::release_id.eq_any(ids))
         .order((
             release_contacts::release_id.asc(),
             release_contacts::position.asc(),
@@ -508,87 +568,19 @@ fn load_many(conn: &mut DbConnection, rows: Vec<ReleaseRow>) -> Result<Vec<Relea
     {
         contacts.entry(c.owner_id).or_default().push(c.into());
     }
-    let group = |pairs: Vec<(i64, (i64, String, String))>| {
-        let mut map: HashMap<i64, Vec<TaxonRef>> = HashMap::new();
-        for (release, t) in pairs {
-            map.entry(release).or_default().push(taxon(t));
-        }
-        // Sorted here rather than in SQL so both backends agree regardless of collation.
-        for list in map.values_mut() {
-            list.sort_by_cached_key(|t| t.name.to_lowercase());
-        }
-        map
-    };
-    let mut cats = group(
-        release_categories::table
-            .inner_join(categories::table)
-            .filter(release_categories::release_id.eq_any(&ids))
-            .select((
-                release_categories::release_id,
-                (categories::id, categories::slug, categories::name),
-            ))
-            .load(conn)?,
-    );
-    let mut regs = group(
-        release_regions::table
-            .inner_join(regions::table)
-            .filter(release_regions::release_id.eq_any(&ids))
-            .select((
-                release_regions::release_id,
-                (regions::id, regions::slug, regions::name),
-            ))
-            .load(conn)?,
-    );
-    let mut tag_refs = group(
-        release_tags::table
-            .inner_join(tags::table)
-            .filter(release_tags::release_id.eq_any(&ids))
-            .select((release_tags::release_id, (tags::id, tags::slug, tags::name)))
-            .load(conn)?,
-    );
-    let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.organization_id).collect();
-    let orgs: HashMap<i64, TaxonRef> = organizations::table
-        .filter(organizations::id.eq_any(&org_ids))
-        .select((organizations::id, organizations::slug, organizations::name))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|t| (t.0, taxon(t)))
-        .collect();
-    rows.into_iter()
-        .map(|row| {
-            let cats = cats.remove(&row.id).unwrap_or_default();
-            let regs = regs.remove(&row.id).unwrap_or_default();
-            let tag_refs = tag_refs.remove(&row.id).unwrap_or_default();
-            let content = content_of(
-                &row,
-                contacts.remove(&row.id).unwrap_or_default(),
-                cats.iter().map(|c| c.id).collect(),
-                regs.iter().map(|r| r.id).collect(),
-                tag_refs.iter().map(|t| t.name.clone()).collect(),
-            );
-            Ok(Release {
-                id: row.id,
-                public_id: row.public_id()?,
-                slug: row.slug.clone(),
-                body_html: stored_body_html(&row),
-                status: row.status()?,
-                embargo_at: opt_from_db(row.embargo_at),
-                published_at: opt_from_db(row.published_at),
-                corrected_at: opt_from_db(row.corrected_at),
-                created_at: from_db(row.created_at),
-                updated_at: from_db(row.updated_at),
-                revision: row.revision,
-                author_id: row.author_id,
-                organization: row.organization_id.and_then(|o| orgs.get(&o).cloned()),
-                categories: cats,
-                regions: regs,
-                tags: tag_refs,
-                withdrawn_at: opt_from_db(row.withdrawn_at),
-                withdrawal_reason: row.withdrawal_reason.clone(),
-                content,
-            })
-        })
-        .collect()
+    Ok(contacts)
+}
+
+fn group_taxa(pairs: Vec<(i64, (i64, String, String))>) -> HashMap<i64, Vec<TaxonRef>> {
+    let mut map: HashMap<i64, Vec<TaxonRef>> = HashMap::new();
+    for (release, t) in pairs {
+        map.entry(release).or_default().push(taxon(t));
+    }
+    // Sorted here rather than in SQL so both backends agree regardless of collation.
+    for list in map.values_mut() {
+        list.sort_by_cached_key(|t| t.name.to_lowercase());
+    }
+    map
 }
 
 /// The stored HTML when the current sanitiser made it; otherwise the Markdown rendered again, so

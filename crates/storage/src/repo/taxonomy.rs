@@ -1,8 +1,8 @@
 //! Categories (a tree), regions and tags.
 
 use chrono::NaiveDateTime;
-use dateline_core::slug::{is_valid_slug, slugify_or, unique_slug};
-use dateline_core::{Category, Region, Tag, ValidationErrors};
+use dateline_core::slug::{slugify_or, unique_slug};
+use dateline_core::{Category, Region, Tag};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
@@ -12,39 +12,7 @@ use crate::schema::{categories, regions, release_regions, release_tags, releases
 use crate::time::{now, to_db};
 use crate::visibility::{self, Scope};
 
-/// The fields shared by everything named and slugged: categories, regions and tags.
-#[derive(Debug, Clone, Default)]
-pub struct TaxonInput {
-    pub name: String,
-    /// Derived from the name when empty.
-    pub slug: String,
-    pub description: String,
-    /// Categories only.
-    pub parent_id: Option<i64>,
-}
-
-impl TaxonInput {
-    pub fn named(name: &str) -> Self {
-        TaxonInput {
-            name: name.to_owned(),
-            ..Default::default()
-        }
-    }
-
-    pub fn validate(&self) -> std::result::Result<(), ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        e.line("name", &self.name, true, 100);
-        e.line("slug", &self.slug, false, 80);
-        if !self.slug.is_empty() && !is_valid_slug(&self.slug) {
-            e.add(
-                "slug",
-                "Use lowercase letters, digits and single hyphens, e.g. public-health.",
-            );
-        }
-        e.text("description", &self.description, false, 1_000);
-        e.into_result()
-    }
-}
+pub use dateline_core::taxonomy::TaxonInput;
 
 /// Picks the given slug, or derives a free one from the name.
 fn pick_slug(
@@ -96,33 +64,13 @@ impl From<CategoryRow> for Category {
 
 /// A parent must exist and must not be the category itself or one of its descendants.
 fn check_parent(conn: &mut DbConnection, id: Option<i64>, parent: Option<i64>) -> Result<()> {
-    let Some(mut cursor) = parent else {
-        return Ok(());
-    };
-    for _ in 0..64 {
-        if Some(cursor) == id {
-            return Err(
-                ValidationErrors::single("parent", "A category cannot sit under itself.").into(),
-            );
-        }
-        let row = categories::table
+    dateline_core::taxonomy::check_parent(id, parent, |cursor| {
+        Ok(categories::table
             .find(cursor)
             .select(categories::parent_id)
             .first::<Option<i64>>(conn)
-            .optional()?;
-        match row {
-            None => {
-                return Err(ValidationErrors::single(
-                    "parent",
-                    "That parent category does not exist.",
-                )
-                .into());
-            }
-            Some(None) => return Ok(()),
-            Some(Some(next)) => cursor = next,
-        }
-    }
-    Err(ValidationErrors::single("parent", "The category tree is too deep.").into())
+            .optional()?)
+    })
 }
 
 pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Category> {

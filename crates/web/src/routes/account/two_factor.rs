@@ -10,6 +10,7 @@ use askama::Template;
 use dateline_auth::tokens::{constant_time_eq, hash_token};
 use dateline_auth::totp;
 use dateline_core::Role;
+use dateline_core::user::check_two_factor_enrolment;
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::{sessions, tokens, users};
 use dateline_storage::{StorageError, write_tx};
@@ -221,13 +222,9 @@ pub async fn enable(
     let keep = staff.session_id_hash().map(str::to_owned);
     let enabled = state
         .db(move |conn| {
-            let enabled = write_tx(conn, |conn| {
+            let enabled = write_tx(conn, |conn| -> Result<bool, StorageError> {
                 // A resubmitted form must not swap the factor or the recovery codes just saved.
-                if users::credentials(conn, user_id)?.totp_enabled {
-                    return Err(StorageError::Refused(
-                        "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again.",
-                    ));
-                }
+                check_two_factor_enrolment(users::credentials(conn, user_id)?.totp_enabled)?;
                 if !users::claim_totp_step(conn, user_id, step as i64)? {
                     return Ok(false);
                 }

@@ -7,7 +7,7 @@ use actix_web::web;
 use askama::Template;
 use dateline_auth::password::{self, Policy};
 use dateline_auth::tokens::{hash_token, random_token};
-use dateline_core::user::normalize_email;
+use dateline_core::user::{check_role_change, normalize_email};
 use dateline_core::{Role, ValidationErrors};
 use dateline_storage::repo::audit::{self, Entry, Outcome};
 use dateline_storage::repo::sessions;
@@ -476,14 +476,8 @@ pub async fn save(
                 // Locked before anything is read, so that what is read stays true until commit.
                 let admins = users::lock_active_admins(conn)?;
                 let before = users::get(conn, id)?;
-                let loses_admin = before.role == Role::Admin
-                    && !before.disabled
-                    && (role != Role::Admin || disabled);
-                if loses_admin && admins <= 1 {
-                    return Ok(Err(ValidationErrors::single(
-                        "role",
-                        "This is the only active admin. Make someone else an admin first.",
-                    )));
+                if let Err(refused) = check_role_change(&before, role, disabled, admins) {
+                    return Ok(Err(ValidationErrors::single("role", refused.to_string())));
                 }
                 let after = users::update(
                     conn,

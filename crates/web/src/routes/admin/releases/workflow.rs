@@ -3,7 +3,7 @@
 
 use actix_web::web;
 use dateline_core::timezone::parse_instant;
-use dateline_core::workflow::Transition;
+use dateline_core::workflow::{self, Transition};
 use dateline_core::{Release, ReleaseStatus, ValidationErrors};
 use dateline_storage::repo::pipeline::Change;
 use serde::Deserialize;
@@ -128,14 +128,9 @@ pub async fn approve(
     let checked = parse_instant(&form.embargo_local, Some(&form.embargo_zone))
         .map_err(|e| crate::error::capitalize(&e.to_string()) + ".")
         .and_then(|t| {
-            if t > state.clock.now() {
-                Ok(t)
-            } else {
-                Err(
-                    "The embargo time must be in the future; to release now, publish instead."
-                        .into(),
-                )
-            }
+            workflow::check_embargo(t, state.clock.now())
+                .map(|()| t)
+                .map_err(|refusal| refusal.to_string())
         });
     let embargo_at = match checked {
         Ok(t) => t,
