@@ -51,11 +51,14 @@ impl AppState {
     }
 
     /// Runs blocking database work on the blocking pool. The checkout waits at most the pool's
-    /// timeout (about 2 s), so an outage is a quick 503, not a hung request.
-    pub async fn db<T, F>(&self, f: F) -> WebResult<T>
+    /// timeout (about 2 s), so an outage is a quick 503, not a hung request. `f` may fail with
+    /// any error the web layer maps (a storage error, a `WebError`, …), so a repository call
+    /// can be passed as it is.
+    pub async fn db<T, E, F>(&self, f: F) -> WebResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> WebResult<T> + Send + 'static,
+        E: Into<WebError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         if !self.is_ready() {
             return Err(not_ready());
@@ -65,7 +68,7 @@ impl AppState {
             let mut conn = pool
                 .get()
                 .map_err(|e| WebError::from(dateline_storage::StorageError::from(e)))?;
-            f(&mut conn)
+            f(&mut conn).map_err(Into::into)
         })
         .await
         .map_err(WebError::internal)?

@@ -61,7 +61,7 @@ pub async fn apply(
     };
     let approve = transition == Transition::Approve;
     let applied = state
-        .db(move |conn| Ok(pipeline::apply(conn, &request)?))
+        .db(move |conn| pipeline::apply(conn, &request))
         .await?;
     if approve {
         state.scheduler_wake.notify_one();
@@ -79,7 +79,7 @@ async fn deny(
     let actor = client.actor(Some(identity));
     let (now, object) = (state.clock.now(), release.public_id.to_string());
     let _ = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             audit::record(
                 conn,
                 &Entry {
@@ -121,7 +121,7 @@ pub async fn save(
         RevisionAction::Save
     };
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let saved = releases::update_content(
                 conn,
                 id,
@@ -162,9 +162,7 @@ pub async fn restore(
     correction_note: &str,
 ) -> WebResult<Release> {
     let (id, n) = (release.id, revision);
-    state
-        .db(move |conn| Ok(revisions::get(conn, id, n)?))
-        .await?;
+    state.db(move |conn| revisions::get(conn, id, n)).await?;
     if release.status == ReleaseStatus::Published {
         if !Permission::Review.granted_to(identity.role()) {
             return Err(WebError::Forbidden(
@@ -194,7 +192,7 @@ pub async fn restore(
     );
     let current = expected_revision.unwrap_or(release.revision);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let content = revisions::get(conn, id, n)?.1;
             let saved = releases::update_content(
                 conn,

@@ -13,7 +13,7 @@ use dateline_auth::permissions::{self, Permission, RouteDef};
 use dateline_auth::tokens::Scope;
 use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
 
-use crate::error::WebError;
+use crate::error::{WebError, WebResult};
 use crate::middleware::identity::{Credential, Identity, MaybeIdentity};
 use crate::state::AppState;
 
@@ -146,7 +146,7 @@ async fn record_denial(
     let name = def.name;
     let permission = def.permission.as_str();
     let result = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             audit::record(
                 conn,
                 &Entry {

@@ -47,7 +47,7 @@ fn default_problem(status: StatusCode) -> Problem {
             WebError::BadRequest("This address does not accept that kind of request.".into())
         }
         StatusCode::PAYLOAD_TOO_LARGE => WebError::PayloadTooLarge,
-        s if s.is_server_error() => WebError::Internal(format!("unlabelled {s}")),
+        s if s.is_server_error() => WebError::internal(format!("unlabelled {s}")),
         _ => WebError::BadRequest("The request could not be understood.".into()),
     };
     let mut p = err.problem();

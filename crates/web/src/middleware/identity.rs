@@ -15,7 +15,7 @@ use dateline_auth::tokens::{Scope, hash_token, looks_like_api_token};
 use dateline_core::{Role, User};
 use dateline_storage::repo::{sessions, tokens, users};
 
-use crate::error::WebError;
+use crate::error::{WebError, WebResult};
 use crate::newsroom::Newsroom;
 use crate::state::AppState;
 
@@ -142,7 +142,7 @@ async fn lookup(state: &AppState, req: &ServiceRequest) -> Result<Found, WebErro
         }
         let hash = hash_token(token);
         let found = state
-            .db(move |conn| {
+            .db(move |conn| -> WebResult<_> {
                 let Some((tok, user)) = tokens::authenticate_api_token(conn, &hash, now)? else {
                     return Ok(None);
                 };
@@ -178,7 +178,7 @@ async fn lookup(state: &AppState, req: &ServiceRequest) -> Result<Found, WebErro
         .unwrap_or(chrono::Duration::minutes(30));
     let granularity = (idle / 4).min(chrono::Duration::seconds(60));
     let found = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let Some((session, user)) = sessions::load_active(conn, &id_hash, now, idle)? else {
                 return Ok(None);
             };

@@ -67,7 +67,7 @@ async fn page(
     let user_id = staff.user.id;
     let now = state.clock.now();
     let (user, creds, list) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 users::get(conn, user_id)?,
                 users::credentials(conn, user_id)?,
@@ -172,7 +172,7 @@ pub async fn save_profile(
     }
     let user = staff.user.clone();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let current = users::get(conn, user.id)?;
             // Role and disabled are kept as stored: a profile form never changes them.
             users::update(
@@ -249,7 +249,7 @@ pub async fn change_password(
     let now = state.clock.now();
     let actor = client.actor(Some(&staff));
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 users::set_password_hash(conn, user_id, &hash)?;
                 let ended = sessions::delete_for_user(conn, user_id, None)?;
@@ -291,7 +291,7 @@ pub async fn revoke_other_sessions(
     let now = state.clock.now();
     let actor = client.actor(Some(&staff));
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
             audit::record(
                 conn,

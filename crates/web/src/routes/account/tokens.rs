@@ -93,7 +93,9 @@ async fn page_with_name(
         views::staff_chrome(state, "API tokens", staff, section, notice).await?;
     let owner = (!all_users).then_some(staff.user.id);
     let (list, people) = state
-        .db(move |conn| Ok((tokens::list_api_tokens(conn, owner)?, users::all(conn)?)))
+        .db(move |conn| -> WebResult<_> {
+            Ok((tokens::list_api_tokens(conn, owner)?, users::all(conn)?))
+        })
         .await?;
     let (zone, now) = (newsroom.time_zone, state.clock.now());
     let tokens = list
@@ -224,7 +226,7 @@ pub async fn create(
         f.name.trim().to_owned(),
     );
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 let t = tokens::create_api_token(
                     conn,
@@ -282,7 +284,7 @@ pub async fn revoke_token(
     let actor = client.actor(Some(staff));
     let (user_id, is_admin) = (staff.user.id, staff.user.role == Role::Admin);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let token = tokens::get_api_token(conn, id)?;
             if token.user_id != user_id && !is_admin {
                 return Err(WebError::NotFound);
@@ -322,7 +324,7 @@ pub async fn revoke(
     // An admin revoking their own token here still only sees their own list afterwards.
     let id = id.into_inner();
     let owner = state
-        .db(move |conn| Ok(tokens::get_api_token(conn, id)?.user_id))
+        .db(move |conn| tokens::get_api_token(conn, id).map(|t| t.user_id))
         .await?;
     if owner != staff.user.id {
         return Err(WebError::NotFound);

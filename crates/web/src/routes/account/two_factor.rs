@@ -82,7 +82,7 @@ async fn page(
         views::staff_chrome(state, "Two-factor sign-in", staff, "account", notice).await?;
     let user_id = staff.user.id;
     let (enabled, codes_left) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let creds = users::credentials(conn, user_id)?;
             let left = if creds.totp_enabled {
                 tokens::unused_recovery_codes(conn, user_id)?
@@ -220,7 +220,7 @@ pub async fn enable(
     let secret = crate::totp_secrets::seal(&state.key, user_id, &f.secret)?;
     let keep = staff.session_id_hash().map(str::to_owned);
     let enabled = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let enabled = write_tx(conn, |conn| {
                 // A resubmitted form must not swap the factor or the recovery codes just saved.
                 if users::credentials(conn, user_id)?.totp_enabled {
@@ -310,7 +310,7 @@ pub async fn disable(
     let actor = client.actor(Some(&staff));
     let keep = staff.session_id_hash().map(str::to_owned);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 users::set_totp(conn, user_id, None, false, None)?;
                 tokens::replace_recovery_codes(conn, user_id, &[])?;

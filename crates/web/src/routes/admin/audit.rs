@@ -94,7 +94,7 @@ pub async fn list(
         views::staff_chrome(&state, "Audit log", &staff, "audit", None).await?;
     let f = filter.clone();
     let (page, actions, people) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 audit::list(conn, &f, &PageRequest::after(after, 50))?,
                 audit::actions(conn)?,

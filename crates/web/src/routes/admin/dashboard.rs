@@ -71,7 +71,7 @@ pub async fn show(
     let me = staff.user.id;
     let editor = staff.user.role >= Role::Editor;
     let (drafts, review, scheduled, published, people, sent_back) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mine = |status| StaffFilter {
                 status: Some(status),
                 author_id: Some(me),

@@ -51,7 +51,7 @@ pub async fn list(
     )
     .await?;
     let all = state
-        .db(|conn| Ok(organizations::all(conn, Scope::All)?))
+        .db(|conn| organizations::all(conn, Scope::All))
         .await?;
     views::ok(&ListPage {
         chrome,
@@ -139,11 +139,7 @@ async fn edit_page(
     notice: Option<&str>,
 ) -> WebResult {
     let existing = match id {
-        Some(id) => Some(
-            state
-                .db(move |conn| Ok(organizations::get(conn, id)?))
-                .await?,
-        ),
+        Some(id) => Some(state.db(move |conn| organizations::get(conn, id)).await?),
         None => None,
     };
     let title = existing
@@ -228,7 +224,7 @@ async fn write(
     let (actor, now) = (client.actor(Some(staff)), state.clock.now());
     state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 let id = f(conn)?;
                 settings::bump_content_version(conn, now)?;
                 audit::record(
@@ -244,7 +240,7 @@ async fn write(
                     },
                 )?;
                 Ok::<_, dateline_storage::StorageError>(id)
-            })?)
+            })
         })
         .await
 }

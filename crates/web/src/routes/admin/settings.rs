@@ -110,7 +110,7 @@ pub async fn save(
     let actor = client.actor(Some(&staff));
     let saved = newsroom.clone();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 saved.save(conn)?;
                 // Pages print the name and zone: cached pages must change with them.

@@ -188,7 +188,7 @@ where
 {
     let (actor, now) = (client.actor(Some(staff)), state.clock.now());
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut out = None;
             let result: Result<(), WebError> = write_tx(conn, |conn| {
                 let value = f(conn)?;

@@ -75,7 +75,7 @@ async fn list_page(
 ) -> WebResult {
     let (chrome, _) = views::staff_chrome(state, "People", staff, "users", notice).await?;
     let people = state
-        .db(|conn| {
+        .db(|conn| -> WebResult<_> {
             let all = users::all(conn)?;
             all.into_iter()
                 .map(|u| {
@@ -187,7 +187,7 @@ pub async fn create(
     let actor = client.actor(Some(&staff));
     let name = f.name.trim().to_owned();
     let result = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(write_tx(conn, |conn| {
                 let user = users::create(
                     conn,
@@ -277,7 +277,7 @@ pub async fn invite(
     let lookup = email.clone();
     if e.is_empty()
         && state
-            .db(move |conn| Ok(users::find_by_email(conn, &lookup)?))
+            .db(move |conn| users::find_by_email(conn, &lookup))
             .await?
             .is_some()
     {
@@ -304,7 +304,7 @@ pub async fn invite(
     let actor = client.actor(Some(&staff));
     let (name, created_by, mail) = (f.name.trim().to_owned(), staff.user.id, email.clone());
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 tokens::create_link(
                     conn,
@@ -379,7 +379,7 @@ async fn edit_page(
         views::staff_chrome(state, "Edit account", staff, "users", notice).await?;
     let now = state.clock.now();
     let (user, creds, list) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 users::get(conn, id)?,
                 users::credentials(conn, id)?,
@@ -472,7 +472,7 @@ pub async fn save(
     let name = f.display_name.trim().to_owned();
     let outcome = state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 // Locked before anything is read, so that what is read stays true until commit.
                 let admins = users::lock_active_admins(conn)?;
                 let before = users::get(conn, id)?;
@@ -541,7 +541,7 @@ pub async fn save(
                     sessions::delete_for_user(conn, id, None)?;
                 }
                 Ok::<_, StorageError>(Ok(()))
-            })?)
+            })
         })
         .await?;
     match outcome {
@@ -573,7 +573,7 @@ pub async fn reset_link(
     let actor = client.actor(Some(&staff));
     let created_by = staff.user.id;
     let user = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let user = users::get(conn, id)?;
             write_tx(conn, |conn| {
                 // Only the newest reset link works.
@@ -640,7 +640,7 @@ pub async fn revoke_sessions(
     let now = state.clock.now();
     let actor = client.actor(Some(&staff));
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             users::get(conn, id)?;
             let ended = sessions::delete_for_user(conn, id, None)?;
             audit::record(

@@ -132,7 +132,7 @@ pub async fn list(
     let limit = crate::query::limit(q.limit.as_deref(), 50)?;
     let req = PageRequest::after(cursor(q.after.as_deref())?, limit);
     let body = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(match c {
                 Collection::Organizations => {
                     let p = organizations::list(conn, &req, scope)?;
@@ -167,7 +167,7 @@ pub async fn get(
     let c = Collection::parse(&kind)?;
     let scope = c.scope(visitor.identity(), state.clock.now());
     let item = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let item = find(conn, c, &key)?;
             let visible = match c {
                 Collection::Organizations => organizations::visible(conn, item.id(), scope)?,
@@ -285,7 +285,7 @@ async fn write(
 ) -> WebResult<Option<Item>> {
     let (actor, now) = (client.actor(Some(staff)), state.clock.now());
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut out = None;
             let r: Result<(), WebError> = write_tx(conn, |conn| {
                 let item = f(conn)?;

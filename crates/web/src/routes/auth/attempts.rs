@@ -87,7 +87,7 @@ pub async fn count(state: &AppState, limits: Vec<Limit>) -> WebResult<Counted> {
     let now = state.clock.now();
     let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
     let outcome = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut counted = Vec::with_capacity(limits.len());
             for limit in limits {
                 let schedule = limit.policy.schedule();
@@ -150,7 +150,7 @@ impl Counted {
     /// The secret was right: each counter takes this attempt back as its limit says.
     pub async fn succeeded(self, state: &AppState) -> WebResult<()> {
         state
-            .db(move |conn| {
+            .db(move |conn| -> WebResult<_> {
                 for (limit, _, _) in &self.counted {
                     match limit.on_success {
                         OnSuccess::Clear => throttle::clear(conn, &limit.key)?,

@@ -25,7 +25,7 @@ async fn open_link(state: &AppState, kind: LinkKind, token: &str) -> WebResult<O
     let hash = hash_token(token);
     let now = state.clock.now();
     state
-        .db(move |conn| Ok(tokens::find_link(conn, kind, &hash, now)?))
+        .db(move |conn| tokens::find_link(conn, kind, &hash, now))
         .await?
         .ok_or(WebError::NotFound)
 }
@@ -171,7 +171,7 @@ pub async fn invite(
     let name = f.name.trim().to_owned();
     let user = state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 if !tokens::consume_link(conn, link.id, now)? {
                     return Err(StorageError::NotFound);
                 }
@@ -197,7 +197,7 @@ pub async fn invite(
                     },
                 )?;
                 Ok(user)
-            })?)
+            })
         })
         .await?;
     let cookie = session::start(&state, &user, false, &client, None).await?;
@@ -225,7 +225,7 @@ pub async fn reset_form(
 ) -> WebResult {
     let link = open_link(&state, LinkKind::Reset, &token).await?;
     let user_id = link.user_id.ok_or(WebError::NotFound)?;
-    let user = state.db(move |conn| Ok(users::get(conn, user_id)?)).await?;
+    let user = state.db(move |conn| users::get(conn, user_id)).await?;
     render(
         &req,
         &state,
@@ -246,7 +246,7 @@ pub async fn reset(
 ) -> WebResult {
     let link = open_link(&state, LinkKind::Reset, &token).await?;
     let user_id = link.user_id.ok_or(WebError::NotFound)?;
-    let user = state.db(move |conn| Ok(users::get(conn, user_id)?)).await?;
+    let user = state.db(move |conn| users::get(conn, user_id)).await?;
     let mut errors = ValidationErrors::new();
     check_new_password(
         &mut errors,
@@ -265,7 +265,7 @@ pub async fn reset(
     let now = state.clock.now();
     let actor = crate::extract::Client::anonymous_actor(&client, &user.email);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 if !tokens::consume_link(conn, link.id, now)? {
                     return Err(StorageError::NotFound);

@@ -128,7 +128,7 @@ pub async fn submit(
 
     let lookup = email.clone();
     let creds = state
-        .db(move |conn| Ok(users::credentials_by_email(conn, &lookup)?))
+        .db(move |conn| users::credentials_by_email(conn, &lookup))
         .await?;
     let pw = f.password.clone();
     let stored = creds.as_ref().map(|c| c.password_hash.clone());
@@ -202,7 +202,7 @@ pub async fn submit(
         );
         if let Ok(Ok(new_hash)) = state.hashing(move || password::hash(&pw)).await {
             let _ = state
-                .db(move |conn| Ok(users::upgrade_password_hash(conn, id, &old, &new_hash)?))
+                .db(move |conn| users::upgrade_password_hash(conn, id, &old, &new_hash))
                 .await;
         }
     }
@@ -326,7 +326,7 @@ pub async fn record(
     now: DateTime<Utc>,
 ) {
     let result = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             audit::record(
                 conn,
                 &Entry {
@@ -389,9 +389,7 @@ pub async fn logout(
 ) -> WebResult {
     let staff = session.0;
     if let Some(id) = staff.session_id_hash().map(str::to_owned) {
-        state
-            .db(move |conn| Ok(sessions::delete(conn, &id)?))
-            .await?;
+        state.db(move |conn| sessions::delete(conn, &id)).await?;
     }
     let now = state.clock.now();
     record(

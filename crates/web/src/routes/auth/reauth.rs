@@ -30,7 +30,7 @@ pub async fn current_password_ok(
     .await?;
     let user_id = staff.user.id;
     let stored = state
-        .db(move |conn| Ok(users::credentials(conn, user_id)?.password_hash))
+        .db(move |conn| users::credentials(conn, user_id).map(|c| c.password_hash))
         .await?;
     let pw = candidate.to_owned();
     let ok = counted

@@ -89,7 +89,7 @@ async fn link_is_open(state: &AppState, token: &str) -> WebResult<bool> {
     let hash = hash_token(token);
     let now = state.clock.now();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(users::count(conn)? == 0
                 && tokens::find_link(conn, LinkKind::Setup, &hash, now)?.is_some())
         })
@@ -177,7 +177,7 @@ pub async fn submit(
     let actor = client.anonymous_actor("setup");
     let name = f.name.trim().to_owned();
     let created = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let user = write_tx(conn, |conn| {
                 // Re-checked inside the transaction: two browsers racing on one link make one admin.
                 let link = tokens::find_link(conn, LinkKind::Setup, &token_hash, now)?

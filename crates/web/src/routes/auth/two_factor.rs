@@ -84,7 +84,7 @@ pub async fn submit(
     let key = state.key.clone();
     let code = f.code.trim().to_owned();
     let accepted = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             attempts::recheck(conn, &numbers, now)?;
             let creds = users::credentials(conn, user_id)?;
             let Some(stored) = creds.totp_secret.filter(|_| creds.totp_enabled) else {

@@ -72,12 +72,12 @@ pub async fn home(
     let now = state.clock.now();
     let page = state
         .db(move |conn| {
-            Ok(releases::list_public(
+            releases::list_public(
                 conn,
                 now,
                 &PublicFilter::default(),
                 &PageRequest::after(after, PAGE_SIZE),
-            )?)
+            )
         })
         .await?;
     let newsroom = views::load_newsroom(&state).await?;

@@ -268,12 +268,7 @@ async fn render(
     let filter = subject.filter.clone();
     let page = state
         .db(move |conn| {
-            Ok(releases::list_public(
-                conn,
-                now,
-                &filter,
-                &PageRequest::after(after, PAGE_SIZE),
-            )?)
+            releases::list_public(conn, now, &filter, &PageRequest::after(after, PAGE_SIZE))
         })
         .await?;
     let newsroom = views::load_newsroom(state).await?;
@@ -382,7 +377,7 @@ async fn feed(
         .map(|s| s.filter.clone())
         .unwrap_or_default();
     let (list, corrections) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let page = releases::list_public(conn, now, &filter, &PageRequest::first(FEED_SIZE))?;
             let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
             Ok((
@@ -476,7 +471,7 @@ async fn index(
     }
     let now = state.clock.now();
     let entries = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let counts = releases::public_counts(conn, now)?;
             let public = Scope::public(now);
             Ok(match kind {

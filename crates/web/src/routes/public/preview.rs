@@ -33,7 +33,7 @@ pub async fn open(
     let now = state.clock.now();
     let actor = client.anonymous_actor("preview link");
     let loaded = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             // One transaction: a refused opening is not counted, and the first opening's count
             // and audit row commit together.
             write_tx(conn, |conn| {

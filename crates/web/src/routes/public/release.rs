@@ -113,7 +113,7 @@ async fn find(state: &AppState, visitor: &Visitor, id: &str) -> WebResult<Found>
     let viewer = visitor.viewer();
     let now = state.clock.now();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let release = releases::get_by_public_id(conn, &public_id)?;
             match access(viewer, &release.visibility_facts(), now) {
                 Access::Visible => Ok(Found::Visible(Box::new(load_page(conn, release, now)?))),

@@ -60,7 +60,7 @@ pub async fn search_page(
     let newsroom = views::load_newsroom(&state).await?;
     let public = Scope::public(state.clock.now());
     let (orgs, cats, regs) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 organizations::all(conn, public)?,
                 taxonomy::all_categories(conn, public)?,
@@ -130,7 +130,7 @@ pub async fn search_page(
     let now = state.clock.now();
     let p = params.clone();
     let result = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let query = p.resolve(conn, now)?;
             let n = query.page;
             Ok((search::search(conn, now, &query)?, n))

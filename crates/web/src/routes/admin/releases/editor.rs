@@ -26,7 +26,7 @@ async fn with_picked_contacts(state: &AppState, mut form: ReleaseForm) -> WebRes
         return Ok(form);
     }
     let on_file = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut out = Vec::new();
             for id in orgs {
                 match organizations::get(conn, id) {
@@ -75,7 +75,7 @@ pub async fn create(
     }
     let (author, actor, now) = (staff.user.id, client.actor(Some(&staff)), state.clock.now());
     let created = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(dateline_storage::write_tx(conn, |conn| {
                 let r = releases::create(
                     conn,
@@ -288,11 +288,7 @@ pub async fn preview(state: web::Data<AppState>, staff: Staff, id: web::Path<Str
     let release = access::load(&state, &staff, &id).await?;
     let now = state.clock.now();
     let loaded = state
-        .db(move |conn| {
-            Ok(crate::routes::public::release::load_page(
-                conn, release, now,
-            )?)
-        })
+        .db(move |conn| crate::routes::public::release::load_page(conn, release, now))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
     let banner = (loaded.release.status != dateline_core::ReleaseStatus::Published).then(|| {

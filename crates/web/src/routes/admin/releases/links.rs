@@ -56,7 +56,7 @@ async fn page(
         views::staff_chrome(state, "Preview links", staff, "releases", None).await?;
     let rid = release.id;
     let list = state
-        .db(move |conn| Ok(previews::list_for_release(conn, rid)?))
+        .db(move |conn| previews::list_for_release(conn, rid))
         .await?;
     let (zone, now) = (newsroom.time_zone, state.clock.now());
     let status = if errors.is_empty() {
@@ -133,7 +133,7 @@ pub async fn create_link(
     );
     let link = state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 let link = previews::create(conn, rid, &hash, &label, Some(user), now, expires)?;
                 audit::record(
                     conn,
@@ -148,7 +148,7 @@ pub async fn create_link(
                     },
                 )?;
                 Ok::<_, dateline_storage::StorageError>(link)
-            })?)
+            })
         })
         .await?;
     Ok((link, state.config.absolute(&format!("/preview/{token}"))))
@@ -205,12 +205,10 @@ pub async fn revoke_link(
     client: &Client,
     link_id: i64,
 ) -> WebResult<Release> {
-    let link = state
-        .db(move |conn| Ok(previews::get(conn, link_id)?))
-        .await?;
+    let link = state.db(move |conn| previews::get(conn, link_id)).await?;
     let rid = link.release_id;
     let release = state
-        .db(move |conn| Ok(dateline_storage::repo::releases::get(conn, rid)?))
+        .db(move |conn| dateline_storage::repo::releases::get(conn, rid))
         .await?;
     if !access::can_read(identity, &release, state.clock.now()) {
         return Err(WebError::NotFound);
@@ -221,7 +219,7 @@ pub async fn revoke_link(
         release.public_id.to_string(),
     );
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 previews::revoke(conn, link_id, now)?;
                 audit::record(

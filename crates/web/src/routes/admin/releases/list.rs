@@ -79,7 +79,7 @@ pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQu
     };
     let (viewer, now) = (staff.viewer(), state.clock.now());
     let (page, orgs, people) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 releases::list_for_staff(
                     conn,
