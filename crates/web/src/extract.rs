@@ -1,4 +1,4 @@
-//! Extractors for who is asking and from where.
+//! Extractors for who is asking, from where, and what a redirect told the next page.
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use dateline_storage::repo::audit::Actor;
+use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::middleware::identity::{Identity, MaybeIdentity};
@@ -136,5 +137,32 @@ impl FromRequest for Client {
                 .take(300)
                 .collect(),
         }))
+    }
+}
+
+/// The flash notice a redirect left in the address (`?notice=saved`), for the page to show.
+/// Read as a query like any other, so a malformed one gets the same 400 as before.
+pub struct Notice(pub Option<String>);
+
+impl Notice {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeParam {
+    notice: Option<String>,
+}
+
+impl FromRequest for Notice {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(
+            web::Query::<NoticeParam>::from_request(req, payload)
+                .into_inner()
+                .map(|q| Notice(q.into_inner().notice)),
+        )
     }
 }

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError};
-use crate::repo::audit::{self, Actor, Entry, Outcome};
+use crate::repo::audit::{Actor, AuditAction, Entry};
 use crate::repo::releases::{self as release_repo, ReleaseRow, RevisionAction};
 use crate::repo::{jobs, settings};
 use crate::schema::{corrections, releases, review_comments};
@@ -41,14 +41,14 @@ pub enum Change {
 }
 
 impl Change {
-    fn audit_action(&self) -> &'static str {
+    fn audit_action(&self) -> AuditAction {
         match self {
-            Change::Move { transition, .. } => transition.as_str(),
-            Change::Approve { .. } => "approve",
-            Change::Publish { .. } => "publish",
-            Change::Correct { .. } => "correct",
-            Change::Restore { .. } => "restore",
-            Change::ChangeSlug { .. } => "change_slug",
+            Change::Move { transition, .. } => AuditAction::Transition(*transition),
+            Change::Approve { .. } => AuditAction::Transition(Transition::Approve),
+            Change::Publish { .. } => AuditAction::Transition(Transition::Publish),
+            Change::Correct { .. } => AuditAction::Transition(Transition::Correct),
+            Change::Restore { .. } => AuditAction::Restore,
+            Change::ChangeSlug { .. } => AuditAction::ChangeSlug,
         }
     }
 }
@@ -296,26 +296,23 @@ fn finish(
         crate::repo::search::sync(conn, &release)?;
         settings::bump_content_version(conn, req.now)?;
     }
-    audit::record(
-        conn,
-        &Entry {
-            actor: &req.actor,
-            action: req.change.audit_action(),
-            object_type: "release",
-            object_id: release.public_id.to_string(),
-            outcome: Outcome::Ok,
-            detail: format!(
-                "{} -> {}{}",
-                from.as_str(),
-                release.status.as_str(),
-                detail
-                    .filter(|d| !d.is_empty())
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default()
-            ),
-            at: req.now,
-        },
-    )?;
+    Entry::new(
+        &req.actor,
+        req.change.audit_action(),
+        "release",
+        &release.public_id,
+        req.now,
+    )
+    .detail(format!(
+        "{} -> {}{}",
+        from.as_str(),
+        release.status.as_str(),
+        detail
+            .filter(|d| !d.is_empty())
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    ))
+    .record(conn)?;
     failpoint("publish.before_commit");
     Ok(Applied {
         release,

@@ -3,7 +3,7 @@
 
 use anyhow::bail;
 use chrono::{DateTime, NaiveDate, Utc};
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{self, Actor, AuditAction, Entry};
 use dateline_storage::write_tx;
 
 use crate::cli::AuditCommand;
@@ -18,18 +18,15 @@ pub fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
     let removed = write_tx(&mut conn, |conn| {
         let removed = audit::prune_before(conn, cutoff)?;
         // Written after the delete, and dated now, so the prune's own row always stays.
-        audit::record(
-            conn,
-            &Entry {
-                actor: &Actor::system("cli"),
-                action: "audit_prune",
-                object_type: "audit_log",
-                object_id: String::new(),
-                outcome: Outcome::Ok,
-                detail: format!("removed {removed} row(s) from before {day} (UTC)"),
-                at: now,
-            },
-        )?;
+        Entry::new(
+            &Actor::system("cli"),
+            AuditAction::AuditPrune,
+            "audit_log",
+            "",
+            now,
+        )
+        .detail(format!("removed {removed} row(s) from before {day} (UTC)"))
+        .record(conn)?;
         Ok::<_, dateline_storage::StorageError>(removed)
     })?;
     println!("Removed {removed} audit row(s) from before {day} (UTC).");

@@ -4,7 +4,7 @@
 use dateline_auth::permissions::{Permission, for_transition};
 use dateline_core::workflow::Transition;
 use dateline_core::{Release, ReleaseContent, ReleaseStatus, Role};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
 use dateline_storage::repo::pipeline::{self, Applied, Change, Request};
 use dateline_storage::repo::releases::{self, RevisionAction};
 use dateline_storage::repo::revisions;
@@ -80,18 +80,16 @@ async fn deny(
     let (now, object) = (state.clock.now(), release.public_id.to_string());
     let _ = state
         .db(move |conn| -> WebResult<_> {
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "permission_denied",
-                    object_type: "release",
-                    object_id: object,
-                    outcome: Outcome::Denied,
-                    detail: format!("tried {action}"),
-                    at: now,
-                },
-            )?;
+            Entry::new(
+                &actor,
+                AuditAction::PermissionDenied,
+                "release",
+                object,
+                now,
+            )
+            .detail(format!("tried {action}"))
+            .outcome(Outcome::Denied)
+            .record(conn)?;
             Ok(())
         })
         .await;
@@ -132,18 +130,9 @@ pub async fn save(
                 "",
             )?;
             if saved.revision != expected_revision && !autosave {
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "save",
-                        object_type: "release",
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: format!("revision {}", saved.revision),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::Save, "release", object, now)
+                    .detail(format!("revision {}", saved.revision))
+                    .record(conn)?;
             }
             Ok(saved)
         })
@@ -203,18 +192,9 @@ pub async fn restore(
                 RevisionAction::Restore,
                 &format!("restored revision {n}"),
             )?;
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "restore",
-                    object_type: "release",
-                    object_id: object,
-                    outcome: Outcome::Ok,
-                    detail: format!("revision {n} restored as {}", saved.revision),
-                    at: now,
-                },
-            )?;
+            Entry::new(&actor, AuditAction::Restore, "release", object, now)
+                .detail(format!("revision {n} restored as {}", saved.revision))
+                .record(conn)?;
             Ok(saved)
         })
         .await

@@ -5,13 +5,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use dateline_auth::password::{self, Policy};
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
 use dateline_storage::repo::{sessions, users};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::auth::session;
 use crate::routes::auth::setup::check_new_password;
@@ -44,11 +44,6 @@ struct SessionView {
     ip: String,
     created: Moment,
     seen: Moment,
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 pub fn zone_names() -> Vec<&'static str> {
@@ -130,15 +125,11 @@ fn describe_agent(ua: &str) -> String {
     }
 }
 
-pub async fn show(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     page(
         &state,
         &staff,
-        q.notice.as_deref(),
+        notice.as_deref(),
         ValidationErrors::new(),
         ValidationErrors::new(),
     )
@@ -234,7 +225,7 @@ pub async fn change_password(
             crate::routes::auth::login::record(
                 &state,
                 client.actor(Some(&staff)),
-                "password_change",
+                AuditAction::PasswordChange,
                 user_id.to_string(),
                 Outcome::Failed,
                 "wrong current password".into(),
@@ -253,18 +244,9 @@ pub async fn change_password(
             write_tx(conn, |conn| {
                 users::set_password_hash(conn, user_id, &hash)?;
                 let ended = sessions::delete_for_user(conn, user_id, None)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "password_change",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{ended} session(s) ended"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::PasswordChange, "user", user_id, now)
+                    .detail(format!("{ended} session(s) ended"))
+                    .record(conn)
             })?;
             Ok(())
         })
@@ -293,18 +275,9 @@ pub async fn revoke_other_sessions(
     state
         .db(move |conn| -> WebResult<_> {
             let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "sessions_revoke",
-                    object_type: "user",
-                    object_id: user_id.to_string(),
-                    outcome: Outcome::Ok,
-                    detail: format!("{ended} other session(s) ended"),
-                    at: now,
-                },
-            )?;
+            Entry::new(&actor, AuditAction::SessionsRevoke, "user", user_id, now)
+                .detail(format!("{ended} other session(s) ended"))
+                .record(conn)?;
             Ok(())
         })
         .await?;

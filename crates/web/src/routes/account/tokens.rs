@@ -6,13 +6,13 @@ use actix_web::web;
 use askama::Template;
 use dateline_auth::tokens::{Scope, new_api_token};
 use dateline_core::{Role, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::{tokens, users};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
@@ -148,23 +148,14 @@ async fn page_with_name(
     )
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     page(
         &state,
         &staff,
         false,
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
@@ -240,23 +231,14 @@ pub async fn create(
                     },
                     now,
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "token_create",
-                        object_type: "api_token",
-                        object_id: t.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: match t.expires_at {
-                            Some(end) => {
-                                format!("{} ({}) until {}", t.name, t.scope, end.to_rfc3339())
-                            }
-                            None => format!("{} ({}) until revoked", t.name, t.scope),
-                        },
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::TokenCreate, "api_token", t.id, now)
+                    .detail(match t.expires_at {
+                        Some(end) => {
+                            format!("{} ({}) until {}", t.name, t.scope, end.to_rfc3339())
+                        }
+                        None => format!("{} ({}) until revoked", t.name, t.scope),
+                    })
+                    .record(conn)
             })?;
             Ok(())
         })
@@ -291,18 +273,9 @@ pub async fn revoke_token(
             }
             write_tx(conn, |conn| {
                 tokens::revoke_api_token(conn, id, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "token_revoke",
-                        object_type: "api_token",
-                        object_id: id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: token.name.clone(),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::TokenRevoke, "api_token", id, now)
+                    .detail(token.name.clone())
+                    .record(conn)
             })?;
             Ok(())
         })

@@ -10,13 +10,13 @@ use askama::Template;
 use dateline_auth::tokens::{constant_time_eq, hash_token};
 use dateline_auth::totp;
 use dateline_core::Role;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::{sessions, tokens, users};
 use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::newsroom::Newsroom;
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, FormLimit};
@@ -139,18 +139,8 @@ async fn page(
     views::render(status, &page)
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn form(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
-    let notice = q
-        .notice
+pub async fn form(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+    let notice = notice
         .as_deref()
         .or(staff.must_enrol_two_factor.then_some("two-factor-required"));
     page(&state, &staff, notice, None, None, None).await
@@ -234,18 +224,7 @@ pub async fn enable(
                 users::set_totp(conn, user_id, Some(&secret), true, Some(step as i64))?;
                 tokens::replace_recovery_codes(conn, user_id, &hashes)?;
                 let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "two_factor_enable",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{ended} other session(s) ended"),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::TwoFactorEnable, "user", user_id, now).detail(format!("{ended} other session(s) ended")).record(conn)?;
                 Ok(true)
             })?;
             Ok(enabled)
@@ -315,18 +294,9 @@ pub async fn disable(
                 users::set_totp(conn, user_id, None, false, None)?;
                 tokens::replace_recovery_codes(conn, user_id, &[])?;
                 let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "two_factor_disable",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{ended} other session(s) ended"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::TwoFactorDisable, "user", user_id, now)
+                    .detail(format!("{ended} other session(s) ended"))
+                    .record(conn)
             })?;
             Ok(())
         })

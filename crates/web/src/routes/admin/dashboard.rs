@@ -10,10 +10,9 @@ use dateline_core::{ReleaseStatus, ReleaseSummary, Role};
 use dateline_storage::PageRequest;
 use dateline_storage::repo::releases::{self, StaffFilter};
 use dateline_storage::repo::users;
-use serde::Deserialize;
 
 use crate::error::WebResult;
-use crate::extract::Staff;
+use crate::extract::{Notice, Staff};
 use crate::state::AppState;
 use crate::views::release::release_path;
 use crate::views::{self, Chrome, format};
@@ -48,24 +47,9 @@ struct Line {
     left: String,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn show(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
-    let (chrome, newsroom) = views::staff_chrome(
-        &state,
-        "Dashboard",
-        &staff,
-        "dashboard",
-        q.notice.as_deref(),
-    )
-    .await?;
+pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+    let (chrome, newsroom) =
+        views::staff_chrome(&state, "Dashboard", &staff, "dashboard", notice.as_deref()).await?;
     let now = state.clock.now();
     let viewer = staff.viewer();
     let me = staff.user.id;

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::{Contact, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
 use dateline_storage::visibility::Scope;
@@ -12,7 +12,7 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
@@ -32,22 +32,13 @@ struct ListPage {
     rows: Vec<Row>,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     let (chrome, _) = views::staff_chrome(
         &state,
         "Organizations",
         &staff,
         "organizations",
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await?;
     let all = state
@@ -199,7 +190,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     edit_page(
         &state,
@@ -207,7 +198,7 @@ pub async fn edit(
         Some(id.into_inner()),
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
@@ -216,7 +207,7 @@ async fn write(
     state: &AppState,
     staff: &Staff,
     client: &Client,
-    action: &'static str,
+    action: AuditAction,
     f: impl FnOnce(&mut dateline_storage::DbConnection) -> dateline_storage::Result<i64>
     + Send
     + 'static,
@@ -227,18 +218,7 @@ async fn write(
             write_tx(conn, |conn| {
                 let id = f(conn)?;
                 settings::bump_content_version(conn, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action,
-                        object_type: "organization",
-                        object_id: id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: String::new(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, action, "organization", id, now).record(conn)?;
                 Ok::<_, dateline_storage::StorageError>(id)
             })
         })
@@ -256,7 +236,7 @@ pub async fn create(
         &state,
         &staff,
         &client,
-        "organization_create",
+        AuditAction::OrganizationCreate,
         move |conn| Ok(organizations::create(conn, &input)?.id),
     )
     .await
@@ -285,7 +265,7 @@ pub async fn save(
         &state,
         &staff,
         &client,
-        "organization_update",
+        AuditAction::OrganizationUpdate,
         move |conn| Ok(organizations::update(conn, id, revision, &input)?.id),
     )
     .await
@@ -315,7 +295,7 @@ pub async fn delete(
         &state,
         &staff,
         &client,
-        "organization_delete",
+        AuditAction::OrganizationDelete,
         move |conn| organizations::delete(conn, id).map(|_| id),
     )
     .await?;

@@ -4,14 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::TaxonInput;
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::taxa::{self, Kind, Taxon};
@@ -150,16 +150,11 @@ async fn list_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,
     kind: web::Path<String>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     list_page(
         &state,
@@ -167,7 +162,7 @@ pub async fn list(
         Kind::parse(&kind)?,
         TaxonForm::default(),
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
@@ -178,7 +173,7 @@ async fn write<T, F>(
     state: &AppState,
     staff: &Staff,
     client: &Client,
-    action: &'static str,
+    action: AuditAction,
     kind: Kind,
     f: F,
 ) -> WebResult<T>
@@ -193,18 +188,7 @@ where
             let result: Result<(), WebError> = write_tx(conn, |conn| {
                 let value = f(conn)?;
                 settings::bump_content_version(conn, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action,
-                        object_type: kind.singular(),
-                        object_id: value.id_text(),
-                        outcome: Outcome::Ok,
-                        detail: String::new(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, action, kind.singular(), value.id_text(), now).record(conn)?;
                 out = Some(value);
                 Ok(())
             });
@@ -246,7 +230,7 @@ pub async fn create(
         &state,
         &staff,
         &client,
-        "taxonomy_create",
+        AuditAction::TaxonomyCreate,
         kind,
         move |conn| taxa::create(conn, kind, &input),
     )
@@ -315,7 +299,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     path: web::Path<(String, i64)>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
     edit_page(
@@ -325,7 +309,7 @@ pub async fn edit(
         id,
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
@@ -350,7 +334,7 @@ pub async fn save(
         &state,
         &staff,
         &client,
-        "taxonomy_update",
+        AuditAction::TaxonomyUpdate,
         kind,
         move |conn| taxa::update(conn, kind, id, revision, &input),
     )
@@ -383,7 +367,7 @@ pub async fn delete(
         &state,
         &staff,
         &client,
-        "taxonomy_delete",
+        AuditAction::TaxonomyDelete,
         kind,
         move |conn| taxa::delete(conn, kind, id).map(|_| id),
     )

@@ -9,7 +9,7 @@ use dateline_auth::password::{self, Policy};
 use dateline_auth::tokens::{hash_token, random_token};
 use dateline_core::user::normalize_email;
 use dateline_core::{Role, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::sessions;
 use dateline_storage::repo::tokens::{self, LinkKind, NewLink};
 use dateline_storage::repo::users::{self, NewUser, UserUpdate};
@@ -17,7 +17,7 @@ use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::setup::check_new_account;
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
@@ -114,17 +114,8 @@ async fn list_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
-    list_page(&state, &staff, q.notice.as_deref(), Drafts::default()).await
+pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+    list_page(&state, &staff, notice.as_deref(), Drafts::default()).await
 }
 
 fn parse_role(s: &str, e: &mut ValidationErrors) -> Role {
@@ -198,18 +189,9 @@ pub async fn create(
                         password_hash: hash,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_create",
-                        object_type: "user",
-                        object_id: user.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{} as {}", user.email, user.role),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::UserCreate, "user", user.id, now)
+                    .detail(format!("{} as {}", user.email, user.role))
+                    .record(conn)?;
                 Ok::<_, StorageError>(user)
             }))
         })
@@ -320,18 +302,9 @@ pub async fn invite(
                         expires_at: expires,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_invite",
-                        object_type: "user",
-                        object_id: mail.clone(),
-                        outcome: Outcome::Ok,
-                        detail: format!("invited as {role}"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::UserInvite, "user", mail.clone(), now)
+                    .detail(format!("invited as {role}"))
+                    .record(conn)
             })?;
             Ok(())
         })
@@ -425,13 +398,13 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     edit_page(
         &state,
         &staff,
         id.into_inner(),
-        q.notice.as_deref(),
+        notice.as_deref(),
         ValidationErrors::new(),
     )
     .await
@@ -499,18 +472,9 @@ pub async fn save(
                 let mut changes = Vec::new();
                 if before.role != after.role {
                     changes.push(format!("role {} -> {}", before.role, after.role));
-                    audit::record(
-                        conn,
-                        &Entry {
-                            actor: &actor,
-                            action: "role_change",
-                            object_type: "user",
-                            object_id: id.to_string(),
-                            outcome: Outcome::Ok,
-                            detail: format!("{} -> {}", before.role, after.role),
-                            at: now,
-                        },
-                    )?;
+                    Entry::new(&actor, AuditAction::RoleChange, "user", id, now)
+                        .detail(format!("{} -> {}", before.role, after.role))
+                        .record(conn)?;
                 }
                 if before.disabled != after.disabled {
                     changes.push(if after.disabled {
@@ -519,22 +483,13 @@ pub async fn save(
                         "enabled".to_owned()
                     });
                     let action = if after.disabled {
-                        "user_disable"
+                        AuditAction::UserDisable
                     } else {
-                        "user_enable"
+                        AuditAction::UserEnable
                     };
-                    audit::record(
-                        conn,
-                        &Entry {
-                            actor: &actor,
-                            action,
-                            object_type: "user",
-                            object_id: id.to_string(),
-                            outcome: Outcome::Ok,
-                            detail: after.email.clone(),
-                            at: now,
-                        },
-                    )?;
+                    Entry::new(&actor, action, "user", id, now)
+                        .detail(after.email.clone())
+                        .record(conn)?;
                 }
                 if !changes.is_empty() {
                     // Their sessions end; if an admin changed their own role, theirs too.
@@ -592,18 +547,9 @@ pub async fn reset_link(
                         expires_at: expires,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "reset_link",
-                        object_type: "user",
-                        object_id: id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: user.email.clone(),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::ResetLink, "user", id, now)
+                    .detail(user.email.clone())
+                    .record(conn)
             })?;
             Ok(user)
         })
@@ -643,18 +589,9 @@ pub async fn revoke_sessions(
         .db(move |conn| -> WebResult<_> {
             users::get(conn, id)?;
             let ended = sessions::delete_for_user(conn, id, None)?;
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "sessions_revoke",
-                    object_type: "user",
-                    object_id: id.to_string(),
-                    outcome: Outcome::Ok,
-                    detail: format!("{ended} session(s) ended by an admin"),
-                    at: now,
-                },
-            )?;
+            Entry::new(&actor, AuditAction::SessionsRevoke, "user", id, now)
+                .detail(format!("{ended} session(s) ended by an admin"))
+                .record(conn)?;
             Ok(())
         })
         .await?;
@@ -666,18 +603,14 @@ pub async fn revoke_sessions(
     )))
 }
 
-pub async fn all_tokens(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn all_tokens(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     crate::routes::account::tokens::page(
         &state,
         &staff,
         true,
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use dateline_core::visibility::{Access, access};
 use dateline_core::{PublicId, Release, ReleaseStatus, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::releases::{self, NewRelease, PublicFilter, StaffFilter};
 use dateline_storage::repo::{organizations, taxonomy, users};
 use dateline_storage::{PageRequest, StorageError};
@@ -275,18 +275,15 @@ pub async fn create(
                         author_id: Some(author),
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "release_create",
-                        object_type: "release",
-                        object_id: r.public_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: "via API".into(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(
+                    &actor,
+                    AuditAction::ReleaseCreate,
+                    "release",
+                    &r.public_id,
+                    now,
+                )
+                .detail("via API")
+                .record(conn)?;
                 Ok::<_, StorageError>(r)
             })?)
         })

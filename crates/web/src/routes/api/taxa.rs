@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use dateline_core::Contact;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
@@ -279,7 +279,7 @@ async fn write(
     state: &AppState,
     staff: &Staff,
     client: &Client,
-    action: &'static str,
+    action: AuditAction,
     c: Collection,
     f: impl FnOnce(&mut DbConnection) -> WebResult<Option<Item>> + Send + 'static,
 ) -> WebResult<Option<Item>> {
@@ -294,18 +294,9 @@ async fn write(
                     .as_ref()
                     .map(|i| i.id().to_string())
                     .unwrap_or_default();
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action,
-                        object_type: c.singular(),
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: "via API".into(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, action, c.singular(), object, now)
+                    .detail("via API")
+                    .record(conn)?;
                 out = item;
                 Ok(())
             });
@@ -325,17 +316,24 @@ pub async fn create(
     let c = Collection::parse(&kind)?;
     let input = input.into_inner();
     input.check_fields(c)?;
-    let item = write(&state, &staff, &client, "taxonomy_create", c, move |conn| {
-        Ok(Some(match c {
-            Collection::Organizations => {
-                Item::Organization(organizations::create(conn, &input.organization())?.into())
-            }
-            Collection::Taxa(k) => {
-                let t = input.taxon(conn)?;
-                Item::Taxon(taxa::create(conn, k, &t)?)
-            }
-        }))
-    })
+    let item = write(
+        &state,
+        &staff,
+        &client,
+        AuditAction::TaxonomyCreate,
+        c,
+        move |conn| {
+            Ok(Some(match c {
+                Collection::Organizations => {
+                    Item::Organization(organizations::create(conn, &input.organization())?.into())
+                }
+                Collection::Taxa(k) => {
+                    let t = input.taxon(conn)?;
+                    Item::Taxon(taxa::create(conn, k, &t)?)
+                }
+            }))
+        },
+    )
     .await?
     .ok_or_else(|| WebError::internal("created nothing"))?;
     Ok(HttpResponse::Created()
@@ -356,18 +354,25 @@ pub async fn update(
     let c = Collection::parse(&kind)?;
     let input = input.into_inner();
     input.check_fields(c)?;
-    let result = write(&state, &staff, &client, "taxonomy_update", c, move |conn| {
-        let id = find(conn, c, &key)?.id();
-        Ok(Some(match c {
-            Collection::Organizations => Item::Organization(
-                organizations::update(conn, id, expected, &input.organization())?.into(),
-            ),
-            Collection::Taxa(k) => {
-                let t = input.taxon(conn)?;
-                Item::Taxon(taxa::update(conn, k, id, expected, &t)?)
-            }
-        }))
-    })
+    let result = write(
+        &state,
+        &staff,
+        &client,
+        AuditAction::TaxonomyUpdate,
+        c,
+        move |conn| {
+            let id = find(conn, c, &key)?.id();
+            Ok(Some(match c {
+                Collection::Organizations => Item::Organization(
+                    organizations::update(conn, id, expected, &input.organization())?.into(),
+                ),
+                Collection::Taxa(k) => {
+                    let t = input.taxon(conn)?;
+                    Item::Taxon(taxa::update(conn, k, id, expected, &t)?)
+                }
+            }))
+        },
+    )
     .await;
     let item = match result {
         Err(WebError::Conflict {
@@ -397,14 +402,21 @@ pub async fn delete(
 ) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
-    write(&state, &staff, &client, "taxonomy_delete", c, move |conn| {
-        let item = find(conn, c, &key)?;
-        match c {
-            Collection::Organizations => organizations::delete(conn, item.id())?,
-            Collection::Taxa(k) => taxa::delete(conn, k, item.id())?,
-        }
-        Ok(Some(item))
-    })
+    write(
+        &state,
+        &staff,
+        &client,
+        AuditAction::TaxonomyDelete,
+        c,
+        move |conn| {
+            let item = find(conn, c, &key)?;
+            match c {
+                Collection::Organizations => organizations::delete(conn, item.id())?,
+                Collection::Taxa(k) => taxa::delete(conn, k, item.id())?,
+            }
+            Ok(Some(item))
+        },
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use dateline_auth::password::{self, Policy};
 use dateline_auth::tokens::hash_token;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::sessions;
 use dateline_storage::repo::tokens::{self, LinkKind, OneTimeLink};
 use dateline_storage::repo::users::{self, NewUser};
@@ -184,18 +184,12 @@ pub async fn invite(
                         password_hash: hash,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_create",
-                        object_type: "user",
-                        object_id: user.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{} joined as {} by invitation", user.email, user.role),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::UserCreate, "user", user.id, now)
+                    .detail(format!(
+                        "{} joined as {} by invitation",
+                        user.email, user.role
+                    ))
+                    .record(conn)?;
                 Ok(user)
             })
         })
@@ -273,18 +267,9 @@ pub async fn reset(
                 tokens::expire_links(conn, LinkKind::Reset, Some(user_id), now)?;
                 users::set_password_hash(conn, user_id, &hash)?;
                 let ended = sessions::delete_for_user(conn, user_id, None)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "password_reset",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("by reset link; {ended} session(s) ended"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::PasswordReset, "user", user_id, now)
+                    .detail(format!("by reset link; {ended} session(s) ended"))
+                    .record(conn)
             })?;
             Ok(())
         })

@@ -11,7 +11,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use dateline_auth::password;
 use dateline_core::user::normalize_email;
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry, Outcome};
 use dateline_storage::repo::{sessions, users};
 use serde::Deserialize;
 
@@ -181,7 +181,7 @@ pub async fn submit(
         record(
             &state,
             actor,
-            "login_failed",
+            AuditAction::LoginFailed,
             creds.user.id.to_string(),
             Outcome::Denied,
             "account disabled".into(),
@@ -228,9 +228,9 @@ pub async fn submit(
         &state,
         actor,
         if pending {
-            "login_password_ok"
+            AuditAction::LoginPasswordOk
         } else {
-            "login_ok"
+            AuditAction::LoginOk
         },
         creds.user.id.to_string(),
         Outcome::Ok,
@@ -274,7 +274,7 @@ async fn fail(
     record(
         state,
         actor.clone(),
-        "login_failed",
+        AuditAction::LoginFailed,
         String::new(),
         Outcome::Failed,
         why.into(),
@@ -285,7 +285,7 @@ async fn fail(
         record(
             state,
             actor,
-            "lockout",
+            AuditAction::Lockout,
             String::new(),
             Outcome::Denied,
             format!("locked until {}", until.to_rfc3339()),
@@ -319,7 +319,7 @@ async fn fail(
 pub async fn record(
     state: &AppState,
     actor: Actor,
-    action: &'static str,
+    action: AuditAction,
     object_id: String,
     outcome: Outcome,
     detail: String,
@@ -327,23 +327,15 @@ pub async fn record(
 ) {
     let result = state
         .db(move |conn| -> WebResult<_> {
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action,
-                    object_type: "user",
-                    object_id,
-                    outcome,
-                    detail,
-                    at: now,
-                },
-            )?;
+            Entry::new(&actor, action, "user", object_id, now)
+                .detail(detail)
+                .outcome(outcome)
+                .record(conn)?;
             Ok(())
         })
         .await;
     if let Err(e) = result {
-        tracing::warn!(error = %e, action, "could not write an audit row");
+        tracing::warn!(error = %e, action = action.as_str(), "could not write an audit row");
     }
 }
 
@@ -395,7 +387,7 @@ pub async fn logout(
     record(
         &state,
         client.actor(Some(&staff)),
-        "logout",
+        AuditAction::Logout,
         staff.user.id.to_string(),
         Outcome::Ok,
         String::new(),

@@ -9,7 +9,7 @@ use dateline_auth::password::{self, Policy};
 use dateline_auth::tokens::hash_token;
 use dateline_core::user::{is_plausible_email, normalize_email};
 use dateline_core::{Role, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::tokens::{self, LinkKind};
 use dateline_storage::repo::users::{self, NewUser};
 use dateline_storage::{StorageError, write_tx};
@@ -195,18 +195,9 @@ pub async fn submit(
                         password_hash: hash,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_create",
-                        object_type: "user",
-                        object_id: user.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("first admin {} via setup link", user.email),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::UserCreate, "user", user.id, now)
+                    .detail(format!("first admin {} via setup link", user.email))
+                    .record(conn)?;
                 Ok(user)
             })?;
             Ok(user)

@@ -6,7 +6,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use dateline_auth::{tokens::hash_token, totp};
-use dateline_storage::repo::audit::Outcome;
+use dateline_storage::repo::audit::{AuditAction, Outcome};
 use dateline_storage::repo::{tokens, users};
 use serde::Deserialize;
 
@@ -117,7 +117,7 @@ pub async fn submit(
         record(
             &state,
             client.actor(Some(&identity)),
-            "two_factor_failed",
+            AuditAction::TwoFactorFailed,
             user_id.to_string(),
             Outcome::Failed,
             String::new(),
@@ -147,7 +147,7 @@ pub async fn submit(
     record(
         &state,
         client.actor(Some(&identity)),
-        "login_ok",
+        AuditAction::LoginOk,
         user_id.to_string(),
         Outcome::Ok,
         format!("second factor: {method}"),

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use dateline_auth::tokens::{hash_token, random_token};
 use dateline_core::{Release, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::previews::{self, PreviewLink};
 use dateline_storage::write_tx;
 use serde::Deserialize;
@@ -135,18 +135,18 @@ pub async fn create_link(
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let link = previews::create(conn, rid, &hash, &label, Some(user), now, expires)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "preview_link_create",
-                        object_type: "release",
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: format!("link {} for {:?}, {days} days", link.id, link.label),
-                        at: now,
-                    },
-                )?;
+                Entry::new(
+                    &actor,
+                    AuditAction::PreviewLinkCreate,
+                    "release",
+                    object,
+                    now,
+                )
+                .detail(format!(
+                    "link {} for {:?}, {days} days",
+                    link.id, link.label
+                ))
+                .record(conn)?;
                 Ok::<_, dateline_storage::StorageError>(link)
             })
         })
@@ -222,18 +222,15 @@ pub async fn revoke_link(
         .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 previews::revoke(conn, link_id, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "preview_link_revoke",
-                        object_type: "release",
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: format!("link {link_id}"),
-                        at: now,
-                    },
+                Entry::new(
+                    &actor,
+                    AuditAction::PreviewLinkRevoke,
+                    "release",
+                    object,
+                    now,
                 )
+                .detail(format!("link {link_id}"))
+                .record(conn)
             })?;
             Ok(())
         })
