@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use dateline_auth::SecretKey;
+use dateline_auth::{SecretKey, password};
 use dateline_storage::{DbConnection, Pool};
 use tokio::sync::Notify;
 
@@ -18,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub key: Arc<SecretKey>,
     pub clock: Clock,
+    /// What a new password must satisfy, built once from `min_password_length`.
+    pub password_policy: password::Policy,
     /// Set once the database answered and migrations ran. Until then pages answer 503.
     pub ready: Arc<AtomicBool>,
     /// Where argon2 work (19 MiB each) runs: a few threads, so a flood of logins can neither
@@ -36,6 +38,7 @@ impl AppState {
             .unwrap_or(2);
         AppState {
             pool,
+            password_policy: config.password_policy(),
             config: Arc::new(config),
             key: Arc::new(key),
             clock,

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_core::Role;
 use dateline_core::user::{is_plausible_email, normalize_email};
 use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
@@ -54,11 +54,10 @@ pub fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 }
 
 fn check_password(config: &Config, password: &str, email: &str, name: &str) -> anyhow::Result<()> {
-    Policy {
-        min_length: config.min_password_length,
-    }
-    .check(password, &[email, name])
-    .map_err(|p| anyhow::anyhow!("password refused: {p}"))
+    config
+        .password_policy()
+        .check(password, &[email, name])
+        .map_err(|p| anyhow::anyhow!("password refused: {p}"))
 }
 
 fn add(

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_core::ValidationErrors;
 use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
 use dateline_storage::repo::{sessions, users};
@@ -90,7 +90,7 @@ async fn page(
         newsroom_zone: newsroom.time_zone.name().to_owned(),
         zones: zone_names(),
         revision: user.revision,
-        min_length: state.config.min_password_length,
+        min_length: state.password_policy.min_length,
         totp_enabled: creds.totp_enabled,
         sessions: list
             .into_iter()
@@ -211,9 +211,7 @@ pub async fn change_password(
     } else {
         check_new_password(
             &mut e,
-            Policy {
-                min_length: state.config.min_password_length,
-            },
+            state.password_policy,
             &f.password,
             &f.confirm,
             &[&staff.user.email, &staff.user.display_name],

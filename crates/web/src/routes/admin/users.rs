@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_auth::tokens::{hash_token, random_token};
 use dateline_core::user::normalize_email;
 use dateline_core::{Role, ValidationErrors};
@@ -103,7 +103,7 @@ async fn list_page(
             chrome,
             people,
             roles: ROLES,
-            min_length: state.config.min_password_length,
+            min_length: state.password_policy.min_length,
             invite_errors: drafts.invite_errors,
             invite_email: drafts.invite_email,
             invite_name: drafts.invite_name,
@@ -149,9 +149,7 @@ pub async fn create(
 ) -> WebResult {
     let email = normalize_email(&f.email);
     let mut e = check_new_account(
-        Policy {
-            min_length: state.config.min_password_length,
-        },
+        state.password_policy,
         &email,
         &f.name,
         &f.password,

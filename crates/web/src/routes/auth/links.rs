@@ -3,7 +3,7 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_auth::tokens::hash_token;
 use dateline_core::ValidationErrors;
 use dateline_storage::repo::audit::{AuditAction, Entry};
@@ -65,7 +65,7 @@ async fn render(
         ask_name: screen.ask_name,
         email: email.to_owned(),
         name: name.to_owned(),
-        min_length: state.config.min_password_length,
+        min_length: state.password_policy.min_length,
         errors,
     };
     let mut res = views::render(status, &form)?;
@@ -145,9 +145,7 @@ pub async fn invite(
     errors.line("name", &f.name, true, 100);
     check_new_password(
         &mut errors,
-        Policy {
-            min_length: state.config.min_password_length,
-        },
+        state.password_policy,
         &f.password,
         &f.confirm,
         &[&email, &f.name],
@@ -244,9 +242,7 @@ pub async fn reset(
     let mut errors = ValidationErrors::new();
     check_new_password(
         &mut errors,
-        Policy {
-            min_length: state.config.min_password_length,
-        },
+        state.password_policy,
         &f.password,
         &f.confirm,
         &[&user.email, &user.display_name],

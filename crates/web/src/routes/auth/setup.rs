@@ -66,7 +66,7 @@ async fn page(
         ask_name: true,
         email: email.to_owned(),
         name: name.to_owned(),
-        min_length: state.config.min_password_length,
+        min_length: state.password_policy.min_length,
         errors,
     };
     let mut res = views::render(status, &form)?;
@@ -163,9 +163,7 @@ pub async fn submit(
         return Err(WebError::NotFound);
     }
     let email = normalize_email(&f.email);
-    let policy = Policy {
-        min_length: state.config.min_password_length,
-    };
+    let policy = state.password_policy;
     let errors = check_new_account(policy, &email, &f.name, &f.password, &f.confirm);
     if !errors.is_empty() {
         return page(&req, &state, &token, &email, &f.name, errors).await;
