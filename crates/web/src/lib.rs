@@ -18,6 +18,7 @@ pub mod keyfile;
 pub mod logging;
 pub mod middleware;
 pub mod newsroom;
+pub mod pagination;
 pub mod query;
 pub mod routes;
 pub mod scheduler;

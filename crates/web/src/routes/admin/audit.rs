@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Staff;
+use crate::pagination::cursor;
 use crate::query::Day;
-use crate::routes::public::home::cursor;
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 

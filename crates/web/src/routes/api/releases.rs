@@ -16,10 +16,10 @@ use crate::editorial::input::ReleaseInput;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
 use crate::middleware::identity::Identity;
+use crate::pagination::cursor;
 use crate::query::{self, Day};
 use crate::routes::api::dto::{AuthorDto, ItemDto, List, PublicReleaseDto, ReleaseDto};
 use crate::routes::api::{etag, if_match};
-use crate::routes::public::home::cursor;
 use crate::state::AppState;
 
 /// The filters a list accepts; anything else is refused (SECURITY.md Z8).

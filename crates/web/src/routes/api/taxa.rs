@@ -16,9 +16,9 @@ use crate::editorial::input::ContactInput;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
 use crate::middleware::identity::Identity;
+use crate::pagination::cursor;
 use crate::routes::api::dto::List;
 use crate::routes::api::{etag, if_match};
-use crate::routes::public::home::cursor;
 use crate::state::AppState;
 use crate::taxa::{self, Kind};
 

@@ -15,7 +15,7 @@ use crate::extract::Visitor;
 use crate::feeds::{self, Channel, Format};
 use crate::http_cache;
 use crate::newsroom::Newsroom;
-use crate::routes::public::home::{PAGE_SIZE, PageQuery};
+use crate::pagination::{PAGE_SIZE, PageQuery};
 use crate::state::AppState;
 use crate::views::release::{Card, Link, paragraphs};
 use crate::views::{self, Chrome, FeedLink};

@@ -236,11 +236,7 @@ fn seo(
     chrome: &mut Chrome,
 ) {
     let url = state.config.absolute(&full.path);
-    let description = if r.content.summary.is_empty() {
-        r.content.subheadline.clone()
-    } else {
-        r.content.summary.clone()
-    };
+    let description = r.content.description().to_owned();
     let iso =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut meta: Vec<(&'static str, String, String)> = vec![

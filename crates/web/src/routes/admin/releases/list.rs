@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Staff;
-use crate::routes::public::home::cursor;
+use crate::pagination::cursor;
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
