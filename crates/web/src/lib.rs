@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -116,7 +116,7 @@ pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
     let now = state.clock.now();
     let idle = chrono::Duration::from_std(state.config.session_idle)
         .unwrap_or(chrono::Duration::minutes(30));
-    let forget = chrono::Duration::minutes(crate::routes::auth::login::FORGET_AFTER_MINUTES);
+    let forget = chrono::Duration::minutes(crate::routes::auth::attempts::FORGET_AFTER_MINUTES);
     state
         .db(move |conn| -> WebResult<_> {
             Ok(Tidied {

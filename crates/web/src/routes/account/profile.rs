@@ -220,15 +220,11 @@ pub async fn change_password(
     if !e.is_empty() {
         let now = state.clock.now();
         if !ok {
-            crate::routes::auth::login::record(
-                &state,
-                client.actor(Some(&staff)),
-                AuditAction::PasswordChange,
-                user_id.to_string(),
-                Outcome::Failed,
-                "wrong current password".into(),
-                now,
-            )
+            crate::audit::record_apart(&state, client.actor(Some(&staff)), move |a| {
+                Entry::new(a, AuditAction::PasswordChange, "user", user_id, now)
+                    .outcome(Outcome::Failed)
+                    .detail("wrong current password")
+            })
             .await;
         }
         return page(&state, &staff, None, ValidationErrors::new(), e).await;
