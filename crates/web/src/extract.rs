@@ -117,15 +117,13 @@ impl Client {
     }
 }
 
-impl FromRequest for Client {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+impl Client {
+    fn of(req: &HttpRequest) -> Client {
         let proxies = req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.config.trusted_proxies.clone())
             .unwrap_or_default();
-        ready(Ok(Client {
+        Client {
             ip: crate::middleware::client_ip::client_ip(req, &proxies),
             request_id: crate::middleware::request_id::of(req),
             user_agent: req
@@ -136,7 +134,30 @@ impl FromRequest for Client {
                 .chars()
                 .take(300)
                 .collect(),
-        }))
+        }
+    }
+}
+
+impl FromRequest for Client {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Client::of(req)))
+    }
+}
+
+/// The signed-in person acting, as the audit log records them: who (as [`Staff`] is) and from
+/// where (as [`Client`] is), in one value.
+pub struct Acting(pub Actor);
+
+impl FromRequest for Acting {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match identity_of(req) {
+            Some(i) if !i.mfa_pending() => Ok(Acting(Client::of(req).actor(Some(&i)))),
+            _ => Err(WebError::Unauthorized.into()),
+        })
     }
 }
 

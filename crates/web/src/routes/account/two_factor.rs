@@ -16,7 +16,7 @@ use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::newsroom::Newsroom;
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, FormLimit};
@@ -165,7 +165,7 @@ impl FormLimit for CodeForm {}
 pub async fn enable(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> WebResult {
     let user_id = staff.user.id;
@@ -206,7 +206,7 @@ pub async fn enable(
         .iter()
         .map(|c| hash_token(&totp::normalize_recovery_code(c)))
         .collect();
-    let actor = client.actor(Some(&staff));
+    let actor = acting.0;
     let secret = crate::totp_secrets::seal(&state.key, user_id, &f.secret)?;
     let keep = staff.session_id_hash().map(str::to_owned);
     let enabled = state
@@ -260,7 +260,7 @@ impl FormLimit for PasswordForm {}
 pub async fn disable(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> WebResult {
     let newsroom = views::load_newsroom(&state).await?;
@@ -286,7 +286,7 @@ pub async fn disable(
         .await;
     }
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = acting.0;
     let keep = staff.session_id_hash().map(str::to_owned);
     state
         .db(move |conn| -> WebResult<_> {

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::{Contact, ValidationErrors};
-use dateline_storage::repo::audit::{AuditAction, Entry};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
 use dateline_storage::visibility::Scope;
@@ -12,7 +12,7 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
@@ -205,14 +205,13 @@ pub async fn edit(
 
 async fn write(
     state: &AppState,
-    staff: &Staff,
-    client: &Client,
+    actor: Actor,
     action: AuditAction,
     f: impl FnOnce(&mut dateline_storage::DbConnection) -> dateline_storage::Result<i64>
     + Send
     + 'static,
 ) -> WebResult<i64> {
-    let (actor, now) = (client.actor(Some(staff)), state.clock.now());
+    let now = state.clock.now();
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
@@ -228,14 +227,13 @@ async fn write(
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
     let input = f.input();
     match write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::OrganizationCreate,
         move |conn| Ok(organizations::create(conn, &input)?.id),
     )
@@ -252,7 +250,7 @@ pub async fn create(
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
@@ -263,8 +261,7 @@ pub async fn save(
     })?;
     match write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::OrganizationUpdate,
         move |conn| Ok(organizations::update(conn, id, revision, &input)?.id),
     )
@@ -285,16 +282,14 @@ impl FormLimit for Empty {}
 
 pub async fn delete(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     id: web::Path<i64>,
     _f: CsrfForm<Empty>,
 ) -> WebResult {
     let id = id.into_inner();
     write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::OrganizationDelete,
         move |conn| organizations::delete(conn, id).map(|_| id),
     )

@@ -10,7 +10,7 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::WebResult;
-use crate::extract::{Client, Notice, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::newsroom::Newsroom;
 use crate::routes::account::profile::zone_names;
 use crate::routes::forms::{CsrfForm, FormLimit};
@@ -63,7 +63,7 @@ impl FormLimit for SettingsForm {}
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<SettingsForm>,
 ) -> WebResult {
     let require = f.require_two_factor.as_deref() == Some("true");
@@ -98,7 +98,7 @@ pub async fn save(
         require_two_factor: require,
     };
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = acting.0;
     let saved = newsroom.clone();
     state
         .db(move |conn| -> WebResult<_> {

@@ -4,14 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{AuditAction, Entry};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::TaxonInput;
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::taxa::{self, Kind, Taxon};
@@ -171,8 +171,7 @@ pub async fn list(
 /// and leaves an audit row.
 async fn write<T, F>(
     state: &AppState,
-    staff: &Staff,
-    client: &Client,
+    actor: Actor,
     action: AuditAction,
     kind: Kind,
     f: F,
@@ -181,7 +180,7 @@ where
     T: Send + 'static + HasId,
     F: FnOnce(&mut dateline_storage::DbConnection) -> WebResult<T> + Send + 'static,
 {
-    let (actor, now) = (client.actor(Some(staff)), state.clock.now());
+    let now = state.clock.now();
     state
         .db(move |conn| -> WebResult<_> {
             let mut out = None;
@@ -217,7 +216,7 @@ impl HasId for i64 {
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     kind: web::Path<String>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
@@ -228,8 +227,7 @@ pub async fn create(
     };
     match write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::TaxonomyCreate,
         kind,
         move |conn| taxa::create(conn, kind, &input),
@@ -317,7 +315,7 @@ pub async fn edit(
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
@@ -332,8 +330,7 @@ pub async fn save(
     })?;
     match write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::TaxonomyUpdate,
         kind,
         move |conn| taxa::update(conn, kind, id, revision, &input),
@@ -356,8 +353,7 @@ impl FormLimit for Empty {}
 
 pub async fn delete(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, i64)>,
     _f: CsrfForm<Empty>,
 ) -> WebResult {
@@ -365,8 +361,7 @@ pub async fn delete(
     let kind = Kind::parse(&kind)?;
     write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::TaxonomyDelete,
         kind,
         move |conn| taxa::delete(conn, kind, id).map(|_| id),

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use dateline_core::Contact;
-use dateline_storage::repo::audit::{AuditAction, Entry};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::editorial::input::ContactInput;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff, Visitor};
+use crate::extract::{Acting, Visitor};
 use crate::middleware::identity::Identity;
 use crate::pagination::cursor;
 use crate::routes::api::dto::List;
@@ -277,13 +277,12 @@ impl Input {
 
 async fn write(
     state: &AppState,
-    staff: &Staff,
-    client: &Client,
+    actor: Actor,
     action: AuditAction,
     c: Collection,
     f: impl FnOnce(&mut DbConnection) -> WebResult<Option<Item>> + Send + 'static,
 ) -> WebResult<Option<Item>> {
-    let (actor, now) = (client.actor(Some(staff)), state.clock.now());
+    let now = state.clock.now();
     state
         .db(move |conn| -> WebResult<_> {
             let mut out = None;
@@ -308,8 +307,7 @@ async fn write(
 
 pub async fn create(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     kind: web::Path<String>,
     input: web::Json<Input>,
 ) -> WebResult {
@@ -318,8 +316,7 @@ pub async fn create(
     input.check_fields(c)?;
     let item = write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::TaxonomyCreate,
         c,
         move |conn| {
@@ -344,8 +341,7 @@ pub async fn create(
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, String)>,
     input: web::Json<Input>,
 ) -> WebResult {
@@ -356,8 +352,7 @@ pub async fn update(
     input.check_fields(c)?;
     let result = write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::TaxonomyUpdate,
         c,
         move |conn| {
@@ -396,16 +391,14 @@ pub async fn update(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, String)>,
 ) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
     write(
         &state,
-        &staff,
-        &client,
+        acting.0,
         AuditAction::TaxonomyDelete,
         c,
         move |conn| {
