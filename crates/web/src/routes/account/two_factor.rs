@@ -10,7 +10,7 @@ use askama::Template;
 use dateline_auth::tokens::{constant_time_eq, hash_token};
 use dateline_auth::totp;
 use dateline_core::Role;
-use dateline_storage::repo::audit::{AuditAction, Entry};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::{sessions, tokens, users};
 use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
@@ -168,13 +168,12 @@ pub async fn enable(
     acting: Acting,
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> WebResult {
-    let user_id = staff.user.id;
     let pending = Pending {
         secret: f.secret.clone(),
         issued: f.issued,
     };
     if f.secret.len() > 64
-        || !constant_time_eq(&secret_mac(&state, user_id, &pending), &f.secret_mac)
+        || !constant_time_eq(&secret_mac(&state, staff.user.id, &pending), &f.secret_mac)
     {
         return Err(WebError::BadRequest("The enrolment form was changed or is from another account. Reload the page and try again.".into()));
     }
@@ -201,43 +200,14 @@ pub async fn enable(
     let Some(step) = totp::check(&f.secret, &f.code, now.timestamp().max(0) as u64) else {
         return retry("code", "That code is not right. Check the time on your phone, wait for a new code and try again.", Some(pending)).await;
     };
-    let codes = totp::recovery_codes();
-    let hashes: Vec<String> = codes
-        .iter()
-        .map(|c| hash_token(&totp::normalize_recovery_code(c)))
-        .collect();
-    let actor = acting.0;
-    let secret = crate::totp_secrets::seal(&state.key, user_id, &f.secret)?;
-    let keep = staff.session_id_hash().map(str::to_owned);
-    let enabled = state
-        .db(move |conn| -> WebResult<_> {
-            let enabled = write_tx(conn, |conn| {
-                // A resubmitted form must not swap the factor or the recovery codes just saved.
-                if users::credentials(conn, user_id)?.totp_enabled {
-                    return Err(StorageError::Refused(
-                        "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again.",
-                    ));
-                }
-                if !users::claim_totp_step(conn, user_id, step as i64)? {
-                    return Ok(false);
-                }
-                users::set_totp(conn, user_id, Some(&secret), true, Some(step as i64))?;
-                tokens::replace_recovery_codes(conn, user_id, &hashes)?;
-                let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
-                Entry::new(&actor, AuditAction::TwoFactorEnable, "user", user_id, now).detail(format!("{ended} other session(s) ended")).record(conn)?;
-                Ok(true)
-            })?;
-            Ok(enabled)
-        })
-        .await?;
-    if !enabled {
+    let Some(codes) = enrol(&state, &staff, acting.0, &f.secret, step).await? else {
         return retry(
             "code",
             "That code was used already. Wait for the next one and try again.",
             Some(pending),
         )
         .await;
-    }
+    };
     page(
         &state,
         &staff,
@@ -247,6 +217,49 @@ pub async fn enable(
         None,
     )
     .await
+}
+
+/// Stores the secret (sealed), spends the code's time step, replaces the recovery codes and
+/// ends the other sessions, in one transaction. The new recovery codes, to show once; None if
+/// the step was spent already.
+async fn enrol(
+    state: &AppState,
+    staff: &Staff,
+    actor: Actor,
+    secret: &str,
+    step: u64,
+) -> WebResult<Option<Vec<String>>> {
+    let (user_id, now) = (staff.user.id, state.clock.now());
+    let codes = totp::recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| hash_token(&totp::normalize_recovery_code(c)))
+        .collect();
+    let sealed = crate::totp_secrets::seal(&state.key, user_id, secret)?;
+    let keep = staff.session_id_hash().map(str::to_owned);
+    let enabled = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                // A resubmitted form must not swap the factor or the recovery codes just saved.
+                if users::credentials(conn, user_id)?.totp_enabled {
+                    return Err(StorageError::Refused(
+                        "Two-factor sign-in is already on. To move it to another phone, turn it off first and set it up again.",
+                    ));
+                }
+                if !users::claim_totp_step(conn, user_id, step as i64)? {
+                    return Ok(false);
+                }
+                users::set_totp(conn, user_id, Some(&sealed), true, Some(step as i64))?;
+                tokens::replace_recovery_codes(conn, user_id, &hashes)?;
+                let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
+                Entry::new(&actor, AuditAction::TwoFactorEnable, "user", user_id, now)
+                    .detail(format!("{ended} other session(s) ended"))
+                    .record(conn)?;
+                Ok(true)
+            })
+        })
+        .await?;
+    Ok(enabled.then_some(codes))
 }
 
 #[derive(Deserialize)]
