@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use dateline_core::Role;
 use dateline_core::content::{SANITIZER_VERSION, render_markdown};
-use dateline_storage::repo::audit::{self, Actor, AuditFilter, Entry, Outcome};
+use dateline_storage::repo::audit::{self, Actor, AuditAction, AuditFilter, Entry};
 use dateline_storage::repo::releases;
 use dateline_storage::repo::sessions::{self, NewSession};
 use dateline_storage::{DatabaseUrl, PageRequest, schema};
@@ -168,8 +168,8 @@ http_tests! {
     // log stays append-only to everything else.
     async fn pruning_the_audit_log_from_the_command_line(app) {
         let now = Utc::now();
-        for (action, at) in [("ancient", now - Duration::days(500)), ("old", now - Duration::days(400)), ("recent", now - Duration::days(1))] {
-            audit::record(&mut app.conn(), &Entry { actor: &Actor::system("test"), action, object_type: "", object_id: String::new(), outcome: Outcome::Ok, detail: String::new(), at }).unwrap();
+        for (age, at) in [("ancient", now - Duration::days(500)), ("old", now - Duration::days(400)), ("recent", now - Duration::days(1))] {
+            Entry::new(&Actor::system("test"), AuditAction::SettingsChange, "", "", at).detail(age).record(&mut app.conn()).unwrap();
         }
         let before = audit_rows(&app).len();
         let tomorrow = (now + Duration::days(1)).date_naive().to_string();
@@ -187,8 +187,8 @@ http_tests! {
         assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
         assert!(String::from_utf8_lossy(&ok.stdout).contains(&format!("Removed 2 audit row(s) from before {cutoff}")), "{}", String::from_utf8_lossy(&ok.stdout));
         let rows = audit_rows(&app);
-        let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
-        assert!(!actions.contains(&"ancient") && !actions.contains(&"old") && actions.contains(&"recent"), "{actions:?}");
+        let ages: Vec<&str> = rows.iter().map(|r| r.detail.as_str()).collect();
+        assert!(!ages.contains(&"ancient") && !ages.contains(&"old") && ages.contains(&"recent"), "{ages:?}");
         assert_eq!(rows.len(), before - 2 + 1);
         let record = rows.iter().find(|r| r.action == "audit_prune").unwrap();
         assert_eq!(record.actor_label, "cli");

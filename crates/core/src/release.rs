@@ -116,6 +116,16 @@ pub struct ReleaseContent {
 }
 
 impl ReleaseContent {
+    /// The one-line description shown to readers and feed readers: the summary, or the
+    /// subheadline where no summary was written.
+    pub fn description(&self) -> &str {
+        if self.summary.is_empty() {
+            &self.subheadline
+        } else {
+            &self.summary
+        }
+    }
+
     /// Trims stray whitespace, drops empty contacts and duplicate tags. Run before validating.
     pub fn normalize(&mut self) {
         for s in [
@@ -402,6 +412,17 @@ mod tests {
             all.for_field("regions"),
             Some("One of the regions does not exist.")
         );
+    }
+
+    #[test]
+    fn the_description_is_the_summary_or_else_the_subheadline() {
+        let mut c = ReleaseContent {
+            subheadline: "Deal closes in May".into(),
+            ..Default::default()
+        };
+        assert_eq!(c.description(), "Deal closes in May");
+        c.summary = "Acme buys Globex.".into();
+        assert_eq!(c.description(), "Acme buys Globex.");
     }
 
     fn valid() -> ReleaseContent {

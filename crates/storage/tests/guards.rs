@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use dateline_core::workflow::Transition;
 use dateline_core::{Contact, ReleaseContent, Role};
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{self, Actor, AuditAction, Entry};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::pipeline::{self, Change, Request};
 use dateline_storage::repo::releases::{self, NewRelease};
@@ -212,19 +212,9 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
         },
     )
     .unwrap();
-    audit::record(
-        conn,
-        &Entry {
-            actor: &actor,
-            action: "x",
-            object_type: "y",
-            object_id: "1".into(),
-            outcome: Outcome::Ok,
-            detail: String::new(),
-            at: now,
-        },
-    )
-    .unwrap();
+    Entry::new(&actor, AuditAction::SettingsChange, "y", 1, now)
+        .record(conn)
+        .unwrap();
     previews::create(conn, r.id, "ph", "label", Some(user.id), now, now).unwrap();
 }
 
@@ -296,7 +286,7 @@ backend_tests! {
         let mut conn = db.pool.get().unwrap();
         let now = Utc::now();
         for days in [10, 1] {
-            audit::record(&mut conn, &Entry { actor: &Actor::system("t"), action: "x", object_type: "", object_id: String::new(), outcome: Outcome::Ok, detail: String::new(), at: now - chrono::Duration::days(days) }).unwrap();
+            Entry::new(&Actor::system("t"), AuditAction::SettingsChange, "", "", now - chrono::Duration::days(days)).record(&mut conn).unwrap();
         }
         let cutoff = now - chrono::Duration::days(5);
         let everything = dateline_storage::write_tx(&mut conn, |conn| {

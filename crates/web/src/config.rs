@@ -108,6 +108,13 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The rule every new password is checked against, wherever it is set.
+    pub fn password_policy(&self) -> dateline_auth::password::Policy {
+        dateline_auth::password::Policy {
+            min_length: self.min_password_length,
+        }
+    }
+
     /// Whether the public URL is https: cookies get `Secure` and the `__Host-` prefix, and HSTS is sent.
     pub fn is_https(&self) -> bool {
         self.public_url.scheme() == "https"

@@ -48,8 +48,22 @@ pub enum WebError {
     PayloadTooLarge,
     #[error("{reason}")]
     Unavailable { retry_after: u64, reason: String },
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Our fault. The cause is kept as the error's source, so the log line carries the whole
+    /// chain while the response says only "something went wrong".
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+/// Any cause of an internal error, with its own chain of sources.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An internal error that wraps its cause under a short note of what was being done.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+struct Context {
+    context: &'static str,
+    #[source]
+    source: BoxError,
 }
 
 /// What the error renderer needs, attached to the response.
@@ -64,8 +78,17 @@ pub struct Problem {
 }
 
 impl WebError {
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        WebError::Internal(e.to_string())
+    /// An internal error caused by `e` (an error, or a message where there is none).
+    pub fn internal(e: impl Into<BoxError>) -> Self {
+        WebError::Internal(e.into())
+    }
+
+    /// An internal error caused by `e`, noting what was being done when it happened.
+    pub fn internal_in(context: &'static str, e: impl Into<BoxError>) -> Self {
+        WebError::Internal(Box::new(Context {
+            context,
+            source: e.into(),
+        }))
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -153,8 +176,8 @@ impl ResponseError for WebError {
 
     fn error_response(&self) -> HttpResponse {
         let problem = self.problem();
-        if let WebError::Internal(detail) = self {
-            tracing::error!(error = %detail, "request failed");
+        if let WebError::Internal(cause) = self {
+            tracing::error!(error = %chain(cause.as_ref()), "request failed");
         }
         let mut res = HttpResponse::build(problem.status);
         if let Some(s) = problem.retry_after {
@@ -190,7 +213,7 @@ impl From<StorageError> for WebError {
                 WebError::Unavailable { retry_after: 5, reason: "The newsroom database is not reachable right now. Try again in a few seconds.".into() }
             }
             other if other.is_not_found() => WebError::NotFound,
-            other => WebError::Internal(other.to_string()),
+            other => WebError::internal(other),
         }
     }
 }
@@ -222,14 +245,30 @@ impl From<dateline_storage::DieselError> for WebError {
 
 impl From<dateline_auth::AuthError> for WebError {
     fn from(e: dateline_auth::AuthError) -> Self {
-        WebError::Internal(e.to_string())
+        WebError::internal(e)
     }
 }
 
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
-        WebError::Internal(format!("template: {e}"))
+        WebError::internal_in("template", e)
     }
+}
+
+/// An error and each of its sources, outermost first: "a: b: c". A source whose text its
+/// wrapper already ends with (thiserror's "database error: {0}") is not repeated.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 pub fn capitalize(s: &str) -> String {
@@ -241,3 +280,28 @@ pub fn capitalize(s: &str) -> String {
 }
 
 pub type WebResult<T = HttpResponse> = Result<T, WebError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_whole_chain_for_the_log() {
+        let io = std::io::Error::other("disk full");
+        let e = WebError::internal_in("template", io);
+        let source = std::error::Error::source(&e).unwrap();
+        assert_eq!(chain(source), "template: disk full");
+        assert_eq!(chain(&e), "internal error: template: disk full");
+        // The reader sees nothing of the cause.
+        let p = e.problem();
+        assert_eq!(p.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!p.detail.contains("disk"), "{}", p.detail);
+    }
+
+    #[test]
+    fn a_storage_error_is_not_flattened_to_text() {
+        let e = WebError::from(StorageError::Corrupt("bad row".into()));
+        let source = std::error::Error::source(&e).unwrap();
+        assert!(source.downcast_ref::<StorageError>().is_some());
+    }
+}

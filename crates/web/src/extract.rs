@@ -1,4 +1,4 @@
-//! Extractors for who is asking and from where.
+//! Extractors for who is asking, from where, and what a redirect told the next page.
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use dateline_storage::repo::audit::Actor;
+use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::middleware::identity::{Identity, MaybeIdentity};
@@ -116,15 +117,13 @@ impl Client {
     }
 }
 
-impl FromRequest for Client {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+impl Client {
+    fn of(req: &HttpRequest) -> Client {
         let proxies = req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.config.trusted_proxies.clone())
             .unwrap_or_default();
-        ready(Ok(Client {
+        Client {
             ip: crate::middleware::client_ip::client_ip(req, &proxies),
             request_id: crate::middleware::request_id::of(req),
             user_agent: req
@@ -135,6 +134,56 @@ impl FromRequest for Client {
                 .chars()
                 .take(300)
                 .collect(),
-        }))
+        }
+    }
+}
+
+impl FromRequest for Client {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Client::of(req)))
+    }
+}
+
+/// The signed-in person acting, as the audit log records them: who (as [`Staff`] is) and from
+/// where (as [`Client`] is), in one value.
+pub struct Acting(pub Actor);
+
+impl FromRequest for Acting {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match identity_of(req) {
+            Some(i) if !i.mfa_pending() => Ok(Acting(Client::of(req).actor(Some(&i)))),
+            _ => Err(WebError::Unauthorized.into()),
+        })
+    }
+}
+
+/// The flash notice a redirect left in the address (`?notice=saved`), for the page to show.
+/// Read as a query like any other, so a malformed one gets the same 400 as before.
+pub struct Notice(pub Option<String>);
+
+impl Notice {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeParam {
+    notice: Option<String>,
+}
+
+impl FromRequest for Notice {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(
+            web::Query::<NoticeParam>::from_request(req, payload)
+                .into_inner()
+                .map(|q| Notice(q.into_inner().notice)),
+        )
     }
 }

@@ -134,11 +134,7 @@ fn rss_feed(config: &Config, channel: &Channel, entries: &[Entry<'_>]) -> String
             guid.set_permalink(true);
             item.set_guid(guid);
             item.set_pub_date(r.published_at.map(|t| t.to_rfc2822()));
-            item.set_description(if r.content.summary.is_empty() {
-                r.content.subheadline.clone()
-            } else {
-                r.content.summary.clone()
-            });
+            item.set_description(r.content.description().to_owned());
             item.set_content(content_html(e));
             item.set_categories(
                 r.categories

@@ -18,6 +18,7 @@ use dateline_storage::repo::pipeline::{self, Change, Request};
 use dateline_storage::repo::{releases, sessions, throttle};
 use dateline_storage::{DbConnection, StorageError};
 
+use crate::error::WebResult;
 use crate::state::AppState;
 
 /// Runs until the process stops.
@@ -47,7 +48,7 @@ async fn next_wait(state: &AppState) -> Duration {
         return interval;
     }
     let now = state.clock.now();
-    match state.db(|conn| Ok(jobs::next_due(conn)?)).await {
+    match state.db(|conn| jobs::next_due(conn)).await {
         Ok(Some(due)) => (due - now).to_std().unwrap_or(Duration::ZERO).min(interval),
         _ => interval,
     }
@@ -57,7 +58,7 @@ async fn next_wait(state: &AppState) -> Duration {
 pub async fn tick(state: &AppState) -> crate::error::WebResult<usize> {
     let now = state.clock.now();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut count = 0;
             // A bounded batch, so one tick cannot starve the pool.
             while count < 50 {
@@ -115,9 +116,9 @@ pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
     let now = state.clock.now();
     let idle = chrono::Duration::from_std(state.config.session_idle)
         .unwrap_or(chrono::Duration::minutes(30));
-    let forget = chrono::Duration::minutes(crate::routes::auth::login::FORGET_AFTER_MINUTES);
+    let forget = chrono::Duration::minutes(crate::routes::auth::attempts::FORGET_AFTER_MINUTES);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(Tidied {
                 sessions: sessions::purge_expired(conn, now, idle)?,
                 throttle_counters: throttle::purge_stale(conn, now, forget)?,

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use dateline_auth::SecretKey;
+use dateline_auth::{SecretKey, password};
 use dateline_storage::{DbConnection, Pool};
 use tokio::sync::Notify;
 
@@ -18,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub key: Arc<SecretKey>,
     pub clock: Clock,
+    /// What a new password must satisfy, built once from `min_password_length`.
+    pub password_policy: password::Policy,
     /// Set once the database answered and migrations ran. Until then pages answer 503.
     pub ready: Arc<AtomicBool>,
     /// Where argon2 work (19 MiB each) runs: a few threads, so a flood of logins can neither
@@ -36,6 +38,7 @@ impl AppState {
             .unwrap_or(2);
         AppState {
             pool,
+            password_policy: config.password_policy(),
             config: Arc::new(config),
             key: Arc::new(key),
             clock,
@@ -51,11 +54,14 @@ impl AppState {
     }
 
     /// Runs blocking database work on the blocking pool. The checkout waits at most the pool's
-    /// timeout (about 2 s), so an outage is a quick 503, not a hung request.
-    pub async fn db<T, F>(&self, f: F) -> WebResult<T>
+    /// timeout (about 2 s), so an outage is a quick 503, not a hung request. `f` may fail with
+    /// any error the web layer maps (a storage error, a `WebError`, …), so a repository call
+    /// can be passed as it is.
+    pub async fn db<T, E, F>(&self, f: F) -> WebResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> WebResult<T> + Send + 'static,
+        E: Into<WebError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         if !self.is_ready() {
             return Err(not_ready());
@@ -65,7 +71,7 @@ impl AppState {
             let mut conn = pool
                 .get()
                 .map_err(|e| WebError::from(dateline_storage::StorageError::from(e)))?;
-            f(&mut conn)
+            f(&mut conn).map_err(Into::into)
         })
         .await
         .map_err(WebError::internal)?

@@ -7,7 +7,7 @@
 //! `dateline-core`; this module reads the release, asks for the plan and carries it out.
 
 use chrono::{DateTime, Utc};
-use dateline_core::workflow::{self, Current, Plan, Record, Step};
+use dateline_core::workflow::{self, Current, Plan, Record, Step, Transition};
 use dateline_core::{Release, ReleaseContent, ReleaseStatus};
 use diesel::prelude::*;
 
@@ -15,11 +15,23 @@ pub use dateline_core::workflow::Change;
 
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError};
-use crate::repo::audit::{self, Actor, Entry, Outcome};
+use crate::repo::audit::{Actor, AuditAction, Entry};
 use crate::repo::releases::{self as release_repo, ReleaseRow};
 use crate::repo::{jobs, settings};
 use crate::schema::{corrections, releases, review_comments};
 use crate::time::{opt_to_db, to_db};
+
+/// The audit log's name for a command.
+fn audit_action(change: &Change) -> AuditAction {
+    match change {
+        Change::Move { transition, .. } => AuditAction::Transition(*transition),
+        Change::Approve { .. } => AuditAction::Transition(Transition::Approve),
+        Change::Publish { .. } => AuditAction::Transition(Transition::Publish),
+        Change::Correct { .. } => AuditAction::Transition(Transition::Correct),
+        Change::Restore { .. } => AuditAction::Restore,
+        Change::ChangeSlug { .. } => AuditAction::ChangeSlug,
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -236,18 +248,15 @@ fn finish(
         crate::repo::search::sync(conn, &release)?;
         settings::bump_content_version(conn, req.now)?;
     }
-    audit::record(
-        conn,
-        &Entry {
-            actor: &req.actor,
-            action: plan.action,
-            object_type: "release",
-            object_id: release.public_id.to_string(),
-            outcome: Outcome::Ok,
-            detail: plan.audit_detail(),
-            at: req.now,
-        },
-    )?;
+    Entry::new(
+        &req.actor,
+        audit_action(&req.change),
+        "release",
+        &release.public_id,
+        req.now,
+    )
+    .detail(plan.audit_detail())
+    .record(conn)?;
     failpoint("publish.before_commit");
     Ok(Applied {
         release,

@@ -3,11 +3,12 @@
 
 use anyhow::bail;
 use chrono::{DateTime, NaiveDate, Utc};
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{self, Actor, AuditAction, Entry};
 use dateline_storage::write_tx;
 
 use crate::cli::AuditCommand;
 use crate::config::Config;
+use crate::query::Day;
 
 pub fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Prune { before } = command;
@@ -18,18 +19,15 @@ pub fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
     let removed = write_tx(&mut conn, |conn| {
         let removed = audit::prune_before(conn, cutoff)?;
         // Written after the delete, and dated now, so the prune's own row always stays.
-        audit::record(
-            conn,
-            &Entry {
-                actor: &Actor::system("cli"),
-                action: "audit_prune",
-                object_type: "audit_log",
-                object_id: String::new(),
-                outcome: Outcome::Ok,
-                detail: format!("removed {removed} row(s) from before {day} (UTC)"),
-                at: now,
-            },
-        )?;
+        Entry::new(
+            &Actor::system("cli"),
+            AuditAction::AuditPrune,
+            "audit_log",
+            "",
+            now,
+        )
+        .detail(format!("removed {removed} row(s) from before {day} (UTC)"))
+        .record(conn)?;
         Ok::<_, dateline_storage::StorageError>(removed)
     })?;
     println!("Removed {removed} audit row(s) from before {day} (UTC).");
@@ -39,16 +37,17 @@ pub fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
 /// The start of `before` (a calendar day, UTC). A later day than today is refused: it would
 /// delete what happened moments ago, which is no retention policy.
 fn cutoff(before: &str, now: DateTime<Utc>) -> anyhow::Result<(NaiveDate, DateTime<Utc>)> {
-    let Ok(day) = NaiveDate::parse_from_str(before.trim(), "%Y-%m-%d") else {
+    let Ok(day) = Day::parse(before) else {
         bail!("--before {before:?} is not a date; write it as YYYY-MM-DD, e.g. 2025-01-01");
     };
-    if day > now.date_naive() {
+    if day.date() > now.date_naive() {
         bail!(
-            "--before {day} is in the future; give today ({}) or an earlier day",
+            "--before {} is in the future; give today ({}) or an earlier day",
+            day.date(),
             now.date_naive()
         );
     }
-    Ok((day, day.and_time(chrono::NaiveTime::MIN).and_utc()))
+    Ok((day.date(), day.start()))
 }
 
 #[cfg(test)]

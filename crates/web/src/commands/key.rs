@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use dateline_auth::SecretKey;
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::write_tx;
 
 use crate::cli::KeyCommand;
@@ -52,18 +52,15 @@ fn rotate(config: &Config, new_key_stdin: bool) -> anyhow::Result<()> {
     let mut replaced = false;
     let result = write_tx(&mut conn, |conn| -> anyhow::Result<usize> {
         let moved = totp_secrets::reseal_all(conn, &old, &new).map_err(|e| anyhow::anyhow!(e))?;
-        audit::record(
-            conn,
-            &Entry {
-                actor: &Actor::system("cli"),
-                action: "key_rotate",
-                object_type: "server",
-                object_id: String::new(),
-                outcome: Outcome::Ok,
-                detail: format!("{moved} two-factor secret(s) re-encrypted"),
-                at: chrono::Utc::now(),
-            },
-        )?;
+        Entry::new(
+            &Actor::system("cli"),
+            AuditAction::KeyRotate,
+            "server",
+            "",
+            chrono::Utc::now(),
+        )
+        .detail(format!("{moved} two-factor secret(s) re-encrypted"))
+        .record(conn)?;
         if let Some(path) = &file {
             keyfile::replace(path, &new)?;
             replaced = true;

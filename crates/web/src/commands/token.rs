@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use dateline_auth::tokens::{Scope, new_api_token};
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::{tokens, users};
 use dateline_storage::write_tx;
 
@@ -50,30 +50,27 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
             },
             now,
         )?;
-        audit::record(
-            conn,
-            &Entry {
-                actor: &Actor::system("cli"),
-                action: "token_create",
-                object_type: "api_token",
-                object_id: token.id.to_string(),
-                outcome: Outcome::Ok,
-                detail: match token.expires_at {
-                    Some(end) => format!(
-                        "{} ({}) for {} until {}",
-                        token.name,
-                        token.scope,
-                        user.email,
-                        end.to_rfc3339()
-                    ),
-                    None => format!(
-                        "{} ({}) for {} until revoked",
-                        token.name, token.scope, user.email
-                    ),
-                },
-                at: now,
-            },
-        )?;
+        Entry::new(
+            &Actor::system("cli"),
+            AuditAction::TokenCreate,
+            "api_token",
+            token.id,
+            now,
+        )
+        .detail(match token.expires_at {
+            Some(end) => format!(
+                "{} ({}) for {} until {}",
+                token.name,
+                token.scope,
+                user.email,
+                end.to_rfc3339()
+            ),
+            None => format!(
+                "{} ({}) for {} until revoked",
+                token.name, token.scope, user.email
+            ),
+        })
+        .record(conn)?;
         Ok::<_, dateline_storage::StorageError>(token)
     })?;
     let until = token.expires_at.map_or_else(

@@ -3,10 +3,10 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_core::Role;
 use dateline_core::user::{is_plausible_email, normalize_email};
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::{sessions, users};
 use dateline_storage::write_tx;
 
@@ -54,11 +54,10 @@ pub fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 }
 
 fn check_password(config: &Config, password: &str, email: &str, name: &str) -> anyhow::Result<()> {
-    Policy {
-        min_length: config.min_password_length,
-    }
-    .check(password, &[email, name])
-    .map_err(|p| anyhow::anyhow!("password refused: {p}"))
+    config
+        .password_policy()
+        .check(password, &[email, name])
+        .map_err(|p| anyhow::anyhow!("password refused: {p}"))
 }
 
 fn add(
@@ -95,18 +94,15 @@ fn add(
                 password_hash: hash,
             },
         )?;
-        audit::record(
-            conn,
-            &Entry {
-                actor: &Actor::system("cli"),
-                action: "user_create",
-                object_type: "user",
-                object_id: user.id.to_string(),
-                outcome: Outcome::Ok,
-                detail: format!("{} as {}", user.email, user.role),
-                at: chrono::Utc::now(),
-            },
-        )?;
+        Entry::new(
+            &Actor::system("cli"),
+            AuditAction::UserCreate,
+            "user",
+            user.id,
+            chrono::Utc::now(),
+        )
+        .detail(format!("{} as {}", user.email, user.role))
+        .record(conn)?;
         Ok::<_, dateline_storage::StorageError>(user)
     })?;
     println!(
@@ -152,18 +148,17 @@ fn set_password(config: &Config, email: &str, password_stdin: bool) -> anyhow::R
     let ended = write_tx(&mut conn, |conn| {
         users::set_password_hash(conn, user.id, &hash)?;
         let ended = sessions::delete_for_user(conn, user.id, None)?;
-        audit::record(
-            conn,
-            &Entry {
-                actor: &Actor::system("cli"),
-                action: "password_change",
-                object_type: "user",
-                object_id: user.id.to_string(),
-                outcome: Outcome::Ok,
-                detail: format!("set from the command line; {ended} session(s) ended"),
-                at: chrono::Utc::now(),
-            },
-        )?;
+        Entry::new(
+            &Actor::system("cli"),
+            AuditAction::PasswordChange,
+            "user",
+            user.id,
+            chrono::Utc::now(),
+        )
+        .detail(format!(
+            "set from the command line; {ended} session(s) ended"
+        ))
+        .record(conn)?;
         Ok::<_, dateline_storage::StorageError>(ended)
     })?;
     println!(

@@ -43,7 +43,7 @@ pub async fn load(state: &AppState, identity: &Identity, id: &str) -> WebResult<
     let public_id: PublicId = id.parse().map_err(|_| WebError::NotFound)?;
     let now = state.clock.now();
     let release = state
-        .db(move |conn| Ok(releases::get_by_public_id(conn, &public_id)?))
+        .db(move |conn| releases::get_by_public_id(conn, &public_id))
         .await?;
     if can_read(identity, &release, now) {
         Ok(release)

@@ -4,7 +4,7 @@
 use dateline_auth::permissions::{Permission, for_transition};
 use dateline_core::workflow::Transition;
 use dateline_core::{Release, ReleaseContent, ReleaseStatus, Role};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
 use dateline_storage::repo::pipeline::{self, Applied, Change, Request};
 use dateline_storage::repo::releases::{self, RevisionAction};
 use dateline_storage::repo::revisions;
@@ -61,7 +61,7 @@ pub async fn apply(
     };
     let approve = transition == Transition::Approve;
     let applied = state
-        .db(move |conn| Ok(pipeline::apply(conn, &request)?))
+        .db(move |conn| pipeline::apply(conn, &request))
         .await?;
     if approve {
         state.scheduler_wake.notify_one();
@@ -79,19 +79,17 @@ async fn deny(
     let actor = client.actor(Some(identity));
     let (now, object) = (state.clock.now(), release.public_id.to_string());
     let _ = state
-        .db(move |conn| {
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "permission_denied",
-                    object_type: "release",
-                    object_id: object,
-                    outcome: Outcome::Denied,
-                    detail: format!("tried {action}"),
-                    at: now,
-                },
-            )?;
+        .db(move |conn| -> WebResult<_> {
+            Entry::new(
+                &actor,
+                AuditAction::PermissionDenied,
+                "release",
+                object,
+                now,
+            )
+            .detail(format!("tried {action}"))
+            .outcome(Outcome::Denied)
+            .record(conn)?;
             Ok(())
         })
         .await;
@@ -121,7 +119,7 @@ pub async fn save(
         RevisionAction::Save
     };
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let saved = releases::update_content(
                 conn,
                 id,
@@ -132,18 +130,9 @@ pub async fn save(
                 "",
             )?;
             if saved.revision != expected_revision && !autosave {
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "save",
-                        object_type: "release",
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: format!("revision {}", saved.revision),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::Save, "release", object, now)
+                    .detail(format!("revision {}", saved.revision))
+                    .record(conn)?;
             }
             Ok(saved)
         })
@@ -162,9 +151,7 @@ pub async fn restore(
     correction_note: &str,
 ) -> WebResult<Release> {
     let (id, n) = (release.id, revision);
-    state
-        .db(move |conn| Ok(revisions::get(conn, id, n)?))
-        .await?;
+    state.db(move |conn| revisions::get(conn, id, n)).await?;
     if release.status == ReleaseStatus::Published {
         if !Permission::Review.granted_to(identity.role()) {
             return Err(WebError::Forbidden(
@@ -194,7 +181,7 @@ pub async fn restore(
     );
     let current = expected_revision.unwrap_or(release.revision);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let content = revisions::get(conn, id, n)?.1;
             let saved = releases::update_content(
                 conn,
@@ -205,18 +192,9 @@ pub async fn restore(
                 RevisionAction::Restore,
                 &format!("restored revision {n}"),
             )?;
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "restore",
-                    object_type: "release",
-                    object_id: object,
-                    outcome: Outcome::Ok,
-                    detail: format!("revision {n} restored as {}", saved.revision),
-                    at: now,
-                },
-            )?;
+            Entry::new(&actor, AuditAction::Restore, "release", object, now)
+                .detail(format!("revision {n} restored as {}", saved.revision))
+                .record(conn)?;
             Ok(saved)
         })
         .await

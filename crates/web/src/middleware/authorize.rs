@@ -11,9 +11,9 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
 use dateline_auth::permissions::{self, Permission, RouteDef};
 use dateline_auth::tokens::Scope;
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry, Outcome};
 
-use crate::error::WebError;
+use crate::error::{WebError, WebResult};
 use crate::middleware::identity::{Credential, Identity, MaybeIdentity};
 use crate::state::AppState;
 
@@ -146,19 +146,17 @@ async fn record_denial(
     let name = def.name;
     let permission = def.permission.as_str();
     let result = state
-        .db(move |conn| {
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "permission_denied",
-                    object_type: "route",
-                    object_id: name.to_owned(),
-                    outcome: Outcome::Denied,
-                    detail: format!("needs {permission}"),
-                    at: now,
-                },
-            )?;
+        .db(move |conn| -> WebResult<_> {
+            Entry::new(
+                &actor,
+                AuditAction::PermissionDenied,
+                "route",
+                name.to_owned(),
+                now,
+            )
+            .detail(format!("needs {permission}"))
+            .outcome(Outcome::Denied)
+            .record(conn)?;
             Ok(())
         })
         .await;

@@ -13,9 +13,10 @@ use actix_web::{Error, HttpMessage, ResponseError, web};
 use chrono::{DateTime, Utc};
 use dateline_auth::tokens::{Scope, hash_token, looks_like_api_token};
 use dateline_core::{Role, User};
+use dateline_storage::DbConnection;
 use dateline_storage::repo::{sessions, tokens, users};
 
-use crate::error::WebError;
+use crate::error::{WebError, WebResult};
 use crate::newsroom::Newsroom;
 use crate::state::AppState;
 
@@ -127,70 +128,74 @@ enum Found {
 }
 
 async fn lookup(state: &AppState, req: &ServiceRequest) -> Result<Found, WebError> {
-    let https = state.config.is_https();
-    let now = state.clock.now();
     if req.path().starts_with("/api/") {
-        let Some(auth) = req.headers().get(header::AUTHORIZATION) else {
-            return Ok(Found::Anonymous);
-        };
-        let value = auth.to_str().unwrap_or("");
-        let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
-            return Ok(Found::BadToken);
-        };
-        if !looks_like_api_token(token) {
-            return Ok(Found::BadToken);
-        }
-        let hash = hash_token(token);
-        let found = state
-            .db(move |conn| {
-                let Some((tok, user)) = tokens::authenticate_api_token(conn, &hash, now)? else {
-                    return Ok(None);
-                };
-                let creds = users::credentials(conn, user.id)?;
-                let newsroom = Newsroom::load(conn)?;
-                Ok(Some((
-                    tok,
-                    user,
-                    creds.totp_enabled,
-                    newsroom.require_two_factor,
-                )))
-            })
-            .await?;
-        return Ok(match found {
-            Some((tok, user, totp_enabled, require)) => {
-                let scope = Scope::parse(&tok.scope).unwrap_or(Scope::Read);
-                let must_enrol_two_factor = require && user.role >= Role::Editor && !totp_enabled;
-                Found::Signed(Identity {
-                    user,
-                    credential: Credential::Token { id: tok.id, scope },
-                    totp_enabled,
-                    must_enrol_two_factor,
-                })
-            }
-            None => Found::BadToken,
-        });
+        by_token(state, req).await
+    } else {
+        by_cookie(state, req).await
     }
-    let Some(cookie) = req.cookie(session_cookie_name(https)) else {
+}
+
+/// Whether the user has a second factor, and whether the newsroom requires one.
+fn two_factor(conn: &mut DbConnection, user_id: i64) -> WebResult<(bool, bool)> {
+    let creds = users::credentials(conn, user_id)?;
+    Ok((creds.totp_enabled, Newsroom::load(conn)?.require_two_factor))
+}
+
+/// The API: a bearer token, or nobody. A malformed or unknown token is refused, never ignored.
+async fn by_token(state: &AppState, req: &ServiceRequest) -> Result<Found, WebError> {
+    let Some(auth) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Found::Anonymous);
+    };
+    let value = auth.to_str().unwrap_or("");
+    let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
+        return Ok(Found::BadToken);
+    };
+    if !looks_like_api_token(token) {
+        return Ok(Found::BadToken);
+    }
+    let (hash, now) = (hash_token(token), state.clock.now());
+    let found = state
+        .db(move |conn| -> WebResult<_> {
+            let Some((tok, user)) = tokens::authenticate_api_token(conn, &hash, now)? else {
+                return Ok(None);
+            };
+            let (totp_enabled, require) = two_factor(conn, user.id)?;
+            Ok(Some((tok, user, totp_enabled, require)))
+        })
+        .await?;
+    Ok(match found {
+        Some((tok, user, totp_enabled, require)) => {
+            let scope = Scope::parse(&tok.scope).unwrap_or(Scope::Read);
+            let must_enrol_two_factor = require && user.role >= Role::Editor && !totp_enabled;
+            Found::Signed(Identity {
+                user,
+                credential: Credential::Token { id: tok.id, scope },
+                totp_enabled,
+                must_enrol_two_factor,
+            })
+        }
+        None => Found::BadToken,
+    })
+}
+
+/// Pages: the session cookie, touched at most every `granularity` so reads stay cheap.
+async fn by_cookie(state: &AppState, req: &ServiceRequest) -> Result<Found, WebError> {
+    let Some(cookie) = req.cookie(session_cookie_name(state.config.is_https())) else {
         return Ok(Found::Anonymous);
     };
     let id_hash = session_hash(state, cookie.value());
+    let now = state.clock.now();
     let idle = chrono::Duration::from_std(state.config.session_idle)
         .unwrap_or(chrono::Duration::minutes(30));
     let granularity = (idle / 4).min(chrono::Duration::seconds(60));
     let found = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let Some((session, user)) = sessions::load_active(conn, &id_hash, now, idle)? else {
                 return Ok(None);
             };
             sessions::touch(conn, &session, now, granularity)?;
-            let creds = users::credentials(conn, user.id)?;
-            let newsroom = Newsroom::load(conn)?;
-            Ok(Some((
-                session,
-                user,
-                creds.totp_enabled,
-                newsroom.require_two_factor,
-            )))
+            let (totp_enabled, require) = two_factor(conn, user.id)?;
+            Ok(Some((session, user, totp_enabled, require)))
         })
         .await?;
     Ok(match found {

@@ -186,7 +186,7 @@ pub async fn chrome(
 
 pub async fn load_newsroom(state: &crate::state::AppState) -> WebResult<crate::newsroom::Newsroom> {
     let newsroom = state
-        .db(|conn| Ok(crate::newsroom::Newsroom::load(conn)?))
+        .db(|conn| crate::newsroom::Newsroom::load(conn))
         .await?;
     state.remember_newsroom_name(&newsroom.name);
     Ok(newsroom)

@@ -3,15 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
 use dateline_storage::repo::{sessions, users};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::auth::session;
 use crate::routes::auth::setup::check_new_password;
@@ -46,11 +46,6 @@ struct SessionView {
     seen: Moment,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub fn zone_names() -> Vec<&'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect()
 }
@@ -67,7 +62,7 @@ async fn page(
     let user_id = staff.user.id;
     let now = state.clock.now();
     let (user, creds, list) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 users::get(conn, user_id)?,
                 users::credentials(conn, user_id)?,
@@ -95,7 +90,7 @@ async fn page(
         newsroom_zone: newsroom.time_zone.name().to_owned(),
         zones: zone_names(),
         revision: user.revision,
-        min_length: state.config.min_password_length,
+        min_length: state.password_policy.min_length,
         totp_enabled: creds.totp_enabled,
         sessions: list
             .into_iter()
@@ -130,15 +125,11 @@ fn describe_agent(ua: &str) -> String {
     }
 }
 
-pub async fn show(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     page(
         &state,
         &staff,
-        q.notice.as_deref(),
+        notice.as_deref(),
         ValidationErrors::new(),
         ValidationErrors::new(),
     )
@@ -172,7 +163,7 @@ pub async fn save_profile(
     }
     let user = staff.user.clone();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let current = users::get(conn, user.id)?;
             // Role and disabled are kept as stored: a profile form never changes them.
             users::update(
@@ -220,9 +211,7 @@ pub async fn change_password(
     } else {
         check_new_password(
             &mut e,
-            Policy {
-                min_length: state.config.min_password_length,
-            },
+            state.password_policy,
             &f.password,
             &f.confirm,
             &[&staff.user.email, &staff.user.display_name],
@@ -231,15 +220,11 @@ pub async fn change_password(
     if !e.is_empty() {
         let now = state.clock.now();
         if !ok {
-            crate::routes::auth::login::record(
-                &state,
-                client.actor(Some(&staff)),
-                "password_change",
-                user_id.to_string(),
-                Outcome::Failed,
-                "wrong current password".into(),
-                now,
-            )
+            crate::audit::record_apart(&state, client.actor(Some(&staff)), move |a| {
+                Entry::new(a, AuditAction::PasswordChange, "user", user_id, now)
+                    .outcome(Outcome::Failed)
+                    .detail("wrong current password")
+            })
             .await;
         }
         return page(&state, &staff, None, ValidationErrors::new(), e).await;
@@ -249,22 +234,13 @@ pub async fn change_password(
     let now = state.clock.now();
     let actor = client.actor(Some(&staff));
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 users::set_password_hash(conn, user_id, &hash)?;
                 let ended = sessions::delete_for_user(conn, user_id, None)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "password_change",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{ended} session(s) ended"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::PasswordChange, "user", user_id, now)
+                    .detail(format!("{ended} session(s) ended"))
+                    .record(conn)
             })?;
             Ok(())
         })
@@ -291,20 +267,11 @@ pub async fn revoke_other_sessions(
     let now = state.clock.now();
     let actor = client.actor(Some(&staff));
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "sessions_revoke",
-                    object_type: "user",
-                    object_id: user_id.to_string(),
-                    outcome: Outcome::Ok,
-                    detail: format!("{ended} other session(s) ended"),
-                    at: now,
-                },
-            )?;
+            Entry::new(&actor, AuditAction::SessionsRevoke, "user", user_id, now)
+                .detail(format!("{ended} other session(s) ended"))
+                .record(conn)?;
             Ok(())
         })
         .await?;

@@ -6,13 +6,13 @@ use actix_web::web;
 use askama::Template;
 use dateline_auth::tokens::{Scope, new_api_token};
 use dateline_core::{Role, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::{tokens, users};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
@@ -93,7 +93,9 @@ async fn page_with_name(
         views::staff_chrome(state, "API tokens", staff, section, notice).await?;
     let owner = (!all_users).then_some(staff.user.id);
     let (list, people) = state
-        .db(move |conn| Ok((tokens::list_api_tokens(conn, owner)?, users::all(conn)?)))
+        .db(move |conn| -> WebResult<_> {
+            Ok((tokens::list_api_tokens(conn, owner)?, users::all(conn)?))
+        })
         .await?;
     let (zone, now) = (newsroom.time_zone, state.clock.now());
     let tokens = list
@@ -146,23 +148,14 @@ async fn page_with_name(
     )
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     page(
         &state,
         &staff,
         false,
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
@@ -224,7 +217,7 @@ pub async fn create(
         f.name.trim().to_owned(),
     );
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 let t = tokens::create_api_token(
                     conn,
@@ -238,23 +231,14 @@ pub async fn create(
                     },
                     now,
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "token_create",
-                        object_type: "api_token",
-                        object_id: t.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: match t.expires_at {
-                            Some(end) => {
-                                format!("{} ({}) until {}", t.name, t.scope, end.to_rfc3339())
-                            }
-                            None => format!("{} ({}) until revoked", t.name, t.scope),
-                        },
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::TokenCreate, "api_token", t.id, now)
+                    .detail(match t.expires_at {
+                        Some(end) => {
+                            format!("{} ({}) until {}", t.name, t.scope, end.to_rfc3339())
+                        }
+                        None => format!("{} ({}) until revoked", t.name, t.scope),
+                    })
+                    .record(conn)
             })?;
             Ok(())
         })
@@ -282,25 +266,16 @@ pub async fn revoke_token(
     let actor = client.actor(Some(staff));
     let (user_id, is_admin) = (staff.user.id, staff.user.role == Role::Admin);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let token = tokens::get_api_token(conn, id)?;
             if token.user_id != user_id && !is_admin {
                 return Err(WebError::NotFound);
             }
             write_tx(conn, |conn| {
                 tokens::revoke_api_token(conn, id, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "token_revoke",
-                        object_type: "api_token",
-                        object_id: id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: token.name.clone(),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::TokenRevoke, "api_token", id, now)
+                    .detail(token.name.clone())
+                    .record(conn)
             })?;
             Ok(())
         })
@@ -322,7 +297,7 @@ pub async fn revoke(
     // An admin revoking their own token here still only sees their own list afterwards.
     let id = id.into_inner();
     let owner = state
-        .db(move |conn| Ok(tokens::get_api_token(conn, id)?.user_id))
+        .db(move |conn| tokens::get_api_token(conn, id).map(|t| t.user_id))
         .await?;
     if owner != staff.user.id {
         return Err(WebError::NotFound);

@@ -11,13 +11,13 @@ use dateline_auth::tokens::{constant_time_eq, hash_token};
 use dateline_auth::totp;
 use dateline_core::Role;
 use dateline_core::user::check_two_factor_enrolment;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::{sessions, tokens, users};
 use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::newsroom::Newsroom;
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, FormLimit};
@@ -83,7 +83,7 @@ async fn page(
         views::staff_chrome(state, "Two-factor sign-in", staff, "account", notice).await?;
     let user_id = staff.user.id;
     let (enabled, codes_left) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let creds = users::credentials(conn, user_id)?;
             let left = if creds.totp_enabled {
                 tokens::unused_recovery_codes(conn, user_id)?
@@ -140,18 +140,8 @@ async fn page(
     views::render(status, &page)
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn form(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
-    let notice = q
-        .notice
+pub async fn form(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+    let notice = notice
         .as_deref()
         .or(staff.must_enrol_two_factor.then_some("two-factor-required"));
     page(&state, &staff, notice, None, None, None).await
@@ -176,16 +166,15 @@ impl FormLimit for CodeForm {}
 pub async fn enable(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> WebResult {
-    let user_id = staff.user.id;
     let pending = Pending {
         secret: f.secret.clone(),
         issued: f.issued,
     };
     if f.secret.len() > 64
-        || !constant_time_eq(&secret_mac(&state, user_id, &pending), &f.secret_mac)
+        || !constant_time_eq(&secret_mac(&state, staff.user.id, &pending), &f.secret_mac)
     {
         return Err(WebError::BadRequest("The enrolment form was changed or is from another account. Reload the page and try again.".into()));
     }
@@ -212,50 +201,14 @@ pub async fn enable(
     let Some(step) = totp::check(&f.secret, &f.code, now.timestamp().max(0) as u64) else {
         return retry("code", "That code is not right. Check the time on your phone, wait for a new code and try again.", Some(pending)).await;
     };
-    let codes = totp::recovery_codes();
-    let hashes: Vec<String> = codes
-        .iter()
-        .map(|c| hash_token(&totp::normalize_recovery_code(c)))
-        .collect();
-    let actor = client.actor(Some(&staff));
-    let secret = crate::totp_secrets::seal(&state.key, user_id, &f.secret)?;
-    let keep = staff.session_id_hash().map(str::to_owned);
-    let enabled = state
-        .db(move |conn| {
-            let enabled = write_tx(conn, |conn| -> Result<bool, StorageError> {
-                // A resubmitted form must not swap the factor or the recovery codes just saved.
-                check_two_factor_enrolment(users::credentials(conn, user_id)?.totp_enabled)?;
-                if !users::claim_totp_step(conn, user_id, step as i64)? {
-                    return Ok(false);
-                }
-                users::set_totp(conn, user_id, Some(&secret), true, Some(step as i64))?;
-                tokens::replace_recovery_codes(conn, user_id, &hashes)?;
-                let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "two_factor_enable",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{ended} other session(s) ended"),
-                        at: now,
-                    },
-                )?;
-                Ok(true)
-            })?;
-            Ok(enabled)
-        })
-        .await?;
-    if !enabled {
+    let Some(codes) = enrol(&state, &staff, acting.0, &f.secret, step).await? else {
         return retry(
             "code",
             "That code was used already. Wait for the next one and try again.",
             Some(pending),
         )
         .await;
-    }
+    };
     page(
         &state,
         &staff,
@@ -265,6 +218,45 @@ pub async fn enable(
         None,
     )
     .await
+}
+
+/// Stores the secret (sealed), spends the code's time step, replaces the recovery codes and
+/// ends the other sessions, in one transaction. The new recovery codes, to show once; None if
+/// the step was spent already.
+async fn enrol(
+    state: &AppState,
+    staff: &Staff,
+    actor: Actor,
+    secret: &str,
+    step: u64,
+) -> WebResult<Option<Vec<String>>> {
+    let (user_id, now) = (staff.user.id, state.clock.now());
+    let codes = totp::recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| hash_token(&totp::normalize_recovery_code(c)))
+        .collect();
+    let sealed = crate::totp_secrets::seal(&state.key, user_id, secret)?;
+    let keep = staff.session_id_hash().map(str::to_owned);
+    let enabled = state
+        .db(move |conn| {
+            write_tx(conn, |conn| -> Result<bool, StorageError> {
+                // A resubmitted form must not swap the factor or the recovery codes just saved.
+                check_two_factor_enrolment(users::credentials(conn, user_id)?.totp_enabled)?;
+                if !users::claim_totp_step(conn, user_id, step as i64)? {
+                    return Ok(false);
+                }
+                users::set_totp(conn, user_id, Some(&sealed), true, Some(step as i64))?;
+                tokens::replace_recovery_codes(conn, user_id, &hashes)?;
+                let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
+                Entry::new(&actor, AuditAction::TwoFactorEnable, "user", user_id, now)
+                    .detail(format!("{ended} other session(s) ended"))
+                    .record(conn)?;
+                Ok(true)
+            })
+        })
+        .await?;
+    Ok(enabled.then_some(codes))
 }
 
 #[derive(Deserialize)]
@@ -278,7 +270,7 @@ impl FormLimit for PasswordForm {}
 pub async fn disable(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> WebResult {
     let newsroom = views::load_newsroom(&state).await?;
@@ -304,26 +296,17 @@ pub async fn disable(
         .await;
     }
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = acting.0;
     let keep = staff.session_id_hash().map(str::to_owned);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 users::set_totp(conn, user_id, None, false, None)?;
                 tokens::replace_recovery_codes(conn, user_id, &[])?;
                 let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "two_factor_disable",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{ended} other session(s) ended"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::TwoFactorDisable, "user", user_id, now)
+                    .detail(format!("{ended} other session(s) ended"))
+                    .record(conn)
             })?;
             Ok(())
         })

@@ -3,15 +3,16 @@
 use actix_web::web;
 use askama::Template;
 use chrono::SecondsFormat;
+use chrono_tz::Tz;
 use dateline_storage::PageRequest;
-use dateline_storage::repo::audit::{self, AuditFilter};
+use dateline_storage::repo::audit::{self, AuditFilter, AuditRow};
 use dateline_storage::repo::users;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Staff;
+use crate::pagination::cursor;
 use crate::query::Day;
-use crate::routes::public::home::cursor;
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
@@ -66,47 +67,87 @@ pub async fn list(
     q: web::Query<AuditQuery>,
 ) -> WebResult {
     let after = cursor(q.after.as_deref())?;
-    let actor_id = match nonempty(&q.actor) {
-        Some(a) => Some(
-            a.parse::<i64>()
-                .map_err(|_| WebError::invalid("actor", "Choose a person from the list."))?,
-        ),
-        None => None,
-    };
-    let result = nonempty(&q.result);
-    if result
-        .as_deref()
-        .is_some_and(|r| !["ok", "denied", "failed"].contains(&r))
-    {
-        return Err(WebError::invalid("result", "Choose ok, denied or failed."));
-    }
-    let from = Day::param(q.from.as_deref(), "from")?;
-    let to = Day::param(q.to.as_deref(), "to")?;
-    let filter = AuditFilter {
-        action: nonempty(&q.action).map(|a| a.chars().take(64).collect()),
-        actor_id,
-        result,
-        from: from.map(Day::start),
-        until: to.and_then(Day::end),
-        ..Default::default()
-    };
+    let filter = q.filter()?;
     let (chrome, newsroom) =
         views::staff_chrome(&state, "Audit log", &staff, "audit", None).await?;
-    let f = filter.clone();
     let (page, actions, people) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
-                audit::list(conn, &f, &PageRequest::after(after, 50))?,
+                audit::list(conn, &filter, &PageRequest::after(after, 50))?,
                 audit::actions(conn)?,
                 users::all(conn)?,
             ))
         })
         .await?;
     let zone = newsroom.time_zone;
-    let rows = page
-        .items
-        .into_iter()
-        .map(|r| Row {
+    views::ok(&AuditPage {
+        chrome,
+        rows: page.items.into_iter().map(|r| Row::new(r, zone)).collect(),
+        actions,
+        people: people
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.email))
+            .collect(),
+        filter_action: nonempty(&q.action).unwrap_or_default(),
+        filter_actor: nonempty(&q.actor).unwrap_or_default(),
+        filter_result: nonempty(&q.result).unwrap_or_default(),
+        filter_from: nonempty(&q.from).unwrap_or_default(),
+        filter_to: nonempty(&q.to).unwrap_or_default(),
+        next_page: page.next.map(|c| q.page_after(&c.encode())),
+    })
+}
+
+impl AuditQuery {
+    /// The filter the reader chose; a value no menu offers is a 422 naming the field.
+    fn filter(&self) -> WebResult<AuditFilter> {
+        let actor_id = match nonempty(&self.actor) {
+            Some(a) => Some(
+                a.parse::<i64>()
+                    .map_err(|_| WebError::invalid("actor", "Choose a person from the list."))?,
+            ),
+            None => None,
+        };
+        let result = nonempty(&self.result);
+        if result
+            .as_deref()
+            .is_some_and(|r| !["ok", "denied", "failed"].contains(&r))
+        {
+            return Err(WebError::invalid("result", "Choose ok, denied or failed."));
+        }
+        let from = Day::param(self.from.as_deref(), "from")?;
+        let to = Day::param(self.to.as_deref(), "to")?;
+        Ok(AuditFilter {
+            action: nonempty(&self.action).map(|a| a.chars().take(64).collect()),
+            actor_id,
+            result,
+            from: from.map(Day::start),
+            until: to.and_then(Day::end),
+            ..Default::default()
+        })
+    }
+
+    /// The next page of the same filtered list.
+    fn page_after(&self, after: &str) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("action", &self.action),
+            ("actor", &self.actor),
+            ("result", &self.result),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if let Some(v) = nonempty(v) {
+                s.append_pair(k, &v);
+            }
+        }
+        s.append_pair("after", after);
+        format!("/admin/audit?{}", s.finish())
+    }
+}
+
+impl Row {
+    fn new(r: AuditRow, zone: Tz) -> Row {
+        Row {
             iso: r.at.to_rfc3339_opts(SecondsFormat::Secs, true),
             utc: r.at.format("%Y-%m-%d %H:%M:%S").to_string(),
             local: format::datetime(r.at, zone),
@@ -125,37 +166,6 @@ pub async fn list(
             result: r.result,
             detail: r.detail,
             request_id: r.request_id,
-        })
-        .collect();
-    let query = |after: &str| {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("action", &q.action),
-            ("actor", &q.actor),
-            ("result", &q.result),
-            ("from", &q.from),
-            ("to", &q.to),
-        ] {
-            if let Some(v) = nonempty(v) {
-                s.append_pair(k, &v);
-            }
         }
-        s.append_pair("after", after);
-        format!("/admin/audit?{}", s.finish())
-    };
-    views::ok(&AuditPage {
-        chrome,
-        rows,
-        actions,
-        people: people
-            .into_iter()
-            .map(|u| (u.id.to_string(), u.email))
-            .collect(),
-        filter_action: nonempty(&q.action).unwrap_or_default(),
-        filter_actor: nonempty(&q.actor).unwrap_or_default(),
-        filter_result: nonempty(&q.result).unwrap_or_default(),
-        filter_from: nonempty(&q.from).unwrap_or_default(),
-        filter_to: nonempty(&q.to).unwrap_or_default(),
-        next_page: page.next.map(|c| query(&c.encode())),
-    })
+    }
 }

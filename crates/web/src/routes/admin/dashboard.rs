@@ -4,16 +4,16 @@
 
 use actix_web::web;
 use askama::Template;
-use chrono::Timelike;
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
-use dateline_core::{ReleaseStatus, ReleaseSummary, Role};
-use dateline_storage::PageRequest;
+use dateline_core::{ReleaseStatus, ReleaseSummary, Role, User, Viewer};
+
 use dateline_storage::repo::releases::{self, StaffFilter};
 use dateline_storage::repo::users;
-use serde::Deserialize;
+use dateline_storage::{DbConnection, PageRequest, Result as StorageResult};
 
 use crate::error::WebResult;
-use crate::extract::Staff;
+use crate::extract::{Notice, Staff};
 use crate::state::AppState;
 use crate::views::release::release_path;
 use crate::views::{self, Chrome, format};
@@ -48,107 +48,141 @@ struct Line {
     left: String,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
+pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+    let (chrome, newsroom) =
+        views::staff_chrome(&state, "Dashboard", &staff, "dashboard", notice.as_deref()).await?;
+    let now = state.clock.now();
+    let (viewer, me) = (staff.viewer(), staff.user.id);
+    let editor = staff.user.role >= Role::Editor;
+    let lists = state
+        .db(move |conn| Lists::load(conn, viewer, me, editor, now))
+        .await?;
+    let lines = Lines {
+        now,
+        zone: newsroom.time_zone,
+        mine_zone: staff
+            .user
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(newsroom.time_zone),
+        lists: &lists,
+    };
+    views::ok(&DashboardPage {
+        chrome,
+        name: staff
+            .user
+            .display_name
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_owned(),
+        greeting: greeting(now.with_timezone(&lines.mine_zone).hour()),
+        is_editor: editor,
+        drafts: lines.of(&lists.drafts),
+        review: lines.of(&lists.review),
+        scheduled: lines.of(&lists.scheduled),
+        overdue: lines.of(lists.scheduled.iter().filter(|r| {
+            r.embargo_at
+                .is_some_and(|t| (now - t).num_seconds() > OVERDUE_AFTER_SECONDS)
+        })),
+        published: lines.of(&lists.published),
+    })
 }
 
-pub async fn show(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
-    let (chrome, newsroom) = views::staff_chrome(
-        &state,
-        "Dashboard",
-        &staff,
-        "dashboard",
-        q.notice.as_deref(),
-    )
-    .await?;
-    let now = state.clock.now();
-    let viewer = staff.viewer();
-    let me = staff.user.id;
-    let editor = staff.user.role >= Role::Editor;
-    let (drafts, review, scheduled, published, people, sent_back) = state
-        .db(move |conn| {
-            let mine = |status| StaffFilter {
+fn greeting(hour: u32) -> &'static str {
+    match hour {
+        5..=11 => "morning",
+        12..=17 => "afternoon",
+        _ => "evening",
+    }
+}
+
+/// What the dashboard lists, read in one database call.
+struct Lists {
+    drafts: Vec<ReleaseSummary>,
+    review: Vec<ReleaseSummary>,
+    scheduled: Vec<ReleaseSummary>,
+    published: Vec<ReleaseSummary>,
+    people: Vec<User>,
+    /// My drafts an editor sent back with a comment.
+    sent_back: Vec<i64>,
+}
+
+impl Lists {
+    /// My drafts; what waits for review and what is scheduled (everyone's for an editor, mine
+    /// otherwise, scheduled soonest first); and the latest published.
+    fn load(
+        conn: &mut DbConnection,
+        viewer: Viewer,
+        me: i64,
+        editor: bool,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Lists> {
+        let mine = |conn: &mut DbConnection, status, n| {
+            let filter = StaffFilter {
                 status: Some(status),
                 author_id: Some(me),
                 ..Default::default()
             };
-            let drafts = releases::list_for_staff(
-                conn,
-                viewer,
-                now,
-                &mine(ReleaseStatus::Draft),
-                &PageRequest::first(20),
-            )?
-            .items;
-            let review = if editor {
-                releases::by_status(conn, ReleaseStatus::InReview, 50)?
-            } else {
-                releases::list_for_staff(
-                    conn,
-                    viewer,
-                    now,
-                    &mine(ReleaseStatus::InReview),
-                    &PageRequest::first(20),
-                )?
-                .items
-            };
-            let mut scheduled = if editor {
-                releases::by_status(conn, ReleaseStatus::Scheduled, 100)?
-            } else {
-                releases::list_for_staff(
-                    conn,
-                    viewer,
-                    now,
-                    &mine(ReleaseStatus::Scheduled),
-                    &PageRequest::first(50),
-                )?
-                .items
-            };
-            scheduled.sort_by_key(|r| r.embargo_at);
-            let published = releases::list_for_staff(
-                conn,
-                viewer,
-                now,
-                &StaffFilter {
-                    status: Some(ReleaseStatus::Published),
-                    ..Default::default()
-                },
-                &PageRequest::first(8),
-            )?
-            .items;
-            let sent_back: Vec<i64> = drafts
-                .iter()
-                .filter(|d| {
-                    dateline_storage::repo::revisions::comments(conn, d.id)
-                        .map(|c| !c.is_empty())
-                        .unwrap_or(false)
-                })
-                .map(|d| d.id)
-                .collect();
-            Ok((
-                drafts,
-                review,
-                scheduled,
-                published,
-                users::all(conn)?,
-                sent_back,
-            ))
+            releases::list_for_staff(conn, viewer, now, &filter, &PageRequest::first(n))
+                .map(|p| p.items)
+        };
+        let drafts = mine(conn, ReleaseStatus::Draft, 20)?;
+        let review = if editor {
+            releases::by_status(conn, ReleaseStatus::InReview, 50)?
+        } else {
+            mine(conn, ReleaseStatus::InReview, 20)?
+        };
+        let mut scheduled = if editor {
+            releases::by_status(conn, ReleaseStatus::Scheduled, 100)?
+        } else {
+            mine(conn, ReleaseStatus::Scheduled, 50)?
+        };
+        scheduled.sort_by_key(|r| r.embargo_at);
+        let latest = StaffFilter {
+            status: Some(ReleaseStatus::Published),
+            ..Default::default()
+        };
+        let published =
+            releases::list_for_staff(conn, viewer, now, &latest, &PageRequest::first(8))?.items;
+        let sent_back = drafts
+            .iter()
+            .filter(|d| {
+                dateline_storage::repo::revisions::comments(conn, d.id)
+                    .map(|c| !c.is_empty())
+                    .unwrap_or(false)
+            })
+            .map(|d| d.id)
+            .collect();
+        Ok(Lists {
+            drafts,
+            review,
+            scheduled,
+            published,
+            people: users::all(conn)?,
+            sent_back,
         })
-        .await?;
-    let mine_zone: Tz = staff
-        .user
-        .time_zone
-        .as_deref()
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(newsroom.time_zone);
-    let zone = newsroom.time_zone;
-    let line = |r: &ReleaseSummary| {
+    }
+}
+
+/// Turns releases into dashboard lines, with times in the newsroom's zone and mine.
+struct Lines<'a> {
+    now: DateTime<Utc>,
+    zone: Tz,
+    mine_zone: Tz,
+    lists: &'a Lists,
+}
+
+impl Lines<'_> {
+    fn of<'r>(&self, releases: impl IntoIterator<Item = &'r ReleaseSummary>) -> Vec<Line> {
+        releases.into_iter().map(|r| self.line(r)).collect()
+    }
+
+    fn line(&self, r: &ReleaseSummary) -> Line {
+        let (zone, now) = (self.zone, self.now);
         let embargo = r.embargo_at;
+        let at = |tz: Tz| embargo.map(|t| format::datetime(t, tz)).unwrap_or_default();
         Line {
             headline: r.headline.clone(),
             edit: format!("/admin/releases/{}", r.public_id),
@@ -161,50 +195,16 @@ pub async fn show(
             },
             author: r
                 .author_id
-                .and_then(|a| people.iter().find(|u| u.id == a))
+                .and_then(|a| self.lists.people.iter().find(|u| u.id == a))
                 .map(|u| u.display_name.clone())
                 .unwrap_or_default(),
-            sent_back: sent_back.contains(&r.id),
+            sent_back: self.lists.sent_back.contains(&r.id),
             embargo_iso: embargo.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            embargo_newsroom: embargo
-                .map(|t| format::datetime(t, zone))
-                .unwrap_or_default(),
-            embargo_mine: embargo
-                .map(|t| format::datetime(t, mine_zone))
-                .unwrap_or_default(),
+            embargo_newsroom: at(zone),
+            embargo_mine: at(self.mine_zone),
             left: embargo
                 .map(|t| format::relative(t, now))
                 .unwrap_or_default(),
         }
-    };
-    let overdue = scheduled
-        .iter()
-        .filter(|r| {
-            r.embargo_at
-                .is_some_and(|t| (now - t).num_seconds() > OVERDUE_AFTER_SECONDS)
-        })
-        .map(line)
-        .collect();
-    let hour = now.with_timezone(&mine_zone).hour();
-    views::ok(&DashboardPage {
-        chrome,
-        name: staff
-            .user
-            .display_name
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_owned(),
-        greeting: match hour {
-            5..=11 => "morning",
-            12..=17 => "afternoon",
-            _ => "evening",
-        },
-        is_editor: editor,
-        drafts: drafts.iter().map(line).collect(),
-        review: review.iter().map(line).collect(),
-        scheduled: scheduled.iter().map(line).collect(),
-        overdue,
-        published: published.iter().map(line).collect(),
-    })
+    }
 }

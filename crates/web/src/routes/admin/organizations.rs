@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::{Contact, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
 use dateline_storage::visibility::Scope;
@@ -12,7 +12,7 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
@@ -32,26 +32,17 @@ struct ListPage {
     rows: Vec<Row>,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     let (chrome, _) = views::staff_chrome(
         &state,
         "Organizations",
         &staff,
         "organizations",
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await?;
     let all = state
-        .db(|conn| Ok(organizations::all(conn, Scope::All)?))
+        .db(|conn| organizations::all(conn, Scope::All))
         .await?;
     views::ok(&ListPage {
         chrome,
@@ -139,11 +130,7 @@ async fn edit_page(
     notice: Option<&str>,
 ) -> WebResult {
     let existing = match id {
-        Some(id) => Some(
-            state
-                .db(move |conn| Ok(organizations::get(conn, id)?))
-                .await?,
-        ),
+        Some(id) => Some(state.db(move |conn| organizations::get(conn, id)).await?),
         None => None,
     };
     let title = existing
@@ -203,7 +190,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     edit_page(
         &state,
@@ -211,40 +198,28 @@ pub async fn edit(
         Some(id.into_inner()),
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
 
 async fn write(
     state: &AppState,
-    staff: &Staff,
-    client: &Client,
-    action: &'static str,
+    actor: Actor,
+    action: AuditAction,
     f: impl FnOnce(&mut dateline_storage::DbConnection) -> dateline_storage::Result<i64>
     + Send
     + 'static,
 ) -> WebResult<i64> {
-    let (actor, now) = (client.actor(Some(staff)), state.clock.now());
+    let now = state.clock.now();
     state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 let id = f(conn)?;
                 settings::bump_content_version(conn, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action,
-                        object_type: "organization",
-                        object_id: id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: String::new(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, action, "organization", id, now).record(conn)?;
                 Ok::<_, dateline_storage::StorageError>(id)
-            })?)
+            })
         })
         .await
 }
@@ -252,15 +227,14 @@ async fn write(
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
     let input = f.input();
     match write(
         &state,
-        &staff,
-        &client,
-        "organization_create",
+        acting.0,
+        AuditAction::OrganizationCreate,
         move |conn| Ok(organizations::create(conn, &input)?.id),
     )
     .await
@@ -276,7 +250,7 @@ pub async fn create(
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
@@ -287,9 +261,8 @@ pub async fn save(
     })?;
     match write(
         &state,
-        &staff,
-        &client,
-        "organization_update",
+        acting.0,
+        AuditAction::OrganizationUpdate,
         move |conn| Ok(organizations::update(conn, id, revision, &input)?.id),
     )
     .await
@@ -309,17 +282,15 @@ impl FormLimit for Empty {}
 
 pub async fn delete(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     id: web::Path<i64>,
     _f: CsrfForm<Empty>,
 ) -> WebResult {
     let id = id.into_inner();
     write(
         &state,
-        &staff,
-        &client,
-        "organization_delete",
+        acting.0,
+        AuditAction::OrganizationDelete,
         move |conn| organizations::delete(conn, id).map(|_| id),
     )
     .await?;

@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::WebResult;
-use crate::extract::{Client, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::newsroom::Newsroom;
 use crate::routes::account::profile::zone_names;
 use crate::routes::forms::{CsrfForm, FormLimit};
@@ -30,18 +30,9 @@ struct SettingsPage {
     errors: ValidationErrors,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn show(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     let (chrome, n) =
-        views::staff_chrome(&state, "Settings", &staff, "settings", q.notice.as_deref()).await?;
+        views::staff_chrome(&state, "Settings", &staff, "settings", notice.as_deref()).await?;
     views::ok(&SettingsPage {
         chrome,
         name: n.name.clone(),
@@ -72,7 +63,7 @@ impl FormLimit for SettingsForm {}
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     CsrfForm(f): CsrfForm<SettingsForm>,
 ) -> WebResult {
     let require = f.require_two_factor.as_deref() == Some("true");
@@ -107,32 +98,23 @@ pub async fn save(
         require_two_factor: require,
     };
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = acting.0;
     let saved = newsroom.clone();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 saved.save(conn)?;
                 // Pages print the name and zone: cached pages must change with them.
                 dateline_storage::repo::settings::bump_content_version(conn, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "settings_change",
-                        object_type: "settings",
-                        object_id: String::new(),
-                        outcome: Outcome::Ok,
-                        detail: format!(
-                            "name {:?}, zone {}, language {}, two-factor required: {}",
-                            saved.name,
-                            saved.time_zone.name(),
-                            saved.language,
-                            saved.require_two_factor
-                        ),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::SettingsChange, "settings", "", now)
+                    .detail(format!(
+                        "name {:?}, zone {}, language {}, two-factor required: {}",
+                        saved.name,
+                        saved.time_zone.name(),
+                        saved.language,
+                        saved.require_two_factor
+                    ))
+                    .record(conn)
             })?;
             Ok(())
         })

@@ -4,14 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::TaxonInput;
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Acting, Notice, Staff};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
 use crate::taxa::{self, Kind, Taxon};
@@ -150,16 +150,11 @@ async fn list_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,
     kind: web::Path<String>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     list_page(
         &state,
@@ -167,7 +162,7 @@ pub async fn list(
         Kind::parse(&kind)?,
         TaxonForm::default(),
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
@@ -176,9 +171,8 @@ pub async fn list(
 /// and leaves an audit row.
 async fn write<T, F>(
     state: &AppState,
-    staff: &Staff,
-    client: &Client,
-    action: &'static str,
+    actor: Actor,
+    action: AuditAction,
     kind: Kind,
     f: F,
 ) -> WebResult<T>
@@ -186,25 +180,14 @@ where
     T: Send + 'static + HasId,
     F: FnOnce(&mut dateline_storage::DbConnection) -> WebResult<T> + Send + 'static,
 {
-    let (actor, now) = (client.actor(Some(staff)), state.clock.now());
+    let now = state.clock.now();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut out = None;
             let result: Result<(), WebError> = write_tx(conn, |conn| {
                 let value = f(conn)?;
                 settings::bump_content_version(conn, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action,
-                        object_type: kind.singular(),
-                        object_id: value.id_text(),
-                        outcome: Outcome::Ok,
-                        detail: String::new(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, action, kind.singular(), value.id_text(), now).record(conn)?;
                 out = Some(value);
                 Ok(())
             });
@@ -233,7 +216,7 @@ impl HasId for i64 {
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     kind: web::Path<String>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
@@ -244,9 +227,8 @@ pub async fn create(
     };
     match write(
         &state,
-        &staff,
-        &client,
-        "taxonomy_create",
+        acting.0,
+        AuditAction::TaxonomyCreate,
         kind,
         move |conn| taxa::create(conn, kind, &input),
     )
@@ -315,7 +297,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     path: web::Path<(String, i64)>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
     edit_page(
@@ -325,7 +307,7 @@ pub async fn edit(
         id,
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }
@@ -333,7 +315,7 @@ pub async fn edit(
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
@@ -348,9 +330,8 @@ pub async fn save(
     })?;
     match write(
         &state,
-        &staff,
-        &client,
-        "taxonomy_update",
+        acting.0,
+        AuditAction::TaxonomyUpdate,
         kind,
         move |conn| taxa::update(conn, kind, id, revision, &input),
     )
@@ -372,8 +353,7 @@ impl FormLimit for Empty {}
 
 pub async fn delete(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, i64)>,
     _f: CsrfForm<Empty>,
 ) -> WebResult {
@@ -381,9 +361,8 @@ pub async fn delete(
     let kind = Kind::parse(&kind)?;
     write(
         &state,
-        &staff,
-        &client,
-        "taxonomy_delete",
+        acting.0,
+        AuditAction::TaxonomyDelete,
         kind,
         move |conn| taxa::delete(conn, kind, id).map(|_| id),
     )

@@ -5,11 +5,11 @@
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_auth::tokens::{hash_token, random_token};
 use dateline_core::user::{check_role_change, normalize_email};
 use dateline_core::{Role, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::sessions;
 use dateline_storage::repo::tokens::{self, LinkKind, NewLink};
 use dateline_storage::repo::users::{self, NewUser, UserUpdate};
@@ -17,7 +17,7 @@ use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::setup::check_new_account;
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
@@ -75,7 +75,7 @@ async fn list_page(
 ) -> WebResult {
     let (chrome, _) = views::staff_chrome(state, "People", staff, "users", notice).await?;
     let people = state
-        .db(|conn| {
+        .db(|conn| -> WebResult<_> {
             let all = users::all(conn)?;
             all.into_iter()
                 .map(|u| {
@@ -103,7 +103,7 @@ async fn list_page(
             chrome,
             people,
             roles: ROLES,
-            min_length: state.config.min_password_length,
+            min_length: state.password_policy.min_length,
             invite_errors: drafts.invite_errors,
             invite_email: drafts.invite_email,
             invite_name: drafts.invite_name,
@@ -114,17 +114,8 @@ async fn list_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
-    list_page(&state, &staff, q.notice.as_deref(), Drafts::default()).await
+pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+    list_page(&state, &staff, notice.as_deref(), Drafts::default()).await
 }
 
 fn parse_role(s: &str, e: &mut ValidationErrors) -> Role {
@@ -158,9 +149,7 @@ pub async fn create(
 ) -> WebResult {
     let email = normalize_email(&f.email);
     let mut e = check_new_account(
-        Policy {
-            min_length: state.config.min_password_length,
-        },
+        state.password_policy,
         &email,
         &f.name,
         &f.password,
@@ -187,7 +176,7 @@ pub async fn create(
     let actor = client.actor(Some(&staff));
     let name = f.name.trim().to_owned();
     let result = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(write_tx(conn, |conn| {
                 let user = users::create(
                     conn,
@@ -198,18 +187,9 @@ pub async fn create(
                         password_hash: hash,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_create",
-                        object_type: "user",
-                        object_id: user.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{} as {}", user.email, user.role),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::UserCreate, "user", user.id, now)
+                    .detail(format!("{} as {}", user.email, user.role))
+                    .record(conn)?;
                 Ok::<_, StorageError>(user)
             }))
         })
@@ -277,7 +257,7 @@ pub async fn invite(
     let lookup = email.clone();
     if e.is_empty()
         && state
-            .db(move |conn| Ok(users::find_by_email(conn, &lookup)?))
+            .db(move |conn| users::find_by_email(conn, &lookup))
             .await?
             .is_some()
     {
@@ -304,7 +284,7 @@ pub async fn invite(
     let actor = client.actor(Some(&staff));
     let (name, created_by, mail) = (f.name.trim().to_owned(), staff.user.id, email.clone());
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 tokens::create_link(
                     conn,
@@ -320,18 +300,9 @@ pub async fn invite(
                         expires_at: expires,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_invite",
-                        object_type: "user",
-                        object_id: mail.clone(),
-                        outcome: Outcome::Ok,
-                        detail: format!("invited as {role}"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::UserInvite, "user", mail.clone(), now)
+                    .detail(format!("invited as {role}"))
+                    .record(conn)
             })?;
             Ok(())
         })
@@ -379,7 +350,7 @@ async fn edit_page(
         views::staff_chrome(state, "Edit account", staff, "users", notice).await?;
     let now = state.clock.now();
     let (user, creds, list) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 users::get(conn, id)?,
                 users::credentials(conn, id)?,
@@ -425,13 +396,13 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     edit_page(
         &state,
         &staff,
         id.into_inner(),
-        q.notice.as_deref(),
+        notice.as_deref(),
         ValidationErrors::new(),
     )
     .await
@@ -472,7 +443,7 @@ pub async fn save(
     let name = f.display_name.trim().to_owned();
     let outcome = state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 // Locked before anything is read, so that what is read stays true until commit.
                 let admins = users::lock_active_admins(conn)?;
                 let before = users::get(conn, id)?;
@@ -493,18 +464,9 @@ pub async fn save(
                 let mut changes = Vec::new();
                 if before.role != after.role {
                     changes.push(format!("role {} -> {}", before.role, after.role));
-                    audit::record(
-                        conn,
-                        &Entry {
-                            actor: &actor,
-                            action: "role_change",
-                            object_type: "user",
-                            object_id: id.to_string(),
-                            outcome: Outcome::Ok,
-                            detail: format!("{} -> {}", before.role, after.role),
-                            at: now,
-                        },
-                    )?;
+                    Entry::new(&actor, AuditAction::RoleChange, "user", id, now)
+                        .detail(format!("{} -> {}", before.role, after.role))
+                        .record(conn)?;
                 }
                 if before.disabled != after.disabled {
                     changes.push(if after.disabled {
@@ -513,29 +475,20 @@ pub async fn save(
                         "enabled".to_owned()
                     });
                     let action = if after.disabled {
-                        "user_disable"
+                        AuditAction::UserDisable
                     } else {
-                        "user_enable"
+                        AuditAction::UserEnable
                     };
-                    audit::record(
-                        conn,
-                        &Entry {
-                            actor: &actor,
-                            action,
-                            object_type: "user",
-                            object_id: id.to_string(),
-                            outcome: Outcome::Ok,
-                            detail: after.email.clone(),
-                            at: now,
-                        },
-                    )?;
+                    Entry::new(&actor, action, "user", id, now)
+                        .detail(after.email.clone())
+                        .record(conn)?;
                 }
                 if !changes.is_empty() {
                     // Their sessions end; if an admin changed their own role, theirs too.
                     sessions::delete_for_user(conn, id, None)?;
                 }
                 Ok::<_, StorageError>(Ok(()))
-            })?)
+            })
         })
         .await?;
     match outcome {
@@ -567,7 +520,7 @@ pub async fn reset_link(
     let actor = client.actor(Some(&staff));
     let created_by = staff.user.id;
     let user = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let user = users::get(conn, id)?;
             write_tx(conn, |conn| {
                 // Only the newest reset link works.
@@ -586,18 +539,9 @@ pub async fn reset_link(
                         expires_at: expires,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "reset_link",
-                        object_type: "user",
-                        object_id: id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: user.email.clone(),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::ResetLink, "user", id, now)
+                    .detail(user.email.clone())
+                    .record(conn)
             })?;
             Ok(user)
         })
@@ -634,21 +578,12 @@ pub async fn revoke_sessions(
     let now = state.clock.now();
     let actor = client.actor(Some(&staff));
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             users::get(conn, id)?;
             let ended = sessions::delete_for_user(conn, id, None)?;
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action: "sessions_revoke",
-                    object_type: "user",
-                    object_id: id.to_string(),
-                    outcome: Outcome::Ok,
-                    detail: format!("{ended} session(s) ended by an admin"),
-                    at: now,
-                },
-            )?;
+            Entry::new(&actor, AuditAction::SessionsRevoke, "user", id, now)
+                .detail(format!("{ended} session(s) ended by an admin"))
+                .record(conn)?;
             Ok(())
         })
         .await?;
@@ -660,18 +595,14 @@ pub async fn revoke_sessions(
     )))
 }
 
-pub async fn all_tokens(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<NoticeQuery>,
-) -> WebResult {
+pub async fn all_tokens(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
     crate::routes::account::tokens::page(
         &state,
         &staff,
         true,
         None,
         ValidationErrors::new(),
-        q.notice.as_deref(),
+        notice.as_deref(),
     )
     .await
 }

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use dateline_core::visibility::{Access, access};
 use dateline_core::{PublicId, Release, ReleaseStatus, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::releases::{self, NewRelease, PublicFilter, StaffFilter};
 use dateline_storage::repo::{organizations, taxonomy, users};
 use dateline_storage::{PageRequest, StorageError};
@@ -16,10 +16,10 @@ use crate::editorial::input::ReleaseInput;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
 use crate::middleware::identity::Identity;
+use crate::pagination::cursor;
 use crate::query::{self, Day};
 use crate::routes::api::dto::{AuthorDto, ItemDto, List, PublicReleaseDto, ReleaseDto};
 use crate::routes::api::{ApiJson, etag, if_match};
-use crate::routes::public::home::cursor;
 use crate::state::AppState;
 
 /// The filters a list accepts; anything else is refused (SECURITY.md Z8).
@@ -107,7 +107,7 @@ pub async fn list(
     let scope = crate::taxa::tag_scope(visitor.identity(), now);
     let newsroom_scope = crate::taxa::newsroom_scope(visitor.identity(), now);
     let page = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             // One this caller may not learn of is as unknown as a typo.
             let hidden = |field, s: &str| unknown_filter(field, s)(StorageError::NotFound);
             let org = match &org {
@@ -208,7 +208,7 @@ pub async fn release_json(
     let workings = access::sees_workings_of(identity, release.author_id);
     let (rid, author_id) = (release.id, release.author_id);
     let (corrections, author) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let author = match (workings, author_id) {
                 (true, Some(a)) => users::get(conn, a).ok().map(|u| AuthorDto {
                     id: u.id,
@@ -239,7 +239,7 @@ pub async fn release_json(
 pub async fn get(state: web::Data<AppState>, visitor: Visitor, id: web::Path<String>) -> WebResult {
     let public_id: PublicId = id.parse().map_err(|_| WebError::NotFound)?;
     let release = state
-        .db(move |conn| Ok(releases::get_by_public_id(conn, &public_id)?))
+        .db(move |conn| releases::get_by_public_id(conn, &public_id))
         .await?;
     match access(
         visitor.viewer(),
@@ -265,7 +265,7 @@ pub async fn create(
     let (author, actor, now) = (staff.user.id, client.actor(Some(&staff)), state.clock.now());
     let input = input.into_inner();
     let created = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let content = input.resolve(conn, &newsroom.language)?;
             Ok(dateline_storage::write_tx(conn, |conn| {
                 let r = releases::create(
@@ -275,18 +275,15 @@ pub async fn create(
                         author_id: Some(author),
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "release_create",
-                        object_type: "release",
-                        object_id: r.public_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: "via API".into(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(
+                    &actor,
+                    AuditAction::ReleaseCreate,
+                    "release",
+                    &r.public_id,
+                    now,
+                )
+                .detail("via API")
+                .record(conn)?;
                 Ok::<_, StorageError>(r)
             })?)
         })

@@ -46,9 +46,7 @@ fn dto(release_id: &str, r: revisions::Revision) -> RevisionDto {
 pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
-    let all = state
-        .db(move |conn| Ok(revisions::list(conn, rid)?))
-        .await?;
+    let all = state.db(move |conn| revisions::list(conn, rid)).await?;
     Ok(HttpResponse::Ok().json(List {
         items: all
             .into_iter()
@@ -76,7 +74,7 @@ pub async fn get(
     let release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
     let (rev, content, org, cats, regs) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let (rev, content) = revisions::get(conn, rid, n)?;
             let org = content
                 .organization_id

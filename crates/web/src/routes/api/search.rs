@@ -39,7 +39,7 @@ pub async fn search(
     let now = state.clock.now();
     let p = params.clone();
     let (results, page) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let query = p.resolve(conn, now)?;
             let page = query.page;
             Ok((search::search(conn, now, &query)?, page))

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use dateline_core::Contact;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::editorial::input::ContactInput;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff, Visitor};
+use crate::extract::{Acting, Visitor};
 use crate::middleware::identity::Identity;
+use crate::pagination::cursor;
 use crate::routes::api::dto::List;
 use crate::routes::api::{ApiJson, etag, if_match};
-use crate::routes::public::home::cursor;
 use crate::state::AppState;
 use crate::taxa::{self, Kind};
 
@@ -132,7 +132,7 @@ pub async fn list(
     let limit = crate::query::limit(q.limit.as_deref(), 50)?;
     let req = PageRequest::after(cursor(q.after.as_deref())?, limit);
     let body = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(match c {
                 Collection::Organizations => {
                     let p = organizations::list(conn, &req, scope)?;
@@ -167,7 +167,7 @@ pub async fn get(
     let c = Collection::parse(&kind)?;
     let scope = c.scope(visitor.identity(), state.clock.now());
     let item = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let item = find(conn, c, &key)?;
             let visible = match c {
                 Collection::Organizations => organizations::visible(conn, item.id(), scope)?,
@@ -277,15 +277,14 @@ impl Input {
 
 async fn write(
     state: &AppState,
-    staff: &Staff,
-    client: &Client,
-    action: &'static str,
+    actor: Actor,
+    action: AuditAction,
     c: Collection,
     f: impl FnOnce(&mut DbConnection) -> WebResult<Option<Item>> + Send + 'static,
 ) -> WebResult<Option<Item>> {
-    let (actor, now) = (client.actor(Some(staff)), state.clock.now());
+    let now = state.clock.now();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut out = None;
             let r: Result<(), WebError> = write_tx(conn, |conn| {
                 let item = f(conn)?;
@@ -294,18 +293,9 @@ async fn write(
                     .as_ref()
                     .map(|i| i.id().to_string())
                     .unwrap_or_default();
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action,
-                        object_type: c.singular(),
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: "via API".into(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, action, c.singular(), object, now)
+                    .detail("via API")
+                    .record(conn)?;
                 out = item;
                 Ok(())
             });
@@ -317,25 +307,30 @@ async fn write(
 
 pub async fn create(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     kind: web::Path<String>,
     input: ApiJson<Input>,
 ) -> WebResult {
     let c = Collection::parse(&kind)?;
     let input = input.into_inner();
     input.check_fields(c)?;
-    let item = write(&state, &staff, &client, "taxonomy_create", c, move |conn| {
-        Ok(Some(match c {
-            Collection::Organizations => {
-                Item::Organization(organizations::create(conn, &input.organization())?.into())
-            }
-            Collection::Taxa(k) => {
-                let t = input.taxon(conn)?;
-                Item::Taxon(taxa::create(conn, k, &t)?)
-            }
-        }))
-    })
+    let item = write(
+        &state,
+        acting.0,
+        AuditAction::TaxonomyCreate,
+        c,
+        move |conn| {
+            Ok(Some(match c {
+                Collection::Organizations => {
+                    Item::Organization(organizations::create(conn, &input.organization())?.into())
+                }
+                Collection::Taxa(k) => {
+                    let t = input.taxon(conn)?;
+                    Item::Taxon(taxa::create(conn, k, &t)?)
+                }
+            }))
+        },
+    )
     .await?
     .ok_or_else(|| WebError::internal("created nothing"))?;
     Ok(HttpResponse::Created()
@@ -346,8 +341,7 @@ pub async fn create(
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, String)>,
     input: ApiJson<Input>,
 ) -> WebResult {
@@ -356,18 +350,24 @@ pub async fn update(
     let c = Collection::parse(&kind)?;
     let input = input.into_inner();
     input.check_fields(c)?;
-    let result = write(&state, &staff, &client, "taxonomy_update", c, move |conn| {
-        let id = find(conn, c, &key)?.id();
-        Ok(Some(match c {
-            Collection::Organizations => Item::Organization(
-                organizations::update(conn, id, expected, &input.organization())?.into(),
-            ),
-            Collection::Taxa(k) => {
-                let t = input.taxon(conn)?;
-                Item::Taxon(taxa::update(conn, k, id, expected, &t)?)
-            }
-        }))
-    })
+    let result = write(
+        &state,
+        acting.0,
+        AuditAction::TaxonomyUpdate,
+        c,
+        move |conn| {
+            let id = find(conn, c, &key)?.id();
+            Ok(Some(match c {
+                Collection::Organizations => Item::Organization(
+                    organizations::update(conn, id, expected, &input.organization())?.into(),
+                ),
+                Collection::Taxa(k) => {
+                    let t = input.taxon(conn)?;
+                    Item::Taxon(taxa::update(conn, k, id, expected, &t)?)
+                }
+            }))
+        },
+    )
     .await;
     let item = match result {
         Err(WebError::Conflict {
@@ -391,20 +391,25 @@ pub async fn update(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    acting: Acting,
     path: web::Path<(String, String)>,
 ) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
-    write(&state, &staff, &client, "taxonomy_delete", c, move |conn| {
-        let item = find(conn, c, &key)?;
-        match c {
-            Collection::Organizations => organizations::delete(conn, item.id())?,
-            Collection::Taxa(k) => taxa::delete(conn, k, item.id())?,
-        }
-        Ok(Some(item))
-    })
+    write(
+        &state,
+        acting.0,
+        AuditAction::TaxonomyDelete,
+        c,
+        move |conn| {
+            let item = find(conn, c, &key)?;
+            match c {
+                Collection::Organizations => organizations::delete(conn, item.id())?,
+                Collection::Taxa(k) => taxa::delete(conn, k, item.id())?,
+            }
+            Ok(Some(item))
+        },
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -65,6 +65,35 @@ pub struct Limit {
     pub on_success: OnSuccess,
 }
 
+impl Limit {
+    /// A client network's sign-in attempts, shared by everyone behind it.
+    pub fn address(ip: &str) -> Limit {
+        Limit {
+            key: address_key(ip),
+            policy: ADDRESS_POLICY,
+            on_success: OnSuccess::Uncount,
+        }
+    }
+
+    /// Password guesses for the account with this (normalized) email.
+    pub fn account(key: &SecretKey, email: &str) -> Limit {
+        Limit {
+            key: account_key(key, email),
+            policy: ACCOUNT_POLICY,
+            on_success: OnSuccess::Clear,
+        }
+    }
+
+    /// Second-factor code guesses for one account.
+    pub fn second_factor(user_id: i64) -> Limit {
+        Limit {
+            key: second_factor_key(user_id),
+            policy: ACCOUNT_POLICY,
+            on_success: OnSuccess::Clear,
+        }
+    }
+}
+
 /// Attempts that were counted and may be checked.
 #[derive(Debug)]
 pub struct Counted {
@@ -73,21 +102,83 @@ pub struct Counted {
 
 impl Counted {
     /// The lock that stays if this attempt fails, if any.
-    pub fn lock_if_failed(&self) -> Option<DateTime<Utc>> {
+    fn lock_if_failed(&self) -> Option<DateTime<Utc>> {
         self.counted.iter().filter_map(|(_, _, until)| *until).max()
     }
 }
 
-pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
-    (until - now).num_seconds().max(1) as u64
+/// The 429 for a counter locked until `until`, with `Retry-After` in whole seconds (at least
+/// one). Every refusal on every form that checks a secret is built here.
+pub fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> WebError {
+    WebError::TooManyRequests {
+        retry_after: (until - now).num_seconds().max(1) as u64,
+    }
+}
+
+/// How a counted attempt ended.
+#[derive(Debug)]
+pub enum Checked<T> {
+    /// The secret was right; the attempt was taken back.
+    Passed(T),
+    /// The secret was wrong; the count stays, with the lock it set, if any.
+    Failed { lock: Option<DateTime<Utc>> },
+}
+
+impl<T> Checked<T> {
+    pub fn passed(self) -> Option<T> {
+        match self {
+            Checked::Passed(t) => Some(t),
+            Checked::Failed { .. } => None,
+        }
+    }
+}
+
+/// The whole sequence for a secret checked with argon2 work (a password): count the attempt,
+/// wait for a hashing thread, look at the counters again, run `check`, and settle the count.
+/// `check` answers `Some` for a right secret.
+pub async fn check_hashed<T, F>(
+    state: &AppState,
+    limits: Vec<Limit>,
+    check: F,
+) -> WebResult<Checked<T>>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Option<T> + Send + 'static,
+{
+    let counted = count(state, limits).await?;
+    let outcome = counted.hash(state, check).await?;
+    counted.settle(state, outcome).await
+}
+
+/// The same sequence for a secret checked against the database (a one-time code): the
+/// counters are looked at again in the same call that runs `check`.
+pub async fn check_in_db<T, F>(
+    state: &AppState,
+    limits: Vec<Limit>,
+    check: F,
+) -> WebResult<Checked<T>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dateline_storage::DbConnection) -> WebResult<Option<T>> + Send + 'static,
+{
+    let counted = count(state, limits).await?;
+    let numbers = counted.numbers();
+    let now = state.clock.now();
+    let outcome = state
+        .db(move |conn| {
+            recheck(conn, &numbers, now)?;
+            check(conn)
+        })
+        .await?;
+    counted.settle(state, outcome).await
 }
 
 /// Counts one attempt against each limit in order, stopping at the first that is locked: 429.
-pub async fn count(state: &AppState, limits: Vec<Limit>) -> WebResult<Counted> {
+async fn count(state: &AppState, limits: Vec<Limit>) -> WebResult<Counted> {
     let now = state.clock.now();
     let forget = chrono::Duration::minutes(FORGET_AFTER_MINUTES);
     let outcome = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut counted = Vec::with_capacity(limits.len());
             for limit in limits {
                 let schedule = limit.policy.schedule();
@@ -102,22 +193,18 @@ pub async fn count(state: &AppState, limits: Vec<Limit>) -> WebResult<Counted> {
             Ok(Ok(Counted { counted }))
         })
         .await?;
-    outcome.map_err(|until| WebError::TooManyRequests {
-        retry_after: retry_after(until, now),
-    })
+    outcome.map_err(|until| locked(until, now))
 }
 
 /// 429 if attempts counted after this one have locked any of its counters meanwhile.
-pub fn recheck(
+fn recheck(
     conn: &mut dateline_storage::DbConnection,
     counted: &[(String, u32)],
     now: DateTime<Utc>,
 ) -> WebResult<()> {
     for (key, number) in counted {
         if let Some(until) = throttle::locked_since(conn, key, *number, now)? {
-            return Err(WebError::TooManyRequests {
-                retry_after: retry_after(until, now),
-            });
+            return Err(locked(until, now));
         }
     }
     Ok(())
@@ -126,7 +213,7 @@ pub fn recheck(
 impl Counted {
     /// Each counter and this attempt's number on it, for [`recheck`] inside a database call
     /// that checks a code.
-    pub fn numbers(&self) -> Vec<(String, u32)> {
+    fn numbers(&self) -> Vec<(String, u32)> {
         self.counted
             .iter()
             .map(|(l, n, _)| (l.key.clone(), *n))
@@ -135,7 +222,7 @@ impl Counted {
 
     /// Runs argon2 work `f` for this attempt: waits for a hashing thread, then checks the
     /// counters again before spending it.
-    pub async fn hash<T, F>(&self, state: &AppState, f: F) -> WebResult<T>
+    async fn hash<T, F>(&self, state: &AppState, f: F) -> WebResult<T>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -147,10 +234,23 @@ impl Counted {
         permit.run(f).await.map_err(WebError::internal)
     }
 
+    /// A right secret (`Some`) takes the attempt back; a wrong one leaves the count and its lock.
+    async fn settle<T>(self, state: &AppState, outcome: Option<T>) -> WebResult<Checked<T>> {
+        match outcome {
+            Some(t) => {
+                self.succeeded(state).await?;
+                Ok(Checked::Passed(t))
+            }
+            None => Ok(Checked::Failed {
+                lock: self.lock_if_failed(),
+            }),
+        }
+    }
+
     /// The secret was right: each counter takes this attempt back as its limit says.
-    pub async fn succeeded(self, state: &AppState) -> WebResult<()> {
+    async fn succeeded(self, state: &AppState) -> WebResult<()> {
         state
-            .db(move |conn| {
+            .db(move |conn| -> WebResult<_> {
                 for (limit, number, _) in &self.counted {
                     match limit.on_success {
                         OnSuccess::Clear => throttle::clear(conn, &limit.key)?,

@@ -3,10 +3,10 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use dateline_auth::password::{self, Policy};
+use dateline_auth::password;
 use dateline_auth::tokens::hash_token;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::sessions;
 use dateline_storage::repo::tokens::{self, LinkKind, OneTimeLink};
 use dateline_storage::repo::users::{self, NewUser};
@@ -25,7 +25,7 @@ async fn open_link(state: &AppState, kind: LinkKind, token: &str) -> WebResult<O
     let hash = hash_token(token);
     let now = state.clock.now();
     state
-        .db(move |conn| Ok(tokens::find_link(conn, kind, &hash, now)?))
+        .db(move |conn| tokens::find_link(conn, kind, &hash, now))
         .await?
         .ok_or(WebError::NotFound)
 }
@@ -65,7 +65,7 @@ async fn render(
         ask_name: screen.ask_name,
         email: email.to_owned(),
         name: name.to_owned(),
-        min_length: state.config.min_password_length,
+        min_length: state.password_policy.min_length,
         errors,
     };
     let mut res = views::render(status, &form)?;
@@ -145,9 +145,7 @@ pub async fn invite(
     errors.line("name", &f.name, true, 100);
     check_new_password(
         &mut errors,
-        Policy {
-            min_length: state.config.min_password_length,
-        },
+        state.password_policy,
         &f.password,
         &f.confirm,
         &[&email, &f.name],
@@ -171,7 +169,7 @@ pub async fn invite(
     let name = f.name.trim().to_owned();
     let user = state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 if !tokens::consume_link(conn, link.id, now)? {
                     return Err(StorageError::NotFound);
                 }
@@ -184,20 +182,14 @@ pub async fn invite(
                         password_hash: hash,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_create",
-                        object_type: "user",
-                        object_id: user.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("{} joined as {} by invitation", user.email, user.role),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::UserCreate, "user", user.id, now)
+                    .detail(format!(
+                        "{} joined as {} by invitation",
+                        user.email, user.role
+                    ))
+                    .record(conn)?;
                 Ok(user)
-            })?)
+            })
         })
         .await?;
     let cookie = session::start(&state, &user, false, &client, None).await?;
@@ -225,7 +217,7 @@ pub async fn reset_form(
 ) -> WebResult {
     let link = open_link(&state, LinkKind::Reset, &token).await?;
     let user_id = link.user_id.ok_or(WebError::NotFound)?;
-    let user = state.db(move |conn| Ok(users::get(conn, user_id)?)).await?;
+    let user = state.db(move |conn| users::get(conn, user_id)).await?;
     render(
         &req,
         &state,
@@ -246,13 +238,11 @@ pub async fn reset(
 ) -> WebResult {
     let link = open_link(&state, LinkKind::Reset, &token).await?;
     let user_id = link.user_id.ok_or(WebError::NotFound)?;
-    let user = state.db(move |conn| Ok(users::get(conn, user_id)?)).await?;
+    let user = state.db(move |conn| users::get(conn, user_id)).await?;
     let mut errors = ValidationErrors::new();
     check_new_password(
         &mut errors,
-        Policy {
-            min_length: state.config.min_password_length,
-        },
+        state.password_policy,
         &f.password,
         &f.confirm,
         &[&user.email, &user.display_name],
@@ -265,7 +255,7 @@ pub async fn reset(
     let now = state.clock.now();
     let actor = crate::extract::Client::anonymous_actor(&client, &user.email);
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 if !tokens::consume_link(conn, link.id, now)? {
                     return Err(StorageError::NotFound);
@@ -273,18 +263,9 @@ pub async fn reset(
                 tokens::expire_links(conn, LinkKind::Reset, Some(user_id), now)?;
                 users::set_password_hash(conn, user_id, &hash)?;
                 let ended = sessions::delete_for_user(conn, user_id, None)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "password_reset",
-                        object_type: "user",
-                        object_id: user_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("by reset link; {ended} session(s) ended"),
-                        at: now,
-                    },
-                )
+                Entry::new(&actor, AuditAction::PasswordReset, "user", user_id, now)
+                    .detail(format!("by reset link; {ended} session(s) ended"))
+                    .record(conn)
             })?;
             Ok(())
         })

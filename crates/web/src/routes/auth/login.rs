@@ -11,22 +11,20 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use dateline_auth::password;
 use dateline_core::user::normalize_email;
-use dateline_storage::repo::audit::{self, Actor, Entry, Outcome};
+use dateline_storage::repo::audit::{Actor, AuditAction, Entry, Outcome};
+use dateline_storage::repo::users::UserCredentials;
 use dateline_storage::repo::{sessions, users};
 use serde::Deserialize;
 
+use crate::audit;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Visitor};
 use crate::middleware::identity::{MaybeIdentity, pre_session_cookie_name};
-use crate::routes::auth::attempts::{self, Limit, OnSuccess};
+use crate::routes::auth::attempts::{self, Checked, Limit};
 use crate::routes::auth::{safe_next, session};
 use crate::routes::forms::{CsrfForm, FormLimit, anonymous_csrf};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
-
-pub use super::attempts::{
-    ACCOUNT_POLICY, ADDRESS_POLICY, FORGET_AFTER_MINUTES, account_key, retry_after,
-};
 
 /// How failed sign-ins for addresses with no account are labelled in the audit log. What was
 /// typed is not kept: it may be a password typed into the wrong field.
@@ -99,112 +97,37 @@ pub async fn submit(
     client: Client,
     CsrfForm(f): CsrfForm<LoginForm>,
 ) -> WebResult {
-    let email = normalize_email(&f.email);
-    let next = safe_next(f.next.as_deref());
-    if email.len() > 254 || f.password.chars().count() > password::MAX_LENGTH {
-        return Err(WebError::BadRequest(
-            "The email or password is longer than any account allows.".into(),
-        ));
-    }
-    let now = state.clock.now();
-    // Counted before any argon2 work, per client network first, so a locked address does not
-    // even spend an account's allowance.
-    let counted = attempts::count(
-        &state,
-        vec![
-            Limit {
-                key: attempts::address_key(&client.ip),
-                policy: ADDRESS_POLICY,
-                on_success: OnSuccess::Uncount,
-            },
-            Limit {
-                key: account_key(&state.key, &email),
-                policy: ACCOUNT_POLICY,
-                on_success: OnSuccess::Clear,
-            },
-        ],
-    )
-    .await?;
-
-    let lookup = email.clone();
+    let typed = Typed {
+        email: normalize_email(&f.email),
+        next: safe_next(f.next.as_deref()),
+    };
+    refuse_oversized(&typed.email, &f.password)?;
+    let lookup = typed.email.clone();
     let creds = state
-        .db(move |conn| Ok(users::credentials_by_email(conn, &lookup)?))
+        .db(move |conn| users::credentials_by_email(conn, &lookup))
         .await?;
-    let pw = f.password.clone();
-    let stored = creds.as_ref().map(|c| c.password_hash.clone());
-    let verified = counted
-        .hash(&state, move || match stored {
-            Some(hash) => password::verify(&pw, &hash).ok(),
-            None => {
-                password::dummy_verify(&pw);
-                None
-            }
-        })
-        .await?;
-
-    let lock = counted.lock_if_failed();
-    let Some(creds) = creds else {
-        let actor = client.anonymous_actor(UNKNOWN_ACCOUNT_LABEL);
-        return fail(
-            &req,
-            &state,
-            actor,
-            &email,
-            &next,
-            lock,
-            now,
-            "unknown account",
-        )
-        .await;
-    };
-    let Some(v) = verified.filter(|v| v.ok) else {
-        let actor = client.anonymous_actor(&creds.user.email);
-        return fail(
-            &req,
-            &state,
-            actor,
-            &email,
-            &next,
-            lock,
-            now,
-            "wrong password",
-        )
-        .await;
-    };
-    // The right password: the attempt does not count, even for a disabled account.
-    counted.succeeded(&state).await?;
-    if creds.user.disabled {
-        let actor = Actor {
-            user_id: Some(creds.user.id),
-            ..client.anonymous_actor(&email)
-        };
-        record(
-            &state,
-            actor,
-            "login_failed",
-            creds.user.id.to_string(),
-            Outcome::Denied,
-            "account disabled".into(),
-            now,
-        )
-        .await;
-        return Err(WebError::Forbidden(
-            "This account is disabled. Ask a newsroom administrator to enable it.".into(),
-        ));
-    }
-
-    // A correct password: forget the account's failures, upgrade an old hash, start a session.
-    if v.needs_rehash {
-        let (pw, id, old) = (
-            f.password.clone(),
-            creds.user.id,
-            creds.password_hash.clone(),
-        );
-        if let Ok(Ok(new_hash)) = state.hashing(move || password::hash(&pw)).await {
-            let _ = state
-                .db(move |conn| Ok(users::upgrade_password_hash(conn, id, &old, &new_hash)?))
-                .await;
+    let checked = check_password(&state, &client, &typed.email, &f.password, &creds).await?;
+    let (creds, verified) = match (creds, checked) {
+        (Some(creds), Checked::Passed(v)) => (creds, v),
+        (Some(creds), Checked::Failed { lock }) => {
+            let actor = client.anonymous_actor(&creds.user.email);
+            return fail(&req, &state, &typed, actor, lock, "wrong password").await;
         }
+        (None, checked) => {
+            let actor = client.anonymous_actor(UNKNOWN_ACCOUNT_LABEL);
+            let lock = match checked {
+                Checked::Failed { lock } => lock,
+                Checked::Passed(_) => None,
+            };
+            return fail(&req, &state, &typed, actor, lock, "unknown account").await;
+        }
+    };
+    // The right password: the attempt no longer counts, even for a disabled account.
+    if creds.user.disabled {
+        return refuse_disabled(&state, &client, &typed.email, &creds).await;
+    }
+    if verified.needs_rehash {
+        upgrade_hash(&state, &f.password, &creds).await;
     }
     let previous = req
         .extensions()
@@ -212,40 +135,114 @@ pub async fn submit(
         .cloned()
         .flatten()
         .and_then(|i| i.session_id_hash().map(str::to_owned));
-    let pending = creds.totp_enabled;
-    let cookie = session::start(&state, &creds.user, pending, &client, previous).await?;
+    start_session(&state, &client, &creds, typed.next, previous).await
+}
+
+/// What the person typed that the answer shows again.
+struct Typed {
+    email: String,
+    next: String,
+}
+
+fn refuse_oversized(email: &str, password: &str) -> WebResult<()> {
+    if email.len() > 254 || password.chars().count() > password::MAX_LENGTH {
+        return Err(WebError::BadRequest(
+            "The email or password is longer than any account allows.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the password under both limits, per client network first so a locked address does
+/// not even spend an account's allowance. An unknown account costs the same argon2 work.
+async fn check_password(
+    state: &AppState,
+    client: &Client,
+    email: &str,
+    typed: &str,
+    creds: &Option<UserCredentials>,
+) -> WebResult<Checked<password::Verified>> {
+    let limits = vec![
+        Limit::address(&client.ip),
+        Limit::account(&state.key, email),
+    ];
+    let pw = typed.to_owned();
+    let stored = creds.as_ref().map(|c| c.password_hash.clone());
+    attempts::check_hashed(state, limits, move || match stored {
+        Some(hash) => password::verify(&pw, &hash).ok().filter(|v| v.ok),
+        None => {
+            password::dummy_verify(&pw);
+            None
+        }
+    })
+    .await
+}
+
+async fn refuse_disabled(
+    state: &AppState,
+    client: &Client,
+    email: &str,
+    creds: &UserCredentials,
+) -> WebResult {
+    let id = creds.user.id;
     let actor = Actor {
-        user_id: Some(creds.user.id),
+        user_id: Some(id),
+        ..client.anonymous_actor(email)
+    };
+    let now = state.clock.now();
+    audit::record_apart(state, actor, move |a| {
+        Entry::new(a, AuditAction::LoginFailed, "user", id, now)
+            .outcome(Outcome::Denied)
+            .detail("account disabled")
+    })
+    .await;
+    Err(WebError::Forbidden(
+        "This account is disabled. Ask a newsroom administrator to enable it.".into(),
+    ))
+}
+
+/// Stores a hash with today's parameters in place of an older one. Best effort: the person is
+/// signed in either way, and the next sign-in tries again.
+async fn upgrade_hash(state: &AppState, typed: &str, creds: &UserCredentials) {
+    let (pw, id, old) = (typed.to_owned(), creds.user.id, creds.password_hash.clone());
+    if let Ok(Ok(new_hash)) = state.hashing(move || password::hash(&pw)).await {
+        let _ = state
+            .db(move |conn| users::upgrade_password_hash(conn, id, &old, &new_hash))
+            .await;
+    }
+}
+
+/// A new session replacing `previous`: a full one, or a half one that still owes the second
+/// factor and is sent to ask for it.
+async fn start_session(
+    state: &AppState,
+    client: &Client,
+    creds: &UserCredentials,
+    next: String,
+    previous: Option<String>,
+) -> WebResult {
+    let pending = creds.totp_enabled;
+    let cookie = session::start(state, &creds.user, pending, client, previous).await?;
+    let (id, now) = (creds.user.id, state.clock.now());
+    let actor = Actor {
+        user_id: Some(id),
         label: creds.user.email.clone(),
         ..client.actor(None)
     };
-    let detail = if pending {
-        "password accepted; second factor required"
-    } else {
-        "signed in"
-    };
-    record(
-        &state,
-        actor,
-        if pending {
-            "login_password_ok"
-        } else {
-            "login_ok"
-        },
-        creds.user.id.to_string(),
-        Outcome::Ok,
-        detail.into(),
-        now,
-    )
-    .await;
-    let to = if pending {
-        format!(
-            "/login/two-factor?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    let (action, detail, to) = if pending {
+        let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+        (
+            AuditAction::LoginPasswordOk,
+            "password accepted; second factor required",
+            format!("/login/two-factor?next={next}"),
         )
     } else {
-        next
+        (AuditAction::LoginOk, "signed in", next)
     };
+    audit::record_apart(state, actor, move |a| {
+        Entry::new(a, action, "user", id, now).detail(detail)
+    })
+    .await;
     let https = state.config.is_https();
     let mut res = HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
@@ -260,37 +257,27 @@ pub async fn submit(
 }
 
 /// The failure is already counted (before the check); this records it and answers.
-#[allow(clippy::too_many_arguments)]
 async fn fail(
     req: &HttpRequest,
     state: &AppState,
+    typed: &Typed,
     actor: Actor,
-    email: &str,
-    next: &str,
     lock: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
     why: &'static str,
 ) -> WebResult {
-    record(
-        state,
-        actor.clone(),
-        "login_failed",
-        String::new(),
-        Outcome::Failed,
-        why.into(),
-        now,
-    )
+    let now = state.clock.now();
+    audit::record_apart(state, actor.clone(), move |a| {
+        Entry::new(a, AuditAction::LoginFailed, "user", "", now)
+            .outcome(Outcome::Failed)
+            .detail(why)
+    })
     .await;
     if let Some(until) = lock {
-        record(
-            state,
-            actor,
-            "lockout",
-            String::new(),
-            Outcome::Denied,
-            format!("locked until {}", until.to_rfc3339()),
-            now,
-        )
+        audit::record_apart(state, actor, move |a| {
+            Entry::new(a, AuditAction::Lockout, "user", "", now)
+                .outcome(Outcome::Denied)
+                .detail(format!("locked until {}", until.to_rfc3339()))
+        })
         .await;
     }
     // The same page for every failure: nothing says whether the account exists.
@@ -300,8 +287,8 @@ async fn fail(
     let page = LoginPage {
         chrome,
         csrf,
-        email: email.to_owned(),
-        next: next.to_owned(),
+        email: typed.email.clone(),
+        next: typed.next.clone(),
         error: Some("The email or password is not right. Check both and try again.".into()),
         notice: None,
     };
@@ -314,37 +301,6 @@ async fn fail(
         header::HeaderValue::from_static("no-store"),
     );
     Ok(res)
-}
-
-pub async fn record(
-    state: &AppState,
-    actor: Actor,
-    action: &'static str,
-    object_id: String,
-    outcome: Outcome,
-    detail: String,
-    now: DateTime<Utc>,
-) {
-    let result = state
-        .db(move |conn| {
-            audit::record(
-                conn,
-                &Entry {
-                    actor: &actor,
-                    action,
-                    object_type: "user",
-                    object_id,
-                    outcome,
-                    detail,
-                    at: now,
-                },
-            )?;
-            Ok(())
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, action, "could not write an audit row");
-    }
 }
 
 #[derive(Template)]
@@ -389,20 +345,12 @@ pub async fn logout(
 ) -> WebResult {
     let staff = session.0;
     if let Some(id) = staff.session_id_hash().map(str::to_owned) {
-        state
-            .db(move |conn| Ok(sessions::delete(conn, &id)?))
-            .await?;
+        state.db(move |conn| sessions::delete(conn, &id)).await?;
     }
-    let now = state.clock.now();
-    record(
-        &state,
-        client.actor(Some(&staff)),
-        "logout",
-        staff.user.id.to_string(),
-        Outcome::Ok,
-        String::new(),
-        now,
-    )
+    let (id, now) = (staff.user.id, state.clock.now());
+    audit::record_apart(&state, client.actor(Some(&staff)), move |a| {
+        Entry::new(a, AuditAction::Logout, "user", id, now)
+    })
     .await;
     let mut res = HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/login?notice=signed-out"))

@@ -9,7 +9,7 @@ use dateline_storage::repo::users;
 
 use crate::error::WebResult;
 use crate::extract::Staff;
-use crate::routes::auth::attempts::{self, ACCOUNT_POLICY, Limit, OnSuccess, account_key};
+use crate::routes::auth::attempts::{self, Limit};
 use crate::state::AppState;
 
 /// Whether `candidate` is `staff`'s password. While the account is locked the answer is 429
@@ -19,27 +19,17 @@ pub async fn current_password_ok(
     staff: &Staff,
     candidate: &str,
 ) -> WebResult<bool> {
-    let counted = attempts::count(
-        state,
-        vec![Limit {
-            key: account_key(&state.key, &normalize_email(&staff.user.email)),
-            policy: ACCOUNT_POLICY,
-            on_success: OnSuccess::Clear,
-        }],
-    )
-    .await?;
     let user_id = staff.user.id;
     let stored = state
-        .db(move |conn| Ok(users::credentials(conn, user_id)?.password_hash))
+        .db(move |conn| users::credentials(conn, user_id).map(|c| c.password_hash))
         .await?;
     let pw = candidate.to_owned();
-    let ok = counted
-        .hash(state, move || {
-            password::verify(&pw, &stored).is_ok_and(|v| v.ok)
-        })
-        .await?;
-    if ok {
-        counted.succeeded(state).await?;
-    }
-    Ok(ok)
+    let limit = Limit::account(&state.key, &normalize_email(&staff.user.email));
+    let checked = attempts::check_hashed(state, vec![limit], move || {
+        password::verify(&pw, &stored)
+            .is_ok_and(|v| v.ok)
+            .then_some(())
+    })
+    .await?;
+    Ok(checked.passed().is_some())
 }

@@ -28,7 +28,7 @@ pub async fn start(
         .unwrap_or(chrono::Duration::hours(12));
     let (user_id, ip, ua) = (user.id, client.ip.clone(), client.user_agent.clone());
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             dateline_storage::write_tx(conn, |conn| {
                 if let Some(old) = replaces {
                     sessions::delete(conn, &old)?;

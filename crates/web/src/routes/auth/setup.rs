@@ -9,7 +9,7 @@ use dateline_auth::password::{self, Policy};
 use dateline_auth::tokens::hash_token;
 use dateline_core::user::{is_plausible_email, normalize_email};
 use dateline_core::{Role, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::tokens::{self, LinkKind};
 use dateline_storage::repo::users::{self, NewUser};
 use dateline_storage::{StorageError, write_tx};
@@ -66,7 +66,7 @@ async fn page(
         ask_name: true,
         email: email.to_owned(),
         name: name.to_owned(),
-        min_length: state.config.min_password_length,
+        min_length: state.password_policy.min_length,
         errors,
     };
     let mut res = views::render(status, &form)?;
@@ -89,7 +89,7 @@ async fn link_is_open(state: &AppState, token: &str) -> WebResult<bool> {
     let hash = hash_token(token);
     let now = state.clock.now();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(users::count(conn)? == 0
                 && tokens::find_link(conn, LinkKind::Setup, &hash, now)?.is_some())
         })
@@ -163,9 +163,7 @@ pub async fn submit(
         return Err(WebError::NotFound);
     }
     let email = normalize_email(&f.email);
-    let policy = Policy {
-        min_length: state.config.min_password_length,
-    };
+    let policy = state.password_policy;
     let errors = check_new_account(policy, &email, &f.name, &f.password, &f.confirm);
     if !errors.is_empty() {
         return page(&req, &state, &token, &email, &f.name, errors).await;
@@ -177,7 +175,7 @@ pub async fn submit(
     let actor = client.anonymous_actor("setup");
     let name = f.name.trim().to_owned();
     let created = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let user = write_tx(conn, |conn| {
                 // Re-checked inside the transaction: two browsers racing on one link make one admin.
                 let link = tokens::find_link(conn, LinkKind::Setup, &token_hash, now)?
@@ -195,18 +193,9 @@ pub async fn submit(
                         password_hash: hash,
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "user_create",
-                        object_type: "user",
-                        object_id: user.id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: format!("first admin {} via setup link", user.email),
-                        at: now,
-                    },
-                )?;
+                Entry::new(&actor, AuditAction::UserCreate, "user", user.id, now)
+                    .detail(format!("first admin {} via setup link", user.email))
+                    .record(conn)?;
                 Ok(user)
             })?;
             Ok(user)

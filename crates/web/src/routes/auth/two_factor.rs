@@ -5,15 +5,18 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use dateline_auth::{tokens::hash_token, totp};
-use dateline_storage::repo::audit::Outcome;
+use chrono::{DateTime, Utc};
+use dateline_auth::{SecretKey, tokens::hash_token, totp};
+use dateline_storage::DbConnection;
+use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
 use dateline_storage::repo::{tokens, users};
 use serde::Deserialize;
 
+use crate::audit;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, PendingSecondFactor};
-use crate::routes::auth::attempts::{self, ACCOUNT_POLICY, Limit, OnSuccess};
-use crate::routes::auth::login::record;
+use crate::middleware::identity::Identity;
+use crate::routes::auth::attempts::{self, Checked, Limit};
 use crate::routes::auth::{safe_next, session};
 use crate::routes::forms::{CsrfForm, FormLimit};
 use crate::state::AppState;
@@ -71,71 +74,21 @@ pub async fn submit(
     let user_id = identity.user.id;
     let now = state.clock.now();
     // Counted before the code is looked at: concurrent guesses cannot outrun the allowance.
-    let counted = attempts::count(
-        &state,
-        vec![Limit {
-            key: attempts::second_factor_key(user_id),
-            policy: ACCOUNT_POLICY,
-            on_success: OnSuccess::Clear,
-        }],
-    )
+    let (key, code) = (state.key.clone(), f.code.trim().to_owned());
+    let checked = attempts::check_in_db(&state, vec![Limit::second_factor(user_id)], move |conn| {
+        accepted_code(conn, &key, user_id, &code, now)
+    })
     .await?;
-    let numbers = counted.numbers();
-    let key = state.key.clone();
-    let code = f.code.trim().to_owned();
-    let accepted = state
-        .db(move |conn| {
-            attempts::recheck(conn, &numbers, now)?;
-            let creds = users::credentials(conn, user_id)?;
-            let Some(stored) = creds.totp_secret.filter(|_| creds.totp_enabled) else {
-                return Ok(None);
-            };
-            if code.chars().filter(|c| c.is_ascii_digit()).count() == 6 && code.len() <= 8 {
-                let Some(secret) = totp_secrets::open(&key, user_id, &stored) else {
-                    return Ok(None);
-                };
-                let step = totp::check(&secret, &code, now.timestamp().max(0) as u64);
-                return Ok(match step {
-                    // The step is claimed atomically: a replayed code loses, even across instances.
-                    Some(step) if users::claim_totp_step(conn, user_id, step as i64)? => {
-                        Some("authenticator code")
-                    }
-                    Some(_) => None,
-                    None => None,
-                });
-            }
-            let normalized = totp::normalize_recovery_code(&code);
-            if tokens::use_recovery_code(conn, user_id, &hash_token(&normalized), now)? {
-                Ok(Some("recovery code"))
-            } else {
-                Ok(None)
-            }
-        })
-        .await?;
-    let Some(method) = accepted else {
+    let actor = client.actor(Some(&identity));
+    let Checked::Passed(method) = checked else {
         // The failure was counted before the check; its lock, if any, is in place.
-        record(
-            &state,
-            client.actor(Some(&identity)),
-            "two_factor_failed",
-            user_id.to_string(),
-            Outcome::Failed,
-            String::new(),
-            now,
-        )
+        audit::record_apart(&state, actor, move |a| {
+            Entry::new(a, AuditAction::TwoFactorFailed, "user", user_id, now)
+                .outcome(Outcome::Failed)
+        })
         .await;
-        let mut chrome = views::chrome(&state, "Two-factor sign-in", None).await?;
-        chrome.noindex = true;
-        let page = SecondFactorPage {
-            chrome,
-            csrf: identity.csrf_token().to_owned(),
-            email: identity.user.email.clone(),
-            next: safe_next(f.next.as_deref()),
-            error: Some("That code is not right, or it was already used. Wait for the next code and try again.".into()),
-        };
-        return views::render(StatusCode::UNAUTHORIZED, &page);
+        return wrong_code(&state, &identity, f.next.as_deref()).await;
     };
-    counted.succeeded(&state).await?;
     let cookie = session::start(
         &state,
         &identity.user,
@@ -144,19 +97,63 @@ pub async fn submit(
         identity.session_id_hash().map(str::to_owned),
     )
     .await?;
-    record(
-        &state,
-        client.actor(Some(&identity)),
-        "login_ok",
-        user_id.to_string(),
-        Outcome::Ok,
-        format!("second factor: {method}"),
-        now,
-    )
+    audit::record_apart(&state, actor, move |a| {
+        Entry::new(a, AuditAction::LoginOk, "user", user_id, now)
+            .detail(format!("second factor: {method}"))
+    })
     .await;
     let mut res = HttpResponse::SeeOther()
         .insert_header((header::LOCATION, safe_next(f.next.as_deref())))
         .finish();
     res.add_cookie(&cookie).map_err(WebError::internal)?;
     Ok(res)
+}
+
+/// Which kind of code `code` is, if it is right: an authenticator code whose time step is
+/// claimed now, or an unused recovery code, spent now.
+fn accepted_code(
+    conn: &mut DbConnection,
+    key: &SecretKey,
+    user_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> WebResult<Option<&'static str>> {
+    let creds = users::credentials(conn, user_id)?;
+    let Some(stored) = creds.totp_secret.filter(|_| creds.totp_enabled) else {
+        return Ok(None);
+    };
+    if code.chars().filter(|c| c.is_ascii_digit()).count() == 6 && code.len() <= 8 {
+        let Some(secret) = totp_secrets::open(key, user_id, &stored) else {
+            return Ok(None);
+        };
+        let step = totp::check(&secret, code, now.timestamp().max(0) as u64);
+        // The step is claimed atomically: a replayed code loses, even across instances.
+        return Ok(match step {
+            Some(step) if users::claim_totp_step(conn, user_id, step as i64)? => {
+                Some("authenticator code")
+            }
+            _ => None,
+        });
+    }
+    let normalized = totp::normalize_recovery_code(code);
+    Ok(
+        tokens::use_recovery_code(conn, user_id, &hash_token(&normalized), now)?
+            .then_some("recovery code"),
+    )
+}
+
+async fn wrong_code(state: &AppState, identity: &Identity, next: Option<&str>) -> WebResult {
+    let mut chrome = views::chrome(state, "Two-factor sign-in", None).await?;
+    chrome.noindex = true;
+    let page = SecondFactorPage {
+        chrome,
+        csrf: identity.csrf_token().to_owned(),
+        email: identity.user.email.clone(),
+        next: safe_next(next),
+        error: Some(
+            "That code is not right, or it was already used. Wait for the next code and try again."
+                .into(),
+        ),
+    };
+    views::render(StatusCode::UNAUTHORIZED, &page)
 }

@@ -5,7 +5,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use dateline_storage::repo::releases::{self, PublicFilter};
+use dateline_core::{Category, Organization, Region};
+use dateline_storage::repo::releases::{self, PublicCounts, PublicFilter};
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, PageRequest};
@@ -15,7 +16,7 @@ use crate::extract::Visitor;
 use crate::feeds::{self, Channel, Format};
 use crate::http_cache;
 use crate::newsroom::Newsroom;
-use crate::routes::public::home::{PAGE_SIZE, PageQuery};
+use crate::pagination::{PAGE_SIZE, PageQuery};
 use crate::state::AppState;
 use crate::views::release::{Card, Link, paragraphs};
 use crate::views::{self, Chrome, FeedLink};
@@ -268,12 +269,7 @@ async fn render(
     let filter = subject.filter.clone();
     let page = state
         .db(move |conn| {
-            Ok(releases::list_public(
-                conn,
-                now,
-                &filter,
-                &PageRequest::after(after, PAGE_SIZE),
-            )?)
+            releases::list_public(conn, now, &filter, &PageRequest::after(after, PAGE_SIZE))
         })
         .await?;
     let newsroom = views::load_newsroom(state).await?;
@@ -382,7 +378,7 @@ async fn feed(
         .map(|s| s.filter.clone())
         .unwrap_or_default();
     let (list, corrections) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let page = releases::list_public(conn, now, &filter, &PageRequest::first(FEED_SIZE))?;
             let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
             Ok((
@@ -476,58 +472,13 @@ async fn index(
     }
     let now = state.clock.now();
     let entries = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let counts = releases::public_counts(conn, now)?;
             let public = Scope::public(now);
             Ok(match kind {
-                "organizations" => organizations::all(conn, public)?
-                    .into_iter()
-                    .map(|o| IndexEntry {
-                        href: format!("/organizations/{}", o.slug),
-                        count: counts.organizations.get(&o.id).copied().unwrap_or(0),
-                        note: o
-                            .boilerplate
-                            .split(['.', '\n'])
-                            .next()
-                            .unwrap_or("")
-                            .chars()
-                            .take(160)
-                            .collect(),
-                        name: o.name,
-                        depth: 0,
-                    })
-                    .collect(),
-                "categories" => {
-                    let all = taxonomy::all_categories(conn, public)?;
-                    let mut out = Vec::new();
-                    // Parents first, each followed by its children.
-                    for parent in all.iter().filter(|c| c.parent_id.is_none()) {
-                        for (c, depth) in std::iter::once((parent, 0)).chain(
-                            all.iter()
-                                .filter(|c| c.parent_id == Some(parent.id))
-                                .map(|c| (c, 1)),
-                        ) {
-                            out.push(IndexEntry {
-                                href: format!("/categories/{}", c.slug),
-                                name: c.name.clone(),
-                                count: counts.categories.get(&c.id).copied().unwrap_or(0),
-                                depth,
-                                note: c.description.clone(),
-                            });
-                        }
-                    }
-                    out
-                }
-                _ => taxonomy::all_regions(conn, public)?
-                    .into_iter()
-                    .map(|r| IndexEntry {
-                        href: format!("/regions/{}", r.slug),
-                        count: counts.regions.get(&r.id).copied().unwrap_or(0),
-                        name: r.name,
-                        depth: 0,
-                        note: String::new(),
-                    })
-                    .collect(),
+                "organizations" => organization_entries(organizations::all(conn, public)?, &counts),
+                "categories" => category_entries(&taxonomy::all_categories(conn, public)?, &counts),
+                _ => region_entries(taxonomy::all_regions(conn, public)?, &counts),
             })
         })
         .await?;
@@ -549,6 +500,59 @@ async fn index(
         })?,
         validators.as_ref(),
     ))
+}
+
+fn organization_entries(all: Vec<Organization>, counts: &PublicCounts) -> Vec<IndexEntry> {
+    all.into_iter()
+        .map(|o| IndexEntry {
+            href: format!("/organizations/{}", o.slug),
+            count: counts.organizations.get(&o.id).copied().unwrap_or(0),
+            // The first sentence of the boilerplate says what the organization is.
+            note: o
+                .boilerplate
+                .split(['.', '\n'])
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(160)
+                .collect(),
+            name: o.name,
+            depth: 0,
+        })
+        .collect()
+}
+
+/// Parents first, each followed by its children.
+fn category_entries(all: &[Category], counts: &PublicCounts) -> Vec<IndexEntry> {
+    let mut out = Vec::new();
+    for parent in all.iter().filter(|c| c.parent_id.is_none()) {
+        let children = all
+            .iter()
+            .filter(|c| c.parent_id == Some(parent.id))
+            .map(|c| (c, 1));
+        for (c, depth) in std::iter::once((parent, 0)).chain(children) {
+            out.push(IndexEntry {
+                href: format!("/categories/{}", c.slug),
+                name: c.name.clone(),
+                count: counts.categories.get(&c.id).copied().unwrap_or(0),
+                depth,
+                note: c.description.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn region_entries(all: Vec<Region>, counts: &PublicCounts) -> Vec<IndexEntry> {
+    all.into_iter()
+        .map(|r| IndexEntry {
+            href: format!("/regions/{}", r.slug),
+            count: counts.regions.get(&r.id).copied().unwrap_or(0),
+            name: r.name,
+            depth: 0,
+            note: String::new(),
+        })
+        .collect()
 }
 
 pub async fn organizations_index(

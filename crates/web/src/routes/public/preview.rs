@@ -10,7 +10,7 @@ use actix_web::web;
 use dateline_auth::tokens::hash_token;
 use dateline_core::ReleaseStatus;
 use dateline_core::visibility::{Viewer, can_view};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::{previews, releases};
 use dateline_storage::{DbConnection, write_tx};
 
@@ -33,7 +33,7 @@ pub async fn open(
     let now = state.clock.now();
     let actor = client.anonymous_actor("preview link");
     let loaded = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             // One transaction: a refused opening is not counted, and the first opening's count
             // and audit row commit together.
             write_tx(conn, |conn| {
@@ -91,16 +91,13 @@ fn audit_first_opening(
     release: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), dateline_storage::StorageError> {
-    audit::record(
-        conn,
-        &Entry {
-            actor,
-            action: "preview_open",
-            object_type: "release",
-            object_id: release.to_owned(),
-            outcome: Outcome::Ok,
-            detail: format!("link {} ({}), first opening", link.id, link.label),
-            at: now,
-        },
+    Entry::new(
+        actor,
+        AuditAction::PreviewOpen,
+        "release",
+        release.to_owned(),
+        now,
     )
+    .detail(format!("link {} ({}), first opening", link.id, link.label))
+    .record(conn)
 }

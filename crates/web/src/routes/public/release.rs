@@ -113,7 +113,7 @@ async fn find(state: &AppState, visitor: &Visitor, id: &str) -> WebResult<Found>
     let viewer = visitor.viewer();
     let now = state.clock.now();
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let release = releases::get_by_public_id(conn, &public_id)?;
             match access(viewer, &release.visibility_facts(), now) {
                 Access::Visible => Ok(Found::Visible(Box::new(load_page(conn, release, now)?))),
@@ -236,11 +236,7 @@ fn seo(
     chrome: &mut Chrome,
 ) {
     let url = state.config.absolute(&full.path);
-    let description = if r.content.summary.is_empty() {
-        r.content.subheadline.clone()
-    } else {
-        r.content.summary.clone()
-    };
+    let description = r.content.description().to_owned();
     let iso =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut meta: Vec<(&'static str, String, String)> = vec![

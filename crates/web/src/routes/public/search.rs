@@ -3,12 +3,13 @@
 
 use actix_web::{HttpRequest, web};
 use askama::Template;
-use dateline_storage::repo::search::{self, Fragment};
+use dateline_storage::repo::search::{self, Fragment, SearchResults};
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::visibility::Scope;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Visitor;
+use crate::newsroom::Newsroom;
 use crate::search::{PER_PAGE, SearchParams};
 use crate::state::AppState;
 use crate::views::release::Card;
@@ -58,9 +59,39 @@ pub async fn search_page(
         return Ok(res);
     }
     let newsroom = views::load_newsroom(&state).await?;
+    let mut page = form_page(&state, &visitor, &newsroom, &params).await?;
+    if !params.is_empty() {
+        let outcome = match params.check() {
+            Ok(()) => run(&state, &params).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((results, n)) => show_results(&mut page, &params, &results, n, &newsroom),
+            // A query the reader can fix is answered on the search page itself, form and all.
+            Err(e @ (WebError::BadRequest(_) | WebError::BadQuery(_))) => {
+                let problem = e.problem();
+                page.error = Some(problem.detail);
+                return views::render(problem.status, &page);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(crate::http_cache::finish(
+        views::ok(&page)?,
+        validators.as_ref(),
+    ))
+}
+
+/// The search form as typed, with its filter menus and no results yet.
+async fn form_page(
+    state: &AppState,
+    visitor: &Visitor,
+    newsroom: &Newsroom,
+    params: &SearchParams,
+) -> WebResult<SearchPage> {
     let public = Scope::public(state.clock.now());
     let (orgs, cats, regs) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 organizations::all(conn, public)?,
                 taxonomy::all_categories(conn, public)?,
@@ -74,15 +105,21 @@ pub async fn search_page(
         } else {
             format!("Search: {}", params.q.chars().take(80).collect::<String>())
         },
-        &newsroom,
+        newsroom,
     )
     .with_user(visitor.identity());
     // Result pages are not for search engines.
     chrome.noindex = !params.is_empty();
-    let q_shown: String = params.q.chars().take(200).collect();
-    let mut page = SearchPage {
+    let filters = [
+        &params.organization,
+        &params.category,
+        &params.region,
+        &params.from,
+        &params.to,
+    ];
+    Ok(SearchPage {
         chrome,
-        q: q_shown,
+        q: params.q.chars().take(200).collect(),
         f_org: params.organization.clone(),
         f_cat: params.category.clone(),
         f_reg: params.region.clone(),
@@ -101,73 +138,40 @@ pub async fn search_page(
             .map(|o| (o.slug.clone(), o.name.clone()))
             .collect(),
         searched: false,
-        filtered: [
-            &params.organization,
-            &params.category,
-            &params.region,
-            &params.from,
-            &params.to,
-        ]
-        .iter()
-        .any(|v| !v.is_empty()),
+        filtered: filters.iter().any(|v| !v.is_empty()),
         total: 0,
         hits: Vec::new(),
         error: None,
         prev_page: None,
         next_page: None,
-    };
-    if params.is_empty() {
-        return Ok(crate::http_cache::finish(
-            views::ok(&page)?,
-            validators.as_ref(),
-        ));
-    }
-    if let Err(e) = params.check() {
-        let problem = e.problem();
-        page.error = Some(problem.detail);
-        return views::render(problem.status, &page);
-    }
+    })
+}
+
+/// Resolves the filters and runs the search; the page number comes back with the results.
+async fn run(state: &AppState, params: &SearchParams) -> WebResult<(SearchResults, i64)> {
     let now = state.clock.now();
     let p = params.clone();
-    let result = state
-        .db(move |conn| {
+    state
+        .db(move |conn| -> WebResult<_> {
             let query = p.resolve(conn, now)?;
             let n = query.page;
             Ok((search::search(conn, now, &query)?, n))
         })
-        .await;
-    let (results, n) = match result {
-        Ok(r) => r,
-        // A query the reader can fix is answered on the search page itself, form and all.
-        Err(e @ (WebError::BadRequest(_) | WebError::BadQuery(_))) => {
-            let problem = e.problem();
-            page.error = Some(problem.detail);
-            return views::render(problem.status, &page);
-        }
-        Err(e) => return Err(e),
-    };
-    let link = |n: i64| {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", &params.q),
-            ("organization", &params.organization),
-            ("category", &params.category),
-            ("region", &params.region),
-            ("from", &params.from),
-            ("to", &params.to),
-        ] {
-            if !v.is_empty() {
-                s.append_pair(k, v);
-            }
-        }
-        s.append_pair("page", &n.to_string());
-        format!("/search?{}", s.finish())
-    };
+        .await
+}
+
+fn show_results(
+    page: &mut SearchPage,
+    params: &SearchParams,
+    results: &SearchResults,
+    n: i64,
+    newsroom: &Newsroom,
+) {
     page.searched = true;
     page.total = results.total;
-    page.prev_page = (n > 1).then(|| link(n - 1));
-    page.next_page =
-        (n * PER_PAGE < results.total && n < crate::search::MAX_PAGE).then(|| link(n + 1));
+    page.prev_page = (n > 1).then(|| page_link(params, n - 1));
+    page.next_page = (n * PER_PAGE < results.total && n < crate::search::MAX_PAGE)
+        .then(|| page_link(params, n + 1));
     page.hits = results
         .hits
         .iter()
@@ -176,10 +180,25 @@ pub async fn search_page(
             snippet: h.snippet.clone(),
         })
         .collect();
-    Ok(crate::http_cache::finish(
-        views::ok(&page)?,
-        validators.as_ref(),
-    ))
+}
+
+/// Page `n` of the same search, with only the parameters that were given.
+fn page_link(params: &SearchParams, n: i64) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("q", &params.q),
+        ("organization", &params.organization),
+        ("category", &params.category),
+        ("region", &params.region),
+        ("from", &params.from),
+        ("to", &params.to),
+    ] {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.append_pair("page", &n.to_string());
+    format!("/search?{}", s.finish())
 }
 
 /// The page's own reading of the query string: tolerant of extra parameters.

@@ -35,7 +35,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
     }
     let now = state.clock.now();
     let (count, changed) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 releases::count_public(conn, now)?,
                 dateline_storage::repo::settings::content_version(conn)?.changed_at,
@@ -75,7 +75,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
     }
     let now = state.clock.now();
     let (list, sections, total) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let list = releases::public_between(conn, now, None, offset, PER_PAGE)?;
             // The first page also lists the sections readers browse.
             let mut sections = Vec::new();
@@ -144,7 +144,7 @@ pub async fn news(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
     }
     let from = now - chrono::Duration::hours(NEWS_HOURS);
     let list = state
-        .db(move |conn| Ok(releases::public_between(conn, now, Some(from), 0, 1000)?))
+        .db(move |conn| releases::public_between(conn, now, Some(from), 0, 1000))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
     let mut out = String::from(

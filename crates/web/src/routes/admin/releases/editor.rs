@@ -4,16 +4,15 @@
 
 use actix_web::{HttpResponse, web};
 use dateline_storage::StorageError;
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::organizations;
 use dateline_storage::repo::releases::{self, NewRelease};
-use serde::Deserialize;
 
 use crate::editorial::access;
 use crate::editorial::actions;
 use crate::editorial::input::ReleaseForm;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff, Visitor};
+use crate::extract::{Client, Notice, Staff, Visitor};
 use crate::routes::admin::releases::page::{self, Extras};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
@@ -26,7 +25,7 @@ async fn with_picked_contacts(state: &AppState, mut form: ReleaseForm) -> WebRes
         return Ok(form);
     }
     let on_file = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let mut out = Vec::new();
             for id in orgs {
                 match organizations::get(conn, id) {
@@ -41,11 +40,6 @@ async fn with_picked_contacts(state: &AppState, mut form: ReleaseForm) -> WebRes
         .await?;
     form.add_picked_contacts(&on_file);
     Ok(form)
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 pub async fn new_form(state: web::Data<AppState>, staff: Staff) -> WebResult {
@@ -75,7 +69,7 @@ pub async fn create(
     }
     let (author, actor, now) = (staff.user.id, client.actor(Some(&staff)), state.clock.now());
     let created = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok(dateline_storage::write_tx(conn, |conn| {
                 let r = releases::create(
                     conn,
@@ -84,18 +78,14 @@ pub async fn create(
                         author_id: Some(author),
                     },
                 )?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "release_create",
-                        object_type: "release",
-                        object_id: r.public_id.to_string(),
-                        outcome: Outcome::Ok,
-                        detail: String::new(),
-                        at: now,
-                    },
-                )?;
+                Entry::new(
+                    &actor,
+                    AuditAction::ReleaseCreate,
+                    "release",
+                    &r.public_id,
+                    now,
+                )
+                .record(conn)?;
                 Ok::<_, StorageError>(r)
             }))
         })
@@ -126,7 +116,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    q: web::Query<NoticeQuery>,
+    notice: Notice,
 ) -> WebResult {
     let release = access::load(&state, &staff, &id).await?;
     page::render(
@@ -134,7 +124,7 @@ pub async fn edit(
         &staff,
         Some(&release),
         Extras {
-            notice: q.notice.clone(),
+            notice: notice.0,
             ..Default::default()
         },
     )
@@ -288,11 +278,7 @@ pub async fn preview(state: web::Data<AppState>, staff: Staff, id: web::Path<Str
     let release = access::load(&state, &staff, &id).await?;
     let now = state.clock.now();
     let loaded = state
-        .db(move |conn| {
-            Ok(crate::routes::public::release::load_page(
-                conn, release, now,
-            )?)
-        })
+        .db(move |conn| crate::routes::public::release::load_page(conn, release, now))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
     let banner = (loaded.release.status != dateline_core::ReleaseStatus::Published).then(|| {

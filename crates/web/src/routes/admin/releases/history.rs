@@ -69,9 +69,7 @@ async fn history_page(
 ) -> WebResult {
     let (chrome, newsroom) = views::staff_chrome(state, "History", staff, "releases", None).await?;
     let rid = release.id;
-    let list = state
-        .db(move |conn| Ok(revisions::list(conn, rid)?))
-        .await?;
+    let list = state.db(move |conn| revisions::list(conn, rid)).await?;
     let zone = newsroom.time_zone;
     // On a live release a restore is a correction, an editor's move; withdrawn text changes
     // only after reinstatement.
@@ -125,18 +123,12 @@ pub async fn revision(
     let (id, n) = path.into_inner();
     let mut release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
-    let (rev, content) = state
-        .db(move |conn| Ok(revisions::get(conn, rid, n)?))
-        .await?;
+    let (rev, content) = state.db(move |conn| revisions::get(conn, rid, n)).await?;
     release.body_html = dateline_core::content::render_markdown(&content.body);
     release.content = content;
     let now = state.clock.now();
     let loaded = state
-        .db(move |conn| {
-            Ok(crate::routes::public::release::load_page(
-                conn, release, now,
-            )?)
-        })
+        .db(move |conn| crate::routes::public::release::load_page(conn, release, now))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
     let banner = Some(format!(
@@ -191,7 +183,7 @@ pub async fn compare(
     let rid = release.id;
     let asked_from = revision_param(q.from.as_deref(), "from")?;
     let (from, old, new, orgs, cats, regs) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let from = match asked_from {
                 Some(f) => f,
                 None => revisions::previous(conn, rid, to)?.unwrap_or(to),

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use dateline_auth::tokens::{hash_token, random_token};
 use dateline_core::{Release, ValidationErrors};
-use dateline_storage::repo::audit::{self, Entry, Outcome};
+use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::previews::{self, PreviewLink};
 use dateline_storage::write_tx;
 use serde::Deserialize;
@@ -56,7 +56,7 @@ async fn page(
         views::staff_chrome(state, "Preview links", staff, "releases", None).await?;
     let rid = release.id;
     let list = state
-        .db(move |conn| Ok(previews::list_for_release(conn, rid)?))
+        .db(move |conn| previews::list_for_release(conn, rid))
         .await?;
     let (zone, now) = (newsroom.time_zone, state.clock.now());
     let status = if errors.is_empty() {
@@ -133,22 +133,22 @@ pub async fn create_link(
     );
     let link = state
         .db(move |conn| {
-            Ok(write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 let link = previews::create(conn, rid, &hash, &label, Some(user), now, expires)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "preview_link_create",
-                        object_type: "release",
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: format!("link {} for {:?}, {days} days", link.id, link.label),
-                        at: now,
-                    },
-                )?;
+                Entry::new(
+                    &actor,
+                    AuditAction::PreviewLinkCreate,
+                    "release",
+                    object,
+                    now,
+                )
+                .detail(format!(
+                    "link {} for {:?}, {days} days",
+                    link.id, link.label
+                ))
+                .record(conn)?;
                 Ok::<_, dateline_storage::StorageError>(link)
-            })?)
+            })
         })
         .await?;
     Ok((link, state.config.absolute(&format!("/preview/{token}"))))
@@ -205,12 +205,10 @@ pub async fn revoke_link(
     client: &Client,
     link_id: i64,
 ) -> WebResult<Release> {
-    let link = state
-        .db(move |conn| Ok(previews::get(conn, link_id)?))
-        .await?;
+    let link = state.db(move |conn| previews::get(conn, link_id)).await?;
     let rid = link.release_id;
     let release = state
-        .db(move |conn| Ok(dateline_storage::repo::releases::get(conn, rid)?))
+        .db(move |conn| dateline_storage::repo::releases::get(conn, rid))
         .await?;
     if !access::can_read(identity, &release, state.clock.now()) {
         return Err(WebError::NotFound);
@@ -221,21 +219,18 @@ pub async fn revoke_link(
         release.public_id.to_string(),
     );
     state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             write_tx(conn, |conn| {
                 previews::revoke(conn, link_id, now)?;
-                audit::record(
-                    conn,
-                    &Entry {
-                        actor: &actor,
-                        action: "preview_link_revoke",
-                        object_type: "release",
-                        object_id: object,
-                        outcome: Outcome::Ok,
-                        detail: format!("link {link_id}"),
-                        at: now,
-                    },
+                Entry::new(
+                    &actor,
+                    AuditAction::PreviewLinkRevoke,
+                    "release",
+                    object,
+                    now,
                 )
+                .detail(format!("link {link_id}"))
+                .record(conn)
             })?;
             Ok(())
         })

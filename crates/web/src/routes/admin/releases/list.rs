@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Staff;
-use crate::routes::public::home::cursor;
+use crate::pagination::cursor;
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
@@ -79,7 +79,7 @@ pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQu
     };
     let (viewer, now) = (staff.viewer(), state.clock.now());
     let (page, orgs, people) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             Ok((
                 releases::list_for_staff(
                     conn,

@@ -142,7 +142,7 @@ pub async fn render(
     let release_owned = release.cloned().filter(|_| workings);
     let conflict_rev = extras.conflict_with;
     let (orgs, cats, regs, people, comments, conflict_content) = state
-        .db(move |conn| {
+        .db(move |conn| -> WebResult<_> {
             let comments = match &release_owned {
                 Some(r) => revisions::comments(conn, r.id)?,
                 None => Vec::new(),
