@@ -9,35 +9,19 @@ use serde_json::{Value, json};
 
 use crate::http_tests;
 use crate::support::{Client, TestApp};
+use crate::workflow::{release_body, taxonomy};
 
-/// One published release with every part a feed or page prints, and one correction.
+/// One published release with every part a feed or page prints, text that needs escaping, and
+/// one correction.
 async fn published_release(app: &TestApp) -> Value {
+    taxonomy(app).await;
     let (editor, _) = app.api_user("desk@example.com", Role::Editor);
-    let setup = [
-        (
-            "/api/v1/organizations",
-            json!({"name": "Northwind Grid", "website": "https://northwind.example.com", "boilerplate": "Northwind Grid runs the *regional* storage network."}),
-        ),
-        ("/api/v1/categories", json!({"name": "Energy"})),
-        ("/api/v1/regions", json!({"name": "Europe"})),
-    ];
-    for (path, body) in setup {
-        editor.json("POST", path, &body).await.assert_status(201);
-    }
-    let created = editor.json("POST", "/api/v1/releases", &json!({
-        "headline": "Northwind & Partners open a 380 MWh <battery> site",
-        "subheadline": "The largest grid store on the coast",
-        "dateline": {"city": "Lisbon", "region": "Portugal", "date": "2026-11-30", "distributor": "Dateline Wire"},
-        "source": {"label": "Northwind newsroom", "url": "https://northwind.example.com/news/1"},
-        "summary": "A summary with \"quotes\" & an ampersand.",
-        "body": "First paragraph.\n\nSecond **paragraph** with [a link](https://example.com/a?b=1&c=2).",
-        "language": "en",
-        "organization": "northwind-grid",
-        "contacts": [{"name": "Ana Ribeiro", "title": "Press", "email": "press@northwind.example.com", "phone": "+1 555-0142"}],
-        "categories": ["energy"],
-        "regions": ["europe"],
-        "tags": ["grid storage"]
-    })).await;
+    let mut body = release_body("Northwind & Partners open a 380 MWh <battery> site");
+    body["summary"] = json!("A summary with \"quotes\" & an ampersand.");
+    body["body"] = json!(
+        "First paragraph.\n\nSecond **paragraph** with [a link](https://example.com/a?b=1&c=2)."
+    );
+    let created = editor.json("POST", "/api/v1/releases", &body).await;
     created.assert_status(201);
     let id = created.json()["id"].as_str().unwrap().to_owned();
     act(&editor, &id, "publish", json!({})).await;

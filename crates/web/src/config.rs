@@ -430,33 +430,38 @@ impl Layers<'_> {
         }
     }
 
-    /// The idle timeout and the absolute lifetime of a session.
+    /// A whole number with a default, refused outside `range`; `unit` names it in the message.
+    fn number_within<T>(
+        &mut self,
+        key: &'static str,
+        env_name: &'static str,
+        file: Option<impl ToString>,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+        unit: &str,
+    ) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display,
+    {
+        let n = self.number(key, env_name, file)?.unwrap_or(default);
+        if !range.contains(&n) {
+            let (low, high) = range.into_inner();
+            return Err(self.invalid(key, format!("{n}: use {low} to {high} {unit}")));
+        }
+        Ok(n)
+    }
+
+    /// The idle timeout and the absolute lifetime of a session. OWASP's limits for a
+    /// newsroom's risk: shorter is allowed, longer is not.
     fn session_limits(&mut self) -> Result<(Duration, Duration), ConfigError> {
         let file = self.file.session_idle_minutes;
-        let idle_minutes: u64 = self
-            .number(
-                "session_idle_minutes",
-                "DATELINE_SESSION_IDLE_MINUTES",
-                file,
-            )?
-            .unwrap_or(30);
+        let env = "DATELINE_SESSION_IDLE_MINUTES";
+        let idle_minutes =
+            self.number_within("session_idle_minutes", env, file, 30, 1..=30, "minutes")?;
         let file = self.file.session_lifetime_hours;
-        let lifetime_hours: u64 = self
-            .number(
-                "session_lifetime_hours",
-                "DATELINE_SESSION_LIFETIME_HOURS",
-                file,
-            )?
-            .unwrap_or(12);
-        // OWASP's limits for a newsroom's risk: shorter is allowed, longer is not.
-        if !(1..=30).contains(&idle_minutes) {
-            let reason = format!("{idle_minutes}: use 1 to 30 minutes");
-            return Err(self.invalid("session_idle_minutes", reason));
-        }
-        if !(1..=12).contains(&lifetime_hours) {
-            let reason = format!("{lifetime_hours}: use 1 to 12 hours");
-            return Err(self.invalid("session_lifetime_hours", reason));
-        }
+        let env = "DATELINE_SESSION_LIFETIME_HOURS";
+        let lifetime_hours =
+            self.number_within("session_lifetime_hours", env, file, 12, 1..=12, "hours")?;
         Ok((
             self.seconds_override("DATELINE_SESSION_IDLE_SECONDS", idle_minutes * 60),
             self.seconds_override("DATELINE_SESSION_LIFETIME_SECONDS", lifetime_hours * 3600),
@@ -498,16 +503,12 @@ impl Layers<'_> {
             .collect()
     }
 
+    /// OWASP's floor for accounts without a second factor; a newsroom may ask for more.
     fn min_password_length(&mut self) -> Result<usize, ConfigError> {
         let file = self.file.min_password_length;
-        let length: i32 = self
-            .number("min_password_length", "DATELINE_MIN_PASSWORD_LENGTH", file)?
-            .unwrap_or(12);
-        // OWASP's floor for accounts without a second factor; a newsroom may ask for more.
-        if !(12..=128).contains(&length) {
-            let reason = format!("{length}: use 12 to 128 characters");
-            return Err(self.invalid("min_password_length", reason));
-        }
+        let env = "DATELINE_MIN_PASSWORD_LENGTH";
+        let length: i32 =
+            self.number_within("min_password_length", env, file, 12, 12..=128, "characters")?;
         Ok(length as usize)
     }
 
