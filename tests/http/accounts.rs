@@ -1,4 +1,4 @@
-//! Accounts, sessions, permissions and the audit log: SECURITY.md A1–A6, S1–S6, C1–C5, Z1–Z3,
+//! Accounts, sessions, permissions and the audit log: `docs/security.md` A1–A6, S1–S6, C1–C5, Z1–Z3,
 //! Z7, Z9 and L1–L4, through the real app over HTTP.
 
 use chrono::Duration;

@@ -521,7 +521,7 @@ fn json_logs_carry_the_request_id() {
     assert_eq!(v["status"], 404, "{line}");
 }
 
-/// SECURITY.md L4: a new server key signs everyone out (session ids are keyed hashes) and
+/// `docs/security.md` L4: a new server key signs everyone out (session ids are keyed hashes) and
 /// loses nothing else: accounts, content and API tokens (plain hashes) keep working.
 #[actix_web::test]
 async fn rotating_the_key_ends_sessions_and_keeps_tokens() {

@@ -1,4 +1,4 @@
-//! Extreme input is a 4xx, never a 5xx or a dropped connection (SECURITY.md: bad input). Every
+//! Extreme input is a 4xx, never a 5xx or a dropped connection. Every
 //! GET route in the permission table is walked on the real binary, with a table of hostile
 //! values in each path segment and in each query parameter the route reads; afterwards the
 //! server's log holds no panic. A new route is walked as soon as it is in the table.

@@ -1,5 +1,5 @@
 //! Guards over the whole application: every route declared in the permission table and nowhere
-//! else (SECURITY.md Z1), the role × route matrix over HTTP, nothing private in what a
+//! else (`docs/security.md` Z1), the role × route matrix over HTTP, nothing private in what a
 //! contributor can read (Z9), nothing printed raw but sanitised HTML (X1), and no SQL built
 //! from strings (Z8).
 

@@ -1,4 +1,4 @@
-//! SECURITY.md L2, against the real binary at its most talkative: with `RUST_LOG` at trace, the
+//! `docs/security.md` L2, against the real binary at its most talkative: with `RUST_LOG` at trace, the
 //! HTML parser's targets named too, a sign-in, API use and an embargoed release leave no
 //! password, session id, token or embargoed text in the log, and a forged log line in user input
 //! stays inside one escaped line.

@@ -13,6 +13,7 @@ mod guessing;
 mod hostile_input;
 mod inventory;
 mod logs;
+mod outputs;
 mod public_site;
 mod resilience;
 mod upkeep;

@@ -1,5 +1,5 @@
 //! The public newsroom: listings, feeds, sitemaps, search, SEO, HTTP caching, the public read
-//! API, and the embargo invariant on every output (SECURITY.md Z4).
+//! API, and the embargo invariant on every output (`docs/security.md` Z4).
 
 use chrono::{Duration, Utc};
 use dateline_core::Role;

@@ -1,5 +1,5 @@
 //! The real binary under the worst conditions: killed with `kill -9` while an embargo is due
-//! (SECURITY.md Z5), and in the middle of a publish transaction (R2).
+//! (`docs/security.md` Z5), and in the middle of a publish transaction (R2).
 
 use std::path::Path;
 use std::time::Duration;

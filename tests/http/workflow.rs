@@ -13,7 +13,7 @@ use crate::support::client::field_value;
 use crate::support::{Client, TestApp};
 
 /// Categories and an organization the releases below refer to.
-async fn taxonomy(app: &TestApp) {
+pub(crate) async fn taxonomy(app: &TestApp) {
     let (editor, _) = app.api_user("tax@example.com", Role::Editor);
     editor.json("POST", "/api/v1/organizations", &json!({"name": "Northwind Grid", "website": "https://northwind.example.com", "boilerplate": "About Northwind."})).await.assert_status(201);
     editor
@@ -26,7 +26,7 @@ async fn taxonomy(app: &TestApp) {
         .assert_status(201);
 }
 
-fn release_body(headline: &str) -> Value {
+pub(crate) fn release_body(headline: &str) -> Value {
     json!({
         "headline": headline,
         "subheadline": "A subheadline",

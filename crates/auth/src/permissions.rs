@@ -68,7 +68,7 @@ pub fn for_transition(t: Transition) -> Permission {
 }
 
 /// Whether `actor` may give `target_role` to someone: only admins assign roles, and an admin may
-/// assign any role. Editors cannot promote anyone, not even to their own role (SECURITY.md Z3).
+/// assign any role. Editors cannot promote anyone, not even to their own role (`docs/security.md` Z3).
 pub fn may_assign_role(actor: Role, _target_role: Role) -> bool {
     actor == Role::Admin
 }

@@ -1,6 +1,6 @@
 //! Release bodies: Markdown written by contributors, turned into HTML we are willing to serve.
 //!
-//! Contributors are not trusted (see SECURITY.md X1), so the HTML is sanitised on the server with
+//! Contributors are not trusted (see `docs/security.md`, X1), so the HTML is sanitised on the server with
 //! an allowlist every time it is produced, and [`SanitizedHtml`] is the only type templates may
 //! print unescaped. Stored HTML records the [`SANITIZER_VERSION`] that made it, so a read trusts
 //! it only while the allowlist is the one that made it.

@@ -7,6 +7,8 @@ pub mod migrations;
 pub mod pagination;
 pub mod repo;
 pub mod schema;
+/// Throwaway databases for tests; not part of the shipped library.
+#[cfg(any(test, feature = "test-support"))]
 pub mod testdb;
 pub mod time;
 pub mod visibility;

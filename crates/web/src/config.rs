@@ -139,291 +139,29 @@ impl Config {
         flags: &FlagConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let mut sources = BTreeMap::new();
-
-        let (config_file, explicit) = match flags
-            .config_file
-            .clone()
-            .or_else(|| env("DATELINE_CONFIG").map(PathBuf::from))
-        {
-            Some(p) => (Some(p), true),
-            None => {
-                let p = PathBuf::from("dateline.toml");
-                (p.exists().then_some(p), false)
-            }
+        let (config_file, file) = read_config_file(flags, env)?;
+        let mut layers = Layers {
+            env,
+            file,
+            sources: BTreeMap::new(),
         };
-        let file = match &config_file {
-            Some(path) => read_file(path, explicit)?,
-            None => FileConfig::default(),
-        };
-
-        macro_rules! pick {
-            ($key:literal, $flag:expr, $env:literal, $file:expr) => {{
-                if let Some(v) = $flag {
-                    sources.insert($key, Source::Flag);
-                    Some(v)
-                } else if let Some(v) = env($env) {
-                    sources.insert($key, Source::Env($env));
-                    Some(v)
-                } else if let Some(v) = $file {
-                    sources.insert($key, Source::File);
-                    Some(v)
-                } else {
-                    sources.insert($key, Source::Default);
-                    None
-                }
-            }};
-        }
-
-        let path_text = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        let data_dir = pick!(
-            "data_dir",
-            path_text(&flags.data_dir),
-            "DATELINE_DATA_DIR",
-            path_text(&file.data_dir)
-        )
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-
-        let db_raw = if let Some(v) = flags.database_url.clone() {
-            sources.insert("database_url", Source::Flag);
-            Some(v)
-        } else if let Some(v) = env("DATABASE_URL") {
-            sources.insert("database_url", Source::Env("DATABASE_URL"));
-            Some(v)
-        } else if let Some(v) = env("DATELINE_DATABASE_URL") {
-            sources.insert("database_url", Source::Env("DATELINE_DATABASE_URL"));
-            Some(v)
-        } else if let Some(v) = file.database_url.clone() {
-            sources.insert("database_url", Source::File);
-            Some(v)
-        } else {
-            sources.insert("database_url", Source::Default);
-            None
-        };
-        let database_url = match db_raw {
-            Some(raw) => DatabaseUrl::parse(&raw)?,
-            None => DatabaseUrl::Sqlite(data_dir.join("dateline.db")),
-        };
-
-        let bind = pick!(
-            "bind",
-            flags.bind.clone(),
-            "DATELINE_BIND",
-            file.bind.clone()
-        )
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind_addr: Option<SocketAddr> = bind.parse().ok();
-        if bind_addr.is_none() && !bind.contains(':') {
-            return Err(invalid(
-                "bind",
-                &sources,
-                format!("{bind:?} is not an address:port such as 127.0.0.1:8080"),
-            ));
-        }
-
-        let public_raw = pick!(
-            "public_url",
-            flags.public_url.clone(),
-            "DATELINE_PUBLIC_URL",
-            file.public_url.clone()
-        );
-        let public_url = match public_raw {
-            Some(raw) => {
-                let u = url::Url::parse(raw.trim()).map_err(|e| {
-                    invalid("public_url", &sources, format!("{raw:?} is not a URL: {e}"))
-                })?;
-                if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-                    return Err(invalid(
-                        "public_url",
-                        &sources,
-                        format!("{raw:?} must be an http:// or https:// URL with a host"),
-                    ));
-                }
-                u
-            }
-            None => {
-                let host = match bind_addr {
-                    Some(a) if a.ip().is_unspecified() => format!("127.0.0.1:{}", a.port()),
-                    _ => bind.clone(),
-                };
-                url::Url::parse(&format!("http://{host}/")).map_err(|e| {
-                    invalid(
-                        "public_url",
-                        &sources,
-                        format!("cannot derive it from bind {bind:?}: {e}"),
-                    )
-                })?
-            }
-        };
-
-        let log_format = match pick!(
-            "log_format",
-            flags.log_format.clone(),
-            "DATELINE_LOG_FORMAT",
-            file.log_format.clone()
-        )
-        .as_deref()
-        {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(invalid(
-                    "log_format",
-                    &sources,
-                    format!("{other:?}: use text or json"),
-                ));
-            }
-        };
-
-        let idle_minutes = number(
-            pick!(
-                "session_idle_minutes",
-                None::<String>,
-                "DATELINE_SESSION_IDLE_MINUTES",
-                file.session_idle_minutes.map(|v| v.to_string())
-            ),
-            "session_idle_minutes",
-            &sources,
-        )?
-        .unwrap_or(30);
-        let lifetime_hours = number(
-            pick!(
-                "session_lifetime_hours",
-                None::<String>,
-                "DATELINE_SESSION_LIFETIME_HOURS",
-                file.session_lifetime_hours.map(|v| v.to_string())
-            ),
-            "session_lifetime_hours",
-            &sources,
-        )?
-        .unwrap_or(12);
-        // OWASP's limits for a newsroom's risk: shorter is allowed, longer is not.
-        if !(1..=30).contains(&idle_minutes) {
-            return Err(invalid(
-                "session_idle_minutes",
-                &sources,
-                format!("{idle_minutes}: use 1 to 30 minutes"),
-            ));
-        }
-        if !(1..=12).contains(&lifetime_hours) {
-            return Err(invalid(
-                "session_lifetime_hours",
-                &sources,
-                format!("{lifetime_hours}: use 1 to 12 hours"),
-            ));
-        }
-        // Seconds-level overrides exist for tests of the timeouts; they are not documented knobs.
-        let session_idle = env("DATELINE_SESSION_IDLE_SECONDS")
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_secs)
-            .unwrap_or(Duration::from_secs(idle_minutes * 60));
-        let session_lifetime = env("DATELINE_SESSION_LIFETIME_SECONDS")
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_secs)
-            .unwrap_or(Duration::from_secs(lifetime_hours * 3600));
-
-        let key_source = if env("DATELINE_SECRET_KEY").is_some() {
-            sources.insert("secret_key", Source::Env("DATELINE_SECRET_KEY"));
-            KeySource::Env
-        } else {
-            let path = pick!(
-                "key_file",
-                None::<String>,
-                "DATELINE_KEY_FILE",
-                path_text(&file.key_file)
-            )
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Config::default_key_file(&data_dir));
-            sources.insert("secret_key", Source::Default);
-            KeySource::File(path)
-        };
-
-        let proxies_raw = pick!(
-            "trusted_proxies",
-            None::<String>,
-            "DATELINE_TRUSTED_PROXIES",
-            file.trusted_proxies.clone().map(|v| v.join(","))
-        );
-        let trusted_proxies = proxies_raw
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<IpAddr>().map_err(|_| {
-                    invalid(
-                        "trusted_proxies",
-                        &sources,
-                        format!("{s:?} is not an IP address"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let scheduler_ms = number(
-            pick!(
-                "scheduler_interval_ms",
-                None::<String>,
-                "DATELINE_SCHEDULER_INTERVAL_MS",
-                file.scheduler_interval_ms.map(|v| v.to_string())
-            ),
+        let data_dir = layers.data_dir(flags);
+        let database_url = layers.database_url(flags, &data_dir)?;
+        let (bind, bind_addr) = layers.bind(flags)?;
+        let public_url = layers.public_url(flags, &bind, bind_addr)?;
+        let log_format = layers.log_format(flags)?;
+        let (session_idle, session_lifetime) = layers.session_limits()?;
+        let key_source = layers.key_source(&data_dir);
+        let trusted_proxies = layers.trusted_proxies()?;
+        let scheduler_ms: Option<u64> = layers.number(
             "scheduler_interval_ms",
-            &sources,
-        )?
-        .unwrap_or(1000);
-        let pool_size = number(
-            pick!(
-                "pool_size",
-                None::<String>,
-                "DATELINE_POOL_SIZE",
-                file.pool_size.map(|v| v.to_string())
-            ),
-            "pool_size",
-            &sources,
-        )?
-        .unwrap_or(10);
-        let min_password_length = number(
-            pick!(
-                "min_password_length",
-                None::<String>,
-                "DATELINE_MIN_PASSWORD_LENGTH",
-                file.min_password_length.map(|v| v.to_string())
-            ),
-            "min_password_length",
-            &sources,
-        )?
-        .unwrap_or(12);
-        // OWASP's floor for accounts without a second factor; a newsroom may ask for more.
-        if !(12..=128).contains(&min_password_length) {
-            return Err(invalid(
-                "min_password_length",
-                &sources,
-                format!("{min_password_length}: use 12 to 128 characters"),
-            ));
-        }
-        let sqlite_synchronous_full = match pick!(
-            "sqlite_synchronous",
-            None::<String>,
-            "DATELINE_SQLITE_SYNCHRONOUS",
-            file.sqlite_synchronous.clone()
-        )
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        {
-            None | Some("full") => true,
-            Some("normal") => false,
-            Some(other) => {
-                return Err(invalid(
-                    "sqlite_synchronous",
-                    &sources,
-                    format!("{other:?}: use full or normal"),
-                ));
-            }
-        };
-
+            "DATELINE_SCHEDULER_INTERVAL_MS",
+            layers.file.scheduler_interval_ms,
+        )?;
+        let pool_size: Option<i32> =
+            layers.number("pool_size", "DATELINE_POOL_SIZE", layers.file.pool_size)?;
+        let min_password_length = layers.min_password_length()?;
+        let sqlite_synchronous_full = layers.sqlite_synchronous()?;
         Ok(Config {
             database_url,
             data_dir,
@@ -434,129 +172,371 @@ impl Config {
             session_lifetime,
             key_source,
             trusted_proxies,
-            scheduler_interval: Duration::from_millis(scheduler_ms.clamp(50, 60_000)),
-            pool_size: (pool_size as u32).clamp(1, 100),
-            min_password_length: min_password_length as usize,
+            scheduler_interval: Duration::from_millis(
+                scheduler_ms.unwrap_or(1000).clamp(50, 60_000),
+            ),
+            pool_size: (pool_size.unwrap_or(10) as u32).clamp(1, 100),
+            min_password_length,
             sqlite_synchronous_full,
             config_file,
-            sources,
+            sources: layers.sources,
         })
     }
 
     /// `key = value  (source)` lines with secrets redacted, for `dateline config`.
     pub fn describe(&self) -> Vec<(String, String, String)> {
-        let src = |k: &str| {
+        let config_file = self
+            .config_file
+            .as_ref()
+            .map_or_else(|| "(none)".into(), |p| p.display().to_string());
+        let source = |key: &str| {
             self.sources
-                .get(k)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "default".into())
+                .get(key)
+                .map_or_else(|| "default".into(), |s| s.to_string())
         };
-        let key = match &self.key_source {
+        std::iter::once(("config_file".into(), config_file, String::new()))
+            .chain(
+                self.shown_values()
+                    .into_iter()
+                    .map(|(key, value)| (key.into(), value, source(key))),
+            )
+            .collect()
+    }
+
+    /// Each setting as `dateline config` shows it, in the order it is shown.
+    fn shown_values(&self) -> [(&'static str, String); 13] {
+        let secret_key = match &self.key_source {
             KeySource::Env => "(set, redacted)".to_string(),
             KeySource::File(p) => format!("from key file {}", p.display()),
         };
-        vec![
+        let proxies: Vec<String> = self.trusted_proxies.iter().map(|p| p.to_string()).collect();
+        let synchronous = if self.sqlite_synchronous_full {
+            "full"
+        } else {
+            "normal"
+        };
+        [
+            ("database_url", self.database_url.redacted()),
+            ("data_dir", self.data_dir.display().to_string()),
+            ("bind", self.bind.clone()),
+            ("public_url", self.public_url.to_string()),
             (
-                "config_file".into(),
-                self.config_file
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "(none)".into()),
-                String::new(),
-            ),
-            (
-                "database_url".into(),
-                self.database_url.redacted(),
-                src("database_url"),
-            ),
-            (
-                "data_dir".into(),
-                self.data_dir.display().to_string(),
-                src("data_dir"),
-            ),
-            ("bind".into(), self.bind.clone(), src("bind")),
-            (
-                "public_url".into(),
-                self.public_url.to_string(),
-                src("public_url"),
-            ),
-            (
-                "log_format".into(),
+                "log_format",
                 format!("{:?}", self.log_format).to_lowercase(),
-                src("log_format"),
             ),
             (
-                "session_idle_minutes".into(),
+                "session_idle_minutes",
                 (self.session_idle.as_secs() / 60).to_string(),
-                src("session_idle_minutes"),
             ),
             (
-                "session_lifetime_hours".into(),
+                "session_lifetime_hours",
                 (self.session_lifetime.as_secs() / 3600).to_string(),
-                src("session_lifetime_hours"),
             ),
-            ("secret_key".into(), key, src("secret_key")),
+            ("secret_key", secret_key),
+            ("trusted_proxies", proxies.join(", ")),
             (
-                "trusted_proxies".into(),
-                self.trusted_proxies
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                src("trusted_proxies"),
-            ),
-            (
-                "scheduler_interval_ms".into(),
+                "scheduler_interval_ms",
                 self.scheduler_interval.as_millis().to_string(),
-                src("scheduler_interval_ms"),
             ),
-            (
-                "pool_size".into(),
-                self.pool_size.to_string(),
-                src("pool_size"),
-            ),
-            (
-                "min_password_length".into(),
-                self.min_password_length.to_string(),
-                src("min_password_length"),
-            ),
-            (
-                "sqlite_synchronous".into(),
-                if self.sqlite_synchronous_full {
-                    "full"
-                } else {
-                    "normal"
-                }
-                .into(),
-                src("sqlite_synchronous"),
-            ),
+            ("pool_size", self.pool_size.to_string()),
+            ("min_password_length", self.min_password_length.to_string()),
+            ("sqlite_synchronous", synchronous.into()),
         ]
     }
 }
 
-fn invalid(
-    setting: &'static str,
-    sources: &BTreeMap<&'static str, Source>,
-    reason: String,
-) -> ConfigError {
-    ConfigError::Invalid {
-        setting,
-        origin: sources.get(setting).copied().unwrap_or(Source::Default),
-        reason,
-    }
+/// Finds the config file: `--config`, then `DATELINE_CONFIG`, then `dateline.toml` in the
+/// working directory if there is one. Only a file asked for by name must exist.
+fn read_config_file(
+    flags: &FlagConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Option<PathBuf>, FileConfig), ConfigError> {
+    let named = flags
+        .config_file
+        .clone()
+        .or_else(|| non_empty(env, "DATELINE_CONFIG").map(PathBuf::from));
+    let (path, explicit) = match named {
+        Some(p) => (p, true),
+        None => {
+            let p = PathBuf::from("dateline.toml");
+            if !p.exists() {
+                return Ok((None, FileConfig::default()));
+            }
+            (p, false)
+        }
+    };
+    let file = read_file(&path, explicit)?;
+    Ok((Some(path), file))
 }
 
-fn number<T: std::str::FromStr>(
-    raw: Option<String>,
-    key: &'static str,
-    sources: &BTreeMap<&'static str, Source>,
-) -> Result<Option<T>, ConfigError> {
-    raw.map(|v| {
-        v.trim()
-            .parse::<T>()
-            .map_err(|_| invalid(key, sources, format!("{v:?} is not a whole number")))
-    })
-    .transpose()
+/// An environment variable set to blanks counts as unset, so `FOO= dateline` falls through.
+fn non_empty(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.trim().is_empty())
+}
+
+fn path_text(path: &Option<PathBuf>) -> Option<String> {
+    path.as_ref().map(|p| p.display().to_string())
+}
+
+/// The layers below the command line, and a record of which layer gave each value.
+struct Layers<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    file: FileConfig,
+    sources: BTreeMap<&'static str, Source>,
+}
+
+impl Layers<'_> {
+    fn env(&self, name: &str) -> Option<String> {
+        non_empty(self.env, name)
+    }
+
+    /// The first layer that sets `key`: the flag, then each variable in `env_names` in turn,
+    /// then the file. `None` means the default applies.
+    fn pick(
+        &mut self,
+        key: &'static str,
+        flag: Option<String>,
+        env_names: &[&'static str],
+        file: Option<String>,
+    ) -> Option<String> {
+        let from_env = || {
+            env_names
+                .iter()
+                .find_map(|&name| self.env(name).map(|v| (Source::Env(name), v)))
+        };
+        let (source, value) = match flag.map(|v| (Source::Flag, v)).or_else(from_env) {
+            Some((source, v)) => (source, Some(v)),
+            None => match file {
+                Some(v) => (Source::File, Some(v)),
+                None => (Source::Default, None),
+            },
+        };
+        self.sources.insert(key, source);
+        value
+    }
+
+    fn invalid(&self, setting: &'static str, reason: String) -> ConfigError {
+        ConfigError::Invalid {
+            setting,
+            origin: self
+                .sources
+                .get(setting)
+                .copied()
+                .unwrap_or(Source::Default),
+            reason,
+        }
+    }
+
+    /// A whole number that only the environment or the file may set.
+    fn number<T: std::str::FromStr>(
+        &mut self,
+        key: &'static str,
+        env_name: &'static str,
+        file: Option<impl ToString>,
+    ) -> Result<Option<T>, ConfigError> {
+        let raw = self.pick(key, None, &[env_name], file.map(|v| v.to_string()));
+        raw.map(|v| {
+            v.trim()
+                .parse::<T>()
+                .map_err(|_| self.invalid(key, format!("{v:?} is not a whole number")))
+        })
+        .transpose()
+    }
+
+    fn data_dir(&mut self, flags: &FlagConfig) -> PathBuf {
+        let file = path_text(&self.file.data_dir);
+        self.pick(
+            "data_dir",
+            path_text(&flags.data_dir),
+            &["DATELINE_DATA_DIR"],
+            file,
+        )
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+    }
+
+    /// `DATABASE_URL` is the name most hosts set; `DATELINE_DATABASE_URL` matches our others.
+    fn database_url(
+        &mut self,
+        flags: &FlagConfig,
+        data_dir: &Path,
+    ) -> Result<DatabaseUrl, ConfigError> {
+        let file = self.file.database_url.clone();
+        let envs = ["DATABASE_URL", "DATELINE_DATABASE_URL"];
+        match self.pick("database_url", flags.database_url.clone(), &envs, file) {
+            Some(raw) => Ok(DatabaseUrl::parse(&raw)?),
+            None => Ok(DatabaseUrl::Sqlite(data_dir.join("dateline.db"))),
+        }
+    }
+
+    /// The address to listen on, and its parsed form when it is an IP address (a host name
+    /// such as `localhost:8080` is also accepted and resolved when binding).
+    fn bind(&mut self, flags: &FlagConfig) -> Result<(String, Option<SocketAddr>), ConfigError> {
+        let file = self.file.bind.clone();
+        let bind = self
+            .pick("bind", flags.bind.clone(), &["DATELINE_BIND"], file)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr: Option<SocketAddr> = bind.parse().ok();
+        if addr.is_none() && !bind.contains(':') {
+            let reason = format!("{bind:?} is not an address:port such as 127.0.0.1:8080");
+            return Err(self.invalid("bind", reason));
+        }
+        Ok((bind, addr))
+    }
+
+    fn public_url(
+        &mut self,
+        flags: &FlagConfig,
+        bind: &str,
+        bind_addr: Option<SocketAddr>,
+    ) -> Result<url::Url, ConfigError> {
+        let file = self.file.public_url.clone();
+        let envs = ["DATELINE_PUBLIC_URL"];
+        match self.pick("public_url", flags.public_url.clone(), &envs, file) {
+            Some(raw) => self.given_public_url(&raw),
+            None => self.public_url_from_bind(bind, bind_addr),
+        }
+    }
+
+    fn given_public_url(&self, raw: &str) -> Result<url::Url, ConfigError> {
+        let u = url::Url::parse(raw.trim())
+            .map_err(|e| self.invalid("public_url", format!("{raw:?} is not a URL: {e}")))?;
+        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+            let reason = format!("{raw:?} must be an http:// or https:// URL with a host");
+            return Err(self.invalid("public_url", reason));
+        }
+        Ok(u)
+    }
+
+    /// Without a public URL, links point at the listening address; a wildcard bind is
+    /// reachable on loopback, so that is what links use.
+    fn public_url_from_bind(
+        &self,
+        bind: &str,
+        bind_addr: Option<SocketAddr>,
+    ) -> Result<url::Url, ConfigError> {
+        let host = match bind_addr {
+            Some(a) if a.ip().is_unspecified() => format!("127.0.0.1:{}", a.port()),
+            _ => bind.to_owned(),
+        };
+        url::Url::parse(&format!("http://{host}/")).map_err(|e| {
+            let reason = format!("cannot derive it from bind {bind:?}: {e}");
+            self.invalid("public_url", reason)
+        })
+    }
+
+    fn log_format(&mut self, flags: &FlagConfig) -> Result<LogFormat, ConfigError> {
+        let file = self.file.log_format.clone();
+        let envs = ["DATELINE_LOG_FORMAT"];
+        match self
+            .pick("log_format", flags.log_format.clone(), &envs, file)
+            .as_deref()
+        {
+            None | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(self.invalid("log_format", format!("{other:?}: use text or json"))),
+        }
+    }
+
+    /// A whole number with a default, refused outside `range`; `unit` names it in the message.
+    fn number_within<T>(
+        &mut self,
+        key: &'static str,
+        env_name: &'static str,
+        file: Option<impl ToString>,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+        unit: &str,
+    ) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display,
+    {
+        let n = self.number(key, env_name, file)?.unwrap_or(default);
+        if !range.contains(&n) {
+            let (low, high) = range.into_inner();
+            return Err(self.invalid(key, format!("{n}: use {low} to {high} {unit}")));
+        }
+        Ok(n)
+    }
+
+    /// The idle timeout and the absolute lifetime of a session. OWASP's limits for a
+    /// newsroom's risk: shorter is allowed, longer is not.
+    fn session_limits(&mut self) -> Result<(Duration, Duration), ConfigError> {
+        let file = self.file.session_idle_minutes;
+        let env = "DATELINE_SESSION_IDLE_MINUTES";
+        let idle_minutes =
+            self.number_within("session_idle_minutes", env, file, 30, 1..=30, "minutes")?;
+        let file = self.file.session_lifetime_hours;
+        let env = "DATELINE_SESSION_LIFETIME_HOURS";
+        let lifetime_hours =
+            self.number_within("session_lifetime_hours", env, file, 12, 1..=12, "hours")?;
+        Ok((
+            self.seconds_override("DATELINE_SESSION_IDLE_SECONDS", idle_minutes * 60),
+            self.seconds_override("DATELINE_SESSION_LIFETIME_SECONDS", lifetime_hours * 3600),
+        ))
+    }
+
+    /// Seconds-level overrides exist for tests of the timeouts; they are not documented knobs.
+    fn seconds_override(&self, env_name: &str, otherwise: u64) -> Duration {
+        let seconds = self.env(env_name).and_then(|v| v.parse().ok());
+        Duration::from_secs(seconds.unwrap_or(otherwise))
+    }
+
+    fn key_source(&mut self, data_dir: &Path) -> KeySource {
+        if self.env("DATELINE_SECRET_KEY").is_some() {
+            self.sources
+                .insert("secret_key", Source::Env("DATELINE_SECRET_KEY"));
+            return KeySource::Env;
+        }
+        let file = path_text(&self.file.key_file);
+        let path = self
+            .pick("key_file", None, &["DATELINE_KEY_FILE"], file)
+            .map_or_else(|| Config::default_key_file(data_dir), PathBuf::from);
+        self.sources.insert("secret_key", Source::Default);
+        KeySource::File(path)
+    }
+
+    fn trusted_proxies(&mut self) -> Result<Vec<IpAddr>, ConfigError> {
+        let file = self.file.trusted_proxies.as_ref().map(|v| v.join(","));
+        let raw = self.pick("trusted_proxies", None, &["DATELINE_TRUSTED_PROXIES"], file);
+        raw.unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpAddr>().map_err(|_| {
+                    self.invalid("trusted_proxies", format!("{s:?} is not an IP address"))
+                })
+            })
+            .collect()
+    }
+
+    /// OWASP's floor for accounts without a second factor; a newsroom may ask for more.
+    fn min_password_length(&mut self) -> Result<usize, ConfigError> {
+        let file = self.file.min_password_length;
+        let env = "DATELINE_MIN_PASSWORD_LENGTH";
+        let length: i32 =
+            self.number_within("min_password_length", env, file, 12, 12..=128, "characters")?;
+        Ok(length as usize)
+    }
+
+    /// Whether SQLite waits for the disk on every commit (`full`) or only at checkpoints.
+    fn sqlite_synchronous(&mut self) -> Result<bool, ConfigError> {
+        let file = self.file.sqlite_synchronous.clone();
+        let raw = self.pick(
+            "sqlite_synchronous",
+            None,
+            &["DATELINE_SQLITE_SYNCHRONOUS"],
+            file,
+        );
+        match raw.map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("full") => Ok(true),
+            Some("normal") => Ok(false),
+            Some(other) => {
+                let reason = format!("{other:?}: use full or normal");
+                Err(self.invalid("sqlite_synchronous", reason))
+            }
+        }
+    }
 }
 
 fn read_file(path: &Path, explicit: bool) -> Result<FileConfig, ConfigError> {

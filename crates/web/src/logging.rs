@@ -13,7 +13,7 @@ use crate::config::LogFormat;
 /// Libraries that log the documents they work on at debug and trace levels: the HTML parser
 /// under the sanitiser prints every run of body text, embargoed releases included. An operator
 /// turning on `RUST_LOG=trace` to chase a bug must not thereby copy embargoed text into logs
-/// (SECURITY.md L2). This is a second filter after `RUST_LOG`, so no directive, however
+/// (`docs/security.md` L2). This is a second filter after `RUST_LOG`, so no directive, however
 /// specific, lets their chatter through.
 const QUIET: &[&str] = &["html5ever", "markup5ever", "ammonia", "pulldown_cmark"];
 

@@ -1,7 +1,7 @@
 //! Numbers and dates read from an address, each parsed here and nowhere else. Every value is
 //! bounded before anything computes with it, so adding a day, multiplying a page into an offset
 //! or binding a time on either backend cannot overflow; anything else is a 400 naming the
-//! parameter (SECURITY.md: extreme input is a 4xx).
+//! parameter: extreme input is a 4xx, never a 5xx.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use dateline_core::timezone::YEARS;

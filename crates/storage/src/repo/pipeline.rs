@@ -1,7 +1,7 @@
 //! The one publish pipeline. Every change of status — and every change to what the public can
 //! see of a live release — goes through [`apply`], in one transaction that also writes the
 //! revision, the audit row, the scheduler job, the search index and the content-version bump.
-//! A crash anywhere before the commit leaves the release exactly as it was (SECURITY.md R2).
+//! A crash anywhere before the commit leaves the release exactly as it was (`docs/security.md` R2).
 //!
 //! What a command does, and whether it is allowed, is decided by [`workflow::plan`] in
 //! `dateline-core`; this module reads the release, asks for the plan and carries it out.

@@ -4,11 +4,17 @@
 //! every query filters on visibility again, so an index bug cannot leak an embargoed release.
 //! All SQL here is static text with bound parameters; user input never becomes SQL.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use dateline_core::content::plain_text;
 use dateline_core::{Release, ReleaseStatus, ReleaseSummary};
+use diesel::backend::Backend;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 
 use crate::connection::DbConnection;
 use crate::error::Result;
@@ -303,70 +309,83 @@ pub fn search(
     }
     let limit = q.per_page.clamp(1, 100);
     let offset = (q.page.max(1) - 1).saturating_mul(limit);
-    let now = to_db(now);
-    let (from, until) = (opt_to_db(q.from), opt_to_db(q.until));
     let (rows, total) = match conn {
         DbConnection::Sqlite(c) => {
-            let text = fts5_query(&q.terms);
-            let rows = diesel::sql_query(SQLITE_SEARCH)
-                .bind::<Text, _>(&text)
-                .bind::<Timestamp, _>(now)
-                .bind::<Nullable<BigInt>, _>(q.organization_id)
-                .bind::<Nullable<BigInt>, _>(q.organization_id)
-                .bind::<Nullable<BigInt>, _>(q.category_id)
-                .bind::<Nullable<BigInt>, _>(q.category_id)
-                .bind::<Nullable<BigInt>, _>(q.region_id)
-                .bind::<Nullable<BigInt>, _>(q.region_id)
-                .bind::<Nullable<Timestamp>, _>(from)
-                .bind::<Nullable<Timestamp>, _>(from)
-                .bind::<Nullable<Timestamp>, _>(until)
-                .bind::<Nullable<Timestamp>, _>(until)
+            // SQLite's `?` cannot be reused, so each optional filter is bound twice.
+            let filters = Filters::new(q, now, fts5_query(&q.terms), 2);
+            let rows = filters
+                .bound::<Sqlite>(SQLITE_SEARCH)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
                 .load::<HitRow>(c)?;
-            let total = diesel::sql_query(SQLITE_COUNT)
-                .bind::<Text, _>(&text)
-                .bind::<Timestamp, _>(now)
-                .bind::<Nullable<BigInt>, _>(q.organization_id)
-                .bind::<Nullable<BigInt>, _>(q.organization_id)
-                .bind::<Nullable<BigInt>, _>(q.category_id)
-                .bind::<Nullable<BigInt>, _>(q.category_id)
-                .bind::<Nullable<BigInt>, _>(q.region_id)
-                .bind::<Nullable<BigInt>, _>(q.region_id)
-                .bind::<Nullable<Timestamp>, _>(from)
-                .bind::<Nullable<Timestamp>, _>(from)
-                .bind::<Nullable<Timestamp>, _>(until)
-                .bind::<Nullable<Timestamp>, _>(until)
-                .get_result::<CountRow>(c)?
-                .n;
-            (rows, total)
+            let total = filters
+                .bound::<Sqlite>(SQLITE_COUNT)
+                .get_result::<CountRow>(c)?;
+            (rows, total.n)
         }
         DbConnection::Pg(c) => {
-            let text = websearch_query(&q.terms);
-            let rows = diesel::sql_query(PG_SEARCH)
-                .bind::<Text, _>(&text)
-                .bind::<Timestamp, _>(now)
-                .bind::<Nullable<BigInt>, _>(q.organization_id)
-                .bind::<Nullable<BigInt>, _>(q.category_id)
-                .bind::<Nullable<BigInt>, _>(q.region_id)
-                .bind::<Nullable<Timestamp>, _>(from)
-                .bind::<Nullable<Timestamp>, _>(until)
+            let filters = Filters::new(q, now, websearch_query(&q.terms), 1);
+            let rows = filters
+                .bound::<Pg>(PG_SEARCH)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
                 .load::<HitRow>(c)?;
-            let total = diesel::sql_query(PG_COUNT)
-                .bind::<Text, _>(&text)
-                .bind::<Timestamp, _>(now)
-                .bind::<Nullable<BigInt>, _>(q.organization_id)
-                .bind::<Nullable<BigInt>, _>(q.category_id)
-                .bind::<Nullable<BigInt>, _>(q.region_id)
-                .bind::<Nullable<Timestamp>, _>(from)
-                .bind::<Nullable<Timestamp>, _>(until)
-                .get_result::<CountRow>(c)?
-                .n;
-            (rows, total)
+            let total = filters.bound::<Pg>(PG_COUNT).get_result::<CountRow>(c)?;
+            (rows, total.n)
         }
     };
+    let hits = hits_in_rank_order(conn, rows)?;
+    Ok(SearchResults { hits, total })
+}
+
+/// The values bound to a search query's placeholders, in the order the SQL names them.
+struct Filters {
+    text: String,
+    now: NaiveDateTime,
+    ids: [Option<i64>; 3],
+    times: [Option<NaiveDateTime>; 2],
+    /// How many placeholders each optional filter has in this backend's SQL.
+    each: usize,
+}
+
+impl Filters {
+    fn new(q: &SearchQuery, now: DateTime<Utc>, text: String, each: usize) -> Self {
+        Filters {
+            text,
+            now: to_db(now),
+            ids: [q.organization_id, q.category_id, q.region_id],
+            times: [opt_to_db(q.from), opt_to_db(q.until)],
+            each,
+        }
+    }
+
+    fn bound<DB>(&self, sql: &'static str) -> BoxedSqlQuery<'static, DB, SqlQuery>
+    where
+        DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp> + HasSqlType<BigInt>,
+        String: ToSql<Text, DB>,
+        NaiveDateTime: ToSql<Timestamp, DB>,
+        i64: ToSql<BigInt, DB>,
+    {
+        let mut query = diesel::sql_query(sql)
+            .into_boxed::<DB>()
+            .bind::<Text, _>(self.text.clone())
+            .bind::<Timestamp, _>(self.now);
+        for id in self.ids {
+            for _ in 0..self.each {
+                query = query.bind::<Nullable<BigInt>, _>(id);
+            }
+        }
+        for time in self.times {
+            for _ in 0..self.each {
+                query = query.bind::<Nullable<Timestamp>, _>(time);
+            }
+        }
+        query
+    }
+}
+
+/// The hits' releases, loaded together, in the order the search ranked them.
+fn hits_in_rank_order(conn: &mut DbConnection, rows: Vec<HitRow>) -> Result<Vec<SearchHit>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let loaded = rel::table
         .filter(rel::id.eq_any(&ids))
@@ -385,7 +404,7 @@ pub fn search(
             })
         })
         .collect();
-    Ok(SearchResults { hits, total })
+    Ok(hits)
 }
 
 #[cfg(test)]

@@ -157,7 +157,43 @@ fn load_all(
     plans: &[Option<Change>],
     now: DateTime<Utc>,
 ) -> Result<Loaded, StorageError> {
-    let mut loaded = Loaded::default();
+    load_taxonomy(conn, demo)?;
+    for o in &demo.organizations {
+        create_organization(conn, o)?;
+    }
+    let mut loaded = Loaded {
+        organizations: demo.organizations.len(),
+        ..Loaded::default()
+    };
+    let actor = Actor::system("demo");
+    for (r, change) in demo.releases.iter().zip(plans) {
+        let release_id = create_release(conn, r)?;
+        match change.clone() {
+            None => loaded.drafts += 1,
+            Some(change) => {
+                let scheduled = matches!(change, Change::Approve { .. });
+                let request = Request {
+                    release_id,
+                    expected_revision: None,
+                    change,
+                    actor: actor.clone(),
+                    now,
+                };
+                pipeline::apply(conn, &request)?;
+                if scheduled {
+                    loaded.scheduled += 1;
+                } else {
+                    loaded.published += 1;
+                }
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// Categories (parents first, as the file lists them) and regions; ones that exist are kept,
+/// so the demo can be loaded beside a newsroom's own taxonomy.
+fn load_taxonomy(conn: &mut DbConnection, demo: &Demo) -> Result<(), StorageError> {
     for c in &demo.categories {
         let parent_id = match &c.parent {
             Some(p) => Some(taxonomy::category_by_slug(conn, p)?.id),
@@ -175,96 +211,83 @@ fn load_all(
     }
     for r in &demo.regions {
         if taxonomy::region_by_slug(conn, &r.slug).is_err() {
-            taxonomy::create_region(
-                conn,
-                &TaxonInput {
-                    name: r.name.clone(),
-                    slug: r.slug.clone(),
-                    ..Default::default()
-                },
-            )?;
+            let input = TaxonInput {
+                name: r.name.clone(),
+                slug: r.slug.clone(),
+                ..Default::default()
+            };
+            taxonomy::create_region(conn, &input)?;
         }
     }
-    for o in &demo.organizations {
-        organizations::create(
-            conn,
-            &OrganizationInput {
-                name: o.name.clone(),
-                slug: o.slug.clone(),
-                website: o.website.clone(),
-                boilerplate: o.boilerplate.clone(),
-                contacts: o.contacts.iter().cloned().map(Contact::from).collect(),
-            },
-        )?;
-        loaded.organizations += 1;
-    }
-    let actor = Actor::system("demo");
-    for (r, change) in demo.releases.iter().zip(plans) {
-        let org = organizations::get_by_slug(conn, &r.organization)?;
-        let category_ids = taxonomy::categories_by_slugs(conn, &r.categories)?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        let region_ids = taxonomy::regions_by_slugs(conn, &r.regions)?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        let contacts = match &r.contacts {
-            Some(list) => list.iter().cloned().map(Contact::from).collect(),
-            None => org.contacts.clone(),
-        };
-        let content = ReleaseContent {
-            headline: r.headline.clone(),
-            subheadline: r.subheadline.clone(),
-            dateline: Dateline {
-                city: r.city.clone(),
-                region: r.region.clone(),
-                date: Some(r.date),
-                distributor: r.distributor.clone(),
-            },
-            source: SourceLine {
-                label: r.source_label.clone(),
-                url: r.source_url.clone(),
-            },
-            summary: r.summary.clone(),
-            body: r.body.trim().to_owned(),
-            language: r.language.clone(),
-            organization_id: Some(org.id),
-            contacts,
-            category_ids,
-            region_ids,
-            tags: r.tags.clone(),
-        };
-        let release = releases::create(
-            conn,
-            &NewRelease {
-                content,
-                author_id: None,
-            },
-        )?;
-        match change.clone() {
-            None => loaded.drafts += 1,
-            Some(change) => {
-                let scheduled = matches!(change, Change::Approve { .. });
-                pipeline::apply(
-                    conn,
-                    &Request {
-                        release_id: release.id,
-                        expected_revision: None,
-                        change,
-                        actor: actor.clone(),
-                        now,
-                    },
-                )?;
-                if scheduled {
-                    loaded.scheduled += 1;
-                } else {
-                    loaded.published += 1;
-                }
-            }
-        }
-    }
-    Ok(loaded)
+    Ok(())
+}
+
+fn create_organization(conn: &mut DbConnection, o: &DemoOrganization) -> Result<(), StorageError> {
+    let input = OrganizationInput {
+        name: o.name.clone(),
+        slug: o.slug.clone(),
+        website: o.website.clone(),
+        boilerplate: o.boilerplate.clone(),
+        contacts: o.contacts.iter().cloned().map(Contact::from).collect(),
+    };
+    organizations::create(conn, &input)?;
+    Ok(())
+}
+
+/// Creates the release as a draft and returns its id.
+fn create_release(conn: &mut DbConnection, r: &DemoRelease) -> Result<i64, StorageError> {
+    let content = release_content(conn, r)?;
+    let release = releases::create(
+        conn,
+        &NewRelease {
+            content,
+            author_id: None,
+        },
+    )?;
+    Ok(release.id)
+}
+
+/// The release's content, with its organization, categories and regions looked up by slug.
+/// Without contacts of its own, a release lists its organization's.
+fn release_content(
+    conn: &mut DbConnection,
+    r: &DemoRelease,
+) -> Result<ReleaseContent, StorageError> {
+    let org = organizations::get_by_slug(conn, &r.organization)?;
+    let category_ids = taxonomy::categories_by_slugs(conn, &r.categories)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let region_ids = taxonomy::regions_by_slugs(conn, &r.regions)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let contacts = match &r.contacts {
+        Some(list) => list.iter().cloned().map(Contact::from).collect(),
+        None => org.contacts.clone(),
+    };
+    Ok(ReleaseContent {
+        headline: r.headline.clone(),
+        subheadline: r.subheadline.clone(),
+        dateline: Dateline {
+            city: r.city.clone(),
+            region: r.region.clone(),
+            date: Some(r.date),
+            distributor: r.distributor.clone(),
+        },
+        source: SourceLine {
+            label: r.source_label.clone(),
+            url: r.source_url.clone(),
+        },
+        summary: r.summary.clone(),
+        body: r.body.trim().to_owned(),
+        language: r.language.clone(),
+        organization_id: Some(org.id),
+        contacts,
+        category_ids,
+        region_ids,
+        tags: r.tags.clone(),
+    })
 }
 
 #[cfg(test)]

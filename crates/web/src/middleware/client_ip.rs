@@ -1,6 +1,6 @@
 //! The client address we trust: the socket peer, unless the peer is a configured proxy, in which
 //! case the nearest address in `X-Forwarded-For` that is not itself a proxy. Spoofed headers from
-//! anyone else are ignored (SECURITY.md C5).
+//! anyone else are ignored (`docs/security.md` C5).
 
 use std::net::IpAddr;
 

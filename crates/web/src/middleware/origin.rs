@@ -1,5 +1,5 @@
 //! The second CSRF layer: state-changing requests that a browser marks as cross-site, or whose
-//! `Origin` is not ours, are refused before any handler runs (SECURITY.md C1).
+//! `Origin` is not ours, are refused before any handler runs (`docs/security.md` C1).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

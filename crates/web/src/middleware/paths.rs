@@ -1,5 +1,5 @@
 //! One spelling per path, settled before routing so no check can be bypassed by spelling a path
-//! differently (SECURITY.md Z7). `NormalizePath` merges slashes and drops a trailing one; this
+//! differently (`docs/security.md` Z7). `NormalizePath` merges slashes and drops a trailing one; this
 //! refuses what remains ambiguous: percent-encoding and dot segments. Dateline's own paths
 //! never contain either. A query string may not carry NUL (`%00`): no parameter means anything
 //! with it, and PostgreSQL cannot compare text that holds it, so it is refused here once rather

@@ -1,5 +1,5 @@
 //! What the JSON API answers: explicit shapes per audience, so nothing private (hashes, tokens,
-//! staff emails) can slip into a response by accident (SECURITY.md Z9).
+//! staff emails) can slip into a response by accident (`docs/security.md` Z9).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dateline_core::release::Correction;

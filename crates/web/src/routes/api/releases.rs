@@ -22,7 +22,7 @@ use crate::routes::api::dto::{AuthorDto, ItemDto, List, PublicReleaseDto, Releas
 use crate::routes::api::{ApiJson, etag, if_match};
 use crate::state::AppState;
 
-/// The filters a list accepts; anything else is refused (SECURITY.md Z8).
+/// The filters a list accepts; anything else is refused (`docs/security.md` Z8).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {

@@ -3,11 +3,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::SecondsFormat;
+use chrono::{DateTime, SecondsFormat, Utc};
 use dateline_storage::repo::releases;
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::visibility::Scope;
-use quick_xml::escape::escape;
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use crate::error::{WebError, WebResult};
 use crate::http_cache;
@@ -19,6 +20,9 @@ pub const PER_PAGE: i64 = 1000;
 /// Google News sitemaps list releases from the last two days, at most 1000.
 pub const NEWS_HOURS: i64 = 48;
 
+const SITEMAP_NS: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
+const NEWS_NS: &str = "http://www.google.com/schemas/sitemap-news/0.9";
+
 fn xml(body: String, v: Option<&http_cache::Validators>) -> HttpResponse {
     http_cache::finish(
         HttpResponse::Ok()
@@ -26,6 +30,79 @@ fn xml(body: String, v: Option<&http_cache::Validators>) -> HttpResponse {
             .body(body),
         v,
     )
+}
+
+/// One `<url>` of a sitemap, or one `<sitemap>` of the index.
+struct Entry {
+    loc: String,
+    lastmod: Option<DateTime<Utc>>,
+    news: Option<NewsEntry>,
+}
+
+/// What Google News wants to know about a release.
+struct NewsEntry {
+    publication: String,
+    language: String,
+    published: DateTime<Utc>,
+    title: String,
+}
+
+fn w3c_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The whole document: the writer escapes every text, so no value can break out of its element.
+fn document(
+    root: &str,
+    namespaces: &[(&str, &str)],
+    item: &str,
+    entries: &[Entry],
+) -> Result<String, WebError> {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(WebError::internal)?;
+    w.create_element(root)
+        .with_attributes(namespaces.iter().copied())
+        .write_inner_content(|w| entries.iter().try_for_each(|e| write_entry(w, item, e)))
+        .map_err(WebError::internal)?;
+    let mut out = String::from_utf8(w.into_inner()).map_err(WebError::internal)?;
+    out.push('\n');
+    Ok(out)
+}
+
+fn write_entry(w: &mut Writer<Vec<u8>>, item: &str, e: &Entry) -> std::io::Result<()> {
+    w.create_element(item).write_inner_content(|w| {
+        w.create_element("loc")
+            .write_text_content(BytesText::new(&e.loc))?;
+        if let Some(t) = e.lastmod {
+            w.create_element("lastmod")
+                .write_text_content(BytesText::new(&w3c_time(t)))?;
+        }
+        if let Some(news) = &e.news {
+            write_news(w, news)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn write_news(w: &mut Writer<Vec<u8>>, n: &NewsEntry) -> std::io::Result<()> {
+    w.create_element("news:news").write_inner_content(|w| {
+        w.create_element("news:publication")
+            .write_inner_content(|w| {
+                w.create_element("news:name")
+                    .write_text_content(BytesText::new(&n.publication))?;
+                w.create_element("news:language")
+                    .write_text_content(BytesText::new(&n.language))?;
+                Ok(())
+            })?;
+        w.create_element("news:publication_date")
+            .write_text_content(BytesText::new(&w3c_time(n.published)))?;
+        w.create_element("news:title")
+            .write_text_content(BytesText::new(&n.title))?;
+        Ok(())
+    })?;
+    Ok(())
 }
 
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
@@ -43,21 +120,21 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
         })
         .await?;
     let pages = ((count + PER_PAGE - 1) / PER_PAGE).max(1);
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for n in 1..=pages {
-        out.push_str(&format!(
-            "  <sitemap><loc>{}</loc><lastmod>{}</lastmod></sitemap>\n",
-            escape(
-                state
-                    .config
-                    .absolute(&format!("/sitemaps/releases-{n}.xml"))
-            ),
-            changed.to_rfc3339_opts(SecondsFormat::Secs, true)
-        ));
-    }
-    out.push_str("</sitemapindex>\n");
+    let entries: Vec<Entry> = (1..=pages)
+        .map(|n| Entry {
+            loc: state
+                .config
+                .absolute(&format!("/sitemaps/releases-{n}.xml")),
+            lastmod: Some(changed),
+            news: None,
+        })
+        .collect();
+    let out = document(
+        "sitemapindex",
+        &[("xmlns", SITEMAP_NS)],
+        "sitemap",
+        &entries,
+    )?;
     Ok(xml(out, v.as_ref()))
 }
 
@@ -109,28 +186,20 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
     if n > 1 && offset >= total {
         return Err(WebError::NotFound);
     }
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for s in sections {
-        out.push_str(&format!(
-            "  <url><loc>{}</loc></url>\n",
-            escape(state.config.absolute(&s))
-        ));
-    }
-    for r in list {
-        let lastmod = r.corrected_at.or(r.published_at).unwrap_or(r.updated_at);
-        out.push_str(&format!(
-            "  <url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
-            escape(
-                state
-                    .config
-                    .absolute(&release_path(r.public_id.as_str(), &r.slug))
-            ),
-            lastmod.to_rfc3339_opts(SecondsFormat::Secs, true)
-        ));
-    }
-    out.push_str("</urlset>\n");
+    let sections = sections.iter().map(|s| Entry {
+        loc: state.config.absolute(s),
+        lastmod: None,
+        news: None,
+    });
+    let releases = list.iter().map(|r| Entry {
+        loc: state
+            .config
+            .absolute(&release_path(r.public_id.as_str(), &r.slug)),
+        lastmod: Some(r.corrected_at.or(r.published_at).unwrap_or(r.updated_at)),
+        news: None,
+    });
+    let entries: Vec<Entry> = sections.chain(releases).collect();
+    let out = document("urlset", &[("xmlns", SITEMAP_NS)], "url", &entries)?;
     Ok(xml(out, v.as_ref()))
 }
 
@@ -147,23 +216,25 @@ pub async fn news(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
         .db(move |conn| releases::public_between(conn, now, Some(from), 0, 1000))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">\n",
-    );
-    for r in list {
-        let Some(published) = r.published_at else {
-            continue;
-        };
-        let language = r.language.split('-').next().unwrap_or("en").to_owned();
-        out.push_str(&format!(
-            "  <url>\n    <loc>{}</loc>\n    <news:news>\n      <news:publication>\n        <news:name>{}</news:name>\n        <news:language>{}</news:language>\n      </news:publication>\n      <news:publication_date>{}</news:publication_date>\n      <news:title>{}</news:title>\n    </news:news>\n  </url>\n",
-            escape(state.config.absolute(&release_path(r.public_id.as_str(), &r.slug))),
-            escape(&newsroom.name),
-            escape(&language),
-            published.to_rfc3339_opts(SecondsFormat::Secs, true),
-            escape(&r.headline)
-        ));
-    }
-    out.push_str("</urlset>\n");
+    let entries: Vec<Entry> = list
+        .iter()
+        .filter_map(|r| {
+            let published = r.published_at?;
+            Some(Entry {
+                loc: state
+                    .config
+                    .absolute(&release_path(r.public_id.as_str(), &r.slug)),
+                lastmod: None,
+                news: Some(NewsEntry {
+                    publication: newsroom.name.clone(),
+                    language: r.language.split('-').next().unwrap_or("en").to_owned(),
+                    published,
+                    title: r.headline.clone(),
+                }),
+            })
+        })
+        .collect();
+    let namespaces = [("xmlns", SITEMAP_NS), ("xmlns:news", NEWS_NS)];
+    let out = document("urlset", &namespaces, "url", &entries)?;
     Ok(xml(out, v.as_ref()))
 }

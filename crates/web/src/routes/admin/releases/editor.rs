@@ -250,7 +250,7 @@ pub async fn autosave(
         .json(serde_json::json!({ "revision": saved.revision, "status": saved.status.as_str() })))
 }
 
-/// Renders the posted body as it will print, without saving. Needs edit rights (SECURITY.md Z6).
+/// Renders the posted body as it will print, without saving. Needs edit rights (`docs/security.md` Z6).
 pub async fn render_preview(
     state: web::Data<AppState>,
     staff: Staff,

@@ -1,6 +1,6 @@
 //! A release's history: every revision, any one of them as readers would see it, a word-level
 //! comparison of any two, and restoring one as a new revision. Every id in the address is checked
-//! against the release the person may read (SECURITY.md Z2).
+//! against the release the person may read (`docs/security.md` Z2).
 
 use actix_web::http::StatusCode;
 use actix_web::web;
