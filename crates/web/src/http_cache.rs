@@ -23,7 +23,7 @@ pub struct Validators {
 /// such as the hour for a page that changes with time).
 pub async fn validators(state: &AppState, req: &HttpRequest, extra: &str) -> WebResult<Validators> {
     let v = state
-        .db(|conn| dateline_storage::repo::settings::content_version(conn))
+        .db(dateline_storage::repo::settings::content_version)
         .await?;
     let mut h = Sha256::new();
     h.update(req.path().as_bytes());

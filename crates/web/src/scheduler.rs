@@ -48,7 +48,7 @@ async fn next_wait(state: &AppState) -> Duration {
         return interval;
     }
     let now = state.clock.now();
-    match state.db(|conn| jobs::next_due(conn)).await {
+    match state.db(jobs::next_due).await {
         Ok(Some(due)) => (due - now).to_std().unwrap_or(Duration::ZERO).min(interval),
         _ => interval,
     }

@@ -185,9 +185,7 @@ pub async fn chrome(
 }
 
 pub async fn load_newsroom(state: &crate::state::AppState) -> WebResult<crate::newsroom::Newsroom> {
-    let newsroom = state
-        .db(|conn| crate::newsroom::Newsroom::load(conn))
-        .await?;
+    let newsroom = state.db(crate::newsroom::Newsroom::load).await?;
     state.remember_newsroom_name(&newsroom.name);
     Ok(newsroom)
 }
