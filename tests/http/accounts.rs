@@ -4,11 +4,11 @@
 use chrono::Duration;
 use dateline_core::Role;
 use dateline_storage::PageRequest;
-use dateline_storage::repo::audit::{self, AuditFilter};
+use dateline_storage::repo::audit::{self, Actor, AuditAction, AuditFilter, Entry, Outcome};
 use dateline_storage::repo::users;
 
 use crate::http_tests;
-use crate::support::client::field_value;
+use crate::support::client::{field_value, unescape};
 use crate::support::{Client, PASSWORD, TestApp};
 
 fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
@@ -711,6 +711,30 @@ http_tests! {
         assert!(!page.body.contains("<td>login_failed</td>"), "filtered to role changes only");
         viewer.get("/admin/audit?from=not-a-date").await.assert_status(400);
         viewer.get("/admin/audit?after=tampered").await.assert_status(400);
+    }
+
+    // L1: the audit log pages back through older rows without losing its filter, and the
+    // filter is what the page shows.
+    async fn audit_pages_keep_their_filter(app) {
+        let start = chrono::Utc::now() - Duration::hours(1);
+        let cli = Actor::system("cli");
+        for n in 0..55 {
+            let at = start + Duration::seconds(n);
+            Entry::new(&cli, AuditAction::SettingsChange, "settings", "", at).detail(format!("edit {n:02}")).record(&mut app.conn()).unwrap();
+            Entry::new(&cli, AuditAction::KeyRotate, "server", "", at).outcome(Outcome::Failed).detail(format!("rotation {n:02}")).record(&mut app.conn()).unwrap();
+        }
+        let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
+        let first = admin.get("/admin/audit?action=settings_change&result=ok&from=").await;
+        first.assert_status(200);
+        assert!(first.body.contains("edit 54") && first.body.contains("edit 05") && !first.body.contains("edit 04"), "newest 50 first");
+        assert!(!first.body.contains("rotation"), "filtered to one action");
+        let href = first.body.split("<a href=\"").find_map(|s| s.split('"').next().filter(|h| h.starts_with("/admin/audit?"))).map(unescape).expect("a link to older entries");
+        assert!(href.contains("action=settings_change") && href.contains("result=ok") && href.contains("after="), "{href}");
+        assert!(!href.contains("from="), "empty filters are left out: {href}");
+        let older = admin.get(&href).await;
+        older.assert_status(200);
+        assert!(older.body.contains("edit 04") && older.body.contains("edit 00") && !older.body.contains("edit 05"), "{}", older.body);
+        assert!(!older.body.contains("rotation") && !older.body.contains("rel=\"next\""), "the last page, still filtered");
     }
 
     // L3: errors are generic; TRACE is refused; no directory listings.

@@ -1,5 +1,5 @@
-//! Paging through lists by an opaque `after` cursor: reading it from the address, for every
-//! list that pages (public listings, admin lists, the API).
+//! Paging through lists: reading the opaque `after` cursor from the address, for every list
+//! that pages (public listings, admin lists, the API), and linking to another page.
 
 use dateline_storage::Cursor;
 use serde::Deserialize;
@@ -38,5 +38,31 @@ pub fn cursor(after: Option<&str>) -> WebResult<Option<Cursor>> {
         Some(s) => Cursor::decode(s)
             .map(Some)
             .map_err(|e| WebError::BadRequest(crate::error::capitalize(&e.to_string()) + ".")),
+    }
+}
+
+/// `path` with a query of the `params` that have a value (empty ones are left out), for a link
+/// to another page of the same filtered list.
+pub fn link<'a>(path: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    format!("{path}?{}", s.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_link_carries_only_the_given_parameters() {
+        let l = link(
+            "/search",
+            [("q", "wind & sun"), ("region", ""), ("page", "2")],
+        );
+        assert_eq!(l, "/search?q=wind+%26+sun&page=2");
     }
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Staff;
-use crate::pagination::cursor;
+use crate::pagination::{self, cursor};
 use crate::query::Day;
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
@@ -128,20 +128,23 @@ impl AuditQuery {
 
     /// The next page of the same filtered list.
     fn page_after(&self, after: &str) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        fn given(v: &Option<String>) -> &str {
+            v.as_deref().map_or("", str::trim)
+        }
+        let params = [
             ("action", &self.action),
             ("actor", &self.actor),
             ("result", &self.result),
             ("from", &self.from),
             ("to", &self.to),
-        ] {
-            if let Some(v) = nonempty(v) {
-                s.append_pair(k, &v);
-            }
-        }
-        s.append_pair("after", after);
-        format!("/admin/audit?{}", s.finish())
+        ];
+        pagination::link(
+            "/admin/audit",
+            params
+                .into_iter()
+                .map(|(k, v)| (k, given(v)))
+                .chain([("after", after)]),
+        )
     }
 }
 

@@ -136,15 +136,11 @@ impl<T> Checked<T> {
 /// The whole sequence for a secret checked with argon2 work (a password): count the attempt,
 /// wait for a hashing thread, look at the counters again, run `check`, and settle the count.
 /// `check` answers `Some` for a right secret.
-pub async fn check_hashed<T, F>(
+pub async fn check_hashed<T: Send + 'static>(
     state: &AppState,
     limits: Vec<Limit>,
-    check: F,
-) -> WebResult<Checked<T>>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Option<T> + Send + 'static,
-{
+    check: impl FnOnce() -> Option<T> + Send + 'static,
+) -> WebResult<Checked<T>> {
     let counted = count(state, limits).await?;
     let outcome = counted.hash(state, check).await?;
     counted.settle(state, outcome).await
@@ -152,15 +148,11 @@ where
 
 /// The same sequence for a secret checked against the database (a one-time code): the
 /// counters are looked at again in the same call that runs `check`.
-pub async fn check_in_db<T, F>(
+pub async fn check_in_db<T: Send + 'static>(
     state: &AppState,
     limits: Vec<Limit>,
-    check: F,
-) -> WebResult<Checked<T>>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut dateline_storage::DbConnection) -> WebResult<Option<T>> + Send + 'static,
-{
+    check: impl FnOnce(&mut dateline_storage::DbConnection) -> WebResult<Option<T>> + Send + 'static,
+) -> WebResult<Checked<T>> {
     let counted = count(state, limits).await?;
     let numbers = counted.numbers();
     let now = state.clock.now();

@@ -184,21 +184,17 @@ fn show_results(
 
 /// Page `n` of the same search, with only the parameters that were given.
 fn page_link(params: &SearchParams, n: i64) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [
-        ("q", &params.q),
+    let n = n.to_string();
+    let pairs = [
+        ("q", params.q.as_str()),
         ("organization", &params.organization),
         ("category", &params.category),
         ("region", &params.region),
         ("from", &params.from),
         ("to", &params.to),
-    ] {
-        if !v.is_empty() {
-            s.append_pair(k, v);
-        }
-    }
-    s.append_pair("page", &n.to_string());
-    format!("/search?{}", s.finish())
+        ("page", &n),
+    ];
+    crate::pagination::link("/search", pairs)
 }
 
 /// The page's own reading of the query string: tolerant of extra parameters.
