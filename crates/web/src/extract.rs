@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::middleware::identity::{Identity, MaybeIdentity};
 use crate::state::AppState;
+use crate::usecases::Caller;
 
 fn identity_of(req: &HttpRequest) -> Option<Arc<Identity>> {
     req.extensions().get::<MaybeIdentity>().cloned().flatten()
@@ -156,6 +157,23 @@ impl FromRequest for Acting {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match identity_of(req) {
             Some(i) if !i.mfa_pending() => Ok(Acting(Client::of(req).actor(Some(&i)))),
+            _ => Err(WebError::Unauthorized.into()),
+        })
+    }
+}
+
+/// The signed-in person as a use case sees them (see [`crate::usecases`]): their account, their
+/// role, and where the request came from, for the audit log.
+impl FromRequest for Caller {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match identity_of(req) {
+            Some(i) if !i.mfa_pending() => Ok(Caller {
+                user_id: Some(i.user.id),
+                role: i.role(),
+                actor: Client::of(req).actor(Some(&i)),
+            }),
             _ => Err(WebError::Unauthorized.into()),
         })
     }

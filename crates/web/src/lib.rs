@@ -29,4 +29,5 @@ pub mod startup;
 pub mod state;
 pub mod taxa;
 pub mod totp_secrets;
+pub mod usecases;
 pub mod views;

@@ -8,8 +8,6 @@ use dateline_storage::DbConnection;
 use dateline_storage::repo::{organizations, taxonomy};
 use serde::{Deserialize, Serialize};
 
-use crate::routes::forms::FormLimit;
-
 /// The release editor's form. Everything is text, so any input comes back to the editor intact
 /// alongside its errors.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -74,9 +72,7 @@ pub struct ReleaseForm {
 /// Big enough for a body at its 200,000-character limit in any script: a four-byte character
 /// is twelve bytes once percent-encoded. Past this the answer is a 413; below it, an over-long
 /// body is a 422 that names the field and keeps the text.
-impl FormLimit for ReleaseForm {
-    const LIMIT: usize = 4 * 1024 * 1024;
-}
+pub const RELEASE_FORM_LIMIT: usize = 4 * 1024 * 1024;
 
 fn ids(values: &[String], field: &str, e: &mut ValidationErrors) -> Vec<i64> {
     values

@@ -17,15 +17,18 @@ use crate::error::WebError;
 use crate::middleware::identity::{Identity, MaybeIdentity, cookie, pre_session_cookie_name};
 use crate::state::AppState;
 
-/// How large a form may be. Most are small; the release editor overrides this.
-pub trait FormLimit {
-    const LIMIT: usize = crate::app::FORM_LIMIT;
-}
+/// A urlencoded form of at most `LIMIT` bytes that passed the CSRF check. Repeated keys
+/// (checkboxes) fill `Vec` fields. Most forms are small; the release editor asks for more.
+pub struct CsrfForm<T, const LIMIT: usize = { crate::app::FORM_LIMIT }>(pub T);
 
-/// A urlencoded form that passed the CSRF check. Repeated keys (checkboxes) fill `Vec` fields.
-pub struct CsrfForm<T>(pub T);
+/// The body of a form that is only a button (delete, revoke, sign out): nothing but its token.
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
 
-impl<T: DeserializeOwned + FormLimit + 'static> FromRequest for CsrfForm<T> {
+/// A button's form: the CSRF check and nothing else.
+pub type CsrfOnly = CsrfForm<NoFields>;
+
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for CsrfForm<T, LIMIT> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -49,7 +52,7 @@ impl<T: DeserializeOwned + FormLimit + 'static> FromRequest for CsrfForm<T> {
                 let chunk = chunk.map_err(|e| {
                     WebError::BadRequest(format!("The form could not be read: {e}"))
                 })?;
-                if body.len() + chunk.len() > T::LIMIT {
+                if body.len() + chunk.len() > LIMIT {
                     return Err(WebError::PayloadTooLarge.into());
                 }
                 body.extend_from_slice(&chunk);

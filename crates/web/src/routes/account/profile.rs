@@ -15,7 +15,7 @@ use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::auth::session;
 use crate::routes::auth::setup::check_new_password;
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::views::format::Moment;
 use crate::views::{self, Chrome};
@@ -145,8 +145,6 @@ pub struct ProfileForm {
     revision: i64,
 }
 
-impl FormLimit for ProfileForm {}
-
 pub async fn save_profile(
     state: web::Data<AppState>,
     staff: Staff,
@@ -192,8 +190,6 @@ pub struct PasswordForm {
     #[serde(default)]
     confirm: String,
 }
-
-impl FormLimit for PasswordForm {}
 
 /// Needs the current password. Every session of the account ends, and this browser gets a new
 /// one, so a stolen session cannot outlive the change.
@@ -251,16 +247,11 @@ pub async fn change_password(
     Ok(res)
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-impl FormLimit for Empty {}
-
 pub async fn revoke_other_sessions(
     state: web::Data<AppState>,
     staff: Staff,
     client: Client,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult<HttpResponse> {
     let user_id = staff.user.id;
     let keep = staff.session_id_hash().map(str::to_owned);

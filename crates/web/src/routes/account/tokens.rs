@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::views::format;
 use crate::views::{self, Chrome};
@@ -173,8 +173,6 @@ pub struct CreateForm {
     password: String,
 }
 
-impl FormLimit for CreateForm {}
-
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
@@ -282,17 +280,12 @@ pub async fn revoke_token(
         .await
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-impl FormLimit for Empty {}
-
 pub async fn revoke(
     state: web::Data<AppState>,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     // An admin revoking their own token here still only sees their own list afterwards.
     let id = id.into_inner();

@@ -20,7 +20,7 @@ use crate::error::{WebError, WebResult};
 use crate::extract::{Acting, Notice, Staff};
 use crate::newsroom::Newsroom;
 use crate::routes::auth::reauth;
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::views::{self, Chrome};
 
@@ -161,8 +161,6 @@ pub struct CodeForm {
     password: String,
 }
 
-impl FormLimit for CodeForm {}
-
 pub async fn enable(
     state: web::Data<AppState>,
     staff: Staff,
@@ -264,8 +262,6 @@ pub struct PasswordForm {
     #[serde(default)]
     password: String,
 }
-
-impl FormLimit for PasswordForm {}
 
 pub async fn disable(
     state: web::Data<AppState>,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Acting, Notice, Staff};
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
 
@@ -95,8 +95,6 @@ pub struct OrganizationForm {
     contact_phone: Vec<String>,
     revision: Option<i64>,
 }
-
-impl FormLimit for OrganizationForm {}
 
 impl OrganizationForm {
     fn input(&self) -> OrganizationInput {
@@ -275,16 +273,11 @@ pub async fn save(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-impl FormLimit for Empty {}
-
 pub async fn delete(
     state: web::Data<AppState>,
     acting: Acting,
     id: web::Path<i64>,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     let id = id.into_inner();
     write(

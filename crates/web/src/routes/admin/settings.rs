@@ -13,7 +13,7 @@ use crate::error::WebResult;
 use crate::extract::{Acting, Notice, Staff};
 use crate::newsroom::Newsroom;
 use crate::routes::account::profile::zone_names;
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::views::{self, Chrome};
 
@@ -57,8 +57,6 @@ pub struct SettingsForm {
     language: String,
     require_two_factor: Option<String>,
 }
-
-impl FormLimit for SettingsForm {}
 
 pub async fn save(
     state: web::Data<AppState>,

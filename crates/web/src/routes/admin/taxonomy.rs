@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Acting, Notice, Staff};
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::taxa::{self, Kind, Taxon};
 use crate::views::{self, Chrome};
@@ -74,8 +74,6 @@ pub struct TaxonForm {
     parent: String,
     revision: Option<i64>,
 }
-
-impl FormLimit for TaxonForm {}
 
 impl TaxonForm {
     fn input(&self) -> Result<TaxonInput, ValidationErrors> {
@@ -346,16 +344,11 @@ pub async fn save(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-impl FormLimit for Empty {}
-
 pub async fn delete(
     state: web::Data<AppState>,
     acting: Acting,
     path: web::Path<(String, i64)>,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
     let kind = Kind::parse(&kind)?;

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::setup::check_new_account;
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
@@ -139,8 +139,6 @@ pub struct CreateForm {
     confirm: String,
 }
 
-impl FormLimit for CreateForm {}
-
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
@@ -238,8 +236,6 @@ pub struct InviteForm {
     #[serde(default)]
     role: String,
 }
-
-impl FormLimit for InviteForm {}
 
 pub async fn invite(
     state: web::Data<AppState>,
@@ -418,8 +414,6 @@ pub struct EditForm {
     revision: i64,
 }
 
-impl FormLimit for EditForm {}
-
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
@@ -500,17 +494,12 @@ pub async fn save(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-impl FormLimit for Empty {}
-
 pub async fn reset_link(
     state: web::Data<AppState>,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     let id = id.into_inner();
     let token = random_token();
@@ -572,7 +561,7 @@ pub async fn revoke_sessions(
     staff: Staff,
     client: Client,
     id: web::Path<i64>,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     let id = id.into_inner();
     let now = state.clock.now();
@@ -612,7 +601,7 @@ pub async fn revoke_any_token(
     staff: Staff,
     client: Client,
     id: web::Path<i64>,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     crate::routes::account::tokens::revoke_token(&state, &staff, &client, id.into_inner()).await?;
     Ok(views::see_other("/admin/tokens?notice=token-revoked"))

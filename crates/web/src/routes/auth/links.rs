@@ -17,7 +17,7 @@ use crate::error::{WebError, WebResult};
 use crate::extract::Client;
 use crate::routes::auth::session;
 use crate::routes::auth::setup::{AccountForm, check_new_password};
-use crate::routes::forms::{CsrfForm, FormLimit, anonymous_csrf};
+use crate::routes::forms::{CsrfForm, anonymous_csrf};
 use crate::state::AppState;
 use crate::views;
 
@@ -129,8 +129,6 @@ pub struct PasswordForm {
     #[serde(default)]
     confirm: String,
 }
-
-impl FormLimit for PasswordForm {}
 
 pub async fn invite(
     req: HttpRequest,

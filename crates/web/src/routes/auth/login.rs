@@ -22,7 +22,7 @@ use crate::extract::{Client, Visitor};
 use crate::middleware::identity::{MaybeIdentity, pre_session_cookie_name};
 use crate::routes::auth::attempts::{self, Checked, Limit};
 use crate::routes::auth::{safe_next, session};
-use crate::routes::forms::{CsrfForm, FormLimit, anonymous_csrf};
+use crate::routes::forms::{CsrfForm, CsrfOnly, anonymous_csrf};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
 
@@ -88,8 +88,6 @@ pub struct LoginForm {
     password: String,
     next: Option<String>,
 }
-
-impl FormLimit for LoginForm {}
 
 pub async fn submit(
     req: HttpRequest,
@@ -332,16 +330,11 @@ pub async fn logout_page(
     views::ok(&LogoutPage { chrome })
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-impl FormLimit for Empty {}
-
 pub async fn logout(
     state: web::Data<AppState>,
     session: crate::extract::AnySession,
     client: Client,
-    _form: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     let staff = session.0;
     if let Some(id) = staff.session_id_hash().map(str::to_owned) {

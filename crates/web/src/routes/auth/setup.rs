@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::error::{WebError, WebResult};
 use crate::extract::Client;
 use crate::routes::auth::session;
-use crate::routes::forms::{CsrfForm, FormLimit, anonymous_csrf};
+use crate::routes::forms::{CsrfForm, anonymous_csrf};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
 
@@ -118,8 +118,6 @@ pub struct SetupForm {
     #[serde(default)]
     confirm: String,
 }
-
-impl FormLimit for SetupForm {}
 
 /// Field checks shared by setup and invitations.
 pub fn check_new_account(

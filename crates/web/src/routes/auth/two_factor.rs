@@ -18,7 +18,7 @@ use crate::extract::{Client, PendingSecondFactor};
 use crate::middleware::identity::Identity;
 use crate::routes::auth::attempts::{self, Checked, Limit};
 use crate::routes::auth::{safe_next, session};
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::totp_secrets;
 use crate::views::{self, Chrome};
@@ -61,8 +61,6 @@ pub struct CodeForm {
     code: String,
     next: Option<String>,
 }
-
-impl FormLimit for CodeForm {}
 
 pub async fn submit(
     state: web::Data<AppState>,

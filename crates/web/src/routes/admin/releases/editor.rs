@@ -13,6 +13,7 @@ use crate::editorial::actions;
 use crate::editorial::input::ReleaseForm;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Notice, Staff, Visitor};
+use crate::routes::admin::releases::ReleaseFormBody;
 use crate::routes::admin::releases::page::{self, Extras};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
@@ -50,7 +51,7 @@ pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
     client: Client,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let form = with_picked_contacts(&state, form).await?;
     let (content, errors) = form.to_content();
@@ -210,7 +211,7 @@ pub async fn save(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load_editable(&state, &staff, &id).await?;
     match save_posted(&state, &staff, &client, &release, &form, Extras::default).await? {
@@ -229,7 +230,7 @@ pub async fn autosave(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load_editable(&state, &staff, &id).await?;
     if release.status != dateline_core::ReleaseStatus::Draft {
@@ -255,7 +256,7 @@ pub async fn render_preview(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load_editable(&state, &staff, &id).await?;
     let (_, errors) = form.to_content();

@@ -16,7 +16,7 @@ use crate::editorial::actions;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff, Visitor};
 use crate::routes::admin::releases::page::SegmentView;
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
@@ -237,8 +237,6 @@ pub struct RestoreForm {
     #[serde(default)]
     note: String,
 }
-
-impl FormLimit for RestoreForm {}
 
 pub async fn restore(
     state: web::Data<AppState>,

@@ -16,7 +16,7 @@ use crate::editorial::access;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff};
 use crate::middleware::identity::Identity;
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
@@ -162,8 +162,6 @@ pub struct LinkForm {
     days: String,
 }
 
-impl FormLimit for LinkForm {}
-
 pub fn parse_days(raw: &str) -> Result<i64, ValidationErrors> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -238,17 +236,12 @@ pub async fn revoke_link(
     Ok(release)
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-impl FormLimit for Empty {}
-
 pub async fn revoke(
     state: web::Data<AppState>,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,
-    _f: CsrfForm<Empty>,
+    _: CsrfOnly,
 ) -> WebResult {
     let release = revoke_link(&state, &staff, &client, id.into_inner()).await?;
     Ok(views::see_other(format!(

@@ -7,7 +7,12 @@ pub mod list;
 pub mod page;
 pub mod workflow;
 
+use crate::editorial::input::{RELEASE_FORM_LIMIT, ReleaseForm};
 use crate::routes::Routes;
+use crate::routes::forms::CsrfForm;
+
+/// The release editor's form, with room for a body at its length limit.
+pub(crate) type ReleaseFormBody = CsrfForm<ReleaseForm, RELEASE_FORM_LIMIT>;
 
 pub fn add(r: &mut Routes) {
     r.add("admin.releases", list::list);

@@ -13,9 +13,10 @@ use crate::editorial::actions;
 use crate::editorial::input::ReleaseForm;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff};
+use crate::routes::admin::releases::ReleaseFormBody;
 use crate::routes::admin::releases::editor::{Saved, save_posted};
 use crate::routes::admin::releases::page::{self, Extras};
-use crate::routes::forms::{CsrfForm, FormLimit};
+use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::views;
 
@@ -97,7 +98,7 @@ pub async fn submit(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load(&state, &staff, &id).await?;
     let release = saved_or_shown!(save_then(&state, &staff, &client, release, &form).await);
@@ -121,7 +122,7 @@ pub async fn approve(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load(&state, &staff, &id).await?;
     // Check the embargo before saving anything: a bad time should not half-apply the action.
@@ -163,7 +164,7 @@ pub async fn publish(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load(&state, &staff, &id).await?;
     let release = saved_or_shown!(save_then(&state, &staff, &client, release, &form).await);
@@ -184,7 +185,7 @@ pub async fn send_back(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load(&state, &staff, &id).await?;
     let release = saved_or_shown!(save_then(&state, &staff, &client, release, &form).await);
@@ -210,8 +211,6 @@ pub struct ReasonForm {
     reason: String,
     revision: Option<i64>,
 }
-
-impl FormLimit for ReasonForm {}
 
 pub async fn withdraw(
     state: web::Data<AppState>,
@@ -308,7 +307,7 @@ pub async fn correct(
     staff: Staff,
     client: Client,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm<ReleaseForm>,
+    CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let release = access::load(&state, &staff, &id).await?;
     let (content, errors) = form.to_content();
@@ -374,8 +373,6 @@ pub struct SlugForm {
     slug: String,
     revision: Option<i64>,
 }
-
-impl FormLimit for SlugForm {}
 
 pub async fn change_slug(
     state: web::Data<AppState>,
