@@ -1,16 +1,10 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use crate::routes::Routes;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 
-pub fn add(r: &mut Routes) {
-    r.add("health.live", live);
-    r.add("health.ready", ready);
-}
-
 /// The process is up and serving HTTP.
-async fn live() -> HttpResponse {
+pub async fn live() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("ok\n")
@@ -18,7 +12,7 @@ async fn live() -> HttpResponse {
 
 /// The database answers and migrations have run. 503 otherwise, so a load balancer sends no
 /// traffic here until it can be served.
-async fn ready(state: web::Data<AppState>) -> HttpResponse {
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     if !state.is_ready() {
         return unavailable("starting: waiting for the database");
     }

@@ -1,6 +1,6 @@
-//! Routes, grouped by area. Handlers are registered only through [`Routes::add`], by the name
-//! they have in `dateline_auth::ROUTES`, so each one gets its method, path and permission from
-//! that one table. A test checks that the table and the registered handlers match exactly.
+//! Routes, grouped by area. Handlers are registered only through [`Routes::add`] (all of them in
+//! `table.rs`), by the name they have in `dateline_auth::ROUTES`, so each one gets its method,
+//! path and permission from that one table. A test checks that the table and the registered handlers match exactly.
 
 pub mod account;
 pub mod admin;
@@ -10,6 +10,9 @@ pub mod forms;
 pub mod health;
 pub mod public;
 pub mod statics;
+mod table;
+
+pub use table::all;
 
 use actix_web::dev::Handler;
 use actix_web::{FromRequest, Responder, Route, guard, web};
@@ -83,17 +86,4 @@ impl Routes {
             }
         }
     }
-}
-
-/// Every route of the application.
-pub fn all() -> Routes {
-    let mut r = Routes::default();
-    health::add(&mut r);
-    statics::add(&mut r);
-    public::add(&mut r);
-    auth::add(&mut r);
-    account::add(&mut r);
-    admin::add(&mut r);
-    api::add(&mut r);
-    r
 }

@@ -5,15 +5,9 @@ use actix_web::{HttpResponse, web};
 
 use crate::assets;
 use crate::error::{WebError, WebResult};
-use crate::routes::Routes;
 use crate::state::AppState;
 
-pub fn add(r: &mut Routes) {
-    r.add("static.file", file);
-    r.add("robots", robots);
-}
-
-async fn file(name: web::Path<String>) -> WebResult {
+pub async fn file(name: web::Path<String>) -> WebResult {
     let asset = assets::get(&name).ok_or(WebError::NotFound)?;
     let cache = if asset.immutable {
         "public, max-age=31536000, immutable"
@@ -26,7 +20,7 @@ async fn file(name: web::Path<String>) -> WebResult {
         .body(asset.body))
 }
 
-async fn robots(state: web::Data<AppState>) -> HttpResponse {
+pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
     let body = format!(
         "User-agent: *\nDisallow: /admin\nDisallow: /account\nDisallow: /login\nDisallow: /preview/\nDisallow: /api/\nAllow: /\n\nSitemap: {}\nSitemap: {}\n",
         state.config.absolute("/sitemap.xml"),

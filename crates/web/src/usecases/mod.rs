@@ -7,6 +7,8 @@
 //! (`tests/http/inventory.rs` checks). Handlers turn a request into a [`Caller`] and plain
 //! values, call a use case, and turn the result into a page or JSON.
 
+pub mod catalogue;
+
 use dateline_core::Role;
 use dateline_storage::repo::audit::Actor;
 

@@ -170,6 +170,15 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> WebResult {
         .body(body))
 }
 
+/// The status of a page that shows a form: 422 when it comes back with errors to fix.
+pub fn form_status(errors: &dateline_core::ValidationErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 pub fn ok<T: Template>(page: &T) -> WebResult {
     render(StatusCode::OK, page)
 }

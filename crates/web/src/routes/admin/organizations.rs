@@ -1,20 +1,18 @@
 //! `/admin/organizations`: issuers, their "About" boilerplate, website and default contacts.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::{Contact, ValidationErrors};
-use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
+use dateline_storage::repo::audit::AuditAction;
 use dateline_storage::repo::organizations::{self, OrganizationInput};
-use dateline_storage::repo::settings;
 use dateline_storage::visibility::Scope;
-use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Acting, Notice, Staff};
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
+use crate::usecases::catalogue::{self, Record};
 use crate::views::{self, Chrome};
 
 struct Row {
@@ -123,10 +121,11 @@ async fn edit_page(
     state: &AppState,
     staff: &Staff,
     id: Option<i64>,
-    form: Option<OrganizationForm>,
-    errors: ValidationErrors,
+    rejected: Option<(OrganizationForm, ValidationErrors)>,
     notice: Option<&str>,
 ) -> WebResult {
+    let (form, errors) = rejected.unzip();
+    let errors = errors.unwrap_or_default();
     let existing = match id {
         Some(id) => Some(state.db(move |conn| organizations::get(conn, id)).await?),
         None => None,
@@ -155,13 +154,8 @@ async fn edit_page(
     if contacts.len() < 2 {
         contacts.push(Contact::default());
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     views::render(
-        status,
+        views::form_status(&errors),
         &EditPage {
             chrome,
             is_new: existing.is_none(),
@@ -181,7 +175,7 @@ async fn edit_page(
 }
 
 pub async fn new_form(state: web::Data<AppState>, staff: Staff) -> WebResult {
-    edit_page(&state, &staff, None, None, ValidationErrors::new(), None).await
+    edit_page(&state, &staff, None, None, None).await
 }
 
 pub async fn edit(
@@ -195,31 +189,13 @@ pub async fn edit(
         &staff,
         Some(id.into_inner()),
         None,
-        ValidationErrors::new(),
         notice.as_deref(),
     )
     .await
 }
 
-async fn write(
-    state: &AppState,
-    actor: Actor,
-    action: AuditAction,
-    f: impl FnOnce(&mut dateline_storage::DbConnection) -> dateline_storage::Result<i64>
-    + Send
-    + 'static,
-) -> WebResult<i64> {
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let id = f(conn)?;
-                settings::bump_content_version(conn, now)?;
-                Entry::new(&actor, action, "organization", id, now).record(conn)?;
-                Ok::<_, dateline_storage::StorageError>(id)
-            })
-        })
-        .await
+fn record(acting: Acting, action: AuditAction) -> Record {
+    Record::new(acting.0, action, "organization")
 }
 
 pub async fn create(
@@ -229,18 +205,20 @@ pub async fn create(
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
     let input = f.input();
-    match write(
+    match catalogue::change(
         &state,
-        acting.0,
-        AuditAction::OrganizationCreate,
-        move |conn| Ok(organizations::create(conn, &input)?.id),
+        record(acting, AuditAction::OrganizationCreate),
+        move |conn| {
+            let id = organizations::create(conn, &input)?.id;
+            Ok((id, id.to_string()))
+        },
     )
     .await
     {
         Ok(id) => Ok(views::see_other(format!(
             "/admin/organizations/{id}?notice=created"
         ))),
-        Err(WebError::Invalid(e)) => edit_page(&state, &staff, None, Some(f), e, None).await,
+        Err(WebError::Invalid(e)) => edit_page(&state, &staff, None, Some((f, e)), None).await,
         Err(e) => Err(e),
     }
 }
@@ -257,18 +235,20 @@ pub async fn save(
     let revision = f.revision.ok_or_else(|| {
         WebError::BadRequest("The form lacks its revision; reload the page.".into())
     })?;
-    match write(
+    match catalogue::change(
         &state,
-        acting.0,
-        AuditAction::OrganizationUpdate,
-        move |conn| Ok(organizations::update(conn, id, revision, &input)?.id),
+        record(acting, AuditAction::OrganizationUpdate),
+        move |conn| {
+            organizations::update(conn, id, revision, &input)?;
+            Ok(((), id.to_string()))
+        },
     )
     .await
     {
         Ok(_) => Ok(views::see_other(format!(
             "/admin/organizations/{id}?notice=saved"
         ))),
-        Err(WebError::Invalid(e)) => edit_page(&state, &staff, Some(id), Some(f), e, None).await,
+        Err(WebError::Invalid(e)) => edit_page(&state, &staff, Some(id), Some((f, e)), None).await,
         Err(e) => Err(e),
     }
 }
@@ -280,11 +260,13 @@ pub async fn delete(
     _: CsrfOnly,
 ) -> WebResult {
     let id = id.into_inner();
-    write(
+    catalogue::change(
         &state,
-        acting.0,
-        AuditAction::OrganizationDelete,
-        move |conn| organizations::delete(conn, id).map(|_| id),
+        record(acting, AuditAction::OrganizationDelete),
+        move |conn| {
+            organizations::delete(conn, id)?;
+            Ok(((), id.to_string()))
+        },
     )
     .await?;
     Ok(views::see_other("/admin/organizations?notice=deleted"))

@@ -1,13 +1,10 @@
 //! `/admin/taxonomy/{kind}`: categories (a tree), regions and tags. Editors and admins.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::ValidationErrors;
-use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
-use dateline_storage::repo::settings;
+use dateline_storage::repo::audit::AuditAction;
 use dateline_storage::repo::taxonomy::TaxonInput;
-use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
@@ -15,6 +12,7 @@ use crate::extract::{Acting, Notice, Staff};
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::taxa::{self, Kind, Taxon};
+use crate::usecases::catalogue::{self, Record};
 use crate::views::{self, Chrome};
 
 struct Row {
@@ -28,10 +26,24 @@ struct Row {
 #[template(path = "admin/taxonomy.html")]
 struct ListPage {
     chrome: Chrome,
-    kind: &'static str,
     heading: &'static str,
-    singular: &'static str,
     rows: Vec<Row>,
+    form: FormPanel,
+}
+
+#[derive(Template)]
+#[template(path = "admin/taxon_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    heading: &'static str,
+    id: i64,
+    form: FormPanel,
+}
+
+/// The add-or-edit form both pages show (`admin/_taxon_form.html`).
+struct FormPanel {
+    kind: &'static str,
+    singular: &'static str,
     is_new: bool,
     action: String,
     revision: i64,
@@ -43,23 +55,38 @@ struct ListPage {
     errors: ValidationErrors,
 }
 
-#[derive(Template)]
-#[template(path = "admin/taxon_edit.html")]
-struct EditPage {
-    chrome: Chrome,
-    kind: &'static str,
-    heading: &'static str,
-    singular: &'static str,
-    id: i64,
-    is_new: bool,
-    action: String,
-    revision: i64,
-    name: String,
-    slug: String,
-    description: String,
-    parent: String,
-    parents: Vec<(String, String)>,
-    errors: ValidationErrors,
+impl FormPanel {
+    /// The form for a new taxon (`editing` is `None`) or for `editing`, offering every other
+    /// taxon of the kind as a parent.
+    fn new(
+        kind: Kind,
+        editing: Option<&Taxon>,
+        all: &[Taxon],
+        form: TaxonForm,
+        errors: ValidationErrors,
+    ) -> Self {
+        let id = editing.map(|t| t.id);
+        FormPanel {
+            kind: kind.as_str(),
+            singular: kind.singular(),
+            is_new: editing.is_none(),
+            action: match id {
+                Some(id) => format!("/admin/taxonomy/{}/{id}", kind.as_str()),
+                None => format!("/admin/taxonomy/{}", kind.as_str()),
+            },
+            revision: form.revision.or(editing.map(|t| t.revision)).unwrap_or(0),
+            name: form.name,
+            slug: form.slug,
+            description: form.description,
+            parent: form.parent,
+            parents: all
+                .iter()
+                .filter(|t| Some(t.id) != id)
+                .map(|t| (t.id.to_string(), t.name.clone()))
+                .collect(),
+            errors,
+        }
+    }
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -100,10 +127,10 @@ async fn list_page(
     state: &AppState,
     staff: &Staff,
     kind: Kind,
-    form: TaxonForm,
-    errors: ValidationErrors,
+    rejected: Option<(TaxonForm, ValidationErrors)>,
     notice: Option<&str>,
 ) -> WebResult {
+    let (form, errors) = rejected.unwrap_or_default();
     let (chrome, _) = views::staff_chrome(state, kind.heading(), staff, "taxonomy", notice).await?;
     let all = load(state, kind).await?;
     let name_of = |id: Option<i64>| {
@@ -111,18 +138,11 @@ async fn list_page(
             .map(|t| t.name.clone())
             .unwrap_or_default()
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     views::render(
-        status,
+        views::form_status(&errors),
         &ListPage {
             chrome,
-            kind: kind.as_str(),
             heading: kind.heading(),
-            singular: kind.singular(),
             rows: all
                 .iter()
                 .map(|t| Row {
@@ -132,18 +152,7 @@ async fn list_page(
                     parent: name_of(t.parent_id),
                 })
                 .collect(),
-            is_new: true,
-            action: format!("/admin/taxonomy/{}", kind.as_str()),
-            revision: 0,
-            name: form.name,
-            slug: form.slug,
-            description: form.description,
-            parent: form.parent,
-            parents: all
-                .iter()
-                .map(|t| (t.id.to_string(), t.name.clone()))
-                .collect(),
-            errors,
+            form: FormPanel::new(kind, None, &all, form, errors),
         },
     )
 }
@@ -154,61 +163,11 @@ pub async fn list(
     kind: web::Path<String>,
     notice: Notice,
 ) -> WebResult {
-    list_page(
-        &state,
-        &staff,
-        Kind::parse(&kind)?,
-        TaxonForm::default(),
-        ValidationErrors::new(),
-        notice.as_deref(),
-    )
-    .await
+    list_page(&state, &staff, Kind::parse(&kind)?, None, notice.as_deref()).await
 }
 
-/// Writes go through one place so each bumps the content version (public listings show names)
-/// and leaves an audit row.
-async fn write<T, F>(
-    state: &AppState,
-    actor: Actor,
-    action: AuditAction,
-    kind: Kind,
-    f: F,
-) -> WebResult<T>
-where
-    T: Send + 'static + HasId,
-    F: FnOnce(&mut dateline_storage::DbConnection) -> WebResult<T> + Send + 'static,
-{
-    let now = state.clock.now();
-    state
-        .db(move |conn| -> WebResult<_> {
-            let mut out = None;
-            let result: Result<(), WebError> = write_tx(conn, |conn| {
-                let value = f(conn)?;
-                settings::bump_content_version(conn, now)?;
-                Entry::new(&actor, action, kind.singular(), value.id_text(), now).record(conn)?;
-                out = Some(value);
-                Ok(())
-            });
-            result?;
-            out.ok_or_else(|| WebError::internal("write produced nothing"))
-        })
-        .await
-}
-
-pub trait HasId {
-    fn id_text(&self) -> String;
-}
-
-impl HasId for Taxon {
-    fn id_text(&self) -> String {
-        self.id.to_string()
-    }
-}
-
-impl HasId for i64 {
-    fn id_text(&self) -> String {
-        self.to_string()
-    }
+fn record(acting: Acting, action: AuditAction, kind: Kind) -> Record {
+    Record::new(acting.0, action, kind.singular())
 }
 
 pub async fn create(
@@ -221,14 +180,15 @@ pub async fn create(
     let kind = Kind::parse(&kind)?;
     let input = match f.input() {
         Ok(i) => i,
-        Err(e) => return list_page(&state, &staff, kind, f, e, None).await,
+        Err(e) => return list_page(&state, &staff, kind, Some((f, e)), None).await,
     };
-    match write(
+    match catalogue::change(
         &state,
-        acting.0,
-        AuditAction::TaxonomyCreate,
-        kind,
-        move |conn| taxa::create(conn, kind, &input),
+        record(acting, AuditAction::TaxonomyCreate, kind),
+        move |conn| {
+            let taxon = taxa::create(conn, kind, &input)?;
+            Ok(((), taxon.id.to_string()))
+        },
     )
     .await
     {
@@ -236,7 +196,7 @@ pub async fn create(
             "/admin/taxonomy/{}?notice=created",
             kind.as_str()
         ))),
-        Err(WebError::Invalid(e)) => list_page(&state, &staff, kind, f, e, None).await,
+        Err(WebError::Invalid(e)) => list_page(&state, &staff, kind, Some((f, e)), None).await,
         Err(e) => Err(e),
     }
 }
@@ -246,10 +206,11 @@ async fn edit_page(
     staff: &Staff,
     kind: Kind,
     id: i64,
-    form: Option<TaxonForm>,
-    errors: ValidationErrors,
+    rejected: Option<(TaxonForm, ValidationErrors)>,
     notice: Option<&str>,
 ) -> WebResult {
+    let (form, errors) = rejected.unzip();
+    let errors = errors.unwrap_or_default();
     let taxon = state.db(move |conn| taxa::get(conn, kind, id)).await?;
     let all = load(state, kind).await?;
     let (chrome, _) =
@@ -261,32 +222,13 @@ async fn edit_page(
         parent: taxon.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         revision: Some(taxon.revision),
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     views::render(
-        status,
+        views::form_status(&errors),
         &EditPage {
             chrome,
-            kind: kind.as_str(),
             heading: kind.heading(),
-            singular: kind.singular(),
             id,
-            is_new: false,
-            action: format!("/admin/taxonomy/{}/{id}", kind.as_str()),
-            revision: form.revision.unwrap_or(taxon.revision),
-            name: form.name,
-            slug: form.slug,
-            description: form.description,
-            parent: form.parent,
-            parents: all
-                .iter()
-                .filter(|t| t.id != id)
-                .map(|t| (t.id.to_string(), t.name.clone()))
-                .collect(),
-            errors,
+            form: FormPanel::new(kind, Some(&taxon), &all, form, errors),
         },
     )
 }
@@ -298,16 +240,8 @@ pub async fn edit(
     notice: Notice,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
-    edit_page(
-        &state,
-        &staff,
-        Kind::parse(&kind)?,
-        id,
-        None,
-        ValidationErrors::new(),
-        notice.as_deref(),
-    )
-    .await
+    let kind = Kind::parse(&kind)?;
+    edit_page(&state, &staff, kind, id, None, notice.as_deref()).await
 }
 
 pub async fn save(
@@ -321,17 +255,18 @@ pub async fn save(
     let kind = Kind::parse(&kind)?;
     let input = match f.input() {
         Ok(i) => i,
-        Err(e) => return edit_page(&state, &staff, kind, id, Some(f), e, None).await,
+        Err(e) => return edit_page(&state, &staff, kind, id, Some((f, e)), None).await,
     };
     let revision = f.revision.ok_or_else(|| {
         WebError::BadRequest("The form lacks its revision; reload the page.".into())
     })?;
-    match write(
+    match catalogue::change(
         &state,
-        acting.0,
-        AuditAction::TaxonomyUpdate,
-        kind,
-        move |conn| taxa::update(conn, kind, id, revision, &input),
+        record(acting, AuditAction::TaxonomyUpdate, kind),
+        move |conn| {
+            taxa::update(conn, kind, id, revision, &input)?;
+            Ok(((), id.to_string()))
+        },
     )
     .await
     {
@@ -339,7 +274,7 @@ pub async fn save(
             "/admin/taxonomy/{}/{id}?notice=saved",
             kind.as_str()
         ))),
-        Err(WebError::Invalid(e)) => edit_page(&state, &staff, kind, id, Some(f), e, None).await,
+        Err(WebError::Invalid(e)) => edit_page(&state, &staff, kind, id, Some((f, e)), None).await,
         Err(e) => Err(e),
     }
 }
@@ -352,12 +287,13 @@ pub async fn delete(
 ) -> WebResult {
     let (kind, id) = path.into_inner();
     let kind = Kind::parse(&kind)?;
-    write(
+    catalogue::change(
         &state,
-        acting.0,
-        AuditAction::TaxonomyDelete,
-        kind,
-        move |conn| taxa::delete(conn, kind, id).map(|_| id),
+        record(acting, AuditAction::TaxonomyDelete, kind),
+        move |conn| {
+            taxa::delete(conn, kind, id)?;
+            Ok(((), id.to_string()))
+        },
     )
     .await?;
     Ok(views::see_other(format!(

@@ -18,32 +18,6 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::{WebError, WebResult};
-use crate::routes::Routes;
-
-pub fn add(r: &mut Routes) {
-    r.add("api.releases", releases::list);
-    r.add("api.release_create", releases::create);
-    r.add("api.release", releases::get);
-    r.add("api.release_update", releases::update);
-    r.add("api.release_submit", workflow::submit);
-    r.add("api.release_approve", workflow::approve);
-    r.add("api.release_publish", workflow::publish);
-    r.add("api.release_send_back", workflow::send_back);
-    r.add("api.release_withdraw", workflow::withdraw);
-    r.add("api.release_reinstate", workflow::reinstate);
-    r.add("api.release_correct", workflow::correct);
-    r.add("api.release_revisions", revisions::list);
-    r.add("api.release_revision", revisions::get);
-    r.add("api.release_restore", revisions::restore);
-    r.add("api.preview_link_create", previews::create);
-    r.add("api.preview_link_revoke", previews::revoke);
-    r.add("api.search", search::search);
-    r.add("api.taxa", taxa::list);
-    r.add("api.taxon_create", taxa::create);
-    r.add("api.taxon", taxa::get);
-    r.add("api.taxon_update", taxa::update);
-    r.add("api.taxon_delete", taxa::delete);
-}
 
 /// The revision an `If-Match` header names: `"3"`, `W/"3"` or `3`. Required on updates, so a
 /// client that did not read first cannot overwrite anything.

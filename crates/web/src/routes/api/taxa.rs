@@ -4,12 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use dateline_core::Contact;
-use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
+use dateline_storage::repo::audit::AuditAction;
 use dateline_storage::repo::organizations::{self, OrganizationInput};
-use dateline_storage::repo::settings;
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
 use dateline_storage::visibility::Scope;
-use dateline_storage::{DbConnection, PageRequest, write_tx};
+use dateline_storage::{DbConnection, PageRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::editorial::input::ContactInput;
@@ -21,6 +20,7 @@ use crate::routes::api::dto::List;
 use crate::routes::api::{ApiJson, etag, if_match};
 use crate::state::AppState;
 use crate::taxa::{self, Kind};
+use crate::usecases::catalogue::{self, Record};
 
 #[derive(Clone, Copy)]
 enum Collection {
@@ -275,34 +275,10 @@ impl Input {
     }
 }
 
-async fn write(
-    state: &AppState,
-    actor: Actor,
-    action: AuditAction,
-    c: Collection,
-    f: impl FnOnce(&mut DbConnection) -> WebResult<Option<Item>> + Send + 'static,
-) -> WebResult<Option<Item>> {
-    let now = state.clock.now();
-    state
-        .db(move |conn| -> WebResult<_> {
-            let mut out = None;
-            let r: Result<(), WebError> = write_tx(conn, |conn| {
-                let item = f(conn)?;
-                settings::bump_content_version(conn, now)?;
-                let object = item
-                    .as_ref()
-                    .map(|i| i.id().to_string())
-                    .unwrap_or_default();
-                Entry::new(&actor, action, c.singular(), object, now)
-                    .detail("via API")
-                    .record(conn)?;
-                out = item;
-                Ok(())
-            });
-            r?;
-            Ok(out)
-        })
-        .await
+/// An item with its id as the audit log names it.
+fn with_id(item: Item) -> (Item, String) {
+    let id = item.id().to_string();
+    (item, id)
 }
 
 pub async fn create(
@@ -314,13 +290,11 @@ pub async fn create(
     let c = Collection::parse(&kind)?;
     let input = input.into_inner();
     input.check_fields(c)?;
-    let item = write(
+    let item = catalogue::change(
         &state,
-        acting.0,
-        AuditAction::TaxonomyCreate,
-        c,
+        Record::new(acting.0, AuditAction::TaxonomyCreate, c.singular()).via_api(),
         move |conn| {
-            Ok(Some(match c {
+            Ok(with_id(match c {
                 Collection::Organizations => {
                     Item::Organization(organizations::create(conn, &input.organization())?.into())
                 }
@@ -331,8 +305,7 @@ pub async fn create(
             }))
         },
     )
-    .await?
-    .ok_or_else(|| WebError::internal("created nothing"))?;
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(item.revision()))
         .json(item))
@@ -350,14 +323,12 @@ pub async fn update(
     let c = Collection::parse(&kind)?;
     let input = input.into_inner();
     input.check_fields(c)?;
-    let result = write(
+    let result = catalogue::change(
         &state,
-        acting.0,
-        AuditAction::TaxonomyUpdate,
-        c,
+        Record::new(acting.0, AuditAction::TaxonomyUpdate, c.singular()).via_api(),
         move |conn| {
             let id = find(conn, c, &key)?.id();
-            Ok(Some(match c {
+            Ok(with_id(match c {
                 Collection::Organizations => Item::Organization(
                     organizations::update(conn, id, expected, &input.organization())?.into(),
                 ),
@@ -382,7 +353,7 @@ pub async fn update(
                 current_revision: Some(current),
             });
         }
-        other => other?.ok_or_else(|| WebError::internal("updated nothing"))?,
+        other => other?,
     };
     Ok(HttpResponse::Ok()
         .insert_header(etag(item.revision()))
@@ -396,18 +367,16 @@ pub async fn delete(
 ) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
-    write(
+    catalogue::change(
         &state,
-        acting.0,
-        AuditAction::TaxonomyDelete,
-        c,
+        Record::new(acting.0, AuditAction::TaxonomyDelete, c.singular()).via_api(),
         move |conn| {
             let item = find(conn, c, &key)?;
             match c {
                 Collection::Organizations => organizations::delete(conn, item.id())?,
                 Collection::Taxa(k) => taxa::delete(conn, k, item.id())?,
             }
-            Ok(Some(item))
+            Ok(with_id(item))
         },
     )
     .await?;

@@ -8,23 +8,6 @@ pub mod session;
 pub mod setup;
 pub mod two_factor;
 
-use crate::routes::Routes;
-
-pub fn add(r: &mut Routes) {
-    r.add("auth.setup_form", setup::form);
-    r.add("auth.setup", setup::submit);
-    r.add("auth.login_form", login::form);
-    r.add("auth.login", login::submit);
-    r.add("auth.second_factor_form", two_factor::form);
-    r.add("auth.second_factor", two_factor::submit);
-    r.add("auth.logout_page", login::logout_page);
-    r.add("auth.logout", login::logout);
-    r.add("auth.invite_form", links::invite_form);
-    r.add("auth.invite", links::invite);
-    r.add("auth.reset_form", links::reset_form);
-    r.add("auth.reset", links::reset);
-}
-
 /// Only local paths are followed after sign-in, so a crafted link cannot bounce a fresh session
 /// to another site. Browsers drop tabs and newlines inside URLs and read `\` as `/`, so any of
 /// those anywhere could turn `/x/evil.test` into `//evil.test`: such values are refused whole.
