@@ -17,6 +17,24 @@ fn identity_of(req: &HttpRequest) -> Option<Arc<Identity>> {
     req.extensions().get::<MaybeIdentity>().cloned().flatten()
 }
 
+/// An extractor built from the request's identity: `$make` turns the request and the identity
+/// into the value, or into `None` when this identity does not qualify, which answers 401.
+macro_rules! from_identity {
+    ($t:ty, |$req:ident, $i:ident| $make:expr) => {
+        impl FromRequest for $t {
+            type Error = actix_web::Error;
+            type Future = Ready<Result<Self, Self::Error>>;
+            fn from_request($req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(
+                    identity_of($req)
+                        .and_then(|$i| $make)
+                        .ok_or_else(|| WebError::Unauthorized.into()),
+                )
+            }
+        }
+    };
+}
+
 /// Anyone: the identity if signed in (fully, past any second factor).
 pub struct Visitor(pub Option<Arc<Identity>>);
 
@@ -51,45 +69,19 @@ impl std::ops::Deref for Staff {
     }
 }
 
-impl FromRequest for Staff {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match identity_of(req) {
-            Some(i) if !i.mfa_pending() => Ok(Staff(i)),
-            _ => Err(WebError::Unauthorized.into()),
-        })
-    }
-}
+from_identity!(Staff, |_req, i| (!i.mfa_pending()).then_some(Staff(i)));
 
 /// Someone who gave a correct password and still owes the second factor.
 pub struct PendingSecondFactor(pub Arc<Identity>);
 
-impl FromRequest for PendingSecondFactor {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match identity_of(req) {
-            Some(i) if i.mfa_pending() => Ok(PendingSecondFactor(i)),
-            _ => Err(WebError::Unauthorized.into()),
-        })
-    }
-}
+from_identity!(PendingSecondFactor, |_req, i| i
+    .mfa_pending()
+    .then_some(PendingSecondFactor(i)));
 
 /// Any signed-in session, including one still owing its second factor (for signing out).
 pub struct AnySession(pub Arc<Identity>);
 
-impl FromRequest for AnySession {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            identity_of(req)
-                .map(AnySession)
-                .ok_or_else(|| WebError::Unauthorized.into()),
-        )
-    }
-}
+from_identity!(AnySession, |_req, i| Some(AnySession(i)));
 
 /// Where a request came from, as the audit log records it.
 pub struct Client {
@@ -151,33 +143,16 @@ impl FromRequest for Client {
 /// where (as [`Client`] is), in one value.
 pub struct Acting(pub Actor);
 
-impl FromRequest for Acting {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match identity_of(req) {
-            Some(i) if !i.mfa_pending() => Ok(Acting(Client::of(req).actor(Some(&i)))),
-            _ => Err(WebError::Unauthorized.into()),
-        })
-    }
-}
+from_identity!(Acting, |req, i| (!i.mfa_pending())
+    .then(|| Acting(Client::of(req).actor(Some(&i)))));
 
-/// The signed-in person as a use case sees them (see [`crate::usecases`]): their account, their
-/// role, and where the request came from, for the audit log.
-impl FromRequest for Caller {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match identity_of(req) {
-            Some(i) if !i.mfa_pending() => Ok(Caller {
-                user_id: Some(i.user.id),
-                role: i.role(),
-                actor: Client::of(req).actor(Some(&i)),
-            }),
-            _ => Err(WebError::Unauthorized.into()),
-        })
-    }
-}
+// The signed-in person as a use case sees them (see `crate::usecases`): their account, their
+// role, and where the request came from, for the audit log.
+from_identity!(Caller, |req, i| (!i.mfa_pending()).then(|| Caller {
+    user_id: Some(i.user.id),
+    role: i.role(),
+    actor: Client::of(req).actor(Some(&i)),
+}));
 
 /// The flash notice a redirect left in the address (`?notice=saved`), for the page to show.
 /// Read as a query like any other, so a malformed one gets the same 400 as before.

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use actix_web::cookie::Cookie;
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::WebError;
+use crate::error::{WebError, WebResult};
 use crate::middleware::identity::{Identity, MaybeIdentity, cookie, pre_session_cookie_name};
 use crate::state::AppState;
 
@@ -101,6 +101,25 @@ fn csrf_ok(req: &HttpRequest, presented: &str) -> bool {
 
 /// The CSRF token for a form shown to someone not signed in, and the pre-session cookie to set
 /// if they have none yet.
+/// Answers with a page holding a form for someone not signed in: it sets the pre-session cookie
+/// the form's token is bound to (when it is new) and keeps the page out of every cache, since
+/// the token is in it.
+pub fn anonymous_form_page<T: askama::Template>(
+    status: StatusCode,
+    page: &T,
+    pre: Option<Cookie<'static>>,
+) -> WebResult {
+    let mut res = crate::views::render(status, page)?;
+    if let Some(c) = pre {
+        res.add_cookie(&c).map_err(WebError::internal)?;
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
+
 pub fn anonymous_csrf(req: &HttpRequest, state: &AppState) -> (String, Option<Cookie<'static>>) {
     let https = state.config.is_https();
     let name = pre_session_cookie_name(https);

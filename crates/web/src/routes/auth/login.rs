@@ -22,7 +22,7 @@ use crate::extract::{Client, Visitor};
 use crate::middleware::identity::{MaybeIdentity, pre_session_cookie_name};
 use crate::routes::auth::attempts::{self, Checked, Limit};
 use crate::routes::auth::{safe_next, session};
-use crate::routes::forms::{CsrfForm, CsrfOnly, anonymous_csrf};
+use crate::routes::forms::{CsrfForm, CsrfOnly, anonymous_csrf, anonymous_form_page};
 use crate::state::AppState;
 use crate::views::{self, Chrome};
 
@@ -69,15 +69,7 @@ pub async fn form(
         error: None,
         notice: views::notice(q.notice.as_deref()),
     };
-    let mut res = views::ok(&page)?;
-    if let Some(c) = pre {
-        res.add_cookie(&c).map_err(WebError::internal)?;
-    }
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(res)
+    anonymous_form_page(StatusCode::OK, &page, pre)
 }
 
 #[derive(Deserialize)]
@@ -290,15 +282,7 @@ async fn fail(
         error: Some("The email or password is not right. Check both and try again.".into()),
         notice: None,
     };
-    let mut res = views::render(StatusCode::UNAUTHORIZED, &page)?;
-    if let Some(c) = pre {
-        res.add_cookie(&c).map_err(WebError::internal)?;
-    }
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(res)
+    anonymous_form_page(StatusCode::UNAUTHORIZED, &page, pre)
 }
 
 #[derive(Template)]
