@@ -60,7 +60,25 @@ impl FromRequest for Visitor {
 
 /// A signed-in person. The permission middleware has already checked the route's permission;
 /// this refuses anyone else again, so a handler can never run anonymously by mistake.
-pub struct Staff(pub Arc<Identity>);
+/// It carries the audit actor too (who, and from where), so a handler that changes something
+/// needs no second extractor to record it.
+pub struct Staff(pub Arc<Identity>, Actor);
+
+impl Staff {
+    /// Who the audit log records for this request: the account and the client's address.
+    pub fn actor(&self) -> Actor {
+        self.1.clone()
+    }
+
+    /// The signed-in person as a use case sees them (see `crate::usecases`).
+    pub fn caller(&self) -> Caller {
+        Caller {
+            user_id: Some(self.0.user.id),
+            role: self.0.role(),
+            actor: self.1.clone(),
+        }
+    }
+}
 
 impl std::ops::Deref for Staff {
     type Target = Identity;
@@ -69,7 +87,10 @@ impl std::ops::Deref for Staff {
     }
 }
 
-from_identity!(Staff, |_req, i| (!i.mfa_pending()).then_some(Staff(i)));
+from_identity!(Staff, |req, i| (!i.mfa_pending()).then(|| {
+    let actor = Client::of(req).actor(Some(&i));
+    Staff(i, actor)
+}));
 
 /// Someone who gave a correct password and still owes the second factor.
 pub struct PendingSecondFactor(pub Arc<Identity>);

@@ -138,3 +138,28 @@ pub fn anonymous_csrf(req: &HttpRequest, state: &AppState) -> (String, Option<Co
         }
     }
 }
+
+/// The revision an edit form was loaded at. Every edit form carries it, so that a save made
+/// after someone else's is a conflict rather than a silent overwrite.
+pub fn loaded_revision(revision: Option<i64>) -> WebResult<i64> {
+    revision
+        .ok_or_else(|| WebError::BadRequest("The form lacks its revision; reload the page.".into()))
+}
+
+/// Post/Redirect/Get for a form that changes something: on success, a redirect to `done(value)`;
+/// when the input was refused, the form again through `again`, with the text that was sent and
+/// what was wrong with it, so nothing typed is lost. Other errors pass through.
+pub async fn redirect_or_again<T, Fut>(
+    result: WebResult<T>,
+    done: impl FnOnce(T) -> String,
+    again: impl FnOnce(dateline_core::ValidationErrors) -> Fut,
+) -> WebResult
+where
+    Fut: Future<Output = WebResult>,
+{
+    match result {
+        Ok(value) => Ok(crate::views::see_other(done(value))),
+        Err(WebError::Invalid(errors)) => again(errors).await,
+        Err(e) => Err(e),
+    }
+}

@@ -1,5 +1,5 @@
 //! Which handler answers each route: every name in `dateline_auth::ROUTES` bound to its handler,
-//! in one list, so the permission table and this file read side by side. The method, path and
+//! in this one file (one function per area), so the permission table and this file read side by side. The method, path and
 //! permission come from the table through [`Routes::add`]; a test checks that the two match.
 
 use super::{Routes, account, admin, api, auth, health, public, statics};
@@ -7,12 +7,25 @@ use super::{Routes, account, admin, api, auth, health, public, statics};
 /// Every route of the application.
 pub fn all() -> Routes {
     let mut r = Routes::default();
-    // Health checks and static files.
+    infrastructure(&mut r);
+    reader(&mut r);
+    sign_in_and_account(&mut r);
+    newsroom(&mut r);
+    catalogue_and_people(&mut r);
+    json_api(&mut r);
+    r
+}
+
+/// Health checks and static files.
+fn infrastructure(r: &mut Routes) {
     r.add("health.live", health::live);
     r.add("health.ready", health::ready);
     r.add("static.file", statics::file);
     r.add("robots", statics::robots);
-    // What readers see.
+}
+
+/// What readers see.
+fn reader(r: &mut Routes) {
     r.add("public.home", public::home::home);
     r.add("public.release", public::release::release);
     r.add("public.release_by_id", public::release::by_id);
@@ -40,7 +53,10 @@ pub fn all() -> Routes {
     r.add("public.sitemap_page", public::sitemaps::page);
     r.add("public.news_sitemap", public::sitemaps::news);
     r.add("public.preview_link", public::preview::open);
-    // Signing in and out, setup, invitations and resets.
+}
+
+/// Signing in and out, setup, invitations and resets, and a person's own account.
+fn sign_in_and_account(r: &mut Routes) {
     r.add("auth.setup_form", auth::setup::form);
     r.add("auth.setup", auth::setup::submit);
     r.add("auth.login_form", auth::login::form);
@@ -53,7 +69,6 @@ pub fn all() -> Routes {
     r.add("auth.invite", auth::links::invite);
     r.add("auth.reset_form", auth::links::reset_form);
     r.add("auth.reset", auth::links::reset);
-    // A person's own account.
     r.add("account.show", account::profile::show);
     r.add("account.profile", account::profile::save_profile);
     r.add("account.password", account::profile::change_password);
@@ -67,7 +82,10 @@ pub fn all() -> Routes {
     r.add("account.tokens", account::tokens::list);
     r.add("account.token_create", account::tokens::create);
     r.add("account.token_revoke", account::tokens::revoke);
-    // The newsroom.
+}
+
+/// The newsroom: releases and their workflow, history and preview links.
+fn newsroom(r: &mut Routes) {
     r.add("admin.dashboard", admin::dashboard::show);
     r.add("admin.releases", admin::releases::list::list);
     r.add("admin.release_new", admin::releases::editor::new_form);
@@ -108,6 +126,10 @@ pub fn all() -> Routes {
     r.add("admin.release_links", admin::releases::links::list);
     r.add("admin.release_link_create", admin::releases::links::create);
     r.add("admin.preview_link_revoke", admin::releases::links::revoke);
+}
+
+/// Organizations, categories, regions and tags; settings, accounts, tokens and the audit log.
+fn catalogue_and_people(r: &mut Routes) {
     r.add("admin.organizations", admin::organizations::list);
     r.add("admin.organization_new", admin::organizations::new_form);
     r.add("admin.organization_create", admin::organizations::create);
@@ -131,7 +153,10 @@ pub fn all() -> Routes {
     r.add("admin.tokens", admin::users::all_tokens);
     r.add("admin.token_revoke", admin::users::revoke_any_token);
     r.add("admin.audit", admin::audit::list);
-    // The JSON API.
+}
+
+/// The JSON API.
+fn json_api(r: &mut Routes) {
     r.add("api.releases", api::releases::list);
     r.add("api.release_create", api::releases::create);
     r.add("api.release", api::releases::get);
@@ -154,5 +179,4 @@ pub fn all() -> Routes {
     r.add("api.taxon", api::taxa::get);
     r.add("api.taxon_update", api::taxa::update);
     r.add("api.taxon_delete", api::taxa::delete);
-    r
 }

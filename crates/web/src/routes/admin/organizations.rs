@@ -8,9 +8,9 @@ use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::visibility::Scope;
 use serde::Deserialize;
 
-use crate::error::{WebError, WebResult};
-use crate::extract::{Acting, Notice, Staff};
-use crate::routes::forms::{CsrfForm, CsrfOnly};
+use crate::error::WebResult;
+use crate::extract::{Notice, Staff};
+use crate::routes::forms::{self, CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::usecases::catalogue::{self, Record};
 use crate::views::{self, Chrome};
@@ -194,75 +194,69 @@ pub async fn edit(
     .await
 }
 
-fn record(acting: Acting, action: AuditAction) -> Record {
-    Record::new(acting.0, action, "organization")
+fn record(staff: &Staff, action: AuditAction) -> Record {
+    Record::new(staff.actor(), action, "organization")
 }
 
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    acting: Acting,
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
     let input = f.input();
-    match catalogue::change(
+    let created = catalogue::change(
         &state,
-        record(acting, AuditAction::OrganizationCreate),
+        record(&staff, AuditAction::OrganizationCreate),
         move |conn| {
             let id = organizations::create(conn, &input)?.id;
             Ok((id, id.to_string()))
         },
     )
+    .await;
+    forms::redirect_or_again(
+        created,
+        |id| format!("/admin/organizations/{id}?notice=created"),
+        |e| edit_page(&state, &staff, None, Some((f, e)), None),
+    )
     .await
-    {
-        Ok(id) => Ok(views::see_other(format!(
-            "/admin/organizations/{id}?notice=created"
-        ))),
-        Err(WebError::Invalid(e)) => edit_page(&state, &staff, None, Some((f, e)), None).await,
-        Err(e) => Err(e),
-    }
 }
 
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    acting: Acting,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
     let id = id.into_inner();
     let input = f.input();
-    let revision = f.revision.ok_or_else(|| {
-        WebError::BadRequest("The form lacks its revision; reload the page.".into())
-    })?;
-    match catalogue::change(
+    let revision = forms::loaded_revision(f.revision)?;
+    let saved = catalogue::change(
         &state,
-        record(acting, AuditAction::OrganizationUpdate),
+        record(&staff, AuditAction::OrganizationUpdate),
         move |conn| {
             organizations::update(conn, id, revision, &input)?;
             Ok(((), id.to_string()))
         },
     )
+    .await;
+    forms::redirect_or_again(
+        saved,
+        |()| format!("/admin/organizations/{id}?notice=saved"),
+        |e| edit_page(&state, &staff, Some(id), Some((f, e)), None),
+    )
     .await
-    {
-        Ok(_) => Ok(views::see_other(format!(
-            "/admin/organizations/{id}?notice=saved"
-        ))),
-        Err(WebError::Invalid(e)) => edit_page(&state, &staff, Some(id), Some((f, e)), None).await,
-        Err(e) => Err(e),
-    }
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
-    acting: Acting,
+    staff: Staff,
     id: web::Path<i64>,
     _: CsrfOnly,
 ) -> WebResult {
     let id = id.into_inner();
     catalogue::change(
         &state,
-        record(acting, AuditAction::OrganizationDelete),
+        record(&staff, AuditAction::OrganizationDelete),
         move |conn| {
             organizations::delete(conn, id)?;
             Ok(((), id.to_string()))

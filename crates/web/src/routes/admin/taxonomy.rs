@@ -8,8 +8,8 @@ use dateline_storage::repo::taxonomy::TaxonInput;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Acting, Notice, Staff};
-use crate::routes::forms::{CsrfForm, CsrfOnly};
+use crate::extract::{Notice, Staff};
+use crate::routes::forms::{self, CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::taxa::{self, Kind, Taxon};
 use crate::usecases::catalogue::{self, Record};
@@ -166,39 +166,37 @@ pub async fn list(
     list_page(&state, &staff, Kind::parse(&kind)?, None, notice.as_deref()).await
 }
 
-fn record(acting: Acting, action: AuditAction, kind: Kind) -> Record {
-    Record::new(acting.0, action, kind.singular())
+fn record(staff: &Staff, action: AuditAction, kind: Kind) -> Record {
+    Record::new(staff.actor(), action, kind.singular())
 }
 
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    acting: Acting,
     kind: web::Path<String>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
     let kind = Kind::parse(&kind)?;
-    let input = match f.input() {
-        Ok(i) => i,
-        Err(e) => return list_page(&state, &staff, kind, Some((f, e)), None).await,
+    let created = match f.input() {
+        Ok(input) => {
+            catalogue::change(
+                &state,
+                record(&staff, AuditAction::TaxonomyCreate, kind),
+                move |conn| {
+                    let taxon = taxa::create(conn, kind, &input)?;
+                    Ok(((), taxon.id.to_string()))
+                },
+            )
+            .await
+        }
+        Err(e) => Err(WebError::Invalid(e)),
     };
-    match catalogue::change(
-        &state,
-        record(acting, AuditAction::TaxonomyCreate, kind),
-        move |conn| {
-            let taxon = taxa::create(conn, kind, &input)?;
-            Ok(((), taxon.id.to_string()))
-        },
+    forms::redirect_or_again(
+        created,
+        |()| format!("/admin/taxonomy/{}?notice=created", kind.as_str()),
+        |e| list_page(&state, &staff, kind, Some((f, e)), None),
     )
     .await
-    {
-        Ok(_) => Ok(views::see_other(format!(
-            "/admin/taxonomy/{}?notice=created",
-            kind.as_str()
-        ))),
-        Err(WebError::Invalid(e)) => list_page(&state, &staff, kind, Some((f, e)), None).await,
-        Err(e) => Err(e),
-    }
 }
 
 async fn edit_page(
@@ -247,41 +245,37 @@ pub async fn edit(
 pub async fn save(
     state: web::Data<AppState>,
     staff: Staff,
-    acting: Acting,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
     let kind = Kind::parse(&kind)?;
-    let input = match f.input() {
-        Ok(i) => i,
-        Err(e) => return edit_page(&state, &staff, kind, id, Some((f, e)), None).await,
+    let revision = forms::loaded_revision(f.revision)?;
+    let saved = match f.input() {
+        Ok(input) => {
+            catalogue::change(
+                &state,
+                record(&staff, AuditAction::TaxonomyUpdate, kind),
+                move |conn| {
+                    taxa::update(conn, kind, id, revision, &input)?;
+                    Ok(((), id.to_string()))
+                },
+            )
+            .await
+        }
+        Err(e) => Err(WebError::Invalid(e)),
     };
-    let revision = f.revision.ok_or_else(|| {
-        WebError::BadRequest("The form lacks its revision; reload the page.".into())
-    })?;
-    match catalogue::change(
-        &state,
-        record(acting, AuditAction::TaxonomyUpdate, kind),
-        move |conn| {
-            taxa::update(conn, kind, id, revision, &input)?;
-            Ok(((), id.to_string()))
-        },
+    forms::redirect_or_again(
+        saved,
+        |()| format!("/admin/taxonomy/{}/{id}?notice=saved", kind.as_str()),
+        |e| edit_page(&state, &staff, kind, id, Some((f, e)), None),
     )
     .await
-    {
-        Ok(_) => Ok(views::see_other(format!(
-            "/admin/taxonomy/{}/{id}?notice=saved",
-            kind.as_str()
-        ))),
-        Err(WebError::Invalid(e)) => edit_page(&state, &staff, kind, id, Some((f, e)), None).await,
-        Err(e) => Err(e),
-    }
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
-    acting: Acting,
+    staff: Staff,
     path: web::Path<(String, i64)>,
     _: CsrfOnly,
 ) -> WebResult {
@@ -289,7 +283,7 @@ pub async fn delete(
     let kind = Kind::parse(&kind)?;
     catalogue::change(
         &state,
-        record(acting, AuditAction::TaxonomyDelete, kind),
+        record(&staff, AuditAction::TaxonomyDelete, kind),
         move |conn| {
             taxa::delete(conn, kind, id)?;
             Ok(((), id.to_string()))
