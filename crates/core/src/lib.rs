@@ -14,6 +14,7 @@ pub mod timezone;
 pub mod user;
 pub mod validation;
 pub mod visibility;
+pub mod wire;
 pub mod workflow;
 
 pub use content::SanitizedHtml;
