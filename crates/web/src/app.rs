@@ -10,6 +10,7 @@ use actix_web::{App, Error, HttpRequest, HttpServer, web};
 
 use crate::error::WebError;
 use crate::middleware::{authorize, errors, headers, identity, origin, paths, ready, request_id};
+use crate::routes::media_type::Body;
 use crate::state::AppState;
 
 /// Request size limits. Release bodies may be long: 200 000 characters of Markdown, and a
@@ -69,9 +70,7 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Er
     use actix_web::error::JsonPayloadError as J;
     let e = match err {
         J::OverflowKnownLength { .. } | J::Overflow { .. } => WebError::PayloadTooLarge,
-        J::ContentType => {
-            WebError::UnsupportedMediaType("Send JSON with Content-Type: application/json.".into())
-        }
+        J::ContentType => Body::Json.refused(),
         // Well-formed JSON of the wrong shape (unknown or missing fields, wrong types) is a 422;
         // text that is not JSON at all is a 400.
         J::Deserialize(e) if e.is_data() => WebError::Invalid(
@@ -87,9 +86,7 @@ fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> Err
     use actix_web::error::UrlencodedError as U;
     let e = match err {
         U::Overflow { .. } => WebError::PayloadTooLarge,
-        U::ContentType => WebError::UnsupportedMediaType(
-            "Send the form as application/x-www-form-urlencoded.".into(),
-        ),
+        U::ContentType => Body::Form.refused(),
         other => WebError::BadRequest(format!("The form could not be read: {other}")),
     };
     e.into()

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{WebError, WebResult};
 use crate::middleware::identity::{Identity, MaybeIdentity, cookie, pre_session_cookie_name};
+use crate::routes::media_type::Body;
 use crate::state::AppState;
 
 /// A urlencoded form of at most `LIMIT` bytes that passed the CSRF check. Repeated keys
@@ -36,17 +37,7 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for CsrfForm
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let ct = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !ct.starts_with("application/x-www-form-urlencoded") {
-                return Err(WebError::UnsupportedMediaType(
-                    "Send the form as application/x-www-form-urlencoded.".into(),
-                )
-                .into());
-            }
+            Body::Form.require(&req)?;
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod forms;
 pub mod health;
+pub mod media_type;
 pub mod public;
 pub mod statics;
 mod table;

@@ -18,6 +18,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::{WebError, WebResult};
+use crate::routes::media_type::Body;
 
 /// The revision an `If-Match` header names: `"3"`, `W/"3"` or `3`. Required on updates, so a
 /// client that did not read first cannot overwrite anything.
@@ -60,16 +61,7 @@ pub fn optional_json<T: DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ct.starts_with("application/json") {
-        return Err(WebError::UnsupportedMediaType(
-            "Send JSON with Content-Type: application/json.".into(),
-        ));
-    }
+    Body::Json.require(req)?;
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| WebError::BadRequest(format!("The body is not valid JSON: {e}")))?;
     decode_json(value)
