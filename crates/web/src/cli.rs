@@ -70,6 +70,16 @@ pub enum Command {
     Demo,
     /// Print the effective configuration, with secrets redacted.
     Config,
+    /// Copy the SQLite database to a new file while servers keep running, and check the copy.
+    /// (For PostgreSQL, use pg_dump; this explains how.)
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file to write; an existing file is never overwritten.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

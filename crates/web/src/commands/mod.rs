@@ -1,6 +1,7 @@
 //! One module per subcommand. This is the binary's edge: errors become one line on stderr.
 
 pub mod audit;
+pub mod backup;
 pub mod demo;
 pub mod key;
 pub mod serve;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(c) => audit::run(&config, c),
         Command::Key(c) => key::run(&config, c),
         Command::Demo => demo::run(&config),
+        Command::Backup(args) => backup::run(&config, &args.out),
         Command::Config => {
             print_config(&config);
             Ok(())
