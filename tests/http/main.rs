@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod archive;
 mod backup;
 mod browser;
 mod cli;

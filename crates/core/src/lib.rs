@@ -1,6 +1,7 @@
 //! Dateline's domain: what a press release is, who may do what with it, and when the public may
 //! see it. Everything here is pure: no database, no HTTP, no clock. Callers pass the time in.
 
+pub mod archive;
 pub mod content;
 pub mod dateline;
 pub mod diff;

@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
@@ -27,12 +26,6 @@ pub enum BackupError {
     Damaged { path: String, report: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-#[derive(QueryableByName)]
-struct CheckRow {
-    #[diesel(sql_type = Text)]
-    integrity_check: String,
 }
 
 /// Copies the SQLite database behind `conn` to a new file at `out`, then opens the copy and
@@ -60,19 +53,10 @@ pub fn sqlite_copy(conn: &mut DbConnection, out: &Path) -> std::result::Result<(
 }
 
 /// `PRAGMA integrity_check` on the SQLite file at `path`, opened read-only: "ok", or the
-/// problems it found, one per line.
+/// problems it found.
 pub fn integrity_check(path: &Path) -> Result<String> {
     let url = format!("file:{}?mode=ro", path.display());
-    let mut conn = SqliteConnection::establish(&url)
+    let conn = SqliteConnection::establish(&url)
         .map_err(|e| StorageError::Connect(format!("cannot open {}: {e}", path.display())))?;
-    conn.batch_execute("PRAGMA query_only = 1")
-        .map_err(StorageError::from)?;
-    let rows: Vec<CheckRow> = diesel::sql_query("PRAGMA integrity_check")
-        .load(&mut conn)
-        .map_err(StorageError::from)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| r.integrity_check)
-        .collect::<Vec<_>>()
-        .join("\n"))
+    crate::connection::integrity_check(&mut DbConnection::Sqlite(conn))
 }

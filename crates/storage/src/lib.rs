@@ -1,6 +1,7 @@
 //! Dateline's storage: one code path over SQLite and PostgreSQL through Diesel's
 //! `MultiConnection`. Callers get `dateline-core` types back; Diesel types stay in here.
 
+pub mod archive;
 pub mod backup;
 pub mod connection;
 pub mod error;

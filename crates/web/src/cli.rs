@@ -73,6 +73,10 @@ pub enum Command {
     /// Copy the SQLite database to a new file while servers keep running, and check the copy.
     /// (For PostgreSQL, use pg_dump; this explains how.)
     Backup(BackupArgs),
+    /// Write the whole newsroom to an archive (JSON Lines, documented in docs/archive.md).
+    Export(ExportArgs),
+    /// Bring a newsroom archive in (written by `dateline export`).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +84,25 @@ pub struct BackupArgs {
     /// The new file to write; an existing file is never overwritten.
     #[arg(value_name = "OUT")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The new file to write, or - for standard output. An existing file is never overwritten.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Include password hashes, so accounts can sign in on the new instance. Keep such an
+    /// archive as safe as the database itself.
+    #[arg(long)]
+    pub with_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A newsroom archive written by `dateline export`. Records the newsroom already has (same
+    /// slug, e-mail address or public id) are left as they are.
+    #[arg(long, value_name = "IN")]
+    pub archive: PathBuf,
 }
 
 #[derive(Debug, Args)]

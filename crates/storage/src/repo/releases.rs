@@ -304,7 +304,11 @@ pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageEr
     }
 }
 
-fn write_relations(conn: &mut DbConnection, id: i64, content: &ReleaseContent) -> Result<()> {
+pub(crate) fn write_relations(
+    conn: &mut DbConnection,
+    id: i64,
+    content: &ReleaseContent,
+) -> Result<()> {
     diesel::delete(release_contacts::table.filter(release_contacts::release_id.eq(id)))
         .execute(conn)?;
     for (i, c) in content.contacts.iter().enumerate() {

@@ -1,5 +1,6 @@
 //! One module per subcommand. This is the binary's edge: errors become one line on stderr.
 
+pub mod archive;
 pub mod audit;
 pub mod backup;
 pub mod demo;
@@ -27,6 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(c) => key::run(&config, c),
         Command::Demo => demo::run(&config),
         Command::Backup(args) => backup::run(&config, &args.out),
+        Command::Export(args) => archive::export(&config, &args),
+        Command::Import(args) => archive::import(&config, &args.archive),
         Command::Config => {
             print_config(&config);
             Ok(())

@@ -1,0 +1,382 @@
+//! Reading the whole newsroom as archive records, in canonical order.
+
+use std::collections::HashMap;
+
+use dateline_core::Contact;
+use dateline_core::ReleaseContent;
+use dateline_core::archive::{
+    CategoryRecord, CorrectionRecord, OrganizationRecord, Record, RegionRecord, ReleaseRecord,
+    RevisionRecord, SettingRecord, TagRecord, UserRecord,
+};
+use diesel::prelude::*;
+
+use super::{Keys, to_record};
+use crate::connection::DbConnection;
+use crate::error::{Result, StorageError};
+use crate::repo::releases;
+use crate::schema::{
+    categories, corrections, organization_contacts, organizations, regions, release_revisions,
+    settings, tags, users,
+};
+use crate::time::from_db;
+
+/// Every record of the newsroom, each kind sorted by its key. Password hashes are included only
+/// when `with_secrets` is set.
+pub fn export(conn: &mut DbConnection, with_secrets: bool) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    let mut keys = Keys::default();
+    let rows: Vec<(String, String)> = settings::table
+        .select((settings::key, settings::value))
+        .order(settings::key.asc())
+        .load(conn)?;
+    out.extend(
+        rows.into_iter()
+            .map(|(key, value)| Record::Setting(SettingRecord { key, value })),
+    );
+    out.extend(export_users(conn, with_secrets, &mut keys)?);
+    out.extend(export_organizations(conn, &mut keys)?);
+    out.extend(export_categories(conn, &mut keys)?);
+    out.extend(export_regions_and_tags(conn, &mut keys)?);
+    export_releases(conn, &keys, &mut out)?;
+    Ok(out)
+}
+
+fn export_users(
+    conn: &mut DbConnection,
+    with_secrets: bool,
+    keys: &mut Keys,
+) -> Result<Vec<Record>> {
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        bool,
+        String,
+        Option<String>,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+    );
+    let rows: Vec<Row> = users::table
+        .select((
+            users::id,
+            users::email,
+            users::display_name,
+            users::role,
+            users::disabled,
+            users::password_hash,
+            users::time_zone,
+            users::created_at,
+            users::updated_at,
+        ))
+        .order(users::email.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, email, display_name, role, disabled, hash, time_zone, c, u)| {
+                keys.users.insert(id, email.clone());
+                Record::User(UserRecord {
+                    email,
+                    display_name,
+                    role,
+                    disabled,
+                    time_zone,
+                    created_at: from_db(c),
+                    updated_at: from_db(u),
+                    password_hash: with_secrets.then_some(hash),
+                })
+            },
+        )
+        .collect())
+}
+
+fn export_organizations(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<Record>> {
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+    );
+    let rows: Vec<Row> = organizations::table
+        .select((
+            organizations::id,
+            organizations::slug,
+            organizations::name,
+            organizations::website,
+            organizations::boilerplate,
+            organizations::created_at,
+            organizations::updated_at,
+        ))
+        .order(organizations::slug.asc())
+        .load(conn)?;
+    let contact_rows: Vec<(i64, String, String, String, String)> = organization_contacts::table
+        .select((
+            organization_contacts::organization_id,
+            organization_contacts::name,
+            organization_contacts::title,
+            organization_contacts::email,
+            organization_contacts::phone,
+        ))
+        .order((
+            organization_contacts::organization_id.asc(),
+            organization_contacts::position.asc(),
+        ))
+        .load(conn)?;
+    let mut contacts: HashMap<i64, Vec<Contact>> = HashMap::new();
+    for (org, name, title, email, phone) in contact_rows {
+        contacts.entry(org).or_default().push(Contact {
+            name,
+            title,
+            email,
+            phone,
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, name, website, boilerplate, c, u)| {
+            keys.organizations.insert(id, slug.clone());
+            Record::Organization(OrganizationRecord {
+                slug,
+                name,
+                website,
+                boilerplate,
+                contacts: contacts.remove(&id).unwrap_or_default(),
+                created_at: from_db(c),
+                updated_at: from_db(u),
+            })
+        })
+        .collect())
+}
+
+/// Categories with every parent before its children, siblings by slug.
+fn export_categories(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<Record>> {
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<i64>,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+    );
+    let rows: Vec<Row> = categories::table
+        .select((
+            categories::id,
+            categories::slug,
+            categories::name,
+            categories::description,
+            categories::parent_id,
+            categories::created_at,
+            categories::updated_at,
+        ))
+        .order(categories::slug.asc())
+        .load(conn)?;
+    for (id, slug, ..) in &rows {
+        keys.categories.insert(*id, slug.clone());
+    }
+    let parent_of: HashMap<i64, Option<i64>> = rows.iter().map(|r| (r.0, r.4)).collect();
+    let depth = |mut id: i64| {
+        let mut d = 0usize;
+        while let Some(Some(p)) = parent_of.get(&id) {
+            d += 1;
+            id = *p;
+            if d > parent_of.len() {
+                break;
+            }
+        }
+        d
+    };
+    let mut ordered: Vec<(usize, Row)> = rows.into_iter().map(|r| (depth(r.0), r)).collect();
+    ordered.sort_by(|(da, a), (db, b)| da.cmp(db).then_with(|| a.1.cmp(&b.1)));
+    Ok(ordered
+        .into_iter()
+        .map(|(_, (_, slug, name, description, parent, c, u))| {
+            Record::Category(CategoryRecord {
+                slug,
+                name,
+                description,
+                parent: parent.and_then(|p| keys.categories.get(&p).cloned()),
+                created_at: from_db(c),
+                updated_at: from_db(u),
+            })
+        })
+        .collect())
+}
+
+fn export_regions_and_tags(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<Record>> {
+    type RegionRow = (
+        i64,
+        String,
+        String,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+    );
+    let region_rows: Vec<RegionRow> = regions::table
+        .select((
+            regions::id,
+            regions::slug,
+            regions::name,
+            regions::created_at,
+            regions::updated_at,
+        ))
+        .order(regions::slug.asc())
+        .load(conn)?;
+    let mut out: Vec<Record> = region_rows
+        .into_iter()
+        .map(|(id, slug, name, c, u)| {
+            keys.regions.insert(id, slug.clone());
+            Record::Region(RegionRecord {
+                slug,
+                name,
+                created_at: from_db(c),
+                updated_at: from_db(u),
+            })
+        })
+        .collect();
+    let tag_rows: Vec<(String, String, chrono::NaiveDateTime)> = tags::table
+        .select((tags::slug, tags::name, tags::created_at))
+        .order(tags::slug.asc())
+        .load(conn)?;
+    out.extend(tag_rows.into_iter().map(|(slug, name, c)| {
+        Record::Tag(TagRecord {
+            slug,
+            name,
+            created_at: from_db(c),
+        })
+    }));
+    Ok(out)
+}
+
+/// Releases by public id, a few hundred at a time, each with its revisions and corrections.
+fn export_releases(conn: &mut DbConnection, keys: &Keys, out: &mut Vec<Record>) -> Result<()> {
+    let ids: Vec<i64> = crate::schema::releases::table
+        .select(crate::schema::releases::id)
+        .order(crate::schema::releases::public_id.asc())
+        .load(conn)?;
+    for chunk in ids.chunks(200) {
+        let mut loaded = releases::get_many(conn, chunk)?;
+        let order: HashMap<i64, usize> = chunk.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        loaded.sort_by_key(|r| order.get(&r.id).copied().unwrap_or(usize::MAX));
+        let mut history = revisions_of(conn, chunk, keys)?;
+        let mut fixes = corrections_of(conn, chunk, keys)?;
+        let chosen: HashMap<i64, bool> = crate::schema::releases::table
+            .filter(crate::schema::releases::id.eq_any(chunk))
+            .select((
+                crate::schema::releases::id,
+                crate::schema::releases::slug_chosen,
+            ))
+            .load::<(i64, bool)>(conn)?
+            .into_iter()
+            .collect();
+        for r in loaded {
+            out.push(Record::Release(Box::new(ReleaseRecord {
+                public_id: r.public_id.to_string(),
+                slug: r.slug.clone(),
+                slug_chosen: chosen.get(&r.id).copied().unwrap_or(false),
+                status: r.status.as_str().to_owned(),
+                revision: r.revision,
+                content: to_record(&r.content, keys),
+                embargo_at: r.embargo_at,
+                published_at: r.published_at,
+                corrected_at: r.corrected_at,
+                withdrawn_at: r.withdrawn_at,
+                withdrawal_reason: r.withdrawal_reason.clone(),
+                author: r.author_id.and_then(|id| keys.users.get(&id).cloned()),
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                revisions: history.remove(&r.id).unwrap_or_default(),
+                corrections: fixes.remove(&r.id).unwrap_or_default(),
+            })));
+        }
+    }
+    Ok(())
+}
+
+fn revisions_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    keys: &Keys,
+) -> Result<HashMap<i64, Vec<RevisionRecord>>> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        chrono::NaiveDateTime,
+    );
+    let rows: Vec<Row> = release_revisions::table
+        .filter(release_revisions::release_id.eq_any(ids))
+        .select((
+            release_revisions::release_id,
+            release_revisions::revision,
+            release_revisions::snapshot,
+            release_revisions::slug,
+            release_revisions::status,
+            release_revisions::action,
+            release_revisions::note,
+            release_revisions::author_id,
+            release_revisions::created_at,
+        ))
+        .order((
+            release_revisions::release_id.asc(),
+            release_revisions::revision.asc(),
+        ))
+        .load(conn)?;
+    let mut out: HashMap<i64, Vec<RevisionRecord>> = HashMap::new();
+    for (release, revision, snapshot, slug, status, action, note, author, at) in rows {
+        let content: ReleaseContent = serde_json::from_str(&snapshot).map_err(|e| {
+            StorageError::Corrupt(format!("revision {revision} of release {release}: {e}"))
+        })?;
+        out.entry(release).or_default().push(RevisionRecord {
+            revision,
+            content: to_record(&content, keys),
+            slug,
+            status,
+            action,
+            note,
+            author: author.and_then(|id| keys.users.get(&id).cloned()),
+            created_at: from_db(at),
+        });
+    }
+    Ok(out)
+}
+
+fn corrections_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    keys: &Keys,
+) -> Result<HashMap<i64, Vec<CorrectionRecord>>> {
+    let rows: Vec<(i64, String, i64, Option<i64>, chrono::NaiveDateTime)> = corrections::table
+        .filter(corrections::release_id.eq_any(ids))
+        .select((
+            corrections::release_id,
+            corrections::note,
+            corrections::revision,
+            corrections::editor_id,
+            corrections::corrected_at,
+        ))
+        .order((
+            corrections::release_id.asc(),
+            corrections::corrected_at.asc(),
+            corrections::revision.asc(),
+        ))
+        .load(conn)?;
+    let mut out: HashMap<i64, Vec<CorrectionRecord>> = HashMap::new();
+    for (release, note, revision, editor, at) in rows {
+        out.entry(release).or_default().push(CorrectionRecord {
+            note,
+            revision,
+            editor: editor.and_then(|id| keys.users.get(&id).cloned()),
+            corrected_at: from_db(at),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,439 @@
+//! Writing an archive's records into a newsroom. The whole archive is one transaction: a record
+//! that names something the archive and the newsroom both lack refuses the import and nothing
+//! is written. A record whose key (slug, e-mail address, public id) the newsroom already has is
+//! left as it is, so importing the same archive twice changes nothing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use dateline_core::archive::{
+    CategoryRecord, ContentRecord, OrganizationRecord, Record, ReleaseRecord, UserRecord,
+};
+use dateline_core::content::{SANITIZER_VERSION, render_markdown};
+use dateline_core::{PublicId, ReleaseContent, ReleaseStatus, Role};
+use diesel::prelude::*;
+
+use super::invert;
+use crate::connection::{DbConnection, write_tx};
+use crate::error::StorageError;
+use crate::repo::{jobs, releases, search, settings};
+use crate::schema::{
+    categories, corrections, organization_contacts, organizations, regions, release_revisions,
+    tags, users,
+};
+use crate::time::{opt_to_db, to_db};
+
+/// Stored in place of a password hash the archive did not carry: no password matches it, so
+/// the account signs in only after an admin sends it a reset link.
+const NO_PASSWORD: &str = "!imported-without-password";
+
+/// Why an archive was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A record is wrong in itself or names something that is nowhere; says which and what.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ImportError::Storage(e.into())
+    }
+}
+
+type Outcome<T> = std::result::Result<T, ImportError>;
+
+/// How many records of each kind were added, and how many the newsroom already had.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: BTreeMap<&'static str, usize>,
+    pub already_present: usize,
+}
+
+impl ImportReport {
+    pub fn added_total(&self) -> usize {
+        self.added.values().sum()
+    }
+
+    fn add(&mut self, kind: &'static str) {
+        *self.added.entry(kind).or_default() += 1;
+    }
+}
+
+/// The newsroom's stable keys and their ids, growing as records are added.
+#[derive(Default)]
+struct Known {
+    users: HashMap<String, i64>,
+    organizations: HashMap<String, i64>,
+    categories: HashMap<String, i64>,
+    regions: HashMap<String, i64>,
+    tags: HashSet<String>,
+    releases: HashSet<String>,
+}
+
+impl Known {
+    fn load(conn: &mut DbConnection) -> Outcome<Self> {
+        let pairs = |rows: Vec<(i64, String)>| -> HashMap<String, i64> {
+            invert(&rows.into_iter().collect())
+        };
+        Ok(Known {
+            users: pairs(users::table.select((users::id, users::email)).load(conn)?),
+            organizations: pairs(
+                organizations::table
+                    .select((organizations::id, organizations::slug))
+                    .load(conn)?,
+            ),
+            categories: pairs(
+                categories::table
+                    .select((categories::id, categories::slug))
+                    .load(conn)?,
+            ),
+            regions: pairs(
+                regions::table
+                    .select((regions::id, regions::slug))
+                    .load(conn)?,
+            ),
+            tags: tags::table
+                .select(tags::slug)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect(),
+            releases: crate::schema::releases::table
+                .select(crate::schema::releases::public_id)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    fn id(map: &HashMap<String, i64>, key: &str, what: &str, whose: &str) -> Outcome<i64> {
+        map.get(key).copied().ok_or_else(|| {
+            ImportError::Refused(format!(
+                "{whose} names the {what} {key:?}, which is neither in the archive nor in this \
+                 newsroom"
+            ))
+        })
+    }
+
+    fn user(&self, email: Option<&String>, whose: &str) -> Outcome<Option<i64>> {
+        email
+            .map(|e| Known::id(&self.users, e, "account", whose))
+            .transpose()
+    }
+
+    /// The content with slugs turned back into this newsroom's ids.
+    fn content(&self, c: &ContentRecord, whose: &str) -> Outcome<ReleaseContent> {
+        let ids = |slugs: &[String], map: &HashMap<String, i64>, what: &str| {
+            slugs
+                .iter()
+                .map(|s| Known::id(map, s, what, whose))
+                .collect::<Outcome<Vec<i64>>>()
+        };
+        Ok(ReleaseContent {
+            headline: c.headline.clone(),
+            subheadline: c.subheadline.clone(),
+            dateline: c.dateline.clone(),
+            source: c.source.clone(),
+            summary: c.summary.clone(),
+            body: c.body.clone(),
+            language: c.language.clone(),
+            organization_id: c
+                .organization
+                .as_ref()
+                .map(|o| Known::id(&self.organizations, o, "organization", whose))
+                .transpose()?,
+            contacts: c.contacts.clone(),
+            category_ids: ids(&c.categories, &self.categories, "category")?,
+            region_ids: ids(&c.regions, &self.regions, "region")?,
+            tags: c.tags.clone(),
+        })
+    }
+}
+
+/// Writes `records` into the newsroom in one transaction, at `now` for the content version and
+/// any publishing job an embargoed release needs.
+pub fn import(
+    conn: &mut DbConnection,
+    records: &[Record],
+    now: DateTime<Utc>,
+) -> Outcome<ImportReport> {
+    write_tx(conn, |conn| {
+        let mut known = Known::load(conn)?;
+        let mut report = ImportReport::default();
+        for record in records {
+            let added = match record {
+                Record::Setting(s) => {
+                    let same = settings::get(conn, &s.key)?.as_deref() == Some(s.value.as_str());
+                    if !same {
+                        settings::set(conn, &s.key, &s.value)?;
+                    }
+                    (!same).then_some("settings")
+                }
+                Record::User(u) => add_user(conn, &mut known, u)?.then_some("users"),
+                Record::Organization(o) => {
+                    add_organization(conn, &mut known, o)?.then_some("organizations")
+                }
+                Record::Category(c) => add_category(conn, &mut known, c)?.then_some("categories"),
+                Record::Region(r) => add_region(conn, &mut known, r)?.then_some("regions"),
+                Record::Tag(t) => add_tag(conn, &mut known, t)?.then_some("tags"),
+                Record::Release(r) => add_release(conn, &mut known, r, now)?.then_some("releases"),
+            };
+            match added {
+                Some(kind) => report.add(kind),
+                None => report.already_present += 1,
+            }
+        }
+        if report.added_total() > 0 {
+            settings::bump_content_version(conn, now)?;
+        }
+        Ok(report)
+    })
+}
+
+fn add_user(conn: &mut DbConnection, known: &mut Known, u: &UserRecord) -> Outcome<bool> {
+    if known.users.contains_key(&u.email) {
+        return Ok(false);
+    }
+    u.role.parse::<Role>().map_err(|_| {
+        ImportError::Refused(format!(
+            "account {:?} has an unknown role {:?}",
+            u.email, u.role
+        ))
+    })?;
+    let id = diesel::insert_into(users::table)
+        .values((
+            users::email.eq(&u.email),
+            users::display_name.eq(&u.display_name),
+            users::role.eq(&u.role),
+            users::disabled.eq(u.disabled),
+            users::password_hash.eq(u.password_hash.as_deref().unwrap_or(NO_PASSWORD)),
+            users::time_zone.eq(&u.time_zone),
+            users::created_at.eq(to_db(u.created_at)),
+            users::updated_at.eq(to_db(u.updated_at)),
+            users::revision.eq(1),
+            users::totp_enabled.eq(false),
+        ))
+        .returning(users::id)
+        .get_result::<i64>(conn)?;
+    known.users.insert(u.email.clone(), id);
+    Ok(true)
+}
+
+fn add_organization(
+    conn: &mut DbConnection,
+    known: &mut Known,
+    o: &OrganizationRecord,
+) -> Outcome<bool> {
+    if known.organizations.contains_key(&o.slug) {
+        return Ok(false);
+    }
+    let id = diesel::insert_into(organizations::table)
+        .values((
+            organizations::slug.eq(&o.slug),
+            organizations::name.eq(&o.name),
+            organizations::website.eq(&o.website),
+            organizations::boilerplate.eq(&o.boilerplate),
+            organizations::created_at.eq(to_db(o.created_at)),
+            organizations::updated_at.eq(to_db(o.updated_at)),
+            organizations::revision.eq(1),
+        ))
+        .returning(organizations::id)
+        .get_result::<i64>(conn)?;
+    for (i, c) in o.contacts.iter().enumerate() {
+        diesel::insert_into(organization_contacts::table)
+            .values((
+                organization_contacts::organization_id.eq(id),
+                organization_contacts::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                organization_contacts::name.eq(&c.name),
+                organization_contacts::title.eq(&c.title),
+                organization_contacts::email.eq(&c.email),
+                organization_contacts::phone.eq(&c.phone),
+            ))
+            .execute(conn)?;
+    }
+    known.organizations.insert(o.slug.clone(), id);
+    Ok(true)
+}
+
+fn add_category(conn: &mut DbConnection, known: &mut Known, c: &CategoryRecord) -> Outcome<bool> {
+    if known.categories.contains_key(&c.slug) {
+        return Ok(false);
+    }
+    let whose = format!("category {:?}", c.slug);
+    let parent = c
+        .parent
+        .as_ref()
+        .map(|p| Known::id(&known.categories, p, "parent category", &whose))
+        .transpose()?;
+    let id = diesel::insert_into(categories::table)
+        .values((
+            categories::slug.eq(&c.slug),
+            categories::name.eq(&c.name),
+            categories::description.eq(&c.description),
+            categories::parent_id.eq(parent),
+            categories::created_at.eq(to_db(c.created_at)),
+            categories::updated_at.eq(to_db(c.updated_at)),
+            categories::revision.eq(1),
+        ))
+        .returning(categories::id)
+        .get_result::<i64>(conn)?;
+    known.categories.insert(c.slug.clone(), id);
+    Ok(true)
+}
+
+fn add_region(
+    conn: &mut DbConnection,
+    known: &mut Known,
+    r: &dateline_core::archive::RegionRecord,
+) -> Outcome<bool> {
+    if known.regions.contains_key(&r.slug) {
+        return Ok(false);
+    }
+    let id = diesel::insert_into(regions::table)
+        .values((
+            regions::slug.eq(&r.slug),
+            regions::name.eq(&r.name),
+            regions::created_at.eq(to_db(r.created_at)),
+            regions::updated_at.eq(to_db(r.updated_at)),
+            regions::revision.eq(1),
+        ))
+        .returning(regions::id)
+        .get_result::<i64>(conn)?;
+    known.regions.insert(r.slug.clone(), id);
+    Ok(true)
+}
+
+fn add_tag(
+    conn: &mut DbConnection,
+    known: &mut Known,
+    t: &dateline_core::archive::TagRecord,
+) -> Outcome<bool> {
+    if known.tags.contains(&t.slug) {
+        return Ok(false);
+    }
+    diesel::insert_into(tags::table)
+        .values((
+            tags::slug.eq(&t.slug),
+            tags::name.eq(&t.name),
+            tags::created_at.eq(to_db(t.created_at)),
+            tags::revision.eq(1),
+        ))
+        .execute(conn)?;
+    known.tags.insert(t.slug.clone());
+    Ok(true)
+}
+
+fn add_release(
+    conn: &mut DbConnection,
+    known: &mut Known,
+    r: &ReleaseRecord,
+    now: DateTime<Utc>,
+) -> Outcome<bool> {
+    if known.releases.contains(&r.public_id) {
+        return Ok(false);
+    }
+    let whose = format!("release {}", r.public_id);
+    let refuse = |what: &str| ImportError::Refused(format!("{whose} has {what}"));
+    let public_id: PublicId = r
+        .public_id
+        .parse()
+        .map_err(|_| refuse("a malformed public id"))?;
+    let status: ReleaseStatus = r
+        .status
+        .parse()
+        .map_err(|_| refuse(&format!("an unknown status {:?}", r.status)))?;
+    let content = known.content(&r.content, &whose)?;
+    let author = known.user(r.author.as_ref(), &whose)?;
+    let id = insert_release(conn, r, &public_id, status, &content, author)?;
+    for rev in &r.revisions {
+        let whose = format!("revision {} of release {}", rev.revision, r.public_id);
+        let snapshot = serde_json::to_string(&known.content(&rev.content, &whose)?)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        diesel::insert_into(release_revisions::table)
+            .values((
+                release_revisions::release_id.eq(id),
+                release_revisions::revision.eq(rev.revision),
+                release_revisions::snapshot.eq(snapshot),
+                release_revisions::slug.eq(&rev.slug),
+                release_revisions::status.eq(&rev.status),
+                release_revisions::action.eq(&rev.action),
+                release_revisions::note.eq(&rev.note),
+                release_revisions::author_id.eq(known.user(rev.author.as_ref(), &whose)?),
+                release_revisions::created_at.eq(to_db(rev.created_at)),
+            ))
+            .execute(conn)?;
+    }
+    for c in &r.corrections {
+        diesel::insert_into(corrections::table)
+            .values((
+                corrections::release_id.eq(id),
+                corrections::note.eq(&c.note),
+                corrections::revision.eq(c.revision),
+                corrections::editor_id.eq(known.user(c.editor.as_ref(), &whose)?),
+                corrections::corrected_at.eq(to_db(c.corrected_at)),
+            ))
+            .execute(conn)?;
+    }
+    // An embargoed release waits for its time exactly as it did where it came from.
+    if let (ReleaseStatus::Scheduled, Some(at)) = (status, r.embargo_at) {
+        jobs::schedule_publish(conn, id, at, now)?;
+    }
+    if status == ReleaseStatus::Published {
+        let release = releases::get(conn, id)?;
+        search::sync(conn, &release)?;
+    }
+    known.releases.insert(r.public_id.clone());
+    Ok(true)
+}
+
+fn insert_release(
+    conn: &mut DbConnection,
+    r: &ReleaseRecord,
+    public_id: &PublicId,
+    status: ReleaseStatus,
+    content: &ReleaseContent,
+    author_id: Option<i64>,
+) -> Outcome<i64> {
+    use crate::schema::releases as t;
+    let html = render_markdown(&content.body);
+    let id = diesel::insert_into(t::table)
+        .values((
+            (
+                t::public_id.eq(public_id.as_str()),
+                t::slug.eq(&r.slug),
+                t::slug_chosen.eq(r.slug_chosen),
+                t::headline.eq(&content.headline),
+                t::subheadline.eq(&content.subheadline),
+                t::dateline_city.eq(&content.dateline.city),
+                t::dateline_region.eq(&content.dateline.region),
+                t::dateline_date.eq(content.dateline.date),
+                t::dateline_distributor.eq(&content.dateline.distributor),
+                t::source_label.eq(&content.source.label),
+                t::source_url.eq(&content.source.url),
+                t::summary.eq(&content.summary),
+                t::body.eq(&content.body),
+                t::body_html.eq(html.as_str()),
+            ),
+            (
+                t::body_html_version.eq(SANITIZER_VERSION),
+                t::language.eq(&content.language),
+                t::status.eq(status.as_str()),
+                t::embargo_at.eq(opt_to_db(r.embargo_at)),
+                t::published_at.eq(opt_to_db(r.published_at)),
+                t::corrected_at.eq(opt_to_db(r.corrected_at)),
+                t::withdrawn_at.eq(opt_to_db(r.withdrawn_at)),
+                t::withdrawal_reason.eq(&r.withdrawal_reason),
+                t::organization_id.eq(content.organization_id),
+                t::author_id.eq(author_id),
+                t::created_at.eq(to_db(r.created_at)),
+                t::updated_at.eq(to_db(r.updated_at)),
+                t::revision.eq(r.revision),
+            ),
+        ))
+        .returning(t::id)
+        .get_result::<i64>(conn)?;
+    releases::write_relations(conn, id, content)?;
+    Ok(id)
+}
