@@ -19,4 +19,5 @@ mod outputs;
 mod public_site;
 mod resilience;
 mod upkeep;
+mod wire_import;
 mod workflow;

@@ -66,6 +66,9 @@ pub struct WireRelease {
     pub dateline: Dateline,
     /// The dateline as written, with its dash.
     pub dateline_text: String,
+    /// The input line of the headline and of the dateline (0 when there is none).
+    pub headline_line: usize,
+    pub dateline_line: usize,
     pub source: SourceLine,
     /// The source line as written, with its colon.
     pub source_text: String,
@@ -293,6 +296,7 @@ fn read_header(out: &mut WireRelease, header: &[Block<'_>]) {
         .take_while(|l| l.chars().next().is_some_and(char::is_lowercase))
         .count();
     out.headline = first.lines[..wrapped].join(" ");
+    out.headline_line = first.line;
     let mut sub: Vec<String> = Vec::new();
     if first.lines.len() > wrapped {
         sub.push(join_lines(&first.lines[wrapped..]));
@@ -305,6 +309,7 @@ fn read_header(out: &mut WireRelease, header: &[Block<'_>]) {
 fn read_dateline(out: &mut WireRelease, block: &Block<'_>, found: FoundDateline) {
     let line = block.lines[0];
     out.dateline_text = line[..found.rest_at].trim().to_owned();
+    out.dateline_line = block.line;
     out.dateline = found.dateline;
     if out.dateline.date.is_none() {
         out.flag(
@@ -339,6 +344,7 @@ fn read_without_dateline(out: &mut WireRelease, body: &[Block<'_>]) -> usize {
     match body.first() {
         Some(b) if body.len() > 1 && b.lines.len() == 1 && looks_like_headline(b.lines[0]) => {
             out.headline = b.lines[0].to_owned();
+            out.headline_line = b.line;
             1
         }
         _ => 0,

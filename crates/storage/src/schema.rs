@@ -312,6 +312,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    wire_imports (fingerprint) {
+        fingerprint -> Text,
+        release_id -> BigInt,
+        imported_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(organization_contacts -> organizations (organization_id));
 diesel::joinable!(releases -> organizations (organization_id));
 diesel::joinable!(releases -> users (author_id));
@@ -324,6 +332,7 @@ diesel::joinable!(release_tags -> releases (release_id));
 diesel::joinable!(release_tags -> tags (tag_id));
 diesel::joinable!(release_revisions -> releases (release_id));
 diesel::joinable!(corrections -> releases (release_id));
+diesel::joinable!(wire_imports -> releases (release_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -357,4 +366,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     preview_links,
     review_comments,
+    wire_imports,
 );

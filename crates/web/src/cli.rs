@@ -75,7 +75,7 @@ pub enum Command {
     Backup(BackupArgs),
     /// Write the whole newsroom to an archive (JSON Lines, documented in docs/archive.md).
     Export(ExportArgs),
-    /// Bring a newsroom archive in (written by `dateline export`).
+    /// Import plain-text wire releases as drafts, or a newsroom archive (--archive).
     Import(ImportArgs),
 }
 
@@ -98,11 +98,27 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["files", "archive"])))]
 pub struct ImportArgs {
-    /// A newsroom archive written by `dateline export`. Records the newsroom already has (same
-    /// slug, e-mail address or public id) are left as they are.
-    #[arg(long, value_name = "IN")]
-    pub archive: PathBuf,
+    /// Plain-text wire releases (UTF-8), one release per file. Each becomes a draft for an
+    /// editor to review; a file imported before is recognised and not imported twice.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A newsroom archive written by `dateline export`, instead of wire texts. Records the
+    /// newsroom already has (same slug, e-mail address or public id) are left as they are.
+    #[arg(long, value_name = "IN", conflicts_with_all = ["files", "organization", "publish", "author"])]
+    pub archive: Option<PathBuf>,
+    /// The issuing organization (its slug) for texts that name none or one the newsroom lacks.
+    #[arg(long, value_name = "SLUG")]
+    pub organization: Option<String>,
+    /// Publish the releases instead of leaving drafts (dated by their dateline when it is
+    /// past). Needs an --author who is an editor or admin.
+    #[arg(long, requires = "author")]
+    pub publish: bool,
+    /// The account the releases are written as (its e-mail address); without it they have no
+    /// author and the audit log records the command line.
+    #[arg(long, value_name = "EMAIL")]
+    pub author: Option<String>,
 }
 
 #[derive(Debug, Args)]

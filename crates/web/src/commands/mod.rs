@@ -4,6 +4,7 @@ pub mod archive;
 pub mod audit;
 pub mod backup;
 pub mod demo;
+pub mod import;
 pub mod key;
 pub mod serve;
 pub mod token;
@@ -29,7 +30,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => demo::run(&config),
         Command::Backup(args) => backup::run(&config, &args.out),
         Command::Export(args) => archive::export(&config, &args),
-        Command::Import(args) => archive::import(&config, &args.archive),
+        Command::Import(args) => match &args.archive {
+            Some(path) => archive::import(&config, path),
+            None => import::run(&config, &args),
+        },
         Command::Config => {
             print_config(&config);
             Ok(())
