@@ -58,9 +58,9 @@ pub enum Record {
     Setting(SettingRecord),
     User(UserRecord),
     Organization(OrganizationRecord),
-    Category(CategoryRecord),
-    Region(RegionRecord),
-    Tag(TagRecord),
+    Category(TaxonRecord),
+    Region(TaxonRecord),
+    Tag(TaxonRecord),
     Release(Box<ReleaseRecord>),
 }
 
@@ -100,33 +100,21 @@ pub struct OrganizationRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A category, region or tag. Only categories have a description and a parent, and tags are
+/// never edited, so they have no `updated_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CategoryRecord {
+pub struct TaxonRecord {
     pub slug: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// The parent category's slug; it comes earlier in the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegionRecord {
-    pub slug: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TagRecord {
-    pub slug: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A release's content with its references by slug: the organization's slug, category and

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use dateline_core::Contact;
 use dateline_core::ReleaseContent;
 use dateline_core::archive::{
-    CategoryRecord, CorrectionRecord, OrganizationRecord, Record, RegionRecord, ReleaseRecord,
-    RevisionRecord, SettingRecord, TagRecord, UserRecord,
+    CorrectionRecord, OrganizationRecord, Record, ReleaseRecord, RevisionRecord, SettingRecord,
+    TaxonRecord, UserRecord,
 };
 use diesel::prelude::*;
 
@@ -54,8 +55,8 @@ fn export_users(
         bool,
         String,
         Option<String>,
-        chrono::NaiveDateTime,
-        chrono::NaiveDateTime,
+        NaiveDateTime,
+        NaiveDateTime,
     );
     let rows: Vec<Row> = users::table
         .select((
@@ -98,8 +99,8 @@ fn export_organizations(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<
         String,
         String,
         String,
-        chrono::NaiveDateTime,
-        chrono::NaiveDateTime,
+        NaiveDateTime,
+        NaiveDateTime,
     );
     let rows: Vec<Row> = organizations::table
         .select((
@@ -156,29 +157,29 @@ fn export_organizations(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<
 fn export_categories(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<Record>> {
     type Row = (
         i64,
-        String,
-        String,
-        String,
         Option<i64>,
-        chrono::NaiveDateTime,
-        chrono::NaiveDateTime,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
     );
     let rows: Vec<Row> = categories::table
         .select((
             categories::id,
+            categories::parent_id,
             categories::slug,
             categories::name,
             categories::description,
-            categories::parent_id,
             categories::created_at,
             categories::updated_at,
         ))
         .order(categories::slug.asc())
         .load(conn)?;
-    for (id, slug, ..) in &rows {
-        keys.categories.insert(*id, slug.clone());
+    for row in &rows {
+        keys.categories.insert(row.0, row.2.clone());
     }
-    let parent_of: HashMap<i64, Option<i64>> = rows.iter().map(|r| (r.0, r.4)).collect();
+    let parent_of: HashMap<i64, Option<i64>> = rows.iter().map(|r| (r.0, r.1)).collect();
     let depth = |mut id: i64| {
         let mut d = 0usize;
         while let Some(Some(p)) = parent_of.get(&id) {
@@ -191,31 +192,32 @@ fn export_categories(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<Rec
         d
     };
     let mut ordered: Vec<(usize, Row)> = rows.into_iter().map(|r| (depth(r.0), r)).collect();
-    ordered.sort_by(|(da, a), (db, b)| da.cmp(db).then_with(|| a.1.cmp(&b.1)));
+    ordered.sort_by(|(da, a), (db, b)| da.cmp(db).then_with(|| a.2.cmp(&b.2)));
     Ok(ordered
         .into_iter()
-        .map(|(_, (_, slug, name, description, parent, c, u))| {
-            Record::Category(CategoryRecord {
-                slug,
-                name,
-                description,
+        .map(|(_, (_, parent, slug, name, description, c, u))| {
+            Record::Category(TaxonRecord {
                 parent: parent.and_then(|p| keys.categories.get(&p).cloned()),
-                created_at: from_db(c),
-                updated_at: from_db(u),
+                description,
+                ..taxon(slug, name, c, Some(u))
             })
         })
         .collect())
 }
 
+fn taxon(slug: String, name: String, c: NaiveDateTime, u: Option<NaiveDateTime>) -> TaxonRecord {
+    TaxonRecord {
+        slug,
+        name,
+        description: String::new(),
+        parent: None,
+        created_at: from_db(c),
+        updated_at: u.map(from_db),
+    }
+}
+
 fn export_regions_and_tags(conn: &mut DbConnection, keys: &mut Keys) -> Result<Vec<Record>> {
-    type RegionRow = (
-        i64,
-        String,
-        String,
-        chrono::NaiveDateTime,
-        chrono::NaiveDateTime,
-    );
-    let region_rows: Vec<RegionRow> = regions::table
+    let regions: Vec<(i64, String, String, NaiveDateTime, NaiveDateTime)> = regions::table
         .select((
             regions::id,
             regions::slug,
@@ -225,29 +227,19 @@ fn export_regions_and_tags(conn: &mut DbConnection, keys: &mut Keys) -> Result<V
         ))
         .order(regions::slug.asc())
         .load(conn)?;
-    let mut out: Vec<Record> = region_rows
-        .into_iter()
-        .map(|(id, slug, name, c, u)| {
-            keys.regions.insert(id, slug.clone());
-            Record::Region(RegionRecord {
-                slug,
-                name,
-                created_at: from_db(c),
-                updated_at: from_db(u),
-            })
-        })
-        .collect();
-    let tag_rows: Vec<(String, String, chrono::NaiveDateTime)> = tags::table
+    let mut out = Vec::with_capacity(regions.len());
+    for (id, slug, name, c, u) in regions {
+        keys.regions.insert(id, slug.clone());
+        out.push(Record::Region(taxon(slug, name, c, Some(u))));
+    }
+    let tags: Vec<(String, String, NaiveDateTime)> = tags::table
         .select((tags::slug, tags::name, tags::created_at))
         .order(tags::slug.asc())
         .load(conn)?;
-    out.extend(tag_rows.into_iter().map(|(slug, name, c)| {
-        Record::Tag(TagRecord {
-            slug,
-            name,
-            created_at: from_db(c),
-        })
-    }));
+    out.extend(
+        tags.into_iter()
+            .map(|(slug, name, c)| Record::Tag(taxon(slug, name, c, None))),
+    );
     Ok(out)
 }
 
@@ -310,7 +302,7 @@ fn revisions_of(
         String,
         String,
         Option<i64>,
-        chrono::NaiveDateTime,
+        NaiveDateTime,
     );
     let rows: Vec<Row> = release_revisions::table
         .filter(release_revisions::release_id.eq_any(ids))
@@ -354,7 +346,7 @@ fn corrections_of(
     ids: &[i64],
     keys: &Keys,
 ) -> Result<HashMap<i64, Vec<CorrectionRecord>>> {
-    let rows: Vec<(i64, String, i64, Option<i64>, chrono::NaiveDateTime)> = corrections::table
+    let rows: Vec<(i64, String, i64, Option<i64>, NaiveDateTime)> = corrections::table
         .filter(corrections::release_id.eq_any(ids))
         .select((
             corrections::release_id,

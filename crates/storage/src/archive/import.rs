@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use dateline_core::archive::{
-    CategoryRecord, ContentRecord, OrganizationRecord, Record, ReleaseRecord, UserRecord,
+    ContentRecord, OrganizationRecord, Record, ReleaseRecord, TaxonRecord, UserRecord,
 };
 use dateline_core::content::{SANITIZER_VERSION, render_markdown};
 use dateline_core::{PublicId, ReleaseContent, ReleaseStatus, Role};
@@ -69,7 +69,7 @@ struct Known {
     organizations: HashMap<String, i64>,
     categories: HashMap<String, i64>,
     regions: HashMap<String, i64>,
-    tags: HashSet<String>,
+    tags: HashMap<String, i64>,
     releases: HashSet<String>,
 }
 
@@ -95,11 +95,7 @@ impl Known {
                     .select((regions::id, regions::slug))
                     .load(conn)?,
             ),
-            tags: tags::table
-                .select(tags::slug)
-                .load::<String>(conn)?
-                .into_iter()
-                .collect(),
+            tags: pairs(tags::table.select((tags::id, tags::slug)).load(conn)?),
             releases: crate::schema::releases::table
                 .select(crate::schema::releases::public_id)
                 .load::<String>(conn)?
@@ -175,9 +171,13 @@ pub fn import(
                 Record::Organization(o) => {
                     add_organization(conn, &mut known, o)?.then_some("organizations")
                 }
-                Record::Category(c) => add_category(conn, &mut known, c)?.then_some("categories"),
-                Record::Region(r) => add_region(conn, &mut known, r)?.then_some("regions"),
-                Record::Tag(t) => add_tag(conn, &mut known, t)?.then_some("tags"),
+                Record::Category(c) => {
+                    add_taxon(conn, &mut known, Taxa::Categories, c)?.then_some("categories")
+                }
+                Record::Region(r) => {
+                    add_taxon(conn, &mut known, Taxa::Regions, r)?.then_some("regions")
+                }
+                Record::Tag(t) => add_taxon(conn, &mut known, Taxa::Tags, t)?.then_some("tags"),
                 Record::Release(r) => add_release(conn, &mut known, r, now)?.then_some("releases"),
             };
             match added {
@@ -257,71 +257,76 @@ fn add_organization(
     Ok(true)
 }
 
-fn add_category(conn: &mut DbConnection, known: &mut Known, c: &CategoryRecord) -> Outcome<bool> {
-    if known.categories.contains_key(&c.slug) {
+/// The three kinds of taxon an archive holds.
+#[derive(Clone, Copy)]
+enum Taxa {
+    Categories,
+    Regions,
+    Tags,
+}
+
+fn add_taxon(
+    conn: &mut DbConnection,
+    known: &mut Known,
+    kind: Taxa,
+    t: &TaxonRecord,
+) -> Outcome<bool> {
+    let map = match kind {
+        Taxa::Categories => &known.categories,
+        Taxa::Regions => &known.regions,
+        Taxa::Tags => &known.tags,
+    };
+    if map.contains_key(&t.slug) {
         return Ok(false);
     }
-    let whose = format!("category {:?}", c.slug);
-    let parent = c
+    let whose = format!("category {:?}", t.slug);
+    let parent = t
         .parent
         .as_ref()
         .map(|p| Known::id(&known.categories, p, "parent category", &whose))
         .transpose()?;
-    let id = diesel::insert_into(categories::table)
-        .values((
-            categories::slug.eq(&c.slug),
-            categories::name.eq(&c.name),
-            categories::description.eq(&c.description),
-            categories::parent_id.eq(parent),
-            categories::created_at.eq(to_db(c.created_at)),
-            categories::updated_at.eq(to_db(c.updated_at)),
-            categories::revision.eq(1),
-        ))
-        .returning(categories::id)
-        .get_result::<i64>(conn)?;
-    known.categories.insert(c.slug.clone(), id);
-    Ok(true)
-}
-
-fn add_region(
-    conn: &mut DbConnection,
-    known: &mut Known,
-    r: &dateline_core::archive::RegionRecord,
-) -> Outcome<bool> {
-    if known.regions.contains_key(&r.slug) {
-        return Ok(false);
+    let (created, updated) = (
+        to_db(t.created_at),
+        to_db(t.updated_at.unwrap_or(t.created_at)),
+    );
+    let id = match kind {
+        Taxa::Categories => diesel::insert_into(categories::table)
+            .values((
+                categories::slug.eq(&t.slug),
+                categories::name.eq(&t.name),
+                categories::description.eq(&t.description),
+                categories::parent_id.eq(parent),
+                categories::created_at.eq(created),
+                categories::updated_at.eq(updated),
+                categories::revision.eq(1),
+            ))
+            .returning(categories::id)
+            .get_result::<i64>(conn)?,
+        Taxa::Regions => diesel::insert_into(regions::table)
+            .values((
+                (regions::slug.eq(&t.slug), regions::name.eq(&t.name)),
+                (
+                    regions::created_at.eq(created),
+                    regions::updated_at.eq(updated),
+                ),
+                regions::revision.eq(1),
+            ))
+            .returning(regions::id)
+            .get_result::<i64>(conn)?,
+        Taxa::Tags => diesel::insert_into(tags::table)
+            .values((
+                (tags::slug.eq(&t.slug), tags::name.eq(&t.name)),
+                (tags::created_at.eq(created), tags::revision.eq(1)),
+            ))
+            .returning(tags::id)
+            .get_result::<i64>(conn)?,
+    };
+    match kind {
+        Taxa::Categories => &mut known.categories,
+        Taxa::Regions => &mut known.regions,
+        Taxa::Tags => &mut known.tags,
     }
-    let id = diesel::insert_into(regions::table)
-        .values((
-            regions::slug.eq(&r.slug),
-            regions::name.eq(&r.name),
-            regions::created_at.eq(to_db(r.created_at)),
-            regions::updated_at.eq(to_db(r.updated_at)),
-            regions::revision.eq(1),
-        ))
-        .returning(regions::id)
-        .get_result::<i64>(conn)?;
-    known.regions.insert(r.slug.clone(), id);
-    Ok(true)
-}
-
-fn add_tag(
-    conn: &mut DbConnection,
-    known: &mut Known,
-    t: &dateline_core::archive::TagRecord,
-) -> Outcome<bool> {
-    if known.tags.contains(&t.slug) {
-        return Ok(false);
-    }
-    diesel::insert_into(tags::table)
-        .values((
-            tags::slug.eq(&t.slug),
-            tags::name.eq(&t.name),
-            tags::created_at.eq(to_db(t.created_at)),
-            tags::revision.eq(1),
-        ))
-        .execute(conn)?;
-    known.tags.insert(t.slug.clone());
+    .insert(t.slug.clone(), id);
     Ok(true)
 }
 
