@@ -116,41 +116,34 @@ pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
         .unwrap_or_default();
     let body = plain_text(&release.content.body);
     let c = &release.content;
+    // The backends name the key column differently; the statements are otherwise the same.
+    let (delete, insert) = match conn {
+        DbConnection::Sqlite(_) => (
+            "DELETE FROM release_search WHERE rowid = ?",
+            "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)",
+        ),
+        DbConnection::Pg(_) => (
+            "DELETE FROM release_search WHERE release_id = $1",
+            "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)",
+        ),
+    };
+    let delete = diesel::sql_query(delete).bind::<BigInt, _>(id);
     match conn {
-        DbConnection::Sqlite(conn) => {
-            diesel::sql_query("DELETE FROM release_search WHERE rowid = ?")
-                .bind::<BigInt, _>(id)
-                .execute(conn)?;
-            if public {
-                diesel::sql_query(
-                    "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind::<BigInt, _>(id)
-                .bind::<Text, _>(&c.headline)
-                .bind::<Text, _>(&c.subheadline)
-                .bind::<Text, _>(&c.summary)
-                .bind::<Text, _>(&body)
-                .bind::<Text, _>(&org)
-                .execute(conn)?;
-            }
-        }
-        DbConnection::Pg(conn) => {
-            diesel::sql_query("DELETE FROM release_search WHERE release_id = $1")
-                .bind::<BigInt, _>(id)
-                .execute(conn)?;
-            if public {
-                diesel::sql_query(
-                    "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind::<BigInt, _>(id)
-                .bind::<Text, _>(&c.headline)
-                .bind::<Text, _>(&c.subheadline)
-                .bind::<Text, _>(&c.summary)
-                .bind::<Text, _>(&body)
-                .bind::<Text, _>(&org)
-                .execute(conn)?;
-            }
-        }
+        DbConnection::Sqlite(c) => delete.execute(c)?,
+        DbConnection::Pg(c) => delete.execute(c)?,
+    };
+    if public {
+        let insert = diesel::sql_query(insert)
+            .bind::<BigInt, _>(id)
+            .bind::<Text, _>(&c.headline)
+            .bind::<Text, _>(&c.subheadline)
+            .bind::<Text, _>(&c.summary)
+            .bind::<Text, _>(&body)
+            .bind::<Text, _>(&org);
+        match conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Pg(c) => insert.execute(c)?,
+        };
     }
     Ok(())
 }
