@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod jobs;
+mod named;
 pub mod organizations;
 pub mod pipeline;
 pub mod previews;

@@ -1,38 +1,19 @@
 //! Categories (a tree), regions and tags.
 
 use chrono::NaiveDateTime;
-use dateline_core::slug::{slugify_or, unique_slug};
+use dateline_core::slug::slugify_or;
 use dateline_core::{Category, Region, Tag};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, StorageError, in_use, not_found, unique_as};
+use crate::error::{Result, not_found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
+use crate::repo::named::{after_name, delete_unused, pick_slug, stored_slug, update_at_revision};
 use crate::schema::{categories, regions, release_regions, release_tags, releases, tags};
 use crate::time::{now, to_db};
 use crate::visibility::{self, Scope};
 
 pub use dateline_core::taxonomy::TaxonInput;
-
-/// Picks the given slug, or derives a free one from the name.
-fn pick_slug(
-    input: &TaxonInput,
-    fallback: &str,
-    mut taken: impl FnMut(&str) -> Result<bool>,
-) -> Result<String> {
-    if !input.slug.is_empty() {
-        return Ok(input.slug.clone());
-    }
-    let base = slugify_or(&input.name, fallback);
-    let mut err = None;
-    let slug = unique_slug(&base, |s| {
-        taken(s).unwrap_or_else(|e| {
-            err = Some(e);
-            false
-        })
-    });
-    err.map_or(Ok(slug), Err)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Categories
@@ -77,7 +58,7 @@ pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Ca
     input.validate()?;
     write_tx(conn, |conn| {
         check_parent(conn, None, input.parent_id)?;
-        let slug = pick_slug(input, "category", |s| {
+        let slug = pick_slug(&input.slug, &input.name, "category", |s| {
             Ok(categories::table
                 .filter(categories::slug.eq(s))
                 .count()
@@ -128,55 +109,24 @@ pub fn update_category(
         check_parent(conn, Some(id), input.parent_id)?;
         // A rename keeps the address unless a new slug is given: links to it keep working.
         let slug = if input.slug.is_empty() {
-            categories::table
-                .find(id)
-                .select(categories::slug)
-                .first::<String>(conn)
-                .map_err(not_found)?
+            stored_slug!(conn, categories, id)?
         } else {
             input.slug.clone()
         };
-        let n = diesel::update(
-            categories::table
-                .filter(categories::id.eq(id))
-                .filter(categories::revision.eq(expected_revision)),
-        )
-        .set((
-            categories::slug.eq(&slug),
+        let changes = (
             categories::name.eq(input.name.trim()),
             categories::description.eq(input.description.trim()),
             categories::parent_id.eq(input.parent_id),
             categories::updated_at.eq(to_db(now())),
-            categories::revision.eq(categories::revision + 1),
-        ))
-        .execute(conn)
-        .map_err(unique_as("slug", &slug))?;
-        if n == 0 {
-            let current = categories::table
-                .find(id)
-                .select(categories::revision)
-                .first::<i64>(conn)
-                .optional()?;
-            return Err(
-                current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
-                    current,
-                }),
-            );
-        }
+        );
+        update_at_revision!(conn, categories, id, expected_revision, &slug, changes)?;
         get_category(conn, id)
     })
 }
 
 /// Refused with `InUse` while releases or child categories point at it.
 pub fn delete_category(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(categories::table.find(id))
-        .execute(conn)
-        .map_err(in_use("this category"))?;
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    delete_unused!(conn, categories, id, "this category")
 }
 
 /// Every category in `scope`, in name order. Trees are small; callers arrange them.
@@ -205,14 +155,7 @@ pub fn list_categories(
     if let Some(ids) = visibility::category_ids(conn, scope)? {
         q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
     }
-    if let Some(c) = &page.after {
-        let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(
-            categories::name
-                .gt(name.clone())
-                .or(categories::name.eq(name).and(categories::id.gt(c.id))),
-        );
-    }
+    q = after_name!(q, page, categories);
     let rows: Vec<Category> = q
         .load::<CategoryRow>(conn)?
         .into_iter()
@@ -264,7 +207,7 @@ impl From<RegionRow> for Region {
 pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Region> {
     input.validate()?;
     write_tx(conn, |conn| {
-        let slug = pick_slug(input, "region", |s| {
+        let slug = pick_slug(&input.slug, &input.name, "region", |s| {
             Ok(regions::table
                 .filter(regions::slug.eq(s))
                 .count()
@@ -312,52 +255,21 @@ pub fn update_region(
     write_tx(conn, |conn| {
         // A rename keeps the address unless a new slug is given: links to it keep working.
         let slug = if input.slug.is_empty() {
-            regions::table
-                .find(id)
-                .select(regions::slug)
-                .first::<String>(conn)
-                .map_err(not_found)?
+            stored_slug!(conn, regions, id)?
         } else {
             input.slug.clone()
         };
-        let n = diesel::update(
-            regions::table
-                .filter(regions::id.eq(id))
-                .filter(regions::revision.eq(expected_revision)),
-        )
-        .set((
-            regions::slug.eq(&slug),
+        let changes = (
             regions::name.eq(input.name.trim()),
             regions::updated_at.eq(to_db(now())),
-            regions::revision.eq(regions::revision + 1),
-        ))
-        .execute(conn)
-        .map_err(unique_as("slug", &slug))?;
-        if n == 0 {
-            let current = regions::table
-                .find(id)
-                .select(regions::revision)
-                .first::<i64>(conn)
-                .optional()?;
-            return Err(
-                current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
-                    current,
-                }),
-            );
-        }
+        );
+        update_at_revision!(conn, regions, id, expected_revision, &slug, changes)?;
         get_region(conn, id)
     })
 }
 
 pub fn delete_region(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(regions::table.find(id))
-        .execute(conn)
-        .map_err(in_use("this region"))?;
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    delete_unused!(conn, regions, id, "this region")
 }
 
 /// The ids of regions on releases in `scope`, as a subquery.
@@ -398,14 +310,7 @@ pub fn list_regions(
     if let Some(visible) = scope.releases() {
         q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
     }
-    if let Some(c) = &page.after {
-        let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(
-            regions::name
-                .gt(name.clone())
-                .or(regions::name.eq(name).and(regions::id.gt(c.id))),
-        );
-    }
+    q = after_name!(q, page, regions);
     let rows: Vec<Region> = q
         .load::<RegionRow>(conn)?
         .into_iter()
@@ -528,42 +433,13 @@ pub fn update_tag(
     } else {
         input.slug.clone()
     };
-    let n = diesel::update(
-        tags::table
-            .filter(tags::id.eq(id))
-            .filter(tags::revision.eq(expected_revision)),
-    )
-    .set((
-        tags::slug.eq(&slug),
-        tags::name.eq(input.name.trim()),
-        tags::revision.eq(tags::revision + 1),
-    ))
-    .execute(conn)
-    .map_err(unique_as("slug", &slug))?;
-    if n == 0 {
-        let current = tags::table
-            .find(id)
-            .select(tags::revision)
-            .first::<i64>(conn)
-            .optional()?;
-        return Err(
-            current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
-                current,
-            }),
-        );
-    }
+    let changes = tags::name.eq(input.name.trim());
+    update_at_revision!(conn, tags, id, expected_revision, &slug, changes)?;
     get_tag(conn, id)
 }
 
 pub fn delete_tag(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(tags::table.find(id))
-        .execute(conn)
-        .map_err(in_use("this tag"))?;
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    delete_unused!(conn, tags, id, "this tag")
 }
 
 /// The ids of tags on releases in `scope`, as a subquery. Tags are typed into releases, so a
@@ -587,14 +463,7 @@ pub fn list_tags(conn: &mut DbConnection, page: &PageRequest, scope: Scope) -> R
     if let Some(visible) = scope.releases() {
         q = q.filter(tags::id.eq_any(visible_tag_ids!(visible)));
     }
-    if let Some(c) = &page.after {
-        let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(
-            tags::name
-                .gt(name.clone())
-                .or(tags::name.eq(name).and(tags::id.gt(c.id))),
-        );
-    }
+    q = after_name!(q, page, tags);
     let rows: Vec<Tag> = q.load::<TagRow>(conn)?.into_iter().map(Tag::from).collect();
     Ok(Page::from_overfetch(rows, page.limit, |t| {
         Cursor::text(&t.name, t.id)
