@@ -109,37 +109,21 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
         actor: actor.clone(),
         now,
     };
-    pipeline::apply(
-        conn,
-        &req(
-            r.id,
-            Change::Approve {
-                embargo_at: now + chrono::Duration::hours(1),
-            },
-        ),
-    )
-    .unwrap();
-    pipeline::apply(
-        conn,
-        &req(
-            r.id,
-            Change::Move {
-                transition: Transition::SendBack,
-                note: "fix".into(),
-            },
-        ),
-    )
-    .unwrap();
-    pipeline::apply(
-        conn,
-        &req(
-            r.id,
-            Change::Approve {
-                embargo_at: now + chrono::Duration::hours(1),
-            },
-        ),
-    )
-    .unwrap();
+    // Approved, sent back and approved again, so revisions, comments and audit rows exist to read.
+    for change in [
+        Change::Approve {
+            embargo_at: now + chrono::Duration::hours(1),
+        },
+        Change::Move {
+            transition: Transition::SendBack,
+            note: "fix".into(),
+        },
+        Change::Approve {
+            embargo_at: now + chrono::Duration::hours(1),
+        },
+    ] {
+        pipeline::apply(conn, &req(r.id, change)).unwrap();
+    }
     let r2 = releases::create(
         conn,
         &NewRelease {

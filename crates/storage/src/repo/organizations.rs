@@ -208,20 +208,7 @@ pub fn list(
     page: &PageRequest,
     scope: Scope,
 ) -> Result<Page<Organization>> {
-    let mut q = organizations::table
-        .order((organizations::name.asc(), organizations::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(
-            organizations::id
-                .nullable()
-                .eq_any(visible_organization_ids!(visible)),
-        );
-    }
-    q = after_name!(q, page, organizations);
-    let rows = q.load::<OrganizationRow>(conn)?;
-    let orgs = load_many(conn, rows)?;
+    let orgs = in_scope(conn, scope, Some(page))?;
     Ok(Page::from_overfetch(orgs, page.limit, |o| {
         Cursor::text(&o.name, o.id)
     }))
@@ -230,6 +217,15 @@ pub fn list(
 /// Every organization in `scope` with its contacts, in name order: for pickers and the index
 /// page.
 pub fn all(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Organization>> {
+    in_scope(conn, scope, None)
+}
+
+/// Organizations in `scope` in name order: all of them, or one page.
+fn in_scope(
+    conn: &mut DbConnection,
+    scope: Scope,
+    page: Option<&PageRequest>,
+) -> Result<Vec<Organization>> {
     let mut q = organizations::table
         .order((organizations::name.asc(), organizations::id.asc()))
         .into_boxed();
@@ -239,6 +235,9 @@ pub fn all(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Organization>> {
                 .nullable()
                 .eq_any(visible_organization_ids!(visible)),
         );
+    }
+    if let Some(page) = page {
+        q = after_name!(q.limit(page.fetch()), page, organizations);
     }
     let rows = q.load::<OrganizationRow>(conn)?;
     load_many(conn, rows)

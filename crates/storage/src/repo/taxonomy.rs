@@ -131,16 +131,7 @@ pub fn delete_category(conn: &mut DbConnection, id: i64) -> Result<()> {
 
 /// Every category in `scope`, in name order. Trees are small; callers arrange them.
 pub fn all_categories(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Category>> {
-    let mut q = categories::table
-        .order((categories::name.asc(), categories::id.asc()))
-        .into_boxed();
-    if let Some(ids) = visibility::category_ids(conn, scope)? {
-        q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
-    }
-    Ok(q.load::<CategoryRow>(conn)?
-        .into_iter()
-        .map(Category::from)
-        .collect())
+    categories_in_scope(conn, scope, None)
 }
 
 pub fn list_categories(
@@ -148,22 +139,31 @@ pub fn list_categories(
     page: &PageRequest,
     scope: Scope,
 ) -> Result<Page<Category>> {
+    let rows = categories_in_scope(conn, scope, Some(page))?;
+    Ok(Page::from_overfetch(rows, page.limit, |c| {
+        Cursor::text(&c.name, c.id)
+    }))
+}
+
+/// Categories in `scope` in name order: all of them, or one page.
+fn categories_in_scope(
+    conn: &mut DbConnection,
+    scope: Scope,
+    page: Option<&PageRequest>,
+) -> Result<Vec<Category>> {
     let mut q = categories::table
         .order((categories::name.asc(), categories::id.asc()))
-        .limit(page.fetch())
         .into_boxed();
     if let Some(ids) = visibility::category_ids(conn, scope)? {
         q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
     }
-    q = after_name!(q, page, categories);
-    let rows: Vec<Category> = q
-        .load::<CategoryRow>(conn)?
+    if let Some(page) = page {
+        q = after_name!(q.limit(page.fetch()), page, categories);
+    }
+    Ok(q.load::<CategoryRow>(conn)?
         .into_iter()
         .map(Category::from)
-        .collect();
-    Ok(Page::from_overfetch(rows, page.limit, |c| {
-        Cursor::text(&c.name, c.id)
-    }))
+        .collect())
 }
 
 /// Whether the category `id` may be shown under `scope`.
@@ -286,16 +286,7 @@ macro_rules! visible_region_ids {
 
 /// Every region in `scope`, in name order.
 pub fn all_regions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Region>> {
-    let mut q = regions::table
-        .order((regions::name.asc(), regions::id.asc()))
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
-    }
-    Ok(q.load::<RegionRow>(conn)?
-        .into_iter()
-        .map(Region::from)
-        .collect())
+    regions_in_scope(conn, scope, None)
 }
 
 pub fn list_regions(
@@ -303,22 +294,31 @@ pub fn list_regions(
     page: &PageRequest,
     scope: Scope,
 ) -> Result<Page<Region>> {
+    let rows = regions_in_scope(conn, scope, Some(page))?;
+    Ok(Page::from_overfetch(rows, page.limit, |r| {
+        Cursor::text(&r.name, r.id)
+    }))
+}
+
+/// Regions in `scope` in name order: all of them, or one page.
+fn regions_in_scope(
+    conn: &mut DbConnection,
+    scope: Scope,
+    page: Option<&PageRequest>,
+) -> Result<Vec<Region>> {
     let mut q = regions::table
         .order((regions::name.asc(), regions::id.asc()))
-        .limit(page.fetch())
         .into_boxed();
     if let Some(visible) = scope.releases() {
         q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
     }
-    q = after_name!(q, page, regions);
-    let rows: Vec<Region> = q
-        .load::<RegionRow>(conn)?
+    if let Some(page) = page {
+        q = after_name!(q.limit(page.fetch()), page, regions);
+    }
+    Ok(q.load::<RegionRow>(conn)?
         .into_iter()
         .map(Region::from)
-        .collect();
-    Ok(Page::from_overfetch(rows, page.limit, |r| {
-        Cursor::text(&r.name, r.id)
-    }))
+        .collect())
 }
 
 /// Whether the region `id` may be shown under `scope`.
