@@ -23,6 +23,11 @@ fn dateline(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("the binary runs")
 }
 
+/// `dateline serve` on `address`, for the start-up refusals (each test expects it to exit).
+fn serve_on(dir: &Path, address: &str) -> Output {
+    dateline(dir, &["serve", "--bind", address], &[])
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -158,22 +163,14 @@ fn a_port_in_use_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let out = dateline(
-        dir.path(),
-        &["serve", "--bind", &format!("127.0.0.1:{port}")],
-        &[],
-    );
+    let out = serve_on(dir.path(), &format!("127.0.0.1:{port}"));
     assert_one_line_error(&out, &format!("cannot listen on 127.0.0.1:{port}"));
 }
 
 #[test]
 fn plain_http_is_refused_off_loopback() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dateline(
-        dir.path(),
-        &["serve", "--bind", &format!("0.0.0.0:{}", free_port())],
-        &[],
-    );
+    let out = serve_on(dir.path(), &format!("0.0.0.0:{}", free_port()));
     assert_one_line_error(&out, "refusing to serve plain HTTP");
 }
 
@@ -184,11 +181,7 @@ fn a_readable_key_file_is_refused() {
     let key = dir.path().join("dateline.key");
     std::fs::write(&key, "ab".repeat(32)).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = dateline(
-        dir.path(),
-        &["serve", "--bind", &format!("127.0.0.1:{}", free_port())],
-        &[],
-    );
+    let out = serve_on(dir.path(), &format!("127.0.0.1:{}", free_port()));
     assert_one_line_error(&out, "chmod 600");
 }
 

@@ -10,17 +10,8 @@ use crate::support::process::{Server, editor_with_token, free_port, http_get, wa
 use crate::support::{Client, PASSWORD};
 use dateline_storage::testdb::TestDatabase;
 
-#[actix_web::test]
-async fn trace_logs_hold_no_secrets_sqlite() {
-    trace_logs_hold_no_secrets(&TestDatabase::sqlite().unwrap()).await;
-}
-
-#[actix_web::test]
-async fn trace_logs_hold_no_secrets_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        Some(db) => trace_logs_hold_no_secrets(&db).await,
-        None => eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL"),
-    }
+crate::database_tests! {
+    trace_logs_hold_no_secrets_sqlite, trace_logs_hold_no_secrets_postgres => trace_logs_hold_no_secrets;
 }
 
 async fn trace_logs_hold_no_secrets(db: &TestDatabase) {

@@ -153,44 +153,27 @@ mod tests {
             published_at: None,
             author_id: Some(2),
         };
-        assert!(!can_view(Viewer::Anonymous, &scheduled, t0));
-        assert!(!can_view(
-            Viewer::Staff {
-                user_id: 3,
-                role: Role::Contributor
-            },
-            &scheduled,
-            t0
-        ));
-        assert!(can_view(
-            Viewer::Staff {
-                user_id: 2,
-                role: Role::Contributor
-            },
-            &scheduled,
-            t0
-        ));
-        assert!(can_view(
-            Viewer::PreviewLink { release_id: 7 },
-            &scheduled,
-            t0
-        ));
-        assert!(!can_view(
-            Viewer::PreviewLink { release_id: 8 },
-            &scheduled,
-            t0
-        ));
         let withdrawn = VisibilityFacts {
             status: ReleaseStatus::Withdrawn,
             published_at: Some(t0),
             ..scheduled
         };
-        assert!(!can_view(Viewer::Anonymous, &withdrawn, t0));
-        assert!(!can_view(
-            Viewer::PreviewLink { release_id: 7 },
-            &withdrawn,
-            t0
-        ));
+        let staff = |user_id| Viewer::Staff {
+            user_id,
+            role: Role::Contributor,
+        };
+        let preview = |release_id| Viewer::PreviewLink { release_id };
+        for (viewer, facts, visible) in [
+            (Viewer::Anonymous, &scheduled, false),
+            (staff(3), &scheduled, false),
+            (staff(2), &scheduled, true),
+            (preview(7), &scheduled, true),
+            (preview(8), &scheduled, false),
+            (Viewer::Anonymous, &withdrawn, false),
+            (preview(7), &withdrawn, false),
+        ] {
+            assert_eq!(can_view(viewer, facts, t0), visible, "{viewer:?} {facts:?}");
+        }
     }
 
     #[test]

@@ -59,16 +59,7 @@ macro_rules! update_at_revision {
         .execute($conn)
         {
             Err(e) => Err($crate::error::unique_as("slug", $slug)(e)),
-            Ok(0) => match $table::table
-                .find($id)
-                .select($table::revision)
-                .first::<i64>($conn)
-                .optional()
-            {
-                Ok(Some(current)) => Err($crate::error::StorageError::Conflict { current }),
-                Ok(None) => Err($crate::error::StorageError::NotFound),
-                Err(e) => Err(e.into()),
-            },
+            Ok(0) => Err($crate::repo::conflict_or_missing!($conn, $table, $id)),
             Ok(_) => Ok(()),
         }
     };

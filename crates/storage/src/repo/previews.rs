@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::connection::DbConnection;
 use crate::error::{Result, StorageError};
+use crate::repo::set_once;
 use crate::schema::preview_links;
 use crate::time::{from_db, opt_from_db, to_db};
 
@@ -123,12 +124,5 @@ pub fn list_for_release(conn: &mut DbConnection, release_id: i64) -> Result<Vec<
 }
 
 pub fn revoke(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    Ok(diesel::update(
-        preview_links::table
-            .find(id)
-            .filter(preview_links::revoked_at.is_null()),
-    )
-    .set(preview_links::revoked_at.eq(Some(to_db(now))))
-    .execute(conn)?
-        == 1)
+    set_once!(conn, preview_links, revoked_at, id, now)
 }

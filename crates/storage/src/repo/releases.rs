@@ -289,16 +289,7 @@ pub fn update_content(
 }
 
 pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageError {
-    match releases::table
-        .find(id)
-        .select(releases::revision)
-        .first::<i64>(conn)
-        .optional()
-    {
-        Ok(Some(current)) => StorageError::Conflict { current },
-        Ok(None) => StorageError::NotFound,
-        Err(e) => e.into(),
-    }
+    crate::repo::conflict_or_missing!(conn, releases, id)
 }
 
 fn write_relations(conn: &mut DbConnection, id: i64, content: &ReleaseContent) -> Result<()> {
