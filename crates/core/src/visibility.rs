@@ -144,20 +144,24 @@ mod tests {
         }
     }
 
+    /// Release 7, written by user 2: the examples below ask who else may see it.
+    fn release_7_by_2(
+        status: ReleaseStatus,
+        published_at: Option<DateTime<Utc>>,
+    ) -> VisibilityFacts {
+        VisibilityFacts {
+            release_id: 7,
+            status,
+            published_at,
+            author_id: Some(2),
+        }
+    }
+
     #[test]
     fn embargoed_is_hidden_until_published() {
         let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-        let scheduled = VisibilityFacts {
-            release_id: 7,
-            status: ReleaseStatus::Scheduled,
-            published_at: None,
-            author_id: Some(2),
-        };
-        let withdrawn = VisibilityFacts {
-            status: ReleaseStatus::Withdrawn,
-            published_at: Some(t0),
-            ..scheduled
-        };
+        let scheduled = release_7_by_2(ReleaseStatus::Scheduled, None);
+        let withdrawn = release_7_by_2(ReleaseStatus::Withdrawn, Some(t0));
         let staff = |user_id| Viewer::Staff {
             user_id,
             role: Role::Contributor,
@@ -179,12 +183,7 @@ mod tests {
     #[test]
     fn a_withdrawn_release_is_read_by_its_newsroom_and_a_notice_for_everyone_else() {
         let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-        let withdrawn = VisibilityFacts {
-            release_id: 7,
-            status: ReleaseStatus::Withdrawn,
-            published_at: Some(t0),
-            author_id: Some(2),
-        };
+        let withdrawn = release_7_by_2(ReleaseStatus::Withdrawn, Some(t0));
         let staff = |user_id, role| Viewer::Staff { user_id, role };
         for v in [
             staff(2, Role::Contributor),

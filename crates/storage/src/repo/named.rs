@@ -29,6 +29,18 @@ pub(crate) fn pick_slug(
     err.map_or(Ok(slug), Err)
 }
 
+/// Whether a row of `$table` already has `$slug`.
+macro_rules! slug_taken {
+    ($conn:expr, $table:ident, $slug:expr) => {
+        $table::table
+            .filter($table::slug.eq($slug))
+            .count()
+            .get_result::<i64>($conn)
+            .map(|n| n > 0)
+            .map_err($crate::error::StorageError::from)
+    };
+}
+
 /// The slug stored for row `$id` of `$table`: a rename keeps its address unless a new slug is
 /// given, so links to it keep working.
 macro_rules! stored_slug {
@@ -97,4 +109,4 @@ macro_rules! after_name {
     };
 }
 
-pub(crate) use {after_name, delete_unused, stored_slug, update_at_revision};
+pub(crate) use {after_name, delete_unused, slug_taken, stored_slug, update_at_revision};

@@ -688,6 +688,19 @@ macro_rules! linked_through {
     };
 }
 
+/// `$query` (boxed, newest `$column` first) narrowed to the rows after `$page`'s cursor.
+macro_rules! before_cursor {
+    ($query:expr, $page:expr, $column:expr) => {
+        match &$page.after {
+            Some(c) => {
+                let t = to_db(c.time_key().unwrap_or_default());
+                $query.filter($column.lt(t).or($column.eq(t).and(releases::id.lt(c.id))))
+            }
+            None => $query,
+        }
+    };
+}
+
 /// What the public may list at `now` (see [`crate::visibility`]), newest first.
 pub fn list_public(
     conn: &mut DbConnection,
@@ -724,14 +737,7 @@ pub fn list_public(
     if let Some(ex) = filter.exclude_id {
         q = q.filter(releases::id.ne(ex));
     }
-    if let Some(c) = &page.after {
-        let t = to_db(c.time_key().unwrap_or_default());
-        q = q.filter(
-            releases::published_at
-                .lt(t)
-                .or(releases::published_at.eq(t).and(releases::id.lt(c.id))),
-        );
-    }
+    q = before_cursor!(q, page, releases::published_at);
     let rows = q.load::<ReleaseRow>(conn)?;
     let items = summaries(conn, rows)?;
     Ok(Page::from_overfetch(items, page.limit, |r| {
@@ -789,14 +795,7 @@ pub fn list_for_staff(
                 .or(lower(releases::summary).like(pattern).escape('\\')),
         );
     }
-    if let Some(c) = &page.after {
-        let t = to_db(c.time_key().unwrap_or_default());
-        q = q.filter(
-            releases::updated_at
-                .lt(t)
-                .or(releases::updated_at.eq(t).and(releases::id.lt(c.id))),
-        );
-    }
+    q = before_cursor!(q, page, releases::updated_at);
     let rows = q.load::<ReleaseRow>(conn)?;
     let items = summaries(conn, rows)?;
     Ok(Page::from_overfetch(items, page.limit, |r| {

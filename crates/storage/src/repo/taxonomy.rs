@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, not_found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::repo::named::{after_name, delete_unused, pick_slug, stored_slug, update_at_revision};
+use crate::repo::named::{
+    after_name, delete_unused, pick_slug, slug_taken, stored_slug, update_at_revision,
+};
 use crate::schema::{categories, regions, release_regions, release_tags, releases, tags};
 use crate::time::{now, to_db};
 use crate::visibility::{self, Scope};
@@ -59,11 +61,7 @@ pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Ca
     write_tx(conn, |conn| {
         check_parent(conn, None, input.parent_id)?;
         let slug = pick_slug(&input.slug, &input.name, "category", |s| {
-            Ok(categories::table
-                .filter(categories::slug.eq(s))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0)
+            slug_taken!(conn, categories, s)
         })?;
         let at = to_db(now());
         diesel::insert_into(categories::table)
@@ -208,11 +206,7 @@ pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Regi
     input.validate()?;
     write_tx(conn, |conn| {
         let slug = pick_slug(&input.slug, &input.name, "region", |s| {
-            Ok(regions::table
-                .filter(regions::slug.eq(s))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0)
+            slug_taken!(conn, regions, s)
         })?;
         let at = to_db(now());
         diesel::insert_into(regions::table)
