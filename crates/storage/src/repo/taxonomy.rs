@@ -17,6 +17,39 @@ use crate::visibility::{self, Scope};
 
 pub use dateline_core::taxonomy::TaxonInput;
 
+/// The reads every kind of taxon has: by id and by slug (`NotFound` when there is none), and
+/// optionally many by slug at once (unknown slugs are left out).
+macro_rules! taxon_reads {
+    ($table:ident, $row:ty => $taxon:ty, $get:ident, $by_slug:ident $(, $by_slugs:ident)?) => {
+        pub fn $get(conn: &mut DbConnection, id: i64) -> Result<$taxon> {
+            $table::table
+                .find(id)
+                .first::<$row>(conn)
+                .map(<$taxon>::from)
+                .map_err(not_found)
+        }
+
+        pub fn $by_slug(conn: &mut DbConnection, slug: &str) -> Result<$taxon> {
+            $table::table
+                .filter($table::slug.eq(slug))
+                .first::<$row>(conn)
+                .map(<$taxon>::from)
+                .map_err(not_found)
+        }
+
+        $(
+            pub fn $by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<$taxon>> {
+                Ok($table::table
+                    .filter($table::slug.eq_any(slugs))
+                    .load::<$row>(conn)?
+                    .into_iter()
+                    .map(<$taxon>::from)
+                    .collect())
+            }
+        )?
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Categories
 
@@ -44,6 +77,8 @@ impl From<CategoryRow> for Category {
         }
     }
 }
+
+taxon_reads!(categories, CategoryRow => Category, get_category, category_by_slug, categories_by_slugs);
 
 /// A parent must exist and must not be the category itself or one of its descendants.
 fn check_parent(conn: &mut DbConnection, id: Option<i64>, parent: Option<i64>) -> Result<()> {
@@ -78,22 +113,6 @@ pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Ca
             .map(Category::from)
             .map_err(unique_as("slug", &slug))
     })
-}
-
-pub fn get_category(conn: &mut DbConnection, id: i64) -> Result<Category> {
-    categories::table
-        .find(id)
-        .first::<CategoryRow>(conn)
-        .map(Category::from)
-        .map_err(not_found)
-}
-
-pub fn category_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Category> {
-    categories::table
-        .filter(categories::slug.eq(slug))
-        .first::<CategoryRow>(conn)
-        .map(Category::from)
-        .map_err(not_found)
 }
 
 pub fn update_category(
@@ -169,15 +188,6 @@ pub fn category_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Resul
     Ok(visibility::category_ids(conn, scope)?.is_none_or(|ids| ids.contains(&id)))
 }
 
-pub fn categories_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Category>> {
-    Ok(categories::table
-        .filter(categories::slug.eq_any(slugs))
-        .load::<CategoryRow>(conn)?
-        .into_iter()
-        .map(Category::from)
-        .collect())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Regions
 
@@ -202,6 +212,8 @@ impl From<RegionRow> for Region {
     }
 }
 
+taxon_reads!(regions, RegionRow => Region, get_region, region_by_slug, regions_by_slugs);
+
 pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Region> {
     input.validate()?;
     write_tx(conn, |conn| {
@@ -221,22 +233,6 @@ pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Regi
             .map(Region::from)
             .map_err(unique_as("slug", &slug))
     })
-}
-
-pub fn get_region(conn: &mut DbConnection, id: i64) -> Result<Region> {
-    regions::table
-        .find(id)
-        .first::<RegionRow>(conn)
-        .map(Region::from)
-        .map_err(not_found)
-}
-
-pub fn region_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Region> {
-    regions::table
-        .filter(regions::slug.eq(slug))
-        .first::<RegionRow>(conn)
-        .map(Region::from)
-        .map_err(not_found)
 }
 
 pub fn update_region(
@@ -326,15 +322,6 @@ pub fn region_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<
     }
 }
 
-pub fn regions_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Region>> {
-    Ok(regions::table
-        .filter(regions::slug.eq_any(slugs))
-        .load::<RegionRow>(conn)?
-        .into_iter()
-        .map(Region::from)
-        .collect())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tags
 
@@ -357,6 +344,8 @@ impl From<TagRow> for Tag {
         }
     }
 }
+
+taxon_reads!(tags, TagRow => Tag, get_tag, tag_by_slug);
 
 /// Tags are free-form: the slug is the identity, so "Solar Power" and "solar power" are one tag.
 pub fn create_tag(conn: &mut DbConnection, input: &TaxonInput) -> Result<Tag> {
@@ -395,22 +384,6 @@ pub fn ensure_tag(conn: &mut DbConnection, name: &str) -> Result<Tag> {
             ..Default::default()
         },
     )
-}
-
-pub fn get_tag(conn: &mut DbConnection, id: i64) -> Result<Tag> {
-    tags::table
-        .find(id)
-        .first::<TagRow>(conn)
-        .map(Tag::from)
-        .map_err(not_found)
-}
-
-pub fn tag_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Tag> {
-    tags::table
-        .filter(tags::slug.eq(slug))
-        .first::<TagRow>(conn)
-        .map(Tag::from)
-        .map_err(not_found)
 }
 
 /// Renames a tag, compare-and-swap on its revision.
