@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::support::process::{
-    BIN, Server, editor_with_token, free_port, http_get, run_with_stdin, wait_for,
+    BIN, Server, editor_with_token, free_port, http_get, run_with_stdin, wait_for, wait_for_ok,
 };
 
 fn dateline(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -365,9 +365,7 @@ fn the_binary_alone_in_an_empty_directory_serves_its_stylesheet() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    wait_for_ok(port, "/healthz/ready");
     let (_, home) = http_get(port, "/").unwrap();
     let css = home
         .split("href=\"/static/")
@@ -401,14 +399,13 @@ fn the_binary_alone_in_an_empty_directory_serves_its_stylesheet() {
 fn serve_waits_for_an_unreachable_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let server = Server::start(
+    let server = Server::on_port(
         dir.path(),
-        &["--bind", &format!("127.0.0.1:{port}")],
+        port,
+        &[],
         &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/news")],
     );
-    wait_for("liveness", || {
-        http_get(port, "/healthz/live").is_some_and(|(s, _)| s == 200)
-    });
+    wait_for_ok(port, "/healthz/live");
     let (status, body) = http_get(port, "/healthz/ready").unwrap();
     assert_eq!(status, 503);
     assert!(
@@ -433,10 +430,8 @@ fn serve_waits_for_an_unreachable_postgres() {
 fn sigterm_lets_in_flight_requests_finish() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut server = Server::start(dir.path(), &["--bind", &format!("127.0.0.1:{port}")], &[]);
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    let mut server = Server::on_port(dir.path(), port, &[], &[]);
+    wait_for_ok(port, "/healthz/ready");
     // A request whose body is still arriving when the signal comes.
     let body = "email=a%40example.com&password=x";
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -482,19 +477,8 @@ fn sigterm_lets_in_flight_requests_finish() {
 fn json_logs_carry_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let server = Server::start(
-        dir.path(),
-        &[
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--log-format",
-            "json",
-        ],
-        &[],
-    );
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    let server = Server::on_port(dir.path(), port, &["--log-format", "json"], &[]);
+    wait_for_ok(port, "/healthz/ready");
     let (_, response) = http_get(port, "/no-such-page").unwrap();
     let id = response
         .lines()
@@ -525,14 +509,8 @@ async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
     let token = editor_with_token(p, "dateline.db", "ana@example.com", "read");
     let serve = |key: &str| {
         let port = free_port();
-        let server = Server::start(
-            p,
-            &["--bind", &format!("127.0.0.1:{port}")],
-            &[("DATELINE_SECRET_KEY", key)],
-        );
-        wait_for("readiness", || {
-            http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-        });
+        let server = Server::on_port(p, port, &[], &[("DATELINE_SECRET_KEY", key)]);
+        wait_for_ok(port, "/healthz/ready");
         (server, format!("http://127.0.0.1:{port}"))
     };
 
@@ -601,10 +579,8 @@ async fn rotating_the_key_keeps_two_factor_sign_in() {
     users::set_totp(&mut pool.get().unwrap(), id, Some(&secret), true, None).unwrap();
     let serve = || {
         let port = free_port();
-        let server = Server::start(p, &["--bind", &format!("127.0.0.1:{port}")], &[]);
-        wait_for("readiness", || {
-            http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-        });
+        let server = Server::on_port(p, port, &[], &[]);
+        wait_for_ok(port, "/healthz/ready");
         (server, format!("http://127.0.0.1:{port}"))
     };
 

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::support::Client;
 use crate::support::process::{
-    Server, editor_with_token, free_port, http_get, wait_for, wait_for_async,
+    Server, editor_with_token, free_port, http_get, wait_for, wait_for_async, wait_for_ok,
 };
 
 /// A fixed key, so a restarted server is the same server.
@@ -34,10 +34,8 @@ fn start(dir: &Path, db: &str, port: u16, failpoint: Option<&str>) -> Server {
     if let Some(f) = failpoint {
         env.push(("DATELINE_FAILPOINT", f));
     }
-    let server = Server::start(dir, &["--bind", &format!("127.0.0.1:{port}")], &env);
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    let server = Server::on_port(dir, port, &[], &env);
+    wait_for_ok(port, "/healthz/ready");
     server
 }
 

@@ -672,8 +672,9 @@ mod tests {
             config_file: Some(path.to_owned()),
             ..Default::default()
         };
-        // Each bad setting, and what its one-line error must name.
-        let cases: [(FlagConfig, &[(&str, &str)], &[&str]); 6] = [
+        // Each bad setting (flags and environment), and what its one-line error must name.
+        type Case<'a> = (FlagConfig, &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 6] = [
             (
                 FlagConfig {
                     database_url: Some("mysql://x/y".into()),

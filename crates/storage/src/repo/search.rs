@@ -302,30 +302,35 @@ pub fn search(
     }
     let limit = q.per_page.clamp(1, 100);
     let offset = (q.page.max(1) - 1).saturating_mul(limit);
+    // One page of hits and the total, on backend `$db` with its own statements.
+    macro_rules! page_and_total {
+        ($c:expr, $db:ty, $filters:expr, $search:expr, $count:expr) => {{
+            let filters = $filters;
+            let rows = filters
+                .bound::<$db>($search)
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+                .load::<HitRow>($c)?;
+            let total = filters.bound::<$db>($count).get_result::<CountRow>($c)?;
+            (rows, total.n)
+        }};
+    }
     let (rows, total) = match conn {
-        DbConnection::Sqlite(c) => {
-            // SQLite's `?` cannot be reused, so each optional filter is bound twice.
-            let filters = Filters::new(q, now, fts5_query(&q.terms), 2);
-            let rows = filters
-                .bound::<Sqlite>(SQLITE_SEARCH)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .load::<HitRow>(c)?;
-            let total = filters
-                .bound::<Sqlite>(SQLITE_COUNT)
-                .get_result::<CountRow>(c)?;
-            (rows, total.n)
-        }
-        DbConnection::Pg(c) => {
-            let filters = Filters::new(q, now, websearch_query(&q.terms), 1);
-            let rows = filters
-                .bound::<Pg>(PG_SEARCH)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .load::<HitRow>(c)?;
-            let total = filters.bound::<Pg>(PG_COUNT).get_result::<CountRow>(c)?;
-            (rows, total.n)
-        }
+        // SQLite's `?` cannot be reused, so each optional filter is bound twice.
+        DbConnection::Sqlite(c) => page_and_total!(
+            c,
+            Sqlite,
+            Filters::new(q, now, fts5_query(&q.terms), 2),
+            SQLITE_SEARCH,
+            SQLITE_COUNT
+        ),
+        DbConnection::Pg(c) => page_and_total!(
+            c,
+            Pg,
+            Filters::new(q, now, websearch_query(&q.terms), 1),
+            PG_SEARCH,
+            PG_COUNT
+        ),
     };
     let hits = hits_in_rank_order(conn, rows)?;
     Ok(SearchResults { hits, total })
