@@ -514,13 +514,18 @@ async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
         (server, format!("http://127.0.0.1:{port}"))
     };
 
+    // Ana signs in to the server at `base`, and the newsroom opens.
+    let sign_in = |base: String| async move {
+        let c = crate::support::Client::new(&base);
+        c.login("ana@example.com", crate::support::PASSWORD)
+            .await
+            .assert_status(303);
+        c.get("/admin").await.assert_status(200);
+        c
+    };
+
     let (server, base) = serve(&old_key);
-    let browser = crate::support::Client::new(&base);
-    browser
-        .login("ana@example.com", crate::support::PASSWORD)
-        .await
-        .assert_status(303);
-    browser.get("/admin").await.assert_status(200);
+    let browser = sign_in(base).await;
     drop(server);
 
     let (_server, base) = serve(&new_key);
@@ -538,12 +543,7 @@ async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
     api.get("/api/v1/releases?status=draft")
         .await
         .assert_status(200);
-    let again = crate::support::Client::new(&base);
-    again
-        .login("ana@example.com", crate::support::PASSWORD)
-        .await
-        .assert_status(303);
-    again.get("/admin").await.assert_status(200);
+    sign_in(base).await;
 }
 
 /// Two-factor secrets are sealed under the server key. A plaintext one left by an older version

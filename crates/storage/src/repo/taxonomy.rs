@@ -50,6 +50,46 @@ macro_rules! taxon_reads {
     };
 }
 
+/// A kind's listing in name order, narrowed to what `scope` may see (`$visible`, a filter or
+/// `None`): `$in_scope` reads all of it or one page, and `$list` pages through it.
+macro_rules! taxon_lists {
+    (
+        $table:ident, $row:ty => $taxon:ty, $in_scope:ident, $list:ident,
+        |$conn:ident, $scope:ident| $visible:expr
+    ) => {
+        fn $in_scope(
+            $conn: &mut DbConnection,
+            $scope: Scope,
+            page: Option<&PageRequest>,
+        ) -> Result<Vec<$taxon>> {
+            let mut q = $table::table
+                .order(($table::name.asc(), $table::id.asc()))
+                .into_boxed();
+            if let Some(visible) = $visible {
+                q = q.filter(visible);
+            }
+            if let Some(page) = page {
+                q = after_name!(q.limit(page.fetch()), page, $table);
+            }
+            Ok(q.load::<$row>($conn)?
+                .into_iter()
+                .map(<$taxon>::from)
+                .collect())
+        }
+
+        pub fn $list(
+            $conn: &mut DbConnection,
+            page: &PageRequest,
+            $scope: Scope,
+        ) -> Result<Page<$taxon>> {
+            let rows = $in_scope($conn, $scope, Some(page))?;
+            Ok(Page::from_overfetch(rows, page.limit, |t| {
+                Cursor::text(&t.name, t.id)
+            }))
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Categories
 
@@ -151,37 +191,9 @@ pub fn all_categories(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Categ
     categories_in_scope(conn, scope, None)
 }
 
-pub fn list_categories(
-    conn: &mut DbConnection,
-    page: &PageRequest,
-    scope: Scope,
-) -> Result<Page<Category>> {
-    let rows = categories_in_scope(conn, scope, Some(page))?;
-    Ok(Page::from_overfetch(rows, page.limit, |c| {
-        Cursor::text(&c.name, c.id)
-    }))
-}
-
-/// Categories in `scope` in name order: all of them, or one page.
-fn categories_in_scope(
-    conn: &mut DbConnection,
-    scope: Scope,
-    page: Option<&PageRequest>,
-) -> Result<Vec<Category>> {
-    let mut q = categories::table
-        .order((categories::name.asc(), categories::id.asc()))
-        .into_boxed();
-    if let Some(ids) = visibility::category_ids(conn, scope)? {
-        q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
-    }
-    if let Some(page) = page {
-        q = after_name!(q.limit(page.fetch()), page, categories);
-    }
-    Ok(q.load::<CategoryRow>(conn)?
-        .into_iter()
-        .map(Category::from)
-        .collect())
-}
+taxon_lists!(categories, CategoryRow => Category, categories_in_scope, list_categories, |conn, scope| {
+    visibility::category_ids(conn, scope)?.map(|ids| categories::id.eq_any(Vec::from_iter(ids)))
+});
 
 /// Whether the category `id` may be shown under `scope`.
 pub fn category_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
@@ -279,37 +291,11 @@ pub fn all_regions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Region>>
     regions_in_scope(conn, scope, None)
 }
 
-pub fn list_regions(
-    conn: &mut DbConnection,
-    page: &PageRequest,
-    scope: Scope,
-) -> Result<Page<Region>> {
-    let rows = regions_in_scope(conn, scope, Some(page))?;
-    Ok(Page::from_overfetch(rows, page.limit, |r| {
-        Cursor::text(&r.name, r.id)
-    }))
-}
-
-/// Regions in `scope` in name order: all of them, or one page.
-fn regions_in_scope(
-    conn: &mut DbConnection,
-    scope: Scope,
-    page: Option<&PageRequest>,
-) -> Result<Vec<Region>> {
-    let mut q = regions::table
-        .order((regions::name.asc(), regions::id.asc()))
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
-    }
-    if let Some(page) = page {
-        q = after_name!(q.limit(page.fetch()), page, regions);
-    }
-    Ok(q.load::<RegionRow>(conn)?
-        .into_iter()
-        .map(Region::from)
-        .collect())
-}
+taxon_lists!(regions, RegionRow => Region, regions_in_scope, list_regions, |conn, scope| {
+    scope
+        .releases()
+        .map(|visible| regions::id.eq_any(visible_region_ids!(visible)))
+});
 
 /// Whether the region `id` may be shown under `scope`.
 pub fn region_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
@@ -422,20 +408,11 @@ macro_rules! visible_tag_ids {
     };
 }
 
-pub fn list_tags(conn: &mut DbConnection, page: &PageRequest, scope: Scope) -> Result<Page<Tag>> {
-    let mut q = tags::table
-        .order((tags::name.asc(), tags::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(tags::id.eq_any(visible_tag_ids!(visible)));
-    }
-    q = after_name!(q, page, tags);
-    let rows: Vec<Tag> = q.load::<TagRow>(conn)?.into_iter().map(Tag::from).collect();
-    Ok(Page::from_overfetch(rows, page.limit, |t| {
-        Cursor::text(&t.name, t.id)
-    }))
-}
+taxon_lists!(tags, TagRow => Tag, tags_in_scope, list_tags, |conn, scope| {
+    scope
+        .releases()
+        .map(|visible| tags::id.eq_any(visible_tag_ids!(visible)))
+});
 
 /// Whether the tag `id` may be shown under `scope`.
 pub fn tag_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
