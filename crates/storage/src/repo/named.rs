@@ -41,16 +41,39 @@ macro_rules! slug_taken {
     };
 }
 
-/// The slug stored for row `$id` of `$table`: a rename keeps its address unless a new slug is
-/// given, so links to it keep working.
-macro_rules! stored_slug {
-    ($conn:expr, $table:ident, $id:expr) => {
-        $table::table
-            .find($id)
-            .select($table::slug)
-            .first::<String>($conn)
-            .map_err($crate::error::not_found)
+/// The slug row `$id` of `$table` keeps through an edit: `$given` when one is given, else the
+/// stored one, so a rename keeps its address and links to it keep working.
+macro_rules! slug_after_edit {
+    ($conn:expr, $table:ident, $id:expr, $given:expr) => {
+        if $given.is_empty() {
+            $table::table
+                .find($id)
+                .select($table::slug)
+                .first::<String>($conn)
+                .map_err($crate::error::not_found)
+        } else {
+            Ok($given.clone())
+        }
     };
+}
+
+/// Inserts a new row of `$table` named `$name` with `$slug` and any columns of its own, at
+/// revision 1, and reads it back as `$row`. `Duplicate` when another row has the slug.
+macro_rules! insert_named {
+    ($conn:expr, $table:ident, $row:ty, $slug:expr, $name:expr $(, $columns:expr)?) => {{
+        let at = $crate::time::to_db($crate::time::now());
+        diesel::insert_into($table::table)
+            .values((
+                $table::slug.eq($slug),
+                $table::name.eq($name),
+                $($columns,)?
+                $table::created_at.eq(at),
+                $table::updated_at.eq(at),
+                $table::revision.eq(1),
+            ))
+            .get_result::<$row>($conn)
+            .map_err($crate::error::unique_as("slug", $slug))
+    }};
 }
 
 /// Sets `$slug` and `$changes` on row `$id` of `$table` if it is still at `$expected` and bumps
@@ -109,4 +132,6 @@ macro_rules! after_name {
     };
 }
 
-pub(crate) use {after_name, delete_unused, slug_taken, stored_slug, update_at_revision};
+pub(crate) use {
+    after_name, delete_unused, insert_named, slug_after_edit, slug_taken, update_at_revision,
+};

@@ -5,9 +5,11 @@ use dateline_core::{Contact, Organization};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, StorageError, not_found, unique_as};
+use crate::error::{Result, StorageError, not_found};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::repo::named::{after_name, delete_unused, pick_slug, stored_slug, update_at_revision};
+use crate::repo::named::{
+    after_name, delete_unused, insert_named, pick_slug, slug_after_edit, update_at_revision,
+};
 use crate::schema::{organization_contacts, organizations, releases};
 use crate::time::{now, to_db};
 use crate::visibility::Scope;
@@ -126,19 +128,18 @@ pub fn create(conn: &mut DbConnection, input: &OrganizationInput) -> Result<Orga
     input.validate()?;
     write_tx(conn, |conn| {
         let slug = choose_slug(conn, input, None)?;
-        let at = to_db(now());
-        let row = diesel::insert_into(organizations::table)
-            .values((
-                organizations::slug.eq(&slug),
-                organizations::name.eq(input.name.trim()),
-                organizations::website.eq(input.website.trim()),
-                organizations::boilerplate.eq(input.boilerplate.trim()),
-                organizations::created_at.eq(at),
-                organizations::updated_at.eq(at),
-                organizations::revision.eq(1),
-            ))
-            .get_result::<OrganizationRow>(conn)
-            .map_err(unique_as("slug", &slug))?;
+        let columns = (
+            organizations::website.eq(input.website.trim()),
+            organizations::boilerplate.eq(input.boilerplate.trim()),
+        );
+        let row = insert_named!(
+            conn,
+            organizations,
+            OrganizationRow,
+            &slug,
+            input.name.trim(),
+            columns
+        )?;
         replace_contacts(conn, row.id, &input.contacts)?;
         load(conn, row)
     })
@@ -169,12 +170,7 @@ pub fn update(
 ) -> Result<Organization> {
     input.validate()?;
     write_tx(conn, |conn| {
-        // A rename keeps the address unless a new slug is given: links to it keep working.
-        let slug = if input.slug.is_empty() {
-            stored_slug!(conn, organizations, id)?
-        } else {
-            choose_slug(conn, input, Some(id))?
-        };
+        let slug = slug_after_edit!(conn, organizations, id, input.slug)?;
         let changes = (
             organizations::name.eq(input.name.trim()),
             organizations::website.eq(input.website.trim()),

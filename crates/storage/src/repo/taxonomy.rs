@@ -9,7 +9,8 @@ use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, not_found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::repo::named::{
-    after_name, delete_unused, pick_slug, slug_taken, stored_slug, update_at_revision,
+    after_name, delete_unused, insert_named, pick_slug, slug_after_edit, slug_taken,
+    update_at_revision,
 };
 use crate::schema::{categories, regions, release_regions, release_tags, releases, tags};
 use crate::time::{now, to_db};
@@ -138,20 +139,19 @@ pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Ca
         let slug = pick_slug(&input.slug, &input.name, "category", |s| {
             slug_taken!(conn, categories, s)
         })?;
-        let at = to_db(now());
-        diesel::insert_into(categories::table)
-            .values((
-                categories::slug.eq(&slug),
-                categories::name.eq(input.name.trim()),
-                categories::description.eq(input.description.trim()),
-                categories::parent_id.eq(input.parent_id),
-                categories::created_at.eq(at),
-                categories::updated_at.eq(at),
-                categories::revision.eq(1),
-            ))
-            .get_result::<CategoryRow>(conn)
-            .map(Category::from)
-            .map_err(unique_as("slug", &slug))
+        let columns = (
+            categories::description.eq(input.description.trim()),
+            categories::parent_id.eq(input.parent_id),
+        );
+        insert_named!(
+            conn,
+            categories,
+            CategoryRow,
+            &slug,
+            input.name.trim(),
+            columns
+        )
+        .map(Category::from)
     })
 }
 
@@ -164,12 +164,7 @@ pub fn update_category(
     input.validate()?;
     write_tx(conn, |conn| {
         check_parent(conn, Some(id), input.parent_id)?;
-        // A rename keeps the address unless a new slug is given: links to it keep working.
-        let slug = if input.slug.is_empty() {
-            stored_slug!(conn, categories, id)?
-        } else {
-            input.slug.clone()
-        };
+        let slug = slug_after_edit!(conn, categories, id, input.slug)?;
         let changes = (
             categories::name.eq(input.name.trim()),
             categories::description.eq(input.description.trim()),
@@ -232,18 +227,7 @@ pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Regi
         let slug = pick_slug(&input.slug, &input.name, "region", |s| {
             slug_taken!(conn, regions, s)
         })?;
-        let at = to_db(now());
-        diesel::insert_into(regions::table)
-            .values((
-                regions::slug.eq(&slug),
-                regions::name.eq(input.name.trim()),
-                regions::created_at.eq(at),
-                regions::updated_at.eq(at),
-                regions::revision.eq(1),
-            ))
-            .get_result::<RegionRow>(conn)
-            .map(Region::from)
-            .map_err(unique_as("slug", &slug))
+        insert_named!(conn, regions, RegionRow, &slug, input.name.trim()).map(Region::from)
     })
 }
 
@@ -255,12 +239,7 @@ pub fn update_region(
 ) -> Result<Region> {
     input.validate()?;
     write_tx(conn, |conn| {
-        // A rename keeps the address unless a new slug is given: links to it keep working.
-        let slug = if input.slug.is_empty() {
-            stored_slug!(conn, regions, id)?
-        } else {
-            input.slug.clone()
-        };
+        let slug = slug_after_edit!(conn, regions, id, input.slug)?;
         let changes = (
             regions::name.eq(input.name.trim()),
             regions::updated_at.eq(to_db(now())),
