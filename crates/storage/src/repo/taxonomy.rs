@@ -51,6 +51,19 @@ macro_rules! taxon_reads {
     };
 }
 
+/// The ids of the taxa that link table `$link` ties to releases matching `$releases`, as a
+/// subquery: what a scope may see of regions and tags. (Tags are typed into releases, so a tag's
+/// name alone can give away an embargoed story.)
+macro_rules! taxa_on {
+    ($link:ident, $column:ident, $releases:expr) => {
+        $link::table
+            .filter(
+                $link::release_id.eq_any(releases::table.filter($releases).select(releases::id)),
+            )
+            .select($link::$column)
+    };
+}
+
 /// A kind's listing in name order, narrowed to what `scope` may see (`$visible`, a filter or
 /// `None`): `$in_scope` reads all of it or one page, and `$list` pages through it.
 macro_rules! taxon_lists {
@@ -253,18 +266,6 @@ pub fn delete_region(conn: &mut DbConnection, id: i64) -> Result<()> {
     delete_unused!(conn, regions, id, "this region")
 }
 
-/// The ids of regions on releases in `scope`, as a subquery.
-macro_rules! visible_region_ids {
-    ($releases:expr) => {
-        release_regions::table
-            .filter(
-                release_regions::release_id
-                    .eq_any(releases::table.filter($releases).select(releases::id)),
-            )
-            .select(release_regions::region_id)
-    };
-}
-
 /// Every region in `scope`, in name order.
 pub fn all_regions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Region>> {
     regions_in_scope(conn, scope, None)
@@ -273,7 +274,7 @@ pub fn all_regions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Region>>
 taxon_lists!(regions, RegionRow => Region, regions_in_scope, list_regions, |conn, scope| {
     scope
         .releases()
-        .map(|visible| regions::id.eq_any(visible_region_ids!(visible)))
+        .map(|visible| regions::id.eq_any(taxa_on!(release_regions, region_id, visible)))
 });
 
 /// Whether the region `id` may be shown under `scope`.
@@ -281,7 +282,7 @@ pub fn region_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<
     match scope.releases() {
         None => Ok(true),
         Some(visible) => Ok(diesel::select(diesel::dsl::exists(
-            visible_region_ids!(visible).filter(release_regions::region_id.eq(id)),
+            taxa_on!(release_regions, region_id, visible).filter(release_regions::region_id.eq(id)),
         ))
         .get_result(conn)?),
     }
@@ -374,23 +375,10 @@ pub fn delete_tag(conn: &mut DbConnection, id: i64) -> Result<()> {
     delete_unused!(conn, tags, id, "this tag")
 }
 
-/// The ids of tags on releases in `scope`, as a subquery. Tags are typed into releases, so a
-/// tag's name can give away an embargoed story.
-macro_rules! visible_tag_ids {
-    ($releases:expr) => {
-        release_tags::table
-            .filter(
-                release_tags::release_id
-                    .eq_any(releases::table.filter($releases).select(releases::id)),
-            )
-            .select(release_tags::tag_id)
-    };
-}
-
 taxon_lists!(tags, TagRow => Tag, tags_in_scope, list_tags, |conn, scope| {
     scope
         .releases()
-        .map(|visible| tags::id.eq_any(visible_tag_ids!(visible)))
+        .map(|visible| tags::id.eq_any(taxa_on!(release_tags, tag_id, visible)))
 });
 
 /// Whether the tag `id` may be shown under `scope`.
@@ -398,7 +386,7 @@ pub fn tag_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<boo
     match scope.releases() {
         None => Ok(true),
         Some(visible) => Ok(diesel::select(diesel::dsl::exists(
-            visible_tag_ids!(visible).filter(release_tags::tag_id.eq(id)),
+            taxa_on!(release_tags, tag_id, visible).filter(release_tags::tag_id.eq(id)),
         ))
         .get_result(conn)?),
     }
