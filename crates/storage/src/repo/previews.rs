@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::connection::DbConnection;
-use crate::error::{Result, StorageError};
+use crate::error::{Result, found};
 use crate::repo::set_once;
 use crate::schema::preview_links;
 use crate::time::{from_db, opt_from_db, to_db};
@@ -105,12 +105,7 @@ pub fn open(
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<PreviewLink> {
-    preview_links::table
-        .find(id)
-        .first::<Row>(conn)
-        .optional()?
-        .map(PreviewLink::from)
-        .ok_or(StorageError::NotFound)
+    found(preview_links::table.find(id).first::<Row>(conn))
 }
 
 pub fn list_for_release(conn: &mut DbConnection, release_id: i64) -> Result<Vec<PreviewLink>> {

@@ -6,7 +6,7 @@ use dateline_core::{Category, Region, Tag};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, not_found, unique_as};
+use crate::error::{Result, found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::repo::named::{
     after_name, delete_unused, insert_named, pick_slug, slug_after_edit, slug_taken,
@@ -23,19 +23,11 @@ pub use dateline_core::taxonomy::TaxonInput;
 macro_rules! taxon_reads {
     ($table:ident, $row:ty => $taxon:ty, $get:ident, $by_slug:ident $(, $by_slugs:ident)?) => {
         pub fn $get(conn: &mut DbConnection, id: i64) -> Result<$taxon> {
-            $table::table
-                .find(id)
-                .first::<$row>(conn)
-                .map(<$taxon>::from)
-                .map_err(not_found)
+            found($table::table.find(id).first::<$row>(conn))
         }
 
         pub fn $by_slug(conn: &mut DbConnection, slug: &str) -> Result<$taxon> {
-            $table::table
-                .filter($table::slug.eq(slug))
-                .first::<$row>(conn)
-                .map(<$taxon>::from)
-                .map_err(not_found)
+            found($table::table.filter($table::slug.eq(slug)).first::<$row>(conn))
         }
 
         $(

@@ -6,7 +6,7 @@ use dateline_core::Role;
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, StorageError};
+use crate::error::{Result, StorageError, found};
 use crate::repo::set_once;
 use crate::schema::{api_tokens, one_time_tokens, recovery_codes, users};
 use crate::time::{from_db, opt_from_db, to_db};
@@ -152,12 +152,7 @@ pub fn list_api_tokens(conn: &mut DbConnection, user_id: Option<i64>) -> Result<
 }
 
 pub fn get_api_token(conn: &mut DbConnection, id: i64) -> Result<ApiToken> {
-    api_tokens::table
-        .find(id)
-        .first::<ApiTokenRow>(conn)
-        .optional()?
-        .map(ApiToken::from)
-        .ok_or(StorageError::NotFound)
+    found(api_tokens::table.find(id).first::<ApiTokenRow>(conn))
 }
 
 pub fn revoke_api_token(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
