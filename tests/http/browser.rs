@@ -228,6 +228,11 @@ impl Browser {
             .await;
     }
 
+    pub async fn assert_on_login(&self) {
+        let url = self.wd.current_url().await.unwrap();
+        assert!(url.path().starts_with("/login"), "{url}");
+    }
+
     /// Waits for a navigation started by a click to land, so the next `goto` cannot cut it off.
     async fn wait_for_path(&self, what: &str, arrived: impl Fn(&str) -> bool) {
         for _ in 0..50 {
@@ -367,13 +372,7 @@ async fn sign_in_out_and_back_shows_nothing_private(app) {
     );
     b.wd.goto(&format!("{}/admin", app.base)).await.unwrap();
     b.sign_out().await;
-    assert!(
-        b.wd.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/login")
-    );
+    b.assert_on_login().await;
     b.wd.back().await.unwrap();
     let after = b.text().await;
     assert!(
@@ -417,13 +416,7 @@ async fn first_run_setup_and_the_editor_preview(app) {
     expect_text(&b, "Harbour crane arrives").await;
     b.sign_out().await;
     expect_text(&b, "Sign in").await;
-    assert!(
-        b.wd.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/login")
-    );
+    b.assert_on_login().await;
     b.assert_no_console_errors().await;
 }
 

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::support::process::{
-    BIN, Server, editor_with_token, free_port, http_get, run_with_stdin, wait_for,
+    BIN, Server, editor_with_token, free_port, http_get, run_with_stdin, wait_for, wait_for_ok,
 };
 
 fn dateline(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -21,6 +21,11 @@ fn dateline(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("the binary runs")
+}
+
+/// `dateline serve` on `address`, for the start-up refusals (each test expects it to exit).
+fn serve_on(dir: &Path, address: &str) -> Output {
+    dateline(dir, &["serve", "--bind", address], &[])
 }
 
 fn stderr(o: &Output) -> String {
@@ -158,22 +163,14 @@ fn a_port_in_use_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let out = dateline(
-        dir.path(),
-        &["serve", "--bind", &format!("127.0.0.1:{port}")],
-        &[],
-    );
+    let out = serve_on(dir.path(), &format!("127.0.0.1:{port}"));
     assert_one_line_error(&out, &format!("cannot listen on 127.0.0.1:{port}"));
 }
 
 #[test]
 fn plain_http_is_refused_off_loopback() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dateline(
-        dir.path(),
-        &["serve", "--bind", &format!("0.0.0.0:{}", free_port())],
-        &[],
-    );
+    let out = serve_on(dir.path(), &format!("0.0.0.0:{}", free_port()));
     assert_one_line_error(&out, "refusing to serve plain HTTP");
 }
 
@@ -184,11 +181,7 @@ fn a_readable_key_file_is_refused() {
     let key = dir.path().join("dateline.key");
     std::fs::write(&key, "ab".repeat(32)).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = dateline(
-        dir.path(),
-        &["serve", "--bind", &format!("127.0.0.1:{}", free_port())],
-        &[],
-    );
+    let out = serve_on(dir.path(), &format!("127.0.0.1:{}", free_port()));
     assert_one_line_error(&out, "chmod 600");
 }
 
@@ -372,9 +365,7 @@ fn the_binary_alone_in_an_empty_directory_serves_its_stylesheet() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    wait_for_ok(port, "/healthz/ready");
     let (_, home) = http_get(port, "/").unwrap();
     let css = home
         .split("href=\"/static/")
@@ -408,14 +399,13 @@ fn the_binary_alone_in_an_empty_directory_serves_its_stylesheet() {
 fn serve_waits_for_an_unreachable_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let server = Server::start(
+    let server = Server::on_port(
         dir.path(),
-        &["--bind", &format!("127.0.0.1:{port}")],
+        port,
+        &[],
         &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/news")],
     );
-    wait_for("liveness", || {
-        http_get(port, "/healthz/live").is_some_and(|(s, _)| s == 200)
-    });
+    wait_for_ok(port, "/healthz/live");
     let (status, body) = http_get(port, "/healthz/ready").unwrap();
     assert_eq!(status, 503);
     assert!(
@@ -440,10 +430,8 @@ fn serve_waits_for_an_unreachable_postgres() {
 fn sigterm_lets_in_flight_requests_finish() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut server = Server::start(dir.path(), &["--bind", &format!("127.0.0.1:{port}")], &[]);
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    let mut server = Server::on_port(dir.path(), port, &[], &[]);
+    wait_for_ok(port, "/healthz/ready");
     // A request whose body is still arriving when the signal comes.
     let body = "email=a%40example.com&password=x";
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -489,19 +477,8 @@ fn sigterm_lets_in_flight_requests_finish() {
 fn json_logs_carry_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let server = Server::start(
-        dir.path(),
-        &[
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--log-format",
-            "json",
-        ],
-        &[],
-    );
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    let server = Server::on_port(dir.path(), port, &["--log-format", "json"], &[]);
+    wait_for_ok(port, "/healthz/ready");
     let (_, response) = http_get(port, "/no-such-page").unwrap();
     let id = response
         .lines()
@@ -532,24 +509,23 @@ async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
     let token = editor_with_token(p, "dateline.db", "ana@example.com", "read");
     let serve = |key: &str| {
         let port = free_port();
-        let server = Server::start(
-            p,
-            &["--bind", &format!("127.0.0.1:{port}")],
-            &[("DATELINE_SECRET_KEY", key)],
-        );
-        wait_for("readiness", || {
-            http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-        });
+        let server = Server::on_port(p, port, &[], &[("DATELINE_SECRET_KEY", key)]);
+        wait_for_ok(port, "/healthz/ready");
         (server, format!("http://127.0.0.1:{port}"))
     };
 
+    // Ana signs in to the server at `base`, and the newsroom opens.
+    let sign_in = |base: String| async move {
+        let c = crate::support::Client::new(&base);
+        c.login("ana@example.com", crate::support::PASSWORD)
+            .await
+            .assert_status(303);
+        c.get("/admin").await.assert_status(200);
+        c
+    };
+
     let (server, base) = serve(&old_key);
-    let browser = crate::support::Client::new(&base);
-    browser
-        .login("ana@example.com", crate::support::PASSWORD)
-        .await
-        .assert_status(303);
-    browser.get("/admin").await.assert_status(200);
+    let browser = sign_in(base).await;
     drop(server);
 
     let (_server, base) = serve(&new_key);
@@ -567,12 +543,7 @@ async fn rotating_the_key_ends_sessions_and_keeps_tokens() {
     api.get("/api/v1/releases?status=draft")
         .await
         .assert_status(200);
-    let again = crate::support::Client::new(&base);
-    again
-        .login("ana@example.com", crate::support::PASSWORD)
-        .await
-        .assert_status(303);
-    again.get("/admin").await.assert_status(200);
+    sign_in(base).await;
 }
 
 /// Two-factor secrets are sealed under the server key. A plaintext one left by an older version
@@ -608,10 +579,8 @@ async fn rotating_the_key_keeps_two_factor_sign_in() {
     users::set_totp(&mut pool.get().unwrap(), id, Some(&secret), true, None).unwrap();
     let serve = || {
         let port = free_port();
-        let server = Server::start(p, &["--bind", &format!("127.0.0.1:{port}")], &[]);
-        wait_for("readiness", || {
-            http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-        });
+        let server = Server::on_port(p, port, &[], &[]);
+        wait_for_ok(port, "/healthz/ready");
         (server, format!("http://127.0.0.1:{port}"))
     };
 

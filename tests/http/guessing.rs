@@ -11,7 +11,6 @@ use dateline_web::routes::auth::attempts::{account_key, address_key, second_fact
 use futures_util::future::join_all;
 
 use crate::http_tests;
-use crate::support::client::field_value;
 use crate::support::{Client, PASSWORD, TestApp};
 
 fn failures(app: &TestApp, key: &str) -> u32 {
@@ -88,11 +87,7 @@ http_tests! {
     // The same for second-factor codes: 60 wrong codes at once from a half-signed-in session.
     async fn concurrent_wrong_codes_are_limited(app) {
         let (c, ana) = app.signed_in("ana@example.com", Role::Editor).await;
-        let page = c.get("/account/two-factor").await;
-        let secret = field_value(&page.body, "secret").unwrap();
-        let t = app.state.clock.now().timestamp() as u64;
-        let code = dateline_auth::totp::code_at(&secret, t).unwrap();
-        c.submit("/account/two-factor", "/account/two-factor", &[("code", &code), ("secret", &secret), ("issued", &field_value(&page.body, "issued").unwrap()), ("secret_mac", &field_value(&page.body, "secret_mac").unwrap()), ("password", PASSWORD)]).await.assert_status(200);
+        let secret = app.enable_two_factor(&c).await;
         app.state.clock.advance(Duration::seconds(31));
         app.state.clock.stop();
         let b = app.client();
@@ -170,11 +165,7 @@ http_tests! {
     // TOTP secrets are stored sealed, bound to their account; an old plaintext secret still works.
     async fn totp_secrets_are_sealed_at_rest(app) {
         let (c, ana) = app.signed_in("ana@example.com", Role::Editor).await;
-        let page = c.get("/account/two-factor").await;
-        let secret = field_value(&page.body, "secret").unwrap();
-        let t = app.state.clock.now().timestamp() as u64;
-        let code = dateline_auth::totp::code_at(&secret, t).unwrap();
-        c.submit("/account/two-factor", "/account/two-factor", &[("code", &code), ("secret", &secret), ("issued", &field_value(&page.body, "issued").unwrap()), ("secret_mac", &field_value(&page.body, "secret_mac").unwrap()), ("password", PASSWORD)]).await.assert_status(200);
+        let secret = app.enable_two_factor(&c).await;
         let stored = users::credentials(&mut app.conn(), ana.id).unwrap().totp_secret.unwrap();
         assert!(stored.starts_with("v1:") && !stored.contains(&secret), "{stored}");
         assert_eq!(dateline_web::totp_secrets::open(&app.state.key, ana.id, &stored).as_deref(), Some(secret.as_str()));

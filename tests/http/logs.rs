@@ -6,21 +6,14 @@
 use chrono::{Duration, Utc};
 use serde_json::json;
 
-use crate::support::process::{Server, editor_with_token, free_port, http_get, wait_for};
+use crate::support::process::{
+    Server, editor_with_token, free_port, http_get, wait_for, wait_for_ok,
+};
 use crate::support::{Client, PASSWORD};
 use dateline_storage::testdb::TestDatabase;
 
-#[actix_web::test]
-async fn trace_logs_hold_no_secrets_sqlite() {
-    trace_logs_hold_no_secrets(&TestDatabase::sqlite().unwrap()).await;
-}
-
-#[actix_web::test]
-async fn trace_logs_hold_no_secrets_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        Some(db) => trace_logs_hold_no_secrets(&db).await,
-        None => eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL"),
-    }
+crate::database_tests! {
+    trace_logs_hold_no_secrets_sqlite, trace_logs_hold_no_secrets_postgres => trace_logs_hold_no_secrets;
 }
 
 async fn trace_logs_hold_no_secrets(db: &TestDatabase) {
@@ -30,23 +23,17 @@ async fn trace_logs_hold_no_secrets(db: &TestDatabase) {
     let token = editor_with_token(p, &url, "ana@example.com", "write");
 
     let port = free_port();
-    let server = Server::start(
+    let server = Server::on_port(
         p,
-        &[
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &url,
-        ],
+        port,
+        &["--database-url", &url],
         // Everything, and the parser's own targets asked for by name: they must stay quiet.
         &[(
             "RUST_LOG",
             "trace,html5ever::tokenizer=trace,markup5ever=trace,ammonia=trace",
         )],
     );
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    wait_for_ok(port, "/healthz/ready");
     let base = format!("http://127.0.0.1:{port}");
 
     let browser = Client::new(&base);

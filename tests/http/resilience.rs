@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::support::Client;
 use crate::support::process::{
-    Server, editor_with_token, free_port, http_get, wait_for, wait_for_async,
+    Server, editor_with_token, free_port, http_get, wait_for, wait_for_async, wait_for_ok,
 };
 
 /// A fixed key, so a restarted server is the same server.
@@ -34,10 +34,8 @@ fn start(dir: &Path, db: &str, port: u16, failpoint: Option<&str>) -> Server {
     if let Some(f) = failpoint {
         env.push(("DATELINE_FAILPOINT", f));
     }
-    let server = Server::start(dir, &["--bind", &format!("127.0.0.1:{port}")], &env);
-    wait_for("readiness", || {
-        http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
-    });
+    let server = Server::on_port(dir, port, &[], &env);
+    wait_for_ok(port, "/healthz/ready");
     server
 }
 
@@ -107,7 +105,12 @@ async fn embargo_survives_kill_9(db: &TestDatabase) {
     assert!(jobs::pending(&mut conn).unwrap().is_empty());
 }
 
-async fn publish_is_atomic(db: &TestDatabase, rounds: usize) {
+async fn publish_is_atomic(db: &TestDatabase) {
+    // Each round starts and kills a real server, so the count stays small; PostgreSQL runs fewer.
+    let rounds = match db.url {
+        DatabaseUrl::Sqlite(_) => 5,
+        DatabaseUrl::Postgres(_) => 3,
+    };
     let dir = tempfile::tempdir().unwrap();
     let url = url_text(&db.url);
     let token = editor_with_token(dir.path(), &url, "ed@example.com", "write");
@@ -181,28 +184,7 @@ async fn publish_is_atomic(db: &TestDatabase, rounds: usize) {
     }
 }
 
-#[actix_web::test]
-async fn embargo_survives_kill_9_sqlite() {
-    embargo_survives_kill_9(&TestDatabase::sqlite().unwrap()).await;
-}
-
-#[actix_web::test]
-async fn embargo_survives_kill_9_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        Some(db) => embargo_survives_kill_9(&db).await,
-        None => eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL"),
-    }
-}
-
-#[actix_web::test]
-async fn publish_is_atomic_sqlite() {
-    publish_is_atomic(&TestDatabase::sqlite().unwrap(), 5).await;
-}
-
-#[actix_web::test]
-async fn publish_is_atomic_postgres() {
-    match TestDatabase::postgres().unwrap() {
-        Some(db) => publish_is_atomic(&db, 3).await,
-        None => eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL"),
-    }
+crate::database_tests! {
+    embargo_survives_kill_9_sqlite, embargo_survives_kill_9_postgres => embargo_survives_kill_9;
+    publish_is_atomic_sqlite, publish_is_atomic_postgres => publish_is_atomic;
 }

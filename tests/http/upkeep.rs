@@ -14,22 +14,25 @@ use crate::http_tests;
 use crate::support::TestApp;
 use crate::support::process::BIN;
 
+/// Every value `query` reads, sorted, so a test compares sets of keys.
+fn sorted<Q>(app: &TestApp, query: Q) -> Vec<String>
+where
+    Q: for<'a> diesel::query_dsl::LoadQuery<'a, dateline_storage::PooledConnection, String>,
+{
+    let mut values: Vec<String> = query.load(&mut app.conn()).unwrap();
+    values.sort();
+    values
+}
+
 fn session_ids(app: &TestApp) -> Vec<String> {
-    let mut ids: Vec<String> = schema::sessions::table
-        .select(schema::sessions::id)
-        .load(&mut app.conn())
-        .unwrap();
-    ids.sort();
-    ids
+    sorted(app, schema::sessions::table.select(schema::sessions::id))
 }
 
 fn throttle_keys(app: &TestApp) -> Vec<String> {
-    let mut keys: Vec<String> = schema::login_throttle::table
-        .select(schema::login_throttle::key)
-        .load(&mut app.conn())
-        .unwrap();
-    keys.sort();
-    keys
+    sorted(
+        app,
+        schema::login_throttle::table.select(schema::login_throttle::key),
+    )
 }
 
 fn throttle_row(

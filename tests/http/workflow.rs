@@ -43,6 +43,28 @@ pub(crate) fn release_body(headline: &str) -> Value {
     })
 }
 
+/// The people most workflow tests need, over the API: an author and a colleague (both
+/// contributors) and an editor, with the taxonomy their releases refer to.
+struct Desk {
+    author: Client,
+    colleague: Client,
+    colleague_user: dateline_core::User,
+    editor: Client,
+}
+
+async fn desk(app: &TestApp) -> Desk {
+    taxonomy(app).await;
+    let (author, _) = app.api_user("co@example.com", Role::Contributor);
+    let (colleague, colleague_user) = app.api_user("other@example.com", Role::Contributor);
+    let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+    Desk {
+        author,
+        colleague,
+        colleague_user,
+        editor,
+    }
+}
+
 async fn create(c: &Client, headline: &str) -> Value {
     let r = c
         .json("POST", "/api/v1/releases", &release_body(headline))
@@ -122,10 +144,7 @@ http_tests! {
     }
 
     async fn every_transition_and_permission(app) {
-        taxonomy(&app).await;
-        let (contrib, _) = app.api_user("co@example.com", Role::Contributor);
-        let (other, _) = app.api_user("other@example.com", Role::Contributor);
-        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let Desk { author: contrib, colleague: other, editor, .. } = desk(&app).await;
         let id = create(&contrib, "Harbor opens").await["id"].as_str().unwrap().to_owned();
         let act = |c: &Client, action: &str, body: Value| {
             let c = c.clone();
@@ -573,26 +592,11 @@ async fn create_plain(c: &Client) -> String {
     r.json()["id"].as_str().unwrap().to_owned()
 }
 
-#[allow(dead_code)]
-fn audit_rows(app: &TestApp) -> usize {
-    audit::list(
-        &mut app.conn(),
-        &AuditFilter::default(),
-        &PageRequest::first(100),
-    )
-    .unwrap()
-    .items
-    .len()
-}
-
 // A colleague's published release is readable, but the drafts, review notes and preview links
 // behind it belong to its author and the editors.
 http_tests! {
     async fn a_colleagues_workings_stay_private(app) {
-        taxonomy(&app).await;
-        let (author, _) = app.api_user("co@example.com", Role::Contributor);
-        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
-        let (colleague_api, colleague) = app.api_user("other@example.com", Role::Contributor);
+        let Desk { author, editor, colleague: colleague_api, colleague_user: colleague } = desk(&app).await;
         let id = create(&author, "Harbor opens").await["id"].as_str().unwrap().to_owned();
         author.json("POST", &format!("/api/v1/releases/{id}/submit"), &json!({})).await.assert_status(200);
         editor.json("POST", &format!("/api/v1/releases/{id}/send-back"), &json!({"comment": "Confidential: legal has not cleared the figures."})).await.assert_status(200);
@@ -804,10 +808,7 @@ fn keys(v: &Value) -> Vec<String> {
 // the public address.
 http_tests! {
     async fn the_public_api_shows_what_the_page_shows(app) {
-        taxonomy(&app).await;
-        let (author, _) = app.api_user("co@example.com", Role::Contributor);
-        let (colleague, _) = app.api_user("other@example.com", Role::Contributor);
-        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let Desk { author, colleague, editor, .. } = desk(&app).await;
         let mut body = release_body("Grid battery opens");
         body["body"] = json!("Revenue rose **12%**.\n\n<!-- figures unconfirmed -->\n\nThe site opens in May <!-- check date --> next year.");
         let made = author.json("POST", "/api/v1/releases", &body).await;

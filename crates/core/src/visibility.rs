@@ -144,64 +144,46 @@ mod tests {
         }
     }
 
+    /// Release 7, written by user 2: the examples below ask who else may see it.
+    fn release_7_by_2(
+        status: ReleaseStatus,
+        published_at: Option<DateTime<Utc>>,
+    ) -> VisibilityFacts {
+        VisibilityFacts {
+            release_id: 7,
+            status,
+            published_at,
+            author_id: Some(2),
+        }
+    }
+
     #[test]
     fn embargoed_is_hidden_until_published() {
         let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-        let scheduled = VisibilityFacts {
-            release_id: 7,
-            status: ReleaseStatus::Scheduled,
-            published_at: None,
-            author_id: Some(2),
+        let scheduled = release_7_by_2(ReleaseStatus::Scheduled, None);
+        let withdrawn = release_7_by_2(ReleaseStatus::Withdrawn, Some(t0));
+        let staff = |user_id| Viewer::Staff {
+            user_id,
+            role: Role::Contributor,
         };
-        assert!(!can_view(Viewer::Anonymous, &scheduled, t0));
-        assert!(!can_view(
-            Viewer::Staff {
-                user_id: 3,
-                role: Role::Contributor
-            },
-            &scheduled,
-            t0
-        ));
-        assert!(can_view(
-            Viewer::Staff {
-                user_id: 2,
-                role: Role::Contributor
-            },
-            &scheduled,
-            t0
-        ));
-        assert!(can_view(
-            Viewer::PreviewLink { release_id: 7 },
-            &scheduled,
-            t0
-        ));
-        assert!(!can_view(
-            Viewer::PreviewLink { release_id: 8 },
-            &scheduled,
-            t0
-        ));
-        let withdrawn = VisibilityFacts {
-            status: ReleaseStatus::Withdrawn,
-            published_at: Some(t0),
-            ..scheduled
-        };
-        assert!(!can_view(Viewer::Anonymous, &withdrawn, t0));
-        assert!(!can_view(
-            Viewer::PreviewLink { release_id: 7 },
-            &withdrawn,
-            t0
-        ));
+        let preview = |release_id| Viewer::PreviewLink { release_id };
+        for (viewer, facts, visible) in [
+            (Viewer::Anonymous, &scheduled, false),
+            (staff(3), &scheduled, false),
+            (staff(2), &scheduled, true),
+            (preview(7), &scheduled, true),
+            (preview(8), &scheduled, false),
+            (Viewer::Anonymous, &withdrawn, false),
+            (preview(7), &withdrawn, false),
+        ] {
+            assert_eq!(can_view(viewer, facts, t0), visible, "{viewer:?} {facts:?}");
+        }
     }
 
     #[test]
     fn a_withdrawn_release_is_read_by_its_newsroom_and_a_notice_for_everyone_else() {
         let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-        let withdrawn = VisibilityFacts {
-            release_id: 7,
-            status: ReleaseStatus::Withdrawn,
-            published_at: Some(t0),
-            author_id: Some(2),
-        };
+        let withdrawn = release_7_by_2(ReleaseStatus::Withdrawn, Some(t0));
         let staff = |user_id, role| Viewer::Staff { user_id, role };
         for v in [
             staff(2, Role::Contributor),

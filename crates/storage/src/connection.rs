@@ -427,30 +427,23 @@ mod tests {
 
     #[test]
     fn urls_by_scheme() {
-        assert_eq!(
-            DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            DatabaseUrl::parse("postgresql://h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
-            DatabaseUrl::Sqlite("data/x.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///var/x.db").unwrap(),
-            DatabaseUrl::Sqlite("/var/x.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("dateline.db").unwrap(),
-            DatabaseUrl::Sqlite("dateline.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("/srv/dateline.db").unwrap(),
-            DatabaseUrl::Sqlite("/srv/dateline.db".into())
-        );
+        for url in ["postgres://u:p@h/db", "postgresql://h/db"] {
+            assert_eq!(
+                DatabaseUrl::parse(url).unwrap().backend(),
+                Backend::Postgres
+            );
+        }
+        for (url, path) in [
+            ("sqlite://data/x.db", "data/x.db"),
+            ("sqlite:///var/x.db", "/var/x.db"),
+            ("dateline.db", "dateline.db"),
+            ("/srv/dateline.db", "/srv/dateline.db"),
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse(url).unwrap(),
+                DatabaseUrl::Sqlite(path.into())
+            );
+        }
         let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
         assert!(err.contains("\"mysql\""), "{err}");
         let err = DatabaseUrl::parse("postgress://h/db")

@@ -85,6 +85,11 @@ pub(crate) fn not_found(e: diesel::result::Error) -> StorageError {
     }
 }
 
+/// One row read back as its domain type: `NotFound` when there is none.
+pub(crate) fn found<R, T: From<R>>(row: diesel::QueryResult<R>) -> Result<T> {
+    row.map(T::from).map_err(not_found)
+}
+
 /// Maps a unique-constraint violation to a friendly `Duplicate` for `field`.
 /// Maps a foreign-key violation on delete to `InUse`.
 pub(crate) fn in_use(what: &str) -> impl Fn(diesel::result::Error) -> StorageError + '_ {

@@ -29,26 +29,7 @@ enum Cleanup {
 impl TestDatabase {
     /// A migrated SQLite database in a fresh temporary directory.
     pub fn sqlite() -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("dateline-test-{}", unique_suffix()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| StorageError::Connect(format!("temp dir: {e}")))?;
-        let url = DatabaseUrl::Sqlite(dir.join("test.db"));
-        let pool = connect(
-            &url,
-            &PoolOptions {
-                max_size: 4,
-                ..PoolOptions::default()
-            },
-        )?;
-        let db = TestDatabase {
-            url,
-            pool,
-            cleanup: Cleanup::Sqlite(dir),
-        };
-        let mut conn = db.pool.get()?;
-        migrations::run_pending(&mut conn)?;
-        drop(conn);
-        Ok(db)
+        Self::fresh_sqlite(4)?.migrated()
     }
 
     /// A migrated PostgreSQL database, or `None` when `DATELINE_TEST_POSTGRES` is not set.
@@ -62,58 +43,44 @@ impl TestDatabase {
         // The name is ours (letters, digits, underscores), not user input.
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
         let url = DatabaseUrl::Postgres(replace_database(&admin_url, &name)?);
-        let pool = connect(
-            &url,
-            &PoolOptions {
-                max_size: 4,
-                ..PoolOptions::default()
-            },
-        )?;
-        let db = TestDatabase {
-            url,
-            pool,
-            cleanup: Cleanup::Postgres { admin_url, name },
-        };
-        let mut conn = db.pool.get()?;
-        migrations::run_pending(&mut conn)?;
-        drop(conn);
-        Ok(Some(db))
+        let cleanup = Cleanup::Postgres { admin_url, name };
+        Self::open(url, 4, cleanup)?.migrated().map(Some)
     }
 
     /// Another pool on an existing test database, which stays owned (and dropped) by its creator.
     pub fn attach(url: &DatabaseUrl) -> Result<Self> {
-        let pool = connect(
-            url,
-            &PoolOptions {
-                max_size: 4,
-                ..PoolOptions::default()
-            },
-        )?;
-        Ok(TestDatabase {
-            url: url.clone(),
-            pool,
-            cleanup: Cleanup::None,
-        })
+        Self::open(url.clone(), 4, Cleanup::None)
     }
 
     /// An empty (unmigrated) database of the same kind, for migration tests.
     pub fn unmigrated_sqlite() -> Result<Self> {
+        Self::fresh_sqlite(2)
+    }
+
+    /// An empty SQLite database in a new temporary directory, removed on drop.
+    fn fresh_sqlite(max_size: u32) -> Result<Self> {
         let dir = std::env::temp_dir().join(format!("dateline-test-{}", unique_suffix()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| StorageError::Connect(format!("temp dir: {e}")))?;
         let url = DatabaseUrl::Sqlite(dir.join("test.db"));
-        let pool = connect(
-            &url,
-            &PoolOptions {
-                max_size: 2,
-                ..PoolOptions::default()
-            },
-        )?;
-        Ok(TestDatabase {
-            url,
-            pool,
-            cleanup: Cleanup::Sqlite(dir),
-        })
+        Self::open(url, max_size, Cleanup::Sqlite(dir))
+    }
+
+    /// A pool on `url`, undone by `cleanup` when the value is dropped.
+    fn open(url: DatabaseUrl, max_size: u32, cleanup: Cleanup) -> Result<Self> {
+        let options = PoolOptions {
+            max_size,
+            ..PoolOptions::default()
+        };
+        let pool = connect(&url, &options)?;
+        Ok(TestDatabase { url, pool, cleanup })
+    }
+
+    fn migrated(self) -> Result<Self> {
+        let mut conn = self.pool.get()?;
+        migrations::run_pending(&mut conn)?;
+        drop(conn);
+        Ok(self)
     }
 }
 

@@ -470,35 +470,28 @@ mod tests {
         visible: &[&Row],
     ) -> Result<(), TestCaseError> {
         let ids = |f: fn(&Row) -> i64| visible.iter().map(|r| f(r)).collect::<BTreeSet<i64>>();
-        let orgs: BTreeSet<i64> = organizations::all(conn, scope)
-            .unwrap()
-            .iter()
-            .map(|o| o.id)
-            .collect();
+        // The ids of what a listing returned.
+        macro_rules! listed {
+            ($items:expr) => {
+                $items.iter().map(|t| t.id).collect::<BTreeSet<i64>>()
+            };
+        }
+        let orgs = listed!(organizations::all(conn, scope).unwrap());
         prop_assert_eq!(&orgs, &ids(|r| r.organization), "organizations");
-        let regions: BTreeSet<i64> = taxonomy::all_regions(conn, scope)
-            .unwrap()
-            .iter()
-            .map(|r| r.id)
-            .collect();
+        let regions = listed!(taxonomy::all_regions(conn, scope).unwrap());
         prop_assert_eq!(&regions, &ids(|r| r.region), "regions");
         // A child's parent comes with it.
         let mut cats = ids(|r| r.category);
         if cats.contains(&w.categories[1]) {
             cats.insert(w.categories[0]);
         }
-        let got: BTreeSet<i64> = taxonomy::all_categories(conn, scope)
-            .unwrap()
-            .iter()
-            .map(|c| c.id)
-            .collect();
+        let got = listed!(taxonomy::all_categories(conn, scope).unwrap());
         prop_assert_eq!(&got, &cats, "categories");
-        let tags: BTreeSet<i64> = taxonomy::list_tags(conn, &PageRequest::first(100), scope)
-            .unwrap()
-            .items
-            .iter()
-            .map(|t| t.id)
-            .collect();
+        let tags = listed!(
+            taxonomy::list_tags(conn, &PageRequest::first(100), scope)
+                .unwrap()
+                .items
+        );
         prop_assert_eq!(&tags, &ids(|r| r.tag), "tags");
         for &o in &w.organizations {
             prop_assert_eq!(

@@ -102,35 +102,28 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
     )
     .unwrap();
     let actor = Actor::system("t");
-    let req = |change| Request {
-        release_id: r.id,
+    let req = |release_id, change| Request {
+        release_id,
         expected_revision: None,
         change,
         actor: actor.clone(),
         now,
     };
-    pipeline::apply(
-        conn,
-        &req(Change::Approve {
+    // Approved, sent back and approved again, so revisions, comments and audit rows exist to read.
+    for change in [
+        Change::Approve {
             embargo_at: now + chrono::Duration::hours(1),
-        }),
-    )
-    .unwrap();
-    pipeline::apply(
-        conn,
-        &req(Change::Move {
+        },
+        Change::Move {
             transition: Transition::SendBack,
             note: "fix".into(),
-        }),
-    )
-    .unwrap();
-    pipeline::apply(
-        conn,
-        &req(Change::Approve {
+        },
+        Change::Approve {
             embargo_at: now + chrono::Duration::hours(1),
-        }),
-    )
-    .unwrap();
+        },
+    ] {
+        pipeline::apply(conn, &req(r.id, change)).unwrap();
+    }
     let r2 = releases::create(
         conn,
         &NewRelease {
@@ -139,29 +132,16 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
         },
     )
     .unwrap();
+    pipeline::apply(conn, &req(r2.id, Change::Publish { at: None })).unwrap();
     pipeline::apply(
         conn,
-        &Request {
-            release_id: r2.id,
-            expected_revision: None,
-            change: Change::Publish { at: None },
-            actor: actor.clone(),
-            now,
-        },
-    )
-    .unwrap();
-    pipeline::apply(
-        conn,
-        &Request {
-            release_id: r2.id,
-            expected_revision: None,
-            change: Change::Correct {
+        &req(
+            r2.id,
+            Change::Correct {
                 content: Box::new(content),
                 note: "n".into(),
             },
-            actor: actor.clone(),
-            now,
-        },
+        ),
     )
     .unwrap();
     settings::set(conn, "k", "v").unwrap();

@@ -663,67 +663,51 @@ mod tests {
 
     #[test]
     fn bad_values_say_what_and_where() {
-        let err = load(
-            FlagConfig {
-                database_url: Some("mysql://x/y".into()),
-                ..Default::default()
-            },
-            &[],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("\"mysql\""), "{err}");
-        let err = load(FlagConfig::default(), &[("DATELINE_LOG_FORMAT", "xml")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("log_format") && err.contains("DATELINE_LOG_FORMAT"),
-            "{err}"
-        );
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("bad.toml");
-        std::fs::write(&file, "bind = \"x\"\nnonsense = = 3\n").unwrap();
-        let err = load(
-            FlagConfig {
-                config_file: Some(file.clone()),
-                ..Default::default()
-            },
-            &[],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("bad.toml") && err.contains("line 2"), "{err}");
-        assert!(!err.contains('\n'), "{err}");
-        std::fs::write(&file, "bnid = \"127.0.0.1:1\"\n").unwrap();
-        let err = load(
-            FlagConfig {
-                config_file: Some(file),
-                ..Default::default()
-            },
-            &[],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("bnid"), "{err}");
-        let err = load(
-            FlagConfig {
-                config_file: Some(dir.path().join("missing.toml")),
-                ..Default::default()
-            },
-            &[],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("missing.toml"), "{err}");
-        let err = load(
-            FlagConfig {
-                public_url: Some("ftp://x".into()),
-                ..Default::default()
-            },
-            &[],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("public_url"), "{err}");
+        let garbled = dir.path().join("bad.toml");
+        std::fs::write(&garbled, "bind = \"x\"\nnonsense = = 3\n").unwrap();
+        let misspelt = dir.path().join("misspelt.toml");
+        std::fs::write(&misspelt, "bnid = \"127.0.0.1:1\"\n").unwrap();
+        let file = |path: &Path| FlagConfig {
+            config_file: Some(path.to_owned()),
+            ..Default::default()
+        };
+        // Each bad setting (flags and environment), and what its one-line error must name.
+        type Case<'a> = (FlagConfig, &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 6] = [
+            (
+                FlagConfig {
+                    database_url: Some("mysql://x/y".into()),
+                    ..Default::default()
+                },
+                &[],
+                &["\"mysql\""],
+            ),
+            (
+                FlagConfig::default(),
+                &[("DATELINE_LOG_FORMAT", "xml")],
+                &["log_format", "DATELINE_LOG_FORMAT"],
+            ),
+            (file(&garbled), &[], &["bad.toml", "line 2"]),
+            (file(&misspelt), &[], &["bnid"]),
+            (
+                file(&dir.path().join("missing.toml")),
+                &[],
+                &["missing.toml"],
+            ),
+            (
+                FlagConfig {
+                    public_url: Some("ftp://x".into()),
+                    ..Default::default()
+                },
+                &[],
+                &["public_url"],
+            ),
+        ];
+        for (flags, env, named) in cases {
+            let err = load(flags, env).unwrap_err().to_string();
+            assert!(named.iter().all(|n| err.contains(n)), "{named:?}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
     }
 }

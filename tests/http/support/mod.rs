@@ -113,6 +113,27 @@ impl TestApp {
         (client, user)
     }
 
+    /// Turns on two-factor sign-in for the account `c` is signed in as, through the enrolment
+    /// page as a person would, and returns the secret their authenticator holds.
+    pub async fn enable_two_factor(&self, c: &Client) -> String {
+        let page = c.get("/account/two-factor").await;
+        let field = |name| client::field_value(&page.body, name).expect(name);
+        let secret = field("secret");
+        let t = self.state.clock.now().timestamp() as u64;
+        let code = dateline_auth::totp::code_at(&secret, t).expect("a code");
+        let fields = [
+            ("code", code.as_str()),
+            ("secret", &secret),
+            ("issued", &field("issued")),
+            ("secret_mac", &field("secret_mac")),
+            ("password", PASSWORD),
+        ];
+        c.submit("/account/two-factor", "/account/two-factor", &fields)
+            .await
+            .assert_status(200);
+        secret
+    }
+
     /// An API token for `user` with this scope ("read" or "write").
     pub fn token(&self, user: &User, scope: &str) -> String {
         let t = dateline_auth::tokens::new_api_token();
@@ -167,6 +188,28 @@ impl TestApp {
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
+}
+
+/// Tests that start the real binary on a bare database rather than an app in the test process:
+/// `$run(&TestDatabase)` runs as `$sqlite`, and as `$postgres` when DATELINE_TEST_POSTGRES is set.
+#[macro_export]
+macro_rules! database_tests {
+    ($($sqlite:ident, $postgres:ident => $run:path;)*) => {
+        $(
+            #[actix_web::test]
+            async fn $sqlite() {
+                $run(&dateline_storage::testdb::TestDatabase::sqlite().unwrap()).await;
+            }
+
+            #[actix_web::test]
+            async fn $postgres() {
+                match dateline_storage::testdb::TestDatabase::postgres().unwrap() {
+                    Some(db) => $run(&db).await,
+                    None => eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL"),
+                }
+            }
+        )*
+    };
 }
 
 /// Each test runs twice: on SQLite, and on PostgreSQL when DATELINE_TEST_POSTGRES is set.

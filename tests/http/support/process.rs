@@ -116,6 +116,11 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// Waits until `path` on the server at `port` answers 200 (`/healthz/ready`: it is serving).
+pub fn wait_for_ok(port: u16, path: &str) {
+    wait_for(path, || http_get(port, path).is_some_and(|(s, _)| s == 200));
+}
+
 pub struct Server {
     pub child: Child,
     pub log: std::path::PathBuf,
@@ -144,6 +149,16 @@ impl Server {
             child: cmd.spawn().unwrap(),
             log,
         }
+    }
+
+    /// `dateline serve` bound to 127.0.0.1:`port`, with `args` after the address.
+    pub fn on_port(dir: &Path, port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let bind = format!("127.0.0.1:{port}");
+        let all: Vec<&str> = ["--bind", bind.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        Server::start(dir, &all, env)
     }
 
     pub fn log(&self) -> String {

@@ -1,13 +1,15 @@
 //! Issuing organizations and their default media contacts.
 
 use chrono::NaiveDateTime;
-use dateline_core::slug::{slugify_or, unique_slug};
 use dateline_core::{Contact, Organization};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, StorageError, in_use, not_found, unique_as};
+use crate::error::{Result, StorageError, not_found};
 use crate::pagination::{Cursor, Page, PageRequest};
+use crate::repo::named::{
+    after_name, delete_unused, insert_named, pick_slug, slug_after_edit, update_at_revision,
+};
 use crate::schema::{organization_contacts, organizations, releases};
 use crate::time::{now, to_db};
 use crate::visibility::Scope;
@@ -97,22 +99,9 @@ fn choose_slug(
     input: &OrganizationInput,
     except: Option<i64>,
 ) -> Result<String> {
-    if !input.slug.is_empty() {
-        return Ok(input.slug.clone());
-    }
-    let base = slugify_or(&input.name, "organization");
-    let mut err = None;
-    let slug = unique_slug(&base, |s| match slug_taken(conn, s, except) {
-        Ok(taken) => taken,
-        Err(e) => {
-            err = Some(e);
-            false
-        }
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(slug),
-    }
+    pick_slug(&input.slug, &input.name, "organization", |s| {
+        slug_taken(conn, s, except)
+    })
 }
 
 fn replace_contacts(conn: &mut DbConnection, org_id: i64, contacts: &[Contact]) -> Result<()> {
@@ -139,19 +128,18 @@ pub fn create(conn: &mut DbConnection, input: &OrganizationInput) -> Result<Orga
     input.validate()?;
     write_tx(conn, |conn| {
         let slug = choose_slug(conn, input, None)?;
-        let at = to_db(now());
-        let row = diesel::insert_into(organizations::table)
-            .values((
-                organizations::slug.eq(&slug),
-                organizations::name.eq(input.name.trim()),
-                organizations::website.eq(input.website.trim()),
-                organizations::boilerplate.eq(input.boilerplate.trim()),
-                organizations::created_at.eq(at),
-                organizations::updated_at.eq(at),
-                organizations::revision.eq(1),
-            ))
-            .get_result::<OrganizationRow>(conn)
-            .map_err(unique_as("slug", &slug))?;
+        let columns = (
+            organizations::website.eq(input.website.trim()),
+            organizations::boilerplate.eq(input.boilerplate.trim()),
+        );
+        let row = insert_named!(
+            conn,
+            organizations,
+            OrganizationRow,
+            &slug,
+            input.name.trim(),
+            columns
+        )?;
         replace_contacts(conn, row.id, &input.contacts)?;
         load(conn, row)
     })
@@ -182,44 +170,14 @@ pub fn update(
 ) -> Result<Organization> {
     input.validate()?;
     write_tx(conn, |conn| {
-        // A rename keeps the address unless a new slug is given: links to it keep working.
-        let slug = if input.slug.is_empty() {
-            organizations::table
-                .find(id)
-                .select(organizations::slug)
-                .first::<String>(conn)
-                .map_err(not_found)?
-        } else {
-            choose_slug(conn, input, Some(id))?
-        };
-        let n = diesel::update(
-            organizations::table
-                .filter(organizations::id.eq(id))
-                .filter(organizations::revision.eq(expected_revision)),
-        )
-        .set((
-            organizations::slug.eq(&slug),
+        let slug = slug_after_edit!(conn, organizations, id, input.slug)?;
+        let changes = (
             organizations::name.eq(input.name.trim()),
             organizations::website.eq(input.website.trim()),
             organizations::boilerplate.eq(input.boilerplate.trim()),
             organizations::updated_at.eq(to_db(now())),
-            organizations::revision.eq(organizations::revision + 1),
-        ))
-        .execute(conn)
-        .map_err(unique_as("slug", &slug))?;
-        if n == 0 {
-            return Err(
-                match organizations::table
-                    .find(id)
-                    .select(organizations::revision)
-                    .first::<i64>(conn)
-                    .optional()?
-                {
-                    Some(current) => StorageError::Conflict { current },
-                    None => StorageError::NotFound,
-                },
-            );
-        }
+        );
+        update_at_revision!(conn, organizations, id, expected_revision, &slug, changes)?;
         replace_contacts(conn, id, &input.contacts)?;
         crate::repo::search::rename_organization(conn, id, input.name.trim())?;
         get(conn, id)
@@ -228,14 +186,7 @@ pub fn update(
 
 /// Refused with `InUse` while releases name the organization.
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(organizations::table.find(id))
-        .execute(conn)
-        .map_err(in_use("this organization"))?;
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    delete_unused!(conn, organizations, id, "this organization")
 }
 
 /// The ids of organizations issuing releases in `scope`, as a subquery.
@@ -253,27 +204,7 @@ pub fn list(
     page: &PageRequest,
     scope: Scope,
 ) -> Result<Page<Organization>> {
-    let mut q = organizations::table
-        .order((organizations::name.asc(), organizations::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(
-            organizations::id
-                .nullable()
-                .eq_any(visible_organization_ids!(visible)),
-        );
-    }
-    if let Some(c) = &page.after {
-        let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(
-            organizations::name
-                .gt(name.clone())
-                .or(organizations::name.eq(name).and(organizations::id.gt(c.id))),
-        );
-    }
-    let rows = q.load::<OrganizationRow>(conn)?;
-    let orgs = load_many(conn, rows)?;
+    let orgs = in_scope(conn, scope, Some(page))?;
     Ok(Page::from_overfetch(orgs, page.limit, |o| {
         Cursor::text(&o.name, o.id)
     }))
@@ -282,6 +213,15 @@ pub fn list(
 /// Every organization in `scope` with its contacts, in name order: for pickers and the index
 /// page.
 pub fn all(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Organization>> {
+    in_scope(conn, scope, None)
+}
+
+/// Organizations in `scope` in name order: all of them, or one page.
+fn in_scope(
+    conn: &mut DbConnection,
+    scope: Scope,
+    page: Option<&PageRequest>,
+) -> Result<Vec<Organization>> {
     let mut q = organizations::table
         .order((organizations::name.asc(), organizations::id.asc()))
         .into_boxed();
@@ -291,6 +231,9 @@ pub fn all(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Organization>> {
                 .nullable()
                 .eq_any(visible_organization_ids!(visible)),
         );
+    }
+    if let Some(page) = page {
+        q = after_name!(q.limit(page.fetch()), page, organizations);
     }
     let rows = q.load::<OrganizationRow>(conn)?;
     load_many(conn, rows)

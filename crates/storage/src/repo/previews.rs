@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::connection::DbConnection;
-use crate::error::{Result, StorageError};
+use crate::error::{Result, found};
+use crate::repo::set_once;
 use crate::schema::preview_links;
 use crate::time::{from_db, opt_from_db, to_db};
 
@@ -104,12 +105,7 @@ pub fn open(
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<PreviewLink> {
-    preview_links::table
-        .find(id)
-        .first::<Row>(conn)
-        .optional()?
-        .map(PreviewLink::from)
-        .ok_or(StorageError::NotFound)
+    found(preview_links::table.find(id).first::<Row>(conn))
 }
 
 pub fn list_for_release(conn: &mut DbConnection, release_id: i64) -> Result<Vec<PreviewLink>> {
@@ -123,12 +119,5 @@ pub fn list_for_release(conn: &mut DbConnection, release_id: i64) -> Result<Vec<
 }
 
 pub fn revoke(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    Ok(diesel::update(
-        preview_links::table
-            .find(id)
-            .filter(preview_links::revoked_at.is_null()),
-    )
-    .set(preview_links::revoked_at.eq(Some(to_db(now))))
-    .execute(conn)?
-        == 1)
+    set_once!(conn, preview_links, revoked_at, id, now)
 }

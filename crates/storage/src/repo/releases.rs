@@ -177,6 +177,29 @@ fn fresh_public_id(conn: &mut DbConnection) -> Result<PublicId> {
     ))
 }
 
+/// The columns that hold a release's editable content and its rendering, as one tuple that both
+/// inserting and updating take, so the two cannot drift apart.
+macro_rules! content_columns {
+    ($content:expr, $html:expr) => {
+        (
+            releases::headline.eq(&$content.headline),
+            releases::subheadline.eq(&$content.subheadline),
+            releases::dateline_city.eq(&$content.dateline.city),
+            releases::dateline_region.eq(&$content.dateline.region),
+            releases::dateline_date.eq($content.dateline.date),
+            releases::dateline_distributor.eq(&$content.dateline.distributor),
+            releases::source_label.eq(&$content.source.label),
+            releases::source_url.eq(&$content.source.url),
+            releases::summary.eq(&$content.summary),
+            releases::body.eq(&$content.body),
+            releases::body_html.eq($html.as_str()),
+            releases::body_html_version.eq(SANITIZER_VERSION),
+            releases::language.eq(&$content.language),
+            releases::organization_id.eq($content.organization_id),
+        )
+    };
+}
+
 /// Creates a draft, with revision 1 recorded.
 pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
     let (content, html) = prepare(&new.content)?;
@@ -191,22 +214,9 @@ pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
             .values((
                 releases::public_id.eq(public_id.as_str()),
                 releases::slug.eq(&slug),
-                releases::headline.eq(&content.headline),
-                releases::subheadline.eq(&content.subheadline),
-                releases::dateline_city.eq(&content.dateline.city),
-                releases::dateline_region.eq(&content.dateline.region),
-                releases::dateline_date.eq(content.dateline.date),
-                releases::dateline_distributor.eq(&content.dateline.distributor),
-                releases::source_label.eq(&content.source.label),
-                releases::source_url.eq(&content.source.url),
-                releases::summary.eq(&content.summary),
-                releases::body.eq(&content.body),
-                releases::body_html.eq(html.as_str()),
-                releases::body_html_version.eq(SANITIZER_VERSION),
-                releases::language.eq(&content.language),
+                content_columns!(content, html),
                 releases::status.eq(ReleaseStatus::Draft.as_str()),
                 releases::withdrawal_reason.eq(""),
-                releases::organization_id.eq(content.organization_id),
                 releases::author_id.eq(new.author_id),
                 releases::created_at.eq(at),
                 releases::updated_at.eq(at),
@@ -260,20 +270,7 @@ pub fn update_content(
         )
         .set((
             releases::slug.eq(current.slug_for(&content.headline)),
-            releases::headline.eq(&content.headline),
-            releases::subheadline.eq(&content.subheadline),
-            releases::dateline_city.eq(&content.dateline.city),
-            releases::dateline_region.eq(&content.dateline.region),
-            releases::dateline_date.eq(content.dateline.date),
-            releases::dateline_distributor.eq(&content.dateline.distributor),
-            releases::source_label.eq(&content.source.label),
-            releases::source_url.eq(&content.source.url),
-            releases::summary.eq(&content.summary),
-            releases::body.eq(&content.body),
-            releases::body_html.eq(html.as_str()),
-            releases::body_html_version.eq(SANITIZER_VERSION),
-            releases::language.eq(&content.language),
-            releases::organization_id.eq(content.organization_id),
+            content_columns!(content, html),
             releases::updated_at.eq(to_db(now())),
             releases::revision.eq(releases::revision + 1),
         ))
@@ -292,16 +289,7 @@ pub fn update_content(
 }
 
 pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageError {
-    match releases::table
-        .find(id)
-        .select(releases::revision)
-        .first::<i64>(conn)
-        .optional()
-    {
-        Ok(Some(current)) => StorageError::Conflict { current },
-        Ok(None) => StorageError::NotFound,
-        Err(e) => e.into(),
-    }
+    crate::repo::conflict_or_missing!(conn, releases, id)
 }
 
 pub(crate) fn write_relations(
@@ -323,26 +311,19 @@ pub(crate) fn write_relations(
             ))
             .execute(conn)?;
     }
-    diesel::delete(release_categories::table.filter(release_categories::release_id.eq(id)))
-        .execute(conn)?;
-    for cat in &content.category_ids {
-        diesel::insert_into(release_categories::table)
-            .values((
-                release_categories::release_id.eq(id),
-                release_categories::category_id.eq(cat),
-            ))
-            .execute(conn)?;
+    // The link tables differ only in the taxon column, so one statement shape fills both.
+    macro_rules! replace_links {
+        ($link:ident, $column:ident, $ids:expr) => {
+            diesel::delete($link::table.filter($link::release_id.eq(id))).execute(conn)?;
+            for taxon in $ids {
+                diesel::insert_into($link::table)
+                    .values(($link::release_id.eq(id), $link::$column.eq(taxon)))
+                    .execute(conn)?;
+            }
+        };
     }
-    diesel::delete(release_regions::table.filter(release_regions::release_id.eq(id)))
-        .execute(conn)?;
-    for reg in &content.region_ids {
-        diesel::insert_into(release_regions::table)
-            .values((
-                release_regions::release_id.eq(id),
-                release_regions::region_id.eq(reg),
-            ))
-            .execute(conn)?;
-    }
+    replace_links!(release_categories, category_id, &content.category_ids);
+    replace_links!(release_regions, region_id, &content.region_ids);
     diesel::delete(release_tags::table.filter(release_tags::release_id.eq(id))).execute(conn)?;
     let mut seen = Vec::new();
     for name in &content.tags {
@@ -511,13 +492,7 @@ impl Related {
             categories: taxa_of!(conn, &ids, release_categories, categories),
             regions: taxa_of!(conn, &ids, release_regions, regions),
             tags: taxa_of!(conn, &ids, release_tags, tags),
-            organizations: organizations::table
-                .filter(organizations::id.eq_any(&org_ids))
-                .select((organizations::id, organizations::slug, organizations::name))
-                .load::<(i64, String, String)>(conn)?
-                .into_iter()
-                .map(|t| (t.0, taxon(t)))
-                .collect(),
+            organizations: issuers(conn, &org_ids)?,
         })
     }
 
@@ -557,6 +532,17 @@ impl Related {
             content,
         })
     }
+}
+
+/// The organizations `ids` as references, keyed by id.
+fn issuers(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, TaxonRef>> {
+    Ok(organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select((organizations::id, organizations::slug, organizations::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|t| (t.0, taxon(t)))
+        .collect())
 }
 
 /// The contacts of the releases `ids`, in their printed order.
@@ -673,24 +659,9 @@ fn taxon((id, slug, name): (i64, String, String)) -> TaxonRef {
 
 /// Public corrections of a release, oldest first.
 pub fn corrections(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Correction>> {
-    Ok(corrections::table
-        .filter(corrections::release_id.eq(release_id))
-        .order((corrections::corrected_at.asc(), corrections::id.asc()))
-        .select((
-            corrections::id,
-            corrections::note,
-            corrections::corrected_at,
-            corrections::revision,
-        ))
-        .load::<(i64, String, NaiveDateTime, i64)>(conn)?
-        .into_iter()
-        .map(|(id, note, at, revision)| Correction {
-            id,
-            note,
-            corrected_at: from_db(at),
-            revision,
-        })
-        .collect())
+    Ok(corrections_many(conn, &[release_id])?
+        .remove(&release_id)
+        .unwrap_or_default())
 }
 
 /// Narrows a public listing. Every set field must match.
@@ -709,6 +680,31 @@ pub struct PublicFilter {
     pub exclude_id: Option<i64>,
 }
 
+/// Releases whose link rows in `$link` match `$column.$test`: the link tables differ only in
+/// the taxon column, so one subquery shape serves categories, regions and tags.
+macro_rules! linked_through {
+    ($link:ident, $column:ident . $test:ident ( $value:expr )) => {
+        releases::id.eq_any(
+            $link::table
+                .filter($link::$column.$test($value))
+                .select($link::release_id),
+        )
+    };
+}
+
+/// `$query` (boxed, newest `$column` first) narrowed to the rows after `$page`'s cursor.
+macro_rules! before_cursor {
+    ($query:expr, $page:expr, $column:expr) => {
+        match &$page.after {
+            Some(c) => {
+                let t = to_db(c.time_key().unwrap_or_default());
+                $query.filter($column.lt(t).or($column.eq(t).and(releases::id.lt(c.id))))
+            }
+            None => $query,
+        }
+    };
+}
+
 /// What the public may list at `now` (see [`crate::visibility`]), newest first.
 pub fn list_public(
     conn: &mut DbConnection,
@@ -725,31 +721,16 @@ pub fn list_public(
         q = q.filter(releases::organization_id.eq(org));
     }
     if let Some(cats) = &filter.category_ids {
-        q = q.filter(
-            releases::id.eq_any(
-                release_categories::table
-                    .filter(release_categories::category_id.eq_any(cats.clone()))
-                    .select(release_categories::release_id),
-            ),
-        );
+        q = q.filter(linked_through!(
+            release_categories,
+            category_id.eq_any(cats.clone())
+        ));
     }
     if let Some(reg) = filter.region_id {
-        q = q.filter(
-            releases::id.eq_any(
-                release_regions::table
-                    .filter(release_regions::region_id.eq(reg))
-                    .select(release_regions::release_id),
-            ),
-        );
+        q = q.filter(linked_through!(release_regions, region_id.eq(reg)));
     }
     if let Some(tag) = filter.tag_id {
-        q = q.filter(
-            releases::id.eq_any(
-                release_tags::table
-                    .filter(release_tags::tag_id.eq(tag))
-                    .select(release_tags::release_id),
-            ),
-        );
+        q = q.filter(linked_through!(release_tags, tag_id.eq(tag)));
     }
     if let Some(from) = filter.from {
         q = q.filter(releases::published_at.ge(to_db(from)));
@@ -760,14 +741,7 @@ pub fn list_public(
     if let Some(ex) = filter.exclude_id {
         q = q.filter(releases::id.ne(ex));
     }
-    if let Some(c) = &page.after {
-        let t = to_db(c.time_key().unwrap_or_default());
-        q = q.filter(
-            releases::published_at
-                .lt(t)
-                .or(releases::published_at.eq(t).and(releases::id.lt(c.id))),
-        );
-    }
+    q = before_cursor!(q, page, releases::published_at);
     let rows = q.load::<ReleaseRow>(conn)?;
     let items = summaries(conn, rows)?;
     Ok(Page::from_overfetch(items, page.limit, |r| {
@@ -825,14 +799,7 @@ pub fn list_for_staff(
                 .or(lower(releases::summary).like(pattern).escape('\\')),
         );
     }
-    if let Some(c) = &page.after {
-        let t = to_db(c.time_key().unwrap_or_default());
-        q = q.filter(
-            releases::updated_at
-                .lt(t)
-                .or(releases::updated_at.eq(t).and(releases::id.lt(c.id))),
-        );
-    }
+    q = before_cursor!(q, page, releases::updated_at);
     let rows = q.load::<ReleaseRow>(conn)?;
     let items = summaries(conn, rows)?;
     Ok(Page::from_overfetch(items, page.limit, |r| {
@@ -867,13 +834,7 @@ pub(crate) fn summaries(
     rows: Vec<ReleaseRow>,
 ) -> Result<Vec<ReleaseSummary>> {
     let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.organization_id).collect();
-    let orgs: HashMap<i64, TaxonRef> = organizations::table
-        .filter(organizations::id.eq_any(&org_ids))
-        .select((organizations::id, organizations::slug, organizations::name))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|t| (t.0, taxon(t)))
-        .collect();
+    let orgs = issuers(conn, &org_ids)?;
     rows.iter()
         .map(|r| r.summary(r.organization_id.and_then(|o| orgs.get(&o).cloned())))
         .collect()
@@ -919,22 +880,21 @@ pub fn public_counts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Publ
         .into_iter()
         .filter_map(|(o, n)| o.map(|o| (o, n)))
         .collect();
-    let categories = release_categories::table
-        .inner_join(releases::table)
-        .filter(public_release(now))
-        .group_by(release_categories::category_id)
-        .select((release_categories::category_id, diesel::dsl::count_star()))
-        .load::<(i64, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let regions = release_regions::table
-        .inner_join(releases::table)
-        .filter(public_release(now))
-        .group_by(release_regions::region_id)
-        .select((release_regions::region_id, diesel::dsl::count_star()))
-        .load::<(i64, i64)>(conn)?
-        .into_iter()
-        .collect();
+    // The link tables differ only in the taxon column, so one query shape counts both.
+    macro_rules! public_per {
+        ($link:ident, $column:ident) => {
+            $link::table
+                .inner_join(releases::table)
+                .filter(public_release(now))
+                .group_by($link::$column)
+                .select(($link::$column, diesel::dsl::count_star()))
+                .load::<(i64, i64)>(conn)?
+                .into_iter()
+                .collect()
+        };
+    }
+    let categories = public_per!(release_categories, category_id);
+    let regions = public_per!(release_regions, region_id);
     Ok(PublicCounts {
         organizations,
         categories,

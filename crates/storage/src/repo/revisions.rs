@@ -47,13 +47,18 @@ fn to_revision(
     }
 }
 
-/// Newest first.
-pub fn list(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Revision>> {
-    Ok(release_revisions::table
-        .left_join(users::table.on(users::id.nullable().eq(release_revisions::author_id)))
-        .filter(release_revisions::release_id.eq(release_id))
-        .order(release_revisions::revision.desc())
-        .select((
+/// The revisions of `$release_id` with their authors' names joined in, and the columns of a
+/// [`RevisionRow`]: the list and a single revision read the same thing.
+macro_rules! revisions_of {
+    ($release_id:expr) => {
+        release_revisions::table
+            .left_join(users::table.on(users::id.nullable().eq(release_revisions::author_id)))
+            .filter(release_revisions::release_id.eq($release_id))
+    };
+}
+macro_rules! revision_columns {
+    () => {
+        (
             release_revisions::revision,
             release_revisions::slug,
             release_revisions::status,
@@ -62,7 +67,15 @@ pub fn list(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Revision>> {
             release_revisions::author_id,
             users::display_name.nullable(),
             release_revisions::created_at,
-        ))
+        )
+    };
+}
+
+/// Newest first.
+pub fn list(conn: &mut DbConnection, release_id: i64) -> Result<Vec<Revision>> {
+    Ok(revisions_of!(release_id)
+        .order(release_revisions::revision.desc())
+        .select(revision_columns!())
         .load::<RevisionRow>(conn)?
         .into_iter()
         .map(to_revision)
@@ -85,23 +98,9 @@ pub fn get(
     release_id: i64,
     revision: i64,
 ) -> Result<(Revision, ReleaseContent)> {
-    let row = release_revisions::table
-        .left_join(users::table.on(users::id.nullable().eq(release_revisions::author_id)))
-        .filter(release_revisions::release_id.eq(release_id))
+    let row = revisions_of!(release_id)
         .filter(release_revisions::revision.eq(revision))
-        .select((
-            (
-                release_revisions::revision,
-                release_revisions::slug,
-                release_revisions::status,
-                release_revisions::action,
-                release_revisions::note,
-                release_revisions::author_id,
-                users::display_name.nullable(),
-                release_revisions::created_at,
-            ),
-            release_revisions::snapshot,
-        ))
+        .select((revision_columns!(), release_revisions::snapshot))
         .first::<(RevisionRow, String)>(conn)
         .optional()?
         .ok_or(StorageError::NotFound)?;

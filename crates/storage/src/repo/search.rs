@@ -116,41 +116,34 @@ pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
         .unwrap_or_default();
     let body = plain_text(&release.content.body);
     let c = &release.content;
+    // The backends name the key column differently; the statements are otherwise the same.
+    let (delete, insert) = match conn {
+        DbConnection::Sqlite(_) => (
+            "DELETE FROM release_search WHERE rowid = ?",
+            "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)",
+        ),
+        DbConnection::Pg(_) => (
+            "DELETE FROM release_search WHERE release_id = $1",
+            "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)",
+        ),
+    };
+    let delete = diesel::sql_query(delete).bind::<BigInt, _>(id);
     match conn {
-        DbConnection::Sqlite(conn) => {
-            diesel::sql_query("DELETE FROM release_search WHERE rowid = ?")
-                .bind::<BigInt, _>(id)
-                .execute(conn)?;
-            if public {
-                diesel::sql_query(
-                    "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind::<BigInt, _>(id)
-                .bind::<Text, _>(&c.headline)
-                .bind::<Text, _>(&c.subheadline)
-                .bind::<Text, _>(&c.summary)
-                .bind::<Text, _>(&body)
-                .bind::<Text, _>(&org)
-                .execute(conn)?;
-            }
-        }
-        DbConnection::Pg(conn) => {
-            diesel::sql_query("DELETE FROM release_search WHERE release_id = $1")
-                .bind::<BigInt, _>(id)
-                .execute(conn)?;
-            if public {
-                diesel::sql_query(
-                    "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind::<BigInt, _>(id)
-                .bind::<Text, _>(&c.headline)
-                .bind::<Text, _>(&c.subheadline)
-                .bind::<Text, _>(&c.summary)
-                .bind::<Text, _>(&body)
-                .bind::<Text, _>(&org)
-                .execute(conn)?;
-            }
-        }
+        DbConnection::Sqlite(c) => delete.execute(c)?,
+        DbConnection::Pg(c) => delete.execute(c)?,
+    };
+    if public {
+        let insert = diesel::sql_query(insert)
+            .bind::<BigInt, _>(id)
+            .bind::<Text, _>(&c.headline)
+            .bind::<Text, _>(&c.subheadline)
+            .bind::<Text, _>(&c.summary)
+            .bind::<Text, _>(&body)
+            .bind::<Text, _>(&org);
+        match conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Pg(c) => insert.execute(c)?,
+        };
     }
     Ok(())
 }
@@ -309,30 +302,35 @@ pub fn search(
     }
     let limit = q.per_page.clamp(1, 100);
     let offset = (q.page.max(1) - 1).saturating_mul(limit);
+    // One page of hits and the total, on backend `$db` with its own statements.
+    macro_rules! page_and_total {
+        ($c:expr, $db:ty, $filters:expr, $search:expr, $count:expr) => {{
+            let filters = $filters;
+            let rows = filters
+                .bound::<$db>($search)
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+                .load::<HitRow>($c)?;
+            let total = filters.bound::<$db>($count).get_result::<CountRow>($c)?;
+            (rows, total.n)
+        }};
+    }
     let (rows, total) = match conn {
-        DbConnection::Sqlite(c) => {
-            // SQLite's `?` cannot be reused, so each optional filter is bound twice.
-            let filters = Filters::new(q, now, fts5_query(&q.terms), 2);
-            let rows = filters
-                .bound::<Sqlite>(SQLITE_SEARCH)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .load::<HitRow>(c)?;
-            let total = filters
-                .bound::<Sqlite>(SQLITE_COUNT)
-                .get_result::<CountRow>(c)?;
-            (rows, total.n)
-        }
-        DbConnection::Pg(c) => {
-            let filters = Filters::new(q, now, websearch_query(&q.terms), 1);
-            let rows = filters
-                .bound::<Pg>(PG_SEARCH)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .load::<HitRow>(c)?;
-            let total = filters.bound::<Pg>(PG_COUNT).get_result::<CountRow>(c)?;
-            (rows, total.n)
-        }
+        // SQLite's `?` cannot be reused, so each optional filter is bound twice.
+        DbConnection::Sqlite(c) => page_and_total!(
+            c,
+            Sqlite,
+            Filters::new(q, now, fts5_query(&q.terms), 2),
+            SQLITE_SEARCH,
+            SQLITE_COUNT
+        ),
+        DbConnection::Pg(c) => page_and_total!(
+            c,
+            Pg,
+            Filters::new(q, now, websearch_query(&q.terms), 1),
+            PG_SEARCH,
+            PG_COUNT
+        ),
     };
     let hits = hits_in_rank_order(conn, rows)?;
     Ok(SearchResults { hits, total })

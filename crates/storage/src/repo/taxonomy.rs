@@ -1,37 +1,99 @@
 //! Categories (a tree), regions and tags.
 
 use chrono::NaiveDateTime;
-use dateline_core::slug::{slugify_or, unique_slug};
+use dateline_core::slug::slugify_or;
 use dateline_core::{Category, Region, Tag};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, StorageError, in_use, not_found, unique_as};
+use crate::error::{Result, found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
+use crate::repo::named::{
+    after_name, delete_unused, insert_named, pick_slug, slug_after_edit, slug_taken,
+    update_at_revision,
+};
 use crate::schema::{categories, regions, release_regions, release_tags, releases, tags};
 use crate::time::{now, to_db};
 use crate::visibility::{self, Scope};
 
 pub use dateline_core::taxonomy::TaxonInput;
 
-/// Picks the given slug, or derives a free one from the name.
-fn pick_slug(
-    input: &TaxonInput,
-    fallback: &str,
-    mut taken: impl FnMut(&str) -> Result<bool>,
-) -> Result<String> {
-    if !input.slug.is_empty() {
-        return Ok(input.slug.clone());
-    }
-    let base = slugify_or(&input.name, fallback);
-    let mut err = None;
-    let slug = unique_slug(&base, |s| {
-        taken(s).unwrap_or_else(|e| {
-            err = Some(e);
-            false
-        })
-    });
-    err.map_or(Ok(slug), Err)
+/// The reads every kind of taxon has: by id and by slug (`NotFound` when there is none), and
+/// optionally many by slug at once (unknown slugs are left out).
+macro_rules! taxon_reads {
+    ($table:ident, $row:ty => $taxon:ty, $get:ident, $by_slug:ident $(, $by_slugs:ident)?) => {
+        pub fn $get(conn: &mut DbConnection, id: i64) -> Result<$taxon> {
+            found($table::table.find(id).first::<$row>(conn))
+        }
+
+        pub fn $by_slug(conn: &mut DbConnection, slug: &str) -> Result<$taxon> {
+            found($table::table.filter($table::slug.eq(slug)).first::<$row>(conn))
+        }
+
+        $(
+            pub fn $by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<$taxon>> {
+                Ok($table::table
+                    .filter($table::slug.eq_any(slugs))
+                    .load::<$row>(conn)?
+                    .into_iter()
+                    .map(<$taxon>::from)
+                    .collect())
+            }
+        )?
+    };
+}
+
+/// The ids of the taxa that link table `$link` ties to releases matching `$releases`, as a
+/// subquery: what a scope may see of regions and tags. (Tags are typed into releases, so a tag's
+/// name alone can give away an embargoed story.)
+macro_rules! taxa_on {
+    ($link:ident, $column:ident, $releases:expr) => {
+        $link::table
+            .filter(
+                $link::release_id.eq_any(releases::table.filter($releases).select(releases::id)),
+            )
+            .select($link::$column)
+    };
+}
+
+/// A kind's listing in name order, narrowed to what `scope` may see (`$visible`, a filter or
+/// `None`): `$in_scope` reads all of it or one page, and `$list` pages through it.
+macro_rules! taxon_lists {
+    (
+        $table:ident, $row:ty => $taxon:ty, $in_scope:ident, $list:ident,
+        |$conn:ident, $scope:ident| $visible:expr
+    ) => {
+        fn $in_scope(
+            $conn: &mut DbConnection,
+            $scope: Scope,
+            page: Option<&PageRequest>,
+        ) -> Result<Vec<$taxon>> {
+            let mut q = $table::table
+                .order(($table::name.asc(), $table::id.asc()))
+                .into_boxed();
+            if let Some(visible) = $visible {
+                q = q.filter(visible);
+            }
+            if let Some(page) = page {
+                q = after_name!(q.limit(page.fetch()), page, $table);
+            }
+            Ok(q.load::<$row>($conn)?
+                .into_iter()
+                .map(<$taxon>::from)
+                .collect())
+        }
+
+        pub fn $list(
+            $conn: &mut DbConnection,
+            page: &PageRequest,
+            $scope: Scope,
+        ) -> Result<Page<$taxon>> {
+            let rows = $in_scope($conn, $scope, Some(page))?;
+            Ok(Page::from_overfetch(rows, page.limit, |t| {
+                Cursor::text(&t.name, t.id)
+            }))
+        }
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +124,8 @@ impl From<CategoryRow> for Category {
     }
 }
 
+taxon_reads!(categories, CategoryRow => Category, get_category, category_by_slug, categories_by_slugs);
+
 /// A parent must exist and must not be the category itself or one of its descendants.
 fn check_parent(conn: &mut DbConnection, id: Option<i64>, parent: Option<i64>) -> Result<()> {
     dateline_core::taxonomy::check_parent(id, parent, |cursor| {
@@ -77,44 +141,23 @@ pub fn create_category(conn: &mut DbConnection, input: &TaxonInput) -> Result<Ca
     input.validate()?;
     write_tx(conn, |conn| {
         check_parent(conn, None, input.parent_id)?;
-        let slug = pick_slug(input, "category", |s| {
-            Ok(categories::table
-                .filter(categories::slug.eq(s))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0)
+        let slug = pick_slug(&input.slug, &input.name, "category", |s| {
+            slug_taken!(conn, categories, s)
         })?;
-        let at = to_db(now());
-        diesel::insert_into(categories::table)
-            .values((
-                categories::slug.eq(&slug),
-                categories::name.eq(input.name.trim()),
-                categories::description.eq(input.description.trim()),
-                categories::parent_id.eq(input.parent_id),
-                categories::created_at.eq(at),
-                categories::updated_at.eq(at),
-                categories::revision.eq(1),
-            ))
-            .get_result::<CategoryRow>(conn)
-            .map(Category::from)
-            .map_err(unique_as("slug", &slug))
+        let columns = (
+            categories::description.eq(input.description.trim()),
+            categories::parent_id.eq(input.parent_id),
+        );
+        insert_named!(
+            conn,
+            categories,
+            CategoryRow,
+            &slug,
+            input.name.trim(),
+            columns
+        )
+        .map(Category::from)
     })
-}
-
-pub fn get_category(conn: &mut DbConnection, id: i64) -> Result<Category> {
-    categories::table
-        .find(id)
-        .first::<CategoryRow>(conn)
-        .map(Category::from)
-        .map_err(not_found)
-}
-
-pub fn category_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Category> {
-    categories::table
-        .filter(categories::slug.eq(slug))
-        .first::<CategoryRow>(conn)
-        .map(Category::from)
-        .map_err(not_found)
 }
 
 pub fn update_category(
@@ -126,115 +169,35 @@ pub fn update_category(
     input.validate()?;
     write_tx(conn, |conn| {
         check_parent(conn, Some(id), input.parent_id)?;
-        // A rename keeps the address unless a new slug is given: links to it keep working.
-        let slug = if input.slug.is_empty() {
-            categories::table
-                .find(id)
-                .select(categories::slug)
-                .first::<String>(conn)
-                .map_err(not_found)?
-        } else {
-            input.slug.clone()
-        };
-        let n = diesel::update(
-            categories::table
-                .filter(categories::id.eq(id))
-                .filter(categories::revision.eq(expected_revision)),
-        )
-        .set((
-            categories::slug.eq(&slug),
+        let slug = slug_after_edit!(conn, categories, id, input.slug)?;
+        let changes = (
             categories::name.eq(input.name.trim()),
             categories::description.eq(input.description.trim()),
             categories::parent_id.eq(input.parent_id),
             categories::updated_at.eq(to_db(now())),
-            categories::revision.eq(categories::revision + 1),
-        ))
-        .execute(conn)
-        .map_err(unique_as("slug", &slug))?;
-        if n == 0 {
-            let current = categories::table
-                .find(id)
-                .select(categories::revision)
-                .first::<i64>(conn)
-                .optional()?;
-            return Err(
-                current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
-                    current,
-                }),
-            );
-        }
+        );
+        update_at_revision!(conn, categories, id, expected_revision, &slug, changes)?;
         get_category(conn, id)
     })
 }
 
 /// Refused with `InUse` while releases or child categories point at it.
 pub fn delete_category(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(categories::table.find(id))
-        .execute(conn)
-        .map_err(in_use("this category"))?;
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    delete_unused!(conn, categories, id, "this category")
 }
 
 /// Every category in `scope`, in name order. Trees are small; callers arrange them.
 pub fn all_categories(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Category>> {
-    let mut q = categories::table
-        .order((categories::name.asc(), categories::id.asc()))
-        .into_boxed();
-    if let Some(ids) = visibility::category_ids(conn, scope)? {
-        q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
-    }
-    Ok(q.load::<CategoryRow>(conn)?
-        .into_iter()
-        .map(Category::from)
-        .collect())
+    categories_in_scope(conn, scope, None)
 }
 
-pub fn list_categories(
-    conn: &mut DbConnection,
-    page: &PageRequest,
-    scope: Scope,
-) -> Result<Page<Category>> {
-    let mut q = categories::table
-        .order((categories::name.asc(), categories::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(ids) = visibility::category_ids(conn, scope)? {
-        q = q.filter(categories::id.eq_any(Vec::from_iter(ids)));
-    }
-    if let Some(c) = &page.after {
-        let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(
-            categories::name
-                .gt(name.clone())
-                .or(categories::name.eq(name).and(categories::id.gt(c.id))),
-        );
-    }
-    let rows: Vec<Category> = q
-        .load::<CategoryRow>(conn)?
-        .into_iter()
-        .map(Category::from)
-        .collect();
-    Ok(Page::from_overfetch(rows, page.limit, |c| {
-        Cursor::text(&c.name, c.id)
-    }))
-}
+taxon_lists!(categories, CategoryRow => Category, categories_in_scope, list_categories, |conn, scope| {
+    visibility::category_ids(conn, scope)?.map(|ids| categories::id.eq_any(Vec::from_iter(ids)))
+});
 
 /// Whether the category `id` may be shown under `scope`.
 pub fn category_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
     Ok(visibility::category_ids(conn, scope)?.is_none_or(|ids| ids.contains(&id)))
-}
-
-pub fn categories_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Category>> {
-    Ok(categories::table
-        .filter(categories::slug.eq_any(slugs))
-        .load::<CategoryRow>(conn)?
-        .into_iter()
-        .map(Category::from)
-        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,45 +224,16 @@ impl From<RegionRow> for Region {
     }
 }
 
+taxon_reads!(regions, RegionRow => Region, get_region, region_by_slug, regions_by_slugs);
+
 pub fn create_region(conn: &mut DbConnection, input: &TaxonInput) -> Result<Region> {
     input.validate()?;
     write_tx(conn, |conn| {
-        let slug = pick_slug(input, "region", |s| {
-            Ok(regions::table
-                .filter(regions::slug.eq(s))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0)
+        let slug = pick_slug(&input.slug, &input.name, "region", |s| {
+            slug_taken!(conn, regions, s)
         })?;
-        let at = to_db(now());
-        diesel::insert_into(regions::table)
-            .values((
-                regions::slug.eq(&slug),
-                regions::name.eq(input.name.trim()),
-                regions::created_at.eq(at),
-                regions::updated_at.eq(at),
-                regions::revision.eq(1),
-            ))
-            .get_result::<RegionRow>(conn)
-            .map(Region::from)
-            .map_err(unique_as("slug", &slug))
+        insert_named!(conn, regions, RegionRow, &slug, input.name.trim()).map(Region::from)
     })
-}
-
-pub fn get_region(conn: &mut DbConnection, id: i64) -> Result<Region> {
-    regions::table
-        .find(id)
-        .first::<RegionRow>(conn)
-        .map(Region::from)
-        .map_err(not_found)
-}
-
-pub fn region_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Region> {
-    regions::table
-        .filter(regions::slug.eq(slug))
-        .first::<RegionRow>(conn)
-        .map(Region::from)
-        .map_err(not_found)
 }
 
 pub fn update_region(
@@ -310,130 +244,40 @@ pub fn update_region(
 ) -> Result<Region> {
     input.validate()?;
     write_tx(conn, |conn| {
-        // A rename keeps the address unless a new slug is given: links to it keep working.
-        let slug = if input.slug.is_empty() {
-            regions::table
-                .find(id)
-                .select(regions::slug)
-                .first::<String>(conn)
-                .map_err(not_found)?
-        } else {
-            input.slug.clone()
-        };
-        let n = diesel::update(
-            regions::table
-                .filter(regions::id.eq(id))
-                .filter(regions::revision.eq(expected_revision)),
-        )
-        .set((
-            regions::slug.eq(&slug),
+        let slug = slug_after_edit!(conn, regions, id, input.slug)?;
+        let changes = (
             regions::name.eq(input.name.trim()),
             regions::updated_at.eq(to_db(now())),
-            regions::revision.eq(regions::revision + 1),
-        ))
-        .execute(conn)
-        .map_err(unique_as("slug", &slug))?;
-        if n == 0 {
-            let current = regions::table
-                .find(id)
-                .select(regions::revision)
-                .first::<i64>(conn)
-                .optional()?;
-            return Err(
-                current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
-                    current,
-                }),
-            );
-        }
+        );
+        update_at_revision!(conn, regions, id, expected_revision, &slug, changes)?;
         get_region(conn, id)
     })
 }
 
 pub fn delete_region(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(regions::table.find(id))
-        .execute(conn)
-        .map_err(in_use("this region"))?;
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-/// The ids of regions on releases in `scope`, as a subquery.
-macro_rules! visible_region_ids {
-    ($releases:expr) => {
-        release_regions::table
-            .filter(
-                release_regions::release_id
-                    .eq_any(releases::table.filter($releases).select(releases::id)),
-            )
-            .select(release_regions::region_id)
-    };
+    delete_unused!(conn, regions, id, "this region")
 }
 
 /// Every region in `scope`, in name order.
 pub fn all_regions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Region>> {
-    let mut q = regions::table
-        .order((regions::name.asc(), regions::id.asc()))
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
-    }
-    Ok(q.load::<RegionRow>(conn)?
-        .into_iter()
-        .map(Region::from)
-        .collect())
+    regions_in_scope(conn, scope, None)
 }
 
-pub fn list_regions(
-    conn: &mut DbConnection,
-    page: &PageRequest,
-    scope: Scope,
-) -> Result<Page<Region>> {
-    let mut q = regions::table
-        .order((regions::name.asc(), regions::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(regions::id.eq_any(visible_region_ids!(visible)));
-    }
-    if let Some(c) = &page.after {
-        let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(
-            regions::name
-                .gt(name.clone())
-                .or(regions::name.eq(name).and(regions::id.gt(c.id))),
-        );
-    }
-    let rows: Vec<Region> = q
-        .load::<RegionRow>(conn)?
-        .into_iter()
-        .map(Region::from)
-        .collect();
-    Ok(Page::from_overfetch(rows, page.limit, |r| {
-        Cursor::text(&r.name, r.id)
-    }))
-}
+taxon_lists!(regions, RegionRow => Region, regions_in_scope, list_regions, |conn, scope| {
+    scope
+        .releases()
+        .map(|visible| regions::id.eq_any(taxa_on!(release_regions, region_id, visible)))
+});
 
 /// Whether the region `id` may be shown under `scope`.
 pub fn region_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
     match scope.releases() {
         None => Ok(true),
         Some(visible) => Ok(diesel::select(diesel::dsl::exists(
-            visible_region_ids!(visible).filter(release_regions::region_id.eq(id)),
+            taxa_on!(release_regions, region_id, visible).filter(release_regions::region_id.eq(id)),
         ))
         .get_result(conn)?),
     }
-}
-
-pub fn regions_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<Region>> {
-    Ok(regions::table
-        .filter(regions::slug.eq_any(slugs))
-        .load::<RegionRow>(conn)?
-        .into_iter()
-        .map(Region::from)
-        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,6 +302,8 @@ impl From<TagRow> for Tag {
         }
     }
 }
+
+taxon_reads!(tags, TagRow => Tag, get_tag, tag_by_slug);
 
 /// Tags are free-form: the slug is the identity, so "Solar Power" and "solar power" are one tag.
 pub fn create_tag(conn: &mut DbConnection, input: &TaxonInput) -> Result<Tag> {
@@ -498,22 +344,6 @@ pub fn ensure_tag(conn: &mut DbConnection, name: &str) -> Result<Tag> {
     )
 }
 
-pub fn get_tag(conn: &mut DbConnection, id: i64) -> Result<Tag> {
-    tags::table
-        .find(id)
-        .first::<TagRow>(conn)
-        .map(Tag::from)
-        .map_err(not_found)
-}
-
-pub fn tag_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Tag> {
-    tags::table
-        .filter(tags::slug.eq(slug))
-        .first::<TagRow>(conn)
-        .map(Tag::from)
-        .map_err(not_found)
-}
-
 /// Renames a tag, compare-and-swap on its revision.
 pub fn update_tag(
     conn: &mut DbConnection,
@@ -528,85 +358,27 @@ pub fn update_tag(
     } else {
         input.slug.clone()
     };
-    let n = diesel::update(
-        tags::table
-            .filter(tags::id.eq(id))
-            .filter(tags::revision.eq(expected_revision)),
-    )
-    .set((
-        tags::slug.eq(&slug),
-        tags::name.eq(input.name.trim()),
-        tags::revision.eq(tags::revision + 1),
-    ))
-    .execute(conn)
-    .map_err(unique_as("slug", &slug))?;
-    if n == 0 {
-        let current = tags::table
-            .find(id)
-            .select(tags::revision)
-            .first::<i64>(conn)
-            .optional()?;
-        return Err(
-            current.map_or(StorageError::NotFound, |current| StorageError::Conflict {
-                current,
-            }),
-        );
-    }
+    let changes = tags::name.eq(input.name.trim());
+    update_at_revision!(conn, tags, id, expected_revision, &slug, changes)?;
     get_tag(conn, id)
 }
 
 pub fn delete_tag(conn: &mut DbConnection, id: i64) -> Result<()> {
-    let n = diesel::delete(tags::table.find(id))
-        .execute(conn)
-        .map_err(in_use("this tag"))?;
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    delete_unused!(conn, tags, id, "this tag")
 }
 
-/// The ids of tags on releases in `scope`, as a subquery. Tags are typed into releases, so a
-/// tag's name can give away an embargoed story.
-macro_rules! visible_tag_ids {
-    ($releases:expr) => {
-        release_tags::table
-            .filter(
-                release_tags::release_id
-                    .eq_any(releases::table.filter($releases).select(releases::id)),
-            )
-            .select(release_tags::tag_id)
-    };
-}
-
-pub fn list_tags(conn: &mut DbConnection, page: &PageRequest, scope: Scope) -> Result<Page<Tag>> {
-    let mut q = tags::table
-        .order((tags::name.asc(), tags::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(visible) = scope.releases() {
-        q = q.filter(tags::id.eq_any(visible_tag_ids!(visible)));
-    }
-    if let Some(c) = &page.after {
-        let name = c.text_key().unwrap_or_default().to_owned();
-        q = q.filter(
-            tags::name
-                .gt(name.clone())
-                .or(tags::name.eq(name).and(tags::id.gt(c.id))),
-        );
-    }
-    let rows: Vec<Tag> = q.load::<TagRow>(conn)?.into_iter().map(Tag::from).collect();
-    Ok(Page::from_overfetch(rows, page.limit, |t| {
-        Cursor::text(&t.name, t.id)
-    }))
-}
+taxon_lists!(tags, TagRow => Tag, tags_in_scope, list_tags, |conn, scope| {
+    scope
+        .releases()
+        .map(|visible| tags::id.eq_any(taxa_on!(release_tags, tag_id, visible)))
+});
 
 /// Whether the tag `id` may be shown under `scope`.
 pub fn tag_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
     match scope.releases() {
         None => Ok(true),
         Some(visible) => Ok(diesel::select(diesel::dsl::exists(
-            visible_tag_ids!(visible).filter(release_tags::tag_id.eq(id)),
+            taxa_on!(release_tags, tag_id, visible).filter(release_tags::tag_id.eq(id)),
         ))
         .get_result(conn)?),
     }

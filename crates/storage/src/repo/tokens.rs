@@ -6,7 +6,8 @@ use dateline_core::Role;
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, StorageError};
+use crate::error::{Result, StorageError, found};
+use crate::repo::set_once;
 use crate::schema::{api_tokens, one_time_tokens, recovery_codes, users};
 use crate::time::{from_db, opt_from_db, to_db};
 
@@ -151,23 +152,11 @@ pub fn list_api_tokens(conn: &mut DbConnection, user_id: Option<i64>) -> Result<
 }
 
 pub fn get_api_token(conn: &mut DbConnection, id: i64) -> Result<ApiToken> {
-    api_tokens::table
-        .find(id)
-        .first::<ApiTokenRow>(conn)
-        .optional()?
-        .map(ApiToken::from)
-        .ok_or(StorageError::NotFound)
+    found(api_tokens::table.find(id).first::<ApiTokenRow>(conn))
 }
 
 pub fn revoke_api_token(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    Ok(diesel::update(
-        api_tokens::table
-            .find(id)
-            .filter(api_tokens::revoked_at.is_null()),
-    )
-    .set(api_tokens::revoked_at.eq(Some(to_db(now))))
-    .execute(conn)?
-        == 1)
+    set_once!(conn, api_tokens, revoked_at, id, now)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,14 +266,7 @@ pub fn find_link(
 
 /// Marks a link used. Returns false if someone used it first: exactly one use wins.
 pub fn consume_link(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    Ok(diesel::update(
-        one_time_tokens::table
-            .find(id)
-            .filter(one_time_tokens::used_at.is_null()),
-    )
-    .set(one_time_tokens::used_at.eq(Some(to_db(now))))
-    .execute(conn)?
-        == 1)
+    set_once!(conn, one_time_tokens, used_at, id, now)
 }
 
 /// Invalidates every open link of a kind (e.g. all setup links once an admin exists).

@@ -252,16 +252,7 @@ pub fn update(
 }
 
 pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageError {
-    match users::table
-        .find(id)
-        .select(users::revision)
-        .first::<i64>(conn)
-        .optional()
-    {
-        Ok(Some(current)) => StorageError::Conflict { current },
-        Ok(None) => StorageError::NotFound,
-        Err(e) => e.into(),
-    }
+    crate::repo::conflict_or_missing!(conn, users, id)
 }
 
 pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> Result<()> {
@@ -279,6 +270,22 @@ pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> Result
     }
 }
 
+/// Sets `$column` of account `$id` to `$new` only if it still holds `$old`, in one statement,
+/// so a concurrent change made in between wins. `true` when this call wrote.
+macro_rules! replace_if_still {
+    ($conn:expr, $id:expr, $column:ident, $old:expr, $new:expr) => {
+        diesel::update(
+            users::table
+                .filter(users::id.eq($id))
+                .filter(users::$column.eq($old)),
+        )
+        .set(users::$column.eq($new))
+        .execute($conn)
+        .map(|n| n == 1)
+        .map_err(StorageError::from)
+    };
+}
+
 /// Replaces the stored hash only if it is still `old`: used for transparent rehashing at login,
 /// where a concurrent password change must win.
 pub fn upgrade_password_hash(
@@ -287,14 +294,7 @@ pub fn upgrade_password_hash(
     old: &str,
     new: &str,
 ) -> Result<bool> {
-    let n = diesel::update(
-        users::table
-            .filter(users::id.eq(id))
-            .filter(users::password_hash.eq(old)),
-    )
-    .set(users::password_hash.eq(new))
-    .execute(conn)?;
-    Ok(n == 1)
+    replace_if_still!(conn, id, password_hash, old, new)
 }
 
 /// Turns two-factor sign-in on (with its secret) or off. `last_step` is the time step of the code that confirmed the change (`None` when turning
@@ -357,12 +357,5 @@ pub fn totp_secrets(conn: &mut DbConnection) -> Result<Vec<(i64, String)>> {
 /// Replaces a stored TOTP secret with another form of the same secret, only if it is still
 /// `old`: a concurrent enrolment or removal wins. Not a profile change, so the revision stays.
 pub fn replace_totp_secret(conn: &mut DbConnection, id: i64, old: &str, new: &str) -> Result<bool> {
-    let n = diesel::update(
-        users::table
-            .filter(users::id.eq(id))
-            .filter(users::totp_secret.eq(old)),
-    )
-    .set(users::totp_secret.eq(new))
-    .execute(conn)?;
-    Ok(n == 1)
+    replace_if_still!(conn, id, totp_secret, old, new)
 }
