@@ -8,6 +8,8 @@
 //! values, call a use case, and turn the result into a page or JSON.
 
 pub mod catalogue;
+pub mod tokens;
+pub mod users;
 
 use dateline_core::Role;
 use dateline_storage::repo::audit::Actor;

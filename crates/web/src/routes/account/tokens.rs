@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
-use dateline_auth::tokens::{Scope, new_api_token};
+use dateline_auth::tokens::Scope;
 use dateline_core::{Role, ValidationErrors};
 use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::{tokens, users};
@@ -16,6 +16,8 @@ use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
+use crate::usecases::Caller;
+use crate::usecases::tokens as issuing;
 use crate::views::format;
 use crate::views::{self, Chrome};
 
@@ -176,11 +178,11 @@ pub struct CreateForm {
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    caller: Caller,
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> WebResult {
     let mut e = ValidationErrors::new();
-    e.line("name", &f.name, true, 100);
+    issuing::check_name(&mut e, &f.name);
     let scope = Scope::parse(&f.scope);
     if scope.is_none() {
         e.add("scope", "Choose read or write.");
@@ -204,48 +206,23 @@ pub async fn create(
         };
         return page_with_name(&state, &staff, false, None, e, None, typed).await;
     };
-    let new = new_api_token();
     let now = state.clock.now();
-    let expires_at = (days > 0).then(|| now + chrono::Duration::days(i64::from(days)));
-    let actor = client.actor(Some(&staff));
-    let user_id = staff.user.id;
-    let (hash, prefix, name) = (
-        new.hash.clone(),
-        new.prefix.clone(),
-        f.name.trim().to_owned(),
-    );
-    state
-        .db(move |conn| -> WebResult<_> {
-            write_tx(conn, |conn| {
-                let t = tokens::create_api_token(
-                    conn,
-                    &tokens::NewApiToken {
-                        user_id,
-                        name: &name,
-                        scope: scope.as_str(),
-                        hash: &hash,
-                        prefix: &prefix,
-                        expires_at,
-                    },
-                    now,
-                )?;
-                Entry::new(&actor, AuditAction::TokenCreate, "api_token", t.id, now)
-                    .detail(match t.expires_at {
-                        Some(end) => {
-                            format!("{} ({}) until {}", t.name, t.scope, end.to_rfc3339())
-                        }
-                        None => format!("{} ({}) until revoked", t.name, t.scope),
-                    })
-                    .record(conn)
-            })?;
-            Ok(())
+    let owner = staff.user.clone();
+    let issued = state
+        .db(move |conn| {
+            let request = issuing::Request {
+                name: &f.name,
+                scope,
+                days: (days > 0).then_some(days),
+            };
+            issuing::issue(conn, &caller, &owner, &request, now)
         })
         .await?;
     page(
         &state,
         &staff,
         false,
-        Some(new.secret),
+        Some(issued.secret),
         ValidationErrors::new(),
         Some("created"),
     )
