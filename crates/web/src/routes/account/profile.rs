@@ -1,6 +1,5 @@
 //! `/account`: name, time zone, password and sessions.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use dateline_core::ValidationErrors;
@@ -75,11 +74,8 @@ async fn page(
         .and_then(|z| z.parse().ok())
         .unwrap_or(newsroom.time_zone);
     let current = staff.session_id_hash().unwrap_or_default().to_owned();
-    let status = if profile_errors.is_empty() && password_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // Either form refused makes the page a 422.
+    let status = views::form_status(&profile_errors).max(views::form_status(&password_errors));
     let page = AccountPage {
         chrome,
         email: user.email.clone(),

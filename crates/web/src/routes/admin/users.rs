@@ -2,7 +2,6 @@
 //! Changing someone's role or disabling them ends all of their sessions; the last active admin
 //! cannot remove themselves.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_auth::tokens::{hash_token, random_token};
@@ -92,11 +91,9 @@ async fn list_page(
                 .collect::<WebResult<Vec<_>>>()
         })
         .await?;
-    let status = if drafts.invite_errors.is_empty() && drafts.create_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // Either form refused makes the page a 422.
+    let status =
+        views::form_status(&drafts.invite_errors).max(views::form_status(&drafts.create_errors));
     views::render(
         status,
         &UsersPage {
@@ -324,13 +321,8 @@ async fn edit_page(
         })
         .await?;
     let zone = newsroom.time_zone;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     views::render(
-        status,
+        views::form_status(&errors),
         &EditPage {
             chrome,
             id: user.id,
@@ -551,27 +543,4 @@ pub async fn revoke_sessions(
     Ok(views::see_other(format!(
         "/admin/users/{id}?notice=sessions-revoked"
     )))
-}
-
-pub async fn all_tokens(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
-    crate::routes::account::tokens::page(
-        &state,
-        &staff,
-        true,
-        None,
-        ValidationErrors::new(),
-        notice.as_deref(),
-    )
-    .await
-}
-
-pub async fn revoke_any_token(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<i64>,
-    _: CsrfOnly,
-) -> WebResult {
-    crate::routes::account::tokens::revoke_token(&state, &staff, &client, id.into_inner()).await?;
-    Ok(views::see_other("/admin/tokens?notice=token-revoked"))
 }
