@@ -6,12 +6,15 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use askama::Template;
 use dateline_core::{Role, ValidationErrors};
+use serde::Deserialize;
 
 use crate::error::WebResult;
 use crate::extract::Client;
+use crate::routes::auth::session;
 use crate::routes::forms::{anonymous_csrf, anonymous_form_page};
 use crate::state::AppState;
 use crate::usecases::Caller;
+use crate::usecases::users::{AccountError, Origin, Typed, register};
 use crate::views::{self, Chrome};
 
 #[derive(Template)]
@@ -31,6 +34,31 @@ struct AccountForm {
     errors: ValidationErrors,
 }
 
+/// What the form sends. Link pages have no email field: the link knows the address.
+#[derive(Deserialize)]
+pub struct Fields {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub confirm: String,
+}
+
+impl Fields {
+    /// The fields as the use case takes them, for the account at `email`.
+    pub fn typed<'a>(&'a self, email: &'a str) -> Typed<'a> {
+        Typed {
+            email,
+            name: &self.name,
+            password: &self.password,
+            confirm: &self.confirm,
+        }
+    }
+}
+
 /// What differs between the setup, invitation and reset pages.
 pub struct Screen<'a> {
     /// The window title; the heading when `None`.
@@ -41,6 +69,27 @@ pub struct Screen<'a> {
     pub button: &'a str,
     pub ask_email: bool,
     pub ask_name: bool,
+}
+
+impl Screen<'_> {
+    /// A page opened from an invitation or reset link, which never asks for the email.
+    pub fn for_link<'a>(
+        heading: &'a str,
+        intro: String,
+        action: String,
+        button: &'a str,
+        ask_name: bool,
+    ) -> Screen<'a> {
+        Screen {
+            title: None,
+            heading,
+            intro,
+            action,
+            button,
+            ask_email: false,
+            ask_name,
+        }
+    }
 }
 
 /// The form, refilled with `email` and `name` and listing `errors` (a 422 when there are any).
@@ -86,5 +135,31 @@ pub fn visitor(client: &Client, label: &str) -> Caller {
         user_id: None,
         role: Role::Contributor,
         actor: client.anonymous_actor(label),
+    }
+}
+
+/// Opens the account the form describes through `origin` and signs its owner in, or shows the
+/// form again with what to correct.
+pub async fn open_account(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &Client,
+    screen: Screen<'_>,
+    fields: &Fields,
+    email: &str,
+    origin: Origin,
+) -> WebResult {
+    // The audit log names the invited address; the first admin is recorded as "setup".
+    let label = match origin {
+        Origin::Setup(_) => "setup",
+        _ => email,
+    };
+    let caller = visitor(client, label);
+    match register(state, &caller, fields.typed(email), origin).await {
+        Ok(user) => session::start_and_redirect(state, &user, client).await,
+        Err(AccountError::Invalid(errors)) => {
+            render(req, state, screen, email, &fields.name, errors).await
+        }
+        Err(other) => Err(other.into()),
     }
 }

@@ -6,15 +6,13 @@ use dateline_auth::tokens::hash_token;
 use dateline_core::{User, ValidationErrors};
 use dateline_storage::repo::tokens::{self, LinkKind, OneTimeLink};
 use dateline_storage::repo::users;
-use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Client;
-use crate::routes::auth::account_form::{self, Screen, visitor};
-use crate::routes::auth::session;
+use crate::routes::auth::account_form::{self, Fields, Screen, visitor};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
-use crate::usecases::users::{AccountError, Origin, PasswordVia, Typed, register, set_password};
+use crate::usecases::users::{AccountError, Origin, PasswordVia, set_password};
 use crate::views;
 
 async fn open_link(state: &AppState, kind: LinkKind, token: &str) -> WebResult<OneTimeLink> {
@@ -35,20 +33,17 @@ async fn open_reset(state: &AppState, token: &str) -> WebResult<(OneTimeLink, Us
 }
 
 fn invite_screen(token: &str, link: &OneTimeLink) -> Screen<'static> {
-    Screen {
-        title: None,
-        heading: "Join the newsroom",
-        intro: format!(
+    let role = link.role.map(|r| r.label().to_lowercase());
+    Screen::for_link(
+        "Join the newsroom",
+        format!(
             "You were invited as {}. Choose your password to finish creating your account.",
-            link.role
-                .map(|r| r.label().to_lowercase())
-                .unwrap_or_else(|| "contributor".into())
+            role.as_deref().unwrap_or("contributor")
         ),
-        action: format!("/invite/{token}"),
-        button: "Create my account",
-        ask_email: false,
-        ask_name: true,
-    }
+        format!("/invite/{token}"),
+        "Create my account",
+        true,
+    )
 }
 
 pub async fn invite_form(
@@ -65,52 +60,28 @@ pub async fn invite_form(
     account_form::render(&req, &state, screen, &email, &name, ValidationErrors::new()).await
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirm: String,
-}
-
 pub async fn invite(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     client: Client,
-    CsrfForm(f): CsrfForm<PasswordForm>,
+    CsrfForm(f): CsrfForm<Fields>,
 ) -> WebResult {
     let link = open_link(&state, LinkKind::Invite, &token).await?;
     let email = link.email.clone().unwrap_or_default();
     let screen = invite_screen(&token, &link);
-    let typed = Typed {
-        email: &email,
-        name: &f.name,
-        password: &f.password,
-        confirm: &f.confirm,
-    };
-    let caller = visitor(&client, &email);
-    match register(&state, &caller, typed, Origin::Invitation(link)).await {
-        Ok(user) => session::start_and_redirect(&state, &user, &client).await,
-        Err(AccountError::Invalid(errors)) => {
-            account_form::render(&req, &state, screen, &email, &f.name, errors).await
-        }
-        Err(other) => Err(other.into()),
-    }
+    let origin = Origin::Invitation(link);
+    account_form::open_account(&req, &state, &client, screen, &f, &email, origin).await
 }
 
 fn reset_screen(token: &str) -> Screen<'static> {
-    Screen {
-        title: None,
-        heading: "Choose a new password",
-        intro: "Choose a new password for your account. You will be signed out everywhere and can then sign in with it.".into(),
-        action: format!("/reset/{token}"),
-        button: "Set new password",
-        ask_email: false,
-        ask_name: false,
-    }
+    Screen::for_link(
+        "Choose a new password",
+        "Choose a new password for your account. You will be signed out everywhere and can then sign in with it.".into(),
+        format!("/reset/{token}"),
+        "Set new password",
+        false,
+    )
 }
 
 pub async fn reset_form(
@@ -136,7 +107,7 @@ pub async fn reset(
     state: web::Data<AppState>,
     token: web::Path<String>,
     client: Client,
-    CsrfForm(f): CsrfForm<PasswordForm>,
+    CsrfForm(f): CsrfForm<Fields>,
 ) -> WebResult {
     let (link, user) = open_reset(&state, &token).await?;
     let caller = visitor(&client, &user.email);

@@ -8,25 +8,16 @@ use dateline_core::ValidationErrors;
 use dateline_core::user::normalize_email;
 use dateline_storage::repo::tokens::{self, LinkKind};
 use dateline_storage::repo::users;
-use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::Client;
-use crate::routes::auth::account_form::{self, Screen};
-use crate::routes::auth::session;
+use crate::routes::auth::account_form::{self, Fields, Screen};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
-use crate::usecases::users::{AccountError, Origin, Typed, register};
+use crate::usecases::users::Origin;
 
-async fn page(
-    req: &HttpRequest,
-    state: &AppState,
-    token: &str,
-    email: &str,
-    name: &str,
-    errors: ValidationErrors,
-) -> WebResult {
-    let screen = Screen {
+fn screen(token: &str) -> Screen<'static> {
+    Screen {
         title: Some("Set up Dateline"),
         heading: "Create the first admin account",
         intro: "This newsroom has no accounts yet. The account you create here can invite colleagues, manage settings and publish. This page works once.".into(),
@@ -34,8 +25,7 @@ async fn page(
         button: "Create admin account",
         ask_email: true,
         ask_name: true,
-    };
-    account_form::render(req, state, screen, email, name, errors).await
+    }
 }
 
 /// The link is valid only while it is unused, unexpired, and no account exists yet.
@@ -58,19 +48,8 @@ pub async fn form(
     if !link_is_open(&state, &token).await? {
         return Err(WebError::NotFound);
     }
-    page(&req, &state, &token, "", "", ValidationErrors::new()).await
-}
-
-#[derive(Deserialize)]
-pub struct SetupForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirm: String,
+    let screen = screen(&token);
+    account_form::render(&req, &state, screen, "", "", ValidationErrors::new()).await
 }
 
 pub async fn submit(
@@ -78,25 +57,13 @@ pub async fn submit(
     state: web::Data<AppState>,
     token: web::Path<String>,
     client: Client,
-    CsrfForm(f): CsrfForm<SetupForm>,
+    CsrfForm(f): CsrfForm<Fields>,
 ) -> WebResult {
     if !link_is_open(&state, &token).await? {
         return Err(WebError::NotFound);
     }
     let email = normalize_email(&f.email);
-    let typed = Typed {
-        email: &email,
-        name: &f.name,
-        password: &f.password,
-        confirm: &f.confirm,
-    };
-    let caller = account_form::visitor(&client, "setup");
+    let screen = screen(&token);
     let origin = Origin::Setup(hash_token(&token));
-    match register(&state, &caller, typed, origin).await {
-        Ok(user) => session::start_and_redirect(&state, &user, &client).await,
-        Err(AccountError::Invalid(errors)) => {
-            page(&req, &state, &token, &email, &f.name, errors).await
-        }
-        Err(other) => Err(other.into()),
-    }
+    account_form::open_account(&req, &state, &client, screen, &f, &email, origin).await
 }
