@@ -1,6 +1,6 @@
 //! `dateline user add | list | set-password`.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 
 use anyhow::{Context, bail};
 use dateline_core::Role;
@@ -31,11 +31,7 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
 /// Reads a password from standard input (one line) or, on a terminal, asks twice without echo.
 pub fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
+        let line = super::stdin_line("the password")?;
         return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
     }
     if !std::io::stdin().is_terminal() {
