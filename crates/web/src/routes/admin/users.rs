@@ -151,27 +151,26 @@ pub async fn create(
         password: &f.password,
         confirm: &f.confirm,
     };
-    let refused = match f.role.parse::<Role>() {
-        Ok(role) => match accounts::register(&state, &caller, typed, Origin::Chosen(role)).await {
-            Ok(user) => {
-                return Ok(views::see_other(format!(
-                    "/admin/users/{}?notice=user-created",
-                    user.id
-                )));
-            }
-            // The address is shown as it was typed, since it is the one to correct.
-            Err(e @ AccountError::Taken(_)) => (WebError::from(e), f.email),
-            Err(e) => (WebError::from(e), email),
-        },
+    let outcome = match f.role.parse::<Role>() {
+        Ok(role) => accounts::register(&state, &caller, typed, Origin::Chosen(role)).await,
+        // An unknown role is listed with whatever else the form got wrong.
         Err(_) => {
             let mut e = accounts::account_errors(state.password_policy, &typed);
             e.add("role", ROLE_MESSAGE);
-            (WebError::Invalid(e), email)
+            Err(AccountError::Invalid(e))
         }
     };
-    let (create_errors, create_email) = match refused {
-        (WebError::Invalid(e), email) => (e, email),
-        (other, _) => return Err(other),
+    let (refused, create_email) = match outcome {
+        Ok(user) => {
+            let to = format!("/admin/users/{}?notice=user-created", user.id);
+            return Ok(views::see_other(to));
+        }
+        // The address is shown as it was typed, since it is the one to correct.
+        Err(e @ AccountError::Taken(_)) => (WebError::from(e), f.email),
+        Err(e) => (WebError::from(e), email),
+    };
+    let WebError::Invalid(create_errors) = refused else {
+        return Err(refused);
     };
     let drafts = Drafts {
         create_errors,
