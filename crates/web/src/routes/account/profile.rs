@@ -57,17 +57,7 @@ async fn page(
 ) -> WebResult {
     let (chrome, newsroom) =
         views::staff_chrome(state, "Your account", staff, "account", notice).await?;
-    let user_id = staff.user.id;
-    let now = state.clock.now();
-    let (user, creds, list) = state
-        .db(move |conn| -> WebResult<_> {
-            Ok((
-                users::get(conn, user_id)?,
-                users::credentials(conn, user_id)?,
-                sessions::list_for_user(conn, user_id, now)?,
-            ))
-        })
-        .await?;
+    let (user, creds, list) = super::with_sessions(state, staff.user.id).await?;
     let zone = user
         .time_zone
         .as_deref()

@@ -309,16 +309,7 @@ async fn edit_page(
 ) -> WebResult {
     let (chrome, newsroom) =
         views::staff_chrome(state, "Edit account", staff, "users", notice).await?;
-    let now = state.clock.now();
-    let (user, creds, list) = state
-        .db(move |conn| -> WebResult<_> {
-            Ok((
-                users::get(conn, id)?,
-                users::credentials(conn, id)?,
-                sessions::list_for_user(conn, id, now)?,
-            ))
-        })
-        .await?;
+    let (user, creds, list) = crate::routes::account::with_sessions(state, id).await?;
     let zone = newsroom.time_zone;
     views::render(
         views::form_status(&errors),
