@@ -148,7 +148,6 @@ fn use_cases_know_nothing_of_http() {
 /// Fails when a storage write named in `writes` is called outside `crates/web/src/usecases`
 /// (and the demo seeder, which loads fixtures without a caller), so a second path to the same
 /// change, one that could skip a rule or an audit row, cannot grow back.
-#[allow(dead_code)] // the per-area tests below call it as each area moves behind its use cases
 pub(crate) fn only_use_cases_call(writes: &[&str]) {
     for file in files(&root().join("crates/web/src"), "rs") {
         let path = file.to_string_lossy().replace('\\', "/");
@@ -163,6 +162,15 @@ pub(crate) fn only_use_cases_call(writes: &[&str]) {
             );
         }
     }
+}
+
+#[test]
+fn account_writes_go_through_use_cases() {
+    only_use_cases_call(&[
+        "users::create",
+        "users::set_password_hash",
+        "tokens::create_api_token",
+    ]);
 }
 
 /// A concrete path for a route pattern, using fixtures that exist.

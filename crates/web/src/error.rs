@@ -237,6 +237,27 @@ impl From<DomainError> for WebError {
     }
 }
 
+/// A refused account or token change. The address and duplicate cases become field messages
+/// so the form that asked can show them beside the field.
+impl From<crate::usecases::users::AccountError> for WebError {
+    fn from(e: crate::usecases::users::AccountError) -> Self {
+        use crate::usecases::users::AccountError;
+        match e {
+            AccountError::Invalid(v) => WebError::Invalid(v),
+            AccountError::Taken(_) => {
+                WebError::invalid("email", "An account with this email already exists.")
+            }
+            AccountError::Disabled(_) | AccountError::Forbidden => {
+                WebError::Forbidden(e.to_string())
+            }
+            AccountError::LinkGone => WebError::NotFound,
+            AccountError::Storage(s) => s.into(),
+            AccountError::Hashing(h) => h.into(),
+            AccountError::Web(w) => w,
+        }
+    }
+}
+
 impl From<dateline_storage::DieselError> for WebError {
     fn from(e: dateline_storage::DieselError) -> Self {
         StorageError::from(e).into()

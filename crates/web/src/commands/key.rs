@@ -1,7 +1,5 @@
 //! `dateline key rotate`.
 
-use std::io::BufRead;
-
 use anyhow::{Context, bail};
 use dateline_auth::SecretKey;
 use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
@@ -19,11 +17,7 @@ pub fn run(config: &Config, command: KeyCommand) -> anyhow::Result<()> {
 
 fn new_key(config: &Config, from_stdin: bool) -> anyhow::Result<SecretKey> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the new key from standard input")?;
+        let line = super::stdin_line("the new key")?;
         return SecretKey::from_text(&line).map_err(|e| anyhow::anyhow!("the new key: {e}"));
     }
     match config.key_source {

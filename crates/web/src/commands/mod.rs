@@ -10,6 +10,8 @@ pub mod serve;
 pub mod token;
 pub mod user;
 
+use std::io::BufRead;
+
 use anyhow::Context;
 use dateline_storage::{Pool, connection, migrations};
 
@@ -49,6 +51,16 @@ pub fn open(config: &Config) -> anyhow::Result<Pool> {
     migrations::run_pending(&mut conn)?;
     drop(conn);
     Ok(pool)
+}
+
+/// One line of standard input, as typed (with its line ending), for secrets piped in by scripts.
+pub fn stdin_line(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .with_context(|| format!("cannot read {what} from standard input"))?;
+    Ok(line)
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {

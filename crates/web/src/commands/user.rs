@@ -1,17 +1,16 @@
 //! `dateline user add | list | set-password`.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 
 use anyhow::{Context, bail};
-use dateline_auth::password;
 use dateline_core::Role;
-use dateline_core::user::{is_plausible_email, normalize_email};
-use dateline_storage::repo::audit::{Actor, AuditAction, Entry};
-use dateline_storage::repo::{sessions, users};
-use dateline_storage::write_tx;
+use dateline_core::user::normalize_email;
+use dateline_storage::repo::users;
 
 use crate::cli::UserCommand;
 use crate::config::Config;
+use crate::usecases::Caller;
+use crate::usecases::users::{self as accounts, Origin, Typed};
 
 pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     match command {
@@ -32,11 +31,7 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
 /// Reads a password from standard input (one line) or, on a terminal, asks twice without echo.
 pub fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
+        let line = super::stdin_line("the password")?;
         return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
     }
     if !std::io::stdin().is_terminal() {
@@ -53,13 +48,6 @@ pub fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     Ok(first)
 }
 
-fn check_password(config: &Config, password: &str, email: &str, name: &str) -> anyhow::Result<()> {
-    config
-        .password_policy()
-        .check(password, &[email, name])
-        .map_err(|p| anyhow::anyhow!("password refused: {p}"))
-}
-
 fn add(
     config: &Config,
     email: &str,
@@ -68,43 +56,25 @@ fn add(
     password_stdin: bool,
 ) -> anyhow::Result<()> {
     let email = normalize_email(email);
-    if !is_plausible_email(&email) {
-        bail!("{email:?} does not look like an email address");
-    }
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        bail!("give a display name of 1 to 100 characters with --name");
-    }
     let pool = super::open(config)?;
     let mut conn = pool.get()?;
-    if users::find_by_email(&mut conn, &email)?.is_some() {
-        bail!(
-            "an account for {email} already exists; use `dateline user set-password` to change its password"
-        );
-    }
+    // Refused before the password is asked for; checked again as the account is written.
+    accounts::ensure_email_free(&mut conn, &email)?;
     let pw = read_password(password_stdin)?;
-    check_password(config, &pw, &email, name)?;
-    let hash = password::hash(&pw)?;
-    let user = write_tx(&mut conn, |conn| {
-        let user = users::create(
-            conn,
-            &users::NewUser {
-                email: email.clone(),
-                display_name: name.trim().to_owned(),
-                role,
-                password_hash: hash,
-            },
-        )?;
-        Entry::new(
-            &Actor::system("cli"),
-            AuditAction::UserCreate,
-            "user",
-            user.id,
-            chrono::Utc::now(),
-        )
-        .detail(format!("{} as {}", user.email, user.role))
-        .record(conn)?;
-        Ok::<_, dateline_storage::StorageError>(user)
-    })?;
+    let typed = Typed {
+        email: &email,
+        name,
+        password: &pw,
+        confirm: &pw,
+    };
+    let user = accounts::register_blocking(
+        &mut conn,
+        &Caller::system("cli"),
+        config.password_policy(),
+        typed,
+        Origin::Chosen(role),
+        chrono::Utc::now(),
+    )?;
     println!(
         "Created {} ({}) as {}.",
         user.display_name, user.email, user.role
@@ -143,24 +113,14 @@ fn set_password(config: &Config, email: &str, password_stdin: bool) -> anyhow::R
         bail!("no account for {}", normalize_email(email));
     };
     let pw = read_password(password_stdin)?;
-    check_password(config, &pw, &user.email, &user.display_name)?;
-    let hash = password::hash(&pw)?;
-    let ended = write_tx(&mut conn, |conn| {
-        users::set_password_hash(conn, user.id, &hash)?;
-        let ended = sessions::delete_for_user(conn, user.id, None)?;
-        Entry::new(
-            &Actor::system("cli"),
-            AuditAction::PasswordChange,
-            "user",
-            user.id,
-            chrono::Utc::now(),
-        )
-        .detail(format!(
-            "set from the command line; {ended} session(s) ended"
-        ))
-        .record(conn)?;
-        Ok::<_, dateline_storage::StorageError>(ended)
-    })?;
+    let ended = accounts::set_password_blocking(
+        &mut conn,
+        &Caller::system("cli"),
+        config.password_policy(),
+        &user,
+        &pw,
+        chrono::Utc::now(),
+    )?;
     println!(
         "Password changed for {}; {ended} session(s) ended.",
         user.email

@@ -79,9 +79,9 @@ fn sign_in_and_account(r: &mut Routes) {
     r.add("account.two_factor_form", account::two_factor::form);
     r.add("account.two_factor_enable", account::two_factor::enable);
     r.add("account.two_factor_disable", account::two_factor::disable);
-    r.add("account.tokens", account::tokens::list);
+    r.add("account.tokens", account::tokens::list::<false>);
     r.add("account.token_create", account::tokens::create);
-    r.add("account.token_revoke", account::tokens::revoke);
+    r.add("account.token_revoke", account::tokens::revoke::<false>);
 }
 
 /// The newsroom: releases and their workflow, history and preview links.
@@ -150,8 +150,8 @@ fn catalogue_and_people(r: &mut Routes) {
     r.add("admin.user_save", admin::users::save);
     r.add("admin.user_reset_link", admin::users::reset_link);
     r.add("admin.user_sessions_revoke", admin::users::revoke_sessions);
-    r.add("admin.tokens", admin::users::all_tokens);
-    r.add("admin.token_revoke", admin::users::revoke_any_token);
+    r.add("admin.tokens", account::tokens::list::<true>);
+    r.add("admin.token_revoke", account::tokens::revoke::<true>);
     r.add("admin.audit", admin::audit::list);
 }
 

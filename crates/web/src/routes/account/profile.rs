@@ -1,22 +1,20 @@
 //! `/account`: name, time zone, password and sessions.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use dateline_auth::password;
 use dateline_core::ValidationErrors;
 use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
 use dateline_storage::repo::{sessions, users};
-use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::auth::session;
-use crate::routes::auth::setup::check_new_password;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
+use crate::usecases::Caller;
+use crate::usecases::users::{AccountError, PasswordVia, set_password};
 use crate::views::format::Moment;
 use crate::views::{self, Chrome};
 
@@ -59,28 +57,15 @@ async fn page(
 ) -> WebResult {
     let (chrome, newsroom) =
         views::staff_chrome(state, "Your account", staff, "account", notice).await?;
-    let user_id = staff.user.id;
-    let now = state.clock.now();
-    let (user, creds, list) = state
-        .db(move |conn| -> WebResult<_> {
-            Ok((
-                users::get(conn, user_id)?,
-                users::credentials(conn, user_id)?,
-                sessions::list_for_user(conn, user_id, now)?,
-            ))
-        })
-        .await?;
+    let (user, creds, list) = super::with_sessions(state, staff.user.id).await?;
     let zone = user
         .time_zone
         .as_deref()
         .and_then(|z| z.parse().ok())
         .unwrap_or(newsroom.time_zone);
     let current = staff.session_id_hash().unwrap_or_default().to_owned();
-    let status = if profile_errors.is_empty() && password_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // Either form refused makes the page a 422.
+    let status = views::form_status(&profile_errors).max(views::form_status(&password_errors));
     let page = AccountPage {
         chrome,
         email: user.email.clone(),
@@ -196,51 +181,30 @@ pub struct PasswordForm {
 pub async fn change_password(
     state: web::Data<AppState>,
     staff: Staff,
+    caller: Caller,
     client: Client,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> WebResult {
     let user_id = staff.user.id;
-    let ok = reauth::current_password_ok(&state, &staff, &f.current).await?;
-    let mut e = ValidationErrors::new();
-    if !ok {
-        e.add("current", "Your current password is not right.");
-    } else {
-        check_new_password(
-            &mut e,
-            state.password_policy,
-            &f.password,
-            &f.confirm,
-            &[&staff.user.email, &staff.user.display_name],
-        );
-    }
-    if !e.is_empty() {
+    if !reauth::current_password_ok(&state, &staff, &f.current).await? {
         let now = state.clock.now();
-        if !ok {
-            crate::audit::record_apart(&state, client.actor(Some(&staff)), move |a| {
-                Entry::new(a, AuditAction::PasswordChange, "user", user_id, now)
-                    .outcome(Outcome::Failed)
-                    .detail("wrong current password")
-            })
-            .await;
-        }
+        crate::audit::record_apart(&state, caller.actor, move |a| {
+            Entry::new(a, AuditAction::PasswordChange, "user", user_id, now)
+                .outcome(Outcome::Failed)
+                .detail("wrong current password")
+        })
+        .await;
+        let e = ValidationErrors::single("current", "Your current password is not right.");
         return page(&state, &staff, None, ValidationErrors::new(), e).await;
     }
-    let new = f.password.clone();
-    let hash = state.hashing(move || password::hash(&new)).await??;
-    let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
-    state
-        .db(move |conn| -> WebResult<_> {
-            write_tx(conn, |conn| {
-                users::set_password_hash(conn, user_id, &hash)?;
-                let ended = sessions::delete_for_user(conn, user_id, None)?;
-                Entry::new(&actor, AuditAction::PasswordChange, "user", user_id, now)
-                    .detail(format!("{ended} session(s) ended"))
-                    .record(conn)
-            })?;
-            Ok(())
-        })
-        .await?;
+    let via = PasswordVia::Owner;
+    match set_password(&state, &caller, &staff.user, &f.password, &f.confirm, via).await {
+        Ok(_) => {}
+        Err(AccountError::Invalid(e)) => {
+            return page(&state, &staff, None, ValidationErrors::new(), e).await;
+        }
+        Err(other) => return Err(other.into()),
+    }
     let cookie = session::start(&state, &staff.user, false, &client, None).await?;
     let mut res = views::see_other("/account?notice=password-changed");
     res.add_cookie(&cookie).map_err(WebError::internal)?;

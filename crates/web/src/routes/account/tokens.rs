@@ -1,10 +1,9 @@
 //! API tokens: created by their owner, shown once, stored hashed, revocable by the owner or an
 //! admin. Admins see everyone's at `/admin/tokens`.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
-use dateline_auth::tokens::{Scope, new_api_token};
+use dateline_auth::tokens::Scope;
 use dateline_core::{Role, ValidationErrors};
 use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::{tokens, users};
@@ -16,6 +15,8 @@ use crate::extract::{Client, Notice, Staff};
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
+use crate::usecases::Caller;
+use crate::usecases::tokens as issuing;
 use crate::views::format;
 use crate::views::{self, Chrome};
 
@@ -57,18 +58,19 @@ pub const LIFETIMES: &[(u16, &str)] = &[
 ];
 const DEFAULT_DAYS: u16 = 90;
 
+/// The list with an empty form: admins' `/admin/tokens` when `all_users`, else one's own.
 pub async fn page(
     state: &AppState,
     staff: &Staff,
     all_users: bool,
     new_secret: Option<String>,
-    errors: ValidationErrors,
     notice: Option<&str>,
 ) -> WebResult {
     let form = Typed {
         name: "",
         days: DEFAULT_DAYS,
     };
+    let errors = ValidationErrors::new();
     page_with_name(state, staff, all_users, new_secret, errors, notice, form).await
 }
 
@@ -123,13 +125,8 @@ async fn page_with_name(
                 .unwrap_or_else(|| "when revoked".into()),
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     views::render(
-        status,
+        views::form_status(&errors),
         &TokensPage {
             chrome,
             tokens,
@@ -139,25 +136,9 @@ async fn page_with_name(
             typed_name: typed.name.to_owned(),
             typed_days: typed.days,
             lifetimes: LIFETIMES,
-            revoke_base: if all_users {
-                "/admin/tokens"
-            } else {
-                "/account/tokens"
-            },
+            revoke_base: base(all_users),
         },
     )
-}
-
-pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
-    page(
-        &state,
-        &staff,
-        false,
-        None,
-        ValidationErrors::new(),
-        notice.as_deref(),
-    )
-    .await
 }
 
 #[derive(Deserialize)]
@@ -176,11 +157,11 @@ pub struct CreateForm {
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    caller: Caller,
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> WebResult {
     let mut e = ValidationErrors::new();
-    e.line("name", &f.name, true, 100);
+    issuing::check_name(&mut e, &f.name);
     let scope = Scope::parse(&f.scope);
     if scope.is_none() {
         e.add("scope", "Choose read or write.");
@@ -204,69 +185,58 @@ pub async fn create(
         };
         return page_with_name(&state, &staff, false, None, e, None, typed).await;
     };
-    let new = new_api_token();
     let now = state.clock.now();
-    let expires_at = (days > 0).then(|| now + chrono::Duration::days(i64::from(days)));
-    let actor = client.actor(Some(&staff));
-    let user_id = staff.user.id;
-    let (hash, prefix, name) = (
-        new.hash.clone(),
-        new.prefix.clone(),
-        f.name.trim().to_owned(),
-    );
-    state
-        .db(move |conn| -> WebResult<_> {
-            write_tx(conn, |conn| {
-                let t = tokens::create_api_token(
-                    conn,
-                    &tokens::NewApiToken {
-                        user_id,
-                        name: &name,
-                        scope: scope.as_str(),
-                        hash: &hash,
-                        prefix: &prefix,
-                        expires_at,
-                    },
-                    now,
-                )?;
-                Entry::new(&actor, AuditAction::TokenCreate, "api_token", t.id, now)
-                    .detail(match t.expires_at {
-                        Some(end) => {
-                            format!("{} ({}) until {}", t.name, t.scope, end.to_rfc3339())
-                        }
-                        None => format!("{} ({}) until revoked", t.name, t.scope),
-                    })
-                    .record(conn)
-            })?;
-            Ok(())
+    let owner = staff.user.clone();
+    let issued = state
+        .db(move |conn| {
+            let request = issuing::Request {
+                name: &f.name,
+                scope,
+                days: (days > 0).then_some(days),
+            };
+            issuing::issue(conn, &caller, &owner, &request, now)
         })
         .await?;
-    page(
-        &state,
-        &staff,
-        false,
-        Some(new.secret),
-        ValidationErrors::new(),
-        Some("created"),
-    )
-    .await
+    page(&state, &staff, false, Some(issued.secret), Some("created")).await
 }
 
-/// Revokes a token the person owns, or any token if they are an admin. Someone else's token is
-/// a 404 to anyone else.
-pub async fn revoke_token(
-    state: &AppState,
-    staff: &Staff,
-    client: &Client,
-    id: i64,
-) -> WebResult<()> {
+/// Where the list lives: everyone's tokens for admins, or one's own.
+fn base(all_users: bool) -> &'static str {
+    if all_users {
+        "/admin/tokens"
+    } else {
+        "/account/tokens"
+    }
+}
+
+/// One's own tokens at `/account/tokens`; everyone's at `/admin/tokens` when `ALL`.
+pub async fn list<const ALL: bool>(
+    state: web::Data<AppState>,
+    staff: Staff,
+    notice: Notice,
+) -> WebResult {
+    page(&state, &staff, ALL, None, notice.as_deref()).await
+}
+
+/// Revokes a token the person owns, or with `ALL` (admins, from `/admin/tokens`) anyone's.
+/// Someone else's token is a 404 otherwise: an admin revoking on their own list still acts only
+/// on their own tokens there.
+pub async fn revoke<const ALL: bool>(
+    state: web::Data<AppState>,
+    staff: Staff,
+    client: Client,
+    id: web::Path<i64>,
+    _: CsrfOnly,
+) -> WebResult {
+    let id = id.into_inner();
     let now = state.clock.now();
-    let actor = client.actor(Some(staff));
-    let (user_id, is_admin) = (staff.user.id, staff.user.role == Role::Admin);
+    let actor = client.actor(Some(&staff));
+    let user_id = staff.user.id;
+    let any = ALL && staff.user.role == Role::Admin;
     state
         .db(move |conn| -> WebResult<_> {
             let token = tokens::get_api_token(conn, id)?;
-            if token.user_id != user_id && !is_admin {
+            if token.user_id != user_id && !any {
                 return Err(WebError::NotFound);
             }
             write_tx(conn, |conn| {
@@ -277,24 +247,9 @@ pub async fn revoke_token(
             })?;
             Ok(())
         })
-        .await
-}
-
-pub async fn revoke(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<i64>,
-    _: CsrfOnly,
-) -> WebResult {
-    // An admin revoking their own token here still only sees their own list afterwards.
-    let id = id.into_inner();
-    let owner = state
-        .db(move |conn| tokens::get_api_token(conn, id).map(|t| t.user_id))
         .await?;
-    if owner != staff.user.id {
-        return Err(WebError::NotFound);
-    }
-    revoke_token(&state, &staff, &client, id).await?;
-    Ok(views::see_other("/account/tokens?notice=token-revoked"))
+    Ok(views::see_other(format!(
+        "{}?notice=token-revoked",
+        base(ALL)
+    )))
 }

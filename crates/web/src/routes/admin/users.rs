@@ -2,25 +2,24 @@
 //! Changing someone's role or disabling them ends all of their sessions; the last active admin
 //! cannot remove themselves.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
-use dateline_auth::password;
 use dateline_auth::tokens::{hash_token, random_token};
 use dateline_core::user::{check_role_change, normalize_email};
 use dateline_core::{Role, ValidationErrors};
 use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::sessions;
 use dateline_storage::repo::tokens::{self, LinkKind, NewLink};
-use dateline_storage::repo::users::{self, NewUser, UserUpdate};
+use dateline_storage::repo::users::{self, UserUpdate};
 use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Notice, Staff};
-use crate::routes::auth::setup::check_new_account;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
+use crate::usecases::Caller;
+use crate::usecases::users::{self as accounts, AccountError, Origin, Typed};
 use crate::views::{self, Chrome, format};
 
 const ROLES: [(&str, &str); 3] = [
@@ -92,11 +91,9 @@ async fn list_page(
                 .collect::<WebResult<Vec<_>>>()
         })
         .await?;
-    let status = if drafts.invite_errors.is_empty() && drafts.create_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // Either form refused makes the page a 422.
+    let status =
+        views::form_status(&drafts.invite_errors).max(views::form_status(&drafts.create_errors));
     views::render(
         status,
         &UsersPage {
@@ -118,9 +115,11 @@ pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> W
     list_page(&state, &staff, notice.as_deref(), Drafts::default()).await
 }
 
+const ROLE_MESSAGE: &str = "Choose contributor, editor or admin.";
+
 fn parse_role(s: &str, e: &mut ValidationErrors) -> Role {
     s.parse::<Role>().unwrap_or_else(|_| {
-        e.add("role", "Choose contributor, editor or admin.");
+        e.add("role", ROLE_MESSAGE);
         Role::Contributor
     })
 }
@@ -142,78 +141,44 @@ pub struct CreateForm {
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    caller: Caller,
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> WebResult {
     let email = normalize_email(&f.email);
-    let mut e = check_new_account(
-        state.password_policy,
-        &email,
-        &f.name,
-        &f.password,
-        &f.confirm,
-    );
-    let role = parse_role(&f.role, &mut e);
-    if !e.is_empty() {
-        return list_page(
-            &state,
-            &staff,
-            None,
-            Drafts {
-                create_errors: e,
-                create_email: email,
-                create_name: f.name,
-                ..Default::default()
-            },
-        )
-        .await;
-    }
-    let pw = f.password.clone();
-    let hash = state.hashing(move || password::hash(&pw)).await??;
-    let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
-    let name = f.name.trim().to_owned();
-    let result = state
-        .db(move |conn| -> WebResult<_> {
-            Ok(write_tx(conn, |conn| {
-                let user = users::create(
-                    conn,
-                    &NewUser {
-                        email,
-                        display_name: name,
-                        role,
-                        password_hash: hash,
-                    },
-                )?;
-                Entry::new(&actor, AuditAction::UserCreate, "user", user.id, now)
-                    .detail(format!("{} as {}", user.email, user.role))
-                    .record(conn)?;
-                Ok::<_, StorageError>(user)
-            }))
-        })
-        .await?;
-    match result {
-        Ok(user) => Ok(views::see_other(format!(
-            "/admin/users/{}?notice=user-created",
-            user.id
-        ))),
-        Err(StorageError::Duplicate { .. }) => {
-            let e = ValidationErrors::single("email", "An account with this email already exists.");
-            list_page(
-                &state,
-                &staff,
-                None,
-                Drafts {
-                    create_errors: e,
-                    create_email: f.email,
-                    create_name: f.name,
-                    ..Default::default()
-                },
-            )
-            .await
+    let typed = Typed {
+        email: &email,
+        name: &f.name,
+        password: &f.password,
+        confirm: &f.confirm,
+    };
+    let outcome = match f.role.parse::<Role>() {
+        Ok(role) => accounts::register(&state, &caller, typed, Origin::Chosen(role)).await,
+        // An unknown role is listed with whatever else the form got wrong.
+        Err(_) => {
+            let mut e = accounts::account_errors(state.password_policy, &typed);
+            e.add("role", ROLE_MESSAGE);
+            Err(AccountError::Invalid(e))
         }
-        Err(other) => Err(other.into()),
-    }
+    };
+    let (refused, create_email) = match outcome {
+        Ok(user) => {
+            let to = format!("/admin/users/{}?notice=user-created", user.id);
+            return Ok(views::see_other(to));
+        }
+        // The address is shown as it was typed, since it is the one to correct.
+        Err(e @ AccountError::Taken(_)) => (WebError::from(e), f.email),
+        Err(e) => (WebError::from(e), email),
+    };
+    let WebError::Invalid(create_errors) = refused else {
+        return Err(refused);
+    };
+    let drafts = Drafts {
+        create_errors,
+        create_email,
+        create_name: f.name,
+        ..Default::default()
+    };
+    list_page(&state, &staff, None, drafts).await
 }
 
 #[derive(Template)]
@@ -344,24 +309,10 @@ async fn edit_page(
 ) -> WebResult {
     let (chrome, newsroom) =
         views::staff_chrome(state, "Edit account", staff, "users", notice).await?;
-    let now = state.clock.now();
-    let (user, creds, list) = state
-        .db(move |conn| -> WebResult<_> {
-            Ok((
-                users::get(conn, id)?,
-                users::credentials(conn, id)?,
-                sessions::list_for_user(conn, id, now)?,
-            ))
-        })
-        .await?;
+    let (user, creds, list) = crate::routes::account::with_sessions(state, id).await?;
     let zone = newsroom.time_zone;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     views::render(
-        status,
+        views::form_status(&errors),
         &EditPage {
             chrome,
             id: user.id,
@@ -582,27 +533,4 @@ pub async fn revoke_sessions(
     Ok(views::see_other(format!(
         "/admin/users/{id}?notice=sessions-revoked"
     )))
-}
-
-pub async fn all_tokens(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
-    crate::routes::account::tokens::page(
-        &state,
-        &staff,
-        true,
-        None,
-        ValidationErrors::new(),
-        notice.as_deref(),
-    )
-    .await
-}
-
-pub async fn revoke_any_token(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<i64>,
-    _: CsrfOnly,
-) -> WebResult {
-    crate::routes::account::tokens::revoke_token(&state, &staff, &client, id.into_inner()).await?;
-    Ok(views::see_other("/admin/tokens?notice=token-revoked"))
 }

@@ -1,5 +1,6 @@
 //! Signing in and out, the second factor, first-run setup, invitations and password resets.
 
+pub mod account_form;
 pub mod attempts;
 pub mod links;
 pub mod login;

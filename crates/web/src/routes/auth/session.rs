@@ -5,7 +5,7 @@ use dateline_auth::tokens::random_token;
 use dateline_core::User;
 use dateline_storage::repo::sessions::{self, NewSession};
 
-use crate::error::WebResult;
+use crate::error::{WebError, WebResult};
 use crate::extract::Client;
 use crate::middleware::identity::{cookie, removal, session_cookie_name, session_hash};
 use crate::state::AppState;
@@ -57,4 +57,12 @@ pub async fn start(
 pub fn clear_cookie(state: &AppState) -> Cookie<'static> {
     let https = state.config.is_https();
     removal(session_cookie_name(https), https)
+}
+
+/// Signs in someone who has just opened their account and sends them to the newsroom.
+pub async fn start_and_redirect(state: &AppState, user: &User, client: &Client) -> WebResult {
+    let cookie = start(state, user, false, client, None).await?;
+    let mut res = crate::views::see_other("/admin");
+    res.add_cookie(&cookie).map_err(WebError::internal)?;
+    Ok(res)
 }
