@@ -69,6 +69,16 @@ impl std::ops::Deref for Staff {
     }
 }
 
+impl crate::usecases::access::Principal for Staff {
+    fn user_id(&self) -> Option<i64> {
+        Some(self.user.id)
+    }
+
+    fn role(&self) -> dateline_core::Role {
+        self.user.role
+    }
+}
+
 from_identity!(Staff, |_req, i| (!i.mfa_pending()).then_some(Staff(i)));
 
 /// Someone who gave a correct password and still owes the second factor.

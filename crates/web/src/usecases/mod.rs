@@ -7,7 +7,10 @@
 //! (`tests/http/inventory.rs` checks). Handlers turn a request into a [`Caller`] and plain
 //! values, call a use case, and turn the result into a page or JSON.
 
+pub mod access;
 pub mod catalogue;
+pub mod input;
+pub mod releases;
 
 use dateline_core::Role;
 use dateline_storage::repo::audit::Actor;

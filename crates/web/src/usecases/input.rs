@@ -11,61 +11,37 @@ use serde::{Deserialize, Serialize};
 /// The release editor's form. Everything is text, so any input comes back to the editor intact
 /// alongside its errors.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ReleaseForm {
-    #[serde(default)]
     pub headline: String,
-    #[serde(default)]
     pub subheadline: String,
-    #[serde(default)]
     pub dateline_city: String,
-    #[serde(default)]
     pub dateline_region: String,
-    #[serde(default)]
     pub dateline_date: String,
-    #[serde(default)]
     pub dateline_distributor: String,
-    #[serde(default)]
     pub source_label: String,
-    #[serde(default)]
     pub source_url: String,
-    #[serde(default)]
     pub summary: String,
-    #[serde(default)]
     pub body: String,
-    #[serde(default)]
     pub language: String,
-    #[serde(default)]
     pub organization: String,
-    #[serde(default)]
     pub contact_name: Vec<String>,
-    #[serde(default)]
     pub contact_title: Vec<String>,
-    #[serde(default)]
     pub contact_email: Vec<String>,
-    #[serde(default)]
     pub contact_phone: Vec<String>,
     /// Contacts on file ticked in the form, as `organization_id:index`.
-    #[serde(default)]
     pub pick_contact: Vec<String>,
-    #[serde(default)]
     pub categories: Vec<String>,
-    #[serde(default)]
     pub regions: Vec<String>,
-    #[serde(default)]
     pub tags: String,
     /// The revision the editor started from.
-    #[serde(default)]
     pub revision: Option<i64>,
     /// The public correction note, when correcting a live release.
-    #[serde(default)]
     pub note: String,
     /// Approving: the local date and time, and the zone it is in.
-    #[serde(default)]
     pub embargo_local: String,
-    #[serde(default)]
     pub embargo_zone: String,
     /// Sending back: the comment for the author.
-    #[serde(default)]
     pub comment: String,
 }
 
@@ -281,38 +257,28 @@ pub struct ReleaseInput {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DatelineInput {
-    #[serde(default)]
     pub city: String,
-    #[serde(default)]
     pub region: String,
     /// `YYYY-MM-DD`.
-    #[serde(default)]
     pub date: Option<String>,
-    #[serde(default)]
     pub distributor: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SourceInput {
-    #[serde(default)]
     pub label: String,
-    #[serde(default)]
     pub url: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ContactInput {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub title: String,
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub phone: String,
 }
 
@@ -395,19 +361,75 @@ impl ReleaseInput {
                 .filter(|l| !l.trim().is_empty())
                 .unwrap_or_else(|| default_language.to_owned()),
             organization_id,
-            contacts: self
-                .contacts
-                .iter()
-                .map(|c| Contact {
-                    name: c.name.clone(),
-                    title: c.title.clone(),
-                    email: c.email.clone(),
-                    phone: c.phone.clone(),
-                })
-                .collect(),
+            contacts: self.contacts.iter().map(Contact::from).collect(),
             category_ids: categories.iter().map(|c| c.id).collect(),
             region_ids: regions.iter().map(|r| r.id).collect(),
             tags: self.tags.clone(),
         })
+    }
+}
+
+impl From<&ContactInput> for Contact {
+    fn from(c: &ContactInput) -> Self {
+        Contact {
+            name: c.name.clone(),
+            title: c.title.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+        }
+    }
+}
+
+impl From<&Contact> for ContactInput {
+    fn from(c: &Contact) -> Self {
+        ContactInput {
+            name: c.name.clone(),
+            title: c.title.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+        }
+    }
+}
+
+/// The slugs of `ids`, in order, leaving out those no longer in `known` (id and slug pairs).
+fn slugs_of(ids: &[i64], known: &[(i64, String)]) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| known.iter().find(|(k, _)| k == id))
+        .map(|(_, slug)| slug.clone())
+        .collect()
+}
+
+impl ReleaseInput {
+    /// Content in the shape the API accepts, ids named by slug: `organization` is the
+    /// organization's slug if it still exists, `categories` and `regions` the id and slug of
+    /// every one there is.
+    pub fn from_content(
+        c: &ReleaseContent,
+        organization: Option<String>,
+        categories: &[(i64, String)],
+        regions: &[(i64, String)],
+    ) -> Self {
+        ReleaseInput {
+            headline: c.headline.clone(),
+            subheadline: c.subheadline.clone(),
+            dateline: DatelineInput {
+                city: c.dateline.city.clone(),
+                region: c.dateline.region.clone(),
+                date: c.dateline.date.map(|d| d.format("%Y-%m-%d").to_string()),
+                distributor: c.dateline.distributor.clone(),
+            },
+            source: SourceInput {
+                label: c.source.label.clone(),
+                url: c.source.url.clone(),
+            },
+            summary: c.summary.clone(),
+            body: c.body.clone(),
+            language: Some(c.language.clone()),
+            organization,
+            contacts: c.contacts.iter().map(ContactInput::from).collect(),
+            categories: slugs_of(&c.category_ids, categories),
+            regions: slugs_of(&c.region_ids, regions),
+            tags: c.tags.clone(),
+        }
     }
 }
