@@ -3,7 +3,7 @@
 //! API, the command line and the scheduler all call these, so a rule or an audit row cannot be
 //! forgotten by one of them.
 //!
-//! This layer knows nothing of HTTP: it imports no actix, no route and no extractor
+//! This layer knows nothing of HTTP: it imports no web framework, no route and no extractor
 //! (`tests/http/inventory.rs` checks). Handlers turn a request into a [`Caller`] and plain
 //! values, call a use case, and turn the result into a page or JSON.
 

@@ -13,10 +13,9 @@ use crate::routes::admin::releases::page::{self, Extras};
 use crate::routes::admin::releases::{OnRelease, ReleaseFormBody};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
-use crate::usecases::Caller;
 use crate::usecases::input::ReleaseForm;
 use crate::usecases::releases::{Saving, Via};
-use crate::usecases::{access, releases};
+use crate::usecases::{self, Caller, access};
 use crate::views;
 
 /// Replaces ticked contacts on file with contact rows, reading the organizations they came from.
@@ -81,7 +80,7 @@ pub async fn create(
     if !problems.is_empty() {
         return again(&state, &staff, None, &form, errors(problems)).await;
     }
-    match releases::create(&state, &caller, content, Via::Pages).await {
+    match usecases::releases::create(&state, &caller, content, Via::Pages).await {
         Ok(r) => Ok(views::see_other(format!(
             "/admin/releases/{}?notice=created",
             r.public_id
@@ -146,7 +145,7 @@ pub async fn save_posted(
     let expected = form.revision.ok_or_else(|| {
         WebError::BadRequest("The form lacks the revision it was based on; reload the page.".into())
     })?;
-    match releases::save(state, caller, release, content, expected, Saving::Save).await {
+    match usecases::releases::save(state, caller, release, content, expected, Saving::Save).await {
         Ok(saved) => Ok(Saved::Done(Box::new(saved))),
         Err(WebError::Conflict {
             current_revision: Some(current),
@@ -201,7 +200,7 @@ pub async fn autosave(
     let expected = form
         .revision
         .ok_or_else(|| WebError::BadRequest("The revision is missing.".into()))?;
-    let saved = releases::save(
+    let saved = usecases::releases::save(
         &state,
         &caller,
         &release,
