@@ -11,37 +11,61 @@ use serde::{Deserialize, Serialize};
 /// The release editor's form. Everything is text, so any input comes back to the editor intact
 /// alongside its errors.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
 pub struct ReleaseForm {
+    #[serde(default)]
     pub headline: String,
+    #[serde(default)]
     pub subheadline: String,
+    #[serde(default)]
     pub dateline_city: String,
+    #[serde(default)]
     pub dateline_region: String,
+    #[serde(default)]
     pub dateline_date: String,
+    #[serde(default)]
     pub dateline_distributor: String,
+    #[serde(default)]
     pub source_label: String,
+    #[serde(default)]
     pub source_url: String,
+    #[serde(default)]
     pub summary: String,
+    #[serde(default)]
     pub body: String,
+    #[serde(default)]
     pub language: String,
+    #[serde(default)]
     pub organization: String,
+    #[serde(default)]
     pub contact_name: Vec<String>,
+    #[serde(default)]
     pub contact_title: Vec<String>,
+    #[serde(default)]
     pub contact_email: Vec<String>,
+    #[serde(default)]
     pub contact_phone: Vec<String>,
     /// Contacts on file ticked in the form, as `organization_id:index`.
+    #[serde(default)]
     pub pick_contact: Vec<String>,
+    #[serde(default)]
     pub categories: Vec<String>,
+    #[serde(default)]
     pub regions: Vec<String>,
+    #[serde(default)]
     pub tags: String,
     /// The revision the editor started from.
+    #[serde(default)]
     pub revision: Option<i64>,
     /// The public correction note, when correcting a live release.
+    #[serde(default)]
     pub note: String,
     /// Approving: the local date and time, and the zone it is in.
+    #[serde(default)]
     pub embargo_local: String,
+    #[serde(default)]
     pub embargo_zone: String,
     /// Sending back: the comment for the author.
+    #[serde(default)]
     pub comment: String,
 }
 
@@ -282,6 +306,25 @@ pub struct ContactInput {
     pub phone: String,
 }
 
+/// Names, under `field`, the slugs asked for that were not found.
+fn unknown_slugs<'a>(
+    asked: &[String],
+    found: impl Iterator<Item = &'a str> + Clone,
+    field: &str,
+    e: &mut ValidationErrors,
+) {
+    let unknown: Vec<&String> = asked
+        .iter()
+        .filter(|s| !found.clone().any(|f| f == s.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        e.add(
+            field,
+            format!("Unknown {field}: {unknown:?}. Create them first."),
+        );
+    }
+}
+
 impl ReleaseInput {
     /// Resolves slugs to ids. Unknown organizations, categories and regions are errors named by
     /// their field; tags are created on first use when the release is saved.
@@ -316,29 +359,11 @@ impl ReleaseInput {
             },
         };
         let categories = taxonomy::categories_by_slugs(conn, &self.categories)?;
-        let unknown: Vec<&String> = self
-            .categories
-            .iter()
-            .filter(|s| !categories.iter().any(|c| &&c.slug == s))
-            .collect();
-        if !unknown.is_empty() {
-            e.add(
-                "categories",
-                format!("Unknown categories: {unknown:?}. Create them first."),
-            );
-        }
+        let found = categories.iter().map(|c| c.slug.as_str());
+        unknown_slugs(&self.categories, found, "categories", &mut e);
         let regions = taxonomy::regions_by_slugs(conn, &self.regions)?;
-        let unknown: Vec<&String> = self
-            .regions
-            .iter()
-            .filter(|s| !regions.iter().any(|c| &&c.slug == s))
-            .collect();
-        if !unknown.is_empty() {
-            e.add(
-                "regions",
-                format!("Unknown regions: {unknown:?}. Create them first."),
-            );
-        }
+        let found = regions.iter().map(|r| r.slug.as_str());
+        unknown_slugs(&self.regions, found, "regions", &mut e);
         e.into_result().map_err(crate::error::WebError::Invalid)?;
         Ok(ReleaseContent {
             headline: self.headline.clone(),
@@ -369,27 +394,25 @@ impl ReleaseInput {
     }
 }
 
-impl From<&ContactInput> for Contact {
-    fn from(c: &ContactInput) -> Self {
-        Contact {
-            name: c.name.clone(),
-            title: c.title.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
+/// Conversions both ways between two structs with the same fields: the API's shape of a value
+/// and the domain's.
+macro_rules! mirror {
+    ($a:ident <-> $b:ident { $($field:ident),* }) => {
+        impl From<&$a> for $b {
+            fn from(x: &$a) -> Self {
+                $b { $($field: x.$field.clone()),* }
+            }
         }
-    }
+
+        impl From<&$b> for $a {
+            fn from(x: &$b) -> Self {
+                $a { $($field: x.$field.clone()),* }
+            }
+        }
+    };
 }
 
-impl From<&Contact> for ContactInput {
-    fn from(c: &Contact) -> Self {
-        ContactInput {
-            name: c.name.clone(),
-            title: c.title.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
-        }
-    }
-}
+mirror!(ContactInput <-> Contact { name, title, email, phone });
 
 /// The slugs of `ids`, in order, leaving out those no longer in `known` (id and slug pairs).
 fn slugs_of(ids: &[i64], known: &[(i64, String)]) -> Vec<String> {

@@ -7,6 +7,7 @@ use dateline_core::visibility::{Access, Viewer, access};
 use dateline_core::{PublicId, Release, ReleaseStatus, ReleaseSummary, ValidationErrors};
 use dateline_storage::repo::releases::{self, PublicFilter, StaffFilter};
 use dateline_storage::repo::{organizations, taxonomy, users};
+use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, Page, PageRequest, StorageError};
 use serde::Deserialize;
 
@@ -119,23 +120,49 @@ fn parse_query(q: &ListQuery, signed_in: bool) -> WebResult<Wanted> {
     Ok(wanted)
 }
 
-/// The id behind a filter's slug, or a 400 naming it. One this caller may not learn of is as
-/// unknown as a typo.
-fn filter_id<T>(
+/// What a list can be filtered by, named as the query names it.
+#[derive(Clone, Copy)]
+enum By {
+    Organization,
+    Category,
+    Region,
+    Tag,
+}
+
+/// The id behind a filter's slug, or a 400 naming it. One this caller may not learn of (outside
+/// `scope`) is as unknown as a typo.
+fn filter_id(
     conn: &mut DbConnection,
-    field: &'static str,
+    by: By,
     slug: Option<&str>,
-    find: impl FnOnce(&mut DbConnection, &str) -> Result<T, StorageError>,
-    visible: impl FnOnce(&mut DbConnection, &T) -> Result<bool, StorageError>,
-) -> WebResult<Option<T>> {
+    scope: Scope,
+) -> WebResult<Option<i64>> {
     let Some(slug) = slug else {
         return Ok(None);
     };
-    let found = find(conn, slug).map_err(unknown_filter(field, slug))?;
-    if !visible(conn, &found)? {
+    let field = match by {
+        By::Organization => "organization",
+        By::Category => "category",
+        By::Region => "region",
+        By::Tag => "tag",
+    };
+    let found = match by {
+        By::Organization => organizations::get_by_slug(conn, slug).map(|o| o.id),
+        By::Category => taxonomy::category_by_slug(conn, slug).map(|c| c.id),
+        By::Region => taxonomy::region_by_slug(conn, slug).map(|r| r.id),
+        By::Tag => taxonomy::tag_by_slug(conn, slug).map(|t| t.id),
+    };
+    let id = found.map_err(unknown_filter(field, slug))?;
+    let visible = match by {
+        By::Organization => organizations::visible(conn, id, scope)?,
+        By::Category => taxonomy::category_visible(conn, id, scope)?,
+        By::Region => taxonomy::region_visible(conn, id, scope)?,
+        By::Tag => taxonomy::tag_visible(conn, id, scope)?,
+    };
+    if !visible {
         return Err(unknown_filter(field, slug)(StorageError::NotFound));
     }
-    Ok(Some(found))
+    Ok(Some(id))
 }
 
 /// The filter the query's slugs name, for this caller.
@@ -149,36 +176,15 @@ fn build_filter(
         crate::taxa::tag_scope(who, now),
         crate::taxa::newsroom_scope(who, now),
     );
-    let organization_id = filter_id(
-        conn,
-        "organization",
-        wanted.organization.as_deref(),
-        |c, s| Ok(organizations::get_by_slug(c, s)?.id),
-        |c, id| organizations::visible(c, *id, newsroom),
-    )?;
-    let category_ids = filter_id(
-        conn,
-        "category",
-        wanted.category.as_deref(),
-        |c, s| Ok(taxonomy::category_by_slug(c, s)?.id),
-        |c, id| taxonomy::category_visible(c, *id, newsroom),
-    )?
-    .map(|id| taxonomy::category_and_descendants(conn, id))
-    .transpose()?;
-    let region_id = filter_id(
-        conn,
-        "region",
-        wanted.region.as_deref(),
-        |c, s| Ok(taxonomy::region_by_slug(c, s)?.id),
-        |c, id| taxonomy::region_visible(c, *id, newsroom),
-    )?;
-    let tag_id = filter_id(
-        conn,
-        "tag",
-        wanted.tag.as_deref(),
-        |c, s| Ok(taxonomy::tag_by_slug(c, s)?.id),
-        |c, id| taxonomy::tag_visible(c, *id, tags),
-    )?;
+    let mut id = |by, slug: &Option<String>, scope| filter_id(conn, by, slug.as_deref(), scope);
+    let organization_id = id(By::Organization, &wanted.organization, newsroom)?;
+    let category_id = id(By::Category, &wanted.category, newsroom)?;
+    let region_id = id(By::Region, &wanted.region, newsroom)?;
+    let tag_id = id(By::Tag, &wanted.tag, tags)?;
+    // A category lists its sub-categories' releases too.
+    let category_ids = category_id
+        .map(|c| taxonomy::category_and_descendants(conn, c))
+        .transpose()?;
     Ok(PublicFilter {
         organization_id,
         category_ids,

@@ -6,6 +6,7 @@ use dateline_core::timezone::parse_instant;
 use dateline_core::workflow::Transition;
 use dateline_storage::repo::pipeline::Change;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{WebError, WebResult};
 use crate::routes::api::releases::release_json;
@@ -46,15 +47,43 @@ fn moving(transition: Transition, note: String) -> Change {
     Change::Move { transition, note }
 }
 
-/// A note within `max` characters, or a 422 naming its field.
-fn within(note: String, field: &str, what: &str, max: usize) -> WebResult<String> {
-    if note.chars().count() > max {
+/// What a move's note is called and how long it may be.
+struct NoteRule {
+    field: &'static str,
+    what: &'static str,
+    max: usize,
+}
+
+/// Sending back: the comment for the author.
+const COMMENT: NoteRule = NoteRule {
+    field: "comment",
+    what: "comment",
+    max: 2000,
+};
+
+/// Withdrawing: the notice readers see in place of the release.
+const REASON: NoteRule = NoteRule {
+    field: "reason",
+    what: "notice",
+    max: 1000,
+};
+
+/// A move that carries a note from its body, refused with a 422 naming the field when too long.
+async fn noted<B: DeserializeOwned + Default>(
+    act: Act,
+    body: web::Bytes,
+    transition: Transition,
+    rule: NoteRule,
+    note: fn(B) -> String,
+) -> WebResult {
+    let note = note(optional_json(&act.0, &body)?);
+    if note.chars().count() > rule.max {
         return Err(WebError::invalid(
-            field,
-            format!("Keep the {what} under {max} characters."),
+            rule.field,
+            format!("Keep the {} under {} characters.", rule.what, rule.max),
         ));
     }
-    Ok(note)
+    run(act, moving(transition, note)).await
 }
 
 #[derive(Deserialize, Default)]
@@ -108,9 +137,14 @@ pub struct CommentBody {
 }
 
 pub async fn send_back(act: Act, body: web::Bytes) -> WebResult {
-    let b: CommentBody = optional_json(&act.0, &body)?;
-    let note = within(b.comment, "comment", "comment", 2000)?;
-    run(act, moving(Transition::SendBack, note)).await
+    noted(
+        act,
+        body,
+        Transition::SendBack,
+        COMMENT,
+        |b: CommentBody| b.comment,
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -121,9 +155,10 @@ pub struct ReasonBody {
 }
 
 pub async fn withdraw(act: Act, body: web::Bytes) -> WebResult {
-    let b: ReasonBody = optional_json(&act.0, &body)?;
-    let note = within(b.reason, "reason", "notice", 1000)?;
-    run(act, moving(Transition::Withdraw, note)).await
+    noted(act, body, Transition::Withdraw, REASON, |b: ReasonBody| {
+        b.reason
+    })
+    .await
 }
 
 pub async fn reinstate(act: Act, body: web::Bytes) -> WebResult {

@@ -67,6 +67,23 @@ async fn answer(
     }
 }
 
+/// Runs a move posted from a small form of its own (no release text to save) on the revision the
+/// form was based on. `change` is the refusal instead when the form itself was wrong; either
+/// way it is said on the editor page, for a release the person may read.
+async fn move_without_text(
+    (state, staff, caller, id): OnRelease,
+    change: WebResult<Change>,
+    revision: Option<i64>,
+    notice: &str,
+) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
+    let outcome = match change {
+        Ok(change) => releases::transition(&state, &caller, &release, change, revision).await,
+        Err(refused) => Err(refused),
+    };
+    answer(&state, &staff, &release, outcome, notice, Extras::default()).await
+}
+
 /// Saves the posted text where the editor may still change it, then runs `change` on the
 /// revision just saved.
 async fn save_and_move(
@@ -148,29 +165,16 @@ pub struct ReasonForm {
     revision: Option<i64>,
 }
 
-pub async fn withdraw(
-    (state, staff, caller, id): OnRelease,
-    CsrfForm(f): CsrfForm<ReasonForm>,
-) -> WebResult {
-    let release = access::load(&state, &caller, &id).await?;
-    let outcome = if f.reason.chars().count() > 1000 {
+pub async fn withdraw(on: OnRelease, CsrfForm(f): CsrfForm<ReasonForm>) -> WebResult {
+    let change = if f.reason.chars().count() > 1000 {
         Err(WebError::invalid(
             "reason",
             "Keep the notice under 1000 characters.",
         ))
     } else {
-        let change = moving(Transition::Withdraw, f.reason);
-        releases::transition(&state, &caller, &release, change, f.revision).await
+        Ok(moving(Transition::Withdraw, f.reason))
     };
-    answer(
-        &state,
-        &staff,
-        &release,
-        outcome,
-        "withdrawn",
-        Extras::default(),
-    )
-    .await
+    move_without_text(on, change, f.revision, "withdrawn").await
 }
 
 pub async fn reinstate(
@@ -241,22 +245,13 @@ pub struct SlugForm {
     revision: Option<i64>,
 }
 
-pub async fn change_slug(
-    (state, staff, caller, id): OnRelease,
-    CsrfForm(f): CsrfForm<SlugForm>,
-) -> WebResult {
-    let release = access::load(&state, &caller, &id).await?;
-    let change = Change::ChangeSlug {
-        slug: f.slug.trim().to_owned(),
-    };
-    let outcome = releases::transition(&state, &caller, &release, change, f.revision).await;
-    answer(
-        &state,
-        &staff,
-        &release,
-        outcome,
+pub async fn change_slug(on: OnRelease, CsrfForm(f): CsrfForm<SlugForm>) -> WebResult {
+    let slug = f.slug.trim().to_owned();
+    move_without_text(
+        on,
+        Ok(Change::ChangeSlug { slug }),
+        f.revision,
         "slug-changed",
-        Extras::default(),
     )
     .await
 }
