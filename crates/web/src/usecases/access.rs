@@ -98,18 +98,32 @@ pub fn sees_workings_of<P: Principal + ?Sized>(who: Option<&P>, author_id: Optio
     })
 }
 
+/// Loads a release `who` may read, then holds it to `rule`.
+async fn load_under<P: Principal + ?Sized>(
+    state: &AppState,
+    who: &P,
+    id: &str,
+    rule: impl FnOnce(&P, &Release) -> WebResult<()>,
+) -> WebResult<Release> {
+    let release = load(state, who, id).await?;
+    rule(who, &release)?;
+    Ok(release)
+}
+
 /// Loads a release whose working record `who` may see, or 404.
 pub async fn load_workings<P: Principal + ?Sized>(
     state: &AppState,
     who: &P,
     id: &str,
 ) -> WebResult<Release> {
-    let release = load(state, who, id).await?;
-    if can_see_workings(who, &release) {
-        Ok(release)
-    } else {
-        Err(WebError::NotFound)
-    }
+    let workings = |who: &P, release: &Release| {
+        if can_see_workings(who, release) {
+            Ok(())
+        } else {
+            Err(WebError::NotFound)
+        }
+    };
+    load_under(state, who, id, workings).await
 }
 
 /// Loads a release that `who` may edit.
@@ -118,7 +132,5 @@ pub async fn load_editable<P: Principal + ?Sized>(
     who: &P,
     id: &str,
 ) -> WebResult<Release> {
-    let release = load(state, who, id).await?;
-    check_edit(who, &release)?;
-    Ok(release)
+    load_under(state, who, id, check_edit).await
 }

@@ -339,12 +339,7 @@ impl ReleaseInput {
             .date
             .as_deref()
             .and_then(|d| parse_date(d, "dateline.date", &mut e));
-        let organization_id = match self
-            .organization
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let organization_id = match crate::query::given(self.organization.as_deref()) {
             None => None,
             Some(slug) => match organizations::get_by_slug(conn, slug) {
                 Ok(o) => Some(o.id),

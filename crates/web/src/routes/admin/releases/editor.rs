@@ -77,28 +77,25 @@ pub async fn create(
 ) -> WebResult {
     let form = with_picked_contacts(&state, form).await?;
     let (content, problems) = form.to_content();
-    if !problems.is_empty() {
-        return again(&state, &staff, None, &form, errors(problems)).await;
-    }
-    match usecases::releases::create(&state, &caller, content, Via::Pages).await {
-        Ok(r) => Ok(views::see_other(format!(
-            "/admin/releases/{}?notice=created",
-            r.public_id
-        ))),
+    let created = if problems.is_empty() {
+        usecases::releases::create(&state, &caller, content, Via::Pages).await
+    } else {
+        Err(WebError::Invalid(problems))
+    };
+    let r = match created {
         Err(WebError::Invalid(problems)) => {
-            again(&state, &staff, None, &form, errors(problems)).await
+            return again(&state, &staff, None, &form, errors(problems)).await;
         }
-        Err(e) => Err(e),
-    }
+        other => other?,
+    };
+    Ok(views::see_other(format!(
+        "/admin/releases/{}?notice=created",
+        r.public_id
+    )))
 }
 
-pub async fn edit(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<String>,
-    notice: Notice,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+pub async fn edit((state, staff, caller, id): OnRelease, notice: Notice) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
     let extras = Extras {
         notice: notice.0,
         ..Default::default()
@@ -151,7 +148,7 @@ pub async fn save_posted(
             current_revision: Some(current),
             ..
         }) if current != release.revision || current != expected => {
-            let fresh = access::load(state, staff, release.public_id.as_str()).await?;
+            let fresh = access::load(state, caller, release.public_id.as_str()).await?;
             let more = Extras {
                 conflict_with: Some(current),
                 ..extras()
@@ -176,7 +173,7 @@ pub async fn save(
     (state, staff, caller, id): OnRelease,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
-    let release = access::load_editable(&state, &staff, &id).await?;
+    let release = access::load_editable(&state, &caller, &id).await?;
     match save_posted(&state, &staff, &caller, &release, &form, Extras::default).await? {
         Saved::Done(r) => Ok(views::see_other(format!(
             "/admin/releases/{}?notice=saved",
@@ -189,10 +186,10 @@ pub async fn save(
 /// Quiet background saves of drafts (JavaScript only). Answers JSON: the new revision, or a
 /// problem (409 when someone else saved first: autosave then stops rather than overwrite).
 pub async fn autosave(
-    (state, staff, caller, id): OnRelease,
+    (state, _, caller, id): OnRelease,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
-    let release = access::load_editable(&state, &staff, &id).await?;
+    let release = access::load_editable(&state, &caller, &id).await?;
     let (content, problems) = form.to_content();
     if !problems.is_empty() {
         return Err(WebError::Invalid(problems));
@@ -215,12 +212,10 @@ pub async fn autosave(
 
 /// Renders the posted body as it will print, without saving. Needs edit rights (`docs/security.md` Z6).
 pub async fn render_preview(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<String>,
+    (state, staff, caller, id): OnRelease,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
-    let release = access::load_editable(&state, &staff, &id).await?;
+    let release = access::load_editable(&state, &caller, &id).await?;
     let (_, problems) = form.to_content();
     let extras = Extras {
         preview: true,
@@ -230,8 +225,8 @@ pub async fn render_preview(
 }
 
 /// The release as readers will see it, with a banner while it is not public.
-pub async fn preview(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+pub async fn preview((state, staff, caller, id): OnRelease) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
     let now = state.clock.now();
     let loaded = state
         .db(move |conn| crate::routes::public::release::load_page(conn, release, now))

@@ -1,7 +1,6 @@
 //! Workflow actions from the editor. Actions posted from the editor form save the text first
 //! (so nothing typed is lost), then move the release through the publish pipeline.
 
-use actix_web::web;
 use dateline_core::timezone::parse_instant;
 use dateline_core::workflow::{self, Transition};
 use dateline_core::{Release, ReleaseStatus, ValidationErrors};
@@ -191,12 +190,8 @@ pub async fn reinstate(
 }
 
 /// The correction form is the editor itself, in correction mode.
-pub async fn correct_form(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<String>,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+pub async fn correct_form((state, staff, caller, id): OnRelease) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
     if release.status != ReleaseStatus::Published {
         return Ok(views::see_other(format!(
             "/admin/releases/{}",
