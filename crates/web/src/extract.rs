@@ -87,6 +87,16 @@ impl std::ops::Deref for Staff {
     }
 }
 
+impl crate::usecases::access::Principal for Staff {
+    fn user_id(&self) -> Option<i64> {
+        Some(self.user.id)
+    }
+
+    fn role(&self) -> dateline_core::Role {
+        self.user.role
+    }
+}
+
 from_identity!(Staff, |req, i| (!i.mfa_pending()).then(|| {
     let actor = Client::of(req).actor(Some(&i));
     Staff(i, actor)

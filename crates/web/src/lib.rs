@@ -9,7 +9,6 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
-pub mod editorial;
 pub mod error;
 pub mod extract;
 pub mod feeds;

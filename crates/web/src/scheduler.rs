@@ -12,14 +12,14 @@
 use std::time::Duration;
 
 use dateline_core::workflow::Transition;
-use dateline_storage::repo::audit::Actor;
 use dateline_storage::repo::jobs::{self, Job, Ran};
-use dateline_storage::repo::pipeline::{self, Change, Request};
+use dateline_storage::repo::pipeline::Change;
 use dateline_storage::repo::{releases, sessions, throttle};
 use dateline_storage::{DbConnection, StorageError};
 
 use crate::error::WebResult;
 use crate::state::AppState;
+use crate::usecases::{self, Caller};
 
 /// Runs until the process stops.
 pub async fn run(state: AppState) {
@@ -135,19 +135,14 @@ fn run_job(
 ) -> Result<(), StorageError> {
     match (job.kind.as_str(), job.release_id) {
         (jobs::PUBLISH_RELEASE, Some(release_id)) => {
-            pipeline::apply(
-                conn,
-                &Request {
-                    release_id,
-                    expected_revision: None,
-                    change: Change::Move {
-                        transition: Transition::LiftEmbargo,
-                        note: String::new(),
-                    },
-                    actor: Actor::system("scheduler"),
-                    now,
-                },
-            )?;
+            // A deleted release is not found here, and the job is dropped.
+            let release = releases::get(conn, release_id)?;
+            let lift = Change::Move {
+                transition: Transition::LiftEmbargo,
+                note: String::new(),
+            };
+            let scheduler = Caller::system("scheduler");
+            usecases::releases::transition_in(conn, &scheduler, &release, lift, None, now)?;
             Ok(())
         }
         (kind, _) => Err(StorageError::Invalid(

@@ -1,16 +1,18 @@
 //! `dateline demo`: loads a fictional newsroom (organizations, categories, regions and 36
 //! releases) written for Dateline, so a new installation has something real to show.
-//! Releases are published through the same pipeline as editors use.
+//! Releases are approved and published through the same use case as editors use, acting as
+//! `Caller::system("demo")`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use dateline_core::{Contact, Dateline, ReleaseContent, SourceLine};
-use dateline_storage::repo::audit::Actor;
+use dateline_core::{Contact, Dateline, Release, ReleaseContent, SourceLine};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
-use dateline_storage::repo::pipeline::{self, Change, Request};
-use dateline_storage::repo::releases::{self, NewRelease};
+use dateline_storage::repo::pipeline::Change;
+use dateline_storage::repo::releases::NewRelease;
 use dateline_storage::repo::taxonomy::{self, TaxonInput};
 use dateline_storage::{DbConnection, StorageError};
 use serde::Deserialize;
+
+use crate::usecases::{Caller, releases};
 
 const DEMO: &str = include_str!("demo.toml");
 
@@ -165,21 +167,14 @@ fn load_all(
         organizations: demo.organizations.len(),
         ..Loaded::default()
     };
-    let actor = Actor::system("demo");
+    let demo_caller = Caller::system("demo");
     for (r, change) in demo.releases.iter().zip(plans) {
-        let release_id = create_release(conn, r)?;
+        let release = create_release(conn, r)?;
         match change.clone() {
             None => loaded.drafts += 1,
             Some(change) => {
                 let scheduled = matches!(change, Change::Approve { .. });
-                let request = Request {
-                    release_id,
-                    expected_revision: None,
-                    change,
-                    actor: actor.clone(),
-                    now,
-                };
-                pipeline::apply(conn, &request)?;
+                releases::transition_in(conn, &demo_caller, &release, change, None, now)?;
                 if scheduled {
                     loaded.scheduled += 1;
                 } else {
@@ -234,17 +229,19 @@ fn create_organization(conn: &mut DbConnection, o: &DemoOrganization) -> Result<
     Ok(())
 }
 
-/// Creates the release as a draft and returns its id.
-fn create_release(conn: &mut DbConnection, r: &DemoRelease) -> Result<i64, StorageError> {
+/// Creates the release as a draft, with no author.
+///
+/// This skips `usecases::releases::create`: the demo loads in one transaction on its own
+/// connection, all or nothing, and that use case runs a transaction of its own on the pool. The
+/// drafts are fixtures, created without an audit row as they always were; everything that
+/// happens to them next goes through the use case and is audited under `demo`.
+fn create_release(conn: &mut DbConnection, r: &DemoRelease) -> Result<Release, StorageError> {
     let content = release_content(conn, r)?;
-    let release = releases::create(
-        conn,
-        &NewRelease {
-            content,
-            author_id: None,
-        },
-    )?;
-    Ok(release.id)
+    let new = NewRelease {
+        content,
+        author_id: None,
+    };
+    dateline_storage::repo::releases::create(conn, &new)
 }
 
 /// The release's content, with its organization, categories and regions looked up by slug.

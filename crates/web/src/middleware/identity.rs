@@ -80,6 +80,17 @@ impl Identity {
     }
 }
 
+// The access rules judge a signed-in person as they judge a use case's caller.
+impl crate::usecases::access::Principal for Identity {
+    fn user_id(&self) -> Option<i64> {
+        Some(self.user.id)
+    }
+
+    fn role(&self) -> Role {
+        self.user.role
+    }
+}
+
 /// The request's identity, if any: `None` for anonymous readers.
 pub type MaybeIdentity = Option<Arc<Identity>>;
 

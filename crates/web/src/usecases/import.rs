@@ -9,15 +9,13 @@ use dateline_core::slug::slugify_or;
 use dateline_core::wire::{self, Flag, WireRelease};
 use dateline_core::workflow::Change;
 use dateline_core::{PublicId, ReleaseContent, ValidationErrors};
-use dateline_storage::repo::audit::{AuditAction, Entry};
-use dateline_storage::repo::pipeline::{self, Request};
-use dateline_storage::repo::releases::{self, NewRelease};
 use dateline_storage::repo::{imports, organizations};
 use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, StorageError, write_tx};
 use sha2::{Digest, Sha256};
 
 use super::Caller;
+use super::releases::{self, Via};
 
 /// The largest wire text accepted: a long release is tens of kilobytes.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -159,7 +157,7 @@ pub fn import(
     let print = fingerprint(text);
     write_tx(conn, |conn| {
         if let Some(id) = imports::release_for(conn, &print)? {
-            let existing = releases::get(conn, id)?;
+            let existing = dateline_storage::repo::releases::get(conn, id)?;
             return Ok(Imported {
                 public_id: existing.public_id,
                 created: false,
@@ -182,23 +180,8 @@ pub fn import(
                 ),
             });
         }
-        let created = releases::create(
-            conn,
-            &NewRelease {
-                content,
-                author_id: caller.user_id,
-            },
-        )
-        .map_err(|e| located(e, &parsed))?;
-        Entry::new(
-            &caller.actor,
-            AuditAction::ReleaseCreate,
-            "release",
-            &created.public_id,
-            now,
-        )
-        .detail("imported from wire text")
-        .record(conn)?;
+        let created = releases::create_in(conn, caller, content, Via::WireText, now)
+            .map_err(|e| located(e, &parsed))?;
         imports::record(conn, &print, created.id, now)?;
         if options.publish {
             publish(conn, caller, created.id, &parsed, now)?;
@@ -226,14 +209,11 @@ fn publish(
         .date
         .map(|d| d.and_time(NaiveTime::MIN).and_utc())
         .filter(|at| *at < now);
-    pipeline::apply(
-        conn,
-        &Request {
-            release_id: id,
-            expected_revision: None,
-            change: Change::Publish { at },
-            actor: caller.actor.clone(),
-            now,
+    let release = dateline_storage::repo::releases::get(conn, id)?;
+    releases::transition_in(conn, caller, &release, Change::Publish { at }, None, now).map_err(
+        |e| match e {
+            releases::Failed::Refused(_) => ImportRefused::MayNotPublish,
+            releases::Failed::Storage(e) => ImportRefused::Storage(e),
         },
     )?;
     Ok(())

@@ -7,8 +7,11 @@
 //! (`tests/http/inventory.rs` checks). Handlers turn a request into a [`Caller`] and plain
 //! values, call a use case, and turn the result into a page or JSON.
 
+pub mod access;
 pub mod catalogue;
 pub mod import;
+pub mod input;
+pub mod releases;
 pub mod tokens;
 pub mod users;
 

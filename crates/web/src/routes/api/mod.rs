@@ -1,5 +1,5 @@
 //! The JSON API under `/api/v1`. Bearer tokens authenticate (never cookies); errors are RFC 9457
-//! problem+json; permissions are exactly the pages' (both call `crate::editorial`).
+//! problem+json; permissions are exactly the pages' (both call `crate::usecases`).
 
 pub mod dto;
 pub mod previews;

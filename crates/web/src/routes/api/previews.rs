@@ -4,12 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::SecondsFormat;
 use serde::Deserialize;
 
-use crate::editorial::access;
 use crate::error::WebResult;
 use crate::extract::{Client, Staff};
 use crate::routes::admin::releases::links::{DEFAULT_DAYS, MAX_DAYS, create_link, revoke_link};
 use crate::routes::api::optional_json;
 use crate::state::AppState;
+use crate::usecases::access;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]

@@ -2,25 +2,27 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use dateline_core::visibility::{Access, access};
-use dateline_core::{PublicId, Release, ReleaseStatus, ValidationErrors};
-use dateline_storage::repo::audit::{AuditAction, Entry};
-use dateline_storage::repo::releases::{self, NewRelease, PublicFilter, StaffFilter};
+use chrono::{DateTime, Utc};
+use dateline_core::visibility::{Access, Viewer, access};
+use dateline_core::{PublicId, Release, ReleaseStatus, ReleaseSummary, ValidationErrors};
+use dateline_storage::repo::releases::{self, PublicFilter, StaffFilter};
 use dateline_storage::repo::{organizations, taxonomy, users};
-use dateline_storage::{PageRequest, StorageError};
+use dateline_storage::visibility::Scope;
+use dateline_storage::{DbConnection, Page, PageRequest, StorageError};
 use serde::Deserialize;
 
-use crate::editorial::access;
-use crate::editorial::actions;
-use crate::editorial::input::ReleaseInput;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff, Visitor};
+use crate::extract::Visitor;
 use crate::middleware::identity::Identity;
 use crate::pagination::cursor;
 use crate::query::{self, Day};
 use crate::routes::api::dto::{AuthorDto, ItemDto, List, PublicReleaseDto, ReleaseDto};
 use crate::routes::api::{ApiJson, etag, if_match};
 use crate::state::AppState;
+use crate::usecases::access::{self, Principal};
+use crate::usecases::input::ReleaseInput;
+use crate::usecases::releases::{Saving, Via};
+use crate::usecases::{self, Caller};
 
 /// The filters a list accepts; anything else is refused (`docs/security.md` Z8).
 #[derive(Deserialize)]
@@ -51,11 +53,21 @@ fn unknown_filter<'a>(
     }
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    q: web::Query<ListQuery>,
-) -> WebResult {
+/// A list query, read and checked: what to list and how much.
+struct Wanted {
+    status: Option<ReleaseStatus>,
+    organization: Option<String>,
+    category: Option<String>,
+    region: Option<String>,
+    tag: Option<String>,
+    from: Option<Day>,
+    to: Option<Day>,
+    page: PageRequest,
+}
+
+/// Reads the query. Status filters need a token, and go with the organization filter only:
+/// saying so beats quietly ignoring the rest.
+fn parse_query(q: &ListQuery, signed_in: bool) -> WebResult<Wanted> {
     let after = cursor(q.after.as_deref())?;
     let limit = query::limit(q.limit.as_deref(), 20)?;
     let from = Day::param(q.from.as_deref(), "from")?;
@@ -67,7 +79,7 @@ pub async fn list(
                 .map_err(|e| WebError::bad_query("status", e.to_string()))?,
         ),
     };
-    if status.is_some() && visitor.0.is_none() {
+    if status.is_some() && !signed_in {
         return Err(WebError::bad_query(
             "status",
             "Filtering by status needs an API token; without one only published releases are listed.",
@@ -80,20 +92,22 @@ pub async fn list(
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let (org, cat, reg, tag) = (
-        given(&q.organization),
-        given(&q.category),
-        given(&q.region),
-        given(&q.tag),
-    );
-    if status.is_some() {
-        // The newsroom's own list filters by status and organization only; saying so beats
-        // quietly ignoring the rest.
+    let wanted = Wanted {
+        status,
+        organization: given(&q.organization),
+        category: given(&q.category),
+        region: given(&q.region),
+        tag: given(&q.tag),
+        from,
+        to,
+        page: PageRequest::after(after, limit),
+    };
+    if wanted.status.is_some() {
         let mut e = ValidationErrors::new();
         for (field, given) in [
-            ("category", cat.is_some()),
-            ("region", reg.is_some()),
-            ("tag", tag.is_some()),
+            ("category", wanted.category.is_some()),
+            ("region", wanted.region.is_some()),
+            ("tag", wanted.tag.is_some()),
             ("from", from.is_some()),
             ("to", to.is_some()),
         ] {
@@ -103,107 +117,151 @@ pub async fn list(
         }
         e.into_result().map_err(WebError::BadQuery)?;
     }
-    let (viewer, now) = (visitor.viewer(), state.clock.now());
-    let scope = crate::taxa::tag_scope(visitor.identity(), now);
-    let newsroom_scope = crate::taxa::newsroom_scope(visitor.identity(), now);
-    let page = state
-        .db(move |conn| -> WebResult<_> {
-            // One this caller may not learn of is as unknown as a typo.
-            let hidden = |field, s: &str| unknown_filter(field, s)(StorageError::NotFound);
-            let org = match &org {
-                Some(s) => {
-                    let o = organizations::get_by_slug(conn, s)
-                        .map_err(unknown_filter("organization", s))?;
-                    if !organizations::visible(conn, o.id, newsroom_scope)? {
-                        return Err(hidden("organization", s));
-                    }
-                    Some(o.id)
-                }
-                None => None,
-            };
-            let cat = match &cat {
-                Some(s) => {
-                    let c = taxonomy::category_by_slug(conn, s)
-                        .map_err(unknown_filter("category", s))?;
-                    if !taxonomy::category_visible(conn, c.id, newsroom_scope)? {
-                        return Err(hidden("category", s));
-                    }
-                    Some(taxonomy::category_and_descendants(conn, c.id)?)
-                }
-                None => None,
-            };
-            let reg = match &reg {
-                Some(s) => {
-                    let r =
-                        taxonomy::region_by_slug(conn, s).map_err(unknown_filter("region", s))?;
-                    if !taxonomy::region_visible(conn, r.id, newsroom_scope)? {
-                        return Err(hidden("region", s));
-                    }
-                    Some(r.id)
-                }
-                None => None,
-            };
-            let tag = match &tag {
-                Some(s) => {
-                    let t = taxonomy::tag_by_slug(conn, s).map_err(unknown_filter("tag", s))?;
-                    if !taxonomy::tag_visible(conn, t.id, scope)? {
-                        return Err(hidden("tag", s));
-                    }
-                    Some(t.id)
-                }
-                None => None,
-            };
-            let req = PageRequest::after(after, limit);
-            Ok(match status {
-                Some(status) => releases::list_for_staff(
-                    conn,
-                    viewer,
-                    now,
-                    &StaffFilter {
-                        status: Some(status),
-                        organization_id: org,
-                        ..Default::default()
-                    },
-                    &req,
-                )?,
-                None => releases::list_public(
-                    conn,
-                    now,
-                    &PublicFilter {
-                        organization_id: org,
-                        category_ids: cat,
-                        region_id: reg,
-                        tag_id: tag,
-                        from: from.map(Day::start),
-                        until: to.and_then(Day::end),
-                        exclude_id: None,
-                    },
-                    &req,
-                )?,
-            })
-        })
-        .await?;
-    let identity = visitor.identity();
+    Ok(wanted)
+}
+
+/// What a list can be filtered by, named as the query names it.
+#[derive(Clone, Copy)]
+enum By {
+    Organization,
+    Category,
+    Region,
+    Tag,
+}
+
+/// The id behind a filter's slug, or a 400 naming it. One this caller may not learn of (outside
+/// `scope`) is as unknown as a typo.
+fn filter_id(
+    conn: &mut DbConnection,
+    by: By,
+    slug: Option<&str>,
+    scope: Scope,
+) -> WebResult<Option<i64>> {
+    let Some(slug) = slug else {
+        return Ok(None);
+    };
+    let field = match by {
+        By::Organization => "organization",
+        By::Category => "category",
+        By::Region => "region",
+        By::Tag => "tag",
+    };
+    let found = match by {
+        By::Organization => organizations::get_by_slug(conn, slug).map(|o| o.id),
+        By::Category => taxonomy::category_by_slug(conn, slug).map(|c| c.id),
+        By::Region => taxonomy::region_by_slug(conn, slug).map(|r| r.id),
+        By::Tag => taxonomy::tag_by_slug(conn, slug).map(|t| t.id),
+    };
+    let id = found.map_err(unknown_filter(field, slug))?;
+    let visible = match by {
+        By::Organization => organizations::visible(conn, id, scope)?,
+        By::Category => taxonomy::category_visible(conn, id, scope)?,
+        By::Region => taxonomy::region_visible(conn, id, scope)?,
+        By::Tag => taxonomy::tag_visible(conn, id, scope)?,
+    };
+    if !visible {
+        return Err(unknown_filter(field, slug)(StorageError::NotFound));
+    }
+    Ok(Some(id))
+}
+
+/// The filter the query's slugs name, for this caller.
+fn build_filter(
+    conn: &mut DbConnection,
+    wanted: &Wanted,
+    who: Option<&Identity>,
+    now: DateTime<Utc>,
+) -> WebResult<PublicFilter> {
+    let (tags, newsroom) = (
+        crate::taxa::tag_scope(who, now),
+        crate::taxa::newsroom_scope(who, now),
+    );
+    let mut id = |by, slug: &Option<String>, scope| filter_id(conn, by, slug.as_deref(), scope);
+    let organization_id = id(By::Organization, &wanted.organization, newsroom)?;
+    let category_id = id(By::Category, &wanted.category, newsroom)?;
+    let region_id = id(By::Region, &wanted.region, newsroom)?;
+    let tag_id = id(By::Tag, &wanted.tag, tags)?;
+    // A category lists its sub-categories' releases too.
+    let category_ids = category_id
+        .map(|c| taxonomy::category_and_descendants(conn, c))
+        .transpose()?;
+    Ok(PublicFilter {
+        organization_id,
+        category_ids,
+        region_id,
+        tag_id,
+        from: wanted.from.map(Day::start),
+        until: wanted.to.and_then(Day::end),
+        exclude_id: None,
+    })
+}
+
+/// One page of the list: by status from the newsroom's own list, or public releases.
+fn page(
+    conn: &mut DbConnection,
+    wanted: &Wanted,
+    filter: PublicFilter,
+    viewer: Viewer,
+    now: DateTime<Utc>,
+) -> WebResult<Page<ReleaseSummary>> {
+    Ok(match wanted.status {
+        Some(status) => releases::list_for_staff(
+            conn,
+            viewer,
+            now,
+            &StaffFilter {
+                status: Some(status),
+                organization_id: filter.organization_id,
+                ..Default::default()
+            },
+            &wanted.page,
+        )?,
+        None => releases::list_public(conn, now, &filter, &wanted.page)?,
+    })
+}
+
+/// The page as JSON: each item with its workings for those who may see them.
+fn render_list(
+    state: &AppState,
+    page: Page<ReleaseSummary>,
+    who: Option<&Identity>,
+) -> HttpResponse {
     let body = List {
         items: page
             .items
             .iter()
             .map(|r| {
-                let workings = access::sees_workings_of(identity, r.author_id);
+                let workings = access::sees_workings_of(who, r.author_id);
                 ItemDto::new(&state.config, r, workings)
             })
             .collect(),
         next: page.next.map(|c| c.encode()),
     };
-    Ok(HttpResponse::Ok().json(body))
+    HttpResponse::Ok().json(body)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<ListQuery>,
+) -> WebResult {
+    let wanted = parse_query(&q, visitor.0.is_some())?;
+    let (viewer, now, who) = (visitor.viewer(), state.clock.now(), visitor.0.clone());
+    let page = state
+        .db(move |conn| -> WebResult<_> {
+            let filter = build_filter(conn, &wanted, who.as_deref(), now)?;
+            page(conn, &wanted, filter, viewer, now)
+        })
+        .await?;
+    Ok(render_list(&state, page, visitor.identity()))
 }
 
 /// The JSON of a release for this caller: the working copy, with its revision as the `ETag` for
 /// `If-Match`, for those who may see its workings; what the page shows for everyone else.
-pub async fn release_json(
+pub async fn release_json<P: Principal + ?Sized>(
     state: &AppState,
     release: &Release,
-    identity: Option<&Identity>,
+    identity: Option<&P>,
 ) -> WebResult<HttpResponse> {
     let workings = access::sees_workings_of(identity, release.author_id);
     let (rid, author_id) = (release.id, release.author_id);
@@ -257,38 +315,16 @@ pub async fn get(state: web::Data<AppState>, visitor: Visitor, id: web::Path<Str
 
 pub async fn create(
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    caller: Caller,
     input: ApiJson<ReleaseInput>,
 ) -> WebResult {
     let newsroom = crate::views::load_newsroom(&state).await?;
-    let (author, actor, now) = (staff.user.id, client.actor(Some(&staff)), state.clock.now());
     let input = input.into_inner();
-    let created = state
-        .db(move |conn| -> WebResult<_> {
-            let content = input.resolve(conn, &newsroom.language)?;
-            Ok(dateline_storage::write_tx(conn, |conn| {
-                let r = releases::create(
-                    conn,
-                    &NewRelease {
-                        content,
-                        author_id: Some(author),
-                    },
-                )?;
-                Entry::new(
-                    &actor,
-                    AuditAction::ReleaseCreate,
-                    "release",
-                    &r.public_id,
-                    now,
-                )
-                .detail("via API")
-                .record(conn)?;
-                Ok::<_, StorageError>(r)
-            })?)
-        })
+    let content = state
+        .db(move |conn| input.resolve(conn, &newsroom.language))
         .await?;
-    let mut res = release_json(&state, &created, Some(&*staff)).await?;
+    let created = usecases::releases::create(&state, &caller, content, Via::Api).await?;
+    let mut res = release_json(&state, &created, Some(&caller)).await?;
     *res.status_mut() = actix_web::http::StatusCode::CREATED;
     res.headers_mut().insert(
         header::LOCATION,
@@ -301,23 +337,22 @@ pub async fn create(
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    caller: Caller,
     id: web::Path<String>,
     input: ApiJson<ReleaseInput>,
 ) -> WebResult {
     let expected = if_match(&req)?;
-    let release = access::load(&state, &staff, &id).await?;
+    let release = access::load(&state, &caller, &id).await?;
     // A live or withdrawn release says why it cannot be edited, whatever revision was sent.
-    access::check_edit(&staff, &release)?;
+    access::check_edit(&caller, &release)?;
     let newsroom = crate::views::load_newsroom(&state).await?;
     let input = input.into_inner();
     let content = state
         .db(move |conn| input.resolve(conn, &newsroom.language))
         .await?;
-    let saved = match actions::save(&state, &staff, &client, &release, content, expected, false)
-        .await
-    {
+    let saved =
+        usecases::releases::save(&state, &caller, &release, content, expected, Saving::Save);
+    let saved = match saved.await {
         Err(WebError::Conflict {
             current_revision: Some(current),
             ..
@@ -331,5 +366,5 @@ pub async fn update(
         }
         other => other?,
     };
-    release_json(&state, &saved, Some(&*staff)).await
+    release_json(&state, &saved, Some(&caller)).await
 }

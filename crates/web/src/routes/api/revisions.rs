@@ -2,17 +2,19 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::SecondsFormat;
-use dateline_storage::repo::revisions;
+use dateline_storage::repo::{organizations, revisions, taxonomy};
+use dateline_storage::visibility::Scope;
 use serde::{Deserialize, Serialize};
 
-use crate::editorial::input::{ContactInput, DatelineInput, ReleaseInput, SourceInput};
-use crate::editorial::{access, actions};
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::Staff;
 use crate::routes::api::dto::List;
 use crate::routes::api::releases::release_json;
+use crate::routes::api::workflow::precondition;
 use crate::routes::api::{optional_if_match, optional_json};
 use crate::state::AppState;
+use crate::usecases::input::ReleaseInput;
+use crate::usecases::{Caller, access, releases};
 
 #[derive(Serialize)]
 struct RevisionDto {
@@ -73,71 +75,28 @@ pub async fn get(
     let (id, n) = path.into_inner();
     let release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
-    let (rev, content, org, cats, regs) = state
+    let (rev, content) = state
         .db(move |conn| -> WebResult<_> {
             let (rev, content) = revisions::get(conn, rid, n)?;
-            let org = content
+            let organization = content
                 .organization_id
-                .and_then(|o| dateline_storage::repo::organizations::get(conn, o).ok())
+                .and_then(|o| organizations::get(conn, o).ok())
                 .map(|o| o.slug);
-            let cats = dateline_storage::repo::taxonomy::all_categories(
-                conn,
-                dateline_storage::visibility::Scope::All,
-            )?;
-            let regs = dateline_storage::repo::taxonomy::all_regions(
-                conn,
-                dateline_storage::visibility::Scope::All,
-            )?;
-            Ok((rev, content, org, cats, regs))
+            let categories: Vec<(i64, String)> = taxonomy::all_categories(conn, Scope::All)?
+                .into_iter()
+                .map(|c| (c.id, c.slug))
+                .collect();
+            let regions: Vec<(i64, String)> = taxonomy::all_regions(conn, Scope::All)?
+                .into_iter()
+                .map(|r| (r.id, r.slug))
+                .collect();
+            let input = ReleaseInput::from_content(&content, organization, &categories, &regions);
+            Ok((rev, input))
         })
         .await?;
-    let input = ReleaseInput {
-        headline: content.headline.clone(),
-        subheadline: content.subheadline.clone(),
-        dateline: DatelineInput {
-            city: content.dateline.city.clone(),
-            region: content.dateline.region.clone(),
-            date: content
-                .dateline
-                .date
-                .map(|d| d.format("%Y-%m-%d").to_string()),
-            distributor: content.dateline.distributor.clone(),
-        },
-        source: SourceInput {
-            label: content.source.label.clone(),
-            url: content.source.url.clone(),
-        },
-        summary: content.summary.clone(),
-        body: content.body.clone(),
-        language: Some(content.language.clone()),
-        organization: org,
-        contacts: content
-            .contacts
-            .iter()
-            .map(|c| ContactInput {
-                name: c.name.clone(),
-                title: c.title.clone(),
-                email: c.email.clone(),
-                phone: c.phone.clone(),
-            })
-            .collect(),
-        categories: content
-            .category_ids
-            .iter()
-            .filter_map(|id| cats.iter().find(|c| c.id == *id))
-            .map(|c| c.slug.clone())
-            .collect(),
-        regions: content
-            .region_ids
-            .iter()
-            .filter_map(|id| regs.iter().find(|c| c.id == *id))
-            .map(|c| c.slug.clone())
-            .collect(),
-        tags: content.tags.clone(),
-    };
     Ok(HttpResponse::Ok().json(RevisionContentDto {
         meta: dto(&release.public_id.to_string(), rev),
-        content: input,
+        content,
     }))
 }
 
@@ -152,32 +111,19 @@ pub struct RestoreBody {
 pub async fn restore(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
+    caller: Caller,
     path: web::Path<(String, i64)>,
     body: web::Bytes,
 ) -> WebResult {
     let (id, n) = path.into_inner();
     let expected = optional_if_match(&req)?;
     let b: RestoreBody = optional_json(&req, &body)?;
-    let release = access::load_workings(&state, &staff, &id).await?;
+    let release = access::load_workings(&state, &caller, &id).await?;
     if n < 1 || n > release.revision {
         return Err(WebError::NotFound);
     }
-    let restored = match actions::restore(&state, &staff, &client, &release, n, expected, &b.note)
-        .await
-    {
-        // As for the other actions: a stale If-Match is a failed precondition.
-        Err(WebError::Conflict {
-            current_revision: Some(current),
-            ..
-        }) if expected.is_some_and(|e| e != current) => {
-            return Err(WebError::PreconditionFailed {
-                message: format!("The release is at revision {current}, not the one in If-Match."),
-                current_revision: Some(current),
-            });
-        }
-        other => other?,
-    };
-    release_json(&state, &restored, Some(&*staff)).await
+    let restored = releases::restore(&state, &caller, &release, n, expected, &b.note).await;
+    // As for the other actions: a stale If-Match is a failed precondition.
+    let restored = precondition(restored, expected)?;
+    release_json(&state, &restored, Some(&caller)).await
 }

@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, web};
 use dateline_storage::repo::search;
 use serde::Serialize;
 
-use crate::editorial::access;
 use crate::error::WebResult;
 use crate::extract::Visitor;
 use crate::routes::api::dto::ItemDto;
 use crate::search::{PER_PAGE, SearchParams};
 use crate::state::AppState;
+use crate::usecases::access;
 
 #[derive(Serialize)]
 struct Hit {

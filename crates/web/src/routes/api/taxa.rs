@@ -11,7 +11,6 @@ use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, PageRequest};
 use serde::{Deserialize, Serialize};
 
-use crate::editorial::input::ContactInput;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Acting, Visitor};
 use crate::middleware::identity::Identity;
@@ -21,6 +20,7 @@ use crate::routes::api::{ApiJson, etag, if_match};
 use crate::state::AppState;
 use crate::taxa::{self, Kind};
 use crate::usecases::catalogue::{self, Record};
+use crate::usecases::input::ContactInput;
 
 #[derive(Clone, Copy)]
 enum Collection {
@@ -233,16 +233,7 @@ impl Input {
             slug: self.slug.trim().to_owned(),
             website: self.website.trim().to_owned(),
             boilerplate: self.boilerplate.clone(),
-            contacts: self
-                .contacts
-                .iter()
-                .map(|c| Contact {
-                    name: c.name.clone(),
-                    title: c.title.clone(),
-                    email: c.email.clone(),
-                    phone: c.phone.clone(),
-                })
-                .collect(),
+            contacts: self.contacts.iter().map(Contact::from).collect(),
         }
     }
 

@@ -3,20 +3,19 @@
 //! that shows both versions and keeps the editor's text.
 
 use actix_web::{HttpResponse, web};
+use dateline_core::Release;
 use dateline_storage::StorageError;
-use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::organizations;
-use dateline_storage::repo::releases::{self, NewRelease};
 
-use crate::editorial::access;
-use crate::editorial::actions;
-use crate::editorial::input::ReleaseForm;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff, Visitor};
-use crate::routes::admin::releases::ReleaseFormBody;
+use crate::extract::{Notice, Staff, Visitor};
 use crate::routes::admin::releases::page::{self, Extras};
+use crate::routes::admin::releases::{OnRelease, ReleaseFormBody};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
+use crate::usecases::input::ReleaseForm;
+use crate::usecases::releases::{Saving, Via};
+use crate::usecases::{self, Caller, access};
 use crate::views;
 
 /// Replaces ticked contacts on file with contact rows, reading the organizations they came from.
@@ -43,6 +42,29 @@ async fn with_picked_contacts(state: &AppState, mut form: ReleaseForm) -> WebRes
     Ok(form)
 }
 
+/// The editor page again with the posted text in it, whatever went wrong.
+pub(crate) async fn again(
+    state: &AppState,
+    staff: &Staff,
+    release: Option<&Release>,
+    form: &ReleaseForm,
+    extras: Extras,
+) -> WebResult {
+    let extras = Extras {
+        form: Some(form.clone()),
+        ..extras
+    };
+    page::render(state, staff, release, extras).await
+}
+
+/// Problems found reading the form, as the page's extras.
+pub(crate) fn errors(errors: dateline_core::ValidationErrors) -> Extras {
+    Extras {
+        errors,
+        ..Default::default()
+    }
+}
+
 pub async fn new_form(state: web::Data<AppState>, staff: Staff) -> WebResult {
     page::render(&state, &staff, None, Extras::default()).await
 }
@@ -50,91 +72,40 @@ pub async fn new_form(state: web::Data<AppState>, staff: Staff) -> WebResult {
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    caller: Caller,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
     let form = with_picked_contacts(&state, form).await?;
-    let (content, errors) = form.to_content();
-    if !errors.is_empty() {
-        return page::render(
-            &state,
-            &staff,
-            None,
-            Extras {
-                form: Some(form),
-                errors,
-                ..Default::default()
-            },
-        )
-        .await;
-    }
-    let (author, actor, now) = (staff.user.id, client.actor(Some(&staff)), state.clock.now());
-    let created = state
-        .db(move |conn| -> WebResult<_> {
-            Ok(dateline_storage::write_tx(conn, |conn| {
-                let r = releases::create(
-                    conn,
-                    &NewRelease {
-                        content,
-                        author_id: Some(author),
-                    },
-                )?;
-                Entry::new(
-                    &actor,
-                    AuditAction::ReleaseCreate,
-                    "release",
-                    &r.public_id,
-                    now,
-                )
-                .record(conn)?;
-                Ok::<_, StorageError>(r)
-            }))
-        })
-        .await?;
-    match created {
-        Ok(r) => Ok(views::see_other(format!(
-            "/admin/releases/{}?notice=created",
-            r.public_id
-        ))),
-        Err(StorageError::Invalid(errors)) => {
-            page::render(
-                &state,
-                &staff,
-                None,
-                Extras {
-                    form: Some(form),
-                    errors,
-                    ..Default::default()
-                },
-            )
-            .await
+    let (content, problems) = form.to_content();
+    let created = if problems.is_empty() {
+        usecases::releases::create(&state, &caller, content, Via::Pages).await
+    } else {
+        Err(WebError::Invalid(problems))
+    };
+    let r = match created {
+        Err(WebError::Invalid(problems)) => {
+            return again(&state, &staff, None, &form, errors(problems)).await;
         }
-        Err(e) => Err(e.into()),
-    }
+        other => other?,
+    };
+    Ok(views::see_other(format!(
+        "/admin/releases/{}?notice=created",
+        r.public_id
+    )))
 }
 
-pub async fn edit(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<String>,
-    notice: Notice,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    page::render(
-        &state,
-        &staff,
-        Some(&release),
-        Extras {
-            notice: notice.0,
-            ..Default::default()
-        },
-    )
-    .await
+pub async fn edit((state, staff, caller, id): OnRelease, notice: Notice) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
+    let extras = Extras {
+        notice: notice.0,
+        ..Default::default()
+    };
+    page::render(&state, &staff, Some(&release), extras).await
 }
 
 /// The outcome of trying to save the posted form.
 pub enum Saved {
-    Done(Box<dateline_core::Release>),
+    Done(Box<Release>),
     /// The editor page to show instead (errors or a conflict), with the posted text in it.
     Shown(HttpResponse),
 }
@@ -143,78 +114,67 @@ pub enum Saved {
 pub async fn save_posted(
     state: &AppState,
     staff: &Staff,
-    client: &Client,
-    release: &dateline_core::Release,
+    caller: &Caller,
+    release: &Release,
     form: &ReleaseForm,
     extras: impl Fn() -> Extras,
 ) -> WebResult<Saved> {
     let form = &with_picked_contacts(state, form.clone()).await?;
-    let (content, errors) = form.to_content();
-    if !errors.is_empty() {
-        return Ok(Saved::Shown(
-            page::render(
-                state,
-                staff,
-                Some(release),
-                Extras {
-                    form: Some(form.clone()),
-                    errors,
-                    ..extras()
-                },
-            )
-            .await?,
-        ));
+    let (content, problems) = form.to_content();
+    let shown = |release: &Release, more: Extras| {
+        let release = release.clone();
+        async move {
+            Ok(Saved::Shown(
+                again(state, staff, Some(&release), form, more).await?,
+            ))
+        }
+    };
+    if !problems.is_empty() {
+        return shown(
+            release,
+            Extras {
+                errors: problems,
+                ..extras()
+            },
+        )
+        .await;
     }
     let expected = form.revision.ok_or_else(|| {
         WebError::BadRequest("The form lacks the revision it was based on; reload the page.".into())
     })?;
-    match actions::save(state, staff, client, release, content, expected, false).await {
+    match usecases::releases::save(state, caller, release, content, expected, Saving::Save).await {
         Ok(saved) => Ok(Saved::Done(Box::new(saved))),
         Err(WebError::Conflict {
             current_revision: Some(current),
             ..
         }) if current != release.revision || current != expected => {
-            let fresh = access::load(state, staff, release.public_id.as_str()).await?;
-            Ok(Saved::Shown(
-                page::render(
-                    state,
-                    staff,
-                    Some(&fresh),
-                    Extras {
-                        form: Some(form.clone()),
-                        conflict_with: Some(current),
-                        ..extras()
-                    },
-                )
-                .await?,
-            ))
+            let fresh = access::load(state, caller, release.public_id.as_str()).await?;
+            let more = Extras {
+                conflict_with: Some(current),
+                ..extras()
+            };
+            shown(&fresh, more).await
         }
-        Err(WebError::Invalid(errors)) => Ok(Saved::Shown(
-            page::render(
-                state,
-                staff,
-                Some(release),
+        Err(WebError::Invalid(problems)) => {
+            shown(
+                release,
                 Extras {
-                    form: Some(form.clone()),
-                    errors,
+                    errors: problems,
                     ..extras()
                 },
             )
-            .await?,
-        )),
+            .await
+        }
         Err(e) => Err(e),
     }
 }
 
 pub async fn save(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
+    (state, staff, caller, id): OnRelease,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
-    let release = access::load_editable(&state, &staff, &id).await?;
-    match save_posted(&state, &staff, &client, &release, &form, Extras::default).await? {
+    let release = access::load_editable(&state, &caller, &id).await?;
+    match save_posted(&state, &staff, &caller, &release, &form, Extras::default).await? {
         Saved::Done(r) => Ok(views::see_other(format!(
             "/admin/releases/{}?notice=saved",
             r.public_id
@@ -226,57 +186,47 @@ pub async fn save(
 /// Quiet background saves of drafts (JavaScript only). Answers JSON: the new revision, or a
 /// problem (409 when someone else saved first: autosave then stops rather than overwrite).
 pub async fn autosave(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
+    (state, _, caller, id): OnRelease,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
-    let release = access::load_editable(&state, &staff, &id).await?;
-    if release.status != dateline_core::ReleaseStatus::Draft {
-        return Err(WebError::Conflict {
-            message: "Only drafts are saved automatically.".into(),
-            current_revision: Some(release.revision),
-        });
-    }
-    let (content, errors) = form.to_content();
-    if !errors.is_empty() {
-        return Err(WebError::Invalid(errors));
+    let release = access::load_editable(&state, &caller, &id).await?;
+    let (content, problems) = form.to_content();
+    if !problems.is_empty() {
+        return Err(WebError::Invalid(problems));
     }
     let expected = form
         .revision
         .ok_or_else(|| WebError::BadRequest("The revision is missing.".into()))?;
-    let saved = actions::save(&state, &staff, &client, &release, content, expected, true).await?;
+    let saved = usecases::releases::save(
+        &state,
+        &caller,
+        &release,
+        content,
+        expected,
+        Saving::Autosave,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .json(serde_json::json!({ "revision": saved.revision, "status": saved.status.as_str() })))
 }
 
 /// Renders the posted body as it will print, without saving. Needs edit rights (`docs/security.md` Z6).
 pub async fn render_preview(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<String>,
+    (state, staff, caller, id): OnRelease,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
-    let release = access::load_editable(&state, &staff, &id).await?;
-    let (_, errors) = form.to_content();
-    page::render(
-        &state,
-        &staff,
-        Some(&release),
-        Extras {
-            form: Some(form),
-            errors,
-            preview: true,
-            ..Default::default()
-        },
-    )
-    .await
+    let release = access::load_editable(&state, &caller, &id).await?;
+    let (_, problems) = form.to_content();
+    let extras = Extras {
+        preview: true,
+        ..errors(problems)
+    };
+    again(&state, &staff, Some(&release), &form, extras).await
 }
 
 /// The release as readers will see it, with a banner while it is not public.
-pub async fn preview(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+pub async fn preview((state, staff, caller, id): OnRelease) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
     let now = state.clock.now();
     let loaded = state
         .db(move |conn| crate::routes::public::release::load_page(conn, release, now))

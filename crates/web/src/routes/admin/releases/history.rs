@@ -11,13 +11,13 @@ use dateline_storage::repo::{organizations, revisions, taxonomy};
 use dateline_storage::visibility::Scope;
 use serde::Deserialize;
 
-use crate::editorial::access;
-use crate::editorial::actions;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff, Visitor};
+use crate::extract::{Staff, Visitor};
 use crate::routes::admin::releases::page::SegmentView;
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
+use crate::usecases::access;
+use crate::usecases::{Caller, releases};
 use crate::views::{self, Chrome, format};
 
 #[derive(Template)]
@@ -241,7 +241,7 @@ pub struct RestoreForm {
 pub async fn restore(
     state: web::Data<AppState>,
     staff: Staff,
-    client: Client,
+    caller: Caller,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<RestoreForm>,
 ) -> WebResult {
@@ -252,7 +252,7 @@ pub async fn restore(
     }
     // A missing or over-long note, or nothing to restore: the page again, note as typed.
     let (message, status) =
-        match actions::restore(&state, &staff, &client, &release, n, f.revision, &f.note).await {
+        match releases::restore(&state, &caller, &release, n, f.revision, &f.note).await {
             Ok(restored) => {
                 return Ok(views::see_other(format!(
                     "/admin/releases/{}?notice=restored",

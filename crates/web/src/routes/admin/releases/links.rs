@@ -12,12 +12,12 @@ use dateline_storage::repo::previews::{self, PreviewLink};
 use dateline_storage::write_tx;
 use serde::Deserialize;
 
-use crate::editorial::access;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Staff};
 use crate::middleware::identity::Identity;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
+use crate::usecases::access;
 use crate::views::{self, Chrome, format};
 
 pub const DEFAULT_DAYS: i64 = 7;

@@ -7,8 +7,18 @@ pub mod list;
 pub mod page;
 pub mod workflow;
 
-use crate::editorial::input::{RELEASE_FORM_LIMIT, ReleaseForm};
+use actix_web::web;
+
+use crate::extract::Staff;
 use crate::routes::forms::CsrfForm;
+use crate::state::AppState;
+use crate::usecases::Caller;
+use crate::usecases::input::{RELEASE_FORM_LIMIT, ReleaseForm};
 
 /// The release editor's form, with room for a body at its length limit.
 pub(crate) type ReleaseFormBody = CsrfForm<ReleaseForm, RELEASE_FORM_LIMIT>;
+
+/// What an action on one release takes from a request: the state, the signed-in person (for
+/// the page shown back), the same person as the use cases' [`Caller`], and the release's id
+/// from the address.
+pub(crate) type OnRelease = (web::Data<AppState>, Staff, Caller, web::Path<String>);

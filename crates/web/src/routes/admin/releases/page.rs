@@ -11,11 +11,11 @@ use dateline_core::{Contact, Release, ReleaseContent, ReleaseStatus, Role, Valid
 use dateline_storage::repo::{organizations, revisions, taxonomy, users};
 use dateline_storage::visibility::Scope;
 
-use crate::editorial::access::{self, check_edit, is_own};
-use crate::editorial::input::ReleaseForm;
 use crate::error::WebResult;
 use crate::extract::Staff;
 use crate::state::AppState;
+use crate::usecases::access::{self, check_edit, is_own};
+use crate::usecases::input::ReleaseForm;
 use crate::views::format::{self, local_input};
 use crate::views::release::release_path;
 use crate::views::{self, BodyHtml, Chrome};

@@ -1,208 +1,160 @@
 //! Workflow actions from the editor. Actions posted from the editor form save the text first
 //! (so nothing typed is lost), then move the release through the publish pipeline.
 
-use actix_web::web;
 use dateline_core::timezone::parse_instant;
 use dateline_core::workflow::{self, Transition};
 use dateline_core::{Release, ReleaseStatus, ValidationErrors};
-use dateline_storage::repo::pipeline::Change;
+use dateline_storage::repo::pipeline::{Applied, Change};
 use serde::Deserialize;
 
-use crate::editorial::access::{self, check_edit};
-use crate::editorial::actions;
-use crate::editorial::input::ReleaseForm;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
-use crate::routes::admin::releases::ReleaseFormBody;
-use crate::routes::admin::releases::editor::{Saved, save_posted};
+use crate::extract::Staff;
+use crate::routes::admin::releases::editor::{Saved, again, errors, save_posted};
 use crate::routes::admin::releases::page::{self, Extras};
+use crate::routes::admin::releases::{OnRelease, ReleaseFormBody};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
+use crate::usecases::access::{self, check_edit};
+use crate::usecases::input::ReleaseForm;
+use crate::usecases::{Caller, releases};
 use crate::views;
 
 /// Saves the editor's text when they may still edit it, and returns the release to act on.
 async fn save_then(
     state: &AppState,
     staff: &Staff,
-    client: &Client,
+    caller: &Caller,
     release: Release,
     form: &ReleaseForm,
 ) -> WebResult<Result<Release, actix_web::HttpResponse>> {
-    if check_edit(staff, &release).is_err() {
+    if check_edit(caller, &release).is_err() {
         return Ok(Ok(release));
     }
-    let embargo = (form.embargo_local.clone(), form.embargo_zone.clone());
     let extras = || Extras {
-        embargo_local: Some(embargo.0.clone()),
-        embargo_zone: Some(embargo.1.clone()),
+        embargo_local: Some(form.embargo_local.clone()),
+        embargo_zone: Some(form.embargo_zone.clone()),
         ..Default::default()
     };
     Ok(
-        match save_posted(state, staff, client, &release, form, extras).await? {
+        match save_posted(state, staff, caller, &release, form, extras).await? {
             Saved::Done(r) => Ok(*r),
             Saved::Shown(res) => Err(res),
         },
     )
 }
 
-/// Runs a change; a refusal the editor can fix (a past embargo, a forbidden move) comes back as
-/// the editor page with the message beside the field.
-async fn act(
+/// The answer to a move: back to the release with `notice`, or, for a refusal the editor can fix
+/// (a past embargo, a forbidden move, a missing reason), the editor page with the message beside
+/// the field.
+async fn answer(
     state: &AppState,
     staff: &Staff,
-    client: &Client,
     release: &Release,
-    change: Change,
+    outcome: WebResult<Applied>,
     notice: &str,
-    form: Option<&ReleaseForm>,
+    extras: Extras,
 ) -> WebResult {
-    match actions::apply(
-        state,
-        staff,
-        client,
-        release,
-        change,
-        Some(release.revision),
-    )
-    .await
-    {
+    match outcome {
         Ok(applied) => Ok(views::see_other(format!(
             "/admin/releases/{}?notice={notice}",
             applied.release.public_id
         ))),
         Err(WebError::Invalid(errors)) => {
-            let extras = Extras {
-                errors,
-                embargo_local: form.map(|f| f.embargo_local.clone()),
-                embargo_zone: form.map(|f| f.embargo_zone.clone()),
-                saved: form.is_some(),
-                ..Default::default()
-            };
-            page::render(state, staff, Some(release), extras).await
+            page::render(state, staff, Some(release), Extras { errors, ..extras }).await
         }
         Err(e) => Err(e),
     }
 }
 
-macro_rules! saved_or_shown {
-    ($e:expr) => {
-        match $e? {
-            Ok(r) => r,
-            Err(res) => return Ok(res),
-        }
+/// Runs a move posted from a small form of its own (no release text to save) on the revision the
+/// form was based on. `change` is the refusal instead when the form itself was wrong; either
+/// way it is said on the editor page, for a release the person may read.
+async fn move_without_text(
+    (state, staff, caller, id): OnRelease,
+    change: WebResult<Change>,
+    revision: Option<i64>,
+    notice: &str,
+) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
+    let outcome = match change {
+        Ok(change) => releases::transition(&state, &caller, &release, change, revision).await,
+        Err(refused) => Err(refused),
     };
+    answer(&state, &staff, &release, outcome, notice, Extras::default()).await
 }
 
-pub async fn submit(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
-    CsrfForm(form): ReleaseFormBody,
+/// Saves the posted text where the editor may still change it, then runs `change` on the
+/// revision just saved.
+async fn save_and_move(
+    (state, staff, caller, id): OnRelease,
+    form: &ReleaseForm,
+    change: Change,
+    notice: &str,
 ) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    let release = saved_or_shown!(save_then(&state, &staff, &client, release, &form).await);
-    act(
-        &state,
-        &staff,
-        &client,
-        &release,
-        Change::Move {
-            transition: Transition::Submit,
-            note: String::new(),
-        },
-        "submitted",
-        Some(&form),
-    )
-    .await
+    let release = access::load(&state, &caller, &id).await?;
+    let release = match save_then(&state, &staff, &caller, release, form).await? {
+        Ok(r) => r,
+        Err(shown) => return Ok(shown),
+    };
+    let outcome =
+        releases::transition(&state, &caller, &release, change, Some(release.revision)).await;
+    let extras = Extras {
+        embargo_local: Some(form.embargo_local.clone()),
+        embargo_zone: Some(form.embargo_zone.clone()),
+        saved: true,
+        ..Default::default()
+    };
+    answer(&state, &staff, &release, outcome, notice, extras).await
 }
 
-pub async fn approve(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
-    CsrfForm(form): ReleaseFormBody,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    // Check the embargo before saving anything: a bad time should not half-apply the action.
-    let checked = parse_instant(&form.embargo_local, Some(&form.embargo_zone))
+/// A move that carries only a note.
+fn moving(transition: Transition, note: String) -> Change {
+    Change::Move { transition, note }
+}
+
+pub async fn submit(on: OnRelease, CsrfForm(form): ReleaseFormBody) -> WebResult {
+    let change = moving(Transition::Submit, String::new());
+    save_and_move(on, &form, change, "submitted").await
+}
+
+/// The embargo the form names, if it is a valid time still to come.
+fn embargo(state: &AppState, form: &ReleaseForm) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    parse_instant(&form.embargo_local, Some(&form.embargo_zone))
         .map_err(|e| crate::error::capitalize(&e.to_string()) + ".")
         .and_then(|t| {
             workflow::check_embargo(t, state.clock.now())
                 .map(|()| t)
                 .map_err(|refusal| refusal.to_string())
-        });
-    let embargo_at = match checked {
+        })
+}
+
+pub async fn approve(on: OnRelease, CsrfForm(form): ReleaseFormBody) -> WebResult {
+    // Check the embargo before saving anything: a bad time should not half-apply the action.
+    let embargo_at = match embargo(&on.0, &form) {
         Ok(t) => t,
         Err(message) => {
+            let (state, staff, _, id) = &on;
+            let release = access::load(state, staff, id).await?;
             let extras = Extras {
-                form: Some(form.clone()),
-                errors: ValidationErrors::single("embargo_at", message),
                 embargo_local: Some(form.embargo_local.clone()),
                 embargo_zone: Some(form.embargo_zone.clone()),
-                ..Default::default()
+                ..errors(ValidationErrors::single("embargo_at", message))
             };
-            return page::render(&state, &staff, Some(&release), extras).await;
+            return again(state, staff, Some(&release), &form, extras).await;
         }
     };
-    let release = saved_or_shown!(save_then(&state, &staff, &client, release, &form).await);
-    act(
-        &state,
-        &staff,
-        &client,
-        &release,
-        Change::Approve { embargo_at },
-        "approved",
-        Some(&form),
-    )
-    .await
+    let change = Change::Approve { embargo_at };
+    save_and_move(on, &form, change, "approved").await
 }
 
-pub async fn publish(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
-    CsrfForm(form): ReleaseFormBody,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    let release = saved_or_shown!(save_then(&state, &staff, &client, release, &form).await);
-    act(
-        &state,
-        &staff,
-        &client,
-        &release,
-        Change::Publish { at: None },
-        "published",
-        Some(&form),
-    )
-    .await
+pub async fn publish(on: OnRelease, CsrfForm(form): ReleaseFormBody) -> WebResult {
+    let change = Change::Publish { at: None };
+    save_and_move(on, &form, change, "published").await
 }
 
-pub async fn send_back(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
-    CsrfForm(form): ReleaseFormBody,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    let release = saved_or_shown!(save_then(&state, &staff, &client, release, &form).await);
+pub async fn send_back(on: OnRelease, CsrfForm(form): ReleaseFormBody) -> WebResult {
     let note = form.comment.chars().take(2000).collect();
-    act(
-        &state,
-        &staff,
-        &client,
-        &release,
-        Change::Move {
-            transition: Transition::SendBack,
-            note,
-        },
-        "sent-back",
-        Some(&form),
-    )
-    .await
+    save_and_move(on, &form, moving(Transition::SendBack, note), "sent-back").await
 }
 
 #[derive(Deserialize)]
@@ -212,74 +164,25 @@ pub struct ReasonForm {
     revision: Option<i64>,
 }
 
-pub async fn withdraw(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
-    CsrfForm(f): CsrfForm<ReasonForm>,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    if f.reason.chars().count() > 1000 {
-        return page::render(
-            &state,
-            &staff,
-            Some(&release),
-            Extras {
-                errors: ValidationErrors::single(
-                    "reason",
-                    "Keep the notice under 1000 characters.",
-                ),
-                ..Default::default()
-            },
-        )
-        .await;
-    }
-    let change = Change::Move {
-        transition: Transition::Withdraw,
-        note: f.reason,
+pub async fn withdraw(on: OnRelease, CsrfForm(f): CsrfForm<ReasonForm>) -> WebResult {
+    let change = if f.reason.chars().count() > 1000 {
+        Err(WebError::invalid(
+            "reason",
+            "Keep the notice under 1000 characters.",
+        ))
+    } else {
+        Ok(moving(Transition::Withdraw, f.reason))
     };
-    match actions::apply(&state, &staff, &client, &release, change, f.revision).await {
-        Ok(_) => Ok(views::see_other(format!(
-            "/admin/releases/{}?notice=withdrawn",
-            release.public_id
-        ))),
-        Err(WebError::Invalid(errors)) => {
-            page::render(
-                &state,
-                &staff,
-                Some(&release),
-                Extras {
-                    errors,
-                    ..Default::default()
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    move_without_text(on, change, f.revision, "withdrawn").await
 }
 
 pub async fn reinstate(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
+    (state, _, caller, id): OnRelease,
     CsrfForm(f): CsrfForm<ReasonForm>,
 ) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    actions::apply(
-        &state,
-        &staff,
-        &client,
-        &release,
-        Change::Move {
-            transition: Transition::Reinstate,
-            note: String::new(),
-        },
-        f.revision,
-    )
-    .await?;
+    let release = access::load(&state, &caller, &id).await?;
+    let change = moving(Transition::Reinstate, String::new());
+    releases::transition(&state, &caller, &release, change, f.revision).await?;
     Ok(views::see_other(format!(
         "/admin/releases/{}?notice=reinstated",
         release.public_id
@@ -287,12 +190,8 @@ pub async fn reinstate(
 }
 
 /// The correction form is the editor itself, in correction mode.
-pub async fn correct_form(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<String>,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+pub async fn correct_form((state, staff, caller, id): OnRelease) -> WebResult {
+    let release = access::load(&state, &caller, &id).await?;
     if release.status != ReleaseStatus::Published {
         return Ok(views::see_other(format!(
             "/admin/releases/{}",
@@ -303,65 +202,32 @@ pub async fn correct_form(
 }
 
 pub async fn correct(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
+    (state, staff, caller, id): OnRelease,
     CsrfForm(form): ReleaseFormBody,
 ) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
-    let (content, errors) = form.to_content();
-    if !errors.is_empty() {
-        return page::render(
-            &state,
-            &staff,
-            Some(&release),
-            Extras {
-                form: Some(form),
-                errors,
-                ..Default::default()
-            },
-        )
-        .await;
+    let release = access::load(&state, &caller, &id).await?;
+    let (content, problems) = form.to_content();
+    if !problems.is_empty() {
+        return again(&state, &staff, Some(&release), &form, errors(problems)).await;
     }
-    let expected = form.revision;
-    let change = Change::Correct {
-        content: Box::new(content),
-        note: form.note.clone(),
-    };
-    match actions::apply(&state, &staff, &client, &release, change, expected).await {
+    let note = form.note.clone();
+    match releases::correct(&state, &caller, &release, content, note, form.revision).await {
         Ok(applied) => Ok(views::see_other(format!(
             "/admin/releases/{}?notice=corrected",
             applied.release.public_id
         ))),
-        Err(WebError::Invalid(errors)) => {
-            page::render(
-                &state,
-                &staff,
-                Some(&release),
-                Extras {
-                    form: Some(form),
-                    errors,
-                    ..Default::default()
-                },
-            )
-            .await
+        Err(WebError::Invalid(problems)) => {
+            again(&state, &staff, Some(&release), &form, errors(problems)).await
         }
         Err(WebError::Conflict {
             current_revision: Some(current),
             ..
         }) => {
-            page::render(
-                &state,
-                &staff,
-                Some(&release),
-                Extras {
-                    form: Some(form),
-                    conflict_with: Some(current),
-                    ..Default::default()
-                },
-            )
-            .await
+            let extras = Extras {
+                conflict_with: Some(current),
+                ..Default::default()
+            };
+            again(&state, &staff, Some(&release), &form, extras).await
         }
         Err(e) => Err(e),
     }
@@ -374,41 +240,13 @@ pub struct SlugForm {
     revision: Option<i64>,
 }
 
-pub async fn change_slug(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<String>,
-    CsrfForm(f): CsrfForm<SlugForm>,
-) -> WebResult {
-    let release = access::load(&state, &staff, &id).await?;
+pub async fn change_slug(on: OnRelease, CsrfForm(f): CsrfForm<SlugForm>) -> WebResult {
     let slug = f.slug.trim().to_owned();
-    match actions::apply(
-        &state,
-        &staff,
-        &client,
-        &release,
-        Change::ChangeSlug { slug },
+    move_without_text(
+        on,
+        Ok(Change::ChangeSlug { slug }),
         f.revision,
+        "slug-changed",
     )
     .await
-    {
-        Ok(_) => Ok(views::see_other(format!(
-            "/admin/releases/{}?notice=slug-changed",
-            release.public_id
-        ))),
-        Err(WebError::Invalid(errors)) => {
-            page::render(
-                &state,
-                &staff,
-                Some(&release),
-                Extras {
-                    errors,
-                    ..Default::default()
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
 }

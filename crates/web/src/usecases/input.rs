@@ -281,39 +281,48 @@ pub struct ReleaseInput {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DatelineInput {
-    #[serde(default)]
     pub city: String,
-    #[serde(default)]
     pub region: String,
     /// `YYYY-MM-DD`.
-    #[serde(default)]
     pub date: Option<String>,
-    #[serde(default)]
     pub distributor: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SourceInput {
-    #[serde(default)]
     pub label: String,
-    #[serde(default)]
     pub url: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ContactInput {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub title: String,
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub phone: String,
+}
+
+/// Names, under `field`, the slugs asked for that were not found.
+fn unknown_slugs<'a>(
+    asked: &[String],
+    found: impl Iterator<Item = &'a str> + Clone,
+    field: &str,
+    e: &mut ValidationErrors,
+) {
+    let unknown: Vec<&String> = asked
+        .iter()
+        .filter(|s| !found.clone().any(|f| f == s.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        e.add(
+            field,
+            format!("Unknown {field}: {unknown:?}. Create them first."),
+        );
+    }
 }
 
 impl ReleaseInput {
@@ -330,12 +339,7 @@ impl ReleaseInput {
             .date
             .as_deref()
             .and_then(|d| parse_date(d, "dateline.date", &mut e));
-        let organization_id = match self
-            .organization
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let organization_id = match crate::query::given(self.organization.as_deref()) {
             None => None,
             Some(slug) => match organizations::get_by_slug(conn, slug) {
                 Ok(o) => Some(o.id),
@@ -350,29 +354,11 @@ impl ReleaseInput {
             },
         };
         let categories = taxonomy::categories_by_slugs(conn, &self.categories)?;
-        let unknown: Vec<&String> = self
-            .categories
-            .iter()
-            .filter(|s| !categories.iter().any(|c| &&c.slug == s))
-            .collect();
-        if !unknown.is_empty() {
-            e.add(
-                "categories",
-                format!("Unknown categories: {unknown:?}. Create them first."),
-            );
-        }
+        let found = categories.iter().map(|c| c.slug.as_str());
+        unknown_slugs(&self.categories, found, "categories", &mut e);
         let regions = taxonomy::regions_by_slugs(conn, &self.regions)?;
-        let unknown: Vec<&String> = self
-            .regions
-            .iter()
-            .filter(|s| !regions.iter().any(|c| &&c.slug == s))
-            .collect();
-        if !unknown.is_empty() {
-            e.add(
-                "regions",
-                format!("Unknown regions: {unknown:?}. Create them first."),
-            );
-        }
+        let found = regions.iter().map(|r| r.slug.as_str());
+        unknown_slugs(&self.regions, found, "regions", &mut e);
         e.into_result().map_err(crate::error::WebError::Invalid)?;
         Ok(ReleaseContent {
             headline: self.headline.clone(),
@@ -395,19 +381,73 @@ impl ReleaseInput {
                 .filter(|l| !l.trim().is_empty())
                 .unwrap_or_else(|| default_language.to_owned()),
             organization_id,
-            contacts: self
-                .contacts
-                .iter()
-                .map(|c| Contact {
-                    name: c.name.clone(),
-                    title: c.title.clone(),
-                    email: c.email.clone(),
-                    phone: c.phone.clone(),
-                })
-                .collect(),
+            contacts: self.contacts.iter().map(Contact::from).collect(),
             category_ids: categories.iter().map(|c| c.id).collect(),
             region_ids: regions.iter().map(|r| r.id).collect(),
             tags: self.tags.clone(),
         })
+    }
+}
+
+/// Conversions both ways between two structs with the same fields: the API's shape of a value
+/// and the domain's.
+macro_rules! mirror {
+    ($a:ident <-> $b:ident { $($field:ident),* }) => {
+        impl From<&$a> for $b {
+            fn from(x: &$a) -> Self {
+                $b { $($field: x.$field.clone()),* }
+            }
+        }
+
+        impl From<&$b> for $a {
+            fn from(x: &$b) -> Self {
+                $a { $($field: x.$field.clone()),* }
+            }
+        }
+    };
+}
+
+mirror!(ContactInput <-> Contact { name, title, email, phone });
+
+/// The slugs of `ids`, in order, leaving out those no longer in `known` (id and slug pairs).
+fn slugs_of(ids: &[i64], known: &[(i64, String)]) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| known.iter().find(|(k, _)| k == id))
+        .map(|(_, slug)| slug.clone())
+        .collect()
+}
+
+impl ReleaseInput {
+    /// Content in the shape the API accepts, ids named by slug: `organization` is the
+    /// organization's slug if it still exists, `categories` and `regions` the id and slug of
+    /// every one there is.
+    pub fn from_content(
+        c: &ReleaseContent,
+        organization: Option<String>,
+        categories: &[(i64, String)],
+        regions: &[(i64, String)],
+    ) -> Self {
+        ReleaseInput {
+            headline: c.headline.clone(),
+            subheadline: c.subheadline.clone(),
+            dateline: DatelineInput {
+                city: c.dateline.city.clone(),
+                region: c.dateline.region.clone(),
+                date: c.dateline.date.map(|d| d.format("%Y-%m-%d").to_string()),
+                distributor: c.dateline.distributor.clone(),
+            },
+            source: SourceInput {
+                label: c.source.label.clone(),
+                url: c.source.url.clone(),
+            },
+            summary: c.summary.clone(),
+            body: c.body.clone(),
+            language: Some(c.language.clone()),
+            organization,
+            contacts: c.contacts.iter().map(ContactInput::from).collect(),
+            categories: slugs_of(&c.category_ids, categories),
+            regions: slugs_of(&c.region_ids, regions),
+            tags: c.tags.clone(),
+        }
     }
 }
