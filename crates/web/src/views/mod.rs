@@ -4,6 +4,7 @@
 
 pub mod format;
 pub mod release;
+pub mod release_page;
 
 use std::fmt;
 

@@ -128,7 +128,7 @@ pub async fn revision(
     release.content = content;
     let now = state.clock.now();
     let loaded = state
-        .db(move |conn| crate::routes::public::release::load_page(conn, release, now))
+        .db(move |conn| crate::views::release_page::load_page(conn, release, now))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
     let banner = Some(format!(
@@ -139,7 +139,7 @@ pub async fn revision(
     ));
     let visitor = Visitor(Some(staff.0.clone()));
     let mut page =
-        crate::routes::public::release::release_page(&state, &newsroom, &visitor, loaded, banner);
+        crate::views::release_page::release_page(&state, &newsroom, &visitor, loaded, banner);
     page.chrome.noindex = true;
     views::ok(&page)
 }
