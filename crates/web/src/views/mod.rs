@@ -2,6 +2,7 @@
 //! display-ready structs; Askama templates under `web/templates` print them, escaping everything
 //! except [`BodyHtml`] and [`JsonLd`].
 
+pub mod comparison;
 pub mod format;
 pub mod release;
 pub mod release_page;

@@ -5,7 +5,6 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
 use chrono_tz::Tz;
-use dateline_core::diff::{self, Change};
 use dateline_core::workflow::{Transition, available};
 use dateline_core::{Contact, Release, ReleaseContent, ReleaseStatus, Role, ValidationErrors};
 use dateline_storage::repo::{organizations, revisions, taxonomy, users};
@@ -16,6 +15,7 @@ use crate::editorial::input::ReleaseForm;
 use crate::error::WebResult;
 use crate::extract::Staff;
 use crate::state::AppState;
+use crate::views::comparison::{self, Names, SegmentView};
 use crate::views::format::{self, local_input};
 use crate::views::release::release_path;
 use crate::views::{self, BodyHtml, Chrome};
@@ -24,12 +24,6 @@ pub struct Choice {
     pub id: i64,
     pub name: String,
     pub checked: bool,
-}
-
-pub struct SegmentView {
-    pub text: String,
-    pub added: bool,
-    pub removed: bool,
 }
 
 pub struct ConflictView {
@@ -227,13 +221,10 @@ pub async fn render(
                 .collect()
         })
         .unwrap_or_default();
-    let names = |kind: &str, id: i64| {
-        match kind {
-            "organization" => orgs.iter().find(|o| o.id == id).map(|o| o.name.clone()),
-            "category" => cats.iter().find(|o| o.id == id).map(|o| o.name.clone()),
-            _ => regs.iter().find(|o| o.id == id).map(|o| o.name.clone()),
-        }
-        .unwrap_or_else(|| format!("#{id}"))
+    let names = Names {
+        organizations: &orgs,
+        categories: &cats,
+        regions: &regs,
     };
     let conflict =
         conflict_content.map(
@@ -241,17 +232,7 @@ pub async fn render(
                 revision: rev.revision,
                 who: rev.author_name.clone().unwrap_or_else(|| "Someone".into()),
                 when: format::relative(rev.created_at, now),
-                diff: diff::words(
-                    &diff::as_text(&stored, &names),
-                    &diff::as_text(&content, &names),
-                )
-                .into_iter()
-                .map(|s| SegmentView {
-                    added: s.change == Change::Added,
-                    removed: s.change == Change::Removed,
-                    text: s.text,
-                })
-                .collect(),
+                diff: comparison::segments(&stored, &content, &names),
             },
         );
     let revision = match (conflict_rev, release) {
