@@ -260,3 +260,10 @@ pub fn see_other(location: impl Into<String>) -> HttpResponse {
         .insert_header((actix_web::http::header::LOCATION, location.into()))
         .finish()
 }
+
+/// Organizations as `<select>` options, by id: the staff pages' filters and forms.
+pub fn organization_choices(orgs: &[dateline_core::Organization]) -> Vec<(String, String)> {
+    orgs.iter()
+        .map(|o| (o.id.to_string(), o.name.clone()))
+        .collect()
+}
