@@ -2,8 +2,10 @@
 //! display-ready structs; Askama templates under `web/templates` print them, escaping everything
 //! except [`BodyHtml`] and [`JsonLd`].
 
+pub mod comparison;
 pub mod format;
 pub mod release;
+pub mod release_page;
 
 use std::fmt;
 
@@ -257,4 +259,11 @@ pub fn see_other(location: impl Into<String>) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location.into()))
         .finish()
+}
+
+/// Organizations as `<select>` options, by id: the staff pages' filters and forms.
+pub fn organization_choices(orgs: &[dateline_core::Organization]) -> Vec<(String, String)> {
+    orgs.iter()
+        .map(|o| (o.id.to_string(), o.name.clone()))
+        .collect()
 }

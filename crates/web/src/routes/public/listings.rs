@@ -555,26 +555,18 @@ fn region_entries(all: Vec<Region>, counts: &PublicCounts) -> Vec<IndexEntry> {
         .collect()
 }
 
-pub async fn organizations_index(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    visitor: Visitor,
-) -> WebResult {
-    index(&req, &state, &visitor, "organizations").await
+macro_rules! index_handler {
+    ($name:ident, $kind:literal) => {
+        pub async fn $name(
+            req: HttpRequest,
+            state: web::Data<AppState>,
+            visitor: Visitor,
+        ) -> WebResult {
+            index(&req, &state, &visitor, $kind).await
+        }
+    };
 }
 
-pub async fn categories_index(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    visitor: Visitor,
-) -> WebResult {
-    index(&req, &state, &visitor, "categories").await
-}
-
-pub async fn regions_index(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    visitor: Visitor,
-) -> WebResult {
-    index(&req, &state, &visitor, "regions").await
-}
+index_handler!(organizations_index, "organizations");
+index_handler!(categories_index, "categories");
+index_handler!(regions_index, "regions");

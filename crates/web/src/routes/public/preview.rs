@@ -16,8 +16,8 @@ use dateline_storage::{DbConnection, write_tx};
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, Visitor};
-use crate::routes::public::release::{load_page, release_page};
 use crate::state::AppState;
+use crate::views::release_page::{load_page, release_page};
 use crate::views::{self, format};
 
 pub async fn open(

@@ -229,7 +229,7 @@ pub async fn preview((state, staff, caller, id): OnRelease) -> WebResult {
     let release = access::load(&state, &caller, &id).await?;
     let now = state.clock.now();
     let loaded = state
-        .db(move |conn| crate::routes::public::release::load_page(conn, release, now))
+        .db(move |conn| crate::views::release_page::load_page(conn, release, now))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
     let banner = (loaded.release.status != dateline_core::ReleaseStatus::Published).then(|| {
@@ -240,7 +240,7 @@ pub async fn preview((state, staff, caller, id): OnRelease) -> WebResult {
     });
     let visitor = Visitor(Some(staff.0.clone()));
     let mut page =
-        crate::routes::public::release::release_page(&state, &newsroom, &visitor, loaded, banner);
+        crate::views::release_page::release_page(&state, &newsroom, &visitor, loaded, banner);
     page.chrome.noindex = true;
     // The address stays private through the staff area's referrer policy.
     views::ok(&page)

@@ -6,18 +6,17 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use dateline_core::ReleaseStatus;
-use dateline_core::diff::{self, Change};
 use dateline_storage::repo::{organizations, revisions, taxonomy};
 use dateline_storage::visibility::Scope;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Staff, Visitor};
-use crate::routes::admin::releases::page::SegmentView;
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::usecases::access;
 use crate::usecases::{Caller, releases};
+use crate::views::comparison::{self, Names, SegmentView};
 use crate::views::{self, Chrome, format};
 
 #[derive(Template)]
@@ -128,7 +127,7 @@ pub async fn revision(
     release.content = content;
     let now = state.clock.now();
     let loaded = state
-        .db(move |conn| crate::routes::public::release::load_page(conn, release, now))
+        .db(move |conn| crate::views::release_page::load_page(conn, release, now))
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
     let banner = Some(format!(
@@ -139,7 +138,7 @@ pub async fn revision(
     ));
     let visitor = Visitor(Some(staff.0.clone()));
     let mut page =
-        crate::routes::public::release::release_page(&state, &newsroom, &visitor, loaded, banner);
+        crate::views::release_page::release_page(&state, &newsroom, &visitor, loaded, banner);
     page.chrome.noindex = true;
     views::ok(&page)
 }
@@ -200,26 +199,15 @@ pub async fn compare(
             ))
         })
         .await?;
-    let names = |kind: &str, id: i64| {
-        match kind {
-            "organization" => orgs.iter().find(|o| o.id == id).map(|o| o.name.clone()),
-            "category" => cats.iter().find(|o| o.id == id).map(|o| o.name.clone()),
-            _ => regs.iter().find(|o| o.id == id).map(|o| o.name.clone()),
-        }
-        .unwrap_or_else(|| format!("#{id}"))
+    let names = Names {
+        organizations: &orgs,
+        categories: &cats,
+        regions: &regs,
     };
-    let segments: Vec<SegmentView> =
-        diff::words(&diff::as_text(&old, &names), &diff::as_text(&new, &names))
-            .into_iter()
-            .map(|s| SegmentView {
-                added: s.change == Change::Added,
-                removed: s.change == Change::Removed,
-                text: s.text,
-            })
-            .collect();
+    let segments = comparison::segments(&old, &new, &names);
     let (chrome, _) =
         views::staff_chrome(&state, "Compare revisions", &staff, "releases", None).await?;
-    let unchanged = segments.iter().all(|s| !s.added && !s.removed);
+    let unchanged = comparison::unchanged(&segments);
     views::ok(&ComparePage {
         chrome,
         id: release.public_id.to_string(),

@@ -3,11 +3,13 @@
 
 use actix_web::web;
 use askama::Template;
-use dateline_core::ReleaseStatus;
-use dateline_storage::PageRequest;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use dateline_core::{ReleaseStatus, ReleaseSummary, User};
 use dateline_storage::repo::releases::{self, StaffFilter};
 use dateline_storage::repo::{organizations, users};
 use dateline_storage::visibility::Scope;
+use dateline_storage::{Cursor, PageRequest};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
@@ -61,8 +63,8 @@ fn opt_id(v: &Option<String>, field: &str) -> WebResult<Option<i64>> {
     }
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQuery>) -> WebResult {
-    let after = cursor(q.after.as_deref())?;
+/// The filter the query asks for; a status or id that is not one is a 422 naming the field.
+fn staff_filter(q: &ListQuery) -> WebResult<StaffFilter> {
     let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -70,13 +72,18 @@ pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQu
                 .map_err(|e| WebError::invalid("status", e.to_string()))?,
         ),
     };
-    let text: Option<String> = q.q.as_deref().map(|t| t.chars().take(200).collect());
-    let filter = StaffFilter {
+    Ok(StaffFilter {
         status,
         organization_id: opt_id(&q.organization, "organization")?,
         author_id: opt_id(&q.author, "author")?,
-        text: text.clone(),
-    };
+        text: q.q.as_deref().map(|t| t.chars().take(200).collect()),
+    })
+}
+
+pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQuery>) -> WebResult {
+    let after = cursor(q.after.as_deref())?;
+    let filter = staff_filter(&q)?;
+    let f_text = filter.text.clone().unwrap_or_default();
     let (viewer, now) = (staff.viewer(), state.clock.now());
     let (page, orgs, people) = state
         .db(move |conn| -> WebResult<_> {
@@ -96,64 +103,70 @@ pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQu
     let (chrome, newsroom) =
         views::staff_chrome(&state, "Releases", &staff, "releases", None).await?;
     let zone = newsroom.time_zone;
-    let next_page = page.next.map(|c| {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", &q.q),
-            ("status", &q.status),
-            ("organization", &q.organization),
-            ("author", &q.author),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                s.append_pair(k, v);
-            }
-        }
-        s.append_pair("after", &c.encode());
-        format!("/admin/releases?{}", s.finish())
-    });
     views::ok(&ListPage {
         chrome,
         rows: page
             .items
             .iter()
-            .map(|r| Row {
-                edit: format!("/admin/releases/{}", r.public_id),
-                headline: r.headline.clone(),
-                status: r.status.label(),
-                status_class: r.status.as_str(),
-                organization: r
-                    .organization
-                    .as_ref()
-                    .map(|o| o.name.clone())
-                    .unwrap_or_default(),
-                author: r
-                    .author_id
-                    .and_then(|a| people.iter().find(|u| u.id == a))
-                    .map(|u| u.display_name.clone())
-                    .unwrap_or_default(),
-                changed: format::relative(r.updated_at, now),
-                embargo: r
-                    .embargo_at
-                    .filter(|_| r.status == ReleaseStatus::Scheduled)
-                    .map(|t| format::datetime(t, zone)),
-            })
+            .map(|r| Row::new(r, &people, now, zone))
             .collect(),
         statuses: ReleaseStatus::ALL
             .iter()
             .map(|s| (s.as_str(), s.label()))
             .collect(),
-        organizations: orgs
-            .iter()
-            .map(|o| (o.id.to_string(), o.name.clone()))
-            .collect(),
+        organizations: views::organization_choices(&orgs),
         authors: people
             .iter()
             .map(|u| (u.id.to_string(), u.display_name.clone()))
             .collect(),
-        f_text: text.unwrap_or_default(),
+        f_text,
         f_status: q.status.clone().unwrap_or_default(),
         f_org: q.organization.clone().unwrap_or_default(),
         f_author: q.author.clone().unwrap_or_default(),
-        next_page,
+        next_page: page.next.map(|c| next_page(&q, &c)),
     })
+}
+
+/// The address of the next page: the same filters, after the last row shown.
+fn next_page(q: &ListQuery, after: &Cursor) -> String {
+    let after = after.encode();
+    fn given(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or("")
+    }
+    crate::pagination::link(
+        "/admin/releases",
+        [
+            ("q", given(&q.q)),
+            ("status", given(&q.status)),
+            ("organization", given(&q.organization)),
+            ("author", given(&q.author)),
+            ("after", &after),
+        ],
+    )
+}
+
+impl Row {
+    fn new(r: &ReleaseSummary, people: &[User], now: DateTime<Utc>, zone: Tz) -> Self {
+        Row {
+            edit: format!("/admin/releases/{}", r.public_id),
+            headline: r.headline.clone(),
+            status: r.status.label(),
+            status_class: r.status.as_str(),
+            organization: r
+                .organization
+                .as_ref()
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            author: r
+                .author_id
+                .and_then(|a| people.iter().find(|u| u.id == a))
+                .map(|u| u.display_name.clone())
+                .unwrap_or_default(),
+            changed: format::relative(r.updated_at, now),
+            embargo: r
+                .embargo_at
+                .filter(|_| r.status == ReleaseStatus::Scheduled)
+                .map(|t| format::datetime(t, zone)),
+        }
+    }
 }
