@@ -290,18 +290,12 @@ impl<'a> View<'a> {
                 && conflict.is_none(),
             is_editor: self.is_editor,
             workings: self.workings,
-            author: release
-                .and_then(|r| r.author_id)
-                .and_then(|a| stored.people.iter().find(|u| u.id == a))
-                .map(|u| u.display_name.clone())
-                .unwrap_or_default(),
+            author: self.author(&stored.people),
             embargo: self.embargo(),
             published: release
                 .and_then(|r| r.published_at)
                 .map(|t| format::datetime(t, self.zone)),
-            public_url: release
-                .filter(|r| r.status == ReleaseStatus::Published)
-                .map(|r| release_path(r.public_id.as_str(), &r.slug)),
+            public_url: self.public_url(),
             slug: release.map(|r| r.slug.clone()).unwrap_or_default(),
             can_submit: self.allowed(Transition::Submit)
                 && (release.is_some_and(|r| is_own(self.staff, r)) || self.is_editor),
@@ -382,6 +376,21 @@ impl<'a> View<'a> {
                 )
             })
             .collect()
+    }
+
+    fn author(&self, people: &[User]) -> String {
+        self.release
+            .and_then(|r| r.author_id)
+            .and_then(|a| people.iter().find(|u| u.id == a))
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
+    }
+
+    /// Where readers find the release, once it is public.
+    fn public_url(&self) -> Option<String> {
+        self.release
+            .filter(|r| r.status == ReleaseStatus::Published)
+            .map(|r| release_path(r.public_id.as_str(), &r.slug))
     }
 
     fn embargo(&self) -> Option<EmbargoView> {
