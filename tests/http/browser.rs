@@ -531,6 +531,7 @@ async fn the_newsroom_pages_are_accessible(app) {
         ("admin-releases", "/admin/releases".to_owned()),
         ("admin-editor", format!("/admin/releases/{}", r.public_id)),
         ("admin-new", "/admin/releases/new".to_owned()),
+        ("admin-paste", "/admin/releases/paste".to_owned()),
         (
             "admin-history",
             format!("/admin/releases/{}/history", r.public_id),

@@ -205,3 +205,35 @@ fn publishing_an_import_needs_an_editor() {
     assert_eq!(all[0]["author"], "e@example.com");
     assert_eq!(all[0]["published_at"], "2022-09-02T00:00:00Z");
 }
+
+mod paste {
+    use dateline_core::Role;
+
+    use crate::http_tests;
+
+    http_tests! {
+        // Pasting a wire text opens the editor with its fields filled and what to check listed;
+        // nothing is stored until the editor saves, and then it is an ordinary draft.
+        async fn a_pasted_release_fills_the_editor(app) {
+            let (page, _) = app.signed_in("ed@example.com", Role::Editor).await;
+            let form = page.get("/admin/releases/paste").await;
+            form.assert_status(200);
+            assert!(form.body.contains("Paste a release"));
+
+            let empty = page.submit("/admin/releases/paste", "/admin/releases/paste", &[("text", "  ")]).await;
+            empty.assert_status(422);
+            assert!(empty.text().contains("the file is empty") || empty.text().contains("cannot be read"), "{}", empty.text());
+
+            let filled = page.submit("/admin/releases/paste", "/admin/releases/paste", &[("text", crate::wire_import::CALDER)]).await;
+            filled.assert_status(200);
+            let html = &filled.body;
+            assert!(html.contains("value=\"Calder Bay Opens Its Harbour Cycle Path\""), "{html}");
+            assert!(html.contains("value=\"ExampleWire\""), "{html}");
+            assert!(html.contains("press@calderbay.example.org"), "{html}");
+            assert!(filled.text().contains("check before saving"), "{}", filled.text());
+            assert!(filled.text().contains("not an organization in this newsroom"), "{}", filled.text());
+            let list = page.get("/admin/releases").await;
+            assert!(!list.body.contains("Calder Bay Opens"), "nothing stored yet");
+        }
+    }
+}

@@ -177,6 +177,8 @@ pub const ROUTES: &[RouteDef] = &[
     r("admin.dashboard",            Get,    "/admin",                                             SignedIn),
     r("admin.releases",             Get,    "/admin/releases",                                    SignedIn),
     r("admin.release_new",          Get,    "/admin/releases/new",                                Draft),
+    r("admin.release_paste_form",   Get,    "/admin/releases/paste",                              Draft),
+    r("admin.release_paste",        Post,   "/admin/releases/paste",                              Draft),
     r("admin.release_create",       Post,   "/admin/releases",                                    Draft),
     r("admin.release_edit",         Get,    "/admin/releases/{id}",                               Draft),
     r("admin.release_save",         Post,   "/admin/releases/{id}",                               Draft),

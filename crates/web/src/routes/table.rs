@@ -89,6 +89,8 @@ fn newsroom(r: &mut Routes) {
     r.add("admin.dashboard", admin::dashboard::show);
     r.add("admin.releases", admin::releases::list::list);
     r.add("admin.release_new", admin::releases::editor::new_form);
+    r.add("admin.release_paste_form", admin::releases::paste::form);
+    r.add("admin.release_paste", admin::releases::paste::submit);
     r.add("admin.release_create", admin::releases::editor::create);
     r.add("admin.release_edit", admin::releases::editor::edit);
     r.add("admin.release_save", admin::releases::editor::save);

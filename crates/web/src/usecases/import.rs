@@ -115,7 +115,7 @@ pub fn draft(
     text: &str,
     options: &Options,
 ) -> Result<(WireRelease, ReleaseContent), StorageError> {
-    let parsed = wire::parse(text);
+    let mut parsed = wire::parse(text);
     let mut content = parsed.content();
     content.language = options.language.clone();
     content.organization_id = match options.organization_id {
@@ -125,6 +125,20 @@ pub fn draft(
             None => None,
         },
     };
+    if let Some(name) = parsed
+        .issuer()
+        .filter(|_| content.organization_id.is_none())
+    {
+        let message = format!(
+            "The text names {name:?} as its issuer, which is not an organization in this \
+             newsroom; the release has no issuer yet."
+        );
+        parsed.flags.push(Flag {
+            line: 0,
+            field: "organization",
+            message,
+        });
+    }
     Ok((parsed, content))
 }
 
@@ -166,20 +180,7 @@ pub fn import(
             });
         }
         let (parsed, content) = draft(conn, text, options)?;
-        let mut flags = parsed.flags.clone();
-        if let Some(name) = parsed
-            .issuer()
-            .filter(|_| content.organization_id.is_none())
-        {
-            flags.push(Flag {
-                line: 0,
-                field: "organization",
-                message: format!(
-                    "The text names {name:?} as its issuer, which is not an organization in \
-                     this newsroom; the release has no issuer yet."
-                ),
-            });
-        }
+        let flags = parsed.flags.clone();
         let created = releases::create_in(conn, caller, content, Via::WireText, now)
             .map_err(|e| located(e, &parsed))?;
         imports::record(conn, &print, created.id, now)?;

@@ -5,6 +5,7 @@ pub mod history;
 pub mod links;
 pub mod list;
 pub mod page;
+pub mod paste;
 pub mod workflow;
 
 use actix_web::web;

@@ -91,6 +91,8 @@ pub struct EditorPage {
     pub zone_choices: Vec<(String, String)>,
     pub form_embargo_local: String,
     pub form_embargo_zone: String,
+    /// What to check before saving a release read from wire text.
+    pub checks: Vec<String>,
 }
 
 /// What the editor page should show besides the release itself.
@@ -108,6 +110,8 @@ pub struct Extras {
     /// The text was saved and only the step after it was refused, so the summary must not say
     /// "nothing was saved".
     pub saved: bool,
+    /// What the wire-text parser was unsure of, for the editor to check before saving.
+    pub checks: Vec<String>,
 }
 
 /// An element id for a field error, so the summary can link to the field.
@@ -259,6 +263,7 @@ impl<'a> View<'a> {
         let (content, _) = form.to_content();
         let conflict = self.conflict(&stored, &content);
         EditorPage {
+            checks: extras.checks,
             chrome,
             is_new: release.is_none(),
             id: release.map(|r| r.public_id.to_string()).unwrap_or_default(),
