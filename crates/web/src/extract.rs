@@ -13,6 +13,9 @@ use crate::middleware::identity::{Identity, MaybeIdentity};
 use crate::state::AppState;
 use crate::usecases::Caller;
 
+/// The application state as a handler receives it.
+pub type State = web::Data<AppState>;
+
 fn identity_of(req: &HttpRequest) -> Option<Arc<Identity>> {
     req.extensions().get::<MaybeIdentity>().cloned().flatten()
 }

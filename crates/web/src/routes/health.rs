@@ -1,6 +1,6 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use crate::state::AppState;
+use crate::extract::State;
 use actix_web::{HttpResponse, web};
 
 /// The process is up and serving HTTP.
@@ -12,7 +12,7 @@ pub async fn live() -> HttpResponse {
 
 /// The database answers and migrations have run. 503 otherwise, so a load balancer sends no
 /// traffic here until it can be served.
-pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+pub async fn ready(state: State) -> HttpResponse {
     if !state.is_ready() {
         return unavailable("starting: waiting for the database");
     }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::assets;
 use crate::error::{WebError, WebResult};
-use crate::state::AppState;
+use crate::extract::State;
 
 pub async fn file(name: web::Path<String>) -> WebResult {
     let asset = assets::get(&name).ok_or(WebError::NotFound)?;
@@ -20,7 +20,7 @@ pub async fn file(name: web::Path<String>) -> WebResult {
         .body(asset.body))
 }
 
-pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
+pub async fn robots(state: State) -> HttpResponse {
     let body = format!(
         "User-agent: *\nDisallow: /admin\nDisallow: /account\nDisallow: /login\nDisallow: /preview/\nDisallow: /api/\nAllow: /\n\nSitemap: {}\nSitemap: {}\n",
         state.config.absolute("/sitemap.xml"),

@@ -1,6 +1,6 @@
 //! `/account`: name, time zone, password and sessions.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use askama::Template;
 use dateline_core::ValidationErrors;
 use dateline_storage::repo::audit::{AuditAction, Entry, Outcome};
@@ -8,12 +8,11 @@ use dateline_storage::repo::{sessions, users};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff};
+use crate::extract::{Client, Notice, Staff, State};
 use crate::routes::auth::reauth;
 use crate::routes::auth::session;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
-use crate::usecases::Caller;
 use crate::usecases::users::{AccountError, PasswordVia, set_password};
 use crate::views::format::Moment;
 use crate::views::{self, Chrome};
@@ -110,7 +109,7 @@ fn describe_agent(ua: &str) -> String {
     }
 }
 
-pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+pub async fn show(state: State, staff: Staff, notice: Notice) -> WebResult {
     page(
         &state,
         &staff,
@@ -131,7 +130,7 @@ pub struct ProfileForm {
 }
 
 pub async fn save_profile(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     CsrfForm(f): CsrfForm<ProfileForm>,
 ) -> WebResult {
@@ -179,12 +178,12 @@ pub struct PasswordForm {
 /// Needs the current password. Every session of the account ends, and this browser gets a new
 /// one, so a stolen session cannot outlive the change.
 pub async fn change_password(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
-    caller: Caller,
     client: Client,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> WebResult {
+    let caller = staff.caller();
     let user_id = staff.user.id;
     if !reauth::current_password_ok(&state, &staff, &f.current).await? {
         let now = state.clock.now();
@@ -212,7 +211,7 @@ pub async fn change_password(
 }
 
 pub async fn revoke_other_sessions(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     _: CsrfOnly,

@@ -11,11 +11,10 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff};
+use crate::extract::{Client, Notice, Staff, State};
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
-use crate::usecases::Caller;
 use crate::usecases::tokens as issuing;
 use crate::views::format;
 use crate::views::{self, Chrome};
@@ -154,12 +153,8 @@ pub struct CreateForm {
     password: String,
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    caller: Caller,
-    CsrfForm(f): CsrfForm<CreateForm>,
-) -> WebResult {
+pub async fn create(state: State, staff: Staff, CsrfForm(f): CsrfForm<CreateForm>) -> WebResult {
+    let caller = staff.caller();
     let mut e = ValidationErrors::new();
     issuing::check_name(&mut e, &f.name);
     let scope = Scope::parse(&f.scope);
@@ -210,11 +205,7 @@ fn base(all_users: bool) -> &'static str {
 }
 
 /// One's own tokens at `/account/tokens`; everyone's at `/admin/tokens` when `ALL`.
-pub async fn list<const ALL: bool>(
-    state: web::Data<AppState>,
-    staff: Staff,
-    notice: Notice,
-) -> WebResult {
+pub async fn list<const ALL: bool>(state: State, staff: Staff, notice: Notice) -> WebResult {
     page(&state, &staff, ALL, None, notice.as_deref()).await
 }
 
@@ -222,7 +213,7 @@ pub async fn list<const ALL: bool>(
 /// Someone else's token is a 404 otherwise: an admin revoking on their own list still acts only
 /// on their own tokens there.
 pub async fn revoke<const ALL: bool>(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,

@@ -5,7 +5,6 @@
 //! sessions, so a session taken before the change cannot go on to use it.
 
 use actix_web::http::StatusCode;
-use actix_web::web;
 use askama::Template;
 use dateline_auth::tokens::{constant_time_eq, hash_token};
 use dateline_auth::totp;
@@ -17,7 +16,7 @@ use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Acting, Notice, Staff};
+use crate::extract::{Notice, Staff, State};
 use crate::newsroom::Newsroom;
 use crate::routes::auth::reauth;
 use crate::routes::forms::CsrfForm;
@@ -140,7 +139,7 @@ async fn page(
     views::render(status, &page)
 }
 
-pub async fn form(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+pub async fn form(state: State, staff: Staff, notice: Notice) -> WebResult {
     let notice = notice
         .as_deref()
         .or(staff.must_enrol_two_factor.then_some("two-factor-required"));
@@ -161,12 +160,7 @@ pub struct CodeForm {
     password: String,
 }
 
-pub async fn enable(
-    state: web::Data<AppState>,
-    staff: Staff,
-    acting: Acting,
-    CsrfForm(f): CsrfForm<CodeForm>,
-) -> WebResult {
+pub async fn enable(state: State, staff: Staff, CsrfForm(f): CsrfForm<CodeForm>) -> WebResult {
     let pending = Pending {
         secret: f.secret.clone(),
         issued: f.issued,
@@ -199,7 +193,7 @@ pub async fn enable(
     let Some(step) = totp::check(&f.secret, &f.code, now.timestamp().max(0) as u64) else {
         return retry("code", "That code is not right. Check the time on your phone, wait for a new code and try again.", Some(pending)).await;
     };
-    let Some(codes) = enrol(&state, &staff, acting.0, &f.secret, step).await? else {
+    let Some(codes) = enrol(&state, &staff, staff.actor(), &f.secret, step).await? else {
         return retry(
             "code",
             "That code was used already. Wait for the next one and try again.",
@@ -263,12 +257,7 @@ pub struct PasswordForm {
     password: String,
 }
 
-pub async fn disable(
-    state: web::Data<AppState>,
-    staff: Staff,
-    acting: Acting,
-    CsrfForm(f): CsrfForm<PasswordForm>,
-) -> WebResult {
+pub async fn disable(state: State, staff: Staff, CsrfForm(f): CsrfForm<PasswordForm>) -> WebResult {
     let newsroom = views::load_newsroom(&state).await?;
     if required(&newsroom, staff.user.role) {
         return Err(WebError::Forbidden(
@@ -292,7 +281,7 @@ pub async fn disable(
         .await;
     }
     let now = state.clock.now();
-    let actor = acting.0;
+    let actor = staff.actor();
     let keep = staff.session_id_hash().map(str::to_owned);
     state
         .db(move |conn| -> WebResult<_> {

@@ -10,10 +10,9 @@ use dateline_storage::repo::users;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Staff;
+use crate::extract::{Staff, State};
 use crate::pagination::{self, cursor};
 use crate::query::Day;
-use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
 #[derive(Template)]
@@ -61,11 +60,7 @@ fn nonempty(s: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    staff: Staff,
-    q: web::Query<AuditQuery>,
-) -> WebResult {
+pub async fn list(state: State, staff: Staff, q: web::Query<AuditQuery>) -> WebResult {
     let after = cursor(q.after.as_deref())?;
     let filter = q.filter()?;
     let (chrome, newsroom) =

@@ -2,7 +2,6 @@
 //! embargo in the newsroom's zone and mine, and the time left), what went out lately, and a
 //! warning for anything past its embargo that has not gone live.
 
-use actix_web::web;
 use askama::Template;
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
@@ -13,8 +12,7 @@ use dateline_storage::repo::users;
 use dateline_storage::{DbConnection, PageRequest, Result as StorageResult};
 
 use crate::error::WebResult;
-use crate::extract::{Notice, Staff};
-use crate::state::AppState;
+use crate::extract::{Notice, Staff, State};
 use crate::views::release::release_path;
 use crate::views::{self, Chrome, format};
 
@@ -48,7 +46,7 @@ struct Line {
     left: String,
 }
 
-pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+pub async fn show(state: State, staff: Staff, notice: Notice) -> WebResult {
     let (chrome, newsroom) =
         views::staff_chrome(&state, "Dashboard", &staff, "dashboard", notice.as_deref()).await?;
     let now = state.clock.now();

@@ -9,7 +9,7 @@ use dateline_storage::visibility::Scope;
 use serde::Deserialize;
 
 use crate::error::WebResult;
-use crate::extract::{Notice, Staff};
+use crate::extract::{Notice, Staff, State};
 use crate::routes::forms::{self, CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::usecases::catalogue::{self, Record};
@@ -30,7 +30,7 @@ struct ListPage {
     rows: Vec<Row>,
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+pub async fn list(state: State, staff: Staff, notice: Notice) -> WebResult {
     let (chrome, _) = views::staff_chrome(
         &state,
         "Organizations",
@@ -174,16 +174,11 @@ async fn edit_page(
     )
 }
 
-pub async fn new_form(state: web::Data<AppState>, staff: Staff) -> WebResult {
+pub async fn new_form(state: State, staff: Staff) -> WebResult {
     edit_page(&state, &staff, None, None, None).await
 }
 
-pub async fn edit(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i64>,
-    notice: Notice,
-) -> WebResult {
+pub async fn edit(state: State, staff: Staff, id: web::Path<i64>, notice: Notice) -> WebResult {
     edit_page(
         &state,
         &staff,
@@ -199,7 +194,7 @@ fn record(staff: &Staff, action: AuditAction) -> Record {
 }
 
 pub async fn create(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     CsrfForm(f): CsrfForm<OrganizationForm>,
 ) -> WebResult {
@@ -222,7 +217,7 @@ pub async fn create(
 }
 
 pub async fn save(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<OrganizationForm>,
@@ -247,12 +242,7 @@ pub async fn save(
     .await
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i64>,
-    _: CsrfOnly,
-) -> WebResult {
+pub async fn delete(state: State, staff: Staff, id: web::Path<i64>, _: CsrfOnly) -> WebResult {
     let id = id.into_inner();
     catalogue::change(
         &state,

@@ -2,7 +2,6 @@
 //! two-factor requirement. Admins only.
 
 use actix_web::http::StatusCode;
-use actix_web::web;
 use askama::Template;
 use dateline_core::ValidationErrors;
 use dateline_storage::repo::audit::{AuditAction, Entry};
@@ -10,11 +9,10 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::WebResult;
-use crate::extract::{Acting, Notice, Staff};
+use crate::extract::{Notice, Staff, State};
 use crate::newsroom::Newsroom;
 use crate::routes::account::profile::zone_names;
 use crate::routes::forms::CsrfForm;
-use crate::state::AppState;
 use crate::views::{self, Chrome};
 
 #[derive(Template)]
@@ -30,7 +28,7 @@ struct SettingsPage {
     errors: ValidationErrors,
 }
 
-pub async fn show(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+pub async fn show(state: State, staff: Staff, notice: Notice) -> WebResult {
     let (chrome, n) =
         views::staff_chrome(&state, "Settings", &staff, "settings", notice.as_deref()).await?;
     views::ok(&SettingsPage {
@@ -58,12 +56,7 @@ pub struct SettingsForm {
     require_two_factor: Option<String>,
 }
 
-pub async fn save(
-    state: web::Data<AppState>,
-    staff: Staff,
-    acting: Acting,
-    CsrfForm(f): CsrfForm<SettingsForm>,
-) -> WebResult {
+pub async fn save(state: State, staff: Staff, CsrfForm(f): CsrfForm<SettingsForm>) -> WebResult {
     let require = f.require_two_factor.as_deref() == Some("true");
     let zone = match Newsroom::validate(
         &f.name,
@@ -96,7 +89,7 @@ pub async fn save(
         require_two_factor: require,
     };
     let now = state.clock.now();
-    let actor = acting.0;
+    let actor = staff.actor();
     let saved = newsroom.clone();
     state
         .db(move |conn| -> WebResult<_> {

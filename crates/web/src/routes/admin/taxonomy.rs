@@ -8,7 +8,7 @@ use dateline_storage::repo::taxonomy::TaxonInput;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Notice, Staff};
+use crate::extract::{Notice, Staff, State};
 use crate::routes::forms::{self, CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::taxa::{self, Kind, Taxon};
@@ -158,7 +158,7 @@ async fn list_page(
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     kind: web::Path<String>,
     notice: Notice,
@@ -171,7 +171,7 @@ fn record(staff: &Staff, action: AuditAction, kind: Kind) -> Record {
 }
 
 pub async fn create(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     kind: web::Path<String>,
     CsrfForm(f): CsrfForm<TaxonForm>,
@@ -232,7 +232,7 @@ async fn edit_page(
 }
 
 pub async fn edit(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     path: web::Path<(String, i64)>,
     notice: Notice,
@@ -243,7 +243,7 @@ pub async fn edit(
 }
 
 pub async fn save(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<TaxonForm>,
@@ -274,7 +274,7 @@ pub async fn save(
 }
 
 pub async fn delete(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     path: web::Path<(String, i64)>,
     _: CsrfOnly,

@@ -15,10 +15,9 @@ use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff};
+use crate::extract::{Client, Notice, Staff, State};
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
-use crate::usecases::Caller;
 use crate::usecases::users::{self as accounts, AccountError, Origin, Typed};
 use crate::views::{self, Chrome, format};
 
@@ -111,7 +110,7 @@ async fn list_page(
     )
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, notice: Notice) -> WebResult {
+pub async fn list(state: State, staff: Staff, notice: Notice) -> WebResult {
     list_page(&state, &staff, notice.as_deref(), Drafts::default()).await
 }
 
@@ -138,12 +137,8 @@ pub struct CreateForm {
     confirm: String,
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    caller: Caller,
-    CsrfForm(f): CsrfForm<CreateForm>,
-) -> WebResult {
+pub async fn create(state: State, staff: Staff, CsrfForm(f): CsrfForm<CreateForm>) -> WebResult {
+    let caller = staff.caller();
     let email = normalize_email(&f.email);
     let typed = Typed {
         email: &email,
@@ -203,7 +198,7 @@ pub struct InviteForm {
 }
 
 pub async fn invite(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     CsrfForm(f): CsrfForm<InviteForm>,
@@ -339,12 +334,7 @@ async fn edit_page(
     )
 }
 
-pub async fn edit(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i64>,
-    notice: Notice,
-) -> WebResult {
+pub async fn edit(state: State, staff: Staff, id: web::Path<i64>, notice: Notice) -> WebResult {
     edit_page(
         &state,
         &staff,
@@ -366,7 +356,7 @@ pub struct EditForm {
 }
 
 pub async fn save(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,
@@ -446,7 +436,7 @@ pub async fn save(
 }
 
 pub async fn reset_link(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,
@@ -508,7 +498,7 @@ pub async fn reset_link(
 }
 
 pub async fn revoke_sessions(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,

@@ -5,10 +5,9 @@ use chrono::SecondsFormat;
 use serde::Deserialize;
 
 use crate::error::WebResult;
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Staff, State};
 use crate::routes::admin::releases::links::{DEFAULT_DAYS, MAX_DAYS, create_link, revoke_link};
 use crate::routes::api::optional_json;
-use crate::state::AppState;
 use crate::usecases::access;
 
 #[derive(Deserialize, Default)]
@@ -23,7 +22,7 @@ pub struct LinkBody {
 
 pub async fn create(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     id: web::Path<String>,
@@ -53,12 +52,7 @@ pub async fn create(
     })))
 }
 
-pub async fn revoke(
-    state: web::Data<AppState>,
-    staff: Staff,
-    client: Client,
-    id: web::Path<i64>,
-) -> WebResult {
+pub async fn revoke(state: State, staff: Staff, client: Client, id: web::Path<i64>) -> WebResult {
     revoke_link(&state, &staff, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

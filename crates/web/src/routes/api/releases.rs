@@ -12,7 +12,7 @@ use dateline_storage::{DbConnection, Page, PageRequest, StorageError};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Visitor;
+use crate::extract::{State, Visitor};
 use crate::middleware::identity::Identity;
 use crate::pagination::cursor;
 use crate::query::{self, Day};
@@ -240,11 +240,7 @@ fn render_list(
     HttpResponse::Ok().json(body)
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    q: web::Query<ListQuery>,
-) -> WebResult {
+pub async fn list(state: State, visitor: Visitor, q: web::Query<ListQuery>) -> WebResult {
     let wanted = parse_query(&q, visitor.0.is_some())?;
     let (viewer, now, who) = (visitor.viewer(), state.clock.now(), visitor.0.clone());
     let page = state
@@ -294,7 +290,7 @@ pub async fn release_json<P: Principal + ?Sized>(
         )))
 }
 
-pub async fn get(state: web::Data<AppState>, visitor: Visitor, id: web::Path<String>) -> WebResult {
+pub async fn get(state: State, visitor: Visitor, id: web::Path<String>) -> WebResult {
     let public_id: PublicId = id.parse().map_err(|_| WebError::NotFound)?;
     let release = state
         .db(move |conn| releases::get_by_public_id(conn, &public_id))
@@ -313,11 +309,7 @@ pub async fn get(state: web::Data<AppState>, visitor: Visitor, id: web::Path<Str
     }
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    input: ApiJson<ReleaseInput>,
-) -> WebResult {
+pub async fn create(state: State, caller: Caller, input: ApiJson<ReleaseInput>) -> WebResult {
     let newsroom = crate::views::load_newsroom(&state).await?;
     let input = input.into_inner();
     let content = state
@@ -336,7 +328,7 @@ pub async fn create(
 
 pub async fn update(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     id: web::Path<String>,
     input: ApiJson<ReleaseInput>,

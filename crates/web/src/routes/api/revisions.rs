@@ -7,12 +7,11 @@ use dateline_storage::visibility::Scope;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Staff;
+use crate::extract::{Staff, State};
 use crate::routes::api::dto::List;
 use crate::routes::api::releases::release_json;
 use crate::routes::api::workflow::precondition;
 use crate::routes::api::{optional_if_match, optional_json};
-use crate::state::AppState;
 use crate::usecases::input::ReleaseInput;
 use crate::usecases::{Caller, access, releases};
 
@@ -45,7 +44,7 @@ fn dto(release_id: &str, r: revisions::Revision) -> RevisionDto {
     }
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
+pub async fn list(state: State, staff: Staff, id: web::Path<String>) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
     let all = state.db(move |conn| revisions::list(conn, rid)).await?;
@@ -67,11 +66,7 @@ struct RevisionContentDto {
     content: ReleaseInput,
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    staff: Staff,
-    path: web::Path<(String, i64)>,
-) -> WebResult {
+pub async fn get(state: State, staff: Staff, path: web::Path<(String, i64)>) -> WebResult {
     let (id, n) = path.into_inner();
     let release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
@@ -110,7 +105,7 @@ pub struct RestoreBody {
 
 pub async fn restore(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     path: web::Path<(String, i64)>,
     body: web::Bytes,

@@ -5,10 +5,9 @@ use dateline_storage::repo::search;
 use serde::Serialize;
 
 use crate::error::WebResult;
-use crate::extract::Visitor;
+use crate::extract::{State, Visitor};
 use crate::routes::api::dto::ItemDto;
 use crate::search::{PER_PAGE, SearchParams};
-use crate::state::AppState;
 use crate::usecases::access;
 
 #[derive(Serialize)]
@@ -29,11 +28,7 @@ struct Results {
     next: Option<String>,
 }
 
-pub async fn search(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    q: web::Query<SearchParams>,
-) -> WebResult {
+pub async fn search(state: State, visitor: Visitor, q: web::Query<SearchParams>) -> WebResult {
     let params = q.into_inner();
     params.check()?;
     let now = state.clock.now();

@@ -12,12 +12,11 @@ use dateline_storage::{DbConnection, PageRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Acting, Visitor};
+use crate::extract::{Acting, State, Visitor};
 use crate::middleware::identity::Identity;
 use crate::pagination::cursor;
 use crate::routes::api::dto::List;
 use crate::routes::api::{ApiJson, etag, if_match};
-use crate::state::AppState;
 use crate::taxa::{self, Kind};
 use crate::usecases::catalogue::{self, Record};
 use crate::usecases::input::ContactInput;
@@ -122,7 +121,7 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
+    state: State,
     visitor: Visitor,
     kind: web::Path<String>,
     q: web::Query<ListQuery>,
@@ -158,11 +157,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(body))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    path: web::Path<(String, String)>,
-) -> WebResult {
+pub async fn get(state: State, visitor: Visitor, path: web::Path<(String, String)>) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
     let scope = c.scope(visitor.identity(), state.clock.now());
@@ -273,7 +268,7 @@ fn with_id(item: Item) -> (Item, String) {
 }
 
 pub async fn create(
-    state: web::Data<AppState>,
+    state: State,
     acting: Acting,
     kind: web::Path<String>,
     input: ApiJson<Input>,
@@ -304,7 +299,7 @@ pub async fn create(
 
 pub async fn update(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     acting: Acting,
     path: web::Path<(String, String)>,
     input: ApiJson<Input>,
@@ -351,11 +346,7 @@ pub async fn update(
         .json(item))
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    acting: Acting,
-    path: web::Path<(String, String)>,
-) -> WebResult {
+pub async fn delete(state: State, acting: Acting, path: web::Path<(String, String)>) -> WebResult {
     let (kind, key) = path.into_inner();
     let c = Collection::parse(&kind)?;
     catalogue::change(

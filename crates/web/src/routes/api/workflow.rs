@@ -9,14 +9,14 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{WebError, WebResult};
+use crate::extract::State;
 use crate::routes::api::releases::release_json;
 use crate::routes::api::{optional_if_match, optional_json};
-use crate::state::AppState;
 use crate::usecases::{Caller, access, releases};
 
 /// What every workflow action takes from a request: the request itself (for `If-Match` and the
 /// body's type), the state, who acts, and the release's id from the address.
-pub(crate) type Act = (HttpRequest, web::Data<AppState>, Caller, web::Path<String>);
+pub(crate) type Act = (HttpRequest, State, Caller, web::Path<String>);
 
 /// A stale `If-Match` is a failed precondition rather than a conflict: the caller named the
 /// revision it expected, and it is not the current one.

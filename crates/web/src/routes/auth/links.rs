@@ -8,7 +8,7 @@ use dateline_storage::repo::tokens::{self, LinkKind, OneTimeLink};
 use dateline_storage::repo::users;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Client;
+use crate::extract::{Client, State};
 use crate::routes::auth::account_form::{self, Fields, Screen, visitor};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
@@ -46,11 +46,7 @@ fn invite_screen(token: &str, link: &OneTimeLink) -> Screen<'static> {
     )
 }
 
-pub async fn invite_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> WebResult {
+pub async fn invite_form(req: HttpRequest, state: State, token: web::Path<String>) -> WebResult {
     let link = open_link(&state, LinkKind::Invite, &token).await?;
     let (email, name) = (
         link.email.clone().unwrap_or_default(),
@@ -62,7 +58,7 @@ pub async fn invite_form(
 
 pub async fn invite(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     token: web::Path<String>,
     client: Client,
     CsrfForm(f): CsrfForm<Fields>,
@@ -84,11 +80,7 @@ fn reset_screen(token: &str) -> Screen<'static> {
     )
 }
 
-pub async fn reset_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> WebResult {
+pub async fn reset_form(req: HttpRequest, state: State, token: web::Path<String>) -> WebResult {
     let (_, user) = open_reset(&state, &token).await?;
     let screen = reset_screen(&token);
     account_form::render(
@@ -104,7 +96,7 @@ pub async fn reset_form(
 
 pub async fn reset(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     token: web::Path<String>,
     client: Client,
     CsrfForm(f): CsrfForm<Fields>,

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::audit;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Visitor};
+use crate::extract::{Client, State, Visitor};
 use crate::middleware::identity::{MaybeIdentity, pre_session_cookie_name};
 use crate::routes::auth::attempts::{self, Checked, Limit};
 use crate::routes::auth::{safe_next, session};
@@ -49,7 +49,7 @@ pub struct LoginQuery {
 
 pub async fn form(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     visitor: Visitor,
     q: web::Query<LoginQuery>,
 ) -> WebResult {
@@ -83,7 +83,7 @@ pub struct LoginForm {
 
 pub async fn submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     CsrfForm(f): CsrfForm<LoginForm>,
 ) -> WebResult {
@@ -293,10 +293,7 @@ struct LogoutPage {
 
 /// `GET /logout`: signing out changes state, so it is a button to press (a link or a prefetch
 /// must not end a session); someone already signed out goes to the sign-in page.
-pub async fn logout_page(
-    state: web::Data<AppState>,
-    session: Option<crate::extract::AnySession>,
-) -> WebResult {
+pub async fn logout_page(state: State, session: Option<crate::extract::AnySession>) -> WebResult {
     let Some(session) = session else {
         return Ok(views::see_other("/login".to_owned()));
     };
@@ -315,7 +312,7 @@ pub async fn logout_page(
 }
 
 pub async fn logout(
-    state: web::Data<AppState>,
+    state: State,
     session: crate::extract::AnySession,
     client: Client,
     _: CsrfOnly,

@@ -10,7 +10,7 @@ use dateline_storage::repo::tokens::{self, LinkKind};
 use dateline_storage::repo::users;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Client;
+use crate::extract::{Client, State};
 use crate::routes::auth::account_form::{self, Fields, Screen};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
@@ -40,11 +40,7 @@ async fn link_is_open(state: &AppState, token: &str) -> WebResult<bool> {
         .await
 }
 
-pub async fn form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> WebResult {
+pub async fn form(req: HttpRequest, state: State, token: web::Path<String>) -> WebResult {
     if !link_is_open(&state, &token).await? {
         return Err(WebError::NotFound);
     }
@@ -54,7 +50,7 @@ pub async fn form(
 
 pub async fn submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     token: web::Path<String>,
     client: Client,
     CsrfForm(f): CsrfForm<Fields>,

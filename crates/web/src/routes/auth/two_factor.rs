@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::audit;
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, PendingSecondFactor};
+use crate::extract::{Client, PendingSecondFactor, State};
 use crate::middleware::identity::Identity;
 use crate::routes::auth::attempts::{self, Checked, Limit};
 use crate::routes::auth::{safe_next, session};
@@ -39,7 +39,7 @@ pub struct NextQuery {
 }
 
 pub async fn form(
-    state: web::Data<AppState>,
+    state: State,
     pending: PendingSecondFactor,
     q: web::Query<NextQuery>,
 ) -> WebResult {
@@ -63,7 +63,7 @@ pub struct CodeForm {
 }
 
 pub async fn submit(
-    state: web::Data<AppState>,
+    state: State,
     pending: PendingSecondFactor,
     client: Client,
     CsrfForm(f): CsrfForm<CodeForm>,

@@ -6,9 +6,8 @@ use dateline_storage::PageRequest;
 use dateline_storage::repo::releases::{self, PublicFilter};
 
 use crate::error::WebResult;
-use crate::extract::Visitor;
+use crate::extract::{State, Visitor};
 use crate::pagination::{PAGE_SIZE, PageQuery};
-use crate::state::AppState;
 use crate::views::release::Card;
 use crate::views::{self, Chrome};
 
@@ -24,7 +23,7 @@ struct HomePage {
 
 pub async fn home(
     req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     visitor: Visitor,
     q: web::Query<PageQuery>,
 ) -> WebResult {

@@ -12,7 +12,7 @@ use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, PageRequest};
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Visitor;
+use crate::extract::{State, Visitor};
 use crate::feeds::{self, Channel, Format};
 use crate::http_cache;
 use crate::newsroom::Newsroom;
@@ -329,7 +329,7 @@ macro_rules! listing_handler {
     ($name:ident, $resolve:path) => {
         pub async fn $name(
             req: HttpRequest,
-            state: web::Data<AppState>,
+            state: State,
             visitor: Visitor,
             slug: web::Path<String>,
             q: web::Query<PageQuery>,
@@ -348,7 +348,7 @@ listing_handler!(tag_page, tag);
 
 pub async fn archive_page(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     visitor: Visitor,
     path: web::Path<(String, String)>,
     q: web::Query<PageQuery>,
@@ -416,11 +416,7 @@ async fn feed(
     Ok(http_cache::finish(res, validators.as_ref()))
 }
 
-pub async fn site_feed(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    format: web::Path<String>,
-) -> WebResult {
+pub async fn site_feed(req: HttpRequest, state: State, format: web::Path<String>) -> WebResult {
     feed(&req, &state, None, &format).await
 }
 
@@ -428,7 +424,7 @@ macro_rules! feed_handler {
     ($name:ident, $resolve:path) => {
         pub async fn $name(
             req: HttpRequest,
-            state: web::Data<AppState>,
+            state: State,
             path: web::Path<(String, String)>,
         ) -> WebResult {
             let (slug, format) = path.into_inner();
@@ -557,11 +553,7 @@ fn region_entries(all: Vec<Region>, counts: &PublicCounts) -> Vec<IndexEntry> {
 
 macro_rules! index_handler {
     ($name:ident, $kind:literal) => {
-        pub async fn $name(
-            req: HttpRequest,
-            state: web::Data<AppState>,
-            visitor: Visitor,
-        ) -> WebResult {
+        pub async fn $name(req: HttpRequest, state: State, visitor: Visitor) -> WebResult {
             index(&req, &state, &visitor, $kind).await
         }
     };

@@ -15,16 +15,11 @@ use dateline_storage::repo::{previews, releases};
 use dateline_storage::{DbConnection, write_tx};
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Visitor};
-use crate::state::AppState;
+use crate::extract::{Client, State, Visitor};
 use crate::views::release_page::{load_page, release_page};
 use crate::views::{self, format};
 
-pub async fn open(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    client: Client,
-) -> WebResult {
+pub async fn open(state: State, token: web::Path<String>, client: Client) -> WebResult {
     let token = token.into_inner();
     if token.len() < 40 || token.len() > 64 {
         return Err(WebError::NotFound);

@@ -11,7 +11,7 @@ use dateline_core::{PublicId, Release};
 use dateline_storage::repo::releases;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Visitor;
+use crate::extract::{State, Visitor};
 use crate::state::AppState;
 use crate::views::format::Moment;
 use crate::views::release::release_path;
@@ -55,11 +55,7 @@ fn moved(to: String) -> HttpResponse {
         .finish()
 }
 
-pub async fn by_id(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    id: web::Path<String>,
-) -> WebResult {
+pub async fn by_id(state: State, visitor: Visitor, id: web::Path<String>) -> WebResult {
     match find(&state, &visitor, &id).await? {
         Found::Visible(l) => Ok(moved(release_path(
             l.release.public_id.as_str(),
@@ -71,7 +67,7 @@ pub async fn by_id(
 
 pub async fn release(
     req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     visitor: Visitor,
     path: web::Path<(String, String)>,
 ) -> WebResult {

@@ -1,14 +1,14 @@
 //! `/search`: full-text search over headlines, subheadlines, summaries, bodies and organization
 //! names, ranked, with highlighted snippets and filters. Hostile input gets a fast, clear answer.
 
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 use askama::Template;
 use dateline_storage::repo::search::{self, Fragment, SearchResults};
 use dateline_storage::repo::{organizations, taxonomy};
 use dateline_storage::visibility::Scope;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Visitor;
+use crate::extract::{State, Visitor};
 use crate::newsroom::Newsroom;
 use crate::search::{PER_PAGE, SearchParams};
 use crate::state::AppState;
@@ -42,11 +42,7 @@ struct SearchPage {
     next_page: Option<String>,
 }
 
-pub async fn search_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    visitor: Visitor,
-) -> WebResult {
+pub async fn search_page(req: HttpRequest, state: State, visitor: Visitor) -> WebResult {
     // Unknown parameters are ignored here (the API refuses them); a malformed value is a 400.
     let params: SearchParams = serde_html_form::from_str::<Lenient>(req.query_string())
         .map(Lenient::into_params)

@@ -11,8 +11,8 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use crate::error::{WebError, WebResult};
+use crate::extract::State;
 use crate::http_cache;
-use crate::state::AppState;
 use crate::views::{self, release::release_path};
 
 /// Release URLs per sitemap page (the protocol allows 50 000; small pages stay fast).
@@ -105,7 +105,7 @@ fn write_news(w: &mut Writer<Vec<u8>>, n: &NewsEntry) -> std::io::Result<()> {
     Ok(())
 }
 
-pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
+pub async fn index(req: HttpRequest, state: State) -> WebResult {
     let (v, cached) = http_cache::check(&state, &req, true, "").await?;
     if let Some(res) = cached {
         return Ok(res);
@@ -138,7 +138,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
     Ok(xml(out, v.as_ref()))
 }
 
-pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<String>) -> WebResult {
+pub async fn page(req: HttpRequest, state: State, n: web::Path<String>) -> WebResult {
     // Only a page that can exist, spelled one way (no sign, no leading zero): a number too large
     // to page to is a 404 like any page past the last, found before any work, so the offset
     // arithmetic cannot overflow.
@@ -203,7 +203,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>, n: web::Path<Str
     Ok(xml(out, v.as_ref()))
 }
 
-pub async fn news(req: HttpRequest, state: web::Data<AppState>) -> WebResult {
+pub async fn news(req: HttpRequest, state: State) -> WebResult {
     let now = state.clock.now();
     // The window moves with time, so the hour is part of the validator.
     let (v, cached) =

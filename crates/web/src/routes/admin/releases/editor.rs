@@ -2,13 +2,13 @@
 //! reader's-eye preview. Every save carries the revision it started from; a stale save is a 409
 //! that shows both versions and keeps the editor's text.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use dateline_core::Release;
 use dateline_storage::StorageError;
 use dateline_storage::repo::organizations;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Notice, Staff, Visitor};
+use crate::extract::{Notice, Staff, State, Visitor};
 use crate::routes::admin::releases::page::{self, Extras};
 use crate::routes::admin::releases::{OnRelease, ReleaseFormBody};
 use crate::routes::forms::CsrfForm;
@@ -65,16 +65,12 @@ pub(crate) fn errors(errors: dateline_core::ValidationErrors) -> Extras {
     }
 }
 
-pub async fn new_form(state: web::Data<AppState>, staff: Staff) -> WebResult {
+pub async fn new_form(state: State, staff: Staff) -> WebResult {
     page::render(&state, &staff, None, Extras::default()).await
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    staff: Staff,
-    caller: Caller,
-    CsrfForm(form): ReleaseFormBody,
-) -> WebResult {
+pub async fn create(state: State, staff: Staff, CsrfForm(form): ReleaseFormBody) -> WebResult {
+    let caller = staff.caller();
     let form = with_picked_contacts(&state, form).await?;
     let (content, problems) = form.to_content();
     let created = if problems.is_empty() {

@@ -11,11 +11,11 @@ use dateline_storage::visibility::Scope;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Staff, Visitor};
+use crate::extract::{Staff, State, Visitor};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
 use crate::usecases::access;
-use crate::usecases::{Caller, releases};
+use crate::usecases::releases;
 use crate::views::comparison::{self, Names, SegmentView};
 use crate::views::{self, Chrome, format};
 
@@ -55,7 +55,7 @@ struct RevisionRow {
     when: String,
 }
 
-pub async fn history(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
+pub async fn history(state: State, staff: Staff, id: web::Path<String>) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
     history_page(&state, &staff, &release, None).await
 }
@@ -114,11 +114,7 @@ async fn history_page(
 }
 
 /// One revision as readers would have seen it.
-pub async fn revision(
-    state: web::Data<AppState>,
-    staff: Staff,
-    path: web::Path<(String, i64)>,
-) -> WebResult {
+pub async fn revision(state: State, staff: Staff, path: web::Path<(String, i64)>) -> WebResult {
     let (id, n) = path.into_inner();
     let mut release = access::load_workings(&state, &staff, &id).await?;
     let rid = release.id;
@@ -172,7 +168,7 @@ fn revision_param(raw: Option<&str>, parameter: &str) -> WebResult<Option<i64>> 
 }
 
 pub async fn compare(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     id: web::Path<String>,
     q: web::Query<CompareQuery>,
@@ -227,12 +223,12 @@ pub struct RestoreForm {
 }
 
 pub async fn restore(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
-    caller: Caller,
     path: web::Path<(String, i64)>,
     CsrfForm(f): CsrfForm<RestoreForm>,
 ) -> WebResult {
+    let caller = staff.caller();
     let (id, n) = path.into_inner();
     let release = access::load_workings(&state, &staff, &id).await?;
     if n < 1 || n > release.revision {

@@ -13,7 +13,7 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Staff};
+use crate::extract::{Client, Staff, State};
 use crate::middleware::identity::Identity;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
@@ -100,7 +100,7 @@ async fn page(
     )
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, id: web::Path<String>) -> WebResult {
+pub async fn list(state: State, staff: Staff, id: web::Path<String>) -> WebResult {
     let release = access::load_workings(&state, &staff, &id).await?;
     page(&state, &staff, &release, None, ValidationErrors::new()).await
 }
@@ -177,7 +177,7 @@ pub fn parse_days(raw: &str) -> Result<i64, ValidationErrors> {
 }
 
 pub async fn create(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     id: web::Path<String>,
@@ -237,7 +237,7 @@ pub async fn revoke_link(
 }
 
 pub async fn revoke(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     client: Client,
     id: web::Path<i64>,

@@ -13,9 +13,8 @@ use dateline_storage::{Cursor, PageRequest};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::Staff;
+use crate::extract::{Staff, State};
 use crate::pagination::cursor;
-use crate::state::AppState;
 use crate::views::{self, Chrome, format};
 
 #[derive(Template)]
@@ -80,7 +79,7 @@ fn staff_filter(q: &ListQuery) -> WebResult<StaffFilter> {
     })
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, q: web::Query<ListQuery>) -> WebResult {
+pub async fn list(state: State, staff: Staff, q: web::Query<ListQuery>) -> WebResult {
     let after = cursor(q.after.as_deref())?;
     let filter = staff_filter(&q)?;
     let f_text = filter.text.clone().unwrap_or_default();

@@ -10,9 +10,8 @@ pub mod workflow;
 
 use actix_web::web;
 
-use crate::extract::Staff;
+use crate::extract::{Staff, State};
 use crate::routes::forms::CsrfForm;
-use crate::state::AppState;
 use crate::usecases::Caller;
 use crate::usecases::input::{RELEASE_FORM_LIMIT, ReleaseForm};
 
@@ -22,4 +21,4 @@ pub(crate) type ReleaseFormBody = CsrfForm<ReleaseForm, RELEASE_FORM_LIMIT>;
 /// What an action on one release takes from a request: the state, the signed-in person (for
 /// the page shown back), the same person as the use cases' [`Caller`], and the release's id
 /// from the address.
-pub(crate) type OnRelease = (web::Data<AppState>, Staff, Caller, web::Path<String>);
+pub(crate) type OnRelease = (State, Staff, Caller, web::Path<String>);

@@ -2,12 +2,11 @@
 //! fields filled in and what the parser was unsure of listed, for review. Nothing is stored
 //! until the editor saves, which goes through the ordinary create path.
 
-use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use crate::error::WebResult;
-use crate::extract::Staff;
+use crate::extract::{Staff, State};
 use crate::routes::admin::releases::page::{self, Extras};
 use crate::routes::forms::CsrfForm;
 use crate::state::AppState;
@@ -46,7 +45,7 @@ async fn paste_page(
     )
 }
 
-pub async fn form(state: web::Data<AppState>, staff: Staff) -> WebResult {
+pub async fn form(state: State, staff: Staff) -> WebResult {
     paste_page(&state, &staff, String::new(), None).await
 }
 
@@ -57,7 +56,7 @@ pub struct PasteForm {
 }
 
 pub async fn submit(
-    state: web::Data<AppState>,
+    state: State,
     staff: Staff,
     CsrfForm(f): CsrfForm<PasteForm, RELEASE_FORM_LIMIT>,
 ) -> WebResult {
