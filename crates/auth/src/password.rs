@@ -89,8 +89,14 @@ pub struct Verified {
 }
 
 /// Checks `password` against a stored PHC string, using the parameters written in it.
+///
+/// A stored value that is not a usable hash (an account imported without its password) still
+/// costs a full verification, so that the time taken does not tell such accounts apart.
 pub fn verify(password: &str, stored: &str) -> Result<Verified, AuthError> {
-    let parsed = PasswordHash::new(stored).map_err(|_| AuthError::BadHash)?;
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        dummy_verify(password);
+        return Err(AuthError::BadHash);
+    };
     let algorithm =
         Algorithm::try_from(parsed.algorithm.as_str()).map_err(|_| AuthError::BadHash)?;
     let version = match parsed.version {
