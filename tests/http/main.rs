@@ -15,6 +15,7 @@ mod guessing;
 mod hostile_input;
 mod inventory;
 mod logs;
+mod openapi;
 mod outputs;
 mod public_site;
 mod resilience;

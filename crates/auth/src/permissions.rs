@@ -227,6 +227,7 @@ pub const ROUTES: &[RouteDef] = &[
     r("admin.token_revoke",         Post,   "/admin/tokens/{id}/revoke",                          Users),
     r("admin.audit",                Get,    "/admin/audit",                                       Audit),
     // JSON API.
+    r("api.openapi",                Get,    "/api/v1/openapi.json",                               Public),
     r("api.releases",               Get,    "/api/v1/releases",                                   Public),
     r("api.release_create",         Post,   "/api/v1/releases",                                   Draft),
     r("api.release",                Get,    "/api/v1/releases/{id}",                              Public),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where and when a release was issued, and through which wire.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Dateline {
     pub city: String,
     /// Country, state or region, as a wire desk would print it ("China", "Calif.").
@@ -17,6 +18,7 @@ pub struct Dateline {
 
 /// "A news report from example.com:", linking to where the text first appeared.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SourceLine {
     pub label: String,
     pub url: String,

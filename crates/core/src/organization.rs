@@ -8,6 +8,7 @@ use crate::validation::{ValidationErrors, is_http_url};
 
 /// A media contact printed at the foot of a release.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Contact {
     pub name: String,
     pub title: String,

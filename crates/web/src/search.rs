@@ -15,7 +15,7 @@ pub const PER_PAGE: i64 = 20;
 pub const MAX_PAGE: i64 = 50;
 
 /// The parameters both `/search` and `/api/v1/search` accept.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     #[serde(default)]

@@ -85,7 +85,7 @@ pub fn scope(kind: Kind, who: Option<&Identity>, now: DateTime<Utc>) -> Scope {
 }
 
 /// A category, region or tag.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Taxon {
     pub id: i64,
     pub slug: String,

@@ -159,6 +159,7 @@ fn catalogue_and_people(r: &mut Routes) {
 
 /// The JSON API.
 fn json_api(r: &mut Routes) {
+    r.add("api.openapi", api::openapi::openapi);
     r.add("api.releases", api::releases::list);
     r.add("api.release_create", api::releases::create);
     r.add("api.release", api::releases::get);

@@ -248,7 +248,7 @@ impl ReleaseForm {
 
 /// A release as the JSON API receives it. Unknown fields are refused, so a payload that tries to
 /// set `status`, `author` or times fails loudly instead of being half-applied.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseInput {
     pub headline: String,
@@ -280,7 +280,7 @@ pub struct ReleaseInput {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatelineInput {
     pub city: String,
@@ -290,14 +290,14 @@ pub struct DatelineInput {
     pub distributor: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SourceInput {
     pub label: String,
     pub url: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContactInput {
     pub name: String,

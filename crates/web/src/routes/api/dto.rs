@@ -13,7 +13,7 @@ fn time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Ref {
     pub id: i64,
     pub slug: String,
@@ -30,7 +30,7 @@ impl From<&TaxonRef> for Ref {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct DatelineDto {
     pub city: String,
     pub region: String,
@@ -52,7 +52,7 @@ impl From<&Dateline> for DatelineDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct SourceDto {
     pub label: String,
     pub url: String,
@@ -67,7 +67,7 @@ impl From<&SourceLine> for SourceDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct CorrectionDto {
     pub note: String,
     pub corrected_at: Option<String>,
@@ -75,13 +75,13 @@ pub struct CorrectionDto {
 }
 
 /// A correction as readers see it under the release: when, and the note.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct PublicCorrectionDto {
     pub note: String,
     pub corrected_at: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct AuthorDto {
     pub id: i64,
     pub name: String,
@@ -89,7 +89,7 @@ pub struct AuthorDto {
 
 /// The working copy, for those who may edit the release or see its workings: the Markdown
 /// source, the revision to send back in `If-Match`, drafting times and the author.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ReleaseDto {
     pub id: String,
     pub slug: String,
@@ -174,7 +174,7 @@ impl ReleaseDto {
 /// Markdown (whose HTML comments are editors' notes), and no revision, drafting times or author.
 /// A withdrawn release is not here at all: those callers get a 410 naming the reason, as the
 /// page does.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct PublicReleaseDto {
     pub id: String,
     pub slug: String,
@@ -229,7 +229,7 @@ impl PublicReleaseDto {
 }
 
 /// A release in a list, as a card on the public pages shows it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct PublicItemDto {
     pub id: String,
     pub slug: String,
@@ -264,7 +264,7 @@ impl PublicItemDto {
 
 /// A release in a list for someone who may see its workings: the card plus where it is in the
 /// workflow.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ReleaseItemDto {
     #[serde(flatten)]
     pub card: PublicItemDto,
@@ -275,7 +275,7 @@ pub struct ReleaseItemDto {
 }
 
 /// One list entry, shaped for the caller release by release.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ItemDto {
     Public(PublicItemDto),
@@ -301,7 +301,8 @@ impl ItemDto {
 }
 
 /// Every list answers `{"items": […], "next": cursor-or-null}`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "List_of_{T}")]
 pub struct List<T: Serialize> {
     pub items: Vec<T>,
     pub next: Option<String>,

@@ -10,7 +10,7 @@ use crate::routes::admin::releases::links::{DEFAULT_DAYS, MAX_DAYS, create_link,
 use crate::routes::api::optional_json;
 use crate::usecases::access;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkBody {
     #[serde(default)]
@@ -44,12 +44,21 @@ pub async fn create(
     }
     let release = access::load_workings(&state, &staff, &id).await?;
     let (link, url) = create_link(&state, &staff, &client, &release, &b.label, days).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "id": link.id,
-        "url": url,
-        "expires_at": link.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "label": link.label,
-    })))
+    Ok(HttpResponse::Created().json(CreatedLink {
+        expires_at: link.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        id: link.id,
+        label: link.label,
+        url,
+    }))
+}
+
+/// A new preview link. The address is shown this once: only its hash is kept.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct CreatedLink {
+    expires_at: String,
+    id: i64,
+    label: String,
+    url: String,
 }
 
 pub async fn revoke(state: State, staff: Staff, client: Client, id: web::Path<i64>) -> WebResult {

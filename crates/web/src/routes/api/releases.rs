@@ -25,8 +25,9 @@ use crate::usecases::releases::{Saving, Via};
 use crate::usecases::{self, Caller};
 
 /// The filters a list accepts; anything else is refused (`docs/security.md` Z8).
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ReleaseListQuery")]
 pub struct ListQuery {
     status: Option<String>,
     organization: Option<String>,

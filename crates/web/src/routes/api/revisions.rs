@@ -15,8 +15,8 @@ use crate::routes::api::{optional_if_match, optional_json};
 use crate::usecases::input::ReleaseInput;
 use crate::usecases::{Caller, access, releases};
 
-#[derive(Serialize)]
-struct RevisionDto {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct RevisionDto {
     /// A revision is known by its number within the release: what `/revisions/{id}` takes.
     id: i64,
     /// The release's public id.
@@ -57,8 +57,8 @@ pub async fn list(state: State, staff: Staff, id: web::Path<String>) -> WebResul
     }))
 }
 
-#[derive(Serialize)]
-struct RevisionContentDto {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct RevisionContentDto {
     #[serde(flatten)]
     meta: RevisionDto,
     /// The content as it was, in the shape `PUT /api/v1/releases/{id}` accepts (ids resolved to
@@ -96,7 +96,7 @@ pub async fn get(state: State, staff: Staff, path: web::Path<(String, i64)>) -> 
 }
 
 /// Restoring onto a live release publishes a correction, so it needs the public note.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreBody {
     #[serde(default)]

@@ -10,16 +10,16 @@ use crate::routes::api::dto::ItemDto;
 use crate::search::{PER_PAGE, SearchParams};
 use crate::usecases::access;
 
-#[derive(Serialize)]
-struct Hit {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Hit {
     #[serde(flatten)]
     release: ItemDto,
     /// The matching passage, with matches between `[[` and `]]` markers.
     snippet: String,
 }
 
-#[derive(Serialize)]
-struct Results {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Results {
     query: String,
     total: i64,
     page: i64,

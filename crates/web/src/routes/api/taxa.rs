@@ -51,8 +51,8 @@ impl Collection {
     }
 }
 
-#[derive(Serialize)]
-struct OrganizationDto {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct OrganizationDto {
     id: i64,
     slug: String,
     name: String,
@@ -76,9 +76,10 @@ impl From<dateline_core::Organization> for OrganizationDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
-enum Item {
+#[schemars(rename = "CatalogueItem")]
+pub(crate) enum Item {
     Organization(OrganizationDto),
     Taxon(taxa::Taxon),
 }
@@ -113,8 +114,9 @@ fn find(conn: &mut DbConnection, c: Collection, key: &str) -> WebResult<Item> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CatalogueListQuery")]
 pub struct ListQuery {
     after: Option<String>,
     limit: Option<String>,
@@ -181,8 +183,9 @@ pub async fn get(state: State, visitor: Visitor, path: web::Path<(String, String
 
 /// What creating or updating accepts. Organizations use the organization fields, the others
 /// `description` (categories) and `parent` (a category slug).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CatalogueInput")]
 pub struct Input {
     #[serde(default)]
     name: String,

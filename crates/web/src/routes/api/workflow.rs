@@ -86,7 +86,7 @@ async fn noted<B: DeserializeOwned + Default>(
     run(act, moving(transition, note)).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Nothing {}
 
@@ -100,7 +100,7 @@ pub async fn submit(act: Act, body: web::Bytes) -> WebResult {
     bare(act, body, Transition::Submit).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveBody {
     #[serde(default)]
@@ -129,7 +129,7 @@ pub async fn publish(act: Act, body: web::Bytes) -> WebResult {
     run(act, Change::Publish { at: None }).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     #[serde(default)]
@@ -147,7 +147,7 @@ pub async fn send_back(act: Act, body: web::Bytes) -> WebResult {
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     #[serde(default)]
@@ -165,7 +165,7 @@ pub async fn reinstate(act: Act, body: web::Bytes) -> WebResult {
     bare(act, body, Transition::Reinstate).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionBody {
     /// The corrected body, in Markdown. Left out, the body stays as it is.
