@@ -28,21 +28,30 @@ fn a_backup_is_a_checked_copy_taken_while_the_server_runs() {
         http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200)
     });
 
-    let out = dateline(dir.path(), &["backup", "copy.db"], &[]);
+    // A `?` or `#` in the name must not cut the path short when the copy is checked.
+    let out = dateline(dir.path(), &["backup", "copy?1#.db"], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("integrity check: ok"),
         "{}",
         text(&out.stdout)
     );
-    let copy = dir.path().join("copy.db");
+    let copy = dir.path().join("copy?1#.db");
+    assert!(!dir.path().join("copy").exists(), "no stray file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "readable by its owner only");
+    }
     assert_eq!(
         dateline_storage::backup::integrity_check(&copy).unwrap(),
         "ok"
     );
+    std::fs::copy(&copy, dir.path().join("restored.db")).unwrap();
     let listed = dateline(
         dir.path(),
-        &["--database-url", "copy.db", "user", "list"],
+        &["--database-url", "restored.db", "user", "list"],
         &[],
     );
     assert!(

@@ -106,7 +106,7 @@ fn wire_texts_become_drafts_and_bad_files_are_named() {
         "{said}"
     );
     assert!(
-        said.contains("huge.txt: not imported: the file is 52428800 bytes"),
+        said.contains("huge.txt: not imported: the file is larger than 1048576 bytes"),
         "{said}"
     );
     assert!(

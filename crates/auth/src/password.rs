@@ -91,12 +91,24 @@ pub struct Verified {
 /// Checks `password` against a stored PHC string, using the parameters written in it.
 ///
 /// A stored value that is not a usable hash (an account imported without its password) still
-/// costs a full verification, so that the time taken does not tell such accounts apart.
+/// costs a full verification, so that the time taken does not tell such accounts apart. A hash
+/// whose parameters ask for more than a sign-in can afford is not usable either: verification
+/// follows the parameters written in the hash.
 pub fn verify(password: &str, stored: &str) -> Result<Verified, AuthError> {
-    let Ok(parsed) = PasswordHash::new(stored) else {
+    let result = verify_stored(password, stored);
+    if matches!(result, Err(AuthError::BadHash)) {
         dummy_verify(password);
-        return Err(AuthError::BadHash);
-    };
+    }
+    result
+}
+
+/// The most a stored hash may ask for: 256 MiB, 16 passes, 16 lanes.
+const MAX_M_COST_KIB: u32 = 256 * 1024;
+const MAX_T_COST: u32 = 16;
+const MAX_P_COST: u32 = 16;
+
+fn verify_stored(password: &str, stored: &str) -> Result<Verified, AuthError> {
+    let parsed = PasswordHash::new(stored).map_err(|_| AuthError::BadHash)?;
     let algorithm =
         Algorithm::try_from(parsed.algorithm.as_str()).map_err(|_| AuthError::BadHash)?;
     let version = match parsed.version {
@@ -104,6 +116,12 @@ pub fn verify(password: &str, stored: &str) -> Result<Verified, AuthError> {
         None => Version::default(),
     };
     let params = Params::try_from(&parsed).map_err(|_| AuthError::BadHash)?;
+    if params.m_cost() > MAX_M_COST_KIB
+        || params.t_cost() > MAX_T_COST
+        || params.p_cost() > MAX_P_COST
+    {
+        return Err(AuthError::BadHash);
+    }
     let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
         return Err(AuthError::BadHash);
     };
@@ -346,5 +364,19 @@ mod tests {
         );
         assert!(p.check("Ünïcødé pässwörd", &[]).is_ok());
         assert_eq!(Policy { min_length: 4 }.effective_min(), 8);
+    }
+
+    #[test]
+    fn a_hash_asking_for_too_much_is_not_used() {
+        // 4 TB of memory would be allocated if the parameters in the hash were followed.
+        let planted = "$argon2id$v=19$m=4000000000,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+        assert!(matches!(
+            verify("anything", planted),
+            Err(AuthError::BadHash)
+        ));
+        assert!(matches!(
+            verify("anything", "!imported-without-password"),
+            Err(AuthError::BadHash)
+        ));
     }
 }

@@ -23,7 +23,7 @@
 //! draft, never a silent guess. Every word of the input is kept somewhere in the result
 //! ([`WireRelease::kept_text`]); the property tests check that on arbitrary input.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::dateline::{Dateline, SourceLine};
 use crate::organization::Contact;
@@ -164,7 +164,7 @@ impl WireRelease {
 /// marker, since a wire text's dashes list things too.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for (n, line) in text.split('\n').enumerate() {
+    for (n, line) in text.split(['\n', '\r']).enumerate() {
         if n > 0 {
             out.push('\n');
         }
@@ -180,22 +180,28 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
+/// One pass over the line: what came before each character is tracked as it goes, so a long
+/// line costs no more than its length.
 fn escape_line(line: &str, out: &mut String) {
-    let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let at_start = line[..i].trim().is_empty();
-        let next = chars.peek().map(|&(_, n)| n);
+    let (mut only_blank, mut only_digits) = (true, true);
+    let mut chars = line.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
         let special = match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' => true,
             '&' => next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#'),
-            '#' | '-' | '+' | '=' => at_start,
-            '.' | ')' => line[..i].chars().all(|d| d.is_ascii_digit() || d == ' ') && i > 0,
+            '#' | '-' | '+' | '=' => only_blank,
+            '.' | ')' => only_digits && !first,
             _ => false,
         };
         if special {
             out.push('\\');
         }
         out.push(c);
+        only_blank &= c.is_whitespace();
+        only_digits &= c.is_ascii_digit() || c == ' ';
+        first = false;
     }
 }
 
@@ -529,8 +535,12 @@ fn month(word: &str) -> Option<u32> {
         .and_then(|i| u32::try_from(i + 1).ok())
 }
 
-/// "March 4, 2025", "Sept. 2, 2022", "4 March 2025" or "2025-03-04".
+/// "March 4, 2025", "Sept. 2, 2022", "4 March 2025" or "2025-03-04", in a four-digit year.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    any_date(text).filter(|d| (1000..=9999).contains(&d.year()))
+}
+
+fn any_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Some(d);
@@ -693,7 +703,8 @@ fn read_contacts(out: &mut WireRelease, lines: &[&str]) {
         } else if c.email.is_empty() && c.phone.is_empty() && c.title.is_empty() {
             c.title = value.to_owned();
         } else if c.email.is_empty() && c.phone.is_empty() {
-            c.title = format!("{}, {value}", c.title);
+            c.title.push_str(", ");
+            c.title.push_str(value);
         } else {
             out.contacts.push(std::mem::take(&mut current));
             current.contact.name = value.to_owned();

@@ -24,6 +24,10 @@ pub enum BackupError {
     Exists(String),
     #[error("the copy at {path} failed its integrity check: {report}")]
     Damaged { path: String, report: String },
+    #[error("{0} is not a UTF-8 file name; choose another")]
+    NotUtf8(String),
+    #[error("cannot write the copy: {0}")]
+    Write(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -34,13 +38,19 @@ pub fn sqlite_copy(conn: &mut DbConnection, out: &Path) -> std::result::Result<(
     let DbConnection::Sqlite(sqlite) = conn else {
         return Err(BackupError::Postgres);
     };
-    if out.exists() {
-        return Err(BackupError::Exists(out.display().to_string()));
-    }
-    diesel::sql_query("VACUUM INTO ?")
-        .bind::<Text, _>(out.to_string_lossy())
+    let Some(name) = out.to_str() else {
+        return Err(BackupError::NotUtf8(out.display().to_string()));
+    };
+    // Created empty first, readable by its owner only: the copy holds password hashes and
+    // embargoed releases. SQLite writes into an empty file as into a new one.
+    create_private(out)?;
+    if let Err(e) = diesel::sql_query("VACUUM INTO ?")
+        .bind::<Text, _>(name)
         .execute(sqlite)
-        .map_err(StorageError::from)?;
+    {
+        let _ = std::fs::remove_file(out);
+        return Err(StorageError::from(e).into());
+    }
     let report = integrity_check(out)?;
     if report == "ok" {
         Ok(())
@@ -52,10 +62,35 @@ pub fn sqlite_copy(conn: &mut DbConnection, out: &Path) -> std::result::Result<(
     }
 }
 
+/// A new, empty file that only its owner may read; an existing file is never touched.
+pub fn create_private(path: &Path) -> std::result::Result<std::fs::File, BackupError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => BackupError::Exists(path.display().to_string()),
+        _ => BackupError::Write(format!("{}: {e}", path.display())),
+    })
+}
+
 /// `PRAGMA integrity_check` on the SQLite file at `path`, opened read-only: "ok", or the
-/// problems it found.
+/// problems it found. The path goes into a `file:` URI, so every byte that could end or change
+/// it (`?`, `#`, `%`, anything not plain ASCII) is percent-encoded.
 pub fn integrity_check(path: &Path) -> Result<String> {
-    let url = format!("file:{}?mode=ro", path.display());
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let encoded: String = absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let url = format!("file:{encoded}?mode=ro");
     let conn = SqliteConnection::establish(&url)
         .map_err(|e| StorageError::Connect(format!("cannot open {}: {e}", path.display())))?;
     crate::connection::integrity_check(&mut DbConnection::Sqlite(conn))

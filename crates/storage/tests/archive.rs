@@ -226,3 +226,59 @@ backend_tests! {
         assert!(archive::export(&mut fresh_conn, false).unwrap().is_empty(), "nothing written");
     }
 }
+
+/// Records edited by hand to be what the newsroom itself never writes.
+fn tampered(records: &[Record], edit: impl Fn(&mut Record)) -> Vec<Record> {
+    let mut out = records.to_vec();
+    out.iter_mut().for_each(edit);
+    out
+}
+
+backend_tests! {
+    fn an_archive_cannot_plant_what_the_newsroom_would_refuse(db) {
+        let mut conn = db.pool.get().unwrap();
+        newsroom(&mut conn);
+        let good = archive::export(&mut conn, true).unwrap();
+        let cases: Vec<(&str, Vec<Record>)> = vec![
+            ("published_at in the future", tampered(&good, |r| if let Record::Release(r) = r && r.status == "published" {
+                r.published_at = Some(Utc::now() + Duration::days(2));
+            })),
+            ("embargo_at after its published_at", tampered(&good, |r| if let Record::Release(r) = r && r.status == "published" {
+                r.embargo_at = Some(Utc::now() + Duration::days(2));
+            })),
+            ("source.url", tampered(&good, |r| if let Record::Release(r) = r {
+                r.content.source.url = "javascript:alert(1)".into();
+            })),
+            ("website", tampered(&good, |r| if let Record::Organization(o) = r {
+                o.website = "javascript:alert(1)".into();
+            })),
+            ("revision 99", tampered(&good, |r| if let Record::Release(r) = r && let Some(rev) = r.revisions.first_mut() {
+                rev.revision = 99;
+            })),
+            ("not one this version knows", tampered(&good, |r| if let Record::Setting(s) = r {
+                s.key = "smtp.password".into();
+            })),
+            ("only categories", tampered(&good, |r| if let Record::Region(t) = r {
+                t.parent = Some("transport".into());
+            })),
+        ];
+        for (needle, records) in cases {
+            let fresh = TestDatabase::sqlite().unwrap();
+            let mut fresh_conn = fresh.pool.get().unwrap();
+            let err = archive::import(&mut fresh_conn, &records, Utc::now()).unwrap_err();
+            let ImportError::Refused(message) = err else { panic!("{needle}: {err:?}") };
+            assert!(message.contains(needle), "{needle:?} not in {message}");
+            assert!(archive::export(&mut fresh_conn, false).unwrap().is_empty(), "{needle}: nothing written");
+        }
+
+        // A password hash that would cost gigabytes to check is not imported.
+        let costly = tampered(&good, |r| if let Record::User(u) = r {
+            u.password_hash = Some("$argon2id$v=19$m=4000000000,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into());
+        });
+        let fresh = TestDatabase::sqlite().unwrap();
+        let mut fresh_conn = fresh.pool.get().unwrap();
+        archive::import(&mut fresh_conn, &costly, Utc::now()).unwrap();
+        let stored = users::credentials_by_email(&mut fresh_conn, "ana@example.com").unwrap().unwrap();
+        assert!(!stored.password_hash.starts_with("$argon2"), "{}", stored.password_hash);
+    }
+}

@@ -23,7 +23,21 @@ use crate::time::from_db;
 
 /// Every record of the newsroom, each kind sorted by its key. Password hashes are included only
 /// when `with_secrets` is set.
+///
+/// Everything is read in one transaction (on PostgreSQL a repeatable-read snapshot), so a
+/// server writing meanwhile cannot leave a release pointing at a record the archive lacks.
 pub fn export(conn: &mut DbConnection, with_secrets: bool) -> Result<Vec<Record>> {
+    use diesel::connection::Connection;
+    conn.transaction(|conn| {
+        if let DbConnection::Pg(pg) = conn {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(pg)?;
+        }
+        export_all(conn, with_secrets)
+    })
+}
+
+fn export_all(conn: &mut DbConnection, with_secrets: bool) -> Result<Vec<Record>> {
     let mut out = Vec::new();
     let mut keys = Keys::default();
     let rows: Vec<(String, String)> = settings::table

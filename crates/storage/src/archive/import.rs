@@ -7,10 +7,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use dateline_core::archive::{
-    ContentRecord, OrganizationRecord, Record, ReleaseRecord, TaxonRecord, UserRecord,
+    ContentRecord, OrganizationRecord, Record, ReleaseRecord, SettingRecord, TaxonRecord,
+    UserRecord,
 };
 use dateline_core::content::{SANITIZER_VERSION, render_markdown};
-use dateline_core::{PublicId, ReleaseContent, ReleaseStatus, Role};
+use dateline_core::organization::OrganizationInput;
+use dateline_core::taxonomy::TaxonInput;
+use dateline_core::user::{is_plausible_email, normalize_email};
+use dateline_core::{PublicId, ReleaseContent, ReleaseStatus, Role, ValidationErrors};
 use diesel::prelude::*;
 
 use super::invert;
@@ -44,6 +48,18 @@ impl From<diesel::result::Error> for ImportError {
 }
 
 type Outcome<T> = std::result::Result<T, ImportError>;
+
+/// The rules the newsroom's own forms apply, applied to a record: `whose` names it.
+fn checked(whose: &str, result: std::result::Result<(), ValidationErrors>) -> Outcome<()> {
+    result.map_err(|e| {
+        let said: Vec<String> = e
+            .errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect();
+        ImportError::Refused(format!("{whose} breaks a rule: {}", said.join("; ")))
+    })
+}
 
 /// How many records of each kind were added, and how many the newsroom already had.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -160,13 +176,7 @@ pub fn import(
         let mut report = ImportReport::default();
         for record in records {
             let added = match record {
-                Record::Setting(s) => {
-                    let same = settings::get(conn, &s.key)?.as_deref() == Some(s.value.as_str());
-                    if !same {
-                        settings::set(conn, &s.key, &s.value)?;
-                    }
-                    (!same).then_some("settings")
-                }
+                Record::Setting(s) => set_setting(conn, s)?.then_some("settings"),
                 Record::User(u) => add_user(conn, &mut known, u)?.then_some("users"),
                 Record::Organization(o) => {
                     add_organization(conn, &mut known, o)?.then_some("organizations")
@@ -192,8 +202,41 @@ pub fn import(
     })
 }
 
+/// The settings an archive may carry. An archive never lowers a security switch the newsroom has
+/// turned on: importing content must not quietly turn off required two-factor sign-in.
+fn set_setting(conn: &mut DbConnection, s: &SettingRecord) -> Outcome<bool> {
+    const KNOWN: [&str; 5] = [
+        "newsroom.name",
+        "newsroom.description",
+        "newsroom.time_zone",
+        "newsroom.language",
+        "security.require_two_factor",
+    ];
+    if !KNOWN.contains(&s.key.as_str()) {
+        return Err(ImportError::Refused(format!(
+            "setting {:?} is not one this version knows",
+            s.key
+        )));
+    }
+    let now = settings::get(conn, &s.key)?;
+    let lowers = s.key.starts_with("security.") && now.as_deref() == Some("true");
+    if now.as_deref() == Some(s.value.as_str()) || lowers {
+        return Ok(false);
+    }
+    settings::set(conn, &s.key, &s.value)?;
+    Ok(true)
+}
+
 fn add_user(conn: &mut DbConnection, known: &mut Known, u: &UserRecord) -> Outcome<bool> {
-    if known.users.contains_key(&u.email) {
+    let email = normalize_email(&u.email);
+    if !is_plausible_email(&email) {
+        return Err(ImportError::Refused(format!(
+            "account {:?} does not have a usable e-mail address",
+            u.email
+        )));
+    }
+    if known.users.contains_key(&email) {
+        known.users.insert(u.email.clone(), known.users[&email]);
         return Ok(false);
     }
     u.role.parse::<Role>().map_err(|_| {
@@ -204,11 +247,15 @@ fn add_user(conn: &mut DbConnection, known: &mut Known, u: &UserRecord) -> Outco
     })?;
     let id = diesel::insert_into(users::table)
         .values((
-            users::email.eq(&u.email),
+            users::email.eq(&email),
             users::display_name.eq(&u.display_name),
             users::role.eq(&u.role),
             users::disabled.eq(u.disabled),
-            users::password_hash.eq(u.password_hash.as_deref().unwrap_or(NO_PASSWORD)),
+            users::password_hash.eq(u
+                .password_hash
+                .as_deref()
+                .filter(|h| bounded_argon2(h))
+                .unwrap_or(NO_PASSWORD)),
             users::time_zone.eq(&u.time_zone),
             users::created_at.eq(to_db(u.created_at)),
             users::updated_at.eq(to_db(u.updated_at)),
@@ -218,7 +265,29 @@ fn add_user(conn: &mut DbConnection, known: &mut Known, u: &UserRecord) -> Outco
         .returning(users::id)
         .get_result::<i64>(conn)?;
     known.users.insert(u.email.clone(), id);
+    known.users.insert(email, id);
     Ok(true)
+}
+
+/// Whether a password hash from an archive is an argon2 hash whose cost a sign-in can afford.
+/// Verifying uses the parameters written in the hash, so an archive could otherwise plant one
+/// that takes gigabytes or hours on the first sign-in attempt; such a hash is not imported.
+fn bounded_argon2(hash: &str) -> bool {
+    let mut parts = hash.split('$');
+    let (Some(""), Some(alg), Some(_version), Some(params)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    if !alg.starts_with("argon2") {
+        return false;
+    }
+    params.split(',').all(|kv| match kv.split_once('=') {
+        Some(("m", v)) => v.parse::<u32>().is_ok_and(|m| m <= 262_144),
+        Some(("t", v)) => v.parse::<u32>().is_ok_and(|t| t <= 16),
+        Some(("p", v)) => v.parse::<u32>().is_ok_and(|p| p <= 16),
+        _ => false,
+    })
 }
 
 fn add_organization(
@@ -229,6 +298,17 @@ fn add_organization(
     if known.organizations.contains_key(&o.slug) {
         return Ok(false);
     }
+    checked(
+        &format!("organization {:?}", o.slug),
+        OrganizationInput {
+            name: o.name.clone(),
+            slug: o.slug.clone(),
+            website: o.website.clone(),
+            boilerplate: o.boilerplate.clone(),
+            contacts: o.contacts.clone(),
+        }
+        .validate(),
+    )?;
     let id = diesel::insert_into(organizations::table)
         .values((
             organizations::slug.eq(&o.slug),
@@ -265,6 +345,16 @@ enum Taxa {
     Tags,
 }
 
+impl Taxa {
+    fn singular(self) -> &'static str {
+        match self {
+            Taxa::Categories => "category",
+            Taxa::Regions => "region",
+            Taxa::Tags => "tag",
+        }
+    }
+}
+
 fn add_taxon(
     conn: &mut DbConnection,
     known: &mut Known,
@@ -279,7 +369,22 @@ fn add_taxon(
     if map.contains_key(&t.slug) {
         return Ok(false);
     }
-    let whose = format!("category {:?}", t.slug);
+    let whose = format!("{} {:?}", kind.singular(), t.slug);
+    if t.parent.is_some() && !matches!(kind, Taxa::Categories) {
+        return Err(ImportError::Refused(format!(
+            "{whose} has a parent; only categories do"
+        )));
+    }
+    checked(
+        &whose,
+        TaxonInput {
+            name: t.name.clone(),
+            slug: t.slug.clone(),
+            description: t.description.clone(),
+            parent_id: None,
+        }
+        .validate(),
+    )?;
     let parent = t
         .parent
         .as_ref()
@@ -349,7 +454,11 @@ fn add_release(
         .status
         .parse()
         .map_err(|_| refuse(&format!("an unknown status {:?}", r.status)))?;
-    let content = known.content(&r.content, &whose)?;
+    let mut content = known.content(&r.content, &whose)?;
+    content.normalize();
+    checked(&whose, content.validate())?;
+    check_times(r, status, now).map_err(|e| refuse(&e))?;
+    check_revisions(r).map_err(|e| refuse(&e))?;
     let author = known.user(r.author.as_ref(), &whose)?;
     let id = insert_release(conn, r, &public_id, status, &content, author)?;
     for rev in &r.revisions {
@@ -391,6 +500,49 @@ fn add_release(
     }
     known.releases.insert(r.public_id.clone());
     Ok(true)
+}
+
+/// The status and its times must be a state the workflow could have left: nothing public
+/// before its time, nothing scheduled without a time, nothing withdrawn without a date.
+fn check_times(r: &ReleaseRecord, status: ReleaseStatus, now: DateTime<Utc>) -> Result<(), String> {
+    match status {
+        ReleaseStatus::Published => match r.published_at {
+            None => Err("the status published but no published_at".into()),
+            Some(at) if at > now => Err("published_at in the future".into()),
+            Some(at) if r.embargo_at.is_some_and(|e| e > at) => {
+                Err("an embargo_at after its published_at".into())
+            }
+            Some(_) => Ok(()),
+        },
+        ReleaseStatus::Scheduled if r.embargo_at.is_none() => {
+            Err("the status scheduled but no embargo_at".into())
+        }
+        ReleaseStatus::Withdrawn if r.withdrawn_at.is_none() || r.published_at.is_none() => {
+            Err("the status withdrawn but no withdrawn_at or published_at".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Revision numbers are unique and none is ahead of the release's own, so the next save gets a
+/// number of its own.
+fn check_revisions(r: &ReleaseRecord) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for rev in &r.revisions {
+        if !seen.insert(rev.revision) {
+            return Err(format!("revision {} twice", rev.revision));
+        }
+        if rev.revision > r.revision || rev.revision < 1 {
+            return Err(format!(
+                "revision {} while the release is at revision {}",
+                rev.revision, r.revision
+            ));
+        }
+        if rev.status.parse::<ReleaseStatus>().is_err() {
+            return Err(format!("revision {} with an unknown status", rev.revision));
+        }
+    }
+    Ok(())
 }
 
 fn insert_release(

@@ -23,12 +23,8 @@ pub fn export(config: &Config, args: &ExportArgs) -> anyhow::Result<()> {
     let sink: Box<dyn Write> = if to_stdout {
         Box::new(std::io::stdout().lock())
     } else {
-        let file = File::create_new(&args.out).with_context(|| {
-            format!(
-                "cannot create {} (an existing file is never overwritten)",
-                args.out.display()
-            )
-        })?;
+        // Readable by its owner only: an archive holds unpublished and embargoed releases.
+        let file = dateline_storage::backup::create_private(&args.out)?;
         Box::new(file)
     };
     let mut out = BufWriter::new(sink);

@@ -3,6 +3,7 @@
 //! imported says why (with the line, where there is one) and the others still go in. A progress
 //! bar shows on a terminal; logs and pipes get the plain lines only.
 
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -94,7 +95,11 @@ fn one(
     path: &Path,
     options: &Options,
 ) -> anyhow::Result<Imported> {
-    let bytes = std::fs::read(path).context("cannot read it")?;
+    // Read at most one byte past the limit, so a huge file (or /dev/zero) is refused, not loaded.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(import::MAX_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .context("cannot read it")?;
     let text = import::read_text(&bytes)?;
     Ok(import::import(conn, caller, text, options, Utc::now())?)
 }

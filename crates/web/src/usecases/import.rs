@@ -3,7 +3,7 @@
 //! publish it, for a caller allowed to — in one transaction with its audit row and the text's
 //! fingerprint, so the same text imported twice finds the release it already made.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveTime, Utc};
 use dateline_auth::permissions::Permission;
 use dateline_core::slug::slugify_or;
 use dateline_core::wire::{self, Flag, WireRelease};
@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 use super::Caller;
 use super::releases::{self, Via};
 
+/// A dateline older than this is not used as the publication time (it is kept on the release):
+/// such a date is a typo, and feeds cannot print years before the calendar they use.
+const OLDEST_YEAR: i32 = 1900;
+
 /// The largest wire text accepted: a long release is tens of kilobytes.
 pub const MAX_BYTES: usize = 1024 * 1024;
 
@@ -25,8 +29,8 @@ pub const MAX_BYTES: usize = 1024 * 1024;
 pub enum NotText {
     #[error("the file is empty")]
     Empty,
-    #[error("the file is {size} bytes; a wire release is at most {MAX_BYTES} bytes of text")]
-    TooLarge { size: usize },
+    #[error("the file is larger than {MAX_BYTES} bytes, more than any wire release")]
+    TooLarge,
     #[error("the file holds binary data (a NUL byte at offset {offset}), not text")]
     Binary { offset: usize },
     #[error(
@@ -39,7 +43,7 @@ pub enum NotText {
 /// Checks that `bytes` are a UTF-8 text of a sensible size, naming what they are otherwise.
 pub fn read_text(bytes: &[u8]) -> Result<&str, NotText> {
     if bytes.len() > MAX_BYTES {
-        return Err(NotText::TooLarge { size: bytes.len() });
+        return Err(NotText::TooLarge);
     }
     if let Some(offset) = bytes.iter().position(|b| *b == 0) {
         return Err(NotText::Binary { offset });
@@ -85,6 +89,13 @@ pub enum ImportRefused {
     NotText(#[from] NotText),
     #[error("only editors and admins may publish; import it as a draft instead")]
     MayNotPublish,
+    #[error(
+        "the text is dated {0}, ahead of today, so it may be under embargo; import it as a draft \
+         and approve it for its time"
+    )]
+    DatedAhead(chrono::NaiveDate),
+    #[error("it cannot be published: {0}")]
+    Refused(String),
     /// The fields read from the text break a rule; each message names the line it came from.
     #[error("{}", .0.join("; "))]
     Invalid(Vec<String>),
@@ -108,14 +119,14 @@ pub fn fingerprint(text: &str) -> String {
     hex::encode(hash.finalize())
 }
 
-/// Reads `text` and fills a release's fields, picking the issuer from the options or by the
-/// name the text gives. Nothing is written.
+/// Fills a release's fields from a parsed text, picking the issuer from the options or by the
+/// name the text gives. Nothing is written. The parse itself is done before, off the
+/// connection: it is the slow part, and needs no database.
 pub fn draft(
     conn: &mut DbConnection,
-    text: &str,
+    mut parsed: WireRelease,
     options: &Options,
 ) -> Result<(WireRelease, ReleaseContent), StorageError> {
-    let mut parsed = wire::parse(text);
     let mut content = parsed.content();
     content.language = options.language.clone();
     content.organization_id = match options.organization_id {
@@ -138,8 +149,34 @@ pub fn draft(
             field: "organization",
             message,
         });
+        keep_about_in_body(&mut parsed, &mut content);
     }
     Ok((parsed, content))
+}
+
+/// Without an issuer in the newsroom, the "About" boilerplate has nowhere to go but the body:
+/// it is kept there, at the end, rather than lost.
+fn keep_about_in_body(parsed: &mut WireRelease, content: &mut ReleaseContent) {
+    let Some(about) = parsed.about.as_ref().filter(|a| !a.text.is_empty()) else {
+        return;
+    };
+    let block = format!(
+        "{}\n\n{}",
+        wire::escape_markdown(&about.heading),
+        wire::escape_markdown(&about.text)
+    );
+    content.body = if content.body.is_empty() {
+        block
+    } else {
+        format!("{}\n\n{block}", content.body)
+    };
+    parsed.flags.push(Flag {
+        line: 0,
+        field: "body",
+        message: "The \"About\" boilerplate was kept at the end of the body; move it to the \
+                  organization once it exists."
+            .into(),
+    });
 }
 
 /// The organization a text names: the one with that name (in any case or accents spelled
@@ -179,7 +216,7 @@ pub fn import(
                 flags: Vec::new(),
             });
         }
-        let (parsed, content) = draft(conn, text, options)?;
+        let (parsed, content) = draft(conn, wire::parse(text), options)?;
         let flags = parsed.flags.clone();
         let created = releases::create_in(conn, caller, content, Via::WireText, now)
             .map_err(|e| located(e, &parsed))?;
@@ -205,15 +242,18 @@ fn publish(
     parsed: &WireRelease,
     now: DateTime<Utc>,
 ) -> Result<(), ImportRefused> {
-    let at = parsed
-        .dateline
-        .date
-        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-        .filter(|at| *at < now);
+    let at = match parsed.dateline.date {
+        // A text dated ahead is usually under embargo: publishing it now would break that.
+        Some(d) if d.and_time(NaiveTime::MIN).and_utc() > now => {
+            return Err(ImportRefused::DatedAhead(d));
+        }
+        Some(d) if d.year() >= OLDEST_YEAR => Some(d.and_time(NaiveTime::MIN).and_utc()),
+        _ => None,
+    };
     let release = dateline_storage::repo::releases::get(conn, id)?;
     releases::transition_in(conn, caller, &release, Change::Publish { at }, None, now).map_err(
         |e| match e {
-            releases::Failed::Refused(_) => ImportRefused::MayNotPublish,
+            releases::Failed::Refused(e) => ImportRefused::Refused(e.to_string()),
             releases::Failed::Storage(e) => ImportRefused::Storage(e),
         },
     )?;
@@ -260,9 +300,7 @@ mod tests {
         assert_eq!(read_text(b"  \n\n "), Err(NotText::Empty));
         assert_eq!(
             read_text(&vec![b'a'; MAX_BYTES + 1]),
-            Err(NotText::TooLarge {
-                size: MAX_BYTES + 1
-            })
+            Err(NotText::TooLarge)
         );
         assert_eq!(
             read_text(b"PK\x03\x04\x00\x00"),

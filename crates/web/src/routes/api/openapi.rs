@@ -12,7 +12,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use super::dto::{List, PublicItemDto, PublicReleaseDto, ReleaseDto};
+use super::dto::{ItemDto, List, PublicReleaseDto, ReleaseDto};
 use super::previews::{CreatedLink, LinkBody};
 use super::revisions::{RestoreBody, RevisionContentDto, RevisionDto};
 use super::search::Results;
@@ -22,6 +22,15 @@ use crate::search::SearchParams;
 use crate::usecases::input::ReleaseInput;
 
 type Make = fn(&mut SchemaGenerator) -> Schema;
+
+/// `GET /api/v1/releases/{id}` answers one of two shapes, by who asks; described, never built.
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OneRelease {
+    WorkingCopy(ReleaseDto),
+    Public(PublicReleaseDto),
+}
 
 fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
@@ -60,7 +69,7 @@ const OPERATIONS: &[Operation] = &[
         ..op(
             "api.releases",
             "List releases, newest first (what the caller may see)",
-            (200, Some(schema::<List<PublicItemDto>>)),
+            (200, Some(schema::<List<ItemDto>>)),
         )
     },
     Operation {
@@ -70,7 +79,7 @@ const OPERATIONS: &[Operation] = &[
     op(
         "api.release",
         "One release: the working copy for those who may see it, else what the page shows",
-        (200, Some(schema::<PublicReleaseDto>)),
+        (200, Some(schema::<OneRelease>)),
     ),
     Operation {
         body: Some(schema::<ReleaseInput>),
@@ -297,6 +306,9 @@ fn path_parameters(path: &str) -> Vec<Value> {
                     "Which collection",
                 ),
                 "revision" => (json!({ "type": "integer", "minimum": 1 }), "The revision number"),
+                "id" if path.starts_with("/api/v1/preview-links/") => {
+                    (json!({ "type": "integer" }), "The preview link's number")
+                }
                 _ => (json!({ "type": "string" }), "A public id, a number or a slug"),
             };
             json!({ "name": name, "in": "path", "required": true, "description": about, "schema": schema })

@@ -69,12 +69,14 @@ pub async fn submit(
         )
         .await;
     }
-    let (language, text) = (views::load_newsroom(&state).await?.language, f.text);
+    let language = views::load_newsroom(&state).await?.language;
+    // Parsed before taking a connection: the connection is only for finding the issuer.
+    let parsed = dateline_core::wire::parse(&f.text);
     let (parsed, content) = state
         .db(move |conn| {
             import::draft(
                 conn,
-                &text,
+                parsed,
                 &Options {
                     language,
                     ..Options::default()
