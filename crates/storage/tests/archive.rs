@@ -282,3 +282,23 @@ backend_tests! {
         assert!(!stored.password_hash.starts_with("$argon2"), "{}", stored.password_hash);
     }
 }
+
+backend_tests! {
+    fn a_key_that_names_something_else_here_refuses_the_archive(db) {
+        let mut conn = db.pool.get().unwrap();
+        newsroom(&mut conn);
+        let good = archive::export(&mut conn, false).unwrap();
+        let renamed = tampered(&good, |r| if let Record::Organization(o) = r {
+            o.name = "Another Company".into();
+        });
+        let err = archive::import(&mut conn, &renamed, Utc::now()).unwrap_err();
+        let ImportError::Refused(message) = err else { panic!("{err:?}") };
+        assert!(message.contains("\"Another Company\" in the archive but \"Harbour Lights\""), "{message}");
+        let recreated = tampered(&good, |r| if let Record::Release(r) = r {
+            r.created_at -= Duration::days(1);
+        });
+        let err = archive::import(&mut conn, &recreated, Utc::now()).unwrap_err();
+        let ImportError::Refused(message) = err else { panic!("{err:?}") };
+        assert!(message.contains("is not the release with that id"), "{message}");
+    }
+}

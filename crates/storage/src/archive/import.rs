@@ -295,7 +295,20 @@ fn add_organization(
     known: &mut Known,
     o: &OrganizationRecord,
 ) -> Outcome<bool> {
-    if known.organizations.contains_key(&o.slug) {
+    if let Some(&id) = known.organizations.get(&o.slug) {
+        // The same slug naming another organization would put the archive's releases out under
+        // the wrong issuer.
+        let here: String = organizations::table
+            .find(id)
+            .select(organizations::name)
+            .first(conn)?;
+        if here != o.name {
+            return Err(ImportError::Refused(format!(
+                "organization {:?} is {:?} in the archive but {here:?} in this newsroom; \
+                 change one of the two addresses first",
+                o.slug, o.name
+            )));
+        }
         return Ok(false);
     }
     checked(
@@ -442,6 +455,18 @@ fn add_release(
     now: DateTime<Utc>,
 ) -> Outcome<bool> {
     if known.releases.contains(&r.public_id) {
+        let here: String = crate::schema::releases::table
+            .filter(crate::schema::releases::public_id.eq(&r.public_id))
+            .select(crate::schema::releases::created_at)
+            .first::<chrono::NaiveDateTime>(conn)
+            .map(|at| at.to_string())?;
+        if here != to_db(r.created_at).to_string() {
+            return Err(ImportError::Refused(format!(
+                "release {} in the archive is not the release with that id in this newsroom \
+                 (they were created at different times)",
+                r.public_id
+            )));
+        }
         return Ok(false);
     }
     let whose = format!("release {}", r.public_id);
