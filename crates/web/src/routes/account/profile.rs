@@ -213,13 +213,12 @@ pub async fn change_password(
 pub async fn revoke_other_sessions(
     state: State,
     staff: Staff,
-    client: Client,
     _: CsrfOnly,
 ) -> WebResult<HttpResponse> {
     let user_id = staff.user.id;
     let keep = staff.session_id_hash().map(str::to_owned);
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = staff.actor();
     state
         .db(move |conn| -> WebResult<_> {
             let ended = sessions::delete_for_user(conn, user_id, keep.as_deref())?;

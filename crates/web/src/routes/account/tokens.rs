@@ -11,7 +11,7 @@ use dateline_storage::write_tx;
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff, State};
+use crate::extract::{Notice, Staff, State};
 use crate::routes::auth::reauth;
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
@@ -215,13 +215,12 @@ pub async fn list<const ALL: bool>(state: State, staff: Staff, notice: Notice) -
 pub async fn revoke<const ALL: bool>(
     state: State,
     staff: Staff,
-    client: Client,
     id: web::Path<i64>,
     _: CsrfOnly,
 ) -> WebResult {
     let id = id.into_inner();
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = staff.actor();
     let user_id = staff.user.id;
     let any = ALL && staff.user.role == Role::Admin;
     state

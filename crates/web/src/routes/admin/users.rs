@@ -15,7 +15,7 @@ use dateline_storage::{StorageError, write_tx};
 use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, Notice, Staff, State};
+use crate::extract::{Notice, Staff, State};
 use crate::routes::forms::{CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::usecases::users::{self as accounts, AccountError, Origin, Typed};
@@ -197,12 +197,7 @@ pub struct InviteForm {
     role: String,
 }
 
-pub async fn invite(
-    state: State,
-    staff: Staff,
-    client: Client,
-    CsrfForm(f): CsrfForm<InviteForm>,
-) -> WebResult {
+pub async fn invite(state: State, staff: Staff, CsrfForm(f): CsrfForm<InviteForm>) -> WebResult {
     let email = normalize_email(&f.email);
     let mut e = ValidationErrors::new();
     if !dateline_core::user::is_plausible_email(&email) {
@@ -237,7 +232,7 @@ pub async fn invite(
     let hash = hash_token(&token);
     let now = state.clock.now();
     let expires = now + chrono::Duration::days(INVITE_DAYS);
-    let actor = client.actor(Some(&staff));
+    let actor = staff.actor();
     let (name, created_by, mail) = (f.name.trim().to_owned(), staff.user.id, email.clone());
     state
         .db(move |conn| -> WebResult<_> {
@@ -358,7 +353,6 @@ pub struct EditForm {
 pub async fn save(
     state: State,
     staff: Staff,
-    client: Client,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<EditForm>,
 ) -> WebResult {
@@ -374,7 +368,7 @@ pub async fn save(
         return edit_page(&state, &staff, id, None, e).await;
     }
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = staff.actor();
     let name = f.display_name.trim().to_owned();
     let outcome = state
         .db(move |conn| {
@@ -435,19 +429,13 @@ pub async fn save(
     }
 }
 
-pub async fn reset_link(
-    state: State,
-    staff: Staff,
-    client: Client,
-    id: web::Path<i64>,
-    _: CsrfOnly,
-) -> WebResult {
+pub async fn reset_link(state: State, staff: Staff, id: web::Path<i64>, _: CsrfOnly) -> WebResult {
     let id = id.into_inner();
     let token = random_token();
     let hash = hash_token(&token);
     let now = state.clock.now();
     let expires = now + chrono::Duration::hours(RESET_HOURS);
-    let actor = client.actor(Some(&staff));
+    let actor = staff.actor();
     let created_by = staff.user.id;
     let user = state
         .db(move |conn| -> WebResult<_> {
@@ -500,13 +488,12 @@ pub async fn reset_link(
 pub async fn revoke_sessions(
     state: State,
     staff: Staff,
-    client: Client,
     id: web::Path<i64>,
     _: CsrfOnly,
 ) -> WebResult {
     let id = id.into_inner();
     let now = state.clock.now();
-    let actor = client.actor(Some(&staff));
+    let actor = staff.actor();
     state
         .db(move |conn| -> WebResult<_> {
             users::get(conn, id)?;
