@@ -175,7 +175,7 @@ impl ConnectionManager {
 
     pub fn establish(&self) -> Result<DbConnection, StorageError> {
         match &self.url {
-            DatabaseUrl::Postgres(u) => PgConnection::establish(u)
+            DatabaseUrl::Postgres(u) => establish_postgres(u)
                 .map(DbConnection::Pg)
                 .map_err(|e| StorageError::Connect(describe_pg_error(&e.to_string()))),
             DatabaseUrl::Sqlite(path) => {
@@ -277,6 +277,18 @@ impl Default for PoolOptions {
 
 /// Prepares the database file (WAL mode) once, before any pool exists. WAL is persistent, and
 /// switching it from many fresh connections at once is what makes SQLite say "database is locked".
+/// Opens a libpq connection, after initialising OpenSSL without its exit-time cleanup.
+///
+/// libpq uses OpenSSL, which by default frees its tables from an `atexit` handler. A pool thread
+/// still opening a connection while the process exits (r2d2 replaces connections in the
+/// background) then reads freed memory and the process dies with SIGSEGV after its work is done.
+/// Initialising first with `OPENSSL_INIT_NO_ATEXIT`, which `openssl_sys::init` does once per
+/// process, leaves the cleanup to the operating system.
+pub(crate) fn establish_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(url)
+}
+
 fn prepare_sqlite(manager: &ConnectionManager) -> Result<(), StorageError> {
     if let DatabaseUrl::Sqlite(path) = &manager.url {
         let mut conn = manager.establish()?;

@@ -38,7 +38,7 @@ impl TestDatabase {
             return Ok(None);
         };
         let name = format!("dateline_test_{}", unique_suffix());
-        let mut admin = PgConnection::establish(&admin_url)
+        let mut admin = crate::connection::establish_postgres(&admin_url)
             .map_err(|e| StorageError::Connect(format!("{POSTGRES_ENV}={admin_url}: {e}")))?;
         // The name is ours (letters, digits, underscores), not user input.
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
@@ -92,7 +92,7 @@ impl Drop for TestDatabase {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Postgres { admin_url, name } => {
-                if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                if let Ok(mut admin) = crate::connection::establish_postgres(admin_url) {
                     let _ =
                         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                             .execute(&mut admin);
