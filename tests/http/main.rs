@@ -20,5 +20,6 @@ mod outputs;
 mod public_site;
 mod resilience;
 mod upkeep;
+mod webhooks;
 mod wire_import;
 mod workflow;

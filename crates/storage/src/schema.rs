@@ -320,6 +320,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        description -> Text,
+        events -> Text,
+        secret -> Text,
+        allow_private -> Bool,
+        active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event -> Text,
+        release_id -> Nullable<BigInt>,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        status -> Nullable<Integer>,
+        error -> Text,
+        duration_ms -> Integer,
+    }
+}
+
 diesel::joinable!(organization_contacts -> organizations (organization_id));
 diesel::joinable!(releases -> organizations (organization_id));
 diesel::joinable!(releases -> users (author_id));
@@ -339,6 +383,8 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(jobs -> releases (release_id));
 diesel::joinable!(preview_links -> releases (release_id));
 diesel::joinable!(review_comments -> releases (release_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -367,4 +413,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     preview_links,
     review_comments,
     wire_imports,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );

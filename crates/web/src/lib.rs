@@ -30,3 +30,4 @@ pub mod taxa;
 pub mod totp_secrets;
 pub mod usecases;
 pub mod views;
+pub mod webhooks;

@@ -14,15 +14,16 @@ use std::time::Duration;
 use dateline_core::workflow::Transition;
 use dateline_storage::repo::jobs::{self, Job, Ran};
 use dateline_storage::repo::pipeline::Change;
-use dateline_storage::repo::{releases, sessions, throttle};
+use dateline_storage::repo::{releases, sessions, throttle, webhooks};
 use dateline_storage::{DbConnection, StorageError};
 
 use crate::error::WebResult;
 use crate::state::AppState;
 use crate::usecases::{self, Caller};
 
-/// Runs until the process stops.
+/// Runs until the process stops, with the webhook sender beside it.
 pub async fn run(state: AppState) {
+    actix_web::rt::spawn(crate::webhooks::run(state.clone()));
     let mut last_tidy = None;
     loop {
         if state.is_ready() {
@@ -95,6 +96,7 @@ async fn tidy_if_due(state: &AppState, last: &mut Option<chrono::DateTime<chrono
             sessions = t.sessions,
             throttle_counters = t.throttle_counters,
             release_bodies = t.release_bodies,
+            webhook_deliveries = t.webhook_deliveries,
             "removed expired rows and refreshed stale release bodies"
         ),
         Ok(_) => {}
@@ -108,10 +110,15 @@ pub struct Tidied {
     pub sessions: usize,
     pub throttle_counters: usize,
     pub release_bodies: usize,
+    pub webhook_deliveries: usize,
 }
 
+/// How long finished webhook deliveries stay in the admin's log.
+const WEBHOOK_LOG_DAYS: i64 = 30;
+
 /// Deletes sessions past their absolute or idle limit and throttle counters past the forget
-/// window with no lock running, and renders again bodies stored by an older sanitiser.
+/// window with no lock running, renders again bodies stored by an older sanitiser, and forgets
+/// webhook deliveries finished more than [`WEBHOOK_LOG_DAYS`] ago.
 pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
     let now = state.clock.now();
     let idle = chrono::Duration::from_std(state.config.session_idle)
@@ -123,6 +130,10 @@ pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
                 sessions: sessions::purge_expired(conn, now, idle)?,
                 throttle_counters: throttle::purge_stale(conn, now, forget)?,
                 release_bodies: releases::refresh_stale_html(conn, STALE_BODIES_PER_TIDY)?,
+                webhook_deliveries: webhooks::purge_finished(
+                    conn,
+                    now - chrono::Duration::days(WEBHOOK_LOG_DAYS),
+                )?,
             })
         })
         .await

@@ -29,14 +29,22 @@ pub struct AppState {
     pub scheduler_wake: Arc<Notify>,
     /// The newsroom's name as last read, for error pages rendered while the database is down.
     pub newsroom_name: Arc<RwLock<String>>,
+    /// Outbound HTTP for webhook deliveries, guarded against private addresses.
+    pub webhook_clients: crate::webhooks::send::Clients,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, config: Config, key: SecretKey, clock: Clock) -> Self {
+    /// Fails only when the TLS client for webhooks cannot be set up.
+    pub fn new(
+        pool: Pool,
+        config: Config,
+        key: SecretKey,
+        clock: Clock,
+    ) -> Result<Self, reqwest::Error> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        AppState {
+        Ok(AppState {
             pool,
             password_policy: config.password_policy(),
             config: Arc::new(config),
@@ -46,7 +54,8 @@ impl AppState {
             hashing: Arc::new(HashingPool::new(threads)),
             scheduler_wake: Arc::new(Notify::new()),
             newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
-        }
+            webhook_clients: crate::webhooks::send::Clients::new()?,
+        })
     }
 
     pub fn is_ready(&self) -> bool {

@@ -66,7 +66,8 @@ impl TestApp {
             config,
             SecretKey::generate(),
             Clock::default(),
-        );
+        )
+        .expect("application state");
         state
             .ready
             .store(true, std::sync::atomic::Ordering::Release);
