@@ -185,6 +185,7 @@ fn release_writes_go_through_use_cases() {
         "pipeline::apply",
         "jobs::schedule_publish",
         "jobs::cancel_for_release",
+        "bulk::insert_published",
     ]);
 }
 

@@ -19,6 +19,7 @@ mod openapi;
 mod outputs;
 mod public_site;
 mod resilience;
+mod seed;
 mod upkeep;
 mod webhooks;
 mod wire_import;

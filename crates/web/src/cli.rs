@@ -66,8 +66,9 @@ pub enum Command {
     /// Manage the server's secret key.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Load demonstration content: organizations, categories, regions and 36 releases.
-    Demo,
+    /// Load demonstration content: organizations, categories, regions and 36 releases; with
+    /// --releases N, also N synthetic published releases (the scale fixture for benchmarks).
+    Demo(DemoArgs),
     /// Print the effective configuration, with secrets redacted.
     Config,
     /// Copy the SQLite database to a new file while servers keep running, and check the copy.
@@ -77,6 +78,17 @@ pub enum Command {
     Export(ExportArgs),
     /// Import plain-text wire releases as drafts, or a newsroom archive (--archive).
     Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Also seed this many synthetic published releases (1 to 10,000,000) through the bulk
+    /// path, 400–1,200 words each, spread over the demo organizations, categories and regions.
+    #[arg(long, value_name = "N")]
+    pub releases: Option<u64>,
+    /// Seed for the generator: the same seed writes the same texts.
+    #[arg(long, value_name = "SEED", default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Repository functions, one module per area. Each takes a connection and returns `core` types.
 
 pub mod audit;
+pub mod bulk;
 pub mod imports;
 pub mod jobs;
 mod named;

@@ -1,14 +1,21 @@
-//! `dateline demo`.
+//! `dateline demo [--releases N]`.
+
+use std::time::Instant;
 
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::cli::DemoArgs;
 use crate::config::Config;
 use crate::demo::{self, DemoError};
+use crate::usecases::seed;
 
-pub fn run(config: &Config) -> anyhow::Result<()> {
+pub fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
     let pool = super::open(config)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
-    match demo::load(&mut conn, chrono::Utc::now()) {
+    let now = chrono::Utc::now();
+    // The synthetic releases are issued by the demo organizations, so those come first.
+    match demo::load(&mut conn, now) {
         Ok(l) => {
             println!(
                 "Loaded {} organizations and {} releases ({} published, {} scheduled, {} drafts) into {}.",
@@ -19,13 +26,37 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 l.drafts,
                 config.database_url.redacted()
             );
-            println!("Start the server with `dateline serve` to read them.");
-            Ok(())
         }
         Err(DemoError::AlreadyLoaded(_)) => {
-            println!("The demo content is already loaded; nothing to do.");
-            Ok(())
+            println!("The demo content is already loaded.");
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
     }
+    if let Some(count) = args.releases {
+        if count == 0 || count > seed::MAX_RELEASES {
+            anyhow::bail!(
+                "--releases must be between 1 and {}, not {count}",
+                seed::MAX_RELEASES
+            );
+        }
+        // indicatif draws nothing when standard error is not a terminal, so scripts and logs
+        // get only the summary line below.
+        let bar = ProgressBar::new(count);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} releases, {per_sec}, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let started = Instant::now();
+        let written = seed::seed_releases(&mut conn, count, args.seed, now, &mut |n| {
+            bar.set_position(n)
+        })?;
+        bar.finish_and_clear();
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "Seeded {written} releases in {secs:.1} s ({:.0} releases/s).",
+            written as f64 / secs.max(0.001)
+        );
+    }
+    println!("Start the server with `dateline serve` to read them.");
+    Ok(())
 }

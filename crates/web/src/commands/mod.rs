@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(c) => token::run(&config, c),
         Command::Audit(c) => audit::run(&config, c),
         Command::Key(c) => key::run(&config, c),
-        Command::Demo => demo::run(&config),
+        Command::Demo(args) => demo::run(&config, &args),
         Command::Backup(args) => backup::run(&config, &args.out),
         Command::Export(args) => archive::export(&config, &args),
         Command::Import(args) => match &args.archive {

@@ -3,6 +3,8 @@
 //! Releases are approved and published through the same use case as editors use, acting as
 //! `Caller::system("demo")`.
 
+pub mod synthetic;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use dateline_core::{Contact, Dateline, Release, ReleaseContent, SourceLine};
 use dateline_storage::repo::organizations::{self, OrganizationInput};

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod import;
 pub mod input;
 pub mod releases;
+pub mod seed;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

@@ -1,0 +1,99 @@
+//! Seeding many synthetic published releases at once: the scale fixture behind
+//! `dateline demo --releases N` and the benchmark.
+//!
+//! Each release's text is normalised and validated by the same core rules as an editor's save,
+//! and its HTML rendered by the same core function, so a seeded release differs from a
+//! published one only in how many statements it took to write.
+
+use chrono::{DateTime, Utc};
+use dateline_core::content::render_markdown;
+use dateline_storage::repo::bulk::{self, SeedRelease};
+use dateline_storage::repo::{organizations, settings, taxonomy};
+use dateline_storage::visibility::Scope;
+use dateline_storage::{DbConnection, StorageError};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::demo::synthetic::{self, Issuer, Taxa};
+
+/// The most releases one call may seed.
+pub const MAX_RELEASES: u64 = 10_000_000;
+/// Releases per transaction: large enough that commits are a small part of the time, small
+/// enough that progress moves and a failure loses little.
+const BATCH: usize = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("the number of releases must be between 1 and {MAX_RELEASES}")]
+    Count,
+    #[error(
+        "there are no organizations, categories or regions to seed releases under; load the demo newsroom first"
+    )]
+    NoTaxonomy,
+    #[error("a generated release is not valid: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Seeds `count` published releases generated from `seed`, calling `progress` with the number
+/// written so far after each batch. Returns how many were written.
+pub fn seed_releases(
+    conn: &mut DbConnection,
+    count: u64,
+    seed: u64,
+    now: DateTime<Utc>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, SeedError> {
+    if count == 0 || count > MAX_RELEASES {
+        return Err(SeedError::Count);
+    }
+    let taxa = Taxa {
+        issuers: organizations::all(conn, Scope::All)?
+            .into_iter()
+            .map(|o| Issuer {
+                id: o.id,
+                name: o.name,
+            })
+            .collect(),
+        category_ids: taxonomy::all_categories(conn, Scope::All)?
+            .into_iter()
+            .map(|c| c.id)
+            .collect(),
+        region_ids: taxonomy::all_regions(conn, Scope::All)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+    };
+    if taxa.issuers.is_empty() || taxa.category_ids.is_empty() || taxa.region_ids.is_empty() {
+        return Err(SeedError::NoTaxonomy);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut written = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    while written < count {
+        batch.clear();
+        let n = (count - written).min(BATCH as u64);
+        for _ in 0..n {
+            let generated = synthetic::release(&mut rng, &taxa, now);
+            let mut content = generated.content;
+            content.normalize();
+            content
+                .validate()
+                .map_err(|e| SeedError::Invalid(format!("{e:?}")))?;
+            let body_html = render_markdown(&content.body);
+            batch.push(SeedRelease {
+                content,
+                body_html,
+                published_at: generated.published_at,
+                correction: generated.correction,
+            });
+        }
+        written += bulk::insert_published(conn, &batch, None)? as u64;
+        progress(written);
+    }
+    // Readers' caches key on the content version, as after any publication.
+    settings::bump_content_version(conn, now)?;
+    bulk::refresh_statistics(conn)?;
+    Ok(written)
+}

@@ -1,0 +1,76 @@
+//! The scale fixture (`dateline demo --releases N`): seeded releases are public, searchable,
+//! listed under their taxonomy and shown like any published release, on both backends.
+
+use dateline_core::PublicId;
+use dateline_storage::repo::releases;
+use dateline_web::usecases::seed::{self, SeedError};
+
+use crate::http_tests;
+use crate::support::TestApp;
+
+fn count_public(app: &TestApp) -> i64 {
+    releases::count_public(&mut app.conn(), app.state.clock.now()).unwrap()
+}
+
+http_tests! {
+    async fn seeded_releases_are_public_searchable_and_listed(app) {
+        let now = app.state.clock.now();
+        // Without organizations, categories and regions there is nothing to issue them under.
+        assert!(matches!(
+            seed::seed_releases(&mut app.conn(), 10, 1, now, &mut |_| {}),
+            Err(SeedError::NoTaxonomy)
+        ));
+        dateline_web::demo::load(&mut app.conn(), now).unwrap();
+        assert!(matches!(seed::seed_releases(&mut app.conn(), 0, 1, now, &mut |_| {}), Err(SeedError::Count)));
+        let before = count_public(&app);
+        let mut reported = Vec::new();
+        let written = seed::seed_releases(&mut app.conn(), 1_250, 7, now, &mut |n| reported.push(n)).unwrap();
+        assert_eq!(written, 1_250);
+        assert_eq!(reported, vec![1_000, 1_250], "progress after each batch");
+        assert_eq!(count_public(&app), before + 1_250);
+
+        // Every seeded body opens with "<issuer> today announced its …", so the phrase finds
+        // each of them through the same index readers search.
+        let c = app.client();
+        let api = c.get("/api/v1/search?q=%22today%20announced%20its%22").await.json();
+        assert!(api["total"].as_i64().unwrap() >= 1_250, "{}", api["total"]);
+        let url = api["items"][0]["url"].as_str().unwrap().to_owned();
+        let public_id = url.split("/releases/").nth(1).unwrap().split('/').next().unwrap();
+        let r = releases::get_by_public_id(&mut app.conn(), &public_id.parse::<PublicId>().unwrap()).unwrap();
+        assert!(r.published_at.is_some());
+        assert!((400..=1_300).contains(&r.content.body.split_whitespace().count()), "{} words", r.content.body.split_whitespace().count());
+        assert!(!r.categories.is_empty() && !r.regions.is_empty() && !r.tags.is_empty());
+        assert!(r.organization.is_some());
+
+        // Its page shows it like a published release, and its listings include it.
+        let path = format!("/releases/{}/{}", r.public_id, r.slug);
+        let page = c.get(&path).await;
+        page.assert_status(200);
+        assert!(page.text().contains(&r.content.headline), "{}", page.text());
+        let listed = |body: &str| body.contains(&path);
+        let html = c.get(&format!("/tags/{}", r.tags[0].slug)).await;
+        html.assert_status(200);
+        let org = r.organization.as_ref().unwrap();
+        c.get(&format!("/organizations/{}", org.slug)).await.assert_status(200);
+        c.get(&format!("/categories/{}", r.categories[0].slug)).await.assert_status(200);
+        c.get(&format!("/regions/{}", r.regions[0].slug)).await.assert_status(200);
+        let month = c.get(&format!("/archive/{}", r.published_at.unwrap().format("%Y/%m"))).await;
+        month.assert_status(200);
+        assert!(listed(&html.body) || listed(&month.body), "listed under its tag or month");
+
+        // Some are corrected in public: the note is on the page and the correction is revision 2.
+        use diesel::prelude::*;
+        use dateline_storage::schema::corrections;
+        let notes: Vec<(i64, String)> = corrections::table
+            .select((corrections::release_id, corrections::note))
+            .load(&mut *app.conn())
+            .unwrap();
+        assert!((20..=120).contains(&notes.len()), "about one in twenty corrected: {}", notes.len());
+        let (id, note) = &notes[0];
+        let rel = releases::get(&mut app.conn(), *id).unwrap();
+        assert_eq!(rel.revision, 2);
+        let page = c.get(&format!("/releases/{}/{}", rel.public_id, rel.slug)).await;
+        page.assert_status(200);
+        assert!(page.text().contains(note.as_str()), "the correction note is shown");
+    }
+}
