@@ -9,7 +9,9 @@ use actix_web::middleware::{Compress, NormalizePath, from_fn};
 use actix_web::{App, Error, HttpRequest, HttpServer, web};
 
 use crate::error::WebError;
-use crate::middleware::{authorize, errors, headers, identity, origin, paths, ready, request_id};
+use crate::middleware::{
+    authorize, errors, headers, identity, origin, page_cache, paths, ready, request_id,
+};
 use crate::routes::media_type::Body;
 use crate::state::AppState;
 
@@ -57,6 +59,7 @@ pub fn build(
         .wrap(from_fn(identity::identify))
         .wrap(from_fn(ready::readiness_gate))
         .wrap(from_fn(paths::reject_ambiguous))
+        .wrap(from_fn(page_cache::serve_from_cache))
         .wrap(Compress::default())
         .wrap(from_fn(errors::render_errors))
         .wrap(from_fn(headers::security_headers))

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod middleware;
 pub mod newsroom;
 pub mod nul;
+pub mod page_cache;
 pub mod pagination;
 pub mod query;
 pub mod routes;

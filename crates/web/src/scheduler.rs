@@ -33,6 +33,9 @@ pub async fn run(state: AppState) {
                 Err(e) => tracing::warn!(error = %e, "scheduler tick failed; will retry"),
             }
             tidy_if_due(&state, &mut last_tidy).await;
+            // Embargoes this pass lifted, and changes other instances or the command line
+            // made, reach the page cache here.
+            state.learn_content_version().await;
         }
         let wait = next_wait(&state).await;
         tokio::select! {
