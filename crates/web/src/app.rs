@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, NormalizePath, from_fn};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, Error, HttpRequest, HttpServer, web};
 
 use crate::error::WebError;
@@ -66,7 +66,7 @@ pub fn build(
         .wrap(from_fn(request_id::request_id))
         // Outermost, so the one spelling it settles is what everything after it sees. It must
         // also run before anything holds a clone of the request, which it rewrites in place.
-        .wrap(NormalizePath::trim())
+        .wrap(from_fn(paths::normalize))
 }
 
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Error {

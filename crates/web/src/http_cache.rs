@@ -146,21 +146,25 @@ pub fn apply(res: &mut HttpResponse, v: &Validators) {
     if let Ok(e) = HeaderValue::from_str(&v.etag) {
         h.insert(header::ETAG, e);
     }
-    policy(h, v.last_modified);
+    for (name, value) in policy(v.last_modified) {
+        h.insert(name, value);
+    }
 }
 
-/// The public cache policy: how long to reuse, what the copy varies with, and its date.
-fn policy(h: &mut header::HeaderMap, last_modified: DateTime<Utc>) {
+/// The public cache policy: its date, how long to reuse it, and what the copy varies with.
+pub fn policy(last_modified: DateTime<Utc>) -> Vec<(header::HeaderName, HeaderValue)> {
+    let mut out = Vec::with_capacity(3);
     if let Ok(lm) = HeaderValue::from_str(&http_date(last_modified)) {
-        h.insert(header::LAST_MODIFIED, lm);
+        out.push((header::LAST_MODIFIED, lm));
     }
     if let Ok(cc) = HeaderValue::from_str(&format!("public, max-age={PUBLIC_MAX_AGE}")) {
-        h.insert(header::CACHE_CONTROL, cc);
+        out.push((header::CACHE_CONTROL, cc));
     }
-    h.insert(
+    out.push((
         header::VARY,
         HeaderValue::from_static("Accept-Encoding, Cookie"),
-    );
+    ));
+    out
 }
 
 /// A 304 with the validators.

@@ -7,7 +7,7 @@
 //! served only while the newsroom's content version is the one it was rendered at. That version
 //! moves in the same transaction as every public change; this instance learns the new value
 //! after each write request it serves and after each scheduler pass (which lifts embargoes), and
-//! at the scheduler's interval for changes made elsewhere (another instance, the command line).
+//! four times a second for changes made elsewhere (another instance, the command line).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -28,13 +28,16 @@ pub const DEFAULT_CAPACITY_BYTES: usize = 48 * 1024 * 1024;
 /// The header that says whether a page came from the cache, for operators and tests.
 pub const STATUS_HEADER: &str = "x-dateline-cache";
 
-/// One kept page.
+/// One kept page, with the headers it is sent with made once.
 pub struct Entry {
     version: i64,
     path: String,
     query: String,
     last_modified: DateTime<Utc>,
     content_type: HeaderValue,
+    /// The entity tag of each coding, in [`Entry::coding_index`] order.
+    etags: [HeaderValue; 3],
+    policy: Vec<(header::HeaderName, HeaderValue)>,
     identity: Bytes,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
@@ -51,15 +54,34 @@ impl Entry {
         }
     }
 
-    /// The page as sent to `req`, in `encoding`: a 304 when the reader's copy is current.
-    pub fn respond(&self, encoding: Encoding, req: &HttpRequest) -> HttpResponse {
+    fn coding_index(encoding: Encoding) -> usize {
+        match encoding {
+            Encoding::Identity => 0,
+            Encoding::Gzip => 1,
+            Encoding::Brotli => 2,
+        }
+    }
+
+    /// Whether the reader's copy (named by `If-None-Match` or dated by `If-Modified-Since`) is
+    /// current.
+    fn fresh_for(&self, req: &HttpRequest, etag: &HeaderValue) -> bool {
+        let h = req.headers();
+        if !h.contains_key(header::IF_NONE_MATCH) && !h.contains_key(header::IF_MODIFIED_SINCE) {
+            return false;
+        }
         let validators = Validators {
-            etag: etag(self.version, &self.path, &self.query, "", encoding),
+            etag: etag.to_str().unwrap_or_default().to_owned(),
             last_modified: self.last_modified,
             version: self.version,
             cacheable: true,
         };
-        let mut res = if not_modified(req, &validators) {
+        not_modified(req, &validators)
+    }
+
+    /// The page as sent to `req`, in `encoding`: a 304 when the reader's copy is current.
+    pub fn respond(&self, encoding: Encoding, req: &HttpRequest) -> HttpResponse {
+        let etag = &self.etags[Self::coding_index(encoding)];
+        let mut res = if self.fresh_for(req, etag) {
             HttpResponse::NotModified().finish()
         } else {
             let mut res = HttpResponse::with_body(StatusCode::OK, self.body(encoding));
@@ -71,7 +93,11 @@ impl Entry {
             }
             res.map_into_boxed_body()
         };
-        crate::http_cache::apply(&mut res, &validators);
+        let h = res.headers_mut();
+        h.insert(header::ETAG, etag.clone());
+        for (name, value) in &self.policy {
+            h.insert(name.clone(), value.clone());
+        }
         res
     }
 
@@ -171,12 +197,20 @@ impl PageCache {
             return None;
         }
         let content_type = headers.get(header::CONTENT_TYPE)?.clone();
+        let tag = |e| HeaderValue::from_str(&etag(validators.version, path, query, "", e)).ok();
+        let etags = [
+            tag(Encoding::Identity)?,
+            tag(Encoding::Gzip)?,
+            tag(Encoding::Brotli)?,
+        ];
         let entry = Arc::new(Entry {
             version: validators.version,
             path: path.to_owned(),
             query: query.to_owned(),
             last_modified: validators.last_modified,
             content_type,
+            etags,
+            policy: crate::http_cache::policy(validators.last_modified),
             identity: body,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),

@@ -21,9 +21,11 @@ use crate::error::WebResult;
 use crate::state::AppState;
 use crate::usecases::{self, Caller};
 
-/// Runs until the process stops, with the webhook sender beside it.
+/// Runs until the process stops, with the webhook sender and the content-version watch beside
+/// it.
 pub async fn run(state: AppState) {
     actix_web::rt::spawn(crate::webhooks::run(state.clone()));
+    actix_web::rt::spawn(watch_content_version(state.clone()));
     let mut last_tidy = None;
     loop {
         if state.is_ready() {
@@ -33,8 +35,7 @@ pub async fn run(state: AppState) {
                 Err(e) => tracing::warn!(error = %e, "scheduler tick failed; will retry"),
             }
             tidy_if_due(&state, &mut last_tidy).await;
-            // Embargoes this pass lifted, and changes other instances or the command line
-            // made, reach the page cache here.
+            // Embargoes this pass lifted reach the page cache at once.
             state.learn_content_version().await;
         }
         let wait = next_wait(&state).await;
@@ -42,6 +43,20 @@ pub async fn run(state: AppState) {
             _ = tokio::time::sleep(wait) => {}
             _ = state.scheduler_wake.notified() => {}
         }
+    }
+}
+
+/// How often each instance reads the content version, so a change another instance or the
+/// command line made reaches this instance's page cache well within a second.
+const CONTENT_VERSION_EVERY: Duration = Duration::from_millis(250);
+
+/// Reads the content version at [`CONTENT_VERSION_EVERY`] (or the scheduler's interval, if
+/// shorter): one indexed single-row read.
+async fn watch_content_version(state: AppState) {
+    let every = CONTENT_VERSION_EVERY.min(state.config.scheduler_interval);
+    loop {
+        tokio::time::sleep(every).await;
+        state.learn_content_version().await;
     }
 }
 
