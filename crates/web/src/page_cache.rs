@@ -6,12 +6,13 @@
 //! for signed-in people, errors and anything that sets a cookie are never kept. A kept page is
 //! served only while the newsroom's content version is the one it was rendered at. That version
 //! moves in the same transaction as every public change; this instance learns the new value
-//! after each write request it serves and after each scheduler pass (which lifts embargoes), and
-//! four times a second for changes made elsewhere (another instance, the command line).
+//! after each write request it serves, around each embargo lift its scheduler makes (the cache
+//! is paused from before the lift's commit until the new version is read), and four times a
+//! second for changes made elsewhere (another instance, the command line).
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use actix_web::http::StatusCode;
@@ -143,6 +144,19 @@ pub struct PageCache {
     entries: RwLock<HashMap<String, Arc<Entry>>>,
     capacity: usize,
     clock: AtomicU64,
+    /// While above zero, nothing is served or kept: a change is committing (see [`pause`]).
+    ///
+    /// [`pause`]: PageCache::pause
+    paused: AtomicUsize,
+}
+
+/// Holds the cache paused until dropped.
+pub struct Paused<'a>(&'a PageCache);
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        self.0.paused.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Default for PageCache {
@@ -158,7 +172,20 @@ impl PageCache {
             entries: RwLock::new(HashMap::new()),
             capacity,
             clock: AtomicU64::new(0),
+            paused: AtomicUsize::new(0),
         }
+    }
+
+    /// Stops serving and keeping pages until the guard is dropped. For a change whose commit
+    /// this instance cannot follow with a request (the scheduler lifting an embargo): pause
+    /// before it, learn the new version after it, then let go.
+    pub fn pause(&self) -> Paused<'_> {
+        self.paused.fetch_add(1, Ordering::AcqRel);
+        Paused(self)
+    }
+
+    fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire) > 0
     }
 
     /// The key of a page: its path and query string, exactly as asked.
@@ -168,6 +195,9 @@ impl PageCache {
 
     /// The kept page for `key`, if it was rendered at the current content version.
     pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        if self.is_paused() {
+            return None;
+        }
         let known = self.known.load(Ordering::Acquire);
         let entries = self.entries.read().ok()?;
         let entry = entries.get(key).filter(|e| e.version == known)?;
@@ -220,7 +250,7 @@ impl PageCache {
         // rendered before a newer version was learnt is already out of date: answer from it,
         // keep it not.
         let known = self.known.fetch_max(validators.version, Ordering::AcqRel);
-        if validators.version < known || entry.weight() > self.capacity / 4 {
+        if validators.version < known || entry.weight() > self.capacity / 4 || self.is_paused() {
             return Some(entry);
         }
         if let Ok(mut entries) = self.entries.write() {
@@ -368,6 +398,19 @@ mod tests {
         for key in ["/a?", "/c?", "/d?", "/e?"] {
             assert!(cache.get(key).is_some(), "{key}");
         }
+    }
+
+    #[test]
+    fn a_paused_cache_serves_and_keeps_nothing() {
+        let cache = PageCache::new(1 << 20);
+        keep(&cache, "/", 1, "home");
+        {
+            let _paused = cache.pause();
+            assert!(cache.get("/?").is_none());
+            keep(&cache, "/a", 1, "rendered during the pause");
+        }
+        assert!(cache.get("/?").is_some(), "served again once let go");
+        assert!(cache.get("/a?").is_none(), "nothing was kept while paused");
     }
 
     #[test]

@@ -35,8 +35,6 @@ pub async fn run(state: AppState) {
                 Err(e) => tracing::warn!(error = %e, "scheduler tick failed; will retry"),
             }
             tidy_if_due(&state, &mut last_tidy).await;
-            // Embargoes this pass lifted reach the page cache at once.
-            state.learn_content_version().await;
         }
         let wait = next_wait(&state).await;
         tokio::select! {
@@ -76,6 +74,19 @@ async fn next_wait(state: &AppState) -> Duration {
 /// Runs every job that is due now. Returns how many ran.
 pub async fn tick(state: &AppState) -> crate::error::WebResult<usize> {
     let now = state.clock.now();
+    let due = state.db(jobs::next_due).await?;
+    if due.is_none_or(|at| at > now) {
+        return Ok(0);
+    }
+    // A job may put a release live. From before its commit until the new content version is
+    // known, the page cache answers nothing, so no reader gets a page from before the lift.
+    let _paused = state.page_cache.pause();
+    let ran = run_due(state, now).await;
+    state.learn_content_version().await;
+    ran
+}
+
+async fn run_due(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> WebResult<usize> {
     state
         .db(move |conn| -> WebResult<_> {
             let mut count = 0;
