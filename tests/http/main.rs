@@ -9,6 +9,7 @@ mod accounts;
 mod archive;
 mod backup;
 mod browser;
+mod bulkheads;
 mod cli;
 mod foundation;
 mod guessing;

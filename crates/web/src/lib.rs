@@ -4,6 +4,7 @@
 pub mod app;
 pub mod assets;
 pub mod audit;
+pub mod bulkhead;
 pub mod cli;
 pub mod clock;
 pub mod commands;

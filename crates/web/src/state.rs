@@ -33,6 +33,8 @@ pub struct AppState {
     pub webhook_clients: crate::webhooks::send::Clients,
     /// Rendered public pages for anonymous readers.
     pub page_cache: Arc<crate::page_cache::PageCache>,
+    /// Bounded concurrency for expensive reads.
+    pub bulkheads: crate::bulkhead::Bulkheads,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let bulkheads = crate::bulkhead::Bulkheads::for_pool(config.pool_size);
         Ok(AppState {
             pool,
             password_policy: config.password_policy(),
@@ -58,6 +61,7 @@ impl AppState {
             newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
             webhook_clients: crate::webhooks::send::Clients::new()?,
             page_cache: Arc::new(crate::page_cache::PageCache::default()),
+            bulkheads,
         })
     }
 

@@ -35,6 +35,7 @@ pub(crate) struct Results {
 pub async fn search(state: State, visitor: Visitor, q: web::Query<SearchParams>) -> WebResult {
     let params = q.into_inner();
     params.check()?;
+    let _inside = state.bulkheads.search.enter().await?;
     let now = state.clock.now();
     let p = params.clone();
     let (results, page) = state

@@ -148,6 +148,7 @@ async fn form_page(
 
 /// Resolves the filters and runs the search; the page number comes back with the results.
 async fn run(state: &AppState, params: &SearchParams) -> WebResult<(SearchResults, i64)> {
+    let _inside = state.bulkheads.search.enter().await?;
     let now = state.clock.now();
     let p = params.clone();
     state
