@@ -316,6 +316,26 @@ async fn wait_for_text(b: &Browser, url: &str, needle: &str) {
 }
 
 /// Loads the demo newsroom and returns its newest release.
+/// A webhook endpoint that is owed a delivery about `r`, so its page shows a log.
+fn endpoint_with_a_delivery(app: &TestApp, r: &dateline_core::ReleaseSummary) -> i64 {
+    use dateline_storage::repo::{releases, webhooks};
+    let mut conn = app.conn();
+    let now = app.state.clock.now();
+    let sealed = dateline_web::webhooks::secrets::seal(&app.state.key, "whsec_test").unwrap();
+    let settings = webhooks::Settings {
+        url: "https://hooks.example.invalid/dateline".into(),
+        description: "The wire desk".into(),
+        events: dateline_core::webhook::Event::ALL.to_vec(),
+        allow_private: false,
+        active: true,
+    };
+    let hook = webhooks::create(&mut conn, &settings, &sealed, None, now).unwrap();
+    let release = releases::get_by_public_id(&mut conn, &r.public_id).unwrap();
+    let event = dateline_core::webhook::Event::Published;
+    webhooks::enqueue(&mut conn, event, &release, "", now).unwrap();
+    hook.id
+}
+
 fn demo_newsroom(app: &TestApp) -> dateline_core::ReleaseSummary {
     dateline_web::demo::load(&mut app.conn(), app.state.clock.now()).unwrap();
     dateline_storage::repo::releases::list_public(
@@ -524,6 +544,7 @@ async fn the_newsroom_pages_are_accessible(app) {
         return;
     };
     let r = demo_newsroom(&app);
+    let hook = endpoint_with_a_delivery(&app, &r);
     app.user("admin@example.com", Role::Admin);
     b.sign_in(&app.base, "admin@example.com").await;
     for (name, path) in [
@@ -539,6 +560,8 @@ async fn the_newsroom_pages_are_accessible(app) {
         ("admin-users", "/admin/users".to_owned()),
         ("admin-audit", "/admin/audit".to_owned()),
         ("admin-settings", "/admin/settings".to_owned()),
+        ("admin-webhooks", "/admin/webhooks".to_owned()),
+        ("admin-webhook", format!("/admin/webhooks/{hook}")),
         ("account", "/account".to_owned()),
         ("two-factor", "/account/two-factor".to_owned()),
     ] {

@@ -12,6 +12,7 @@ pub mod permissions;
 pub mod throttle;
 pub mod tokens;
 pub mod totp;
+pub mod webhook_signature;
 
 pub use keys::SecretKey;
 pub use permissions::{Permission, ROUTES, RouteDef};

@@ -216,6 +216,13 @@ pub const ROUTES: &[RouteDef] = &[
     // Administration.
     r("admin.settings",             Get,    "/admin/settings",                                    Settings),
     r("admin.settings_save",        Post,   "/admin/settings",                                    Settings),
+    r("admin.webhooks",             Get,    "/admin/webhooks",                                    Settings),
+    r("admin.webhook_create",       Post,   "/admin/webhooks",                                    Settings),
+    r("admin.webhook",              Get,    "/admin/webhooks/{id}",                               Settings),
+    r("admin.webhook_save",         Post,   "/admin/webhooks/{id}",                               Settings),
+    r("admin.webhook_secret",       Post,   "/admin/webhooks/{id}/secret",                        Settings),
+    r("admin.webhook_delete",       Post,   "/admin/webhooks/{id}/delete",                        Settings),
+    r("admin.webhook_resend",       Post,   "/admin/webhooks/{id}/deliveries/{delivery}/resend",  Settings),
     r("admin.users",                Get,    "/admin/users",                                       Users),
     r("admin.user_create",          Post,   "/admin/users",                                       Users),
     r("admin.user_invite",          Post,   "/admin/users/invite",                                Users),

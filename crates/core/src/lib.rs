@@ -16,6 +16,7 @@ pub mod timezone;
 pub mod user;
 pub mod validation;
 pub mod visibility;
+pub mod webhook;
 pub mod wire;
 pub mod workflow;
 

@@ -179,6 +179,14 @@ impl Change {
         }
     }
 
+    /// The note readers see with a correction (a restore on a live release is one), else "".
+    pub fn correction_note(&self) -> &str {
+        match self {
+            Change::Correct { note, .. } | Change::Restore { note, .. } => note,
+            _ => "",
+        }
+    }
+
     /// Whether the change alters what readers of a live release see without moving its status.
     fn edits_public_view(&self) -> bool {
         matches!(
@@ -264,6 +272,8 @@ pub struct Plan {
     pub public_changed: bool,
     /// The audit log's name for the command.
     pub action: &'static str,
+    /// What webhook receivers hear of it, if anything.
+    pub event: Option<crate::webhook::Event>,
 }
 
 /// One write of a plan.
@@ -365,6 +375,7 @@ pub fn plan(current: &Current<'_>, change: &Change, now: DateTime<Utc>) -> Resul
         record: outcome.record,
         public_changed: was_public != is_public || (is_public && change.edits_public_view()),
         action: change.audit_action(),
+        event: crate::webhook::Event::of_change(from, outcome.to, change),
     })
 }
 

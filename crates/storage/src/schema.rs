@@ -358,6 +358,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        description -> Text,
+        events -> Text,
+        secret -> Text,
+        allow_private -> Bool,
+        active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event -> Text,
+        release_id -> Nullable<BigInt>,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        status -> Nullable<Integer>,
+        error -> Text,
+        duration_ms -> Integer,
+    }
+}
+
 diesel::joinable!(organization_contacts -> organizations (organization_id));
 diesel::joinable!(releases -> organizations (organization_id));
 diesel::joinable!(releases -> users (author_id));
@@ -380,6 +424,8 @@ diesel::joinable!(review_comments -> releases (release_id));
 diesel::joinable!(media -> media_blobs (sha256));
 diesel::joinable!(media -> releases (release_id));
 diesel::joinable!(media_renditions -> media (media_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -411,4 +457,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     media_blobs,
     media,
     media_renditions,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );

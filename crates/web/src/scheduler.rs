@@ -14,15 +14,18 @@ use std::time::Duration;
 use dateline_core::workflow::Transition;
 use dateline_storage::repo::jobs::{self, Job, Ran};
 use dateline_storage::repo::pipeline::Change;
-use dateline_storage::repo::{releases, sessions, throttle};
+use dateline_storage::repo::{releases, sessions, throttle, webhooks};
 use dateline_storage::{DbConnection, StorageError};
 
 use crate::error::WebResult;
 use crate::state::AppState;
 use crate::usecases::{self, Caller};
 
-/// Runs until the process stops.
+/// Runs until the process stops, with the webhook sender and the content-version watch beside
+/// it.
 pub async fn run(state: AppState) {
+    actix_web::rt::spawn(crate::webhooks::run(state.clone()));
+    actix_web::rt::spawn(watch_content_version(state.clone()));
     let mut last_tidy = None;
     loop {
         if state.is_ready() {
@@ -38,6 +41,20 @@ pub async fn run(state: AppState) {
             _ = tokio::time::sleep(wait) => {}
             _ = state.scheduler_wake.notified() => {}
         }
+    }
+}
+
+/// How often each instance reads the content version, so a change another instance or the
+/// command line made reaches this instance's page cache well within a second.
+const CONTENT_VERSION_EVERY: Duration = Duration::from_millis(250);
+
+/// Reads the content version at [`CONTENT_VERSION_EVERY`] (or the scheduler's interval, if
+/// shorter): one indexed single-row read.
+async fn watch_content_version(state: AppState) {
+    let every = CONTENT_VERSION_EVERY.min(state.config.scheduler_interval);
+    loop {
+        tokio::time::sleep(every).await;
+        state.learn_content_version().await;
     }
 }
 
@@ -57,6 +74,19 @@ async fn next_wait(state: &AppState) -> Duration {
 /// Runs every job that is due now. Returns how many ran.
 pub async fn tick(state: &AppState) -> crate::error::WebResult<usize> {
     let now = state.clock.now();
+    let due = state.db(jobs::next_due).await?;
+    if due.is_none_or(|at| at > now) {
+        return Ok(0);
+    }
+    // A job may put a release live. From before its commit until the new content version is
+    // known, the page cache answers nothing, so no reader gets a page from before the lift.
+    let _paused = state.page_cache.pause();
+    let ran = run_due(state, now).await;
+    state.learn_content_version().await;
+    ran
+}
+
+async fn run_due(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> WebResult<usize> {
     state
         .db(move |conn| -> WebResult<_> {
             let mut count = 0;
@@ -95,6 +125,7 @@ async fn tidy_if_due(state: &AppState, last: &mut Option<chrono::DateTime<chrono
             sessions = t.sessions,
             throttle_counters = t.throttle_counters,
             release_bodies = t.release_bodies,
+            webhook_deliveries = t.webhook_deliveries,
             "removed expired rows and refreshed stale release bodies"
         ),
         Ok(_) => {}
@@ -108,10 +139,15 @@ pub struct Tidied {
     pub sessions: usize,
     pub throttle_counters: usize,
     pub release_bodies: usize,
+    pub webhook_deliveries: usize,
 }
 
+/// How long finished webhook deliveries stay in the admin's log.
+const WEBHOOK_LOG_DAYS: i64 = 30;
+
 /// Deletes sessions past their absolute or idle limit and throttle counters past the forget
-/// window with no lock running, and renders again bodies stored by an older sanitiser.
+/// window with no lock running, renders again bodies stored by an older sanitiser, and forgets
+/// webhook deliveries finished more than [`WEBHOOK_LOG_DAYS`] ago.
 pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
     let now = state.clock.now();
     let idle = chrono::Duration::from_std(state.config.session_idle)
@@ -123,6 +159,10 @@ pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
                 sessions: sessions::purge_expired(conn, now, idle)?,
                 throttle_counters: throttle::purge_stale(conn, now, forget)?,
                 release_bodies: releases::refresh_stale_html(conn, STALE_BODIES_PER_TIDY)?,
+                webhook_deliveries: webhooks::purge_finished(
+                    conn,
+                    now - chrono::Duration::days(WEBHOOK_LOG_DAYS),
+                )?,
             })
         })
         .await

@@ -29,14 +29,24 @@ pub struct AppState {
     pub scheduler_wake: Arc<Notify>,
     /// The newsroom's name as last read, for error pages rendered while the database is down.
     pub newsroom_name: Arc<RwLock<String>>,
+    /// Outbound HTTP for webhook deliveries, guarded against private addresses.
+    pub webhook_clients: crate::webhooks::send::Clients,
+    /// Rendered public pages for anonymous readers.
+    pub page_cache: Arc<crate::page_cache::PageCache>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, config: Config, key: SecretKey, clock: Clock) -> Self {
+    /// Fails only when the TLS client for webhooks cannot be set up.
+    pub fn new(
+        pool: Pool,
+        config: Config,
+        key: SecretKey,
+        clock: Clock,
+    ) -> Result<Self, reqwest::Error> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        AppState {
+        Ok(AppState {
             pool,
             password_policy: config.password_policy(),
             config: Arc::new(config),
@@ -46,6 +56,26 @@ impl AppState {
             hashing: Arc::new(HashingPool::new(threads)),
             scheduler_wake: Arc::new(Notify::new()),
             newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
+            webhook_clients: crate::webhooks::send::Clients::new()?,
+            page_cache: Arc::new(crate::page_cache::PageCache::default()),
+        })
+    }
+
+    /// Reads the content version so the page cache serves nothing older. When the database
+    /// cannot say, no kept page is served until it can.
+    pub async fn learn_content_version(&self) {
+        if !self.is_ready() {
+            return;
+        }
+        match self
+            .db(dateline_storage::repo::settings::content_version)
+            .await
+        {
+            Ok(v) => self.page_cache.learn(v.version),
+            Err(e) => {
+                tracing::debug!(error = %e, "content version unknown; page cache paused");
+                self.page_cache.learn(-1);
+            }
         }
     }
 

@@ -91,6 +91,11 @@ pub enum AuditAction {
     PermissionDenied,
     KeyRotate,
     AuditPrune,
+    WebhookCreate,
+    WebhookUpdate,
+    WebhookDelete,
+    WebhookSecretRotate,
+    WebhookResend,
 }
 
 impl AuditAction {
@@ -134,6 +139,11 @@ impl AuditAction {
             A::PermissionDenied => "permission_denied",
             A::KeyRotate => "key_rotate",
             A::AuditPrune => "audit_prune",
+            A::WebhookCreate => "webhook_create",
+            A::WebhookUpdate => "webhook_update",
+            A::WebhookDelete => "webhook_delete",
+            A::WebhookSecretRotate => "webhook_secret_rotate",
+            A::WebhookResend => "webhook_resend",
         }
     }
 }

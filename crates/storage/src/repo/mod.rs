@@ -17,6 +17,7 @@ pub mod taxonomy;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 /// Writes `$at` into the nullable column `$column` of row `$id` of `$table` unless it is already
 /// set, as one conditional UPDATE: `true` when this call set it. Revoking a token or using a

@@ -1,6 +1,7 @@
 //! The one publish pipeline. Every change of status — and every change to what the public can
 //! see of a live release — goes through [`apply`], in one transaction that also writes the
-//! revision, the audit row, the scheduler job, the search index and the content-version bump.
+//! revision, the audit row, the scheduler job, the search index, the content-version bump and
+//! the webhook deliveries the change owes.
 //! A crash anywhere before the commit leaves the release exactly as it was (`docs/security.md` R2).
 //!
 //! What a command does, and whether it is allowed, is decided by [`workflow::plan`] in
@@ -17,7 +18,7 @@ use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError};
 use crate::repo::audit::{Actor, AuditAction, Entry};
 use crate::repo::releases::{self as release_repo, ReleaseRow};
-use crate::repo::{jobs, settings};
+use crate::repo::{jobs, settings, webhooks};
 use crate::schema::{corrections, releases, review_comments};
 use crate::time::{opt_to_db, to_db};
 
@@ -257,6 +258,9 @@ fn finish(
     )
     .detail(plan.audit_detail())
     .record(conn)?;
+    if let Some(event) = plan.event {
+        webhooks::enqueue(conn, event, &release, req.change.correction_note(), req.now)?;
+    }
     failpoint("publish.before_commit");
     Ok(Applied {
         release,

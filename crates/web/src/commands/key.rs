@@ -44,8 +44,10 @@ fn rotate(config: &Config, new_key_stdin: bool) -> anyhow::Result<()> {
         KeySource::Env => None,
     };
     let mut replaced = false;
-    let result = write_tx(&mut conn, |conn| -> anyhow::Result<usize> {
+    let result = write_tx(&mut conn, |conn| -> anyhow::Result<(usize, usize)> {
         let moved = totp_secrets::reseal_all(conn, &old, &new).map_err(|e| anyhow::anyhow!(e))?;
+        let hooks = crate::webhooks::secrets::reseal_all(conn, &old, &new)
+            .map_err(|e| anyhow::anyhow!(e))?;
         Entry::new(
             &Actor::system("cli"),
             AuditAction::KeyRotate,
@@ -53,16 +55,18 @@ fn rotate(config: &Config, new_key_stdin: bool) -> anyhow::Result<()> {
             "",
             chrono::Utc::now(),
         )
-        .detail(format!("{moved} two-factor secret(s) re-encrypted"))
+        .detail(format!(
+            "{moved} two-factor secret(s) and {hooks} webhook secret(s) re-encrypted"
+        ))
         .record(conn)?;
         if let Some(path) = &file {
             keyfile::replace(path, &new)?;
             replaced = true;
         }
-        Ok(moved)
+        Ok((moved, hooks))
     });
-    let moved = match result {
-        Ok(moved) => moved,
+    let (moved, hooks) = match result {
+        Ok(counts) => counts,
         Err(e) => {
             if let (true, Some(path)) = (replaced, &file) {
                 keyfile::replace(path, &old).context(
@@ -74,11 +78,11 @@ fn rotate(config: &Config, new_key_stdin: bool) -> anyhow::Result<()> {
     };
     match &file {
         Some(path) => println!(
-            "Re-encrypted {moved} two-factor secret(s) and wrote the new key to {}. Every session has ended; start the servers again.",
+            "Re-encrypted {moved} two-factor secret(s) and {hooks} webhook secret(s), and wrote the new key to {}. Every session has ended; start the servers again.",
             path.display()
         ),
         None => println!(
-            "Re-encrypted {moved} two-factor secret(s). Set DATELINE_SECRET_KEY to the new key and start the servers again; every session has ended."
+            "Re-encrypted {moved} two-factor secret(s) and {hooks} webhook secret(s). Set DATELINE_SECRET_KEY to the new key and start the servers again; every session has ended."
         ),
     }
     Ok(())

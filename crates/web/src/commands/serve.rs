@@ -29,7 +29,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let key = keyfile::load(&config, std::env::var("DATELINE_SECRET_KEY").ok())?;
     let pool = connection::connect_lazy(&config.database_url, &startup::pool_options(&config));
-    let state = AppState::new(pool, config, key, Clock::default());
+    let state = AppState::new(pool, config, key, Clock::default())
+        .context("setting up the HTTP client for webhooks")?;
     tracing::info!(address = %local, public_url = %state.config.public_url, database = %state.config.database_url.redacted(), "Dateline {} starting", env!("CARGO_PKG_VERSION"));
 
     actix_web::rt::System::new().block_on(async move {

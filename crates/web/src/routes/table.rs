@@ -130,7 +130,8 @@ fn newsroom(r: &mut Routes) {
     r.add("admin.preview_link_revoke", admin::releases::links::revoke);
 }
 
-/// Organizations, categories, regions and tags; settings, accounts, tokens and the audit log.
+/// Organizations, categories, regions and tags; settings, webhooks, accounts, tokens and the
+/// audit log.
 fn catalogue_and_people(r: &mut Routes) {
     r.add("admin.organizations", admin::organizations::list);
     r.add("admin.organization_new", admin::organizations::new_form);
@@ -145,6 +146,13 @@ fn catalogue_and_people(r: &mut Routes) {
     r.add("admin.taxon_delete", admin::taxonomy::delete);
     r.add("admin.settings", admin::settings::show);
     r.add("admin.settings_save", admin::settings::save);
+    r.add("admin.webhooks", admin::webhooks::list);
+    r.add("admin.webhook_create", admin::webhooks::create);
+    r.add("admin.webhook", admin::webhooks::show);
+    r.add("admin.webhook_save", admin::webhooks::save);
+    r.add("admin.webhook_secret", admin::webhooks::rotate_secret);
+    r.add("admin.webhook_delete", admin::webhooks::delete);
+    r.add("admin.webhook_resend", admin::webhooks::resend);
     r.add("admin.users", admin::users::list);
     r.add("admin.user_create", admin::users::create);
     r.add("admin.user_invite", admin::users::invite);

@@ -14,6 +14,7 @@ pub mod input;
 pub mod releases;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use dateline_core::Role;
 use dateline_storage::repo::audit::Actor;

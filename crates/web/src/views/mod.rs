@@ -233,6 +233,10 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "reset-link" => "Password reset link created.",
         "sessions-revoked" => "All sessions of this account were ended.",
         "slug-changed" => "The address was changed; the old one redirects to the new one.",
+        "webhook-created" => "The endpoint was added. Give its signing secret to the receiver.",
+        "secret-rotated" => "A new signing secret was made; deliveries from now on use it.",
+        "resent" => "The delivery is queued and goes out within seconds.",
+        "already-delivered" => "That delivery was already delivered.",
         _ => return None,
     };
     Some(text.to_owned())

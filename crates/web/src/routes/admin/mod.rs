@@ -1,5 +1,5 @@
-//! The newsroom: the dashboard, releases, organizations and taxonomies, people, settings and
-//! the audit log.
+//! The newsroom: the dashboard, releases, organizations and taxonomies, people, settings,
+//! webhooks and the audit log.
 
 pub mod audit;
 pub mod dashboard;
@@ -8,3 +8,4 @@ pub mod releases;
 pub mod settings;
 pub mod taxonomy;
 pub mod users;
+pub mod webhooks;

@@ -21,7 +21,11 @@ pub(crate) struct Hit {
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct Results {
     query: String,
+    /// How many releases match, counted up to 10,000.
     total: i64,
+    /// Present and true when more releases match than `total` says.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    total_capped: bool,
     page: i64,
     per_page: i64,
     items: Vec<Hit>,
@@ -67,6 +71,7 @@ pub async fn search(state: State, visitor: Visitor, q: web::Query<SearchParams>)
     Ok(HttpResponse::Ok().json(Results {
         query: params.q.clone(),
         total: results.total,
+        total_capped: results.more,
         page,
         per_page: PER_PAGE,
         items,
