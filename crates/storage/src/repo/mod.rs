@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod imports;
 pub mod jobs;
+pub mod media;
 mod named;
 pub mod organizations;
 pub mod pipeline;
