@@ -7,6 +7,7 @@ pub mod dateline;
 pub mod diff;
 pub mod error;
 pub mod ids;
+pub mod media;
 pub mod organization;
 pub mod release;
 pub mod slug;

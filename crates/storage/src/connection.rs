@@ -263,6 +263,9 @@ pub struct PoolOptions {
     /// outage should be a quick, honest error, not a hung page.
     pub checkout_timeout: Duration,
     pub sqlite: SqliteOptions,
+    /// Counts every statement the pool's connections run. Tests use it to prove that a page's
+    /// query count does not grow with the number of items on it.
+    pub query_counter: Option<QueryCounter>,
 }
 
 impl Default for PoolOptions {
@@ -271,7 +274,47 @@ impl Default for PoolOptions {
             max_size: 10,
             checkout_timeout: Duration::from_secs(2),
             sqlite: SqliteOptions::default(),
+            query_counter: None,
         }
+    }
+}
+
+/// A shared count of statements run.
+#[derive(Debug, Clone, Default)]
+pub struct QueryCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl QueryCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Installs the counter on each connection the pool opens.
+#[derive(Debug)]
+struct Counting(QueryCounter);
+
+impl r2d2::CustomizeConnection<DbConnection, StorageError> for Counting {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), StorageError> {
+        let count = self.0.clone();
+        conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
+            if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+                count.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        Ok(())
+    }
+}
+
+fn builder(url: &DatabaseUrl, options: &PoolOptions) -> r2d2::Builder<ConnectionManager> {
+    let builder = r2d2::Pool::builder()
+        .max_size(pool_size(url, options))
+        .min_idle(Some(0))
+        .connection_timeout(options.checkout_timeout)
+        .test_on_check_out(true)
+        .error_handler(Box::new(QuietErrors));
+    match &options.query_counter {
+        Some(counter) => builder.connection_customizer(Box::new(Counting(counter.clone()))),
+        None => builder,
     }
 }
 
@@ -314,13 +357,7 @@ pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, Storage
 /// not-ready) while the database is still down.
 pub fn connect_lazy(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
     let manager = ConnectionManager::new(url.clone(), options.sqlite);
-    r2d2::Pool::builder()
-        .max_size(pool_size(url, options))
-        .min_idle(Some(0))
-        .connection_timeout(options.checkout_timeout)
-        .test_on_check_out(true)
-        .error_handler(Box::new(QuietErrors))
-        .build_unchecked(manager)
+    builder(url, options).build_unchecked(manager)
 }
 
 /// For a lazily built pool: run the SQLite one-time preparation once the file can be opened.
@@ -337,13 +374,7 @@ fn pool_size(url: &DatabaseUrl, options: &PoolOptions) -> u32 {
 }
 
 fn build_pool(manager: ConnectionManager, options: &PoolOptions) -> Result<Pool, StorageError> {
-    let size = pool_size(&manager.url, options);
-    r2d2::Pool::builder()
-        .max_size(size)
-        .min_idle(Some(0))
-        .connection_timeout(options.checkout_timeout)
-        .test_on_check_out(true)
-        .error_handler(Box::new(QuietErrors))
+    builder(&manager.url.clone(), options)
         .build(manager)
         .map_err(|e| StorageError::Connect(e.to_string()))
 }

@@ -16,7 +16,7 @@ pub mod time;
 pub mod visibility;
 
 pub use connection::{
-    Backend, DatabaseUrl, DbConnection, Pool, PoolOptions, PooledConnection, write_tx,
+    Backend, DatabaseUrl, DbConnection, Pool, PoolOptions, PooledConnection, QueryCounter, write_tx,
 };
 /// Diesel's error, so callers can use `write_tx` with their own error types without depending on Diesel.
 pub use diesel::result::Error as DieselError;

@@ -1,5 +1,5 @@
 //! The one schema both backends share, written by hand with the SQL types both map the same way:
-//! BigInt, Integer, Text, Bool, Date and Timestamp (naive, always UTC).
+//! BigInt, Integer, Text, Bool, Date, Timestamp (naive, always UTC) and Binary (BLOB / BYTEA).
 
 diesel::table! {
     users (id) {
@@ -321,6 +321,44 @@ diesel::table! {
 }
 
 diesel::table! {
+    media_blobs (sha256) {
+        sha256 -> Text,
+        bytes -> Binary,
+        byte_size -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        sha256 -> Text,
+        kind -> Text,
+        original_name -> Text,
+        alt -> Text,
+        caption -> Text,
+        credit -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        byte_size -> BigInt,
+        release_id -> Nullable<BigInt>,
+        organization_id -> Nullable<BigInt>,
+        uploaded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    media_renditions (media_id, width, format) {
+        media_id -> BigInt,
+        width -> Integer,
+        format -> Text,
+        sha256 -> Text,
+        height -> Integer,
+    }
+}
+
+diesel::table! {
     webhooks (id) {
         id -> BigInt,
         url -> Text,
@@ -383,6 +421,9 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(jobs -> releases (release_id));
 diesel::joinable!(preview_links -> releases (release_id));
 diesel::joinable!(review_comments -> releases (release_id));
+diesel::joinable!(media -> media_blobs (sha256));
+diesel::joinable!(media -> releases (release_id));
+diesel::joinable!(media_renditions -> media (media_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
@@ -413,6 +454,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     preview_links,
     review_comments,
     wire_imports,
+    media_blobs,
+    media,
+    media_renditions,
     webhooks,
     webhook_deliveries,
     webhook_attempts,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use diesel::prelude::*;
 
-use crate::connection::{DatabaseUrl, PoolOptions, connect};
+use crate::connection::{DatabaseUrl, PoolOptions, QueryCounter, connect};
 use crate::error::{Result, StorageError};
 use crate::{Pool, migrations};
 
@@ -17,6 +17,8 @@ pub const POSTGRES_ENV: &str = "DATELINE_TEST_POSTGRES";
 pub struct TestDatabase {
     pub url: DatabaseUrl,
     pub pool: Pool,
+    /// Every statement run through `pool`.
+    pub queries: QueryCounter,
     cleanup: Cleanup,
 }
 
@@ -68,12 +70,19 @@ impl TestDatabase {
 
     /// A pool on `url`, undone by `cleanup` when the value is dropped.
     fn open(url: DatabaseUrl, max_size: u32, cleanup: Cleanup) -> Result<Self> {
+        let queries = QueryCounter::default();
         let options = PoolOptions {
             max_size,
+            query_counter: Some(queries.clone()),
             ..PoolOptions::default()
         };
         let pool = connect(&url, &options)?;
-        Ok(TestDatabase { url, pool, cleanup })
+        Ok(TestDatabase {
+            url,
+            pool,
+            queries,
+            cleanup,
+        })
     }
 
     fn migrated(self) -> Result<Self> {

@@ -196,6 +196,29 @@ fn fill(conn: &mut dateline_storage::DbConnection) {
         .record(conn)
         .unwrap();
     previews::create(conn, r.id, "ph", "label", Some(user.id), now, now).unwrap();
+    dateline_storage::repo::media::create(
+        conn,
+        &dateline_storage::repo::media::NewMedia {
+            bytes: b"original",
+            kind: dateline_core::media::MediaKind::Png,
+            original_name: "x.png",
+            alt: "alt",
+            caption: "caption",
+            credit: "credit",
+            dimensions: Some((2, 1)),
+            release_id: Some(r.id),
+            organization_id: None,
+            uploaded_by: user.id,
+            renditions: vec![dateline_storage::repo::media::NewRendition {
+                width: 1,
+                height: 1,
+                format: dateline_core::media::MediaKind::Webp,
+                bytes: b"rendition".to_vec(),
+            }],
+        },
+        now,
+    )
+    .unwrap();
 }
 
 type Ts = NaiveDateTime;
@@ -235,6 +258,9 @@ backend_tests! {
         reads!(jobs, (i64, String, Option<i64>, Ts, Ts, i32, String, OTs, OTs));
         reads!(preview_links, (i64, i64, String, String, Option<i64>, Ts, Ts, OTs, i64, OTs));
         reads!(review_comments, (i64, i64, Option<i64>, i64, String, Ts));
+        reads!(media_blobs, (String, Vec<u8>, i64, Ts));
+        reads!(media, (i64, String, String, String, String, String, String, Option<i32>, Option<i32>, i64, Option<i64>, Option<i64>, i64, Ts));
+        reads!(media_renditions, (i64, i32, String, String, i32));
     }
 
     fn migrations_go_up_down_and_up(db) {

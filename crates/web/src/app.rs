@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, NormalizePath, from_fn};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, Error, HttpRequest, HttpServer, web};
 
 use crate::error::WebError;
-use crate::middleware::{authorize, errors, headers, identity, origin, paths, ready, request_id};
+use crate::middleware::{
+    authorize, errors, headers, identity, origin, page_cache, paths, ready, request_id,
+};
 use crate::routes::media_type::Body;
 use crate::state::AppState;
 
@@ -57,13 +59,14 @@ pub fn build(
         .wrap(from_fn(identity::identify))
         .wrap(from_fn(ready::readiness_gate))
         .wrap(from_fn(paths::reject_ambiguous))
+        .wrap(from_fn(page_cache::serve_from_cache))
         .wrap(Compress::default())
         .wrap(from_fn(errors::render_errors))
         .wrap(from_fn(headers::security_headers))
         .wrap(from_fn(request_id::request_id))
         // Outermost, so the one spelling it settles is what everything after it sees. It must
         // also run before anything holds a clone of the request, which it rewrites in place.
-        .wrap(NormalizePath::trim())
+        .wrap(from_fn(paths::normalize))
 }
 
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Error {

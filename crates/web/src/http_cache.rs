@@ -13,10 +13,30 @@ use crate::state::AppState;
 /// How long shared caches and browsers may reuse an anonymous public page without asking again.
 pub const PUBLIC_MAX_AGE: u32 = 60;
 
+/// The validators of one anonymous public page. A response that carries them (in its
+/// extensions, put there by [`finish`]) is what the page cache may keep.
 #[derive(Debug, Clone)]
 pub struct Validators {
     pub etag: String,
     pub last_modified: DateTime<Utc>,
+    /// The content version the page was rendered at.
+    pub version: i64,
+    /// The page depends on nothing but the content version (no `extra`, such as the hour), so
+    /// the page cache may keep it until the version moves.
+    pub cacheable: bool,
+}
+
+/// The entity tag of a page at content `version`, in the encoding it is sent in.
+pub fn etag(version: i64, path: &str, query: &str, extra: &str, encoding: Encoding) -> String {
+    let mut h = Sha256::new();
+    h.update(path.as_bytes());
+    h.update(b"?");
+    h.update(query.as_bytes());
+    h.update(b"|");
+    h.update(extra.as_bytes());
+    let digest = hex::encode(&h.finalize()[..8]);
+    // The encoding changes the bytes sent, so it is part of the validator too.
+    format!("\"v{version}-{digest}{}\"", encoding.etag_suffix())
 }
 
 /// Validators for the page `req` asks for, given anything else the page depends on (`extra`,
@@ -25,25 +45,71 @@ pub async fn validators(state: &AppState, req: &HttpRequest, extra: &str) -> Web
     let v = state
         .db(dateline_storage::repo::settings::content_version)
         .await?;
-    let mut h = Sha256::new();
-    h.update(req.path().as_bytes());
-    h.update(b"?");
-    h.update(req.query_string().as_bytes());
-    h.update(b"|");
-    h.update(extra.as_bytes());
-    h.update(b"|");
-    // The accepted encoding changes the bytes sent, so it is part of the validator too.
-    h.update(
-        req.headers()
-            .get(header::ACCEPT_ENCODING)
-            .map(|v| v.as_bytes())
-            .unwrap_or_default(),
-    );
-    let digest = hex::encode(&h.finalize()[..8]);
+    let encoding = Encoding::negotiate(req.headers());
     Ok(Validators {
-        etag: format!("\"v{}-{digest}\"", v.version),
+        etag: etag(v.version, req.path(), req.query_string(), extra, encoding),
         last_modified: v.changed_at,
+        version: v.version,
+        cacheable: extra.is_empty(),
     })
+}
+
+/// The content codings public pages are sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Encoding {
+    /// The best coding the client accepts: Brotli, then gzip, then none. A coding listed with
+    /// `q=0` is refused.
+    pub fn negotiate(headers: &header::HeaderMap) -> Encoding {
+        let mut gzip = false;
+        for value in headers.get_all(header::ACCEPT_ENCODING) {
+            let Ok(text) = value.to_str() else { continue };
+            for item in text.split(',') {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or_default().trim();
+                let refused = parts.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                if refused {
+                    continue;
+                }
+                if name.eq_ignore_ascii_case("br") {
+                    return Encoding::Brotli;
+                }
+                gzip |= name.eq_ignore_ascii_case("gzip");
+            }
+        }
+        if gzip {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    /// The `Content-Encoding` value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Encoding::Brotli => Some("br"),
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Identity => None,
+        }
+    }
+
+    fn etag_suffix(self) -> &'static str {
+        match self {
+            Encoding::Brotli => "-br",
+            Encoding::Gzip => "-gz",
+            Encoding::Identity => "",
+        }
+    }
 }
 
 /// Whether the client's copy is still good: `If-None-Match` decides when present, otherwise
@@ -80,16 +146,25 @@ pub fn apply(res: &mut HttpResponse, v: &Validators) {
     if let Ok(e) = HeaderValue::from_str(&v.etag) {
         h.insert(header::ETAG, e);
     }
-    if let Ok(lm) = HeaderValue::from_str(&http_date(v.last_modified)) {
-        h.insert(header::LAST_MODIFIED, lm);
+    for (name, value) in policy(v.last_modified) {
+        h.insert(name, value);
+    }
+}
+
+/// The public cache policy: its date, how long to reuse it, and what the copy varies with.
+pub fn policy(last_modified: DateTime<Utc>) -> Vec<(header::HeaderName, HeaderValue)> {
+    let mut out = Vec::with_capacity(3);
+    if let Ok(lm) = HeaderValue::from_str(&http_date(last_modified)) {
+        out.push((header::LAST_MODIFIED, lm));
     }
     if let Ok(cc) = HeaderValue::from_str(&format!("public, max-age={PUBLIC_MAX_AGE}")) {
-        h.insert(header::CACHE_CONTROL, cc);
+        out.push((header::CACHE_CONTROL, cc));
     }
-    h.insert(
+    out.push((
         header::VARY,
         HeaderValue::from_static("Accept-Encoding, Cookie"),
-    );
+    ));
+    out
 }
 
 /// A 304 with the validators.
@@ -118,10 +193,12 @@ pub async fn check(
     Ok((Some(v), None))
 }
 
-/// Finishes a public response: validators and cache policy for anonymous readers.
+/// Finishes a public response: validators and cache policy for anonymous readers, and the
+/// validators in the response's extensions so the page cache knows it may keep the page.
 pub fn finish(mut res: HttpResponse, v: Option<&Validators>) -> HttpResponse {
     if let Some(v) = v {
         apply(&mut res, v);
+        res.extensions_mut().insert(v.clone());
     }
     res
 }

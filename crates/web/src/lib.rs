@@ -4,6 +4,7 @@
 pub mod app;
 pub mod assets;
 pub mod audit;
+pub mod bulkhead;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -19,6 +20,7 @@ pub mod logging;
 pub mod middleware;
 pub mod newsroom;
 pub mod nul;
+pub mod page_cache;
 pub mod pagination;
 pub mod query;
 pub mod routes;

@@ -21,9 +21,11 @@ use crate::error::WebResult;
 use crate::state::AppState;
 use crate::usecases::{self, Caller};
 
-/// Runs until the process stops, with the webhook sender beside it.
+/// Runs until the process stops, with the webhook sender and the content-version watch beside
+/// it.
 pub async fn run(state: AppState) {
     actix_web::rt::spawn(crate::webhooks::run(state.clone()));
+    actix_web::rt::spawn(watch_content_version(state.clone()));
     let mut last_tidy = None;
     loop {
         if state.is_ready() {
@@ -39,6 +41,20 @@ pub async fn run(state: AppState) {
             _ = tokio::time::sleep(wait) => {}
             _ = state.scheduler_wake.notified() => {}
         }
+    }
+}
+
+/// How often each instance reads the content version, so a change another instance or the
+/// command line made reaches this instance's page cache well within a second.
+const CONTENT_VERSION_EVERY: Duration = Duration::from_millis(250);
+
+/// Reads the content version at [`CONTENT_VERSION_EVERY`] (or the scheduler's interval, if
+/// shorter): one indexed single-row read.
+async fn watch_content_version(state: AppState) {
+    let every = CONTENT_VERSION_EVERY.min(state.config.scheduler_interval);
+    loop {
+        tokio::time::sleep(every).await;
+        state.learn_content_version().await;
     }
 }
 
@@ -58,6 +74,19 @@ async fn next_wait(state: &AppState) -> Duration {
 /// Runs every job that is due now. Returns how many ran.
 pub async fn tick(state: &AppState) -> crate::error::WebResult<usize> {
     let now = state.clock.now();
+    let due = state.db(jobs::next_due).await?;
+    if due.is_none_or(|at| at > now) {
+        return Ok(0);
+    }
+    // A job may put a release live. From before its commit until the new content version is
+    // known, the page cache answers nothing, so no reader gets a page from before the lift.
+    let _paused = state.page_cache.pause();
+    let ran = run_due(state, now).await;
+    state.learn_content_version().await;
+    ran
+}
+
+async fn run_due(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> WebResult<usize> {
     state
         .db(move |conn| -> WebResult<_> {
             let mut count = 0;

@@ -31,6 +31,10 @@ pub struct AppState {
     pub newsroom_name: Arc<RwLock<String>>,
     /// Outbound HTTP for webhook deliveries, guarded against private addresses.
     pub webhook_clients: crate::webhooks::send::Clients,
+    /// Rendered public pages for anonymous readers.
+    pub page_cache: Arc<crate::page_cache::PageCache>,
+    /// Bounded concurrency for expensive reads.
+    pub bulkheads: crate::bulkhead::Bulkheads,
 }
 
 impl AppState {
@@ -44,6 +48,7 @@ impl AppState {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let bulkheads = crate::bulkhead::Bulkheads::for_pool(config.pool_size);
         Ok(AppState {
             pool,
             password_policy: config.password_policy(),
@@ -55,7 +60,27 @@ impl AppState {
             scheduler_wake: Arc::new(Notify::new()),
             newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
             webhook_clients: crate::webhooks::send::Clients::new()?,
+            page_cache: Arc::new(crate::page_cache::PageCache::default()),
+            bulkheads,
         })
+    }
+
+    /// Reads the content version so the page cache serves nothing older. When the database
+    /// cannot say, no kept page is served until it can.
+    pub async fn learn_content_version(&self) {
+        if !self.is_ready() {
+            return;
+        }
+        match self
+            .db(dateline_storage::repo::settings::content_version)
+            .await
+        {
+            Ok(v) => self.page_cache.learn(v.version),
+            Err(e) => {
+                tracing::debug!(error = %e, "content version unknown; page cache paused");
+                self.page_cache.learn(-1);
+            }
+        }
     }
 
     pub fn is_ready(&self) -> bool {

@@ -276,6 +276,18 @@ impl Client {
         .await
     }
 
+    /// Creates a release from `body` over the API and publishes it; returns its public id.
+    pub async fn publish_release(&self, body: &serde_json::Value) -> String {
+        let made = self.json("POST", "/api/v1/releases", body).await;
+        made.assert_status(201);
+        let id = made.json()["id"].as_str().expect("an id").to_owned();
+        let path = format!("/api/v1/releases/{id}/publish");
+        self.json("POST", &path, &serde_json::json!({}))
+            .await
+            .assert_status(200);
+        id
+    }
+
     pub async fn json(&self, method: &str, path: &str, body: &serde_json::Value) -> Response {
         self.request(method, path, Some("application/json"), &body.to_string())
             .await

@@ -41,6 +41,16 @@ impl TestApp {
 
     /// Starts an app on `db` with extra `DATELINE_*` settings.
     pub async fn start(db: TestDatabase, env: &[(&str, &str)]) -> TestApp {
+        Self::launch(db, env, true).await
+    }
+
+    /// An app without its scheduler and webhook sender, so the only queries on its pool are
+    /// the ones requests make.
+    pub async fn quiet(db: TestDatabase) -> TestApp {
+        Self::launch(db, &[], false).await
+    }
+
+    async fn launch(db: TestDatabase, env: &[(&str, &str)], scheduler: bool) -> TestApp {
         let url = match &db.url {
             dateline_storage::DatabaseUrl::Sqlite(p) => p.display().to_string(),
             dateline_storage::DatabaseUrl::Postgres(u) => u.clone(),
@@ -74,7 +84,9 @@ impl TestApp {
         let server = dateline_web::app::http_server(state.clone(), listener, 1).expect("server");
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        actix_web::rt::spawn(dateline_web::scheduler::run(state.clone()));
+        if scheduler {
+            actix_web::rt::spawn(dateline_web::scheduler::run(state.clone()));
+        }
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             state,
@@ -172,6 +184,14 @@ impl TestApp {
     pub async fn second_instance(&self) -> TestApp {
         let db = TestDatabase::attach(&self.db.url).expect("a second pool");
         Self::start(db, &[]).await
+    }
+
+    /// The public address of release `id`, with its current slug.
+    pub fn page_of(&self, id: &str) -> String {
+        let public_id = id.parse().expect("a public id");
+        let r = dateline_storage::repo::releases::get_by_public_id(&mut self.conn(), &public_id)
+            .expect("the release");
+        format!("/releases/{id}/{}", r.slug)
     }
 
     /// Waits (up to 15 s) until `check` holds, polling; for effects of the background scheduler.

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bulk;
 pub mod imports;
 pub mod jobs;
+pub mod media;
 mod named;
 pub mod organizations;
 pub mod pipeline;

@@ -178,7 +178,10 @@ pub struct SearchHit {
 #[derive(Debug, Clone)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
+    /// How many releases match, counted up to [`COUNT_CAP`].
     pub total: i64,
+    /// More than [`COUNT_CAP`] match.
+    pub more: bool,
 }
 
 const MARK_START: char = '\u{E000}';
@@ -208,14 +211,20 @@ fn fragments(raw: &str) -> Vec<Fragment> {
 }
 
 #[derive(QueryableByName)]
-struct HitRow {
+struct RankRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Double)]
+    #[allow(dead_code)]
+    rank: f64,
+}
+
+#[derive(QueryableByName)]
+struct SnippetRow {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
     snippet: String,
-    #[diesel(sql_type = Double)]
-    #[allow(dead_code)]
-    rank: f64,
 }
 
 #[derive(QueryableByName)]
@@ -223,6 +232,14 @@ struct CountRow {
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
+
+/// Matches ranked per search: the newest this many that pass the filters. Results pages stop at
+/// 50 pages of 20, so no reader can page past them, and a common word costs the same at
+/// 100,000 releases as at 1,000.
+pub const CANDIDATES: i64 = 1_000;
+
+/// Matches counted per search; past this the total is shown as "more than".
+pub const COUNT_CAP: i64 = 10_000;
 
 // The filters, written once per backend as literal macros so the queries stay static text; the
 // visibility rule is the shared fragment of `crate::visibility`.
@@ -254,39 +271,79 @@ macro_rules! pg_filters {
     };
 }
 
+// SQLite: the full-text index drives. `CROSS JOIN` keeps it the outer loop (SQLite never
+// reorders one), and it hands over its matches newest first, so the scan stops after
+// `CANDIDATES` rows that pass the filters; each is checked against `releases` by primary key.
+// Only those are ranked, and snippets are made for the page shown alone.
+macro_rules! sqlite_matches {
+    () => {
+        concat!(
+            " FROM release_search CROSS JOIN releases r ON r.id = release_search.rowid
+            WHERE release_search MATCH ? AND",
+            sqlite_filters!()
+        )
+    };
+}
+
 const SQLITE_SEARCH: &str = concat!(
-    "SELECT r.id AS id,
-        snippet(release_search, -1, char(57344), char(57345), '…', 28) AS snippet,
-        bm25(release_search, 10.0, 5.0, 3.0, 1.0, 4.0) AS rank
-     FROM release_search JOIN releases r ON r.id = release_search.rowid
-     WHERE release_search MATCH ? AND",
-    sqlite_filters!(),
-    " ORDER BY rank, r.published_at DESC, r.id DESC LIMIT ? OFFSET ?"
+    "WITH candidates AS (
+        SELECT release_search.rowid AS id, r.published_at AS published_at,
+            bm25(release_search, 10.0, 5.0, 3.0, 1.0, 4.0) AS rank",
+    sqlite_matches!(),
+    " ORDER BY release_search.rowid DESC LIMIT 1000)
+    SELECT id, rank FROM candidates ORDER BY rank, published_at DESC, id DESC LIMIT ? OFFSET ?"
 );
 
 const SQLITE_COUNT: &str = concat!(
-    "SELECT COUNT(*) AS n FROM release_search JOIN releases r ON r.id = release_search.rowid
-     WHERE release_search MATCH ? AND",
-    sqlite_filters!()
+    "SELECT COUNT(*) AS n FROM (SELECT 1",
+    sqlite_matches!(),
+    " LIMIT 10001)"
 );
 
+const SQLITE_SNIPPETS: &str = "SELECT rowid AS id,
+        snippet(release_search, -1, char(57344), char(57345), '…', 28) AS snippet
+    FROM release_search
+    WHERE release_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))";
+
+// PostgreSQL: the GIN index finds the matches first (a materialised step, so the planner cannot
+// turn it into a per-row filter over `releases`), the filters and the newest-first cap apply to
+// those, and only the capped set is ranked; headlines are made for the page shown alone.
+macro_rules! pg_matches {
+    () => {
+        concat!(
+            "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query),
+            matches AS MATERIALIZED (
+                SELECT s.release_id AS id FROM release_search s, q WHERE s.document @@ q.query)
+            ",
+        )
+    };
+}
+
 const PG_SEARCH: &str = concat!(
-    "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query)
-    SELECT r.id AS id,
-        ts_headline('english', s.summary || ' ' || s.body, q.query,
-            'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=32, MinWords=14, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet,
-        ts_rank_cd(s.document, q.query)::float8 AS rank
-    FROM release_search s JOIN releases r ON r.id = s.release_id, q
-    WHERE s.document @@ q.query AND",
+    pg_matches!(),
+    ", candidates AS (
+        SELECT r.id, r.published_at FROM matches m JOIN releases r ON r.id = m.id
+        WHERE",
     pg_filters!(),
-    " ORDER BY rank DESC, r.published_at DESC, r.id DESC LIMIT $8 OFFSET $9"
+    " ORDER BY r.id DESC LIMIT 1000)
+    SELECT c.id, ts_rank_cd(s.document, q.query)::float8 AS rank
+    FROM candidates c JOIN release_search s ON s.release_id = c.id, q
+    ORDER BY rank DESC, c.published_at DESC, c.id DESC LIMIT $8 OFFSET $9"
 );
 
 const PG_COUNT: &str = concat!(
-    "SELECT COUNT(*) AS n FROM release_search s JOIN releases r ON r.id = s.release_id
-    WHERE s.document @@ websearch_to_tsquery('english', $1) AND",
-    pg_filters!()
+    pg_matches!(),
+    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matches m JOIN releases r ON r.id = m.id WHERE",
+    pg_filters!(),
+    " LIMIT 10001) t"
 );
+
+const PG_SNIPPETS: &str = "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query)
+    SELECT s.release_id AS id,
+        ts_headline('english', s.summary || ' ' || s.body, q.query,
+            'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=32, MinWords=14, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet
+    FROM release_search s, q
+    WHERE s.release_id = ANY($2)";
 
 /// Ranked full-text search over what the public may see at `now`.
 pub fn search(
@@ -298,11 +355,12 @@ pub fn search(
         return Ok(SearchResults {
             hits: Vec::new(),
             total: 0,
+            more: false,
         });
     }
     let limit = q.per_page.clamp(1, 100);
     let offset = (q.page.max(1) - 1).saturating_mul(limit);
-    // One page of hits and the total, on backend `$db` with its own statements.
+    // One page of ranked ids and the (capped) count, on backend `$db` with its own statements.
     macro_rules! page_and_total {
         ($c:expr, $db:ty, $filters:expr, $search:expr, $count:expr) => {{
             let filters = $filters;
@@ -310,12 +368,12 @@ pub fn search(
                 .bound::<$db>($search)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
-                .load::<HitRow>($c)?;
+                .load::<RankRow>($c)?;
             let total = filters.bound::<$db>($count).get_result::<CountRow>($c)?;
             (rows, total.n)
         }};
     }
-    let (rows, total) = match conn {
+    let (rows, counted) = match conn {
         // SQLite's `?` cannot be reused, so each optional filter is bound twice.
         DbConnection::Sqlite(c) => page_and_total!(
             c,
@@ -332,8 +390,39 @@ pub fn search(
             PG_COUNT
         ),
     };
-    let hits = hits_in_rank_order(conn, rows)?;
-    Ok(SearchResults { hits, total })
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let snippets = snippets(conn, &q.terms, &ids)?;
+    let hits = hits_in_rank_order(conn, &ids, snippets)?;
+    Ok(SearchResults {
+        hits,
+        total: counted.min(COUNT_CAP),
+        more: counted > COUNT_CAP,
+    })
+}
+
+/// The highlighted passages of the releases `ids`, made only for them.
+fn snippets(
+    conn: &mut DbConnection,
+    terms: &[Term],
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<SnippetRow> = match conn {
+        DbConnection::Sqlite(c) => {
+            let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+            diesel::sql_query(SQLITE_SNIPPETS)
+                .bind::<Text, _>(fts5_query(terms))
+                .bind::<Text, _>(list)
+                .load(c)?
+        }
+        DbConnection::Pg(c) => diesel::sql_query(PG_SNIPPETS)
+            .bind::<Text, _>(websearch_query(terms))
+            .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
+            .load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| (r.id, r.snippet)).collect())
 }
 
 /// The values bound to a search query's placeholders, in the order the SQL names them.
@@ -383,22 +472,25 @@ impl Filters {
 }
 
 /// The hits' releases, loaded together, in the order the search ranked them.
-fn hits_in_rank_order(conn: &mut DbConnection, rows: Vec<HitRow>) -> Result<Vec<SearchHit>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+fn hits_in_rank_order(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    mut snippets: std::collections::HashMap<i64, String>,
+) -> Result<Vec<SearchHit>> {
     let loaded = rel::table
-        .filter(rel::id.eq_any(&ids))
+        .filter(rel::id.eq_any(ids))
         .load::<releases::ReleaseRow>(conn)?;
     let mut by_id: std::collections::HashMap<i64, ReleaseSummary> =
         releases::summaries(conn, loaded)?
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
-    let hits = rows
-        .into_iter()
-        .filter_map(|r| {
-            by_id.remove(&r.id).map(|release| SearchHit {
+    let hits = ids
+        .iter()
+        .filter_map(|id| {
+            by_id.remove(id).map(|release| SearchHit {
                 release,
-                snippet: fragments(&r.snippet),
+                snippet: fragments(&snippets.remove(id).unwrap_or_default()),
             })
         })
         .collect();
@@ -435,6 +527,16 @@ mod tests {
         assert!(parse_terms("\"\"\" *** -- ;;").is_empty());
         assert_eq!(parse_terms(&"word ".repeat(100)).len(), MAX_TERMS);
         assert_eq!(fts5_query(&parse_terms("x\"y z\"")), "\"x\" \"y z\"");
+    }
+
+    #[test]
+    fn the_caps_in_the_sql_are_the_named_ones() {
+        for sql in [SQLITE_SEARCH, PG_SEARCH] {
+            assert!(sql.contains(&format!("LIMIT {CANDIDATES})")), "{sql}");
+        }
+        for sql in [SQLITE_COUNT, PG_COUNT] {
+            assert!(sql.contains(&format!("LIMIT {}", COUNT_CAP + 1)), "{sql}");
+        }
     }
 
     #[test]

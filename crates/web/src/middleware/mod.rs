@@ -1,6 +1,6 @@
 //! Request plumbing, outermost first: request ids and logs, security headers, error rendering,
-//! compression, path normalization, the readiness gate, identity, authorization and the
-//! cross-origin check. `app::build` wires them in that order.
+//! compression, the page cache, path normalization, the readiness gate, identity, authorization
+//! and the cross-origin check. `app::build` wires them in that order.
 
 pub mod authorize;
 pub mod client_ip;
@@ -8,6 +8,7 @@ pub mod errors;
 pub mod headers;
 pub mod identity;
 pub mod origin;
+pub mod page_cache;
 pub mod paths;
 pub mod ready;
 pub mod request_id;

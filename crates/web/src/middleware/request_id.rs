@@ -24,13 +24,14 @@ pub async fn request_id(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = new_id();
     req.extensions_mut().insert(RequestId(id.clone()));
-    // Paths can hold secrets (preview, invitation and reset tokens), so the log shows the route
-    // pattern instead; unmatched paths are shortened.
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| req.path().chars().take(80).collect());
-    let span =
-        tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
+    // The route is worked out inside the macro, which evaluates fields only when the span is
+    // enabled: matching a path against every route costs more than serving a cached page.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        route = %route(&req)
+    );
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -54,6 +55,13 @@ pub async fn request_id(
             Err(e)
         }
     }
+}
+
+/// What the log shows of the path. Paths can hold secrets (preview, invitation and reset
+/// tokens), so it is the route pattern; unmatched paths are shortened.
+fn route(req: &ServiceRequest) -> String {
+    req.match_pattern()
+        .unwrap_or_else(|| req.path().chars().take(80).collect())
 }
 
 /// The id of the request being served, for audit rows and error pages.

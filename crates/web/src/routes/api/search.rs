@@ -21,7 +21,11 @@ pub(crate) struct Hit {
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct Results {
     query: String,
+    /// How many releases match, counted up to 10,000.
     total: i64,
+    /// Present and true when more releases match than `total` says.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    total_capped: bool,
     page: i64,
     per_page: i64,
     items: Vec<Hit>,
@@ -31,6 +35,7 @@ pub(crate) struct Results {
 pub async fn search(state: State, visitor: Visitor, q: web::Query<SearchParams>) -> WebResult {
     let params = q.into_inner();
     params.check()?;
+    let _inside = state.bulkheads.search.enter().await?;
     let now = state.clock.now();
     let p = params.clone();
     let (results, page) = state
@@ -67,6 +72,7 @@ pub async fn search(state: State, visitor: Visitor, q: web::Query<SearchParams>)
     Ok(HttpResponse::Ok().json(Results {
         query: params.q.clone(),
         total: results.total,
+        total_capped: results.more,
         page,
         per_page: PER_PAGE,
         items,

@@ -371,6 +371,7 @@ async fn feed(
     if let Some(res) = cached {
         return Ok(res);
     }
+    let _inside = state.bulkheads.feeds.enter().await?;
     let newsroom = views::load_newsroom(state).await?;
     let now = state.clock.now();
     let filter = subject

@@ -36,6 +36,8 @@ struct SearchPage {
     searched: bool,
     filtered: bool,
     total: i64,
+    /// More releases match than `total` counts.
+    more: bool,
     hits: Vec<Hit>,
     error: Option<String>,
     prev_page: Option<String>,
@@ -136,6 +138,7 @@ async fn form_page(
         searched: false,
         filtered: filters.iter().any(|v| !v.is_empty()),
         total: 0,
+        more: false,
         hits: Vec::new(),
         error: None,
         prev_page: None,
@@ -145,6 +148,7 @@ async fn form_page(
 
 /// Resolves the filters and runs the search; the page number comes back with the results.
 async fn run(state: &AppState, params: &SearchParams) -> WebResult<(SearchResults, i64)> {
+    let _inside = state.bulkheads.search.enter().await?;
     let now = state.clock.now();
     let p = params.clone();
     state
@@ -165,6 +169,7 @@ fn show_results(
 ) {
     page.searched = true;
     page.total = results.total;
+    page.more = results.more;
     page.prev_page = (n > 1).then(|| page_link(params, n - 1));
     page.next_page = (n * PER_PAGE < results.total && n < crate::search::MAX_PAGE)
         .then(|| page_link(params, n + 1));

@@ -1,0 +1,284 @@
+//! Uploaded files and their renditions. Bytes are content-addressed by SHA-256 and kept in the
+//! database (docs/decisions.md): the hash is computed here, never taken from a caller, so a row's
+//! name always matches its bytes, and identical bytes are stored once.
+
+use chrono::{DateTime, Utc};
+use dateline_core::ValidationErrors;
+use dateline_core::media::MediaKind;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::connection::{DbConnection, write_tx};
+use crate::error::{Result, StorageError};
+use crate::schema::{media, media_blobs, media_renditions};
+use crate::time::{from_db, to_db};
+
+/// The lower-case hex SHA-256 of `bytes`: the blob's name and the media URL's hash.
+pub fn hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Stores `bytes` unless a blob with the same hash exists, and returns the hash. Run inside the
+/// caller's write transaction, the check and the insert cannot race another writer.
+pub fn put_blob(conn: &mut DbConnection, bytes: &[u8], at: DateTime<Utc>) -> Result<String> {
+    let sha256 = hash(bytes);
+    write_tx(conn, |conn| {
+        let exists = media_blobs::table
+            .find(&sha256)
+            .select(media_blobs::sha256)
+            .first::<String>(conn)
+            .optional()?
+            .is_some();
+        if !exists {
+            let size =
+                i64::try_from(bytes.len()).map_err(|_| too_large("The file is too large."))?;
+            diesel::insert_into(media_blobs::table)
+                .values((
+                    media_blobs::sha256.eq(&sha256),
+                    media_blobs::bytes.eq(bytes),
+                    media_blobs::byte_size.eq(size),
+                    media_blobs::created_at.eq(to_db(at)),
+                ))
+                .execute(conn)?;
+        }
+        Ok::<_, StorageError>(())
+    })?;
+    Ok(sha256)
+}
+
+/// The bytes stored under `sha256`.
+pub fn blob(conn: &mut DbConnection, sha256: &str) -> Result<Option<Vec<u8>>> {
+    Ok(media_blobs::table
+        .find(sha256)
+        .select(media_blobs::bytes)
+        .first(conn)
+        .optional()?)
+}
+
+/// A resized copy to store with a new upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRendition {
+    pub width: u32,
+    pub height: u32,
+    pub format: MediaKind,
+    pub bytes: Vec<u8>,
+}
+
+/// An upload to store: its bytes (already checked), words and attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMedia<'a> {
+    pub bytes: &'a [u8],
+    pub kind: MediaKind,
+    pub original_name: &'a str,
+    pub alt: &'a str,
+    pub caption: &'a str,
+    pub credit: &'a str,
+    /// Of an image; `None` for a PDF.
+    pub dimensions: Option<(u32, u32)>,
+    pub release_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub uploaded_by: i64,
+    pub renditions: Vec<NewRendition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendition {
+    pub width: u32,
+    pub height: u32,
+    pub format: MediaKind,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    pub id: i64,
+    pub sha256: String,
+    pub kind: MediaKind,
+    pub original_name: String,
+    pub alt: String,
+    pub caption: String,
+    pub credit: String,
+    pub dimensions: Option<(u32, u32)>,
+    pub byte_size: i64,
+    pub release_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub uploaded_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub renditions: Vec<Rendition>,
+}
+
+type MediaRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<i32>,
+    Option<i32>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    chrono::NaiveDateTime,
+);
+
+/// A width or height as the INTEGER column holds it; the 50-megapixel cap keeps real ones small.
+fn to_col(n: u32) -> Result<i32> {
+    i32::try_from(n).map_err(|_| too_large("The image is too large."))
+}
+
+fn too_large(message: &str) -> StorageError {
+    StorageError::Invalid(ValidationErrors::single("file", message))
+}
+
+fn from_col(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+fn kind_of(s: &str) -> Result<MediaKind> {
+    MediaKind::parse(s).ok_or_else(|| {
+        StorageError::Database(diesel::result::Error::DeserializationError(
+            format!("unknown media kind {s:?}").into(),
+        ))
+    })
+}
+
+/// Stores an upload, its blob and its renditions in one transaction: all of it or nothing.
+pub fn create(conn: &mut DbConnection, new: &NewMedia<'_>, at: DateTime<Utc>) -> Result<Media> {
+    write_tx(conn, |conn| {
+        let sha256 = put_blob(conn, new.bytes, at)?;
+        let size =
+            i64::try_from(new.bytes.len()).map_err(|_| too_large("The file is too large."))?;
+        let (width, height) = match new.dimensions {
+            Some((w, h)) => (Some(to_col(w)?), Some(to_col(h)?)),
+            None => (None, None),
+        };
+        let id: i64 = diesel::insert_into(media::table)
+            .values((
+                media::sha256.eq(&sha256),
+                media::kind.eq(new.kind.as_str()),
+                media::original_name.eq(new.original_name),
+                media::alt.eq(new.alt.trim()),
+                media::caption.eq(new.caption.trim()),
+                media::credit.eq(new.credit.trim()),
+                media::width.eq(width),
+                media::height.eq(height),
+                media::byte_size.eq(size),
+                media::release_id.eq(new.release_id),
+                media::organization_id.eq(new.organization_id),
+                media::uploaded_by.eq(new.uploaded_by),
+                media::created_at.eq(to_db(at)),
+            ))
+            .returning(media::id)
+            .get_result(conn)?;
+        for r in &new.renditions {
+            let rendition_hash = put_blob(conn, &r.bytes, at)?;
+            diesel::insert_into(media_renditions::table)
+                .values((
+                    media_renditions::media_id.eq(id),
+                    media_renditions::width.eq(to_col(r.width)?),
+                    media_renditions::height.eq(to_col(r.height)?),
+                    media_renditions::format.eq(r.format.as_str()),
+                    media_renditions::sha256.eq(rendition_hash),
+                ))
+                .execute(conn)?;
+        }
+        get(conn, id)
+    })
+}
+
+/// One upload with its renditions, narrowest first.
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<Media> {
+    let row: MediaRow = media::table
+        .find(id)
+        .select((
+            media::id,
+            media::sha256,
+            media::kind,
+            media::original_name,
+            media::alt,
+            media::caption,
+            media::credit,
+            media::width,
+            media::height,
+            media::byte_size,
+            media::release_id,
+            media::organization_id,
+            media::uploaded_by,
+            media::created_at,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound)?;
+    let renditions = media_renditions::table
+        .filter(media_renditions::media_id.eq(id))
+        .order((media_renditions::width, media_renditions::format))
+        .select((
+            media_renditions::width,
+            media_renditions::height,
+            media_renditions::format,
+            media_renditions::sha256,
+        ))
+        .load::<(i32, i32, String, String)>(conn)?
+        .into_iter()
+        .map(|(w, h, format, sha256)| {
+            Ok(Rendition {
+                width: from_col(w),
+                height: from_col(h),
+                format: kind_of(&format)?,
+                sha256,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (id, sha256, kind, original_name, alt, caption, credit, w, h, byte_size, rel, org, by, at) =
+        row;
+    Ok(Media {
+        id,
+        sha256,
+        kind: kind_of(&kind)?,
+        original_name,
+        alt,
+        caption,
+        credit,
+        dimensions: w.zip(h).map(|(w, h)| (from_col(w), from_col(h))),
+        byte_size,
+        release_id: rel,
+        organization_id: org,
+        uploaded_by: by,
+        created_at: from_db(at),
+        renditions,
+    })
+}
+
+/// The releases (by id) and organizations that uses of the bytes named `sha256` belong to,
+/// whether as an original or as a rendition. The serving handler shows the bytes only when one
+/// of these is visible to the reader, by the one visibility rule the release page uses.
+pub fn owners_of_blob(
+    conn: &mut DbConnection,
+    sha256: &str,
+) -> Result<Vec<(Option<i64>, Option<i64>)>> {
+    let as_original = media::table
+        .filter(media::sha256.eq(sha256))
+        .select((media::release_id, media::organization_id))
+        .load::<(Option<i64>, Option<i64>)>(conn)?;
+    let as_rendition = media_renditions::table
+        .inner_join(media::table)
+        .filter(media_renditions::sha256.eq(sha256))
+        .select((media::release_id, media::organization_id))
+        .load::<(Option<i64>, Option<i64>)>(conn)?;
+    let mut owners = as_original;
+    owners.extend(as_rendition);
+    owners.sort_unstable();
+    owners.dedup();
+    Ok(owners)
+}
+
+/// How many blobs and uploads are stored: what the tests check stays at zero after a refusal.
+pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64, i64)> {
+    let blobs = media_blobs::table.count().get_result(conn)?;
+    let uploads = media::table.count().get_result(conn)?;
+    let renditions = media_renditions::table.count().get_result(conn)?;
+    Ok((blobs, uploads, renditions))
+}

@@ -1,0 +1,96 @@
+//! Serving public pages from the page cache (`crate::page_cache`). It sits outside identity and
+//! the readiness gate, so a kept page costs no session lookup and no database work, and inside
+//! compression, so it sees the page before it is compressed and answers with its own compressed
+//! copy (which compression then leaves alone).
+//!
+//! Only anonymous readers are answered from the cache: a request with a session cookie or an
+//! `Authorization` header always reaches its handler. After any request that may write (any
+//! method but GET and HEAD), the instance reads the content version again, so the next page it
+//! serves reflects that write.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpRequest, web};
+
+use crate::http_cache::{Encoding, Validators};
+use crate::middleware::identity::session_cookie_name;
+use crate::page_cache::{PageCache, Rendered, STATUS_HEADER};
+use crate::state::AppState;
+
+pub async fn serve_from_cache(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let res = next.call(req).await?;
+        state.learn_content_version().await;
+        return Ok(res.map_into_boxed_body());
+    }
+    if req.method() != Method::GET || !anonymous(req.request(), &state) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let key = PageCache::key(req.path(), req.query_string());
+    let encoding = Encoding::negotiate(req.headers());
+    if let Some(entry) = state.page_cache.get(&key) {
+        let mut res = entry.respond(encoding, req.request());
+        res.headers_mut()
+            .insert(header_name(), HeaderValue::from_static("hit"));
+        return Ok(req.into_response(res));
+    }
+    let res = next.call(req).await?;
+    let Some(validators) = res.response().extensions().get::<Validators>().cloned() else {
+        return Ok(res.map_into_boxed_body());
+    };
+    if res.status() != StatusCode::OK {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (request, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let body = match actix_web::body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(e) => return Err(actix_web::error::ErrorInternalServerError(e.into())),
+    };
+    let page = Rendered {
+        path: request.path(),
+        query: request.query_string(),
+        status: head.status(),
+        headers: head.headers(),
+        validators: &validators,
+        body: body.clone(),
+    };
+    let answer = match state.page_cache.keep(key, page) {
+        Some(entry) => {
+            let mut res = entry.respond(encoding, &request);
+            res.headers_mut()
+                .insert(header_name(), HeaderValue::from_static("miss"));
+            res
+        }
+        None => head.set_body(body).map_into_boxed_body(),
+    };
+    Ok(ServiceResponse::new(request, answer))
+}
+
+fn header_name() -> header::HeaderName {
+    header::HeaderName::from_static(STATUS_HEADER)
+}
+
+/// Whether the request carries nothing that could make it someone's: no session cookie and no
+/// `Authorization` header. A stale session cookie also goes to the handler, which clears it.
+fn anonymous(req: &HttpRequest, state: &AppState) -> bool {
+    let https = state.config.is_https();
+    !req.headers().contains_key(header::AUTHORIZATION)
+        && req.cookie(session_cookie_name(https)).is_none()
+        && req.cookie(session_cookie_name(!https)).is_none()
+}

@@ -1,0 +1,3 @@
+DROP TABLE media_renditions;
+DROP TABLE media;
+DROP TABLE media_blobs;

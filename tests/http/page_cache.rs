@@ -1,0 +1,145 @@
+//! The page cache: anonymous readers get kept pages, and never one that a publication,
+//! correction, withdrawal, restore or slug change has made stale; embargoed content and pages
+//! for signed-in people are never kept or shared.
+
+use chrono::Duration;
+use dateline_core::Role;
+use serde_json::json;
+
+use crate::http_tests;
+use crate::support::client::field_value;
+use crate::support::{Client, TestApp};
+
+const CACHE: &str = "x-dateline-cache";
+
+/// Reads `path` twice as an anonymous reader: the second answer must come from the cache and
+/// be the same page. Returns its body.
+async fn cached(app: &TestApp, path: &str) -> String {
+    let c = app.client();
+    let first = c.get(path).await;
+    first.assert_status(200);
+    let again = c.get(path).await;
+    again.assert_status(200);
+    assert_eq!(
+        again.header(CACHE).as_deref(),
+        Some("hit"),
+        "{path} is kept"
+    );
+    assert_eq!(
+        first.body, again.body,
+        "{path} is the same page from the cache"
+    );
+    again.body
+}
+
+async fn publish(editor: &Client, headline: &str, body: &str) -> String {
+    editor
+        .publish_release(&json!({"headline": headline, "body": body}))
+        .await
+}
+
+/// Reads `path` as an anonymous reader until it shows `text`, for changes the background
+/// scheduler makes (up to 15 s).
+async fn until_page_shows(app: &TestApp, path: &str, text: &str) {
+    let c = app.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if c.get(path).await.body.contains(text) {
+            return;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{path} never showed {text:?}");
+}
+
+http_tests! {
+    async fn no_change_leaves_a_stale_page_behind(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = publish(&editor, "Harbour opens", "The harbour opens on Monday.").await;
+        let page = app.page_of(&id);
+        assert!(cached(&app, "/").await.contains("Harbour opens"));
+        assert!(cached(&app, &page).await.contains("opens on Monday"));
+        assert!(cached(&app, "/feed.atom").await.contains("Harbour opens"));
+
+        // Another release is published: the home page and the feed show it at once.
+        publish(&editor, "Ferry timetable changes", "Ferries run hourly.").await;
+        assert!(cached(&app, "/").await.contains("Ferry timetable changes"));
+        assert!(cached(&app, "/feed.atom").await.contains("Ferry timetable changes"));
+
+        // A correction.
+        editor.json("POST", &format!("/api/v1/releases/{id}/corrections"), &json!({"body": "The harbour opens on Tuesday.", "note": "The day was wrong."})).await.assert_status(200);
+        let corrected = cached(&app, &page).await;
+        assert!(corrected.contains("opens on Tuesday") && corrected.contains("The day was wrong."));
+
+        // A restore of the first text, as a correction.
+        editor.json("POST", &format!("/api/v1/releases/{id}/revisions/1/restore"), &json!({"note": "Monday after all."})).await.assert_status(200);
+        assert!(cached(&app, &page).await.contains("opens on Monday"));
+
+        // A slug change: the old address redirects, the new one is the page.
+        let (desk, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let form = desk.get(&format!("/admin/releases/{id}")).await;
+        let (token, rev) = (form.csrf(), field_value(&form.body, "revision").unwrap());
+        desk.post_form(&format!("/admin/releases/{id}/slug"), &[("csrf_token", &token), ("revision", &rev), ("slug", "harbour-opening")]).await.assert_status(303);
+        let moved = app.client().get(&page).await;
+        moved.assert_status(301);
+        assert_eq!(moved.location(), format!("/releases/{id}/harbour-opening"));
+        assert!(cached(&app, &format!("/releases/{id}/harbour-opening")).await.contains("opens on Monday"));
+
+        // A withdrawal: the page is gone and no listing shows it.
+        editor.json("POST", &format!("/api/v1/releases/{id}/withdraw"), &json!({"reason": "Issued in error."})).await.assert_status(200);
+        let gone = app.client().get(&format!("/releases/{id}/harbour-opening")).await;
+        gone.assert_status(410);
+        assert_ne!(gone.header(CACHE).as_deref(), Some("hit"));
+        assert!(!cached(&app, "/").await.contains("Harbour opens"));
+        assert!(!cached(&app, "/feed.atom").await.contains("Harbour opens"));
+    }
+
+    async fn embargoed_and_signed_in_pages_are_never_shared(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        publish(&editor, "Bridge repairs finish", "Traffic returns.").await;
+        let made = editor.json("POST", "/api/v1/releases", &json!({"headline": "Secret merger", "body": "Under embargo."})).await;
+        let id = made.json()["id"].as_str().unwrap().to_owned();
+        let embargo = app.state.clock.now() + Duration::hours(1);
+        editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": embargo.to_rfc3339()})).await.assert_status(200);
+        let page = app.page_of(&id);
+
+        // The newsroom may read it; that page is theirs alone.
+        let (desk, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let theirs = desk.get(&page).await;
+        theirs.assert_status(200);
+        assert!(theirs.body.contains("Secret merger"));
+        assert_eq!(theirs.header(CACHE), None, "a signed-in page does not touch the cache");
+        for _ in 0..2 {
+            let anonymous = app.client().get(&page).await;
+            anonymous.assert_status(404);
+            assert!(!anonymous.body.contains("Secret merger"));
+        }
+        assert!(!cached(&app, "/").await.contains("Secret merger"));
+
+        // Signed-in people get their own page with their own bar, never the kept one.
+        let desk_home = desk.get("/").await;
+        assert_eq!(desk_home.header(CACHE), None);
+        assert!(desk_home.body.contains("desk") && desk_home.body.contains("Sign out"));
+        let (other, _) = app.signed_in("night@example.com", Role::Contributor).await;
+        let other_home = other.get("/").await;
+        assert!(other_home.body.contains("night") && !other_home.body.contains(">desk<"));
+        let anonymous = cached(&app, "/").await;
+        assert!(!anonymous.contains("Sign out") && !anonymous.contains(">night<"));
+
+        // The embargo lifts: the scheduler publishes, and readers see it without a stale page.
+        app.state.clock.advance(Duration::hours(1) + Duration::seconds(1));
+        until_page_shows(&app, "/", "Secret merger").await;
+        assert!(cached(&app, &page).await.contains("Under embargo."));
+    }
+
+    async fn changes_made_by_another_instance_reach_this_ones_cache(app) {
+        let second = app.second_instance().await;
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        publish(&editor, "Library hours", "Open late.").await;
+        assert!(!cached(&app, "/").await.contains("Museum reopens"));
+        // The other instance publishes; this one learns of it at its scheduler's next pass.
+        let (other, _) = second.api_user("ed2@example.com", Role::Editor);
+        publish(&other, "Museum reopens", "New wing.").await;
+        until_page_shows(&app, "/", "Museum reopens").await;
+    }
+}
