@@ -60,66 +60,9 @@ pub fn insert_published(
             record_revision(conn, &first, c, RevisionAction::Create, "", author_id)?;
             if let Some((at, note)) = &item.correction {
                 record_revision(conn, &row, c, RevisionAction::Correct, note, author_id)?;
-                diesel::insert_into(corrections::table)
-                    .values((
-                        corrections::release_id.eq(row.id),
-                        corrections::note.eq(note),
-                        corrections::revision.eq(row.revision),
-                        corrections::editor_id.eq(author_id),
-                        corrections::corrected_at.eq(to_db(*at)),
-                    ))
-                    .execute(conn)?;
+                insert_correction(conn, &row, *at, note, author_id)?;
             }
-            for (i, contact) in c.contacts.iter().enumerate() {
-                diesel::insert_into(release_contacts::table)
-                    .values((
-                        release_contacts::release_id.eq(row.id),
-                        release_contacts::position.eq(i as i32),
-                        release_contacts::name.eq(&contact.name),
-                        release_contacts::title.eq(&contact.title),
-                        release_contacts::email.eq(&contact.email),
-                        release_contacts::phone.eq(&contact.phone),
-                    ))
-                    .execute(conn)?;
-            }
-            // One row per statement: diesel's multi-row insert is not available through the
-            // connection type that serves both backends, and inside one transaction each
-            // statement is cheap (prepared once, cached).
-            for &t in &c.category_ids {
-                diesel::insert_into(release_categories::table)
-                    .values((
-                        release_categories::release_id.eq(row.id),
-                        release_categories::category_id.eq(t),
-                    ))
-                    .execute(conn)?;
-            }
-            for &t in &c.region_ids {
-                diesel::insert_into(release_regions::table)
-                    .values((
-                        release_regions::release_id.eq(row.id),
-                        release_regions::region_id.eq(t),
-                    ))
-                    .execute(conn)?;
-            }
-            let mut seen = HashSet::new();
-            for name in &c.tags {
-                let id = match tag_ids.get(name) {
-                    Some(&id) => id,
-                    None => {
-                        let id = taxonomy::ensure_tag(conn, name)?.id;
-                        tag_ids.insert(name.clone(), id);
-                        id
-                    }
-                };
-                if seen.insert(id) {
-                    diesel::insert_into(release_tags::table)
-                        .values((
-                            release_tags::release_id.eq(row.id),
-                            release_tags::tag_id.eq(id),
-                        ))
-                        .execute(conn)?;
-                }
-            }
+            insert_links(conn, row.id, c, &mut tag_ids)?;
             let org = c
                 .organization_id
                 .and_then(|id| org_names.get(&id).cloned())
@@ -128,6 +71,86 @@ pub fn insert_published(
         }
         Ok(batch.len())
     })
+}
+
+fn insert_correction(
+    conn: &mut DbConnection,
+    row: &ReleaseRow,
+    at: DateTime<Utc>,
+    note: &str,
+    author_id: Option<i64>,
+) -> Result<()> {
+    diesel::insert_into(corrections::table)
+        .values((
+            corrections::release_id.eq(row.id),
+            corrections::note.eq(note),
+            corrections::revision.eq(row.revision),
+            corrections::editor_id.eq(author_id),
+            corrections::corrected_at.eq(to_db(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The release's contacts and its category, region and tag links. `tag_ids` remembers the
+/// tags this batch has already found or made.
+fn insert_links(
+    conn: &mut DbConnection,
+    release_id: i64,
+    c: &ReleaseContent,
+    tag_ids: &mut HashMap<String, i64>,
+) -> Result<()> {
+    for (i, contact) in c.contacts.iter().enumerate() {
+        diesel::insert_into(release_contacts::table)
+            .values((
+                release_contacts::release_id.eq(release_id),
+                release_contacts::position.eq(i as i32),
+                release_contacts::name.eq(&contact.name),
+                release_contacts::title.eq(&contact.title),
+                release_contacts::email.eq(&contact.email),
+                release_contacts::phone.eq(&contact.phone),
+            ))
+            .execute(conn)?;
+    }
+    // One row per statement: diesel's multi-row insert is not available through the
+    // connection type that serves both backends, and inside one transaction each statement
+    // is cheap (prepared once, cached).
+    for &t in &c.category_ids {
+        diesel::insert_into(release_categories::table)
+            .values((
+                release_categories::release_id.eq(release_id),
+                release_categories::category_id.eq(t),
+            ))
+            .execute(conn)?;
+    }
+    for &t in &c.region_ids {
+        diesel::insert_into(release_regions::table)
+            .values((
+                release_regions::release_id.eq(release_id),
+                release_regions::region_id.eq(t),
+            ))
+            .execute(conn)?;
+    }
+    let mut seen = HashSet::new();
+    for name in &c.tags {
+        let id = match tag_ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = taxonomy::ensure_tag(conn, name)?.id;
+                tag_ids.insert(name.clone(), id);
+                id
+            }
+        };
+        if seen.insert(id) {
+            diesel::insert_into(release_tags::table)
+                .values((
+                    release_tags::release_id.eq(release_id),
+                    release_tags::tag_id.eq(id),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 fn insert_row(
