@@ -4,9 +4,9 @@
 //! copy (which compression then leaves alone).
 //!
 //! Only anonymous readers are answered from the cache: a request with a session cookie or an
-//! `Authorization` header always reaches its handler. After any request that may write (any
-//! method but GET and HEAD), the instance reads the content version again, so the next page it
-//! serves reflects that write.
+//! `Authorization` header always reaches its handler. After any request that may have written
+//! (any method but GET and HEAD, answered with success or a redirect), the instance reads the
+//! content version again, so the next page it serves reflects that write.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -32,7 +32,11 @@ pub async fn serve_from_cache(
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let res = next.call(req).await?;
-        state.learn_content_version().await;
+        // A refused request (4xx, 5xx) changed nothing readers see: its transaction rolled
+        // back or never began. Skipping it keeps a flood of refused sign-ins off the database.
+        if !(res.status().is_client_error() || res.status().is_server_error()) {
+            state.learn_content_version().await;
+        }
         return Ok(res.map_into_boxed_body());
     }
     if req.method() != Method::GET || !anonymous(req.request(), &state) {
