@@ -215,9 +215,7 @@ http_tests! {
         let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
         let (page, secret) = register(&admin, &url, true).await;
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
-        let made = editor.json("POST", "/api/v1/releases", &json!({"headline": "Ferry timetable", "body": "Body."})).await;
-        let id = made.json()["id"].as_str().unwrap().to_owned();
-        editor.json("POST", &format!("/api/v1/releases/{id}/publish"), &json!({})).await.assert_status(200);
+        editor.publish_release(&json!({"headline": "Ferry timetable", "body": "Body."})).await;
 
         // The receiver fails once: the log shows its status, and the delivery waits a minute.
         app.eventually("the first attempt", |a| deliveries(a).first().is_some_and(|d| d.attempts == 1)).await;
@@ -245,9 +243,7 @@ http_tests! {
         let (admin, _) = app.signed_in("admin@example.com", Role::Admin).await;
         let (page, _) = register(&admin, &url, false).await;
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
-        let made = editor.json("POST", "/api/v1/releases", &json!({"headline": "Bridge closes", "body": "Body."})).await;
-        let id = made.json()["id"].as_str().unwrap().to_owned();
-        editor.json("POST", &format!("/api/v1/releases/{id}/publish"), &json!({})).await.assert_status(200);
+        let id = editor.publish_release(&json!({"headline": "Bridge closes", "body": "Body."})).await;
 
         // Loopback is refused before any connection is made.
         app.eventually("the refused attempt", |a| deliveries(a).first().is_some_and(|d| d.attempts == 1)).await;
@@ -298,9 +294,7 @@ http_tests! {
         *redirector.location.lock().unwrap() = format!("http://127.0.0.1:{port}/");
         register(&admin, &redirector_url, true).await;
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
-        let made = editor.json("POST", "/api/v1/releases", &json!({"headline": "Tunnel opens", "body": "Body."})).await;
-        let id = made.json()["id"].as_str().unwrap().to_owned();
-        editor.json("POST", &format!("/api/v1/releases/{id}/publish"), &json!({})).await.assert_status(200);
+        editor.publish_release(&json!({"headline": "Tunnel opens", "body": "Body."})).await;
         app.eventually("every endpoint's first attempt", |a| {
             let all = deliveries(a);
             all.len() == spellings.len() + 1 && all.iter().all(|d| d.attempts == 1)

@@ -11,7 +11,9 @@ use crate::middleware::identity::Identity;
 
 use crate::error::{WebError, WebResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Deserialised from the `{kind}` of a route, so a route with any other word is a 404.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     Categories,
     Regions,

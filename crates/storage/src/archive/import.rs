@@ -10,7 +10,7 @@ use dateline_core::archive::{
     ContentRecord, OrganizationRecord, Record, ReleaseRecord, SettingRecord, TaxonRecord,
     UserRecord,
 };
-use dateline_core::content::{SANITIZER_VERSION, render_markdown};
+use dateline_core::content::render_markdown;
 use dateline_core::organization::OrganizationInput;
 use dateline_core::taxonomy::TaxonInput;
 use dateline_core::user::{is_plausible_email, normalize_email};
@@ -20,7 +20,8 @@ use diesel::prelude::*;
 use super::invert;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::StorageError;
-use crate::repo::{jobs, releases, search, settings};
+use crate::repo::releases::content_columns;
+use crate::repo::{jobs, relations, releases, search, settings};
 use crate::schema::{
     categories, corrections, organization_contacts, organizations, regions, release_revisions,
     tags, users,
@@ -586,28 +587,15 @@ fn insert_release(
                 t::public_id.eq(public_id.as_str()),
                 t::slug.eq(&r.slug),
                 t::slug_chosen.eq(r.slug_chosen),
-                t::headline.eq(&content.headline),
-                t::subheadline.eq(&content.subheadline),
-                t::dateline_city.eq(&content.dateline.city),
-                t::dateline_region.eq(&content.dateline.region),
-                t::dateline_date.eq(content.dateline.date),
-                t::dateline_distributor.eq(&content.dateline.distributor),
-                t::source_label.eq(&content.source.label),
-                t::source_url.eq(&content.source.url),
-                t::summary.eq(&content.summary),
-                t::body.eq(&content.body),
-                t::body_html.eq(html.as_str()),
+                content_columns!(content, html),
             ),
             (
-                t::body_html_version.eq(SANITIZER_VERSION),
-                t::language.eq(&content.language),
                 t::status.eq(status.as_str()),
                 t::embargo_at.eq(opt_to_db(r.embargo_at)),
                 t::published_at.eq(opt_to_db(r.published_at)),
                 t::corrected_at.eq(opt_to_db(r.corrected_at)),
                 t::withdrawn_at.eq(opt_to_db(r.withdrawn_at)),
                 t::withdrawal_reason.eq(&r.withdrawal_reason),
-                t::organization_id.eq(content.organization_id),
                 t::author_id.eq(author_id),
                 t::created_at.eq(to_db(r.created_at)),
                 t::updated_at.eq(to_db(r.updated_at)),
@@ -616,6 +604,6 @@ fn insert_release(
         ))
         .returning(t::id)
         .get_result::<i64>(conn)?;
-    releases::write_relations(conn, id, content)?;
+    relations::replace(conn, id, content)?;
     Ok(id)
 }

@@ -7,24 +7,21 @@
 //! contacts, taxonomy links, correction and search index row. Webhooks and audit rows are not
 //! written: nothing happened that anyone subscribed to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use dateline_core::content::{SANITIZER_VERSION, SanitizedHtml, plain_text};
+use dateline_core::content::SanitizedHtml;
 use dateline_core::release::RevisionAction;
 use dateline_core::slug::slugify_or;
 use dateline_core::{PublicId, ReleaseContent, ReleaseStatus};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, StorageError};
-use crate::repo::releases::{ReleaseRow, record_revision};
-use crate::repo::taxonomy;
-use crate::schema::{
-    corrections, organizations, release_categories, release_contacts, release_regions,
-    release_tags, releases,
-};
+use crate::error::Result;
+use crate::repo::relations::{self, TagIds};
+use crate::repo::releases::{ReleaseRow, content_columns, fresh_public_ids, record_revision};
+use crate::repo::search;
+use crate::schema::{corrections, organizations, releases};
 use crate::time::to_db;
 
 /// A published release to load. `content` must already be normalised and validated, and
@@ -46,9 +43,9 @@ pub fn insert_published(
     author_id: Option<i64>,
 ) -> Result<usize> {
     write_tx(conn, |conn| {
-        let ids = free_public_ids(conn, batch.len())?;
+        let ids = fresh_public_ids(conn, batch.len())?;
         let org_names = organization_names(conn)?;
-        let mut tag_ids: HashMap<String, i64> = HashMap::new();
+        let mut tag_ids = TagIds::default();
         for (item, public_id) in batch.iter().zip(&ids) {
             let row = insert_row(conn, item, public_id, author_id)?;
             let c = &item.content;
@@ -62,12 +59,12 @@ pub fn insert_published(
                 record_revision(conn, &row, c, RevisionAction::Correct, note, author_id)?;
                 insert_correction(conn, &row, *at, note, author_id)?;
             }
-            insert_links(conn, row.id, c, &mut tag_ids)?;
+            relations::insert(conn, row.id, c, &mut tag_ids)?;
             let org = c
                 .organization_id
                 .and_then(|id| org_names.get(&id).cloned())
                 .unwrap_or_default();
-            index_row(conn, row.id, c, &org)?;
+            search::insert_row(conn, row.id, c, &org)?;
         }
         Ok(batch.len())
     })
@@ -92,67 +89,6 @@ fn insert_correction(
     Ok(())
 }
 
-/// The release's contacts and its category, region and tag links. `tag_ids` remembers the
-/// tags this batch has already found or made.
-fn insert_links(
-    conn: &mut DbConnection,
-    release_id: i64,
-    c: &ReleaseContent,
-    tag_ids: &mut HashMap<String, i64>,
-) -> Result<()> {
-    for (i, contact) in c.contacts.iter().enumerate() {
-        diesel::insert_into(release_contacts::table)
-            .values((
-                release_contacts::release_id.eq(release_id),
-                release_contacts::position.eq(i as i32),
-                release_contacts::name.eq(&contact.name),
-                release_contacts::title.eq(&contact.title),
-                release_contacts::email.eq(&contact.email),
-                release_contacts::phone.eq(&contact.phone),
-            ))
-            .execute(conn)?;
-    }
-    // One row per statement: diesel's multi-row insert is not available through the
-    // connection type that serves both backends, and inside one transaction each statement
-    // is cheap (prepared once, cached).
-    for &t in &c.category_ids {
-        diesel::insert_into(release_categories::table)
-            .values((
-                release_categories::release_id.eq(release_id),
-                release_categories::category_id.eq(t),
-            ))
-            .execute(conn)?;
-    }
-    for &t in &c.region_ids {
-        diesel::insert_into(release_regions::table)
-            .values((
-                release_regions::release_id.eq(release_id),
-                release_regions::region_id.eq(t),
-            ))
-            .execute(conn)?;
-    }
-    let mut seen = HashSet::new();
-    for name in &c.tags {
-        let id = match tag_ids.get(name) {
-            Some(&id) => id,
-            None => {
-                let id = taxonomy::ensure_tag(conn, name)?.id;
-                tag_ids.insert(name.clone(), id);
-                id
-            }
-        };
-        if seen.insert(id) {
-            diesel::insert_into(release_tags::table)
-                .values((
-                    release_tags::release_id.eq(release_id),
-                    release_tags::tag_id.eq(id),
-                ))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
-}
-
 fn insert_row(
     conn: &mut DbConnection,
     item: &SeedRelease,
@@ -168,20 +104,7 @@ fn insert_row(
             (
                 releases::public_id.eq(public_id.as_str()),
                 releases::slug.eq(slugify_or(&c.headline, "release")),
-                releases::headline.eq(&c.headline),
-                releases::subheadline.eq(&c.subheadline),
-                releases::dateline_city.eq(&c.dateline.city),
-                releases::dateline_region.eq(&c.dateline.region),
-                releases::dateline_date.eq(c.dateline.date),
-                releases::dateline_distributor.eq(&c.dateline.distributor),
-                releases::source_label.eq(&c.source.label),
-                releases::source_url.eq(&c.source.url),
-                releases::summary.eq(&c.summary),
-                releases::body.eq(&c.body),
-                releases::body_html.eq(item.body_html.as_str()),
-                releases::body_html_version.eq(SANITIZER_VERSION),
-                releases::language.eq(&c.language),
-                releases::organization_id.eq(c.organization_id),
+                content_columns!(c, item.body_html),
             ),
             (
                 releases::status.eq(ReleaseStatus::Published.as_str()),
@@ -198,32 +121,6 @@ fn insert_row(
     Ok(row)
 }
 
-/// The same row `search::sync` writes for a public release: plain text of the body and the
-/// issuer's name, so seeded releases are found exactly like published ones.
-fn index_row(conn: &mut DbConnection, id: i64, c: &ReleaseContent, org: &str) -> Result<()> {
-    let body = plain_text(&c.body);
-    let sql = match conn {
-        DbConnection::Sqlite(_) => {
-            "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)"
-        }
-        DbConnection::Pg(_) => {
-            "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)"
-        }
-    };
-    let insert = diesel::sql_query(sql)
-        .bind::<BigInt, _>(id)
-        .bind::<Text, _>(&c.headline)
-        .bind::<Text, _>(&c.subheadline)
-        .bind::<Text, _>(&c.summary)
-        .bind::<Text, _>(&body)
-        .bind::<Text, _>(org);
-    match conn {
-        DbConnection::Sqlite(c) => insert.execute(c)?,
-        DbConnection::Pg(c) => insert.execute(c)?,
-    };
-    Ok(())
-}
-
 fn organization_names(conn: &mut DbConnection) -> Result<HashMap<i64, String>> {
     Ok(organizations::table
         .select((organizations::id, organizations::name))
@@ -233,30 +130,6 @@ fn organization_names(conn: &mut DbConnection) -> Result<HashMap<i64, String>> {
 }
 
 /// `n` public ids no release has, found with one query per attempt instead of one per release.
-fn free_public_ids(conn: &mut DbConnection, n: usize) -> Result<Vec<PublicId>> {
-    let mut rng = rand::rng();
-    for _ in 0..8 {
-        let mut seen = HashSet::new();
-        let ids: Vec<PublicId> = std::iter::repeat_with(|| PublicId::generate(&mut rng))
-            .filter(|id| seen.insert(id.as_str().to_owned()))
-            .take(n)
-            .collect();
-        let mut taken = 0;
-        for chunk in ids.chunks(500) {
-            let strs: Vec<&str> = chunk.iter().map(PublicId::as_str).collect();
-            taken += releases::table
-                .filter(releases::public_id.eq_any(strs))
-                .count()
-                .get_result::<i64>(conn)?;
-        }
-        if taken == 0 {
-            return Ok(ids);
-        }
-    }
-    Err(StorageError::Corrupt(
-        "could not find free public ids".into(),
-    ))
-}
 
 /// Refreshes the planner's statistics after a bulk load, so the first queries on the new rows
 /// use the indexes rather than plans made for an empty table.

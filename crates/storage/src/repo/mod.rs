@@ -9,6 +9,7 @@ mod named;
 pub mod organizations;
 pub mod pipeline;
 pub mod previews;
+pub(crate) mod relations;
 pub mod releases;
 pub mod revisions;
 pub mod search;

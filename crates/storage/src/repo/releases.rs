@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError, not_found};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::repo::taxonomy;
+use crate::repo::relations;
 use crate::schema::{
     categories, corrections, organizations, regions, release_categories, release_contacts,
     release_regions, release_revisions, release_tags, releases, review_comments, tags,
@@ -161,19 +161,35 @@ fn prepare(content: &ReleaseContent) -> Result<(ReleaseContent, SanitizedHtml)> 
 }
 
 fn fresh_public_id(conn: &mut DbConnection) -> Result<PublicId> {
+    let mut one = fresh_public_ids(conn, 1)?;
+    one.pop()
+        .ok_or_else(|| StorageError::Corrupt("could not find a free public id".into()))
+}
+
+/// `n` distinct public ids no release has yet. Ids are random, so a clash is rare; a batch with
+/// any clash is drawn again whole, which keeps the check one query per 500 ids.
+pub(crate) fn fresh_public_ids(conn: &mut DbConnection, n: usize) -> Result<Vec<PublicId>> {
     let mut rng = rand::rng();
     for _ in 0..8 {
-        let id = PublicId::generate(&mut rng);
-        let taken = releases::table
-            .filter(releases::public_id.eq(id.as_str()))
-            .count()
-            .get_result::<i64>(conn)?;
+        let mut seen = std::collections::HashSet::new();
+        let ids: Vec<PublicId> = std::iter::repeat_with(|| PublicId::generate(&mut rng))
+            .filter(|id| seen.insert(id.as_str().to_owned()))
+            .take(n)
+            .collect();
+        let mut taken = 0;
+        for chunk in ids.chunks(500) {
+            let strs: Vec<&str> = chunk.iter().map(PublicId::as_str).collect();
+            taken += releases::table
+                .filter(releases::public_id.eq_any(strs))
+                .count()
+                .get_result::<i64>(conn)?;
+        }
         if taken == 0 {
-            return Ok(id);
+            return Ok(ids);
         }
     }
     Err(StorageError::Corrupt(
-        "could not find a free public id".into(),
+        "could not find free public ids".into(),
     ))
 }
 
@@ -182,23 +198,25 @@ fn fresh_public_id(conn: &mut DbConnection) -> Result<PublicId> {
 macro_rules! content_columns {
     ($content:expr, $html:expr) => {
         (
-            releases::headline.eq(&$content.headline),
-            releases::subheadline.eq(&$content.subheadline),
-            releases::dateline_city.eq(&$content.dateline.city),
-            releases::dateline_region.eq(&$content.dateline.region),
-            releases::dateline_date.eq($content.dateline.date),
-            releases::dateline_distributor.eq(&$content.dateline.distributor),
-            releases::source_label.eq(&$content.source.label),
-            releases::source_url.eq(&$content.source.url),
-            releases::summary.eq(&$content.summary),
-            releases::body.eq(&$content.body),
-            releases::body_html.eq($html.as_str()),
-            releases::body_html_version.eq(SANITIZER_VERSION),
-            releases::language.eq(&$content.language),
-            releases::organization_id.eq($content.organization_id),
+            $crate::schema::releases::headline.eq(&$content.headline),
+            $crate::schema::releases::subheadline.eq(&$content.subheadline),
+            $crate::schema::releases::dateline_city.eq(&$content.dateline.city),
+            $crate::schema::releases::dateline_region.eq(&$content.dateline.region),
+            $crate::schema::releases::dateline_date.eq($content.dateline.date),
+            $crate::schema::releases::dateline_distributor.eq(&$content.dateline.distributor),
+            $crate::schema::releases::source_label.eq(&$content.source.label),
+            $crate::schema::releases::source_url.eq(&$content.source.url),
+            $crate::schema::releases::summary.eq(&$content.summary),
+            $crate::schema::releases::body.eq(&$content.body),
+            $crate::schema::releases::body_html.eq($html.as_str()),
+            $crate::schema::releases::body_html_version
+                .eq(dateline_core::content::SANITIZER_VERSION),
+            $crate::schema::releases::language.eq(&$content.language),
+            $crate::schema::releases::organization_id.eq($content.organization_id),
         )
     };
 }
+pub(crate) use content_columns;
 
 /// Creates a draft, with revision 1 recorded.
 pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
@@ -223,7 +241,7 @@ pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
                 releases::revision.eq(1),
             ))
             .get_result::<ReleaseRow>(conn)?;
-        write_relations(conn, row.id, &content)?;
+        relations::replace(conn, row.id, &content)?;
         record_revision(
             conn,
             &row,
@@ -278,7 +296,7 @@ pub fn update_content(
         if n == 0 {
             return Err(conflict_or_missing(conn, id));
         }
-        write_relations(conn, id, &content)?;
+        relations::replace(conn, id, &content)?;
         let row = row(conn, id)?;
         if action == RevisionAction::Autosave {
             drop_superseded_autosave(conn, id, expected_revision, editor_id)?;
@@ -290,55 +308,6 @@ pub fn update_content(
 
 pub(crate) fn conflict_or_missing(conn: &mut DbConnection, id: i64) -> StorageError {
     crate::repo::conflict_or_missing!(conn, releases, id)
-}
-
-pub(crate) fn write_relations(
-    conn: &mut DbConnection,
-    id: i64,
-    content: &ReleaseContent,
-) -> Result<()> {
-    diesel::delete(release_contacts::table.filter(release_contacts::release_id.eq(id)))
-        .execute(conn)?;
-    for (i, c) in content.contacts.iter().enumerate() {
-        diesel::insert_into(release_contacts::table)
-            .values((
-                release_contacts::release_id.eq(id),
-                release_contacts::position.eq(i as i32),
-                release_contacts::name.eq(&c.name),
-                release_contacts::title.eq(&c.title),
-                release_contacts::email.eq(&c.email),
-                release_contacts::phone.eq(&c.phone),
-            ))
-            .execute(conn)?;
-    }
-    // The link tables differ only in the taxon column, so one statement shape fills both.
-    macro_rules! replace_links {
-        ($link:ident, $column:ident, $ids:expr) => {
-            diesel::delete($link::table.filter($link::release_id.eq(id))).execute(conn)?;
-            for taxon in $ids {
-                diesel::insert_into($link::table)
-                    .values(($link::release_id.eq(id), $link::$column.eq(taxon)))
-                    .execute(conn)?;
-            }
-        };
-    }
-    replace_links!(release_categories, category_id, &content.category_ids);
-    replace_links!(release_regions, region_id, &content.region_ids);
-    diesel::delete(release_tags::table.filter(release_tags::release_id.eq(id))).execute(conn)?;
-    let mut seen = Vec::new();
-    for name in &content.tags {
-        let tag = taxonomy::ensure_tag(conn, name)?;
-        if !seen.contains(&tag.id) {
-            seen.push(tag.id);
-            diesel::insert_into(release_tags::table)
-                .values((
-                    release_tags::release_id.eq(id),
-                    release_tags::tag_id.eq(tag.id),
-                ))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
 }
 
 /// An autosave replaces the same person's autosave just before it (no save, transition or other

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use dateline_core::content::plain_text;
-use dateline_core::{Release, ReleaseStatus, ReleaseSummary};
+use dateline_core::{Release, ReleaseContent, ReleaseStatus, ReleaseSummary};
 use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -108,43 +108,52 @@ pub fn rename_organization(
 /// Adds, replaces or removes a release's index row to match whether the public may see it.
 pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
     let id = release.id;
-    let public = release.status == ReleaseStatus::Published;
-    let org = release
-        .organization
-        .as_ref()
-        .map(|o| o.name.clone())
-        .unwrap_or_default();
-    let body = plain_text(&release.content.body);
-    let c = &release.content;
-    // The backends name the key column differently; the statements are otherwise the same.
-    let (delete, insert) = match conn {
-        DbConnection::Sqlite(_) => (
-            "DELETE FROM release_search WHERE rowid = ?",
-            "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)",
-        ),
-        DbConnection::Pg(_) => (
-            "DELETE FROM release_search WHERE release_id = $1",
-            "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)",
-        ),
+    // The backends name the key column differently; the statement is otherwise the same.
+    let delete = match conn {
+        DbConnection::Sqlite(_) => "DELETE FROM release_search WHERE rowid = ?",
+        DbConnection::Pg(_) => "DELETE FROM release_search WHERE release_id = $1",
     };
     let delete = diesel::sql_query(delete).bind::<BigInt, _>(id);
     match conn {
         DbConnection::Sqlite(c) => delete.execute(c)?,
         DbConnection::Pg(c) => delete.execute(c)?,
     };
-    if public {
-        let insert = diesel::sql_query(insert)
-            .bind::<BigInt, _>(id)
-            .bind::<Text, _>(&c.headline)
-            .bind::<Text, _>(&c.subheadline)
-            .bind::<Text, _>(&c.summary)
-            .bind::<Text, _>(&body)
-            .bind::<Text, _>(&org);
-        match conn {
-            DbConnection::Sqlite(c) => insert.execute(c)?,
-            DbConnection::Pg(c) => insert.execute(c)?,
-        };
+    if release.status == ReleaseStatus::Published {
+        let org = release.organization.as_ref().map(|o| o.name.as_str());
+        insert_row(conn, id, &release.content, org.unwrap_or_default())?;
     }
+    Ok(())
+}
+
+/// Indexes a public release that has no index row yet: the plain text of its body and the
+/// issuer's name, so searching either finds it. Bulk loading calls this directly, so seeded
+/// releases are found exactly like published ones.
+pub(crate) fn insert_row(
+    conn: &mut DbConnection,
+    id: i64,
+    c: &ReleaseContent,
+    organization: &str,
+) -> Result<()> {
+    let body = plain_text(&c.body);
+    let sql = match conn {
+        DbConnection::Sqlite(_) => {
+            "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)"
+        }
+        DbConnection::Pg(_) => {
+            "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)"
+        }
+    };
+    let insert = diesel::sql_query(sql)
+        .bind::<BigInt, _>(id)
+        .bind::<Text, _>(&c.headline)
+        .bind::<Text, _>(&c.subheadline)
+        .bind::<Text, _>(&c.summary)
+        .bind::<Text, _>(&body)
+        .bind::<Text, _>(organization);
+    match conn {
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+        DbConnection::Pg(c) => insert.execute(c)?,
+    };
     Ok(())
 }
 

@@ -157,13 +157,8 @@ async fn list_page(
     )
 }
 
-pub async fn list(
-    state: State,
-    staff: Staff,
-    kind: web::Path<String>,
-    notice: Notice,
-) -> WebResult {
-    list_page(&state, &staff, Kind::parse(&kind)?, None, notice.as_deref()).await
+pub async fn list(state: State, staff: Staff, kind: web::Path<Kind>, notice: Notice) -> WebResult {
+    list_page(&state, &staff, *kind, None, notice.as_deref()).await
 }
 
 fn record(staff: &Staff, action: AuditAction, kind: Kind) -> Record {
@@ -173,10 +168,10 @@ fn record(staff: &Staff, action: AuditAction, kind: Kind) -> Record {
 pub async fn create(
     state: State,
     staff: Staff,
-    kind: web::Path<String>,
+    kind: web::Path<Kind>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
-    let kind = Kind::parse(&kind)?;
+    let kind = kind.into_inner();
     let created = match f.input() {
         Ok(input) => {
             catalogue::change(
@@ -234,22 +229,20 @@ async fn edit_page(
 pub async fn edit(
     state: State,
     staff: Staff,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(Kind, i64)>,
     notice: Notice,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
-    let kind = Kind::parse(&kind)?;
     edit_page(&state, &staff, kind, id, None, notice.as_deref()).await
 }
 
 pub async fn save(
     state: State,
     staff: Staff,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(Kind, i64)>,
     CsrfForm(f): CsrfForm<TaxonForm>,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
-    let kind = Kind::parse(&kind)?;
     let revision = forms::loaded_revision(f.revision)?;
     let saved = match f.input() {
         Ok(input) => {
@@ -276,11 +269,10 @@ pub async fn save(
 pub async fn delete(
     state: State,
     staff: Staff,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(Kind, i64)>,
     _: CsrfOnly,
 ) -> WebResult {
     let (kind, id) = path.into_inner();
-    let kind = Kind::parse(&kind)?;
     catalogue::change(
         &state,
         record(&staff, AuditAction::TaxonomyDelete, kind),

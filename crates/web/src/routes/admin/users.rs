@@ -38,12 +38,7 @@ struct UsersPage {
     people: Vec<PersonRow>,
     roles: [(&'static str, &'static str); 3],
     min_length: usize,
-    invite_errors: ValidationErrors,
-    invite_email: String,
-    invite_name: String,
-    create_errors: ValidationErrors,
-    create_email: String,
-    create_name: String,
+    drafts: Drafts,
 }
 
 struct PersonRow {
@@ -100,12 +95,7 @@ async fn list_page(
             people,
             roles: ROLES,
             min_length: state.password_policy.min_length,
-            invite_errors: drafts.invite_errors,
-            invite_email: drafts.invite_email,
-            invite_name: drafts.invite_name,
-            create_errors: drafts.create_errors,
-            create_email: drafts.create_email,
-            create_name: drafts.create_name,
+            drafts,
         },
     )
 }
@@ -123,14 +113,21 @@ fn parse_role(s: &str, e: &mut ValidationErrors) -> Role {
     })
 }
 
+/// Who a new account is for, as both the invitation form and the create form ask it.
 #[derive(Deserialize)]
-pub struct CreateForm {
+pub struct PersonForm {
     #[serde(default)]
     email: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
     role: String,
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(flatten)]
+    person: PersonForm,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -139,12 +136,13 @@ pub struct CreateForm {
 
 pub async fn create(state: State, staff: Staff, CsrfForm(f): CsrfForm<CreateForm>) -> WebResult {
     let caller = staff.caller();
+    let (password, confirm, f) = (f.password, f.confirm, f.person);
     let email = normalize_email(&f.email);
     let typed = Typed {
         email: &email,
         name: &f.name,
-        password: &f.password,
-        confirm: &f.confirm,
+        password: &password,
+        confirm: &confirm,
     };
     let outcome = match f.role.parse::<Role>() {
         Ok(role) => accounts::register(&state, &caller, typed, Origin::Chosen(role)).await,
@@ -187,17 +185,7 @@ struct LinkPage {
     back: String,
 }
 
-#[derive(Deserialize)]
-pub struct InviteForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    role: String,
-}
-
-pub async fn invite(state: State, staff: Staff, CsrfForm(f): CsrfForm<InviteForm>) -> WebResult {
+pub async fn invite(state: State, staff: Staff, CsrfForm(f): CsrfForm<PersonForm>) -> WebResult {
     let email = normalize_email(&f.email);
     let mut e = ValidationErrors::new();
     if !dateline_core::user::is_plausible_email(&email) {

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dateline_core::release::Correction;
-use dateline_core::{Contact, Dateline, Release, ReleaseSummary, SourceLine, TaxonRef};
+use dateline_core::{
+    Contact, Dateline, Release, ReleaseContent, ReleaseSummary, SourceLine, TaxonRef,
+};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -87,6 +89,52 @@ pub struct AuthorDto {
     pub name: String,
 }
 
+/// The release's own words above the body, in the order the page shows them. Both release
+/// shapes carry it, flattened, so their JSON keeps the same keys.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct HeadingDto {
+    pub headline: String,
+    pub subheadline: String,
+    pub dateline: DatelineDto,
+    pub source: SourceDto,
+    pub summary: String,
+}
+
+impl From<&ReleaseContent> for HeadingDto {
+    fn from(c: &ReleaseContent) -> Self {
+        HeadingDto {
+            headline: c.headline.clone(),
+            subheadline: c.subheadline.clone(),
+            dateline: DatelineDto::from(&c.dateline),
+            source: SourceDto::from(&c.source),
+            summary: c.summary.clone(),
+        }
+    }
+}
+
+/// Who issued the release, whom to call, and where it is filed.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct LinksDto {
+    pub organization: Option<Ref>,
+    pub contacts: Vec<Contact>,
+    pub categories: Vec<Ref>,
+    pub regions: Vec<Ref>,
+    pub tags: Vec<Ref>,
+}
+
+impl From<&Release> for LinksDto {
+    fn from(r: &Release) -> Self {
+        let c = &r.content;
+        LinksDto {
+            organization: r.organization.as_ref().map(Ref::from),
+            contacts: c.contacts.clone(),
+            categories: r.categories.iter().map(Ref::from).collect(),
+            regions: r.regions.iter().map(Ref::from).collect(),
+            tags: r.tags.iter().map(Ref::from).collect(),
+        }
+    }
+}
+
 /// The working copy, for those who may edit the release or see its workings: the Markdown
 /// source, the revision to send back in `If-Match`, drafting times and the author.
 #[derive(Serialize, schemars::JsonSchema)]
@@ -96,19 +144,13 @@ pub struct ReleaseDto {
     pub url: String,
     pub status: &'static str,
     pub revision: i64,
-    pub headline: String,
-    pub subheadline: String,
-    pub dateline: DatelineDto,
-    pub source: SourceDto,
-    pub summary: String,
+    #[serde(flatten)]
+    pub heading: HeadingDto,
     pub body: String,
     pub body_html: String,
     pub language: String,
-    pub organization: Option<Ref>,
-    pub contacts: Vec<Contact>,
-    pub categories: Vec<Ref>,
-    pub regions: Vec<Ref>,
-    pub tags: Vec<Ref>,
+    #[serde(flatten)]
+    pub links: LinksDto,
     pub embargo_at: Option<String>,
     pub published_at: Option<String>,
     pub corrected_at: Option<String>,
@@ -137,19 +179,11 @@ impl ReleaseDto {
             url: config.absolute(&release_path(r.public_id.as_str(), &r.slug)),
             status: r.status.as_str(),
             revision: r.revision,
-            headline: c.headline.clone(),
-            subheadline: c.subheadline.clone(),
-            dateline: DatelineDto::from(&c.dateline),
-            source: SourceDto::from(&c.source),
-            summary: c.summary.clone(),
+            heading: HeadingDto::from(c),
             body: c.body.clone(),
             body_html: r.body_html.as_str().to_owned(),
             language: c.language.clone(),
-            organization: r.organization.as_ref().map(Ref::from),
-            contacts: c.contacts.clone(),
-            categories: r.categories.iter().map(Ref::from).collect(),
-            regions: r.regions.iter().map(Ref::from).collect(),
-            tags: r.tags.iter().map(Ref::from).collect(),
+            links: LinksDto::from(r),
             embargo_at: time(r.embargo_at),
             published_at: time(r.published_at),
             corrected_at: time(r.corrected_at),
@@ -179,18 +213,12 @@ pub struct PublicReleaseDto {
     pub id: String,
     pub slug: String,
     pub url: String,
-    pub headline: String,
-    pub subheadline: String,
-    pub dateline: DatelineDto,
-    pub source: SourceDto,
-    pub summary: String,
+    #[serde(flatten)]
+    pub heading: HeadingDto,
     pub body_html: String,
     pub language: String,
-    pub organization: Option<Ref>,
-    pub contacts: Vec<Contact>,
-    pub categories: Vec<Ref>,
-    pub regions: Vec<Ref>,
-    pub tags: Vec<Ref>,
+    #[serde(flatten)]
+    pub links: LinksDto,
     pub published_at: Option<String>,
     pub corrected_at: Option<String>,
     pub corrections: Vec<PublicCorrectionDto>,
@@ -203,18 +231,10 @@ impl PublicReleaseDto {
             id: r.public_id.to_string(),
             slug: r.slug.clone(),
             url: config.absolute(&release_path(r.public_id.as_str(), &r.slug)),
-            headline: c.headline.clone(),
-            subheadline: c.subheadline.clone(),
-            dateline: DatelineDto::from(&c.dateline),
-            source: SourceDto::from(&c.source),
-            summary: c.summary.clone(),
+            heading: HeadingDto::from(c),
             body_html: r.body_html.as_str().to_owned(),
             language: c.language.clone(),
-            organization: r.organization.as_ref().map(Ref::from),
-            contacts: c.contacts.clone(),
-            categories: r.categories.iter().map(Ref::from).collect(),
-            regions: r.regions.iter().map(Ref::from).collect(),
-            tags: r.tags.iter().map(Ref::from).collect(),
+            links: LinksDto::from(r),
             published_at: time(r.published_at),
             corrected_at: time(r.corrected_at),
             corrections: corrections

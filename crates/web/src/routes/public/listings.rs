@@ -18,6 +18,7 @@ use crate::http_cache;
 use crate::newsroom::Newsroom;
 use crate::pagination::{PAGE_SIZE, PageQuery};
 use crate::state::AppState;
+use crate::taxa::{self, Kind};
 use crate::views::release::{Card, Link, paragraphs};
 use crate::views::{self, Chrome, FeedLink};
 
@@ -113,38 +114,42 @@ pub fn category(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebR
 }
 
 pub fn region(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
-    let r = taxonomy::region_by_slug(conn, slug)?;
-    if !taxonomy::region_visible(conn, r.id, Scope::public(now))? {
-        return Err(WebError::NotFound);
-    }
-    Ok(taxon_subject(
-        "Region",
-        "regions",
-        slug,
-        r.name,
-        "",
-        PublicFilter {
-            region_id: Some(r.id),
-            ..Default::default()
-        },
-    ))
+    flat_taxon(conn, Kind::Regions, slug, now)
 }
 
 pub fn tag(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> WebResult<Subject> {
-    let t = taxonomy::tag_by_slug(conn, slug)?;
-    if !taxonomy::tag_visible(conn, t.id, Scope::public(now))? {
+    flat_taxon(conn, Kind::Tags, slug, now)
+}
+
+/// Regions and tags: no description and no children, so only the filter tells them apart.
+fn flat_taxon(
+    conn: &mut DbConnection,
+    kind: Kind,
+    slug: &str,
+    now: DateTime<Utc>,
+) -> WebResult<Subject> {
+    let t = taxa::by_slug(conn, kind, slug)?;
+    if !taxa::visible(conn, kind, t.id, Scope::public(now))? {
         return Err(WebError::NotFound);
     }
-    Ok(taxon_subject(
-        "Tag",
-        "tags",
-        slug,
-        t.name,
-        "",
-        PublicFilter {
+    let filter = match kind {
+        Kind::Tags => PublicFilter {
             tag_id: Some(t.id),
             ..Default::default()
         },
+        _ => PublicFilter {
+            region_id: Some(t.id),
+            ..Default::default()
+        },
+    };
+    let label = if kind == Kind::Tags { "Tag" } else { "Region" };
+    Ok(taxon_subject(
+        label,
+        kind.as_str(),
+        slug,
+        t.name,
+        "",
+        filter,
     ))
 }
 
