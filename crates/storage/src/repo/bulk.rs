@@ -129,8 +129,6 @@ fn organization_names(conn: &mut DbConnection) -> Result<HashMap<i64, String>> {
         .collect())
 }
 
-/// `n` public ids no release has, found with one query per attempt instead of one per release.
-
 /// Refreshes the planner's statistics after a bulk load, so the first queries on the new rows
 /// use the indexes rather than plans made for an empty table.
 pub fn refresh_statistics(conn: &mut DbConnection) -> Result<()> {
