@@ -16,6 +16,7 @@ mod guessing;
 mod hostile_input;
 mod inventory;
 mod logs;
+mod media;
 mod openapi;
 mod outputs;
 mod page_cache;

@@ -127,6 +127,7 @@ pub const ROUTES: &[RouteDef] = &[
     r("health.ready",               Get,    "/healthz/ready",                                     Public),
     r("static.file",                Get,    "/static/{file}",                                     Public),
     r("robots",                     Get,    "/robots.txt",                                        Public),
+    r("public.media",               Get,    "/media/{file}",                                      Public),
     // Public site.
     r("public.home",                Get,    "/",                                                  Public),
     r("public.release",             Get,    "/releases/{id}/{slug}",                              Public),
@@ -237,6 +238,7 @@ pub const ROUTES: &[RouteDef] = &[
     r("api.openapi",                Get,    "/api/v1/openapi.json",                               Public),
     r("api.releases",               Get,    "/api/v1/releases",                                   Public),
     r("api.release_create",         Post,   "/api/v1/releases",                                   Draft),
+    r("api.media_create",           Post,   "/api/v1/media",                                      Draft),
     r("api.release",                Get,    "/api/v1/releases/{id}",                              Public),
     r("api.release_update",         Put,    "/api/v1/releases/{id}",                              Draft),
     r("api.release_submit",         Post,   "/api/v1/releases/{id}/submit",                       Draft),

@@ -114,6 +114,10 @@ pub enum MediaRefusal {
     },
     #[error("The file name is missing or unusable.")]
     BadName,
+    #[error(
+        "The file name climbs out of its folder (it contains ..); send the file under its own name."
+    )]
+    PathInName,
     #[error("The image is {width}×{height} pixels; at most 50 megapixels are accepted.")]
     TooManyPixels { width: u32, height: u32 },
     #[error("The image could not be read; it may be damaged or truncated.")]
@@ -170,12 +174,15 @@ pub fn check_dimensions(width: u32, height: u32) -> Result<(), MediaRefusal> {
     Ok(())
 }
 
-/// Keeps only the last path component of the client's name, so `../../x.png` becomes `x.png`:
-/// the name is shown as metadata and offered as a download name, so the traversal is harmless
-/// once removed, and refusing it would only punish browsers that send full paths
-/// (`C:\Users\…\x.png`). Control characters and quotes go; a name that is then empty, only
-/// dots, or has no extension is refused.
+/// Keeps only the last path component of the client's name: the name is shown as metadata and
+/// offered as a download name, never used as a path. Some browsers send a full path
+/// (`C:\Users\…\x.png`), which is harmless once cut; a name that climbs out of its folder
+/// (`../../x.png`) is no browser's doing and is refused. Control characters and quotes go; a
+/// name that is then empty, only dots, or has no extension is refused.
 pub fn clean_file_name(raw: &str) -> Result<String, MediaRefusal> {
+    if raw.split(['/', '\\']).any(|part| part.trim() == "..") {
+        return Err(MediaRefusal::PathInName);
+    }
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
@@ -221,6 +228,42 @@ fn contains_markup(bytes: &[u8]) -> bool {
     MARKERS
         .iter()
         .any(|m| lower.windows(m.len()).any(|w| w == *m))
+}
+
+/// The widths responsive renditions are made at, narrowest first: a phone, a tablet or a column
+/// on a desktop, and a wide screen at twice the density of a column.
+pub const RENDITION_WIDTHS: [u32; 3] = [480, 960, 1600];
+
+/// The widths to make for an image `width` pixels wide: each standard width narrower than the
+/// image, plus the image's own width when that is no wider than the widest standard one. An
+/// image is never scaled up, and the largest candidate in a `srcset` is never wider than 1600.
+pub fn rendition_widths(width: u32) -> Vec<u32> {
+    let widest = RENDITION_WIDTHS[RENDITION_WIDTHS.len() - 1];
+    let mut widths: Vec<u32> = RENDITION_WIDTHS
+        .into_iter()
+        .filter(|&w| w < width)
+        .collect();
+    if width <= widest {
+        widths.push(width);
+    }
+    widths
+}
+
+/// The height of a copy `to_width` wide of an image `width`×`height`, rounded, never zero.
+pub fn scaled_height(width: u32, height: u32, to_width: u32) -> u32 {
+    if width == 0 {
+        return height.max(1);
+    }
+    let h = (u64::from(height) * u64::from(to_width) + u64::from(width) / 2) / u64::from(width);
+    u32::try_from(h).unwrap_or(u32::MAX).max(1)
+}
+
+/// A JPEG ends with its end-of-image marker (`FF D9`); one cut off in transfer does not, and
+/// decoders differ in whether they complain. Trailing padding after the marker is allowed, and
+/// so is data some cameras append after it, as long as a marker is there.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// The words that go with a file.
@@ -320,23 +363,31 @@ mod tests {
     }
 
     #[test]
-    fn names_lose_their_path() {
-        assert_eq!(clean_file_name("../../x.png").as_deref(), Ok("x.png"));
+    fn names_lose_their_folder_and_may_not_climb_out() {
+        assert_eq!(
+            clean_file_name("../../x.png"),
+            Err(MediaRefusal::PathInName)
+        );
+        assert_eq!(
+            clean_file_name("a\\..\\x.png"),
+            Err(MediaRefusal::PathInName)
+        );
+        assert_eq!(clean_file_name("photos/x.png").as_deref(), Ok("x.png"));
         assert_eq!(
             clean_file_name("C:\\Users\\ana\\Press photo.JPG").as_deref(),
             Ok("Press photo.JPG")
         );
         assert_eq!(clean_file_name("a\u{0}b\"<.png").as_deref(), Ok("ab.png"));
-        assert_eq!(clean_file_name("../.."), Err(MediaRefusal::BadName));
-        assert_eq!(clean_file_name("../"), Err(MediaRefusal::BadName));
+        assert_eq!(clean_file_name("../.."), Err(MediaRefusal::PathInName));
+        assert_eq!(clean_file_name("x/"), Err(MediaRefusal::BadName));
         assert_eq!(clean_file_name(".png"), Err(MediaRefusal::BadName));
         let long = format!("{}.png", "a".repeat(500));
         let cleaned = clean_file_name(&long).unwrap_or_default();
         assert_eq!(cleaned.chars().count(), MAX_NAME_CHARS);
         assert!(cleaned.ends_with(".png"));
         assert_eq!(
-            check_file("../../x.png", PNG).map(|f| f.name).as_deref(),
-            Ok("x.png")
+            check_file("../../x.png", PNG).map(|f| f.name),
+            Err(MediaRefusal::PathInName)
         );
     }
 
@@ -374,6 +425,25 @@ mod tests {
             ..MediaText::default()
         };
         assert!(two_lines.validate(MediaKind::Jpeg).is_err());
+    }
+
+    #[test]
+    fn renditions_never_scale_up_and_stop_at_1600() {
+        assert_eq!(rendition_widths(4000), vec![480, 960, 1600]);
+        assert_eq!(rendition_widths(1600), vec![480, 960, 1600]);
+        assert_eq!(rendition_widths(1000), vec![480, 960, 1000]);
+        assert_eq!(rendition_widths(480), vec![480]);
+        assert_eq!(rendition_widths(200), vec![200]);
+        assert_eq!(scaled_height(4000, 3000, 480), 360);
+        assert_eq!(scaled_height(3, 1, 1), 1, "never zero");
+    }
+
+    #[test]
+    fn a_jpeg_without_its_end_marker_is_incomplete() {
+        let whole = [JPEG, &[0x00, 0x11, 0xFF, 0xD9][..]].concat();
+        assert!(jpeg_is_complete(&whole));
+        assert!(jpeg_is_complete(&[whole.as_slice(), &[0, 0, 0]].concat()));
+        assert!(!jpeg_is_complete(&whole[..whole.len() - 2]));
     }
 
     #[test]

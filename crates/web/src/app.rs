@@ -72,7 +72,7 @@ pub fn build(
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Error {
     use actix_web::error::JsonPayloadError as J;
     let e = match err {
-        J::OverflowKnownLength { .. } | J::Overflow { .. } => WebError::PayloadTooLarge,
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => WebError::too_large(),
         J::ContentType => Body::Json.refused(),
         // Well-formed JSON of the wrong shape (unknown or missing fields, wrong types) is a 422;
         // text that is not JSON at all is a 400.
@@ -88,7 +88,7 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Er
 fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> Error {
     use actix_web::error::UrlencodedError as U;
     let e = match err {
-        U::Overflow { .. } => WebError::PayloadTooLarge,
+        U::Overflow { .. } => WebError::too_large(),
         U::ContentType => Body::Form.refused(),
         other => WebError::BadRequest(format!("The form could not be read: {other}")),
     };

@@ -44,8 +44,9 @@ pub enum WebError {
     PreconditionRequired,
     #[error("{0}")]
     UnsupportedMediaType(String),
-    #[error("the request is too large")]
-    PayloadTooLarge,
+    /// The body is over a limit; says which, in the reader's words.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("{reason}")]
     Unavailable { retry_after: u64, reason: String },
     /// Our fault. The cause is kept as the error's source, so the log line carries the whole
@@ -91,6 +92,11 @@ impl WebError {
         }))
     }
 
+    /// The general 413, for bodies over the size a form or JSON request may have.
+    pub fn too_large() -> Self {
+        WebError::PayloadTooLarge("The request is larger than this page accepts.".into())
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         WebError::Invalid(ValidationErrors::single(field, message))
     }
@@ -126,7 +132,7 @@ impl WebError {
                 "Send the revision you edited as If-Match: \"<revision>\" so a concurrent change is never overwritten.".to_string(),
             ),
             WebError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", m.clone()),
-            WebError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", "The request is larger than this page accepts.".to_string()),
+            WebError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", m.clone()),
             WebError::Unavailable { reason, .. } => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", reason.clone()),
             WebError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -17,6 +17,7 @@ pub mod hashing;
 pub mod http_cache;
 pub mod keyfile;
 pub mod logging;
+pub mod media;
 pub mod middleware;
 pub mod newsroom;
 pub mod nul;

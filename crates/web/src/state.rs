@@ -35,6 +35,9 @@ pub struct AppState {
     pub page_cache: Arc<crate::page_cache::PageCache>,
     /// Bounded concurrency for expensive reads.
     pub bulkheads: crate::bulkhead::Bulkheads,
+    /// Uploads whose pictures are being decoded and resized at once: half the cores, so the
+    /// pages keep a core however many photos arrive together.
+    pub media_work: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             webhook_clients: crate::webhooks::send::Clients::new()?,
             page_cache: Arc::new(crate::page_cache::PageCache::default()),
             bulkheads,
+            media_work: Arc::new(tokio::sync::Semaphore::new((threads / 2).max(1))),
         })
     }
 

@@ -36,6 +36,8 @@ pub struct Response {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent, for files.
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -209,6 +211,7 @@ impl Client {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body.to_vec(),
         }
     }
 
@@ -235,6 +238,22 @@ impl Client {
             req = req.insert_header(("Content-Type", ct));
         }
         let res = req.send_body(body.to_owned()).await;
+        self.finish(res).await
+    }
+
+    /// Sends a binary body, with a `Content-Length`.
+    pub async fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("a method");
+        let req = self
+            .prepare(method, path)
+            .insert_header(("Content-Type", content_type));
+        let res = req.send_body(body).await;
         self.finish(res).await
     }
 

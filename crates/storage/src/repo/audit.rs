@@ -96,6 +96,8 @@ pub enum AuditAction {
     WebhookDelete,
     WebhookSecretRotate,
     WebhookResend,
+    MediaUpload,
+    MediaDelete,
 }
 
 impl AuditAction {
@@ -144,6 +146,8 @@ impl AuditAction {
             A::WebhookDelete => "webhook_delete",
             A::WebhookSecretRotate => "webhook_secret_rotate",
             A::WebhookResend => "webhook_resend",
+            A::MediaUpload => "media_upload",
+            A::MediaDelete => "media_delete",
         }
     }
 }

@@ -2,16 +2,20 @@
 //! database (docs/decisions.md): the hash is computed here, never taken from a caller, so a row's
 //! name always matches its bytes, and identical bytes are stored once.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use dateline_core::ValidationErrors;
 use dateline_core::media::MediaKind;
+use dateline_core::{Role, ValidationErrors, Viewer};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError};
-use crate::schema::{media, media_blobs, media_renditions};
+use crate::repo::organizations;
+use crate::schema::{media, media_blobs, media_renditions, releases};
 use crate::time::{from_db, to_db};
+use crate::visibility::{Scope, visible_to};
 
 /// The lower-case hex SHA-256 of `bytes`: the blob's name and the media URL's hash.
 pub fn hash(bytes: &[u8]) -> String {
@@ -189,11 +193,10 @@ pub fn create(conn: &mut DbConnection, new: &NewMedia<'_>, at: DateTime<Utc>) ->
     })
 }
 
-/// One upload with its renditions, narrowest first.
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<Media> {
-    let row: MediaRow = media::table
-        .find(id)
-        .select((
+/// The columns of `media`, in `MediaRow` order.
+macro_rules! media_columns {
+    () => {
+        (
             media::id,
             media::sha256,
             media::kind,
@@ -208,48 +211,212 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<Media> {
             media::organization_id,
             media::uploaded_by,
             media::created_at,
-        ))
+        )
+    };
+}
+
+/// One upload with its renditions, narrowest first.
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<Media> {
+    let row: MediaRow = media::table
+        .find(id)
+        .select(media_columns!())
         .first(conn)
         .optional()?
         .ok_or(StorageError::NotFound)?;
-    let renditions = media_renditions::table
-        .filter(media_renditions::media_id.eq(id))
-        .order((media_renditions::width, media_renditions::format))
-        .select((
-            media_renditions::width,
-            media_renditions::height,
-            media_renditions::format,
-            media_renditions::sha256,
-        ))
-        .load::<(i32, i32, String, String)>(conn)?
-        .into_iter()
-        .map(|(w, h, format, sha256)| {
-            Ok(Rendition {
+    with_renditions(conn, vec![row])?
+        .pop()
+        .ok_or(StorageError::NotFound)
+}
+
+/// The uploads attached to each of `release_ids`, in upload order (the first image is the lead),
+/// with their renditions: two queries however many releases.
+pub fn for_releases(
+    conn: &mut DbConnection,
+    release_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Media>>> {
+    let mut by_release: HashMap<i64, Vec<Media>> = HashMap::new();
+    if release_ids.is_empty() {
+        return Ok(by_release);
+    }
+    let rows: Vec<MediaRow> = media::table
+        .filter(media::release_id.eq_any(release_ids))
+        .order(media::id)
+        .select(media_columns!())
+        .load(conn)?;
+    for m in with_renditions(conn, rows)? {
+        if let Some(r) = m.release_id {
+            by_release.entry(r).or_default().push(m);
+        }
+    }
+    Ok(by_release)
+}
+
+/// An organization's own uploads (its logo among them), newest first.
+pub fn for_organization(conn: &mut DbConnection, organization_id: i64) -> Result<Vec<Media>> {
+    let rows: Vec<MediaRow> = media::table
+        .filter(media::organization_id.eq(organization_id))
+        .filter(media::release_id.is_null())
+        .order(media::id.desc())
+        .select(media_columns!())
+        .load(conn)?;
+    with_renditions(conn, rows)
+}
+
+fn with_renditions(conn: &mut DbConnection, rows: Vec<MediaRow>) -> Result<Vec<Media>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut renditions: HashMap<i64, Vec<Rendition>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let found = media_renditions::table
+            .filter(media_renditions::media_id.eq_any(chunk))
+            .order((
+                media_renditions::media_id,
+                media_renditions::width,
+                media_renditions::format,
+            ))
+            .select((
+                media_renditions::media_id,
+                media_renditions::width,
+                media_renditions::height,
+                media_renditions::format,
+                media_renditions::sha256,
+            ))
+            .load::<(i64, i32, i32, String, String)>(conn)?;
+        for (media_id, w, h, format, sha256) in found {
+            renditions.entry(media_id).or_default().push(Rendition {
                 width: from_col(w),
                 height: from_col(h),
                 format: kind_of(&format)?,
                 sha256,
+            });
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let (
+                id,
+                sha256,
+                kind,
+                original_name,
+                alt,
+                caption,
+                credit,
+                w,
+                h,
+                size,
+                rel,
+                org,
+                by,
+                at,
+            ) = row;
+            Ok(Media {
+                id,
+                sha256,
+                kind: kind_of(&kind)?,
+                original_name,
+                alt,
+                caption,
+                credit,
+                dimensions: w.zip(h).map(|(w, h)| (from_col(w), from_col(h))),
+                byte_size: size,
+                release_id: rel,
+                organization_id: org,
+                uploaded_by: by,
+                created_at: from_db(at),
+                renditions: renditions.remove(&id).unwrap_or_default(),
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    let (id, sha256, kind, original_name, alt, caption, credit, w, h, byte_size, rel, org, by, at) =
-        row;
-    Ok(Media {
-        id,
-        sha256,
-        kind: kind_of(&kind)?,
-        original_name,
-        alt,
-        caption,
-        credit,
-        dimensions: w.zip(h).map(|(w, h)| (from_col(w), from_col(h))),
-        byte_size,
-        release_id: rel,
-        organization_id: org,
-        uploaded_by: by,
-        created_at: from_db(at),
-        renditions,
-    })
+        .collect()
+}
+
+/// Bytes a reader may fetch, with what the response needs to describe them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub bytes: Vec<u8>,
+    pub kind: MediaKind,
+    /// The uploader's cleaned file name, offered as the download name.
+    pub name: String,
+}
+
+/// The bytes named `sha256`, if `viewer` may fetch them at `now`. Bytes belong to the uploads
+/// that use them, as an original or a rendition, and may be fetched when one of those uploads
+/// may be seen: one on a release when the viewer may see that release (`visible_to`, the rule
+/// of the release page, so an embargoed release's photos stay hidden exactly as long as its
+/// text); an organization's own when the organization may be shown to the viewer; one attached
+/// to neither by editors and by the person who uploaded it.
+pub fn served(
+    conn: &mut DbConnection,
+    sha256: &str,
+    viewer: Viewer,
+    now: DateTime<Utc>,
+) -> Result<Option<Served>> {
+    type Owner = (Option<i64>, Option<i64>, i64, String, String);
+    let mut owners: Vec<Owner> = media::table
+        .filter(media::sha256.eq(sha256))
+        .select((
+            media::release_id,
+            media::organization_id,
+            media::uploaded_by,
+            media::kind,
+            media::original_name,
+        ))
+        .load(conn)?;
+    owners.extend(
+        media_renditions::table
+            .inner_join(media::table)
+            .filter(media_renditions::sha256.eq(sha256))
+            .select((
+                media::release_id,
+                media::organization_id,
+                media::uploaded_by,
+                media_renditions::format,
+                media::original_name,
+            ))
+            .load::<Owner>(conn)?,
+    );
+    for (release, organization, uploader, kind, name) in owners {
+        if may_see(conn, viewer, now, release, organization, uploader)? {
+            let Some(bytes) = blob(conn, sha256)? else {
+                return Ok(None);
+            };
+            return Ok(Some(Served {
+                bytes,
+                kind: kind_of(&kind)?,
+                name,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn may_see(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    now: DateTime<Utc>,
+    release: Option<i64>,
+    organization: Option<i64>,
+    uploader: i64,
+) -> Result<bool> {
+    let editor = matches!(viewer, Viewer::Staff { role, .. } if role >= Role::Editor);
+    if let Some(id) = release {
+        let n: i64 = releases::table
+            .filter(releases::id.eq(id))
+            .filter(visible_to(viewer, now))
+            .count()
+            .get_result(conn)?;
+        return Ok(n > 0);
+    }
+    if let Some(id) = organization {
+        let scope = match viewer {
+            _ if editor => Scope::All,
+            Viewer::Staff { user_id, .. } => Scope::VisibleTo {
+                now,
+                author: Some(user_id),
+            },
+            _ => Scope::public(now),
+        };
+        return organizations::visible(conn, id, scope);
+    }
+    Ok(editor || matches!(viewer, Viewer::Staff { user_id, .. } if user_id == uploader))
 }
 
 /// The releases (by id) and organizations that uses of the bytes named `sha256` belong to,

@@ -46,7 +46,7 @@ fn default_problem(status: StatusCode) -> Problem {
         StatusCode::METHOD_NOT_ALLOWED => {
             WebError::BadRequest("This address does not accept that kind of request.".into())
         }
-        StatusCode::PAYLOAD_TOO_LARGE => WebError::PayloadTooLarge,
+        StatusCode::PAYLOAD_TOO_LARGE => WebError::too_large(),
         s if s.is_server_error() => WebError::internal(format!("unlabelled {s}")),
         _ => WebError::BadRequest("The request could not be understood.".into()),
     };

@@ -44,7 +44,7 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for CsrfForm
                     WebError::BadRequest(format!("The form could not be read: {e}"))
                 })?;
                 if body.len() + chunk.len() > LIMIT {
-                    return Err(WebError::PayloadTooLarge.into());
+                    return Err(WebError::too_large().into());
                 }
                 body.extend_from_slice(&chunk);
             }

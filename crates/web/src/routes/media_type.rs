@@ -13,6 +13,8 @@ pub enum Body {
     Form,
     /// A JSON API request.
     Json,
+    /// A file upload.
+    Multipart,
 }
 
 impl Body {
@@ -20,6 +22,7 @@ impl Body {
         match self {
             Body::Form => "application/x-www-form-urlencoded",
             Body::Json => "application/json",
+            Body::Multipart => "multipart/form-data",
         }
     }
 
@@ -29,6 +32,7 @@ impl Body {
             match self {
                 Body::Form => "Send the form as application/x-www-form-urlencoded.",
                 Body::Json => "Send JSON with Content-Type: application/json.",
+                Body::Multipart => "Send the file as multipart/form-data, in a field named file.",
             }
             .into(),
         )

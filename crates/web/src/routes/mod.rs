@@ -12,6 +12,7 @@ pub mod media_type;
 pub mod public;
 pub mod statics;
 mod table;
+pub mod uploads;
 
 pub use table::all;
 

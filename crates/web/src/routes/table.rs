@@ -22,6 +22,7 @@ fn infrastructure(r: &mut Routes) {
     r.add("health.ready", health::ready);
     r.add("static.file", statics::file);
     r.add("robots", statics::robots);
+    r.add("public.media", public::media::file);
 }
 
 /// What readers see.
@@ -170,6 +171,7 @@ fn json_api(r: &mut Routes) {
     r.add("api.openapi", api::openapi::openapi);
     r.add("api.releases", api::releases::list);
     r.add("api.release_create", api::releases::create);
+    r.add("api.media_create", api::media::create);
     r.add("api.release", api::releases::get);
     r.add("api.release_update", api::releases::update);
     r.add("api.release_submit", api::workflow::submit);

@@ -11,6 +11,7 @@ pub mod access;
 pub mod catalogue;
 pub mod import;
 pub mod input;
+pub mod media;
 pub mod releases;
 pub mod seed;
 pub mod tokens;

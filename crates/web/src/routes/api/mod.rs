@@ -2,6 +2,7 @@
 //! problem+json; permissions are exactly the pages' (both call `crate::usecases`).
 
 pub mod dto;
+pub mod media;
 pub mod openapi;
 pub mod previews;
 pub mod releases;

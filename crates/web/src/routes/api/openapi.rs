@@ -13,6 +13,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
 use super::dto::{ItemDto, List, PublicReleaseDto, ReleaseDto};
+use super::media::MediaDto;
 use super::previews::{CreatedLink, LinkBody};
 use super::revisions::{RestoreBody, RevisionContentDto, RevisionDto};
 use super::search::Results;
@@ -22,6 +23,23 @@ use crate::search::SearchParams;
 use crate::usecases::input::ReleaseInput;
 
 type Make = fn(&mut SchemaGenerator) -> Schema;
+
+/// The fields of an upload, as `routes::uploads` reads them; described, never built.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The file itself; its type is decided from its bytes and must agree with its name.
+    #[schemars(extend("format" = "binary"))]
+    file: String,
+    /// Required for images: what the picture shows, for those who cannot see it.
+    alt: Option<String>,
+    caption: Option<String>,
+    credit: Option<String>,
+    /// The public id of a release the caller may edit.
+    release: Option<String>,
+    /// The slug of an organization (editors only).
+    organization: Option<String>,
+}
 
 /// `GET /api/v1/releases/{id}` answers one of two shapes, by who asks; described, never built.
 #[derive(schemars::JsonSchema)]
@@ -42,6 +60,8 @@ struct Operation {
     summary: &'static str,
     query: Option<Make>,
     body: Option<Make>,
+    /// The body is a multipart form (an upload) rather than JSON.
+    multipart: bool,
     /// The success status and its body (none for 204).
     ok: (u16, Option<Make>),
 }
@@ -52,6 +72,7 @@ const fn op(name: &'static str, summary: &'static str, ok: (u16, Option<Make>)) 
         summary,
         query: None,
         body: None,
+        multipart: false,
         ok,
     }
 }
@@ -75,6 +96,15 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         body: Some(schema::<ReleaseInput>),
         ..op("api.release_create", "Create a draft", (201, RELEASE))
+    },
+    Operation {
+        body: Some(schema::<UploadForm>),
+        multipart: true,
+        ..op(
+            "api.media_create",
+            "Upload an image (JPEG, PNG, WebP, GIF) or a PDF, up to 10 MiB and 50 megapixels",
+            (201, Some(schema::<MediaDto>)),
+        )
     },
     op(
         "api.release",
@@ -288,9 +318,14 @@ fn operation(route: &RouteDef, op: &Operation, g: &mut SchemaGenerator) -> Value
         out["security"] = json!([{ "token": [] }]);
     }
     if let Some(body) = op.body {
+        let body_type = if op.multipart {
+            "multipart/form-data"
+        } else {
+            "application/json"
+        };
         out["requestBody"] = json!({
             "required": !matches!(route.name, "api.release_submit" | "api.release_publish" | "api.release_reinstate" | "api.preview_link_create" | "api.release_restore"),
-            "content": { "application/json": { "schema": body(g) } }
+            "content": { body_type: { "schema": body(g) } }
         });
     }
     out

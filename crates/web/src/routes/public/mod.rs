@@ -2,6 +2,7 @@
 
 pub mod home;
 pub mod listings;
+pub mod media;
 pub mod preview;
 pub mod release;
 pub mod search;

@@ -1,0 +1,133 @@
+//! Uploading a file: the one path the API, the release editor and the organization page share.
+//! The rules on the bytes come from `dateline_core::media`; who may attach to what from the
+//! release rules in `access`; the pictures are prepared off the async threads, a few at a time,
+//! since decoding a 50-megapixel photo takes a core and a few hundred megabytes for a moment.
+
+use dateline_core::Role;
+use dateline_core::media::{MediaKind, MediaRefusal, MediaText, check_file};
+use dateline_storage::repo::audit::{AuditAction, Entry};
+use dateline_storage::repo::media::{self, Media, NewMedia};
+use dateline_storage::repo::organizations;
+use dateline_storage::{StorageError, write_tx};
+
+use super::{Caller, access};
+use crate::error::{WebError, WebResult};
+use crate::media::process::{self, Prepared};
+use crate::state::AppState;
+
+/// What an uploader sent, read in full (within the limits) by the route that received it.
+#[derive(Debug, Default)]
+pub struct Upload {
+    /// The client's name for the file; cleaned, and kept only as metadata.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub text: MediaText,
+    /// The public id of the release the file belongs to.
+    pub release: Option<String>,
+    /// The slug of the organization the file belongs to (its logo, say).
+    pub organization: Option<String>,
+}
+
+/// Checks, prepares and stores an upload, and records it in the audit log. Nothing is stored
+/// unless every check passed.
+pub async fn upload(state: &AppState, caller: &Caller, up: Upload) -> WebResult<Media> {
+    let checked = check_file(&up.file_name, &up.bytes).map_err(refused)?;
+    up.text.validate(checked.kind).map_err(WebError::Invalid)?;
+    let release_id = match up.release.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => {
+            let release = access::load(state, caller, id).await?;
+            access::check_edit(caller, &release)?;
+            Some(release.id)
+        }
+        _ => None,
+    };
+    let organization_id = match up.organization.as_deref().map(str::trim) {
+        Some(slug) if !slug.is_empty() => Some(organization(state, caller, slug).await?),
+        _ => None,
+    };
+    let kind = checked.kind;
+    let prepared = prepare(state, kind, up.bytes).await?;
+    let (caller, text, name, now) = (caller.clone(), up.text, checked.name, state.clock.now());
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let stored = media::create(
+                    conn,
+                    &NewMedia {
+                        bytes: &prepared.bytes,
+                        kind,
+                        original_name: &name,
+                        alt: &text.alt,
+                        caption: &text.caption,
+                        credit: &text.credit,
+                        dimensions: prepared.dimensions,
+                        release_id,
+                        organization_id,
+                        uploaded_by: caller.user_id.unwrap_or_default(),
+                        renditions: prepared.renditions,
+                    },
+                    now,
+                )?;
+                Entry::new(
+                    &caller.actor,
+                    AuditAction::MediaUpload,
+                    "media",
+                    stored.id,
+                    now,
+                )
+                .detail(format!(
+                    "{name} ({}, {} bytes)",
+                    kind.as_str(),
+                    stored.byte_size
+                ))
+                .record(conn)?;
+                Ok::<_, StorageError>(stored)
+            })
+        })
+        .await
+}
+
+async fn organization(state: &AppState, caller: &Caller, slug: &str) -> WebResult<i64> {
+    if caller.role < Role::Editor {
+        return Err(WebError::Forbidden(
+            "Only editors may add files to an organization.".into(),
+        ));
+    }
+    let slug = slug.to_owned();
+    let found = state
+        .db(move |conn| organizations::get_by_slug(conn, &slug))
+        .await;
+    match found {
+        Ok(o) => Ok(o.id),
+        Err(WebError::NotFound) => Err(WebError::invalid(
+            "organization",
+            "No organization has this slug.",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs the CPU-heavy preparation on the blocking pool, a few at a time.
+async fn prepare(state: &AppState, kind: MediaKind, bytes: Vec<u8>) -> WebResult<Prepared> {
+    let _permit = state
+        .media_work
+        .acquire()
+        .await
+        .map_err(|e| WebError::internal_in("waiting to prepare an upload", e))?;
+    tokio::task::spawn_blocking(move || process::prepare(kind, bytes))
+        .await
+        .map_err(|e| WebError::internal_in("preparing an upload", e))?
+        .map_err(refused)
+}
+
+/// How each refusal reaches the uploader: too large is a 413, a type we do not take a 415, and
+/// the rest a 422 on the `file` field. Each says what was wrong in the uploader's words.
+pub fn refused(r: MediaRefusal) -> WebError {
+    match r {
+        MediaRefusal::TooLarge => WebError::PayloadTooLarge(r.to_string()),
+        MediaRefusal::UnknownType | MediaRefusal::Markup => {
+            WebError::UnsupportedMediaType(r.to_string())
+        }
+        _ => WebError::invalid(r.field(), r.to_string()),
+    }
+}

@@ -1,0 +1,304 @@
+//! Media, end to end over HTTP on both databases: uploads through `POST /api/v1/media`, the
+//! stored renditions, the serving headers, the embargo on a release's files, and the upload
+//! attack list, each of which must be refused with a clear 4xx and leave nothing stored.
+
+use std::io::Cursor;
+
+use chrono::Duration;
+use dateline_core::ReleaseStatus;
+use dateline_core::Role;
+use dateline_storage::repo::{media, releases};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
+use serde_json::{Value, json};
+
+use crate::http_tests;
+use crate::support::client::Response;
+use crate::support::{Client, TestApp};
+
+const BOUNDARY: &str = "dateline-test-boundary-7d1f";
+
+/// A picture that is really a photograph's size and shape, encoded as `format`.
+fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+    let img = ImageBuffer::from_fn(width, height, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Vec::new();
+    DynamicImage::ImageRgb8(img)
+        .write_to(&mut Cursor::new(&mut out), format)
+        .unwrap();
+    out
+}
+
+/// A JPEG whose EXIF block records where it was taken.
+fn photo_with_gps(width: u32, height: u32) -> Vec<u8> {
+    let jpeg = picture(width, height, ImageFormat::Jpeg);
+    let payload = b"Exif\0\0MM\0*\0\0\0\x08GPSLatitude 59.3293 N GPSLongitude 18.0686 E";
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A multipart body with `fields`, and `file` (name, bytes) when given.
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(client: &Client, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Response {
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    client
+        .send_bytes(
+            "POST",
+            "/api/v1/media",
+            &content_type,
+            multipart(fields, file),
+        )
+        .await
+}
+
+async fn draft(editor: &Client, headline: &str) -> String {
+    let made = editor
+        .json(
+            "POST",
+            "/api/v1/releases",
+            &json!({"headline": headline, "body": "Body."}),
+        )
+        .await;
+    made.assert_status(201);
+    made.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn stored(app: &TestApp) -> (i64, i64, i64) {
+    media::counts(&mut app.conn()).unwrap()
+}
+
+fn rendition_urls(answer: &Value) -> Vec<String> {
+    answer["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+http_tests! {
+    async fn an_uploaded_photo_is_stored_once_with_renditions_and_no_gps(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = draft(&editor, "Harbour bridge opens").await;
+        let photo = photo_with_gps(2400, 1600);
+        let fields = [("alt", "The new bridge at dusk"), ("caption", "Opening night"), ("credit", "Ana Lind"), ("release", id.as_str())];
+        let made = upload(&editor, &fields, Some(("Bridge.JPG", &photo))).await;
+        made.assert_status(201);
+        let answer = made.json();
+        assert_eq!(answer["kind"], "jpeg");
+        assert_eq!(answer["name"], "Bridge.JPG");
+        assert_eq!((answer["width"].as_u64(), answer["height"].as_u64()), (Some(2400), Some(1600)));
+        let widths: Vec<(u64, &str)> = answer["renditions"].as_array().unwrap().iter()
+            .map(|r| (r["width"].as_u64().unwrap(), r["format"].as_str().unwrap())).collect();
+        assert_eq!(widths, vec![(480, "jpeg"), (480, "webp"), (960, "jpeg"), (960, "webp"), (1600, "jpeg"), (1600, "webp")]);
+
+        // The original and every rendition come back without the GPS position, as what they are,
+        // to the newsroom (signed in: the API's tokens are for the API alone).
+        let (newsroom, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let mut urls = rendition_urls(&answer);
+        urls.push(answer["url"].as_str().unwrap().to_owned());
+        for url in &urls {
+            let got = newsroom.get(url).await;
+            got.assert_status(200);
+            assert!(!contains(&got.bytes, b"GPSLatitude"), "{url} still says where it was taken");
+            let format = if url.ends_with(".webp") { ImageFormat::WebP } else { ImageFormat::Jpeg };
+            let decoded = image::load_from_memory_with_format(&got.bytes, format).unwrap();
+            assert!(decoded.width() <= 2400);
+            assert_eq!(got.header("x-content-type-options").as_deref(), Some("nosniff"));
+            assert!(got.header("content-security-policy").unwrap().starts_with("default-src 'none'"));
+        }
+
+        // The same bytes again, for another release: a second upload, no second copy.
+        let other = draft(&editor, "Ferry timetable").await;
+        let before = stored(&app);
+        let again = upload(&editor, &[("alt", "The bridge"), ("release", other.as_str())], Some(("bridge.jpg", &photo))).await;
+        again.assert_status(201);
+        let after = stored(&app);
+        assert_eq!(after.0, before.0, "identical bytes are stored once");
+        assert_eq!(after.1, before.1 + 1, "but each upload has its own row and alt text");
+        assert_eq!(again.json()["url"], answer["url"]);
+    }
+
+    async fn a_release_s_files_follow_its_embargo(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = draft(&editor, "Quarterly results").await;
+        let made = upload(&editor, &[("alt", "Chart of revenue"), ("release", id.as_str())], Some(("chart.png", &picture(800, 600, ImageFormat::Png)))).await;
+        made.assert_status(201);
+        let answer = made.json();
+        let url = answer["url"].as_str().unwrap().to_owned();
+        let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        let sheet = upload(&editor, &[("release", id.as_str())], Some(("Fact sheet.pdf", pdf))).await;
+        sheet.assert_status(201);
+        let sheet_url = sheet.json()["url"].as_str().unwrap().to_owned();
+
+        // A draft's files are the newsroom's alone, and not kept by shared caches.
+        let reader = app.client();
+        reader.get(&url).await.assert_status(404);
+        reader.get(&sheet_url).await.assert_status(404);
+        for u in rendition_urls(&answer) {
+            reader.get(&u).await.assert_status(404);
+        }
+        let (newsroom, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let own = newsroom.get(&url).await;
+        own.assert_status(200);
+        let kept = own.header("cache-control").unwrap();
+        assert!(kept.contains("no-store") && !kept.contains("public"), "{kept}");
+
+        // Approved under embargo: still hidden from readers until the scheduler publishes.
+        let embargo = app.state.clock.now() + Duration::hours(2);
+        editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": embargo.to_rfc3339()})).await.assert_status(200);
+        reader.get(&url).await.assert_status(404);
+        app.state.clock.advance(Duration::hours(2) + Duration::seconds(1));
+        let public_id: dateline_core::PublicId = id.parse().unwrap();
+        app.eventually("the release is published", |a| {
+            releases::get_by_public_id(&mut a.conn(), &public_id).unwrap().status == ReleaseStatus::Published
+        }).await;
+
+        // Public now: served to anyone, cached for a year, and revalidated by its hash.
+        let public = reader.get(&url).await;
+        public.assert_status(200);
+        assert_eq!(public.header("content-type").as_deref(), Some("image/png"));
+        assert_eq!(public.header("cache-control").as_deref(), Some("public, max-age=31536000, immutable"));
+        let etag = public.header("etag").unwrap();
+        let again = reader.with_header("If-None-Match", &etag).get(&url).await;
+        again.assert_status(304);
+        let doc = app.client().get(&sheet_url).await;
+        doc.assert_status(200);
+        assert_eq!(doc.header("content-type").as_deref(), Some("application/pdf"));
+        assert_eq!(
+            doc.header("content-disposition").as_deref(),
+            Some("attachment; filename=\"Fact sheet.pdf\"; filename*=UTF-8''Fact%20sheet.pdf")
+        );
+
+        // Withdrawn: its files go with it.
+        editor.json("POST", &format!("/api/v1/releases/{id}/withdraw"), &json!({"reason": "Issued in error."})).await.assert_status(200);
+        app.client().get(&url).await.assert_status(404);
+        // A wrong extension or a made-up hash is nothing.
+        app.client().get(&url.replace(".png", ".jpg")).await.assert_status(404);
+        app.client().get(&format!("/media/{}.png", "0".repeat(64))).await.assert_status(404);
+    }
+
+    async fn hostile_uploads_are_refused_and_leave_nothing(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let png = picture(64, 64, ImageFormat::Png);
+        let jpeg = picture(640, 480, ImageFormat::Jpeg);
+        let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        huge.extend_from_slice(&20_000u32.to_be_bytes());
+        huge.extend_from_slice(&20_000u32.to_be_bytes());
+        huge.extend_from_slice(&[8, 2, 0, 0, 0]);
+        huge.extend_from_slice(&png_crc(&huge[12..]).to_be_bytes());
+        huge.extend_from_slice(&[0, 0, 0, 2]);
+        huge.extend_from_slice(b"IDAT\x78\x9c");
+        let crc = png_crc(&huge[huge.len() - 6..]);
+        huge.extend_from_slice(&crc.to_be_bytes());
+        let eleven_mib = {
+            let mut b = png.clone();
+            b.resize(11 * 1024 * 1024, 0);
+            b
+        };
+        let html_as_jpg = b"<!doctype html><html><script>alert(document.cookie)</script></html>".to_vec();
+        let gif_with_script = [&b"GIF89a\x01\x00\x01\x00\x00\x00\x00"[..], b"<script>alert(1)</script>"].concat();
+        let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec();
+        let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+            ("a .jpg that is really HTML", "photo.jpg", html_as_jpg, 415, "Only JPEG, PNG, WebP, GIF and PDF"),
+            ("a GIF header followed by script", "anim.gif", gif_with_script, 415, "HTML or script"),
+            ("an SVG", "logo.svg", svg, 415, "Only JPEG, PNG, WebP, GIF and PDF"),
+            ("a zero-byte file", "empty.png", Vec::new(), 422, "The file is empty"),
+            ("an 11 MiB file", "big.png", eleven_mib, 413, "larger than 10 MiB"),
+            ("a 20000×20000 PNG", "huge.png", huge, 422, "20000×20000"),
+            ("a file name that climbs out", "../../x.png", png.clone(), 422, "climbs out of its folder"),
+            ("a truncated JPEG", "cut.jpg", jpeg[..jpeg.len() / 2].to_vec(), 422, "damaged or truncated"),
+            ("a PNG named .jpg", "photo.jpg", png.clone(), 422, "but its name ends in .jpg"),
+        ];
+        for (what, name, bytes, status, says) in cases {
+            let got = upload(&editor, &[("alt", "A picture")], Some((name, &bytes))).await;
+            assert_eq!(got.status, status, "{what}: {}", got.body);
+            assert!(got.body.contains(says), "{what} should say {says:?}: {}", got.body);
+            assert_eq!(stored(&app), (0, 0, 0), "{what} stored something");
+        }
+
+        // Words are checked too: a picture needs alt text.
+        let got = upload(&editor, &[], Some(("photo.png", &png))).await;
+        got.assert_status(422);
+        assert_eq!(got.json()["errors"][0]["field"], "alt");
+        // No file at all, an unknown field, or a body that is not multipart.
+        upload(&editor, &[("alt", "x")], None).await.assert_status(422);
+        upload(&editor, &[("alt", "x"), ("path", "/etc")], Some(("a.png", &png))).await.assert_status(400);
+        editor.json("POST", "/api/v1/media", &json!({"file": "x"})).await.assert_status(415);
+        // A declared length over the limit is refused before the body is read.
+        let declared = editor
+            .with_header("Content-Length", "999999999")
+            .request("POST", "/api/v1/media", Some(&format!("multipart/form-data; boundary={BOUNDARY}")), "")
+            .await;
+        assert!(declared.status == 413 || declared.status == 400, "{}", declared.status);
+        assert_eq!(stored(&app), (0, 0, 0));
+    }
+
+    async fn only_those_who_may_edit_a_release_attach_files_to_it(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let (writer, _) = app.api_user("writer@example.com", Role::Contributor);
+        let png = picture(64, 64, ImageFormat::Png);
+        // Someone else's draft is not there for a contributor.
+        let theirs = draft(&editor, "Editor's draft").await;
+        upload(&writer, &[("alt", "x"), ("release", theirs.as_str())], Some(("a.png", &png))).await.assert_status(404);
+        // A live release changes only through a correction.
+        let live = editor.publish_release(&json!({"headline": "Live", "body": "Body."})).await;
+        let refused = upload(&editor, &[("alt", "x"), ("release", live.as_str())], Some(("a.png", &png))).await;
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        // Organization files are the editors'.
+        upload(&writer, &[("alt", "x"), ("organization", "acme")], Some(("a.png", &png))).await.assert_status(403);
+        upload(&editor, &[("alt", "x"), ("organization", "no-such-org")], Some(("a.png", &png))).await.assert_status(422);
+        // Anonymous callers cannot upload at all.
+        app.client().send_bytes("POST", "/api/v1/media", &format!("multipart/form-data; boundary={BOUNDARY}"), multipart(&[("alt", "x")], Some(("a.png", &png)))).await.assert_status(401);
+        assert_eq!(stored(&app), (0, 0, 0));
+        // The writer's own draft takes it.
+        let mine = draft(&writer, "My draft").await;
+        upload(&writer, &[("alt", "x"), ("release", mine.as_str())], Some(("a.png", &png))).await.assert_status(201);
+    }
+}
+
+fn png_crc(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
