@@ -209,6 +209,60 @@ http_tests! {
         app.client().get(&format!("/media/{}.png", "0".repeat(64))).await.assert_status(404);
     }
 
+    async fn a_release_page_shows_its_pictures_and_documents(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = draft(&editor, "Harbour bridge opens").await;
+        let release = id.as_str();
+        upload(&editor, &[("alt", "The bridge at dusk"), ("caption", "Opening night"), ("credit", "Ana Lind"), ("release", release)], Some(("lead.jpg", &picture(2000, 1200, ImageFormat::Jpeg)))).await.assert_status(201);
+        upload(&editor, &[("alt", "The mayor cuts the ribbon"), ("release", release)], Some(("ribbon.png", &picture(800, 600, ImageFormat::Png)))).await.assert_status(201);
+        upload(&editor, &[("release", release)], Some(("Fact sheet.pdf", b"%PDF-1.4\n%%EOF\n"))).await.assert_status(201);
+        editor.json("POST", &format!("/api/v1/releases/{id}/publish"), &json!({})).await.assert_status(200);
+
+        let page = app.client().get(&app.page_of(&id)).await;
+        page.assert_status(200);
+        let html = &page.body;
+        // The lead: WebP and JPEG at each width, with its size reserved and its words.
+        let lead = html.split("<figure class=\"lead-image\">").nth(1).unwrap().split("</figure>").next().unwrap();
+        assert!(lead.contains("<source type=\"image/webp\""), "{lead}");
+        for w in ["480w", "960w", "1600w"] {
+            assert_eq!(lead.matches(w).count(), 2, "{w} in both formats: {lead}");
+        }
+        assert!(lead.contains("width=\"1600\" height=\"960\""), "{lead}");
+        assert!(lead.contains("alt=\"The bridge at dusk\""));
+        assert!(lead.contains("Opening night") && lead.contains("Photo: Ana Lind") && lead.contains("Full size"));
+        assert!(!lead.contains("loading=\"lazy\""), "the lead is not deferred");
+        // Every address in the page is served to readers.
+        for src in lead.split(['"', ' ', ',']).filter(|t| t.starts_with("/media/")) {
+            app.client().get(src).await.assert_status(200);
+        }
+        // The rest as a gallery, the PDF as a download with its size.
+        let gallery = html.split("<section class=\"gallery\"").nth(1).unwrap();
+        assert!(gallery.contains("alt=\"The mayor cuts the ribbon\"") && gallery.contains("loading=\"lazy\""));
+        assert!(html.contains("Fact sheet.pdf</a> <span class=\"hint\">(PDF, 15 bytes)</span>"), "{html}");
+        // Link previews get the picture.
+        let og = html.split("property=\"og:image\" content=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(og.starts_with(&app.base) && og.ends_with(".jpg"), "{og}");
+        let shared = app.client().get(og.trim_start_matches(&app.base)).await;
+        shared.assert_status(200);
+        assert_eq!(shared.header("content-type").as_deref(), Some("image/jpeg"));
+        assert!(html.contains("name=\"twitter:card\" content=\"summary_large_image\""));
+        assert!(html.contains("\"image\":"), "the JSON-LD names the image");
+
+        // Feeds carry the lead picture as an enclosure, with its type and size.
+        let rss = app.client().get("/feed.rss").await;
+        let enclosure = rss.body.split("<enclosure ").nth(1).unwrap().split("/>").next().unwrap();
+        assert!(enclosure.contains("type=\"image/jpeg\"") && enclosure.contains(&app.base), "{enclosure}");
+        let atom = app.client().get("/feed.atom").await;
+        assert!(atom.body.contains("rel=\"enclosure\""), "{}", atom.body);
+        let feed = app.client().get("/feed.json").await.json();
+        let item = &feed["items"][0];
+        assert_eq!(item["attachments"][0]["mime_type"], "image/jpeg");
+        assert_eq!(item["image"], item["attachments"][0]["url"]);
+        let length = item["attachments"][0]["size_in_bytes"].as_u64().unwrap();
+        let served = app.client().get(item["image"].as_str().unwrap().trim_start_matches(&app.base)).await;
+        assert_eq!(served.bytes.len() as u64, length, "the size given is the size served");
+    }
+
     async fn hostile_uploads_are_refused_and_leave_nothing(app) {
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
         let png = picture(64, 64, ImageFormat::Png);

@@ -10,7 +10,9 @@ use dateline_core::release::Correction;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::routes::public::media::url as media_url;
 use crate::views::release::release_path;
+use dateline_storage::repo::media::Media;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -61,6 +63,19 @@ pub struct Channel {
 pub struct Entry<'a> {
     pub release: &'a Release,
     pub corrections: &'a [Correction],
+    /// The lead picture, sent as the entry's enclosure.
+    pub lead: Option<&'a Media>,
+}
+
+/// The lead picture's absolute address, type and size, for an enclosure.
+fn enclosure(config: &Config, e: &Entry<'_>) -> Option<(String, &'static str, i64)> {
+    e.lead.map(|m| {
+        (
+            config.absolute(&media_url(&m.sha256, m.kind)),
+            m.kind.mime(),
+            m.byte_size,
+        )
+    })
 }
 
 fn updated(r: &Release) -> DateTime<Utc> {
@@ -153,6 +168,13 @@ fn rss_feed(config: &Config, channel: &Channel, entries: &[Entry<'_>]) -> String
             // RSS has no "updated": Dublin Core's date carries the last correction.
             dc.set_dates(vec![updated(r).to_rfc3339_opts(SecondsFormat::Secs, true)]);
             item.set_dublin_core_ext(dc);
+            if let Some((url, mime, length)) = enclosure(config, e) {
+                let mut enc = rss::Enclosure::default();
+                enc.set_url(url);
+                enc.set_mime_type(mime.to_owned());
+                enc.set_length(length.to_string());
+                item.set_enclosure(enc);
+            }
             item
         })
         .collect();
@@ -204,7 +226,13 @@ fn atom_feed(config: &Config, channel: &Channel, entries: &[Entry<'_>]) -> Strin
             let mut entry = AtomEntry::default();
             entry.set_id(tag_uri(config, r));
             entry.set_title(Text::plain(r.content.headline.clone()));
-            entry.set_links(vec![link(&url, "alternate", Some("text/html"))]);
+            let mut links = vec![link(&url, "alternate", Some("text/html"))];
+            if let Some((href, mime, length)) = enclosure(config, e) {
+                let mut l = link(&href, "enclosure", Some(mime));
+                l.set_length(Some(length.to_string()));
+                links.push(l);
+            }
+            entry.set_links(links);
             entry.set_published(r.published_at.map(|t| t.fixed_offset()));
             entry.set_updated(updated(r).fixed_offset());
             let mut content = Content::default();
@@ -288,6 +316,17 @@ struct JsonItem {
     authors: Vec<JsonAuthor>,
     tags: Vec<String>,
     language: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<JsonAttachment>,
+}
+
+#[derive(Serialize)]
+struct JsonAttachment {
+    url: String,
+    mime_type: &'static str,
+    size_in_bytes: i64,
 }
 
 fn json_feed(config: &Config, channel: &Channel, entries: &[Entry<'_>]) -> String {
@@ -320,6 +359,15 @@ fn json_feed(config: &Config, channel: &Channel, entries: &[Entry<'_>]) -> Strin
                     .map(|t| t.name.clone())
                     .collect(),
                 language: r.content.language.clone(),
+                image: enclosure(config, e).map(|(url, _, _)| url),
+                attachments: enclosure(config, e)
+                    .map(|(url, mime_type, size_in_bytes)| JsonAttachment {
+                        url,
+                        mime_type,
+                        size_in_bytes,
+                    })
+                    .into_iter()
+                    .collect(),
             }
         })
         .collect();
@@ -339,12 +387,16 @@ fn json_feed(config: &Config, channel: &Channel, entries: &[Entry<'_>]) -> Strin
 pub fn entries<'a>(
     releases: &'a [Release],
     corrections: &'a HashMap<i64, Vec<Correction>>,
+    media: &'a HashMap<i64, Vec<Media>>,
 ) -> Vec<Entry<'a>> {
     releases
         .iter()
         .map(|r| Entry {
             release: r,
             corrections: corrections.get(&r.id).map(Vec::as_slice).unwrap_or(&[]),
+            lead: media
+                .get(&r.id)
+                .and_then(|files| files.iter().find(|m| m.kind.is_image())),
         })
         .collect()
 }

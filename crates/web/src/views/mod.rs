@@ -4,6 +4,7 @@
 
 pub mod comparison;
 pub mod format;
+pub mod media;
 pub mod release;
 pub mod release_page;
 

@@ -4,12 +4,14 @@
 use askama::Template;
 use dateline_core::{Release, ReleaseStatus};
 use dateline_storage::PageRequest;
+use dateline_storage::repo::media::{self, Media};
 use dateline_storage::repo::organizations;
 use dateline_storage::repo::releases::{self, PublicFilter};
 
 use crate::extract::Visitor;
 use crate::state::AppState;
 use crate::views::Chrome;
+use crate::views::media::{Figure, ReleaseMedia};
 use crate::views::release::{Card, Full};
 #[derive(Template)]
 #[template(path = "public/release.html")]
@@ -20,6 +22,7 @@ pub struct ReleasePage {
     pub more_title: String,
     pub more_from: Vec<Card>,
     pub related: Vec<Card>,
+    pub media: ReleaseMedia,
 }
 
 pub struct Loaded {
@@ -28,6 +31,8 @@ pub struct Loaded {
     pub corrections: Vec<dateline_core::release::Correction>,
     pub more_from: Vec<dateline_core::ReleaseSummary>,
     pub related: Vec<dateline_core::ReleaseSummary>,
+    /// The release's files, in upload order.
+    pub media: Vec<Media>,
 }
 
 /// Loads what the release page prints: the release, its issuer, corrections, and a few other
@@ -76,12 +81,16 @@ pub fn load_page(
         .collect(),
         None => Vec::new(),
     };
+    let media = media::for_releases(conn, &[release.id])?
+        .remove(&release.id)
+        .unwrap_or_default();
     Ok(Loaded {
         release,
         organization,
         corrections,
         more_from,
         related,
+        media,
     })
 }
 
@@ -120,6 +129,7 @@ pub fn release_page(
             r,
             l.organization.as_ref(),
             &full,
+            l.media.iter().find(|m| m.kind.is_image()),
             &mut chrome,
         );
     }
@@ -134,6 +144,7 @@ pub fn release_page(
         related: l.related.iter().map(|s| Card::new(s, zone)).collect(),
         r: full,
         banner,
+        media: ReleaseMedia::new(&l.media),
     }
 }
 
@@ -144,6 +155,7 @@ fn seo(
     r: &Release,
     org: Option<&dateline_core::Organization>,
     full: &Full,
+    lead: Option<&Media>,
     chrome: &mut Chrome,
 ) {
     let url = state.config.absolute(&full.path);
@@ -161,7 +173,16 @@ fn seo(
             "og:locale".into(),
             r.content.language.replace('-', "_"),
         ),
-        ("name", "twitter:card".into(), "summary".into()),
+        (
+            "name",
+            "twitter:card".into(),
+            if lead.is_some() {
+                "summary_large_image"
+            } else {
+                "summary"
+            }
+            .into(),
+        ),
         ("name", "twitter:title".into(), r.content.headline.clone()),
         ("name", "twitter:description".into(), description.clone()),
     ];
@@ -170,6 +191,16 @@ fn seo(
     }
     if let Some(u) = r.public_updated_at() {
         meta.push(("property", "article:modified_time".into(), iso(u)));
+    }
+    let shared = lead.and_then(|m| Figure::share_image(m).map(|s| (m, s)));
+    if let Some((m, (src, width, height))) = &shared {
+        let src = state.config.absolute(src);
+        meta.push(("property", "og:image".into(), src.clone()));
+        meta.push(("property", "og:image:width".into(), width.to_string()));
+        meta.push(("property", "og:image:height".into(), height.to_string()));
+        meta.push(("property", "og:image:alt".into(), m.alt.clone()));
+        meta.push(("name", "twitter:image".into(), src));
+        meta.push(("name", "twitter:image:alt".into(), m.alt.clone()));
     }
     for c in &r.categories {
         meta.push(("property", "article:section".into(), c.name.clone()));
@@ -203,6 +234,9 @@ fn seo(
     }
     if !r.content.source.url.is_empty() {
         ld["isBasedOn"] = r.content.source.url.clone().into();
+    }
+    if let Some((_, (src, _, _))) = &shared {
+        ld["image"] = state.config.absolute(src).into();
     }
     if !r.content.subheadline.is_empty() {
         ld["alternativeHeadline"] = r.content.subheadline.clone().into();

@@ -383,13 +383,14 @@ async fn feed(
         .as_ref()
         .map(|s| s.filter.clone())
         .unwrap_or_default();
-    let (list, corrections) = state
+    let (list, corrections, files) = state
         .db(move |conn| -> WebResult<_> {
             let page = releases::list_public(conn, now, &filter, &PageRequest::first(FEED_SIZE))?;
             let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
             Ok((
                 releases::get_many(conn, &ids)?,
                 releases::corrections_many(conn, &ids)?,
+                dateline_storage::repo::media::for_releases(conn, &ids)?,
             ))
         })
         .await?;
@@ -414,7 +415,7 @@ async fn feed(
         format,
         &state.config,
         &channel,
-        &feeds::entries(&list, &corrections),
+        &feeds::entries(&list, &corrections, &files),
     );
     let res = HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, format.content_type()))
