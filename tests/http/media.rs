@@ -263,6 +263,46 @@ http_tests! {
         assert_eq!(served.bytes.len() as u64, length, "the size given is the size served");
     }
 
+    async fn editors_add_and_remove_files_on_the_release_page(app) {
+        let (api, _) = app.api_user("api@example.com", Role::Editor);
+        let id = draft(&api, "Harbour bridge opens").await;
+        let (desk, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let edit = format!("/admin/releases/{id}");
+        let page = desk.get(&edit).await;
+        page.assert_status(200);
+        assert!(page.body.contains("enctype=\"multipart/form-data\""));
+        let csrf = page.csrf();
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let photo = picture(1200, 800, ImageFormat::Jpeg);
+
+        // Without the form's token nothing is stored.
+        let forged = multipart(&[("csrf_token", "forged"), ("alt", "A bridge")], Some(("bridge.jpg", &photo)));
+        desk.send_bytes("POST", &format!("{edit}/media"), &content_type, forged).await.assert_status(403);
+        assert_eq!(stored(&app), (0, 0, 0));
+
+        let body = multipart(&[("csrf_token", &csrf), ("alt", "A bridge"), ("caption", "At dusk")], Some(("bridge.jpg", &photo)));
+        let sent = desk.send_bytes("POST", &format!("{edit}/media"), &content_type, body).await;
+        sent.assert_status(303);
+        assert_eq!(sent.location(), format!("{edit}?notice=file-added#files"));
+        let page = desk.get(&sent.location()).await;
+        assert!(page.body.contains("The file was added."));
+        assert!(page.body.contains("bridge.jpg") && page.body.contains("JPEG, 1200×800") && page.body.contains("Alt: A bridge"), "{}", page.body);
+
+        // A refused upload says why, on a 4xx page.
+        let body = multipart(&[("csrf_token", &csrf)], Some(("bridge.jpg", &photo)));
+        let refused = desk.send_bytes("POST", &format!("{edit}/media"), &content_type, body).await;
+        refused.assert_status(422);
+        assert!(refused.text().contains("alt"), "{}", refused.body);
+
+        // Removing it takes its bytes too, since nothing else uses them.
+        let media_id = page.body.split(&format!("/admin/releases/{id}/media/")).nth(1).unwrap().split('/').next().unwrap().to_owned();
+        let gone = desk.post_form(&format!("{edit}/media/{media_id}/delete"), &[("csrf_token", &csrf)]).await;
+        gone.assert_status(303);
+        assert_eq!(stored(&app), (0, 0, 0));
+        let page = desk.get(&edit).await;
+        assert!(!page.body.contains("bridge.jpg"));
+    }
+
     async fn hostile_uploads_are_refused_and_leave_nothing(app) {
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
         let png = picture(64, 64, ImageFormat::Png);

@@ -201,6 +201,8 @@ pub const ROUTES: &[RouteDef] = &[
     r("admin.release_slug",         Post,   "/admin/releases/{id}/slug",                          Review),
     r("admin.release_links",        Get,    "/admin/releases/{id}/links",                         Review),
     r("admin.release_link_create",  Post,   "/admin/releases/{id}/links",                         Review),
+    r("admin.release_media_upload", Post,   "/admin/releases/{id}/media",                         Draft),
+    r("admin.release_media_delete", Post,   "/admin/releases/{id}/media/{media}/delete",          Draft),
     r("admin.preview_link_revoke",  Post,   "/admin/preview-links/{id}/revoke",                   Review),
     // Newsroom: organizations and taxonomies.
     r("admin.organizations",        Get,    "/admin/organizations",                               Taxonomy),

@@ -449,3 +449,32 @@ pub fn counts(conn: &mut DbConnection) -> Result<(i64, i64, i64)> {
     let renditions = media_renditions::table.count().get_result(conn)?;
     Ok((blobs, uploads, renditions))
 }
+
+/// Deletes an upload and its renditions, and the bytes no other upload or rendition uses, in
+/// one transaction. Returns what was deleted, for the audit log.
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<Media> {
+    write_tx(conn, |conn| {
+        let gone = get(conn, id)?;
+        diesel::delete(media_renditions::table.filter(media_renditions::media_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(media::table.find(id)).execute(conn)?;
+        let mut hashes: Vec<&str> = gone.renditions.iter().map(|r| r.sha256.as_str()).collect();
+        hashes.push(&gone.sha256);
+        hashes.sort_unstable();
+        hashes.dedup();
+        for hash in hashes {
+            let used: i64 = media::table
+                .filter(media::sha256.eq(hash))
+                .count()
+                .get_result(conn)?;
+            let in_renditions: i64 = media_renditions::table
+                .filter(media_renditions::sha256.eq(hash))
+                .count()
+                .get_result(conn)?;
+            if used + in_renditions == 0 {
+                diesel::delete(media_blobs::table.find(hash)).execute(conn)?;
+            }
+        }
+        Ok(gone)
+    })
+}

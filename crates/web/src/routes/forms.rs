@@ -68,7 +68,9 @@ fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn csrf_ok(req: &HttpRequest, presented: &str) -> bool {
+/// Whether `presented` is the CSRF token of this request's session (or pre-session). Forms read
+/// through [`CsrfForm`] are checked already; a multipart upload checks its own field here.
+pub fn csrf_ok(req: &HttpRequest, presented: &str) -> bool {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return false;
     };

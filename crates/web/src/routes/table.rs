@@ -128,6 +128,8 @@ fn newsroom(r: &mut Routes) {
     r.add("admin.release_slug", admin::releases::workflow::change_slug);
     r.add("admin.release_links", admin::releases::links::list);
     r.add("admin.release_link_create", admin::releases::links::create);
+    r.add("admin.release_media_upload", admin::releases::files::upload);
+    r.add("admin.release_media_delete", admin::releases::files::remove);
     r.add("admin.preview_link_revoke", admin::releases::links::revoke);
 }
 

@@ -131,3 +131,36 @@ pub fn refused(r: MediaRefusal) -> WebError {
         _ => WebError::invalid(r.field(), r.to_string()),
     }
 }
+
+/// Removes a file from a release the caller may edit, with its renditions and any bytes nothing
+/// else uses.
+pub async fn remove(
+    state: &AppState,
+    caller: &Caller,
+    release: &dateline_core::Release,
+    media_id: i64,
+) -> WebResult<Media> {
+    access::check_edit(caller, release)?;
+    let (caller, release_id, now) = (caller.clone(), release.id, state.clock.now());
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let found = media::get(conn, media_id)?;
+                if found.release_id != Some(release_id) {
+                    return Err(StorageError::NotFound);
+                }
+                let gone = media::delete(conn, media_id)?;
+                Entry::new(
+                    &caller.actor,
+                    AuditAction::MediaDelete,
+                    "media",
+                    media_id,
+                    now,
+                )
+                .detail(gone.original_name.clone())
+                .record(conn)?;
+                Ok::<_, StorageError>(gone)
+            })
+        })
+        .await
+}

@@ -229,6 +229,8 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "restored" => "The revision was restored as a new revision.",
         "link-created" => "Preview link created.",
         "link-revoked" => "The preview link was revoked.",
+        "file-added" => "The file was added.",
+        "file-removed" => "The file was removed.",
         "user-created" => "The account was created.",
         "invited" => "Invitation link created.",
         "reset-link" => "Password reset link created.",

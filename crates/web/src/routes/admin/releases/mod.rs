@@ -1,6 +1,7 @@
 //! `/admin/releases/…`: the release list, the editor, workflow actions, history and preview links.
 
 pub mod editor;
+pub mod files;
 pub mod history;
 pub mod links;
 pub mod list;

@@ -11,12 +11,14 @@ use dateline_core::{
     Category, Contact, Organization, Region, Release, ReleaseContent, ReleaseStatus, Role, User,
     ValidationErrors,
 };
+use dateline_storage::repo::media::{self, Media};
 use dateline_storage::repo::{organizations, revisions, taxonomy, users};
 use dateline_storage::visibility::Scope;
 
 use crate::error::WebResult;
 use crate::extract::Staff;
 use crate::newsroom::Newsroom;
+use crate::routes::public::media::url as media_url;
 use crate::state::AppState;
 use crate::usecases::access::{self, check_edit, is_own};
 use crate::usecases::input::ReleaseForm;
@@ -93,6 +95,38 @@ pub struct EditorPage {
     pub form_embargo_zone: String,
     /// What to check before saving a release read from wire text.
     pub checks: Vec<String>,
+    /// The release's pictures and documents.
+    pub files: Vec<FileRow>,
+    /// Whether files may be added or removed now (as the text may be edited).
+    pub can_change_files: bool,
+}
+
+/// One file in the editor's list.
+pub struct FileRow {
+    pub id: i64,
+    pub thumb: Option<String>,
+    pub href: String,
+    pub name: String,
+    pub about: String,
+    pub alt: String,
+}
+
+impl FileRow {
+    fn new(m: &Media) -> FileRow {
+        let kind = m.kind.as_str().to_uppercase();
+        let size = crate::views::media::human_size(m.byte_size);
+        FileRow {
+            id: m.id,
+            thumb: m.renditions.first().map(|r| media_url(&r.sha256, r.format)),
+            href: media_url(&m.sha256, m.kind),
+            name: m.original_name.clone(),
+            about: match m.dimensions {
+                Some((w, h)) => format!("{kind}, {w}×{h}, {size}"),
+                None => format!("{kind}, {size}"),
+            },
+            alt: m.alt.clone(),
+        }
+    }
 }
 
 /// What the editor page should show besides the release itself.
@@ -169,6 +203,7 @@ struct Stored {
     people: Vec<User>,
     comments: Vec<revisions::ReviewComment>,
     conflict: Option<(revisions::Revision, ReleaseContent)>,
+    files: Vec<Media>,
 }
 
 impl Stored {
@@ -188,7 +223,14 @@ impl Stored {
                     (Some(r), Some(n)) => Some(revisions::get(conn, r.id, n)?),
                     _ => None,
                 };
+                let files = match &release {
+                    Some(r) => media::for_releases(conn, &[r.id])?
+                        .remove(&r.id)
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                };
                 Ok(Stored {
+                    files,
                     organizations: organizations::all(conn, Scope::All)?,
                     categories: taxonomy::all_categories(conn, Scope::All)?,
                     regions: taxonomy::all_regions(conn, Scope::All)?,
@@ -263,6 +305,8 @@ impl<'a> View<'a> {
         let (content, _) = form.to_content();
         let conflict = self.conflict(&stored, &content);
         EditorPage {
+            files: stored.files.iter().map(FileRow::new).collect(),
+            can_change_files: release.is_some_and(|r| check_edit(self.staff, r).is_ok()),
             checks: extras.checks,
             chrome,
             is_new: release.is_none(),
