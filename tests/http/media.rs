@@ -170,6 +170,8 @@ http_tests! {
             reader.get(&u).await.assert_status(404);
         }
         let (newsroom, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        reader.get(&format!("/press-kit/{id}")).await.assert_status(404);
+        newsroom.get(&format!("/press-kit/{id}")).await.assert_status(200);
         let own = newsroom.get(&url).await;
         own.assert_status(200);
         let kept = own.header("cache-control").unwrap();
@@ -204,6 +206,7 @@ http_tests! {
         // Withdrawn: its files go with it.
         editor.json("POST", &format!("/api/v1/releases/{id}/withdraw"), &json!({"reason": "Issued in error."})).await.assert_status(200);
         app.client().get(&url).await.assert_status(404);
+        app.client().get(&format!("/press-kit/{id}")).await.assert_status(410);
         // A wrong extension or a made-up hash is nothing.
         app.client().get(&url.replace(".png", ".jpg")).await.assert_status(404);
         app.client().get(&format!("/media/{}.png", "0".repeat(64))).await.assert_status(404);
@@ -261,6 +264,30 @@ http_tests! {
         let length = item["attachments"][0]["size_in_bytes"].as_u64().unwrap();
         let served = app.client().get(item["image"].as_str().unwrap().trim_start_matches(&app.base)).await;
         assert_eq!(served.bytes.len() as u64, length, "the size given is the size served");
+
+        // The press kit: the text twice and every file at full size, in one zip.
+        assert!(html.contains(&format!("href=\"/press-kit/{id}\" download>Download press kit")));
+        let kit = app.client().get(&format!("/press-kit/{id}")).await;
+        kit.assert_status(200);
+        assert_eq!(kit.header("content-type").as_deref(), Some("application/zip"));
+        assert_eq!(kit.header("content-disposition").as_deref(), Some("attachment; filename=\"harbour-bridge-opens-press-kit.zip\""));
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(kit.bytes.clone())).unwrap();
+        let mut names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+        names.sort();
+        assert_eq!(names, ["files/Fact sheet.pdf", "files/lead.jpg", "files/ribbon.png", "release.html", "release.txt"]);
+        let read = |zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut out).unwrap();
+            out
+        };
+        let text = String::from_utf8(read(&mut zip, "release.txt")).unwrap();
+        assert!(text.starts_with("Harbour bridge opens\n\n"), "{text}");
+        assert!(text.contains("files/lead.jpg: Opening night"), "{text}");
+        let page_html = String::from_utf8(read(&mut zip, "release.html")).unwrap();
+        assert!(page_html.contains("<h1>Harbour bridge opens</h1>"), "{page_html}");
+        assert_eq!(read(&mut zip, "files/Fact sheet.pdf"), b"%PDF-1.4\n%%EOF\n");
+        let lead_url = html.split("class=\"full-size\" href=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert_eq!(read(&mut zip, "files/lead.jpg"), app.client().get(lead_url).await.bytes, "the kit holds the full-size original");
     }
 
     async fn editors_add_and_remove_files_on_the_release_page(app) {

@@ -132,6 +132,7 @@ pub const ROUTES: &[RouteDef] = &[
     r("public.home",                Get,    "/",                                                  Public),
     r("public.release",             Get,    "/releases/{id}/{slug}",                              Public),
     r("public.release_by_id",       Get,    "/releases/{id}",                                     Public),
+    r("public.press_kit",           Get,    "/press-kit/{id}",                                    Public),
     r("public.organizations",       Get,    "/organizations",                                     Public),
     r("public.organization",        Get,    "/organizations/{slug}",                              Public),
     r("public.organization_feed",   Get,    "/organizations/{slug}/feed.{format}",                Public),

@@ -30,6 +30,7 @@ fn reader(r: &mut Routes) {
     r.add("public.home", public::home::home);
     r.add("public.release", public::release::release);
     r.add("public.release_by_id", public::release::by_id);
+    r.add("public.press_kit", public::press_kit::download);
     r.add(
         "public.organizations",
         public::listings::organizations_index,

@@ -23,6 +23,8 @@ pub struct ReleasePage {
     pub more_from: Vec<Card>,
     pub related: Vec<Card>,
     pub media: ReleaseMedia,
+    /// The address of the release's press kit download.
+    pub press_kit: String,
 }
 
 pub struct Loaded {
@@ -145,6 +147,7 @@ pub fn release_page(
         r: full,
         banner,
         media: ReleaseMedia::new(&l.media),
+        press_kit: format!("/press-kit/{}", r.public_id),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod home;
 pub mod listings;
 pub mod media;
+pub mod press_kit;
 pub mod preview;
 pub mod release;
 pub mod search;
