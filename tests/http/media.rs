@@ -330,6 +330,48 @@ http_tests! {
         assert!(!page.body.contains("bridge.jpg"));
     }
 
+    async fn an_organization_s_logo_shows_once_it_is_public(app) {
+        let (api, _) = app.api_user("api@example.com", Role::Editor);
+        let made = api.json("POST", "/api/v1/organizations", &json!({"name": "Acme Shipping", "slug": "acme", "boilerplate": "Acme moves boxes."})).await;
+        made.assert_status(201);
+        let org_id = made.json()["id"].as_i64().unwrap();
+        let (desk, _) = app.signed_in("desk@example.com", Role::Editor).await;
+        let edit = format!("/admin/organizations/{org_id}");
+        let csrf = desk.get(&edit).await.csrf();
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let target = format!("{edit}/logo");
+        let send = |alt: &'static str, name: &'static str, bytes: Vec<u8>| {
+            let body = multipart(&[("csrf_token", csrf.as_str()), ("alt", alt)], Some((name, &bytes)));
+            desk.send_bytes("POST", &target, &content_type, body)
+        };
+        let sent = send("Acme logo", "acme.png", picture(400, 200, ImageFormat::Png)).await;
+        sent.assert_status(303);
+        let page = desk.get(&sent.location()).await;
+        assert!(page.body.contains("The logo was saved.") && page.body.contains("alt=\"Acme logo\""));
+        let logo = page.body.split("class=\"org-logo\" src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+        // Until a public release names the organization, neither it nor its logo exists for readers.
+        app.client().get("/organizations/acme").await.assert_status(404);
+        app.client().get(&logo).await.assert_status(404);
+        let id = api.publish_release(&json!({"headline": "Acme opens a depot", "body": "Body.", "organization": "acme"})).await;
+        let org_page = app.client().get("/organizations/acme").await;
+        org_page.assert_status(200);
+        assert!(org_page.body.contains("alt=\"Acme logo\""), "{}", org_page.body);
+        app.client().get(&logo).await.assert_status(200);
+        let release = app.client().get(&app.page_of(&id)).await;
+        let about = release.body.split("id=\"about-title\"").nth(1).unwrap();
+        assert!(about.contains("class=\"org-logo\"") && about.contains("alt=\"Acme logo\""));
+
+        // A new logo replaces the old one, bytes and all; a PDF is no logo.
+        send("Acme logo, 2027", "acme-2027.png", picture(300, 300, ImageFormat::Png)).await.assert_status(303);
+        assert_eq!(stored(&app).1, 1, "one logo at a time");
+        app.client().get(&logo).await.assert_status(404);
+        let refused = send("Brochure", "brochure.pdf", b"%PDF-1.4\n%%EOF\n".to_vec()).await;
+        refused.assert_status(422);
+        assert!(refused.text().contains("A logo must be a picture"));
+        assert_eq!(stored(&app).1, 1);
+    }
+
     async fn hostile_uploads_are_refused_and_leave_nothing(app) {
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
         let png = picture(64, 64, ImageFormat::Png);

@@ -211,6 +211,8 @@ pub const ROUTES: &[RouteDef] = &[
     r("admin.organization_create",  Post,   "/admin/organizations",                               Taxonomy),
     r("admin.organization_edit",    Get,    "/admin/organizations/{id}",                          Taxonomy),
     r("admin.organization_save",    Post,   "/admin/organizations/{id}",                          Taxonomy),
+    r("admin.organization_logo",    Post,   "/admin/organizations/{id}/logo",                     Taxonomy),
+    r("admin.organization_logo_delete", Post, "/admin/organizations/{id}/logo/{media}/delete",  Taxonomy),
     r("admin.organization_delete",  Post,   "/admin/organizations/{id}/delete",                   Taxonomy),
     r("admin.taxonomy",             Get,    "/admin/taxonomy/{kind}",                             Taxonomy),
     r("admin.taxon_create",         Post,   "/admin/taxonomy/{kind}",                             Taxonomy),

@@ -142,6 +142,11 @@ fn catalogue_and_people(r: &mut Routes) {
     r.add("admin.organization_create", admin::organizations::create);
     r.add("admin.organization_edit", admin::organizations::edit);
     r.add("admin.organization_save", admin::organizations::save);
+    r.add("admin.organization_logo", admin::organization_logo::upload);
+    r.add(
+        "admin.organization_logo_delete",
+        admin::organization_logo::remove,
+    );
     r.add("admin.organization_delete", admin::organizations::delete);
     r.add("admin.taxonomy", admin::taxonomy::list);
     r.add("admin.taxon_create", admin::taxonomy::create);

@@ -132,21 +132,41 @@ pub fn refused(r: MediaRefusal) -> WebError {
     }
 }
 
-/// Removes a file from a release the caller may edit, with its renditions and any bytes nothing
-/// else uses.
+/// What a file belongs to, for removing it.
+pub enum Owner<'a> {
+    Release(&'a dateline_core::Release),
+    Organization(i64),
+}
+
+/// Removes a file from a release the caller may edit, or from an organization (editors), with
+/// its renditions and any bytes nothing else uses.
 pub async fn remove(
     state: &AppState,
     caller: &Caller,
-    release: &dateline_core::Release,
+    owner: Owner<'_>,
     media_id: i64,
 ) -> WebResult<Media> {
-    access::check_edit(caller, release)?;
-    let (caller, release_id, now) = (caller.clone(), release.id, state.clock.now());
+    let belongs: Box<dyn Fn(&Media) -> bool + Send> = match owner {
+        Owner::Release(release) => {
+            access::check_edit(caller, release)?;
+            let id = release.id;
+            Box::new(move |m| m.release_id == Some(id))
+        }
+        Owner::Organization(id) => {
+            if caller.role < Role::Editor {
+                return Err(WebError::Forbidden(
+                    "Only editors may change an organization's files.".into(),
+                ));
+            }
+            Box::new(move |m| m.organization_id == Some(id) && m.release_id.is_none())
+        }
+    };
+    let (caller, now) = (caller.clone(), state.clock.now());
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let found = media::get(conn, media_id)?;
-                if found.release_id != Some(release_id) {
+                if !belongs(&found) {
                     return Err(StorageError::NotFound);
                 }
                 let gone = media::delete(conn, media_id)?;

@@ -11,6 +11,8 @@ use crate::routes::public::media::url;
 pub const LEAD_SIZES: &str = "(min-width: 64rem) 44rem, 100vw";
 pub const GALLERY_SIZES: &str = "(min-width: 64rem) 22rem, (min-width: 40rem) 50vw, 100vw";
 pub const THUMB_SIZES: &str = "8rem";
+/// Logos are shown small, beside an organization's name.
+pub const LOGO_SIZES: &str = "10rem";
 
 #[derive(Debug, Clone)]
 pub struct Figure {

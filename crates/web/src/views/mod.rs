@@ -231,6 +231,8 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "link-revoked" => "The preview link was revoked.",
         "file-added" => "The file was added.",
         "file-removed" => "The file was removed.",
+        "logo-saved" => "The logo was saved.",
+        "logo-removed" => "The logo was removed.",
         "user-created" => "The account was created.",
         "invited" => "Invitation link created.",
         "reset-link" => "Password reset link created.",

@@ -25,6 +25,7 @@ pub struct ReleasePage {
     pub media: ReleaseMedia,
     /// The address of the release's press kit download.
     pub press_kit: String,
+    pub issuer_logo: Option<Figure>,
 }
 
 pub struct Loaded {
@@ -35,6 +36,8 @@ pub struct Loaded {
     pub related: Vec<dateline_core::ReleaseSummary>,
     /// The release's files, in upload order.
     pub media: Vec<Media>,
+    /// The issuer's own files (its logo).
+    pub issuer_media: Vec<Media>,
 }
 
 /// Loads what the release page prints: the release, its issuer, corrections, and a few other
@@ -86,6 +89,10 @@ pub fn load_page(
     let media = media::for_releases(conn, &[release.id])?
         .remove(&release.id)
         .unwrap_or_default();
+    let issuer_media = match &release.organization {
+        Some(o) => media::for_organization(conn, o.id)?,
+        None => Vec::new(),
+    };
     Ok(Loaded {
         release,
         organization,
@@ -93,6 +100,7 @@ pub fn load_page(
         more_from,
         related,
         media,
+        issuer_media,
     })
 }
 
@@ -148,6 +156,10 @@ pub fn release_page(
         banner,
         media: ReleaseMedia::new(&l.media),
         press_kit: format!("/press-kit/{}", r.public_id),
+        issuer_logo: l
+            .issuer_media
+            .iter()
+            .find_map(|m| Figure::new(m, crate::views::media::LOGO_SIZES)),
     }
 }
 

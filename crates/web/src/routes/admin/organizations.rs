@@ -4,6 +4,7 @@ use actix_web::web;
 use askama::Template;
 use dateline_core::{Contact, ValidationErrors};
 use dateline_storage::repo::audit::AuditAction;
+use dateline_storage::repo::media;
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::visibility::Scope;
 use serde::Deserialize;
@@ -13,6 +14,7 @@ use crate::extract::{Notice, Staff, State};
 use crate::routes::forms::{self, CsrfForm, CsrfOnly};
 use crate::state::AppState;
 use crate::usecases::catalogue::{self, Record};
+use crate::views::media::{Figure, LOGO_SIZES};
 use crate::views::{self, Chrome};
 
 struct Row {
@@ -71,6 +73,8 @@ struct EditPage {
     boilerplate: String,
     contacts: Vec<Contact>,
     errors: ValidationErrors,
+    /// The current logo: its media id and a picture of it.
+    logo: Option<(i64, Figure)>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -126,9 +130,22 @@ async fn edit_page(
 ) -> WebResult {
     let (form, errors) = rejected.unzip();
     let errors = errors.unwrap_or_default();
-    let existing = match id {
-        Some(id) => Some(state.db(move |conn| organizations::get(conn, id)).await?),
-        None => None,
+    let (existing, logo) = match id {
+        Some(id) => {
+            let (o, files) = state
+                .db(move |conn| -> WebResult<_> {
+                    Ok((
+                        organizations::get(conn, id)?,
+                        media::for_organization(conn, id)?,
+                    ))
+                })
+                .await?;
+            let logo = files
+                .iter()
+                .find_map(|m| Some((m.id, Figure::new(m, LOGO_SIZES)?)));
+            (Some(o), logo)
+        }
+        None => (None, None),
     };
     let title = existing
         .as_ref()
@@ -170,6 +187,7 @@ async fn edit_page(
             boilerplate: form.boilerplate,
             contacts,
             errors,
+            logo,
         },
     )
 }

@@ -19,6 +19,7 @@ use crate::newsroom::Newsroom;
 use crate::pagination::{PAGE_SIZE, PageQuery};
 use crate::state::AppState;
 use crate::taxa::{self, Kind};
+use crate::views::media::{Figure, LOGO_SIZES};
 use crate::views::release::{Card, Link, paragraphs};
 use crate::views::{self, Chrome, FeedLink};
 
@@ -31,6 +32,8 @@ pub struct Subject {
     pub heading: String,
     pub intro: Vec<String>,
     pub website: String,
+    /// An organization's logo.
+    pub logo: Option<Figure>,
     pub children: Vec<Link>,
     pub neighbours: Vec<Link>,
     pub filter: PublicFilter,
@@ -53,6 +56,7 @@ fn taxon_subject(
         heading,
         intro: paragraphs(intro),
         website: String::new(),
+        logo: None,
         children: Vec::new(),
         neighbours: Vec::new(),
         filter,
@@ -81,6 +85,9 @@ pub fn organization(conn: &mut DbConnection, slug: &str, now: DateTime<Utc>) -> 
         },
     );
     s.website = o.website;
+    s.logo = dateline_storage::repo::media::for_organization(conn, o.id)?
+        .iter()
+        .find_map(|m| Figure::new(m, LOGO_SIZES));
     Ok(s)
 }
 
@@ -188,6 +195,7 @@ pub fn archive(newsroom: &Newsroom, year: &str, month: &str) -> WebResult<Subjec
         heading: format!("{} {y}", full_month(m).unwrap_or(month_name)),
         intro: Vec::new(),
         website: String::new(),
+        logo: None,
         children: Vec::new(),
         neighbours: [
             (
@@ -249,6 +257,7 @@ struct ListingPage {
     heading: String,
     intro: Vec<String>,
     website: String,
+    logo: Option<Figure>,
     children: Vec<Link>,
     neighbours: Vec<Link>,
     feed_base: String,
@@ -298,6 +307,7 @@ async fn render(
         heading: subject.heading,
         intro: subject.intro,
         website: subject.website,
+        logo: subject.logo,
         children: subject.children,
         neighbours: subject.neighbours,
         feed_base: subject.feed_base,

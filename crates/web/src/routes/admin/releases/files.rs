@@ -42,7 +42,7 @@ pub async fn remove(
 ) -> WebResult {
     let (id, media_id) = path.into_inner();
     let release = access::load(&state, &caller, &id).await?;
-    media::remove(&state, &caller, &release, media_id).await?;
+    media::remove(&state, &caller, media::Owner::Release(&release), media_id).await?;
     Ok(views::see_other(format!(
         "/admin/releases/{id}?notice=file-removed#files"
     )))
