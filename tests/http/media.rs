@@ -242,6 +242,10 @@ http_tests! {
         let gallery = html.split("<section class=\"gallery\"").nth(1).unwrap();
         assert!(gallery.contains("alt=\"The mayor cuts the ribbon\"") && gallery.contains("loading=\"lazy\""));
         assert!(html.contains("Fact sheet.pdf</a> <span class=\"hint\">(PDF, 15 bytes)</span>"), "{html}");
+        // Lists show it small beside the headline.
+        let home = app.client().get("/").await;
+        let card = home.body.split("<li class=\"card has-thumb\"").nth(1).expect("a card with a picture");
+        assert!(card.contains("class=\"card-thumb\"") && card.contains("480w"), "{card}");
         // Link previews get the picture.
         let og = html.split("property=\"og:image\" content=\"").nth(1).unwrap().split('"').next().unwrap();
         assert!(og.starts_with(&app.base) && og.ends_with(".jpg"), "{og}");

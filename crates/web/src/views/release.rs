@@ -30,9 +30,31 @@ pub struct Card {
     pub published: Option<Moment>,
     pub corrected: bool,
     pub lang: String,
+    /// The lead picture, small.
+    pub thumb: Option<crate::views::media::Figure>,
 }
 
 impl Card {
+    /// Cards for a list, each with its release's lead picture when it has one.
+    pub fn list(
+        items: &[ReleaseSummary],
+        zone: Tz,
+        files: &std::collections::HashMap<i64, Vec<dateline_storage::repo::media::Media>>,
+    ) -> Vec<Card> {
+        items
+            .iter()
+            .map(|r| {
+                let mut card = Card::new(r, zone);
+                card.thumb = files.get(&r.id).and_then(|f| {
+                    f.iter().find_map(|m| {
+                        crate::views::media::Figure::new(m, crate::views::media::THUMB_SIZES)
+                    })
+                });
+                card
+            })
+            .collect()
+    }
+
     pub fn new(r: &ReleaseSummary, zone: Tz) -> Self {
         Card {
             href: release_path(r.public_id.as_str(), &r.slug),
@@ -47,6 +69,7 @@ impl Card {
             published: r.published_at.map(|t| Moment::new(t, zone)),
             corrected: r.corrected_at.is_some(),
             lang: r.language.clone(),
+            thumb: None,
         }
     }
 }

@@ -35,14 +35,17 @@ pub async fn home(
     }
     let first_page = after.is_none();
     let now = state.clock.now();
-    let page = state
-        .db(move |conn| {
-            releases::list_public(
+    let (page, files) = state
+        .db(move |conn| -> WebResult<_> {
+            let page = releases::list_public(
                 conn,
                 now,
                 &PublicFilter::default(),
                 &PageRequest::after(after, PAGE_SIZE),
-            )
+            )?;
+            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
+            let files = dateline_storage::repo::media::for_releases(conn, &ids)?;
+            Ok((page, files))
         })
         .await?;
     let newsroom = views::load_newsroom(&state).await?;
@@ -54,7 +57,7 @@ pub async fn home(
     let zone = newsroom.time_zone;
     let page_view = HomePage {
         chrome,
-        cards: page.items.iter().map(|r| Card::new(r, zone)).collect(),
+        cards: Card::list(&page.items, zone, &files),
         next_page: page.next.map(|c| format!("/?after={}", c.encode())),
         first_page,
         empty_message: "No releases have been published yet.",

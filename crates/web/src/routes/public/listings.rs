@@ -281,9 +281,13 @@ async fn render(
     let first = after.is_none();
     let now = state.clock.now();
     let filter = subject.filter.clone();
-    let page = state
-        .db(move |conn| {
-            releases::list_public(conn, now, &filter, &PageRequest::after(after, PAGE_SIZE))
+    let (page, files) = state
+        .db(move |conn| -> WebResult<_> {
+            let page =
+                releases::list_public(conn, now, &filter, &PageRequest::after(after, PAGE_SIZE))?;
+            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
+            let files = dateline_storage::repo::media::for_releases(conn, &ids)?;
+            Ok((page, files))
         })
         .await?;
     let newsroom = views::load_newsroom(state).await?;
@@ -311,11 +315,7 @@ async fn render(
         children: subject.children,
         neighbours: subject.neighbours,
         feed_base: subject.feed_base,
-        cards: page
-            .items
-            .iter()
-            .map(|r| Card::new(r, newsroom.time_zone))
-            .collect(),
+        cards: Card::list(&page.items, newsroom.time_zone, &files),
         next_page: page.next.map(|c| format!("{path}?after={}", c.encode())),
         empty_message: "No releases here yet.",
     };
