@@ -370,6 +370,8 @@ http_tests! {
         send("Acme logo, 2027", "acme-2027.png", picture(300, 300, ImageFormat::Png)).await.assert_status(303);
         assert_eq!(stored(&app).1, 1, "one logo at a time");
         app.client().get(&logo).await.assert_status(404);
+        let org_page = app.client().get("/organizations/acme").await;
+        assert!(!org_page.body.contains(&logo) && org_page.body.contains("alt=\"Acme logo, 2027\""), "readers see the new logo at once");
         let refused = send("Brochure", "brochure.pdf", b"%PDF-1.4\n%%EOF\n".to_vec()).await;
         refused.assert_status(422);
         assert!(refused.text().contains("A logo must be a picture"));

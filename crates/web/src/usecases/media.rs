@@ -7,7 +7,7 @@ use dateline_core::Role;
 use dateline_core::media::{MediaKind, MediaRefusal, MediaText, check_file};
 use dateline_storage::repo::audit::{AuditAction, Entry};
 use dateline_storage::repo::media::{self, Media, NewMedia};
-use dateline_storage::repo::organizations;
+use dateline_storage::repo::{organizations, settings};
 use dateline_storage::{StorageError, write_tx};
 
 use super::{Caller, access};
@@ -170,6 +170,7 @@ pub async fn remove(
                     return Err(StorageError::NotFound);
                 }
                 let gone = media::delete(conn, media_id)?;
+                settings::bump_content_version(conn, now)?;
                 Entry::new(
                     &caller.actor,
                     AuditAction::MediaDelete,
