@@ -378,6 +378,52 @@ http_tests! {
         assert_eq!(stored(&app).1, 1);
     }
 
+    async fn the_media_library_finds_replaces_and_deletes_files(app) {
+        let (api, _) = app.api_user("api@example.com", Role::Editor);
+        let id = draft(&api, "Harbour bridge opens").await;
+        let used = upload(&api, &[("alt", "The bridge"), ("release", id.as_str())], Some(("bridge.jpg", &picture(900, 600, ImageFormat::Jpeg)))).await.json();
+        let loose = upload(&api, &[], Some(("price-list.pdf", b"%PDF-1.4\n%%EOF\n"))).await.json();
+        let (desk, _) = app.signed_in("desk@example.com", Role::Editor).await;
+
+        let all = desk.get("/admin/media").await;
+        all.assert_status(200);
+        assert!(all.body.contains("bridge.jpg") && all.body.contains("price-list.pdf"));
+        assert!(all.body.contains("Release: Harbour bridge opens") && all.body.contains("Not used"));
+        let found = desk.get("/admin/media?q=bridge").await;
+        assert!(found.body.contains("bridge.jpg") && !found.body.contains("price-list.pdf"));
+        let pdfs = desk.get("/admin/media?kind=pdf").await;
+        assert!(!pdfs.body.contains("bridge.jpg") && pdfs.body.contains("price-list.pdf"));
+        let on_release = desk.get(&format!("/admin/media?release={id}")).await;
+        assert!(on_release.body.contains("bridge.jpg") && !on_release.body.contains("price-list.pdf"));
+        desk.get("/admin/media?kind=svg").await.assert_status(400);
+        let (writer, _) = app.signed_in("writer@example.com", Role::Contributor).await;
+        writer.get("/admin/media").await.assert_status(403);
+
+        // Replacing puts new bytes under the same file; the old bytes go.
+        let csrf = all.csrf();
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let used_id = used["id"].as_i64().unwrap();
+        let old_url = used["url"].as_str().unwrap().to_owned();
+        let body = multipart(&[("csrf_token", &csrf)], Some(("bridge-2027.png", &picture(640, 480, ImageFormat::Png))));
+        desk.send_bytes("POST", &format!("/admin/media/{used_id}/replace"), &content_type, body).await.assert_status(303);
+        desk.get(&old_url).await.assert_status(404);
+        let now = media::get(&mut app.conn(), used_id).unwrap();
+        assert_eq!((now.original_name.as_str(), now.alt.as_str(), now.dimensions), ("bridge-2027.png", "The bridge", Some((640, 480))));
+        let body = multipart(&[("csrf_token", &csrf)], Some(("sheet.pdf", b"%PDF-1.4\n%%EOF\n")));
+        let refused = desk.send_bytes("POST", &format!("/admin/media/{used_id}/replace"), &content_type, body).await;
+        refused.assert_status(422);
+        assert!(refused.text().contains("replace it with a picture"));
+
+        // A file in use goes only when the editor says so; an unused one at once.
+        let in_use = desk.post_form(&format!("/admin/media/{used_id}/delete"), &[("csrf_token", &csrf)]).await;
+        in_use.assert_status(409);
+        assert!(in_use.text().contains("bridge-2027.png is in use"));
+        desk.post_form(&format!("/admin/media/{used_id}/delete"), &[("csrf_token", &csrf), ("confirm", "yes")]).await.assert_status(303);
+        let loose_id = loose["id"].as_i64().unwrap();
+        desk.post_form(&format!("/admin/media/{loose_id}/delete"), &[("csrf_token", &csrf)]).await.assert_status(303);
+        assert_eq!(stored(&app), (0, 0, 0), "every byte is gone with its files");
+    }
+
     async fn hostile_uploads_are_refused_and_leave_nothing(app) {
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
         let png = picture(64, 64, ImageFormat::Png);

@@ -206,6 +206,9 @@ pub const ROUTES: &[RouteDef] = &[
     r("admin.release_media_delete", Post,   "/admin/releases/{id}/media/{media}/delete",          Draft),
     r("admin.preview_link_revoke",  Post,   "/admin/preview-links/{id}/revoke",                   Review),
     // Newsroom: organizations and taxonomies.
+    r("admin.media",                Get,    "/admin/media",                                       Review),
+    r("admin.media_replace",        Post,   "/admin/media/{id}/replace",                          Review),
+    r("admin.media_delete",         Post,   "/admin/media/{id}/delete",                           Review),
     r("admin.organizations",        Get,    "/admin/organizations",                               Taxonomy),
     r("admin.organization_new",     Get,    "/admin/organizations/new",                           Taxonomy),
     r("admin.organization_create",  Post,   "/admin/organizations",                               Taxonomy),

@@ -97,6 +97,7 @@ pub enum AuditAction {
     WebhookSecretRotate,
     WebhookResend,
     MediaUpload,
+    MediaReplace,
     MediaDelete,
 }
 
@@ -147,6 +148,7 @@ impl AuditAction {
             A::WebhookSecretRotate => "webhook_secret_rotate",
             A::WebhookResend => "webhook_resend",
             A::MediaUpload => "media_upload",
+            A::MediaReplace => "media_replace",
             A::MediaDelete => "media_delete",
         }
     }

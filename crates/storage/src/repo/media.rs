@@ -458,23 +458,171 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<Media> {
         diesel::delete(media_renditions::table.filter(media_renditions::media_id.eq(id)))
             .execute(conn)?;
         diesel::delete(media::table.find(id)).execute(conn)?;
-        let mut hashes: Vec<&str> = gone.renditions.iter().map(|r| r.sha256.as_str()).collect();
-        hashes.push(&gone.sha256);
-        hashes.sort_unstable();
-        hashes.dedup();
-        for hash in hashes {
-            let used: i64 = media::table
-                .filter(media::sha256.eq(hash))
-                .count()
-                .get_result(conn)?;
-            let in_renditions: i64 = media_renditions::table
-                .filter(media_renditions::sha256.eq(hash))
-                .count()
-                .get_result(conn)?;
-            if used + in_renditions == 0 {
-                diesel::delete(media_blobs::table.find(hash)).execute(conn)?;
-            }
-        }
+        let mut hashes: Vec<String> = gone.renditions.iter().map(|r| r.sha256.clone()).collect();
+        hashes.push(gone.sha256.clone());
+        drop_unused_blobs(conn, hashes)?;
         Ok(gone)
     })
+}
+
+/// What the media library lists: a search over names and words, by kind, by release.
+#[derive(Debug, Clone, Default)]
+pub struct LibraryQuery {
+    pub text: String,
+    pub kind: Option<MediaKind>,
+    pub release_id: Option<i64>,
+    /// 0-based.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A file in the library, with what uses it.
+#[derive(Debug, Clone)]
+pub struct LibraryItem {
+    pub media: Media,
+    /// The release it belongs to: public id, slug and headline.
+    pub release: Option<(String, String, String)>,
+    /// The organization it belongs to: id and name.
+    pub organization: Option<(i64, String)>,
+}
+
+/// One page of the library, newest first, and whether another follows.
+pub fn library(conn: &mut DbConnection, q: &LibraryQuery) -> Result<(Vec<LibraryItem>, bool)> {
+    let mut query = media::table.into_boxed();
+    let text = q.text.trim();
+    if !text.is_empty() {
+        let pattern = format!("%{}%", escape_like(text));
+        query = query.filter(
+            media::original_name
+                .like(pattern.clone())
+                .escape('\\')
+                .or(media::alt.like(pattern.clone()).escape('\\'))
+                .or(media::caption.like(pattern.clone()).escape('\\'))
+                .or(media::credit.like(pattern).escape('\\')),
+        );
+    }
+    if let Some(kind) = q.kind {
+        query = query.filter(media::kind.eq(kind.as_str()));
+    }
+    if let Some(id) = q.release_id {
+        query = query.filter(media::release_id.eq(id));
+    }
+    let per_page = q.per_page.clamp(1, 200);
+    let rows: Vec<MediaRow> = query
+        .order(media::id.desc())
+        .limit(per_page + 1)
+        .offset(q.page.max(0).saturating_mul(per_page))
+        .select(media_columns!())
+        .load(conn)?;
+    let more = rows.len() as i64 > per_page;
+    let mut files = with_renditions(conn, rows)?;
+    files.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    let release_ids: Vec<i64> = files.iter().filter_map(|m| m.release_id).collect();
+    let org_ids: Vec<i64> = files.iter().filter_map(|m| m.organization_id).collect();
+    let releases_by_id: HashMap<i64, (String, String, String)> = releases::table
+        .filter(releases::id.eq_any(&release_ids))
+        .select((
+            releases::id,
+            releases::public_id,
+            releases::slug,
+            releases::headline,
+        ))
+        .load::<(i64, String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, p, s, h)| (id, (p, s, h)))
+        .collect();
+    let orgs_by_id: HashMap<i64, String> = crate::schema::organizations::table
+        .filter(crate::schema::organizations::id.eq_any(&org_ids))
+        .select((
+            crate::schema::organizations::id,
+            crate::schema::organizations::name,
+        ))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let items = files
+        .into_iter()
+        .map(|m| LibraryItem {
+            release: m.release_id.and_then(|id| releases_by_id.get(&id).cloned()),
+            organization: m
+                .organization_id
+                .and_then(|id| orgs_by_id.get(&id).map(|n| (id, n.clone()))),
+            media: m,
+        })
+        .collect();
+    Ok((items, more))
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Puts new bytes (already checked and prepared) under an existing upload: its words and what
+/// it belongs to stay, its renditions are made again, and bytes nothing uses any more go.
+pub fn replace(
+    conn: &mut DbConnection,
+    id: i64,
+    new: &NewMedia<'_>,
+    at: DateTime<Utc>,
+) -> Result<Media> {
+    write_tx(conn, |conn| {
+        let old = get(conn, id)?;
+        let sha256 = put_blob(conn, new.bytes, at)?;
+        let size =
+            i64::try_from(new.bytes.len()).map_err(|_| too_large("The file is too large."))?;
+        let (width, height) = match new.dimensions {
+            Some((w, h)) => (Some(to_col(w)?), Some(to_col(h)?)),
+            None => (None, None),
+        };
+        diesel::delete(media_renditions::table.filter(media_renditions::media_id.eq(id)))
+            .execute(conn)?;
+        diesel::update(media::table.find(id))
+            .set((
+                media::sha256.eq(&sha256),
+                media::kind.eq(new.kind.as_str()),
+                media::original_name.eq(new.original_name),
+                media::width.eq(width),
+                media::height.eq(height),
+                media::byte_size.eq(size),
+            ))
+            .execute(conn)?;
+        for r in &new.renditions {
+            let rendition_hash = put_blob(conn, &r.bytes, at)?;
+            diesel::insert_into(media_renditions::table)
+                .values((
+                    media_renditions::media_id.eq(id),
+                    media_renditions::width.eq(to_col(r.width)?),
+                    media_renditions::height.eq(to_col(r.height)?),
+                    media_renditions::format.eq(r.format.as_str()),
+                    media_renditions::sha256.eq(rendition_hash),
+                ))
+                .execute(conn)?;
+        }
+        let mut hashes: Vec<String> = old.renditions.into_iter().map(|r| r.sha256).collect();
+        hashes.push(old.sha256);
+        drop_unused_blobs(conn, hashes)?;
+        get(conn, id)
+    })
+}
+
+/// Deletes each of `hashes` that no upload or rendition uses.
+fn drop_unused_blobs(conn: &mut DbConnection, mut hashes: Vec<String>) -> Result<()> {
+    hashes.sort_unstable();
+    hashes.dedup();
+    for hash in hashes {
+        let used: i64 = media::table
+            .filter(media::sha256.eq(&hash))
+            .count()
+            .get_result(conn)?;
+        let in_renditions: i64 = media_renditions::table
+            .filter(media_renditions::sha256.eq(&hash))
+            .count()
+            .get_result(conn)?;
+        if used + in_renditions == 0 {
+            diesel::delete(media_blobs::table.find(&hash)).execute(conn)?;
+        }
+    }
+    Ok(())
 }

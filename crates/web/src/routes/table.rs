@@ -137,6 +137,9 @@ fn newsroom(r: &mut Routes) {
 /// Organizations, categories, regions and tags; settings, webhooks, accounts, tokens and the
 /// audit log.
 fn catalogue_and_people(r: &mut Routes) {
+    r.add("admin.media", admin::media::library);
+    r.add("admin.media_replace", admin::media::replace);
+    r.add("admin.media_delete", admin::media::delete);
     r.add("admin.organizations", admin::organizations::list);
     r.add("admin.organization_new", admin::organizations::new_form);
     r.add("admin.organization_create", admin::organizations::create);

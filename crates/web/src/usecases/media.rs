@@ -185,3 +185,106 @@ pub async fn remove(
         })
         .await
 }
+
+/// Puts a new file under an existing upload from the media library (editors): everything that
+/// shows the file shows the new one. A picture is replaced by a picture, a PDF by a PDF.
+pub async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    media_id: i64,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> WebResult<Media> {
+    editors_only(caller)?;
+    let checked = check_file(file_name, &bytes).map_err(refused)?;
+    let current = state.db(move |conn| media::get(conn, media_id)).await?;
+    if current.kind.is_image() != checked.kind.is_image() {
+        let what = if current.kind.is_image() {
+            "a picture"
+        } else {
+            "a PDF"
+        };
+        return Err(WebError::invalid(
+            "file",
+            format!("This file is {what}; replace it with {what}."),
+        ));
+    }
+    let kind = checked.kind;
+    let prepared = prepare(state, kind, bytes).await?;
+    let (caller, name, now) = (caller.clone(), checked.name, state.clock.now());
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let new = NewMedia {
+                    bytes: &prepared.bytes,
+                    kind,
+                    original_name: &name,
+                    alt: &current.alt,
+                    caption: &current.caption,
+                    credit: &current.credit,
+                    dimensions: prepared.dimensions,
+                    release_id: current.release_id,
+                    organization_id: current.organization_id,
+                    uploaded_by: current.uploaded_by,
+                    renditions: prepared.renditions,
+                };
+                let replaced = media::replace(conn, media_id, &new, now)?;
+                settings::bump_content_version(conn, now)?;
+                Entry::new(
+                    &caller.actor,
+                    AuditAction::MediaReplace,
+                    "media",
+                    media_id,
+                    now,
+                )
+                .detail(format!("{} with {name}", current.original_name))
+                .record(conn)?;
+                Ok::<_, StorageError>(replaced)
+            })
+        })
+        .await
+}
+
+/// Deletes a file from the media library (editors). One that a release or an organization
+/// uses goes only when `confirmed`: the page then loses the picture.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    media_id: i64,
+    confirmed: bool,
+) -> WebResult<Media> {
+    editors_only(caller)?;
+    let (caller, now) = (caller.clone(), state.clock.now());
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let found = media::get(conn, media_id)?;
+                let used = found.release_id.is_some() || found.organization_id.is_some();
+                if used && !confirmed {
+                    return Err(WebError::Conflict {
+                        message: format!(
+                            "{} is in use. Confirm that it should be deleted anyway; the pages that show it lose it.",
+                            found.original_name
+                        ),
+                        current_revision: None,
+                    });
+                }
+                let gone = media::delete(conn, media_id)?;
+                settings::bump_content_version(conn, now)?;
+                Entry::new(&caller.actor, AuditAction::MediaDelete, "media", media_id, now)
+                    .detail(gone.original_name.clone())
+                    .record(conn)?;
+                Ok(gone)
+            })
+        })
+        .await
+}
+
+fn editors_only(caller: &Caller) -> WebResult<()> {
+    if caller.role < Role::Editor {
+        return Err(WebError::Forbidden(
+            "Only editors may manage the media library.".into(),
+        ));
+    }
+    Ok(())
+}

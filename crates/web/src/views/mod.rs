@@ -233,6 +233,7 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "file-removed" => "The file was removed.",
         "logo-saved" => "The logo was saved.",
         "logo-removed" => "The logo was removed.",
+        "file-replaced" => "The file was replaced everywhere it is shown.",
         "user-created" => "The account was created.",
         "invited" => "Invitation link created.",
         "reset-link" => "Password reset link created.",

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod media;
 pub mod organization_logo;
 pub mod organizations;
 pub mod releases;
