@@ -62,6 +62,39 @@ pub enum Record {
     Region(TaxonRecord),
     Tag(TaxonRecord),
     Release(Box<ReleaseRecord>),
+    Media(Box<MediaRecord>),
+}
+
+/// An uploaded file with its renditions, as stored: the original without its metadata, in
+/// base64. It belongs to a release (by public id), to an organization (by slug), or to neither.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRecord {
+    /// The SHA-256 of the original's bytes, checked on import.
+    pub sha256: String,
+    pub kind: String,
+    pub name: String,
+    pub alt: String,
+    pub caption: String,
+    pub credit: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub release: Option<String>,
+    pub organization: Option<String>,
+    /// The uploader's e-mail address.
+    pub uploaded_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub bytes: String,
+    pub renditions: Vec<RenditionRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenditionRecord {
+    pub width: u32,
+    pub height: u32,
+    pub format: String,
+    pub bytes: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

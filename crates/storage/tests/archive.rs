@@ -4,10 +4,12 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use dateline_core::archive::Record;
+use dateline_core::media::MediaKind;
 use dateline_core::workflow::Transition;
 use dateline_core::{Contact, Dateline, ReleaseContent, ReleaseStatus, Role};
 use dateline_storage::archive::{self, ImportError};
 use dateline_storage::repo::audit::Actor;
+use dateline_storage::repo::media::{self, NewMedia, NewRendition};
 use dateline_storage::repo::organizations::{self, OrganizationInput};
 use dateline_storage::repo::pipeline::{self, Change, Request};
 use dateline_storage::repo::releases::{self, NewRelease, RevisionAction};
@@ -33,6 +35,9 @@ fn apply(conn: &mut DbConnection, id: i64, change: Change) -> dateline_core::Rel
 }
 
 /// A small newsroom with one of everything the archive carries.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+const WEBP: &[u8] = b"RIFF\x10\0\0\0WEBPVP8 ";
+
 fn newsroom(conn: &mut DbConnection) {
     settings::set(conn, "newsroom.name", "Harbour News").unwrap();
     let ana = users::create(
@@ -123,6 +128,36 @@ fn newsroom(conn: &mut DbConnection) {
             embargo_at: Utc::now() + Duration::days(3),
         },
     );
+    // A picture on the live release (with a rendition) and the organization's logo.
+    let at = Utc.with_ymd_and_hms(2025, 3, 4, 8, 0, 0).unwrap();
+    for (name, release, organization) in [
+        ("ferry.png", Some(ids[0]), None),
+        ("logo.png", None, Some(org.id)),
+    ] {
+        media::create(
+            conn,
+            &NewMedia {
+                bytes: &[PNG, name.as_bytes()].concat(),
+                kind: MediaKind::Png,
+                original_name: name,
+                alt: "A picture",
+                caption: "",
+                credit: "",
+                dimensions: Some((1, 1)),
+                release_id: release,
+                organization_id: organization,
+                uploaded_by: ana.id,
+                renditions: vec![NewRendition {
+                    width: 1,
+                    height: 1,
+                    format: MediaKind::Webp,
+                    bytes: [WEBP, name.as_bytes()].concat(),
+                }],
+            },
+            at,
+        )
+        .unwrap();
+    }
     apply(conn, ids[3], Change::Publish { at: Some(past) });
     apply(
         conn,
@@ -169,8 +204,9 @@ backend_tests! {
             Record::Setting(_) => "setting", Record::User(_) => "user",
             Record::Organization(_) => "organization", Record::Category(_) => "category",
             Record::Region(_) => "region", Record::Tag(_) => "tag", Record::Release(_) => "release",
+            Record::Media(_) => "media",
         }).collect();
-        for kind in ["setting", "user", "organization", "category", "region", "tag", "release"] {
+        for kind in ["setting", "user", "organization", "category", "region", "tag", "release", "media"] {
             assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
         }
 
@@ -178,6 +214,8 @@ backend_tests! {
         let mut there_conn = there.pool.get().unwrap();
         let report = archive::import(&mut there_conn, &first, Utc::now()).unwrap();
         assert_eq!(report.added.get("releases"), Some(&4));
+        assert_eq!(report.added.get("media"), Some(&2));
+        assert_eq!(media::counts(&mut there_conn).unwrap(), (4, 2, 2), "the bytes came along");
         let second = archive::export(&mut there_conn, true).unwrap();
         assert_eq!(lines(&first), lines(&second));
 
@@ -260,6 +298,16 @@ backend_tests! {
             })),
             ("only categories", tampered(&good, |r| if let Record::Region(t) = r {
                 t.parent = Some("transport".into());
+            })),
+            ("do not match its hash", tampered(&good, |r| if let Record::Media(m) = r {
+                m.bytes = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"\x89PNG\r\n\x1a\nswapped");
+            })),
+            ("contains HTML or script", tampered(&good, |r| if let Record::Media(m) = r {
+                let planted = b"GIF89a<script>alert(1)</script>";
+                m.bytes = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, planted);
+                m.sha256 = media::hash(planted);
+                m.name = "x.gif".into();
+                m.kind = "gif".into();
             })),
         ];
         for (needle, records) in cases {

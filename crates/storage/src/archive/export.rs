@@ -53,6 +53,7 @@ fn export_all(conn: &mut DbConnection, with_secrets: bool) -> Result<Vec<Record>
     out.extend(export_categories(conn, &mut keys)?);
     out.extend(export_regions_and_tags(conn, &mut keys)?);
     export_releases(conn, &keys, &mut out)?;
+    out.extend(super::media::export(conn, &keys)?);
     Ok(out)
 }
 

@@ -81,7 +81,7 @@ impl ImportReport {
 
 /// The newsroom's stable keys and their ids, growing as records are added.
 #[derive(Default)]
-struct Known {
+pub(super) struct Known {
     users: HashMap<String, i64>,
     organizations: HashMap<String, i64>,
     categories: HashMap<String, i64>,
@@ -128,6 +128,25 @@ impl Known {
                  newsroom"
             ))
         })
+    }
+
+    pub(super) fn organization(&self, slug: &str, whose: &str) -> Outcome<i64> {
+        Known::id(&self.organizations, slug, "organization", whose)
+    }
+
+    pub(super) fn user_id(&self, email: &str, whose: &str) -> Outcome<i64> {
+        Known::id(&self.users, email, "account", whose)
+    }
+
+    /// Someone to credit with uploads whose uploader the archive does not name: the first
+    /// admin.
+    fn first_admin(conn: &mut DbConnection) -> Outcome<Option<i64>> {
+        Ok(users::table
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .order(users::id)
+            .select(users::id)
+            .first::<i64>(conn)
+            .optional()?)
     }
 
     fn user(&self, email: Option<&String>, whose: &str) -> Outcome<Option<i64>> {
@@ -190,6 +209,10 @@ pub fn import(
                 }
                 Record::Tag(t) => add_taxon(conn, &mut known, Taxa::Tags, t)?.then_some("tags"),
                 Record::Release(r) => add_release(conn, &mut known, r, now)?.then_some("releases"),
+                Record::Media(m) => {
+                    let fallback = Known::first_admin(conn)?;
+                    super::media::add(conn, &known, m, fallback)?.then_some("media")
+                }
             };
             match added {
                 Some(kind) => report.add(kind),

@@ -5,6 +5,7 @@
 
 mod export;
 mod import;
+mod media;
 
 pub use export::export;
 pub use import::{ImportError, ImportReport, import};
