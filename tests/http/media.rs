@@ -181,6 +181,30 @@ http_tests! {
         let embargo = app.state.clock.now() + Duration::hours(2);
         editor.json("POST", &format!("/api/v1/releases/{id}/approve"), &json!({"embargo_at": embargo.to_rfc3339()})).await.assert_status(200);
         reader.get(&url).await.assert_status(404);
+
+        // A journalist's preview link shows the pictures through the link, and only there.
+        let link = editor.json("POST", &format!("/api/v1/releases/{id}/preview-links"), &json!({"label": "Ana at the Herald"})).await;
+        link.assert_status(201);
+        let link = link.json();
+        let preview_path = link["url"].as_str().unwrap().trim_start_matches(&app.base).to_owned();
+        let journalist = app.client();
+        let preview = journalist.get(&preview_path).await;
+        preview.assert_status(200);
+        let through = format!("{preview_path}/media/");
+        assert!(preview.body.contains(&format!("src=\"{through}")), "{}", preview.body);
+        assert!(!preview.body.contains("/press-kit/"), "no press kit before publication");
+        let file = url.trim_start_matches("/media/");
+        let got = journalist.get(&format!("{through}{file}")).await;
+        got.assert_status(200);
+        assert!(got.header("cache-control").unwrap().contains("no-store"));
+        journalist.get(&format!("{through}{}", sheet_url.trim_start_matches("/media/"))).await.assert_status(200);
+        journalist.get(&url).await.assert_status(404);
+        // Another release's file is not reachable through this link, nor anything once revoked.
+        let other = draft(&editor, "Unrelated draft").await;
+        let theirs = upload(&editor, &[("alt", "x"), ("release", other.as_str())], Some(("x.png", &picture(40, 40, ImageFormat::Png)))).await.json();
+        journalist.get(&format!("{through}{}", theirs["url"].as_str().unwrap().trim_start_matches("/media/"))).await.assert_status(404);
+        editor.request("DELETE", &format!("/api/v1/preview-links/{}", link["id"]), None, "").await.assert_status(204);
+        journalist.get(&format!("{through}{file}")).await.assert_status(404);
         app.state.clock.advance(Duration::hours(2) + Duration::seconds(1));
         let public_id: dateline_core::PublicId = id.parse().unwrap();
         app.eventually("the release is published", |a| {

@@ -151,6 +151,7 @@ pub const ROUTES: &[RouteDef] = &[
     r("public.sitemap_page",        Get,    "/sitemaps/releases-{page}.xml",                      Public),
     r("public.news_sitemap",        Get,    "/news-sitemap.xml",                                  Public),
     r("public.preview_link",        Get,    "/preview/{token}",                                   Public),
+    r("public.preview_media",       Get,    "/preview/{token}/media/{file}",                      Public),
     // Signing in.
     r("auth.setup_form",            Get,    "/setup/{token}",                                     Public),
     r("auth.setup",                 Post,   "/setup/{token}",                                     Public),

@@ -406,6 +406,18 @@ fn may_see(
         return Ok(n > 0);
     }
     if let Some(id) = organization {
+        // A preview's holder sees the issuer's logo on the page they were given, even while
+        // the issuer is not yet public.
+        if let Viewer::PreviewLink { release_id } = viewer {
+            let issuer: Option<Option<i64>> = releases::table
+                .find(release_id)
+                .select(releases::organization_id)
+                .first(conn)
+                .optional()?;
+            if issuer.flatten() == Some(id) {
+                return Ok(true);
+            }
+        }
         let scope = match viewer {
             _ if editor => Scope::All,
             Viewer::Staff { user_id, .. } => Scope::VisibleTo {

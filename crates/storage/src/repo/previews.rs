@@ -104,6 +104,22 @@ pub fn open(
     .map(PreviewLink::from))
 }
 
+/// The live link with this token hash, without counting an opening: for the files its page
+/// shows, which are fetched alongside the opening already counted.
+pub fn live(
+    conn: &mut DbConnection,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PreviewLink>> {
+    Ok(preview_links::table
+        .filter(preview_links::token_hash.eq(hash))
+        .filter(preview_links::revoked_at.is_null())
+        .filter(preview_links::expires_at.gt(to_db(now)))
+        .first::<Row>(conn)
+        .optional()?
+        .map(PreviewLink::from))
+}
+
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<PreviewLink> {
     found(preview_links::table.find(id).first::<Row>(conn))
 }

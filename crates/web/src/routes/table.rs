@@ -55,6 +55,7 @@ fn reader(r: &mut Routes) {
     r.add("public.sitemap_page", public::sitemaps::page);
     r.add("public.news_sitemap", public::sitemaps::news);
     r.add("public.preview_link", public::preview::open);
+    r.add("public.preview_media", public::preview::media);
 }
 
 /// Signing in and out, setup, invitations and resets, and a person's own account.

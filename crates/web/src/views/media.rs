@@ -69,6 +69,18 @@ impl Figure {
         })
     }
 
+    /// Points every address at `base` + `/media/…`, for a page whose files are fetched through
+    /// another route (a preview link's).
+    pub fn rebase(&mut self, base: &str) {
+        let to = format!("{base}/media/");
+        for field in [&mut self.src, &mut self.srcset, &mut self.webp_srcset] {
+            *field = field.replace("/media/", &to);
+        }
+        if let Some(full) = self.full_size.as_mut() {
+            *full = full.replace("/media/", &to);
+        }
+    }
+
     /// The rendition nearest 1200 pixels wide, the size link previews ask for, with its size.
     pub fn share_image(m: &Media) -> Option<(String, u32, u32)> {
         let own = m.renditions.iter().filter(|r| r.format == m.kind);
@@ -127,6 +139,19 @@ impl ReleaseMedia {
             }
         }
         out
+    }
+}
+
+impl ReleaseMedia {
+    /// See [`Figure::rebase`].
+    pub fn rebase(&mut self, base: &str) {
+        self.lead
+            .iter_mut()
+            .chain(&mut self.gallery)
+            .for_each(|f| f.rebase(base));
+        for d in &mut self.downloads {
+            d.href = format!("{base}{}", d.href);
+        }
     }
 }
 

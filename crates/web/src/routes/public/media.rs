@@ -11,6 +11,7 @@ use dateline_storage::repo::media;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{State, Visitor};
+use crate::state::AppState;
 
 /// No script, style or frame may run from a served file, even if a browser took it for a page.
 const MEDIA_CSP: &str = "default-src 'none'; sandbox";
@@ -21,15 +22,20 @@ pub async fn file(
     visitor: Visitor,
     name: web::Path<String>,
 ) -> WebResult {
-    let (hash, extension) = parse(&name).ok_or(WebError::NotFound)?;
-    let viewer = visitor.viewer();
+    serve(&req, &state, visitor.viewer(), &name).await
+}
+
+/// Serves the file `name` (`{sha256}.{ext}`) to `viewer`: the public route for readers and the
+/// newsroom, and the preview route for a preview link's holder.
+pub async fn serve(req: &HttpRequest, state: &AppState, viewer: Viewer, name: &str) -> WebResult {
+    let (hash, extension) = parse(name).ok_or(WebError::NotFound)?;
     let now = state.clock.now();
     let key = hash.clone();
     let (served, public) = state
         .db(move |conn| -> WebResult<_> {
             let served = media::served(conn, &key, viewer, now)?;
-            // Staff may fetch what readers may not yet; only what readers may fetch is shared
-            // with caches.
+            // Staff and preview holders may fetch what readers may not yet; only what readers
+            // may fetch is shared with caches.
             let public = viewer == Viewer::Anonymous
                 || (served.is_some()
                     && media::served(conn, &key, Viewer::Anonymous, now)?.is_some());
@@ -46,7 +52,7 @@ pub async fn file(
     } else {
         "private, no-store"
     };
-    let unchanged = if_none_match(&req, &etag);
+    let unchanged = if_none_match(req, &etag);
     let mut res = if unchanged {
         HttpResponse::NotModified()
     } else {

@@ -19,6 +19,34 @@ use crate::extract::{Client, State, Visitor};
 use crate::views::release_page::{load_page, release_page};
 use crate::views::{self, format};
 
+/// `GET /preview/{token}/media/{file}`: the files of the previewed release (and its issuer's
+/// logo) for the link's holder, by the same rule as the page. Fetching them is not another
+/// opening.
+pub async fn media(
+    req: actix_web::HttpRequest,
+    state: State,
+    path: web::Path<(String, String)>,
+) -> WebResult {
+    let (token, file) = path.into_inner();
+    if token.len() < 40 || token.len() > 64 {
+        return Err(WebError::NotFound);
+    }
+    let (hash, now) = (hash_token(&token), state.clock.now());
+    let link = state
+        .db(move |conn| previews::live(conn, &hash, now))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let viewer = Viewer::PreviewLink {
+        release_id: link.release_id,
+    };
+    let mut res = super::media::serve(&req, &state, viewer, &file).await?;
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(res)
+}
+
 pub async fn open(state: State, token: web::Path<String>, client: Client) -> WebResult {
     let token = token.into_inner();
     if token.len() < 40 || token.len() > 64 {
@@ -65,6 +93,13 @@ pub async fn open(state: State, token: web::Path<String>, client: Client) -> Web
     let mut page = release_page(&state, &newsroom, &Visitor(None), loaded, banner);
     page.chrome.noindex = true;
     page.chrome.canonical = None;
+    // The page's files are fetched through the link too: readers may not fetch them yet.
+    let base = format!("/preview/{token}");
+    page.media.rebase(&base);
+    if let Some(logo) = page.issuer_logo.as_mut() {
+        logo.rebase(&base);
+    }
+    page.press_kit = String::new();
     let mut res = views::ok(&page)?;
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
