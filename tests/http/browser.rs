@@ -491,6 +491,53 @@ async fn draft_to_automatic_publication(app) {
     b.assert_no_console_errors().await;
 }
 
+async fn an_editor_uploads_a_photo_and_readers_see_it(app) {
+    let Some(b) = Browser::start(1280, 1000).await else {
+        return;
+    };
+    let (api, _) = app.api_user("api@example.com", Role::Editor);
+    let made = api.json("POST", "/api/v1/releases", &json!({"headline": "Harbour bridge opens", "body": "The bridge opens on Saturday."})).await;
+    made.assert_status(201);
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    app.user("ed@example.com", Role::Editor);
+    b.sign_in(&app.base, "ed@example.com").await;
+    b.wd.goto(&format!("{}/admin/releases/{id}", app.base)).await.unwrap();
+
+    // A real file chosen in the file field, as a person would.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bridge.jpg");
+    let img = image::ImageBuffer::from_fn(1200, 800, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    image::DynamicImage::ImageRgb8(img).save(&path).unwrap();
+    b.wd.find(Locator::Css("#media-file")).await.unwrap().send_keys(path.to_str().unwrap()).await.unwrap();
+    b.fill("#media-alt", "The bridge at dusk").await;
+    b.fill("#media-caption", "Opening night").await;
+    b.click("form[action$='/media'] button[type=submit]").await;
+    expect_text(&b, "The file was added.").await;
+    expect_text(&b, "JPEG, 1200×800").await;
+    let problems = b.accessibility_problems().await;
+    assert!(problems.is_empty(), "editor with a file:\n{}", problems.join("\n"));
+
+    // Published, the reader's browser picks the WebP rendition and it loads.
+    api.json("POST", &format!("/api/v1/releases/{id}/publish"), &json!({})).await.assert_status(200);
+    b.sign_out().await;
+    b.wd.goto(&format!("{}/releases/{id}", app.base)).await.unwrap();
+    expect_text(&b, "Opening night").await;
+    let mut loaded = json!(false);
+    for _ in 0..50 {
+        loaded = b.wd.execute("const i = document.querySelector('.lead-image img'); return i.complete && i.naturalWidth > 0 ? i.currentSrc : false;", vec![]).await.unwrap();
+        if loaded != json!(false) {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let src = loaded.as_str().unwrap_or_else(|| panic!("the lead picture never loaded: {loaded}"));
+    assert!(src.contains("/media/") && src.ends_with(".webp"), "{src}");
+    b.screenshot(&app, "release-with-photo").await;
+    let problems = b.accessibility_problems().await;
+    assert!(problems.is_empty(), "release with a photo:\n{}", problems.join("\n"));
+    b.assert_no_console_errors().await;
+}
+
 async fn the_theme_is_accessible_at_phone_and_desktop_widths(app) {
     let r = demo_newsroom(&app);
     for (width, label) in [(360, "phone"), (1280, "desktop")] {
@@ -562,6 +609,7 @@ async fn the_newsroom_pages_are_accessible(app) {
         ("admin-settings", "/admin/settings".to_owned()),
         ("admin-webhooks", "/admin/webhooks".to_owned()),
         ("admin-webhook", format!("/admin/webhooks/{hook}")),
+        ("admin-media", "/admin/media".to_owned()),
         ("account", "/account".to_owned()),
         ("two-factor", "/account/two-factor".to_owned()),
     ] {
