@@ -257,6 +257,29 @@ impl Client {
         self.finish(res).await
     }
 
+    /// Sends `chunks` as a chunked body with no declared length, as an endless upload would.
+    pub async fn send_chunked(
+        &self,
+        path: &str,
+        content_type: &str,
+        chunks: Vec<Vec<u8>>,
+    ) -> Result<Response, String> {
+        let stream = futures_util::stream::iter(
+            chunks
+                .into_iter()
+                .map(|c| Ok::<_, std::io::Error>(actix_web::web::Bytes::from(c))),
+        );
+        let res = self
+            .prepare(awc::http::Method::POST, path)
+            .insert_header(("Content-Type", content_type))
+            .send_stream(stream)
+            .await;
+        match res {
+            Ok(_) => Ok(self.finish(res).await),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Posts a form as a browser would.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
