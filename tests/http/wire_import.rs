@@ -237,3 +237,36 @@ mod paste {
         }
     }
 }
+
+#[test]
+fn the_demo_is_not_mixed_into_a_newsroom_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("calder.txt"), CALDER.as_bytes()).unwrap();
+    assert!(
+        dateline(dir.path(), &["import", "calder.txt"])
+            .status
+            .success()
+    );
+    let before = releases(dir.path()).len();
+    let refused = dateline(dir.path(), &["demo", "--releases", "10"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("--into-existing") && said.lines().count() == 1,
+        "{said}"
+    );
+    assert_eq!(releases(dir.path()).len(), before, "nothing was added");
+    let told = dateline(dir.path(), &["demo", "--into-existing", "--releases", "10"]);
+    assert!(
+        told.status.success(),
+        "{}",
+        String::from_utf8_lossy(&told.stderr)
+    );
+    assert!(releases(dir.path()).len() > before + 10);
+    // A demo database takes more seeded releases without being told.
+    assert!(
+        dateline(dir.path(), &["demo", "--releases", "5"])
+            .status
+            .success()
+    );
+}

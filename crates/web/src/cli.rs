@@ -89,6 +89,11 @@ pub struct DemoArgs {
     /// Seed for the generator: the same seed writes the same texts.
     #[arg(long, value_name = "SEED", default_value_t = 1)]
     pub seed: u64,
+    /// Load into a database that already holds releases other than the demo's. Without it
+    /// that is refused, so a real newsroom is never filled with demonstration content by a
+    /// mistyped DATABASE_URL.
+    #[arg(long)]
+    pub into_existing: bool,
 }
 
 #[derive(Debug, Args)]

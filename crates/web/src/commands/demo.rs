@@ -14,6 +14,12 @@ pub fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
     let pool = super::open(config)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
     let now = chrono::Utc::now();
+    if !args.into_existing && demo::holds_other_content(&mut conn)? {
+        anyhow::bail!(
+            "{} already holds releases that are not the demo's; pass --into-existing to add demonstration content to it anyway",
+            config.database_url.redacted()
+        );
+    }
     // The synthetic releases are issued by the demo organizations, so those come first.
     match demo::load(&mut conn, now) {
         Ok(l) => {

@@ -121,6 +121,21 @@ fn parse() -> Result<Demo, DemoError> {
 }
 
 /// Loads everything in one transaction: all of it or none of it.
+/// Whether the database holds releases and the demo is not among them: a newsroom of its own,
+/// which demonstration content must not be mixed into unless asked.
+pub fn holds_other_content(conn: &mut DbConnection) -> Result<bool, DemoError> {
+    let demo = parse()?;
+    let loaded = demo
+        .organizations
+        .first()
+        .is_some_and(|first| organizations::get_by_slug(conn, &first.slug).is_ok());
+    let releases: i64 = dateline_storage::repo::releases::count_by_status(conn)?
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    Ok(releases > 0 && !loaded)
+}
+
 pub fn load(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Loaded, DemoError> {
     let demo = parse()?;
     if let Some(first) = demo.organizations.first()
