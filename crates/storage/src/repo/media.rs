@@ -177,18 +177,7 @@ pub fn create(conn: &mut DbConnection, new: &NewMedia<'_>, at: DateTime<Utc>) ->
             ))
             .returning(media::id)
             .get_result(conn)?;
-        for r in &new.renditions {
-            let rendition_hash = put_blob(conn, &r.bytes, at)?;
-            diesel::insert_into(media_renditions::table)
-                .values((
-                    media_renditions::media_id.eq(id),
-                    media_renditions::width.eq(to_col(r.width)?),
-                    media_renditions::height.eq(to_col(r.height)?),
-                    media_renditions::format.eq(r.format.as_str()),
-                    media_renditions::sha256.eq(rendition_hash),
-                ))
-                .execute(conn)?;
-        }
+        insert_renditions(conn, id, &new.renditions, at)?;
         get(conn, id)
     })
 }
@@ -213,6 +202,27 @@ macro_rules! media_columns {
             media::created_at,
         )
     };
+}
+
+fn insert_renditions(
+    conn: &mut DbConnection,
+    media_id: i64,
+    renditions: &[NewRendition],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    for r in renditions {
+        let sha256 = put_blob(conn, &r.bytes, at)?;
+        diesel::insert_into(media_renditions::table)
+            .values((
+                media_renditions::media_id.eq(media_id),
+                media_renditions::width.eq(to_col(r.width)?),
+                media_renditions::height.eq(to_col(r.height)?),
+                media_renditions::format.eq(r.format.as_str()),
+                media_renditions::sha256.eq(sha256),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// One upload with its renditions, narrowest first.
@@ -600,18 +610,7 @@ pub fn replace(
                 media::byte_size.eq(size),
             ))
             .execute(conn)?;
-        for r in &new.renditions {
-            let rendition_hash = put_blob(conn, &r.bytes, at)?;
-            diesel::insert_into(media_renditions::table)
-                .values((
-                    media_renditions::media_id.eq(id),
-                    media_renditions::width.eq(to_col(r.width)?),
-                    media_renditions::height.eq(to_col(r.height)?),
-                    media_renditions::format.eq(r.format.as_str()),
-                    media_renditions::sha256.eq(rendition_hash),
-                ))
-                .execute(conn)?;
-        }
+        insert_renditions(conn, id, &new.renditions, at)?;
         let mut hashes: Vec<String> = old.renditions.into_iter().map(|r| r.sha256).collect();
         hashes.push(old.sha256);
         drop_unused_blobs(conn, hashes)?;

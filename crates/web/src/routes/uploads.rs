@@ -95,6 +95,16 @@ pub async fn read(req: &HttpRequest, payload: web::Payload) -> WebResult<Receive
     Ok(got)
 }
 
+/// Reads an upload sent by one of the newsroom's forms, which must carry the session's CSRF
+/// token as a field. The token is checked before any picture is processed.
+pub async fn read_form(req: &HttpRequest, payload: web::Payload) -> WebResult<Upload> {
+    let received = read(req, payload).await?;
+    if !crate::routes::forms::csrf_ok(req, received.csrf_token.as_deref().unwrap_or_default()) {
+        return Err(WebError::Csrf);
+    }
+    Ok(received.upload)
+}
+
 /// Reads one field, stopping with `over()` as soon as it passes `limit` bytes.
 async fn collect(
     field: &mut actix_multipart::Field,

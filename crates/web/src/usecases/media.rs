@@ -68,19 +68,15 @@ pub async fn upload(state: &AppState, caller: &Caller, up: Upload) -> WebResult<
                     },
                     now,
                 )?;
-                Entry::new(
-                    &caller.actor,
+                let detail = format!("{name} ({}, {} bytes)", kind.as_str(), stored.byte_size);
+                record(
+                    conn,
+                    &caller,
                     AuditAction::MediaUpload,
-                    "media",
                     stored.id,
+                    detail,
                     now,
-                )
-                .detail(format!(
-                    "{name} ({}, {} bytes)",
-                    kind.as_str(),
-                    stored.byte_size
-                ))
-                .record(conn)?;
+                )?;
                 Ok::<_, StorageError>(stored)
             })
         })
@@ -170,16 +166,15 @@ pub async fn remove(
                     return Err(StorageError::NotFound);
                 }
                 let gone = media::delete(conn, media_id)?;
-                settings::bump_content_version(conn, now)?;
-                Entry::new(
-                    &caller.actor,
+                let detail = gone.original_name.clone();
+                record(
+                    conn,
+                    &caller,
                     AuditAction::MediaDelete,
-                    "media",
                     media_id,
+                    detail,
                     now,
-                )
-                .detail(gone.original_name.clone())
-                .record(conn)?;
+                )?;
                 Ok::<_, StorageError>(gone)
             })
         })
@@ -229,16 +224,15 @@ pub async fn replace(
                     renditions: prepared.renditions,
                 };
                 let replaced = media::replace(conn, media_id, &new, now)?;
-                settings::bump_content_version(conn, now)?;
-                Entry::new(
-                    &caller.actor,
+                let detail = format!("{} with {name}", current.original_name);
+                record(
+                    conn,
+                    &caller,
                     AuditAction::MediaReplace,
-                    "media",
                     media_id,
+                    detail,
                     now,
-                )
-                .detail(format!("{} with {name}", current.original_name))
-                .record(conn)?;
+                )?;
                 Ok::<_, StorageError>(replaced)
             })
         })
@@ -270,14 +264,30 @@ pub async fn delete(
                     });
                 }
                 let gone = media::delete(conn, media_id)?;
-                settings::bump_content_version(conn, now)?;
-                Entry::new(&caller.actor, AuditAction::MediaDelete, "media", media_id, now)
-                    .detail(gone.original_name.clone())
-                    .record(conn)?;
+                let detail = gone.original_name.clone();
+                record(conn, &caller, AuditAction::MediaDelete, media_id, detail, now)?;
                 Ok(gone)
             })
         })
         .await
+}
+
+/// What every change to media owes, in its transaction: the audit entry, and a new content
+/// version, so pages that show the file (an organization's logo on every release of it) are
+/// rendered again here and on every other instance.
+fn record(
+    conn: &mut dateline_storage::DbConnection,
+    caller: &Caller,
+    action: AuditAction,
+    media_id: i64,
+    detail: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StorageError> {
+    settings::bump_content_version(conn, now)?;
+    Entry::new(&caller.actor, action, "media", media_id, now)
+        .detail(detail)
+        .record(conn)?;
+    Ok(())
 }
 
 fn editors_only(caller: &Caller) -> WebResult<()> {

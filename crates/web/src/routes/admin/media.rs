@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Notice, Staff, State};
-use crate::routes::forms::{CsrfForm, csrf_ok};
+use crate::routes::forms::CsrfForm;
 use crate::routes::public::media::url;
 use crate::routes::uploads;
 use crate::usecases::media;
@@ -168,11 +168,8 @@ pub async fn replace(
     id: web::Path<i64>,
     payload: web::Payload,
 ) -> WebResult {
-    let received = uploads::read(&req, payload).await?;
-    if !csrf_ok(&req, received.csrf_token.as_deref().unwrap_or_default()) {
-        return Err(WebError::Csrf);
-    }
-    let up = received.upload;
+    let received = uploads::read_form(&req, payload).await?;
+    let up = received;
     media::replace(&state, &staff.caller(), *id, &up.file_name, up.bytes).await?;
     Ok(views::see_other("/admin/media?notice=file-replaced"))
 }

@@ -6,7 +6,7 @@ use dateline_storage::repo::{media as stored_media, organizations};
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{Staff, State};
-use crate::routes::forms::{CsrfOnly, csrf_ok};
+use crate::routes::forms::CsrfOnly;
 use crate::routes::uploads;
 use crate::usecases::media::{self, Owner};
 use crate::views;
@@ -20,16 +20,13 @@ pub async fn upload(
     payload: web::Payload,
 ) -> WebResult {
     let id = id.into_inner();
-    let received = uploads::read(&req, payload).await?;
-    if !csrf_ok(&req, received.csrf_token.as_deref().unwrap_or_default()) {
-        return Err(WebError::Csrf);
-    }
+    let received = uploads::read_form(&req, payload).await?;
     let org = state.db(move |conn| organizations::get(conn, id)).await?;
     let earlier = state
         .db(move |conn| stored_media::for_organization(conn, id))
         .await?;
     let caller = staff.caller();
-    let mut upload = received.upload;
+    let mut upload = received;
     if dateline_core::media::MediaKind::sniff(&upload.bytes)
         == Some(dateline_core::media::MediaKind::Pdf)
     {

@@ -4,8 +4,8 @@
 use actix_web::{HttpRequest, web};
 
 use super::OnRelease;
-use crate::error::{WebError, WebResult};
-use crate::routes::forms::{CsrfOnly, csrf_ok};
+use crate::error::WebResult;
+use crate::routes::forms::CsrfOnly;
 use crate::routes::uploads;
 use crate::usecases::{access, media};
 use crate::views;
@@ -16,12 +16,9 @@ pub async fn upload(
     (state, _, caller, id): OnRelease,
     payload: web::Payload,
 ) -> WebResult {
-    let received = uploads::read(&req, payload).await?;
-    if !csrf_ok(&req, received.csrf_token.as_deref().unwrap_or_default()) {
-        return Err(WebError::Csrf);
-    }
+    let received = uploads::read_form(&req, payload).await?;
     let release = access::load(&state, &caller, &id).await?;
-    let mut upload = received.upload;
+    let mut upload = received;
     upload.release = Some(release.public_id.to_string());
     upload.organization = None;
     media::upload(&state, &caller, upload).await?;
