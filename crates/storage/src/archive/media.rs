@@ -91,6 +91,38 @@ fn record(
     })
 }
 
+/// The record's renditions, each the picture format it claims.
+fn renditions(
+    r: &MediaRecord,
+    refuse: &dyn Fn(&str) -> ImportError,
+) -> std::result::Result<Vec<NewRendition>, ImportError> {
+    r.renditions
+        .iter()
+        .map(|x| {
+            let format = MediaKind::parse(&x.format)
+                .filter(|k| k.is_image())
+                .ok_or_else(|| {
+                    refuse(&format!(
+                        "has a rendition in an unknown format {:?}",
+                        x.format
+                    ))
+                })?;
+            let bytes = STANDARD
+                .decode(&x.bytes)
+                .map_err(|_| refuse("has a rendition that is not base64"))?;
+            if MediaKind::sniff(&bytes) != Some(format) {
+                return Err(refuse("has a rendition that is not what it says"));
+            }
+            Ok(NewRendition {
+                width: x.width,
+                height: x.height,
+                format,
+                bytes,
+            })
+        })
+        .collect()
+}
+
 /// Adds an upload unless the same bytes under the same name already belong to the same owner.
 /// The bytes must be what the record says (its hash) and pass the upload rules again.
 pub(super) fn add(
@@ -151,29 +183,7 @@ pub(super) fn add(
         None => fallback_uploader,
     }
     .ok_or_else(|| refuse("names no uploader, and this newsroom has no account to credit"))?;
-    let mut renditions = Vec::with_capacity(r.renditions.len());
-    for x in &r.renditions {
-        let format = MediaKind::parse(&x.format)
-            .filter(|k| k.is_image())
-            .ok_or_else(|| {
-                refuse(&format!(
-                    "has a rendition in an unknown format {:?}",
-                    x.format
-                ))
-            })?;
-        let bytes = STANDARD
-            .decode(&x.bytes)
-            .map_err(|_| refuse("has a rendition that is not base64"))?;
-        if MediaKind::sniff(&bytes) != Some(format) {
-            return Err(refuse("has a rendition that is not what it says"));
-        }
-        renditions.push(NewRendition {
-            width: x.width,
-            height: x.height,
-            format,
-            bytes,
-        });
-    }
+    let renditions = renditions(r, &refuse)?;
     let new = NewMedia {
         bytes: &bytes,
         kind: checked.kind,

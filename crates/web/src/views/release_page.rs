@@ -163,6 +163,23 @@ pub fn release_page(
     }
 }
 
+/// The link-preview tags for the lead picture: where it is, its size and its alt text.
+fn image_meta(
+    state: &AppState,
+    m: &Media,
+    (src, width, height): &(String, u32, u32),
+) -> Vec<(&'static str, String, String)> {
+    let src = state.config.absolute(src);
+    vec![
+        ("property", "og:image".into(), src.clone()),
+        ("property", "og:image:width".into(), width.to_string()),
+        ("property", "og:image:height".into(), height.to_string()),
+        ("property", "og:image:alt".into(), m.alt.clone()),
+        ("name", "twitter:image".into(), src),
+        ("name", "twitter:image:alt".into(), m.alt.clone()),
+    ]
+}
+
 /// Open Graph and Twitter card tags, and JSON-LD `NewsArticle` with the dateline.
 fn seo(
     state: &AppState,
@@ -208,14 +225,8 @@ fn seo(
         meta.push(("property", "article:modified_time".into(), iso(u)));
     }
     let shared = lead.and_then(|m| Figure::share_image(m).map(|s| (m, s)));
-    if let Some((m, (src, width, height))) = &shared {
-        let src = state.config.absolute(src);
-        meta.push(("property", "og:image".into(), src.clone()));
-        meta.push(("property", "og:image:width".into(), width.to_string()));
-        meta.push(("property", "og:image:height".into(), height.to_string()));
-        meta.push(("property", "og:image:alt".into(), m.alt.clone()));
-        meta.push(("name", "twitter:image".into(), src));
-        meta.push(("name", "twitter:image:alt".into(), m.alt.clone()));
+    if let Some((m, image)) = &shared {
+        meta.extend(image_meta(state, m, image));
     }
     for c in &r.categories {
         meta.push(("property", "article:section".into(), c.name.clone()));
@@ -224,6 +235,23 @@ fn seo(
         meta.push(("property", "article:tag".into(), t.name.clone()));
     }
     chrome.meta = meta;
+    let image = shared.map(|(_, (src, _, _))| state.config.absolute(&src));
+    let ld = json_ld(state, newsroom, r, org, &url, &description, image);
+    chrome.json_ld = Some(crate::views::JsonLd::new(&ld));
+}
+
+/// The JSON-LD `NewsArticle`, with the dateline, issuer and lead picture.
+fn json_ld(
+    state: &AppState,
+    newsroom: &crate::newsroom::Newsroom,
+    r: &Release,
+    org: Option<&dateline_core::Organization>,
+    url: &str,
+    description: &str,
+    image: Option<String>,
+) -> serde_json::Value {
+    let iso =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut ld = serde_json::json!({
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -250,11 +278,11 @@ fn seo(
     if !r.content.source.url.is_empty() {
         ld["isBasedOn"] = r.content.source.url.clone().into();
     }
-    if let Some((_, (src, _, _))) = &shared {
-        ld["image"] = state.config.absolute(src).into();
+    if let Some(src) = image {
+        ld["image"] = src.into();
     }
     if !r.content.subheadline.is_empty() {
         ld["alternativeHeadline"] = r.content.subheadline.clone().into();
     }
-    chrome.json_ld = Some(crate::views::JsonLd::new(&ld));
+    ld
 }
