@@ -298,6 +298,12 @@ http_tests! {
 
         // The press kit: the text twice and every file at full size, in one zip.
         assert!(html.contains(&format!("href=\"/press-kit/{id}\" download>Download press kit")));
+        // Kits are built two at a time; more wait briefly, then get a quick 503.
+        let crowd = app.state.bulkheads.press_kits.fill().await.unwrap();
+        let busy = app.client().get(&format!("/press-kit/{id}")).await;
+        busy.assert_status(503);
+        assert_eq!(busy.header("retry-after").as_deref(), Some("1"));
+        drop(crowd);
         let kit = app.client().get(&format!("/press-kit/{id}")).await;
         kit.assert_status(200);
         assert_eq!(kit.header("content-type").as_deref(), Some("application/zip"));

@@ -54,6 +54,9 @@ impl Bulkhead {
 pub struct Bulkheads {
     pub search: Bulkhead,
     pub feeds: Bulkhead,
+    /// Press kits hold every file of a release in memory while the zip is written, up to
+    /// tens of megabytes each, so only two are built at once.
+    pub press_kits: Bulkhead,
 }
 
 impl Bulkheads {
@@ -64,6 +67,7 @@ impl Bulkheads {
         Bulkheads {
             search: Bulkhead::new("searches", share),
             feeds: Bulkhead::new("feed requests", share),
+            press_kits: Bulkhead::new("press kit downloads", 2),
         }
     }
 }

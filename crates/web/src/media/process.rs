@@ -21,6 +21,8 @@ use img_parts::{Bytes, ImageEXIF, ImageICC};
 /// Lossy WebP quality: visually close to the JPEG renditions at about two thirds of their size.
 const WEBP_QUALITY: f32 = 80.0;
 const JPEG_QUALITY: u8 = 85;
+/// The longest side libwebp encodes.
+const WEBP_MAX_SIDE: u32 = 16_383;
 
 /// What is stored for one upload.
 #[derive(Debug)]
@@ -115,8 +117,14 @@ fn strip_metadata(kind: MediaKind, bytes: Vec<u8>) -> Result<Vec<u8>, MediaRefus
             ] {
                 jpeg.remove_segments_by_marker(marker);
             }
+            // APP2 also holds the Multi-Picture index of the extra images phones append (each
+            // with its own EXIF); those images go below, so their index goes too.
+            jpeg.segments_mut().retain(|seg| {
+                !(seg.marker() == img_parts::jpeg::markers::APP2
+                    && seg.contents().starts_with(b"MPF\0"))
+            });
             jpeg.set_icc_profile(icc);
-            jpeg.encoder().bytes()
+            return Ok(end_at_first_image(jpeg.encoder().bytes().to_vec()));
         }
         MediaKind::Png => {
             let mut png =
@@ -138,6 +146,20 @@ fn strip_metadata(kind: MediaKind, bytes: Vec<u8>) -> Result<Vec<u8>, MediaRefus
         MediaKind::Gif | MediaKind::Pdf => bytes,
     };
     Ok(out.to_vec())
+}
+
+/// Cuts a JPEG after the end of its first image. Phones append more after it (Multi-Picture
+/// previews with their own EXIF, motion-photo videos), any of which can carry the place a
+/// photo was taken. Inside the compressed data a 0xFF byte is always followed by 0x00 or a
+/// restart marker, so the first `FF D9` after the first scan starts is the image's own end.
+fn end_at_first_image(mut jpeg: Vec<u8>) -> Vec<u8> {
+    let Some(scan) = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return jpeg;
+    };
+    if let Some(end) = jpeg[scan..].windows(2).position(|w| w == [0xFF, 0xD9]) {
+        jpeg.truncate(scan + end + 2);
+    }
+    jpeg
 }
 
 /// The responsive copies: WebP and the original format at each width. The original format at
@@ -166,12 +188,16 @@ fn renditions(
         } else {
             picture.resize_exact(w, h, FilterType::Lanczos3)
         };
-        out.push(NewRendition {
-            width: w,
-            height: h,
-            format: MediaKind::Webp,
-            bytes: encode(&copy, MediaKind::Webp)?,
-        });
+        // libwebp takes at most 16383 pixels a side; a taller copy (a long screenshot at its own
+        // width) is offered in its original format only.
+        if w <= WEBP_MAX_SIDE && h <= WEBP_MAX_SIDE {
+            out.push(NewRendition {
+                width: w,
+                height: h,
+                format: MediaKind::Webp,
+                bytes: encode(&copy, MediaKind::Webp)?,
+            });
+        }
         if kind != MediaKind::Webp {
             let bytes = if w == width {
                 original.to_vec()
@@ -296,6 +322,25 @@ mod tests {
             same.bytes, p.bytes,
             "the original serves as its own rendition"
         );
+    }
+
+    #[test]
+    fn what_phones_append_after_the_image_is_cut_off() {
+        let mut upload = jpeg(400, 300);
+        // A Multi-Picture preview or a motion photo after the end marker, with its own GPS.
+        upload.extend_from_slice(b"\xFF\xD8\xFF\xE1\x00\x20Exif\0\0GPSLatitude 59.3 N");
+        upload.extend_from_slice(&[0xFF, 0xD9]);
+        let p = prepare(MediaKind::Jpeg, upload).unwrap();
+        assert!(!contains(&p.bytes, b"GPSLatitude"));
+        assert!(p.bytes.ends_with(&[0xFF, 0xD9]));
+        image::load_from_memory(&p.bytes).unwrap();
+    }
+
+    #[test]
+    fn a_picture_too_tall_for_webp_is_kept_in_its_own_format() {
+        let p = prepare(MediaKind::Jpeg, jpeg(200, 17_000)).unwrap();
+        let got: Vec<(u32, MediaKind)> = p.renditions.iter().map(|r| (r.width, r.format)).collect();
+        assert_eq!(got, vec![(200, MediaKind::Jpeg)]);
     }
 
     #[test]

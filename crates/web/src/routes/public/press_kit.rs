@@ -33,6 +33,7 @@ struct KitHtml<'a> {
 
 pub async fn download(state: State, visitor: Visitor, id: web::Path<String>) -> WebResult {
     let public_id: PublicId = id.parse().map_err(|_| WebError::NotFound)?;
+    let _inside = state.bulkheads.press_kits.enter().await?;
     let (viewer, now) = (visitor.viewer(), state.clock.now());
     let (loaded, blobs) = state
         .db(move |conn| -> WebResult<_> {
@@ -53,8 +54,12 @@ pub async fn download(state: State, visitor: Visitor, id: web::Path<String>) -> 
         })
         .await?;
     let newsroom = crate::views::load_newsroom(&state).await?;
-    let zip = build(&state, &newsroom, &loaded, &blobs)?;
     let name = format!("{}-press-kit.zip", loaded.release.slug);
+    // Deflating is CPU work: off the async threads, as the pictures were at upload.
+    let (config, zone) = (state.config.clone(), newsroom.time_zone);
+    let zip = web::block(move || build(&config, zone, &loaded, &blobs))
+        .await
+        .map_err(|e| WebError::internal_in("writing a press kit", e))??;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((
@@ -68,19 +73,14 @@ pub async fn download(state: State, visitor: Visitor, id: web::Path<String>) -> 
 }
 
 fn build(
-    state: &crate::state::AppState,
-    newsroom: &crate::newsroom::Newsroom,
+    config: &crate::config::Config,
+    zone: chrono_tz::Tz,
     l: &Loaded,
     blobs: &[Vec<u8>],
 ) -> WebResult<Vec<u8>> {
     let r = &l.release;
-    let full = Full::new(
-        r,
-        l.organization.as_ref(),
-        &l.corrections,
-        newsroom.time_zone,
-    );
-    let url = state.config.absolute(&full.path);
+    let full = Full::new(r, l.organization.as_ref(), &l.corrections, zone);
+    let url = config.absolute(&full.path);
     let files = file_names(&l.media);
     let listed: Vec<(String, String)> = files
         .iter()
