@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use dateline_core::Role;
-use dateline_core::content::{SANITIZER_VERSION, render_markdown};
+use dateline_core::content::render_markdown;
 use dateline_storage::repo::audit::{self, Actor, AuditAction, AuditFilter, Entry};
-use dateline_storage::repo::releases;
 use dateline_storage::repo::sessions::{self, NewSession};
+use dateline_storage::repo::{releases, revisions};
 use dateline_storage::{DatabaseUrl, PageRequest, schema};
 use diesel::prelude::*;
 
@@ -51,17 +51,6 @@ fn throttle_row(
         ))
         .execute(&mut app.conn())
         .unwrap();
-}
-
-fn stored_body(app: &TestApp, id: i64) -> (String, i32) {
-    schema::releases::table
-        .find(id)
-        .select((
-            schema::releases::body_html,
-            schema::releases::body_html_version,
-        ))
-        .first(&mut app.conn())
-        .unwrap()
 }
 
 fn audit_rows(app: &TestApp) -> Vec<audit::AuditRow> {
@@ -125,45 +114,96 @@ http_tests! {
         editor.get("/admin").await.assert_status(200);
     }
 
-    // Stored body HTML is served as stored while the sanitiser that made it is current, and
-    // made again from the Markdown when it is not; the scheduler then stores the new rendering.
-    async fn stored_html_is_trusted_only_from_the_current_sanitizer(app) {
+    // The HTML a reader gets is made from the stored Markdown by the current sanitiser on every
+    // read: no HTML is stored that could go stale or be edited into the database by hand.
+    async fn served_html_is_always_made_from_the_stored_markdown(app) {
         let (api, _) = app.api_user("ed@example.com", Role::Editor);
         let made = api.json("POST", "/api/v1/releases", &serde_json::json!({"headline": "Harbor opens", "body": "The harbor opens on *Monday*.", "language": "en"})).await;
         made.assert_status(201);
         let public_id = made.json()["id"].as_str().unwrap().to_owned();
         api.json("POST", &format!("/api/v1/releases/{public_id}/publish"), &serde_json::json!({})).await.assert_status(200);
         let id = releases::get_by_public_id(&mut app.conn(), &public_id.parse().unwrap()).unwrap().id;
-        assert_eq!(stored_body(&app, id).1, SANITIZER_VERSION, "a save records the sanitiser version");
-        let set = |html: &str, version: i32| {
-            diesel::update(schema::releases::table.find(id))
-                .set((schema::releases::body_html.eq(html), schema::releases::body_html_version.eq(version)))
-                .execute(&mut app.conn())
-                .unwrap();
-        };
-        let served = || async {
-            let r = app.client().get(&format!("/api/v1/releases/{public_id}")).await;
-            r.assert_status(200);
-            r.json()["body_html"].as_str().unwrap().to_owned()
-        };
-        // `class` is not on the allowlist, so sanitising would drop it: seeing it proves the
-        // stored HTML was served without another pass.
-        let marked = "<p class=\"marker\">The harbor opens on <em>Monday</em>.</p>";
-        set(marked, SANITIZER_VERSION);
-        assert_eq!(served().await, marked);
-        // The same, and worse, from an older sanitiser: rendered again, so neither survives.
-        set(&format!("{marked}<script>alert(1)</script>"), 0);
-        let expected = render_markdown("The harbor opens on *Monday*.").as_str().to_owned();
-        assert_eq!(served().await, expected);
+        // Markdown written into the row behind the editor's back, with markup no save accepts.
+        let hostile = "The harbor opens on *Monday*.<script>alert(1)</script> <p class=\"marker\">x</p>";
+        diesel::update(schema::releases::table.find(id))
+            .set(schema::releases::body.eq(hostile))
+            .execute(&mut app.conn())
+            .unwrap();
+        let expected = render_markdown(hostile).as_str().to_owned();
+        assert!(expected.contains("<em>Monday</em>") && !expected.contains("alert(1)"), "{expected}");
+        let api_html = app.client().get(&format!("/api/v1/releases/{public_id}")).await;
+        api_html.assert_status(200);
+        assert_eq!(api_html.json()["body_html"].as_str().unwrap(), expected);
         let page = app.client().get(&format!("/releases/{public_id}/harbor-opens")).await;
         page.assert_status(200);
         assert!(page.body.contains(&expected), "{}", page.body);
         assert!(!page.body.contains("marker") && !page.body.contains("alert(1)"), "{}", page.body);
-        // The scheduler writes the new rendering back once, with the current version.
-        app.state.clock.advance(Duration::minutes(1));
-        app.eventually("the stale body to be stored again", |app| stored_body(app, id).1 == SANITIZER_VERSION).await;
-        assert_eq!(stored_body(&app, id).0, expected);
-        assert_eq!(served().await, expected);
+    }
+
+    // Revisions an older version stored as plain JSON are packed by `dateline migrate` and read
+    // back unchanged; `dateline vacuum` gives the space back. A damaged revision is then a 500
+    // that names it, while the others, the history and the next save carry on.
+    async fn old_revisions_are_packed_and_a_damaged_one_is_named(app) {
+        let (api, _) = app.api_user("ed@example.com", Role::Editor);
+        let made = api.json("POST", "/api/v1/releases", &serde_json::json!({"headline": "Harbor opens", "body": "The harbor opens on Monday.", "language": "en"})).await;
+        made.assert_status(201);
+        let public_id = made.json()["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/releases/{public_id}");
+        for (rev, body) in [(1, "The harbor opens on Tuesday."), (2, "The harbor opens on Tuesday, with a ferry."), (3, "The harbor opens on Tuesday, with two ferries.")] {
+            let editor = api.clone();
+            editor.with_header("If-Match", &format!("\"{rev}\""));
+            editor.json("PUT", &path, &serde_json::json!({"headline": "Harbor opens", "body": body, "language": "en"})).await.assert_status(200);
+        }
+        let revision = |r: i64| {
+            let url = format!("{path}/revisions/{r}");
+            let api = api.clone();
+            async move { api.get(&url).await }
+        };
+        let mut before = Vec::new();
+        for r in 1..=4 {
+            let res = revision(r).await;
+            res.assert_status(200);
+            before.push(res.json());
+        }
+        let id = releases::get_by_public_id(&mut app.conn(), &public_id.parse().unwrap()).unwrap().id;
+        use schema::release_revisions as rr;
+        for r in 1..=4 {
+            let (_, content) = revisions::get(&mut app.conn(), id, r).unwrap();
+            diesel::update(rr::table.filter(rr::release_id.eq(id)).filter(rr::revision.eq(r)))
+                .set((rr::snapshot.eq(serde_json::to_string(&content).unwrap()), rr::packed.eq(None::<Vec<u8>>), rr::packed_base.eq(None::<i64>)))
+                .execute(&mut app.conn())
+                .unwrap();
+        }
+
+        let migrated = dateline(&app, &["migrate"]);
+        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+        assert!(String::from_utf8_lossy(&migrated.stdout).contains("Packed 4 revisions"), "{}", String::from_utf8_lossy(&migrated.stdout));
+        assert_eq!(revisions::unpacked_count(&mut app.conn()).unwrap(), 0);
+        for r in 1..=4 {
+            assert_eq!(revision(r).await.json(), before[r as usize - 1], "revision {r} reads back as it was");
+        }
+        let vacuumed = dateline(&app, &["vacuum"]);
+        assert!(vacuumed.status.success(), "{}", String::from_utf8_lossy(&vacuumed.stderr));
+        assert!(String::from_utf8_lossy(&vacuumed.stdout).contains("MB before"), "{}", String::from_utf8_lossy(&vacuumed.stdout));
+
+        let mut packed: Vec<u8> = rr::table.filter(rr::release_id.eq(id)).filter(rr::revision.eq(2)).select(rr::packed).first::<Option<Vec<u8>>>(&mut app.conn()).unwrap().unwrap();
+        let middle = packed.len() / 2;
+        packed[middle] ^= 0xff;
+        diesel::update(rr::table.filter(rr::release_id.eq(id)).filter(rr::revision.eq(2))).set(rr::packed.eq(Some(packed))).execute(&mut app.conn()).unwrap();
+        let damaged = revision(2).await;
+        damaged.assert_status(500);
+        let detail = damaged.json()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("Revision 2") && detail.contains("damaged"), "{detail}");
+        assert_eq!(revision(1).await.json(), before[0]);
+        let listed = api.get(&format!("{path}/revisions")).await;
+        listed.assert_status(200);
+        assert!(listed.body.contains("\"revision\":4"), "{}", listed.body);
+        let editor = api.clone();
+        editor.with_header("If-Match", "\"4\"");
+        editor.json("PUT", &path, &serde_json::json!({"headline": "Harbor opens", "body": "The harbor opens on Wednesday.", "language": "en"})).await.assert_status(200);
+        let newest = revision(5).await;
+        newest.assert_status(200);
+        assert!(newest.body.contains("Wednesday"), "{}", newest.body);
     }
 
     // `dateline audit prune --before DATE` deletes only rows from before that day, says how

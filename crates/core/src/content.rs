@@ -2,21 +2,15 @@
 //!
 //! Contributors are not trusted (see `docs/security.md`, X1), so the HTML is sanitised on the server with
 //! an allowlist every time it is produced, and [`SanitizedHtml`] is the only type templates may
-//! print unescaped. Stored HTML records the [`SANITIZER_VERSION`] that made it, so a read trusts
-//! it only while the allowlist is the one that made it.
+//! print unescaped. The HTML is never stored: it is rendered from the Markdown whenever a release
+//! is read, so a change to the allowlist applies to every release at once.
 
 use std::collections::HashSet;
 
 use pulldown_cmark::{Options, Parser, html};
 use serde::{Deserialize, Serialize};
 
-/// The version of [`render_markdown`] and [`sanitize`]: the allowlist, the link rules and the
-/// Markdown options. Raise it with any change that would clean or render a body differently, so
-/// HTML stored under the old rules is made again instead of being served as it is.
-pub const SANITIZER_VERSION: i32 = 1;
-
-/// HTML that has been through [`sanitize`]. It can only be built here, or read back from storage
-/// where it was written by this module under the current [`SANITIZER_VERSION`].
+/// HTML that has been through [`sanitize`]. It can only be built here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SanitizedHtml(String);
@@ -24,15 +18,6 @@ pub struct SanitizedHtml(String);
 impl SanitizedHtml {
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Takes HTML from storage without cleaning it again, when the row says the current
-    /// sanitiser made it; `None` otherwise, and the caller renders the Markdown again. Only the
-    /// storage crate may call this (clippy's `disallowed-methods` refuses it elsewhere): it is
-    /// the one place that knows the HTML was written by [`render_markdown`] with the version it
-    /// names.
-    pub fn trusted_from_storage(html: String, version: i32) -> Option<Self> {
-        (version == SANITIZER_VERSION).then_some(SanitizedHtml(html))
     }
 }
 

@@ -181,7 +181,8 @@ impl ConnectionManager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = open_sqlite(path)?;
                 let pragmas = format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+                    // Temporary tables (search snippets) stay in memory, not in files beside the database.
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
                     self.sqlite.busy_timeout.as_millis(),
                     if self.sqlite.synchronous_full {
                         "FULL"

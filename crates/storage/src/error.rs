@@ -34,6 +34,13 @@ pub enum StorageError {
     Database(#[from] diesel::result::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// One revision's snapshot cannot be read back; the release's other revisions still can.
+    #[error("revision {revision} of release {release_id} is damaged: {reason}")]
+    DamagedRevision {
+        release_id: i64,
+        revision: i64,
+        reason: String,
+    },
 }
 
 impl From<r2d2::Error> for StorageError {

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod backup;
 pub mod connection;
 pub mod error;
+pub mod maintenance;
 pub mod migrations;
 pub mod pagination;
 pub mod repo;

@@ -93,7 +93,6 @@ diesel::table! {
         source_url -> Text,
         summary -> Text,
         body -> Text,
-        body_html -> Text,
         language -> Text,
         status -> Text,
         embargo_at -> Nullable<Timestamp>,
@@ -107,7 +106,6 @@ diesel::table! {
         updated_at -> Timestamp,
         revision -> BigInt,
         slug_chosen -> Bool,
-        body_html_version -> Integer,
     }
 }
 
@@ -156,6 +154,8 @@ diesel::table! {
         note -> Text,
         author_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        packed -> Nullable<Binary>,
+        packed_base -> Nullable<BigInt>,
     }
 }
 

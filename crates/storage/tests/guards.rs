@@ -240,12 +240,12 @@ backend_tests! {
         reads!(categories, (i64, String, String, String, Option<i64>, Ts, Ts, i64));
         reads!(regions, (i64, String, String, Ts, Ts, i64));
         reads!(tags, (i64, String, String, Ts, i64));
-        reads!(releases, (i64, String, String, String, String, String, String, Option<NaiveDate>, String, String, String, String, String, String, String, String, OTs, OTs, OTs, OTs, String, Option<i64>, Option<i64>, Ts, Ts, i64, bool, i32));
+        reads!(releases, (i64, String, String, String, String, String, String, Option<NaiveDate>, String, String, String, String, String, String, String, OTs, OTs, OTs, OTs, String, Option<i64>, Option<i64>, Ts, Ts, i64, bool));
         reads!(release_contacts, (i64, i64, i32, String, String, String, String));
         reads!(release_categories, (i64, i64));
         reads!(release_regions, (i64, i64));
         reads!(release_tags, (i64, i64));
-        reads!(release_revisions, (i64, i64, i64, String, String, String, String, String, Option<i64>, Ts));
+        reads!(release_revisions, (i64, i64, i64, String, String, String, String, String, Option<i64>, Ts, Option<Vec<u8>>, Option<i64>));
         reads!(corrections, (i64, i64, String, i64, Option<i64>, Ts));
         reads!(settings, (String, String, Ts));
         reads!(site_state, (i32, i64, Ts));

@@ -52,8 +52,11 @@ pub enum LogFormatArg {
 pub enum Command {
     /// Run the web server (newsroom, public site, API and scheduler).
     Serve(ServeArgs),
-    /// Create or update the database schema, then exit.
+    /// Create or update the database schema, pack revisions stored by older versions, then exit.
     Migrate,
+    /// Give free space back: compact the search index and rebuild the database file (SQLite),
+    /// or VACUUM (PostgreSQL). Writers wait while it runs.
+    Vacuum,
     /// Manage newsroom accounts.
     #[command(subcommand)]
     User(UserCommand),

@@ -49,6 +49,14 @@ pub enum WebError {
     PayloadTooLarge(String),
     #[error("{reason}")]
     Unavailable { retry_after: u64, reason: String },
+    /// One stored revision cannot be read back (see `StorageError::DamagedRevision`): a 500
+    /// that says which, logged like an internal error. The release's other revisions still load.
+    #[error("revision {revision} of release {release_id} is damaged: {reason}")]
+    DamagedRevision {
+        release_id: i64,
+        revision: i64,
+        reason: String,
+    },
     /// Our fault. The cause is kept as the error's source, so the log line carries the whole
     /// chain while the response says only "something went wrong".
     #[error("internal error")]
@@ -134,6 +142,11 @@ impl WebError {
             WebError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", m.clone()),
             WebError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", m.clone()),
             WebError::Unavailable { reason, .. } => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", reason.clone()),
+            WebError::DamagedRevision { revision, .. } => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Damaged revision",
+                format!("Revision {revision} of this release is damaged in the database and cannot be shown. The release's other revisions are not affected; the damage has been logged for the administrator."),
+            ),
             WebError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -182,8 +195,12 @@ impl ResponseError for WebError {
 
     fn error_response(&self) -> HttpResponse {
         let problem = self.problem();
-        if let WebError::Internal(cause) = self {
-            tracing::error!(error = %chain(cause.as_ref()), "request failed");
+        match self {
+            WebError::Internal(cause) => {
+                tracing::error!(error = %chain(cause.as_ref()), "request failed");
+            }
+            WebError::DamagedRevision { .. } => tracing::error!(error = %self, "request failed"),
+            _ => {}
         }
         let mut res = HttpResponse::build(problem.status);
         if let Some(s) = problem.retry_after {
@@ -214,6 +231,15 @@ impl From<StorageError> for WebError {
                 current_revision: None,
             },
             StorageError::Domain(refusal) => refusal.into(),
+            StorageError::DamagedRevision {
+                release_id,
+                revision,
+                reason,
+            } => WebError::DamagedRevision {
+                release_id,
+                revision,
+                reason,
+            },
             StorageError::Unavailable(reason) | StorageError::Connect(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 WebError::Unavailable { retry_after: 5, reason: "The newsroom database is not reachable right now. Try again in a few seconds.".into() }

@@ -4,17 +4,17 @@
 //! is published exactly once, on time, and after downtime as soon as any instance is back.
 //!
 //! Each instance also tidies up now and then: it deletes expired sessions and throttle counters
-//! that can no longer lock anyone, and renders again the release bodies stored by an older
-//! sanitiser. These are deletes and compare-and-set updates of rows already past their limits,
-//! so two instances doing it at once do the work once and get no error; they need no job row
-//! (which would itself be a row per run to clean up).
+//! that can no longer lock anyone. These are deletes of rows already past their limits, so two
+//! instances doing it at once do the work once and get no error; they need no job row (which
+//! would itself be a row per run to clean up). After an upgrade, each instance also packs the
+//! revisions stored before packing existed, in short batches, until none is left.
 
 use std::time::Duration;
 
 use dateline_core::workflow::Transition;
 use dateline_storage::repo::jobs::{self, Job, Ran};
 use dateline_storage::repo::pipeline::Change;
-use dateline_storage::repo::{releases, sessions, throttle, webhooks};
+use dateline_storage::repo::{releases, revisions, sessions, throttle, webhooks};
 use dateline_storage::{DbConnection, StorageError};
 
 use crate::error::WebResult;
@@ -26,6 +26,7 @@ use crate::usecases::{self, Caller};
 pub async fn run(state: AppState) {
     actix_web::rt::spawn(crate::webhooks::run(state.clone()));
     actix_web::rt::spawn(watch_content_version(state.clone()));
+    actix_web::rt::spawn(pack_old_revisions(state.clone()));
     let mut last_tidy = None;
     loop {
         if state.is_ready() {
@@ -41,6 +42,52 @@ pub async fn run(state: AppState) {
             _ = tokio::time::sleep(wait) => {}
             _ = state.scheduler_wake.notified() => {}
         }
+    }
+}
+
+/// Releases whose plain revisions one step of [`pack_old_revisions`] packs: a short write
+/// transaction each, so editors' saves slip in between.
+const PACK_RELEASES_PER_STEP: i64 = 50;
+
+/// Packs the revisions an older version stored as plain text, a few releases at a time, and
+/// stops when none is left (`dateline migrate` does the same in the foreground). Readers handle
+/// both forms meanwhile, so nothing waits for it.
+async fn pack_old_revisions(state: AppState) {
+    let mut packed = 0;
+    let mut waiting: Option<i64> = None;
+    loop {
+        if !state.is_ready() {
+            tokio::time::sleep(state.config.scheduler_interval).await;
+            continue;
+        }
+        let step = state
+            .db(move |conn| -> WebResult<_> {
+                let left = revisions::unpacked_count(conn)?;
+                let n = if left > 0 {
+                    revisions::pack_pending(conn, PACK_RELEASES_PER_STEP)?
+                } else {
+                    0
+                };
+                Ok((left, n))
+            })
+            .await;
+        match step {
+            Ok((0, _)) | Ok((_, 0)) => break,
+            Ok((left, n)) => {
+                packed += n;
+                let total = *waiting.get_or_insert(left);
+                if packed % 5_000 < n {
+                    tracing::info!(packed, total, "packing old revisions");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "packing old revisions failed; will retry");
+                tokio::time::sleep(state.config.scheduler_interval).await;
+            }
+        }
+    }
+    if packed > 0 {
+        tracing::info!(packed, "packed the revisions stored before this version");
     }
 }
 
@@ -109,9 +156,6 @@ async fn run_due(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> WebRes
 /// often enough that nothing piles up, rare enough to cost nothing.
 const TIDY_EVERY_INTERVALS: u32 = 60;
 
-/// Release bodies rendered again per tidy, so one run stays short however many are stale.
-const STALE_BODIES_PER_TIDY: i64 = 100;
-
 async fn tidy_if_due(state: &AppState, last: &mut Option<chrono::DateTime<chrono::Utc>>) {
     let now = state.clock.now();
     let every = chrono::Duration::from_std(state.config.scheduler_interval * TIDY_EVERY_INTERVALS)
@@ -124,9 +168,8 @@ async fn tidy_if_due(state: &AppState, last: &mut Option<chrono::DateTime<chrono
         Ok(t) if t != Tidied::default() => tracing::info!(
             sessions = t.sessions,
             throttle_counters = t.throttle_counters,
-            release_bodies = t.release_bodies,
             webhook_deliveries = t.webhook_deliveries,
-            "removed expired rows and refreshed stale release bodies"
+            "removed expired rows"
         ),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "tidying failed; will retry"),
@@ -138,7 +181,6 @@ async fn tidy_if_due(state: &AppState, last: &mut Option<chrono::DateTime<chrono
 pub struct Tidied {
     pub sessions: usize,
     pub throttle_counters: usize,
-    pub release_bodies: usize,
     pub webhook_deliveries: usize,
 }
 
@@ -146,7 +188,7 @@ pub struct Tidied {
 const WEBHOOK_LOG_DAYS: i64 = 30;
 
 /// Deletes sessions past their absolute or idle limit and throttle counters past the forget
-/// window with no lock running, renders again bodies stored by an older sanitiser, and forgets
+/// window with no lock running, and forgets
 /// webhook deliveries finished more than [`WEBHOOK_LOG_DAYS`] ago.
 pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
     let now = state.clock.now();
@@ -158,7 +200,6 @@ pub async fn tidy(state: &AppState) -> crate::error::WebResult<Tidied> {
             Ok(Tidied {
                 sessions: sessions::purge_expired(conn, now, idle)?,
                 throttle_counters: throttle::purge_stale(conn, now, forget)?,
-                release_bodies: releases::refresh_stale_html(conn, STALE_BODIES_PER_TIDY)?,
                 webhook_deliveries: webhooks::purge_finished(
                     conn,
                     now - chrono::Duration::days(WEBHOOK_LOG_DAYS),

@@ -15,6 +15,7 @@ use super::{Keys, to_record};
 use crate::connection::DbConnection;
 use crate::error::{Result, StorageError};
 use crate::repo::releases;
+use crate::repo::revisions::{self, Stored};
 use crate::schema::{
     categories, corrections, organization_contacts, organizations, regions, release_revisions,
     settings, tags, users,
@@ -310,27 +311,27 @@ fn revisions_of(
 ) -> Result<HashMap<i64, Vec<RevisionRecord>>> {
     type Row = (
         i64,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<i64>,
-        NaiveDateTime,
+        Stored,
+        (String, String, String, String, Option<i64>, NaiveDateTime),
     );
     let rows: Vec<Row> = release_revisions::table
         .filter(release_revisions::release_id.eq_any(ids))
         .select((
             release_revisions::release_id,
-            release_revisions::revision,
-            release_revisions::snapshot,
-            release_revisions::slug,
-            release_revisions::status,
-            release_revisions::action,
-            release_revisions::note,
-            release_revisions::author_id,
-            release_revisions::created_at,
+            (
+                release_revisions::revision,
+                release_revisions::snapshot,
+                release_revisions::packed,
+                release_revisions::packed_base,
+            ),
+            (
+                release_revisions::slug,
+                release_revisions::status,
+                release_revisions::action,
+                release_revisions::note,
+                release_revisions::author_id,
+                release_revisions::created_at,
+            ),
         ))
         .order((
             release_revisions::release_id.asc(),
@@ -338,20 +339,30 @@ fn revisions_of(
         ))
         .load(conn)?;
     let mut out: HashMap<i64, Vec<RevisionRecord>> = HashMap::new();
-    for (release, revision, snapshot, slug, status, action, note, author, at) in rows {
-        let content: ReleaseContent = serde_json::from_str(&snapshot).map_err(|e| {
-            StorageError::Corrupt(format!("revision {revision} of release {release}: {e}"))
-        })?;
-        out.entry(release).or_default().push(RevisionRecord {
-            revision,
-            content: to_record(&content, keys),
-            slug,
-            status,
-            action,
-            note,
-            author: author.and_then(|id| keys.users.get(&id).cloned()),
-            created_at: from_db(at),
-        });
+    for release_rows in rows.chunk_by(|a, b| a.0 == b.0) {
+        let release = release_rows[0].0;
+        let stored: Vec<Stored> = release_rows.iter().map(|r| r.1.clone()).collect();
+        let texts = revisions::expand_in_order(release, &stored);
+        for ((_, row, meta), text) in release_rows.iter().zip(texts) {
+            let (slug, status, action, note, author, at) = meta.clone();
+            let damaged = |reason: String| StorageError::DamagedRevision {
+                release_id: release,
+                revision: row.revision,
+                reason,
+            };
+            let content: ReleaseContent =
+                serde_json::from_slice(&text?).map_err(|e| damaged(e.to_string()))?;
+            out.entry(release).or_default().push(RevisionRecord {
+                revision: row.revision,
+                content: to_record(&content, keys),
+                slug,
+                status,
+                action,
+                note,
+                author: author.and_then(|id| keys.users.get(&id).cloned()),
+                created_at: from_db(at),
+            });
+        }
     }
     Ok(out)
 }

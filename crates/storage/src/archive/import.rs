@@ -10,7 +10,6 @@ use dateline_core::archive::{
     ContentRecord, OrganizationRecord, Record, ReleaseRecord, SettingRecord, TaxonRecord,
     UserRecord,
 };
-use dateline_core::content::render_markdown;
 use dateline_core::organization::OrganizationInput;
 use dateline_core::taxonomy::TaxonInput;
 use dateline_core::user::{is_plausible_email, normalize_email};
@@ -21,10 +20,9 @@ use super::invert;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::StorageError;
 use crate::repo::releases::content_columns;
-use crate::repo::{jobs, relations, releases, search, settings};
+use crate::repo::{jobs, relations, releases, revisions, search, settings};
 use crate::schema::{
-    categories, corrections, organization_contacts, organizations, regions, release_revisions,
-    tags, users,
+    categories, corrections, organization_contacts, organizations, regions, tags, users,
 };
 use crate::time::{opt_to_db, to_db};
 
@@ -514,19 +512,20 @@ fn add_release(
         let whose = format!("revision {} of release {}", rev.revision, r.public_id);
         let snapshot = serde_json::to_string(&known.content(&rev.content, &whose)?)
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        diesel::insert_into(release_revisions::table)
-            .values((
-                release_revisions::release_id.eq(id),
-                release_revisions::revision.eq(rev.revision),
-                release_revisions::snapshot.eq(snapshot),
-                release_revisions::slug.eq(&rev.slug),
-                release_revisions::status.eq(&rev.status),
-                release_revisions::action.eq(&rev.action),
-                release_revisions::note.eq(&rev.note),
-                release_revisions::author_id.eq(known.user(rev.author.as_ref(), &whose)?),
-                release_revisions::created_at.eq(to_db(rev.created_at)),
-            ))
-            .execute(conn)?;
+        revisions::insert(
+            conn,
+            &revisions::NewRevision {
+                release_id: id,
+                revision: rev.revision,
+                snapshot: &snapshot,
+                slug: &rev.slug,
+                status: &rev.status,
+                action: &rev.action,
+                note: &rev.note,
+                author_id: known.user(rev.author.as_ref(), &whose)?,
+                created_at: to_db(rev.created_at),
+            },
+        )?;
     }
     for c in &r.corrections {
         diesel::insert_into(corrections::table)
@@ -603,14 +602,13 @@ fn insert_release(
     author_id: Option<i64>,
 ) -> Outcome<i64> {
     use crate::schema::releases as t;
-    let html = render_markdown(&content.body);
     let id = diesel::insert_into(t::table)
         .values((
             (
                 t::public_id.eq(public_id.as_str()),
                 t::slug.eq(&r.slug),
                 t::slug_chosen.eq(r.slug_chosen),
-                content_columns!(content, html),
+                content_columns!(content),
             ),
             (
                 t::status.eq(status.as_str()),

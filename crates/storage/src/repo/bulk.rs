@@ -3,14 +3,13 @@
 //! The normal path (create, then publish through the pipeline) costs a few dozen statements and
 //! several reloads per release; loading 100,000 that way takes many minutes. Here each batch is
 //! one transaction that writes exactly the rows the normal path leaves behind for a published
-//! (and possibly corrected) release: the release row with its sanitised HTML, its revisions, its
+//! (and possibly corrected) release: the release row, its revisions, its
 //! contacts, taxonomy links, correction and search index row. Webhooks and audit rows are not
 //! written: nothing happened that anyone subscribed to.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use dateline_core::content::SanitizedHtml;
 use dateline_core::release::RevisionAction;
 use dateline_core::slug::slugify_or;
 use dateline_core::{PublicId, ReleaseContent, ReleaseStatus};
@@ -24,13 +23,12 @@ use crate::repo::search;
 use crate::schema::{corrections, organizations, releases};
 use crate::time::to_db;
 
-/// A published release to load. `content` must already be normalised and validated, and
-/// `body_html` rendered from its body by `dateline_core::content::render_markdown`, the same
-/// function every save uses.
+/// A published release to load. `content` must already be normalised and validated.
 #[derive(Debug, Clone)]
 pub struct SeedRelease {
     pub content: ReleaseContent,
-    pub body_html: SanitizedHtml,
+    /// Texts saved before publication, oldest first: each becomes a draft revision.
+    pub drafts: Vec<ReleaseContent>,
     pub published_at: DateTime<Utc>,
     /// A public correction note and its time, for releases corrected after publication.
     pub correction: Option<(DateTime<Utc>, String)>,
@@ -49,16 +47,7 @@ pub fn insert_published(
         for (item, public_id) in batch.iter().zip(&ids) {
             let row = insert_row(conn, item, public_id, author_id)?;
             let c = &item.content;
-            // Revision 1 is the text as published; a corrected release has the correction as
-            // revision 2, as the pipeline records it.
-            let mut first = row.clone();
-            first.revision = 1;
-            first.updated_at = to_db(item.published_at);
-            record_revision(conn, &first, c, RevisionAction::Create, "", author_id)?;
-            if let Some((at, note)) = &item.correction {
-                record_revision(conn, &row, c, RevisionAction::Correct, note, author_id)?;
-                insert_correction(conn, &row, *at, note, author_id)?;
-            }
+            record_history(conn, &row, item, author_id)?;
             relations::insert(conn, row.id, c, &mut tag_ids)?;
             let org = c
                 .organization_id
@@ -68,6 +57,51 @@ pub fn insert_published(
         }
         Ok(batch.len())
     })
+}
+
+/// The revisions the normal path leaves: the drafts (created, then saved), the publication
+/// with the published text, and the correction if there is one.
+fn record_history(
+    conn: &mut DbConnection,
+    row: &ReleaseRow,
+    item: &SeedRelease,
+    author_id: Option<i64>,
+) -> Result<()> {
+    let published = to_db(item.published_at);
+    let drafted = item.drafts.len() as i64;
+    for (i, draft) in item.drafts.iter().enumerate() {
+        let mut at = row.clone();
+        at.revision = i as i64 + 1;
+        at.status = ReleaseStatus::Draft.as_str().to_owned();
+        at.updated_at = published - chrono::Duration::hours(drafted - i as i64);
+        let action = if i == 0 {
+            RevisionAction::Create
+        } else {
+            RevisionAction::Save
+        };
+        record_revision(conn, &at, draft, action, "", author_id)?;
+    }
+    let mut at = row.clone();
+    at.revision = drafted + 1;
+    at.updated_at = published;
+    let first = if drafted == 0 {
+        RevisionAction::Create
+    } else {
+        RevisionAction::Transition
+    };
+    record_revision(conn, &at, &item.content, first, "", author_id)?;
+    if let Some((when, note)) = &item.correction {
+        record_revision(
+            conn,
+            row,
+            &item.content,
+            RevisionAction::Correct,
+            note,
+            author_id,
+        )?;
+        insert_correction(conn, row, *when, note, author_id)?;
+    }
+    Ok(())
 }
 
 fn insert_correction(
@@ -104,7 +138,7 @@ fn insert_row(
             (
                 releases::public_id.eq(public_id.as_str()),
                 releases::slug.eq(slugify_or(&c.headline, "release")),
-                content_columns!(c, item.body_html),
+                content_columns!(c),
             ),
             (
                 releases::status.eq(ReleaseStatus::Published.as_str()),
@@ -112,9 +146,11 @@ fn insert_row(
                 releases::corrected_at.eq(corrected),
                 releases::withdrawal_reason.eq(""),
                 releases::author_id.eq(author_id),
-                releases::created_at.eq(published),
+                releases::created_at
+                    .eq(published - chrono::Duration::hours(item.drafts.len() as i64)),
                 releases::updated_at.eq(corrected.unwrap_or(published)),
-                releases::revision.eq(if corrected.is_some() { 2 } else { 1 }),
+                releases::revision
+                    .eq(item.drafts.len() as i64 + 1 + i64::from(corrected.is_some())),
             ),
         ))
         .get_result::<ReleaseRow>(conn)?;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use dateline_core::content::{SANITIZER_VERSION, SanitizedHtml, render_markdown};
+use dateline_core::content::render_markdown;
 use dateline_core::release::{Correction, MissingReferences};
 use dateline_core::slug::{SlugState, slug_for_save, slugify_or};
 use dateline_core::visibility::Viewer;
@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError, not_found};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::repo::relations;
+use crate::repo::{relations, revisions};
 use crate::schema::{
     categories, corrections, organizations, regions, release_categories, release_contacts,
     release_regions, release_revisions, release_tags, releases, review_comments, tags,
@@ -40,7 +40,6 @@ pub(crate) struct ReleaseRow {
     pub source_url: String,
     pub summary: String,
     pub body: String,
-    pub body_html: String,
     pub language: String,
     pub status: String,
     pub embargo_at: Option<NaiveDateTime>,
@@ -54,7 +53,6 @@ pub(crate) struct ReleaseRow {
     pub updated_at: NaiveDateTime,
     pub revision: i64,
     pub slug_chosen: bool,
-    pub body_html_version: i32,
 }
 
 impl ReleaseRow {
@@ -152,12 +150,11 @@ fn check_references(conn: &mut DbConnection, content: &ReleaseContent) -> Result
     Ok(missing.into_result()?)
 }
 
-fn prepare(content: &ReleaseContent) -> Result<(ReleaseContent, SanitizedHtml)> {
+fn prepare(content: &ReleaseContent) -> Result<ReleaseContent> {
     let mut content = content.clone();
     content.normalize();
     content.validate()?;
-    let html = render_markdown(&content.body);
-    Ok((content, html))
+    Ok(content)
 }
 
 fn fresh_public_id(conn: &mut DbConnection) -> Result<PublicId> {
@@ -193,10 +190,11 @@ pub(crate) fn fresh_public_ids(conn: &mut DbConnection, n: usize) -> Result<Vec<
     ))
 }
 
-/// The columns that hold a release's editable content and its rendering, as one tuple that both
-/// inserting and updating take, so the two cannot drift apart.
+/// The columns that hold a release's editable content, as one tuple that both inserting and
+/// updating take, so the two cannot drift apart. The HTML is not among them: it is rendered from
+/// the Markdown whenever a release is read, so it always follows the current sanitiser.
 macro_rules! content_columns {
-    ($content:expr, $html:expr) => {
+    ($content:expr) => {
         (
             $crate::schema::releases::headline.eq(&$content.headline),
             $crate::schema::releases::subheadline.eq(&$content.subheadline),
@@ -208,9 +206,6 @@ macro_rules! content_columns {
             $crate::schema::releases::source_url.eq(&$content.source.url),
             $crate::schema::releases::summary.eq(&$content.summary),
             $crate::schema::releases::body.eq(&$content.body),
-            $crate::schema::releases::body_html.eq($html.as_str()),
-            $crate::schema::releases::body_html_version
-                .eq(dateline_core::content::SANITIZER_VERSION),
             $crate::schema::releases::language.eq(&$content.language),
             $crate::schema::releases::organization_id.eq($content.organization_id),
         )
@@ -220,7 +215,7 @@ pub(crate) use content_columns;
 
 /// Creates a draft, with revision 1 recorded.
 pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
-    let (content, html) = prepare(&new.content)?;
+    let content = prepare(&new.content)?;
     write_tx(conn, |conn| {
         check_references(conn, &content)?;
         let public_id = fresh_public_id(conn)?;
@@ -232,7 +227,7 @@ pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
             .values((
                 releases::public_id.eq(public_id.as_str()),
                 releases::slug.eq(&slug),
-                content_columns!(content, html),
+                content_columns!(content),
                 releases::status.eq(ReleaseStatus::Draft.as_str()),
                 releases::withdrawal_reason.eq(""),
                 releases::author_id.eq(new.author_id),
@@ -265,7 +260,7 @@ pub fn update_content(
     action: RevisionAction,
     note: &str,
 ) -> Result<Release> {
-    let (content, html) = prepare(content)?;
+    let content = prepare(content)?;
     write_tx(conn, |conn| {
         check_references(conn, &content)?;
         // Saving what is already stored makes no new revision.
@@ -288,7 +283,7 @@ pub fn update_content(
         )
         .set((
             releases::slug.eq(current.slug_for(&content.headline)),
-            content_columns!(content, html),
+            content_columns!(content),
             releases::updated_at.eq(to_db(now())),
             releases::revision.eq(releases::revision + 1),
         ))
@@ -332,14 +327,16 @@ fn drop_superseded_autosave(
     if commented > 0 {
         return Ok(());
     }
-    diesel::delete(
-        release_revisions::table
-            .filter(release_revisions::release_id.eq(release_id))
-            .filter(release_revisions::revision.eq(previous))
-            .filter(release_revisions::action.eq(RevisionAction::Autosave.as_str()))
-            .filter(release_revisions::author_id.eq(author_id)),
-    )
-    .execute(conn)?;
+    let superseded = release_revisions::table
+        .filter(release_revisions::release_id.eq(release_id))
+        .filter(release_revisions::revision.eq(previous))
+        .filter(release_revisions::action.eq(RevisionAction::Autosave.as_str()))
+        .filter(release_revisions::author_id.eq(author_id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if superseded > 0 {
+        revisions::delete_unless_base(conn, release_id, previous)?;
+    }
     Ok(())
 }
 
@@ -353,20 +350,20 @@ pub(crate) fn record_revision(
 ) -> Result<()> {
     let snapshot =
         serde_json::to_string(content).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    diesel::insert_into(release_revisions::table)
-        .values((
-            release_revisions::release_id.eq(row.id),
-            release_revisions::revision.eq(row.revision),
-            release_revisions::snapshot.eq(snapshot),
-            release_revisions::slug.eq(&row.slug),
-            release_revisions::status.eq(&row.status),
-            release_revisions::action.eq(action.as_str()),
-            release_revisions::note.eq(note),
-            release_revisions::author_id.eq(author_id),
-            release_revisions::created_at.eq(row.updated_at),
-        ))
-        .execute(conn)?;
-    Ok(())
+    revisions::insert(
+        conn,
+        &revisions::NewRevision {
+            release_id: row.id,
+            revision: row.revision,
+            snapshot: &snapshot,
+            slug: &row.slug,
+            status: &row.status,
+            action: action.as_str(),
+            note,
+            author_id,
+            created_at: row.updated_at,
+        },
+    )
 }
 
 pub(crate) fn row(conn: &mut DbConnection, id: i64) -> Result<ReleaseRow> {
@@ -481,7 +478,7 @@ impl Related {
             id: row.id,
             public_id: row.public_id()?,
             slug: row.slug.clone(),
-            body_html: stored_body_html(&row),
+            body_html: render_markdown(&row.body),
             status: row.status()?,
             embargo_at: opt_from_db(row.embargo_at),
             published_at: opt_from_db(row.published_at),
@@ -540,46 +537,6 @@ fn group_taxa(pairs: Vec<(i64, (i64, String, String))>) -> HashMap<i64, Vec<Taxo
         list.sort_by_cached_key(|t| t.name.to_lowercase());
     }
     map
-}
-
-/// The stored HTML when the current sanitiser made it; otherwise the Markdown rendered again, so
-/// a row written under older rules (or edited by hand) never reaches a page as it is.
-fn stored_body_html(row: &ReleaseRow) -> SanitizedHtml {
-    // The one place stored HTML is trusted: this crate writes `body_html` only together with the
-    // version that made it.
-    #[allow(clippy::disallowed_methods)]
-    let trusted = SanitizedHtml::trusted_from_storage(row.body_html.clone(), row.body_html_version);
-    trusted.unwrap_or_else(|| render_markdown(&row.body))
-}
-
-/// Makes the stored HTML of up to `limit` rows written under an older sanitiser again, so reads
-/// stop rendering them. Safe to run from several instances at once: a row is written only if
-/// its body and version are still the ones rendered. Rows from a newer version are left alone,
-/// so instances of two versions during an upgrade do not rewrite each other's rows. Returns how
-/// many rows were brought up to date.
-pub fn refresh_stale_html(conn: &mut DbConnection, limit: i64) -> Result<usize> {
-    let stale: Vec<(i64, String, i32)> = releases::table
-        .filter(releases::body_html_version.lt(SANITIZER_VERSION))
-        .select((releases::id, releases::body, releases::body_html_version))
-        .order(releases::id.asc())
-        .limit(limit)
-        .load(conn)?;
-    let mut refreshed = 0;
-    for (id, body, version) in stale {
-        let html = render_markdown(&body);
-        refreshed += diesel::update(
-            releases::table
-                .filter(releases::id.eq(id))
-                .filter(releases::body.eq(&body))
-                .filter(releases::body_html_version.eq(version)),
-        )
-        .set((
-            releases::body_html.eq(html.as_str()),
-            releases::body_html_version.eq(SANITIZER_VERSION),
-        ))
-        .execute(conn)?;
-    }
-    Ok(refreshed)
 }
 
 /// Full releases for these ids, in the order given. Missing ids are skipped.

@@ -4,6 +4,8 @@
 //! every query filters on visibility again, so an index bug cannot leak an embargoed release.
 //! All SQL here is static text with bound parameters; user input never becomes SQL.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use dateline_core::content::plain_text;
 use dateline_core::{Release, ReleaseContent, ReleaseStatus, ReleaseSummary};
@@ -80,34 +82,40 @@ fn websearch_query(terms: &[Term]) -> String {
         .join(" ")
 }
 
-/// Writes an organization's new name into the index rows of its public releases, in the same
-/// transaction as the rename, so searching the new name finds them at once.
+/// Indexes the public releases of an organization again under its new name, in the same
+/// transaction as the rename, so searching the new name finds them at once. The index keeps no
+/// text to update in place, so each row is made again from its release.
 pub fn rename_organization(
     conn: &mut DbConnection,
     organization_id: i64,
     name: &str,
 ) -> Result<()> {
-    let sql = match conn {
-        DbConnection::Sqlite(_) => {
-            "UPDATE release_search SET organization = ? WHERE rowid IN (SELECT id FROM releases WHERE organization_id = ?)"
-        }
-        DbConnection::Pg(_) => {
-            "UPDATE release_search SET organization = $1 WHERE release_id IN (SELECT id FROM releases WHERE organization_id = $2)"
-        }
-    };
-    let query = diesel::sql_query(sql)
-        .bind::<Text, _>(name)
-        .bind::<BigInt, _>(organization_id);
-    match conn {
-        DbConnection::Sqlite(c) => query.execute(c)?,
-        DbConnection::Pg(c) => query.execute(c)?,
-    };
+    let indexed: Vec<(i64, String, String, String, String)> = rel::table
+        .filter(rel::organization_id.eq(organization_id))
+        .filter(rel::status.eq(ReleaseStatus::Published.as_str()))
+        .select((
+            rel::id,
+            rel::headline,
+            rel::subheadline,
+            rel::summary,
+            rel::body,
+        ))
+        .load(conn)?;
+    for (id, headline, subheadline, summary, body) in indexed {
+        delete_row(conn, id)?;
+        let words = IndexedWords {
+            headline: &headline,
+            subheadline: &subheadline,
+            summary: &summary,
+            body: &plain_text(&body),
+            organization: name,
+        };
+        insert_words(conn, id, &words)?;
+    }
     Ok(())
 }
 
-/// Adds, replaces or removes a release's index row to match whether the public may see it.
-pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
-    let id = release.id;
+fn delete_row(conn: &mut DbConnection, id: i64) -> Result<()> {
     // The backends name the key column differently; the statement is otherwise the same.
     let delete = match conn {
         DbConnection::Sqlite(_) => "DELETE FROM release_search WHERE rowid = ?",
@@ -118,9 +126,15 @@ pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
         DbConnection::Sqlite(c) => delete.execute(c)?,
         DbConnection::Pg(c) => delete.execute(c)?,
     };
+    Ok(())
+}
+
+/// Adds, replaces or removes a release's index row to match whether the public may see it.
+pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
+    delete_row(conn, release.id)?;
     if release.status == ReleaseStatus::Published {
         let org = release.organization.as_ref().map(|o| o.name.as_str());
-        insert_row(conn, id, &release.content, org.unwrap_or_default())?;
+        insert_row(conn, release.id, &release.content, org.unwrap_or_default())?;
     }
     Ok(())
 }
@@ -135,21 +149,49 @@ pub(crate) fn insert_row(
     organization: &str,
 ) -> Result<()> {
     let body = plain_text(&c.body);
+    let words = IndexedWords {
+        headline: &c.headline,
+        subheadline: &c.subheadline,
+        summary: &c.summary,
+        body: &body,
+        organization,
+    };
+    insert_words(conn, id, &words)
+}
+
+/// What the index reads of a release. Neither backend keeps this text: FTS5 is contentless and
+/// PostgreSQL stores only the weighted `tsvector`.
+struct IndexedWords<'a> {
+    headline: &'a str,
+    subheadline: &'a str,
+    summary: &'a str,
+    body: &'a str,
+    organization: &'a str,
+}
+
+fn insert_words(conn: &mut DbConnection, id: i64, w: &IndexedWords<'_>) -> Result<()> {
     let sql = match conn {
         DbConnection::Sqlite(_) => {
             "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)"
         }
+        // The weights rank a match in the headline above one in the body, as FTS5's bm25
+        // column weights do.
         DbConnection::Pg(_) => {
-            "INSERT INTO release_search (release_id, headline, subheadline, summary, body, organization) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO release_search (release_id, document) VALUES ($1,
+                setweight(to_tsvector('english', $2), 'A')
+                || setweight(to_tsvector('english', $3), 'B')
+                || setweight(to_tsvector('english', $6), 'B')
+                || setweight(to_tsvector('english', $4), 'C')
+                || setweight(to_tsvector('english', $5), 'D'))"
         }
     };
     let insert = diesel::sql_query(sql)
         .bind::<BigInt, _>(id)
-        .bind::<Text, _>(&c.headline)
-        .bind::<Text, _>(&c.subheadline)
-        .bind::<Text, _>(&c.summary)
-        .bind::<Text, _>(&body)
-        .bind::<Text, _>(organization);
+        .bind::<Text, _>(w.headline)
+        .bind::<Text, _>(w.subheadline)
+        .bind::<Text, _>(w.summary)
+        .bind::<Text, _>(w.body)
+        .bind::<Text, _>(w.organization);
     match conn {
         DbConnection::Sqlite(c) => insert.execute(c)?,
         DbConnection::Pg(c) => insert.execute(c)?,
@@ -309,10 +351,22 @@ const SQLITE_COUNT: &str = concat!(
     " LIMIT 10001)"
 );
 
+// The index keeps no text, so snippets are made from the releases of the page shown: they are
+// indexed into a connection's own temporary table, tokenised as `release_search` is (keep the two
+// in step), and FTS5 marks the matches there exactly as it would have in the main index.
+const SQLITE_SNIPPET_TABLE: &str = "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_snippets
+    USING fts5(headline, subheadline, summary, body, organization,
+        tokenize = 'porter unicode61 remove_diacritics 2')";
+const SQLITE_SNIPPET_CLEAR: &str = "DELETE FROM temp.search_snippets";
+// One statement for the whole page: the rows come as one JSON array of arrays.
+const SQLITE_SNIPPET_ROWS: &str = "INSERT INTO temp.search_snippets
+    (rowid, headline, subheadline, summary, body, organization)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+    FROM json_each(?)";
 const SQLITE_SNIPPETS: &str = "SELECT rowid AS id,
-        snippet(release_search, -1, char(57344), char(57345), '…', 28) AS snippet
-    FROM release_search
-    WHERE release_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))";
+        snippet(search_snippets, -1, char(57344), char(57345), '…', 28) AS snippet
+    FROM temp.search_snippets
+    WHERE search_snippets MATCH ?";
 
 // PostgreSQL: the GIN index finds the matches first (a materialised step, so the planner cannot
 // turn it into a per-row filter over `releases`), the filters and the newest-first cap apply to
@@ -347,12 +401,12 @@ const PG_COUNT: &str = concat!(
     " LIMIT 10001) t"
 );
 
+// The text comes from the releases of the page shown, as the index keeps only the terms.
 const PG_SNIPPETS: &str = "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query)
-    SELECT s.release_id AS id,
-        ts_headline('english', s.summary || ' ' || s.body, q.query,
+    SELECT t.id,
+        ts_headline('english', t.text, q.query,
             'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=32, MinWords=14, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet
-    FROM release_search s, q
-    WHERE s.release_id = ANY($2)";
+    FROM unnest($2::bigint[], $3::text[]) AS t(id, text), q";
 
 /// Ranked full-text search over what the public may see at `now`.
 pub fn search(
@@ -400,8 +454,7 @@ pub fn search(
         ),
     };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let snippets = snippets(conn, &q.terms, &ids)?;
-    let hits = hits_in_rank_order(conn, &ids, snippets)?;
+    let hits = hits_in_rank_order(conn, &q.terms, &ids)?;
     Ok(SearchResults {
         hits,
         total: counted.min(COUNT_CAP),
@@ -409,29 +462,65 @@ pub fn search(
     })
 }
 
-/// The highlighted passages of the releases `ids`, made only for them.
+/// The highlighted passages of the releases shown, made only for them.
 fn snippets(
     conn: &mut DbConnection,
     terms: &[Term],
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, String>> {
-    if ids.is_empty() {
-        return Ok(std::collections::HashMap::new());
+    shown: &[IndexedRelease],
+) -> Result<HashMap<i64, String>> {
+    if shown.is_empty() {
+        return Ok(HashMap::new());
     }
     let rows: Vec<SnippetRow> = match conn {
         DbConnection::Sqlite(c) => {
-            let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-            diesel::sql_query(SQLITE_SNIPPETS)
+            diesel::sql_query(SQLITE_SNIPPET_TABLE).execute(c)?;
+            diesel::sql_query(SQLITE_SNIPPET_CLEAR).execute(c)?;
+            let rows: Vec<serde_json::Value> = shown
+                .iter()
+                .map(|r| {
+                    serde_json::json!([
+                        r.id,
+                        r.headline,
+                        r.subheadline,
+                        r.summary,
+                        r.body,
+                        r.organization
+                    ])
+                })
+                .collect();
+            diesel::sql_query(SQLITE_SNIPPET_ROWS)
+                .bind::<Text, _>(serde_json::Value::Array(rows).to_string())
+                .execute(c)?;
+            let rows = diesel::sql_query(SQLITE_SNIPPETS)
                 .bind::<Text, _>(fts5_query(terms))
-                .bind::<Text, _>(list)
+                .load(c)?;
+            diesel::sql_query(SQLITE_SNIPPET_CLEAR).execute(c)?;
+            rows
+        }
+        DbConnection::Pg(c) => {
+            let ids: Vec<i64> = shown.iter().map(|r| r.id).collect();
+            let texts: Vec<String> = shown
+                .iter()
+                .map(|r| format!("{} {}", r.summary, r.body))
+                .collect();
+            diesel::sql_query(PG_SNIPPETS)
+                .bind::<Text, _>(websearch_query(terms))
+                .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
+                .bind::<diesel::sql_types::Array<Text>, _>(texts)
                 .load(c)?
         }
-        DbConnection::Pg(c) => diesel::sql_query(PG_SNIPPETS)
-            .bind::<Text, _>(websearch_query(terms))
-            .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
-            .load(c)?,
     };
     Ok(rows.into_iter().map(|r| (r.id, r.snippet)).collect())
+}
+
+/// A shown release's words as the index read them.
+struct IndexedRelease {
+    id: i64,
+    headline: String,
+    subheadline: String,
+    summary: String,
+    body: String,
+    organization: String,
 }
 
 /// The values bound to a search query's placeholders, in the order the SQL names them.
@@ -480,20 +569,36 @@ impl Filters {
     }
 }
 
-/// The hits' releases, loaded together, in the order the search ranked them.
+/// The hits' releases, loaded together, in the order the search ranked them, with their snippets.
 fn hits_in_rank_order(
     conn: &mut DbConnection,
+    terms: &[Term],
     ids: &[i64],
-    mut snippets: std::collections::HashMap<i64, String>,
 ) -> Result<Vec<SearchHit>> {
     let loaded = rel::table
         .filter(rel::id.eq_any(ids))
         .load::<releases::ReleaseRow>(conn)?;
-    let mut by_id: std::collections::HashMap<i64, ReleaseSummary> =
-        releases::summaries(conn, loaded)?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect();
+    let bodies: HashMap<i64, String> = loaded.iter().map(|r| (r.id, plain_text(&r.body))).collect();
+    let mut by_id: HashMap<i64, ReleaseSummary> = releases::summaries(conn, loaded)?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let shown: Vec<IndexedRelease> = by_id
+        .values()
+        .map(|s| IndexedRelease {
+            id: s.id,
+            headline: s.headline.clone(),
+            subheadline: s.subheadline.clone(),
+            summary: s.summary.clone(),
+            body: bodies.get(&s.id).cloned().unwrap_or_default(),
+            organization: s
+                .organization
+                .as_ref()
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut snippets = snippets(conn, terms, &shown)?;
     let hits = ids
         .iter()
         .filter_map(|id| {

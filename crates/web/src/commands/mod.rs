@@ -13,7 +13,9 @@ pub mod user;
 use std::io::BufRead;
 
 use anyhow::Context;
-use dateline_storage::{Pool, connection, migrations};
+use dateline_storage::repo::revisions;
+use dateline_storage::{DbConnection, Pool, connection, maintenance, migrations};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
@@ -25,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(_) => serve::run(config),
         Command::Migrate => migrate(&config),
+        Command::Vacuum => vacuum(&config),
         Command::User(c) => user::run(&config, c),
         Command::Token(c) => token::run(&config, c),
         Command::Audit(c) => audit::run(&config, c),
@@ -81,6 +84,53 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
         for v in applied {
             println!("  {v}");
         }
+    }
+    pack_old_revisions(&mut conn)
+}
+
+fn vacuum(config: &Config) -> anyhow::Result<()> {
+    let pool = open(config)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    let done = maintenance::vacuum(&mut conn)?;
+    let mb = |b: u64| b as f64 / 1_048_576.0;
+    println!(
+        "Vacuumed {}: {:.1} MB before, {:.1} MB after.",
+        config.database_url.redacted(),
+        mb(done.before),
+        mb(done.after)
+    );
+    Ok(())
+}
+
+/// Releases packed per transaction by `migrate`: a failure or Ctrl-C loses at most this many, and
+/// running `migrate` again goes on from there.
+const PACK_RELEASES_PER_BATCH: i64 = 200;
+
+/// Packs, with a progress bar, the revisions an older version stored as plain text.
+fn pack_old_revisions(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let total = revisions::unpacked_count(conn)?;
+    if total == 0 {
+        return Ok(());
+    }
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} revisions packed, {per_sec}, ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut packed = 0u64;
+    loop {
+        let n = revisions::pack_pending(conn, PACK_RELEASES_PER_BATCH)?;
+        if n == 0 {
+            break;
+        }
+        packed += n as u64;
+        bar.set_position(packed);
+    }
+    bar.finish_and_clear();
+    let left = revisions::unpacked_count(conn)?;
+    println!("Packed {packed} revisions stored by an older version.");
+    if left > 0 {
+        println!("{left} revisions could not be packed; the log names each damaged one.");
     }
     Ok(())
 }

@@ -29,6 +29,8 @@ pub struct Taxa {
 /// One generated release: its content, publication time and an optional correction.
 pub struct Generated {
     pub content: ReleaseContent,
+    /// The texts saved before the published one, oldest first.
+    pub drafts: Vec<ReleaseContent>,
     pub published_at: DateTime<Utc>,
     pub correction: Option<(DateTime<Utc>, String)>,
 }
@@ -320,6 +322,32 @@ fn body(rng: &mut StdRng, issuer: &str, product: &str, words: usize) -> String {
     out.join("\n\n")
 }
 
+/// The texts saved before publication, as an editor's passes leave them: the first without its
+/// subheadline and closing paragraph, the second with one paragraph written differently, the
+/// third as it goes out. With the publication that makes four revisions, as a real release has.
+fn drafts(
+    rng: &mut StdRng,
+    content: &ReleaseContent,
+    issuer: &str,
+    product: &str,
+) -> Vec<ReleaseContent> {
+    let mut paragraphs: Vec<String> = content.body.split("\n\n").map(str::to_owned).collect();
+    if paragraphs.len() > 2 {
+        paragraphs[1] = body(rng, issuer, product, 60);
+    }
+    let second = ReleaseContent {
+        body: paragraphs.join("\n\n"),
+        ..content.clone()
+    };
+    paragraphs.pop();
+    let first = ReleaseContent {
+        subheadline: String::new(),
+        body: paragraphs.join("\n\n"),
+        ..second.clone()
+    };
+    vec![first, second, content.clone()]
+}
+
 /// Generates one release published some time in the three years before `now`.
 pub fn release(rng: &mut StdRng, taxa: &Taxa, now: DateTime<Utc>) -> Generated {
     let issuer = taxa.issuers.choose(rng).cloned();
@@ -395,6 +423,7 @@ pub fn release(rng: &mut StdRng, taxa: &Taxa, now: DateTime<Utc>) -> Generated {
         (at, pick(rng, CORRECTIONS).to_owned())
     });
     Generated {
+        drafts: drafts(rng, &content, &issuer_name, &product),
         content,
         published_at,
         correction,

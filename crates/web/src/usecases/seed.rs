@@ -2,11 +2,10 @@
 //! `dateline demo --releases N` and the benchmark.
 //!
 //! Each release's text is normalised and validated by the same core rules as an editor's save,
-//! and its HTML rendered by the same core function, so a seeded release differs from a
-//! published one only in how many statements it took to write.
+//! so a seeded release differs from a published one only in how many statements it took to
+//! write.
 
 use chrono::{DateTime, Utc};
-use dateline_core::content::render_markdown;
 use dateline_storage::repo::bulk::{self, SeedRelease};
 use dateline_storage::repo::{organizations, settings, taxonomy};
 use dateline_storage::visibility::Scope;
@@ -81,10 +80,13 @@ pub fn seed_releases(
             content
                 .validate()
                 .map_err(|e| SeedError::Invalid(format!("{e:?}")))?;
-            let body_html = render_markdown(&content.body);
+            let mut drafts = generated.drafts;
+            drafts
+                .iter_mut()
+                .for_each(dateline_core::ReleaseContent::normalize);
             batch.push(SeedRelease {
                 content,
-                body_html,
+                drafts,
                 published_at: generated.published_at,
                 correction: generated.correction,
             });

@@ -1,5 +1,11 @@
 //! A release's history: immutable revisions with their content snapshots, and review comments.
 
+mod packing;
+mod snapshots;
+
+pub(crate) use snapshots::{Stored, expand_in_order};
+pub use snapshots::{pack_pending, unpacked_count};
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use dateline_core::ReleaseContent;
 use diesel::prelude::*;
@@ -100,13 +106,68 @@ pub fn get(
 ) -> Result<(Revision, ReleaseContent)> {
     let row = revisions_of!(release_id)
         .filter(release_revisions::revision.eq(revision))
-        .select((revision_columns!(), release_revisions::snapshot))
-        .first::<(RevisionRow, String)>(conn)
+        .select(revision_columns!())
+        .first::<RevisionRow>(conn)
         .optional()?
         .ok_or(StorageError::NotFound)?;
-    let content = serde_json::from_str(&row.1)
-        .map_err(|e| StorageError::Corrupt(format!("revision {revision}: {e}")))?;
-    Ok((to_revision(row.0), content))
+    let (json, _) = snapshots::read(conn, release_id, revision)?;
+    let content = serde_json::from_slice(&json).map_err(|e| StorageError::DamagedRevision {
+        release_id,
+        revision,
+        reason: e.to_string(),
+    })?;
+    Ok((to_revision(row), content))
+}
+
+/// A revision to store, with its snapshot as JSON.
+pub(crate) struct NewRevision<'a> {
+    pub release_id: i64,
+    pub revision: i64,
+    pub snapshot: &'a str,
+    pub slug: &'a str,
+    pub status: &'a str,
+    pub action: &'a str,
+    pub note: &'a str,
+    pub author_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a revision after the ones the release has, its snapshot packed against the one before.
+pub(crate) fn insert(conn: &mut DbConnection, new: &NewRevision<'_>) -> Result<()> {
+    let (packed, base) = snapshots::pack_new(conn, new.release_id, new.revision, new.snapshot)?;
+    diesel::insert_into(release_revisions::table)
+        .values((
+            release_revisions::release_id.eq(new.release_id),
+            release_revisions::revision.eq(new.revision),
+            release_revisions::snapshot.eq(""),
+            release_revisions::packed.eq(Some(packed)),
+            release_revisions::packed_base.eq(base),
+            release_revisions::slug.eq(new.slug),
+            release_revisions::status.eq(new.status),
+            release_revisions::action.eq(new.action),
+            release_revisions::note.eq(new.note),
+            release_revisions::author_id.eq(new.author_id),
+            release_revisions::created_at.eq(new.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes one revision unless a later one is stored as a difference from it.
+pub(crate) fn delete_unless_base(
+    conn: &mut DbConnection,
+    release_id: i64,
+    revision: i64,
+) -> Result<usize> {
+    if snapshots::is_base(conn, release_id, revision)? {
+        return Ok(0);
+    }
+    Ok(diesel::delete(
+        release_revisions::table
+            .filter(release_revisions::release_id.eq(release_id))
+            .filter(release_revisions::revision.eq(revision)),
+    )
+    .execute(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
