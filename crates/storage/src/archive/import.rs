@@ -524,6 +524,7 @@ fn add_release(
                 note: &rev.note,
                 author_id: known.user(rev.author.as_ref(), &whose)?,
                 created_at: to_db(rev.created_at),
+                base: None,
             },
         )?;
     }

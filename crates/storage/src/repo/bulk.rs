@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::Result;
 use crate::repo::relations::{self, TagIds};
-use crate::repo::releases::{ReleaseRow, content_columns, fresh_public_ids, record_revision};
+use crate::repo::releases::{ReleaseRow, content_columns, fresh_public_ids, record_revision_after};
 use crate::repo::search;
 use crate::schema::{corrections, organizations, releases};
 use crate::time::to_db;
@@ -69,6 +69,7 @@ fn record_history(
 ) -> Result<()> {
     let published = to_db(item.published_at);
     let drafted = item.drafts.len() as i64;
+    let mut base = None;
     for (i, draft) in item.drafts.iter().enumerate() {
         let mut at = row.clone();
         at.revision = i as i64 + 1;
@@ -79,7 +80,8 @@ fn record_history(
         } else {
             RevisionAction::Save
         };
-        record_revision(conn, &at, draft, action, "", author_id)?;
+        let how = (action, "", author_id);
+        base = Some(record_revision_after(conn, &at, draft, how, base.as_ref())?);
     }
     let mut at = row.clone();
     at.revision = drafted + 1;
@@ -89,16 +91,17 @@ fn record_history(
     } else {
         RevisionAction::Transition
     };
-    record_revision(conn, &at, &item.content, first, "", author_id)?;
+    let how = (first, "", author_id);
+    base = Some(record_revision_after(
+        conn,
+        &at,
+        &item.content,
+        how,
+        base.as_ref(),
+    )?);
     if let Some((when, note)) = &item.correction {
-        record_revision(
-            conn,
-            row,
-            &item.content,
-            RevisionAction::Correct,
-            note,
-            author_id,
-        )?;
+        let how = (RevisionAction::Correct, note.as_str(), author_id);
+        record_revision_after(conn, row, &item.content, how, base.as_ref())?;
         insert_correction(conn, row, *when, note, author_id)?;
     }
     Ok(())

@@ -348,6 +348,18 @@ pub(crate) fn record_revision(
     note: &str,
     author_id: Option<i64>,
 ) -> Result<()> {
+    record_revision_after(conn, row, content, (action, note, author_id), None).map(|_| ())
+}
+
+/// [`record_revision`] for a caller that wrote the revision before in this transaction and
+/// passes it along (bulk loading), so it is not read back; returns the one written.
+pub(crate) fn record_revision_after(
+    conn: &mut DbConnection,
+    row: &ReleaseRow,
+    content: &ReleaseContent,
+    (action, note, author_id): (RevisionAction, &str, Option<i64>),
+    base: Option<&revisions::KnownBase>,
+) -> Result<revisions::KnownBase> {
     let snapshot =
         serde_json::to_string(content).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     revisions::insert(
@@ -362,6 +374,7 @@ pub(crate) fn record_revision(
             note,
             author_id,
             created_at: row.updated_at,
+            base,
         },
     )
 }

@@ -3,7 +3,7 @@
 mod packing;
 mod snapshots;
 
-pub(crate) use snapshots::{Stored, expand_in_order};
+pub(crate) use snapshots::{KnownBase, Stored, expand_in_order};
 pub use snapshots::{pack_pending, unpacked_count};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -130,11 +130,15 @@ pub(crate) struct NewRevision<'a> {
     pub note: &'a str,
     pub author_id: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// The revision just before, when the caller wrote it itself (see [`KnownBase`]).
+    pub base: Option<&'a KnownBase>,
 }
 
-/// Stores a revision after the ones the release has, its snapshot packed against the one before.
-pub(crate) fn insert(conn: &mut DbConnection, new: &NewRevision<'_>) -> Result<()> {
-    let (packed, base) = snapshots::pack_new(conn, new.release_id, new.revision, new.snapshot)?;
+/// Stores a revision after the ones the release has, its snapshot packed against the one before,
+/// and returns it as the base the next revision may build on.
+pub(crate) fn insert(conn: &mut DbConnection, new: &NewRevision<'_>) -> Result<KnownBase> {
+    let (packed, base, depth) =
+        snapshots::pack_new(conn, new.release_id, new.revision, new.snapshot, new.base)?;
     diesel::insert_into(release_revisions::table)
         .values((
             release_revisions::release_id.eq(new.release_id),
@@ -150,7 +154,11 @@ pub(crate) fn insert(conn: &mut DbConnection, new: &NewRevision<'_>) -> Result<(
             release_revisions::created_at.eq(new.created_at),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(KnownBase {
+        revision: new.revision,
+        snapshot: new.snapshot.to_owned(),
+        depth,
+    })
 }
 
 /// Deletes one revision unless a later one is stored as a difference from it.

@@ -108,6 +108,7 @@ fn base_for(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<O
         Ok((text, depth)) if depth + 1 < MAX_CHAIN => Ok(Some(Base {
             revision: latest,
             text,
+            depth,
         })),
         Ok(_) => Ok(None),
         Err(StorageError::DamagedRevision { .. }) => {
@@ -125,22 +126,46 @@ fn base_for(conn: &mut DbConnection, release_id: i64, revision: i64) -> Result<O
 struct Base {
     revision: i64,
     text: Vec<u8>,
+    depth: usize,
 }
 
-/// The packed form of `snapshot` for a new revision `revision`, and the revision it builds on.
+/// The revision a new one is packed against, when the caller wrote it in the same transaction
+/// (bulk loading) and so need not read it back.
+#[derive(Debug, Clone)]
+pub(crate) struct KnownBase {
+    pub revision: i64,
+    pub snapshot: String,
+    /// How many differences it sits behind a whole snapshot.
+    pub depth: usize,
+}
+
+/// The packed form of `snapshot` for a new revision `revision`, the revision it builds on, and
+/// its depth in the chain.
 pub(crate) fn pack_new(
     conn: &mut DbConnection,
     release_id: i64,
     revision: i64,
     snapshot: &str,
-) -> Result<(Vec<u8>, Option<i64>)> {
-    let base = base_for(conn, release_id, revision)?;
+    known: Option<&KnownBase>,
+) -> Result<(Vec<u8>, Option<i64>, usize)> {
+    let base = match known {
+        Some(k) if k.depth + 1 < MAX_CHAIN => Some(Base {
+            revision: k.revision,
+            text: k.snapshot.as_bytes().to_vec(),
+            depth: k.depth,
+        }),
+        Some(_) => None,
+        None => base_for(conn, release_id, revision)?,
+    };
     let packed = packing::pack(
         snapshot.as_bytes(),
         base.as_ref().map(|b| b.text.as_slice()),
     )
     .map_err(|e| StorageError::Corrupt(format!("cannot compress a snapshot: {e}")))?;
-    Ok((packed, base.map(|b| b.revision)))
+    Ok(match base {
+        Some(b) => (packed, Some(b.revision), b.depth + 1),
+        None => (packed, None, 0),
+    })
 }
 
 /// Whether some revision of the release is a difference from `revision`, so it must stay.
