@@ -24,8 +24,9 @@ http_tests! {
         assert!(matches!(seed::seed_releases(&mut app.conn(), 0, 1, now, &mut |_| {}), Err(SeedError::Count)));
         let before = count_public(&app);
         let mut reported = Vec::new();
-        let written = seed::seed_releases(&mut app.conn(), 1_250, 7, now, &mut |n| reported.push(n)).unwrap();
-        assert_eq!(written, 1_250);
+        let seeded = seed::seed_releases(&mut app.conn(), 1_250, 7, now, &mut |n| reported.push(n)).unwrap();
+        assert_eq!(seeded.releases, 1_250);
+        assert!((1_250 * 2_000..=1_250 * 10_000).contains(&seeded.text_bytes), "400–1,200 words each: {} bytes", seeded.text_bytes);
         assert_eq!(reported, vec![1_000, 1_250], "progress after each batch");
         assert_eq!(count_public(&app), before + 1_250);
 

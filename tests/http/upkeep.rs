@@ -6,7 +6,7 @@ use dateline_core::Role;
 use dateline_core::content::render_markdown;
 use dateline_storage::repo::audit::{self, Actor, AuditAction, AuditFilter, Entry};
 use dateline_storage::repo::sessions::{self, NewSession};
-use dateline_storage::repo::{releases, revisions};
+use dateline_storage::repo::{compaction, releases, revisions};
 use dateline_storage::{DatabaseUrl, PageRequest, schema};
 use diesel::prelude::*;
 
@@ -126,7 +126,7 @@ http_tests! {
         // Markdown written into the row behind the editor's back, with markup no save accepts.
         let hostile = "The harbor opens on *Monday*.<script>alert(1)</script> <p class=\"marker\">x</p>";
         diesel::update(schema::releases::table.find(id))
-            .set(schema::releases::body.eq(hostile))
+            .set((schema::releases::body.eq(hostile), schema::releases::body_packed.eq(None::<Vec<u8>>)))
             .execute(&mut app.conn())
             .unwrap();
         let expected = render_markdown(hostile).as_str().to_owned();
@@ -140,8 +140,8 @@ http_tests! {
         assert!(!page.body.contains("marker") && !page.body.contains("alert(1)"), "{}", page.body);
     }
 
-    // Revisions an older version stored as plain JSON are packed by `dateline migrate` and read
-    // back unchanged; `dateline vacuum` gives the space back. A damaged revision is then a 500
+    // A body and revisions an older version stored as plain text are packed by `dateline
+    // migrate` and read back unchanged; `dateline vacuum` gives the space back. A damaged revision is then a 500
     // that names it, while the others, the history and the next save carry on.
     async fn old_revisions_are_packed_and_a_damaged_one_is_named(app) {
         let (api, _) = app.api_user("ed@example.com", Role::Editor);
@@ -175,10 +175,19 @@ http_tests! {
                 .unwrap();
         }
 
+        let body = releases::get(&mut app.conn(), id).unwrap().content.body;
+        diesel::update(schema::releases::table.find(id))
+            .set((schema::releases::body.eq(&body), schema::releases::body_packed.eq(None::<Vec<u8>>)))
+            .execute(&mut app.conn())
+            .unwrap();
+        assert_eq!(revision(4).await.json(), before[3], "old rows read as they are");
+        let page_before = api.get(&path).await.json();
+
         let migrated = dateline(&app, &["migrate"]);
         assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
-        assert!(String::from_utf8_lossy(&migrated.stdout).contains("Packed 4 revisions"), "{}", String::from_utf8_lossy(&migrated.stdout));
-        assert_eq!(revisions::unpacked_count(&mut app.conn()).unwrap(), 0);
+        assert!(String::from_utf8_lossy(&migrated.stdout).contains("Packed 5 bodies and revisions"), "{}", String::from_utf8_lossy(&migrated.stdout));
+        assert_eq!(compaction::pending(&mut app.conn()).unwrap(), 0);
+        assert_eq!(api.get(&path).await.json(), page_before, "the release reads back as it was");
         for r in 1..=4 {
             assert_eq!(revision(r).await.json(), before[r as usize - 1], "revision {r} reads back as it was");
         }

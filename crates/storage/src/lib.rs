@@ -7,6 +7,7 @@ pub mod connection;
 pub mod error;
 pub mod maintenance;
 pub mod migrations;
+mod packing;
 pub mod pagination;
 pub mod repo;
 pub mod schema;

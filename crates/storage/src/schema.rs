@@ -106,6 +106,7 @@ diesel::table! {
         updated_at -> Timestamp,
         revision -> BigInt,
         slug_chosen -> Bool,
+        body_packed -> Nullable<Binary>,
     }
 }
 

@@ -240,7 +240,7 @@ backend_tests! {
         reads!(categories, (i64, String, String, String, Option<i64>, Ts, Ts, i64));
         reads!(regions, (i64, String, String, Ts, Ts, i64));
         reads!(tags, (i64, String, String, Ts, i64));
-        reads!(releases, (i64, String, String, String, String, String, String, Option<NaiveDate>, String, String, String, String, String, String, String, OTs, OTs, OTs, OTs, String, Option<i64>, Option<i64>, Ts, Ts, i64, bool));
+        reads!(releases, (i64, String, String, String, String, String, String, Option<NaiveDate>, String, String, String, String, String, String, String, OTs, OTs, OTs, OTs, String, Option<i64>, Option<i64>, Ts, Ts, i64, bool, Option<Vec<u8>>));
         reads!(release_contacts, (i64, i64, i32, String, String, String, String));
         reads!(release_categories, (i64, i64));
         reads!(release_regions, (i64, i64));

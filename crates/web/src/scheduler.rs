@@ -14,7 +14,7 @@ use std::time::Duration;
 use dateline_core::workflow::Transition;
 use dateline_storage::repo::jobs::{self, Job, Ran};
 use dateline_storage::repo::pipeline::Change;
-use dateline_storage::repo::{releases, revisions, sessions, throttle, webhooks};
+use dateline_storage::repo::{compaction, releases, sessions, throttle, webhooks};
 use dateline_storage::{DbConnection, StorageError};
 
 use crate::error::WebResult;
@@ -49,9 +49,9 @@ pub async fn run(state: AppState) {
 /// transaction each, so editors' saves slip in between.
 const PACK_RELEASES_PER_STEP: i64 = 50;
 
-/// Packs the revisions an older version stored as plain text, a few releases at a time, and
-/// stops when none is left (`dateline migrate` does the same in the foreground). Readers handle
-/// both forms meanwhile, so nothing waits for it.
+/// Packs the bodies and revisions an older version stored as plain text, a few releases at a
+/// time, and stops when none is left (`dateline migrate` does the same in the foreground).
+/// Readers handle both forms meanwhile, so nothing waits for it.
 async fn pack_old_revisions(state: AppState) {
     let mut packed = 0;
     let mut waiting: Option<i64> = None;
@@ -62,9 +62,9 @@ async fn pack_old_revisions(state: AppState) {
         }
         let step = state
             .db(move |conn| -> WebResult<_> {
-                let left = revisions::unpacked_count(conn)?;
+                let left = compaction::pending(conn)?;
                 let n = if left > 0 {
-                    revisions::pack_pending(conn, PACK_RELEASES_PER_STEP)?
+                    compaction::pack(conn, PACK_RELEASES_PER_STEP)?
                 } else {
                     0
                 };
@@ -77,17 +77,20 @@ async fn pack_old_revisions(state: AppState) {
                 packed += n;
                 let total = *waiting.get_or_insert(left);
                 if packed % 5_000 < n {
-                    tracing::info!(packed, total, "packing old revisions");
+                    tracing::info!(packed, total, "packing old bodies and revisions");
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "packing old revisions failed; will retry");
+                tracing::warn!(error = %e, "packing old bodies and revisions failed; will retry");
                 tokio::time::sleep(state.config.scheduler_interval).await;
             }
         }
     }
     if packed > 0 {
-        tracing::info!(packed, "packed the revisions stored before this version");
+        tracing::info!(
+            packed,
+            "packed the bodies and revisions stored before this version"
+        );
     }
 }
 

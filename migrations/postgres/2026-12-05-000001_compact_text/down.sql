@@ -1,5 +1,6 @@
--- For development databases only: packed revisions cannot be expanded by SQL, so going down
--- drops them with their columns, and the search index comes back empty.
+-- For development databases only: packed text cannot be expanded by SQL, so going down loses
+-- the bodies and revisions written since (they read as empty), and the search index comes back
+-- empty.
 DROP TABLE release_search;
 CREATE TABLE release_search (
     release_id BIGINT PRIMARY KEY REFERENCES releases (id) ON DELETE CASCADE,
@@ -22,6 +23,7 @@ ALTER TABLE releases ADD COLUMN body_html TEXT NOT NULL DEFAULT '';
 ALTER TABLE releases ADD COLUMN body_html_version INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX releases_by_body_html_version ON releases (body_html_version);
 
+DROP INDEX releases_unpacked_body;
+ALTER TABLE releases DROP COLUMN body_packed;
 DROP INDEX release_revisions_unpacked;
-DELETE FROM release_revisions WHERE packed IS NOT NULL;
 ALTER TABLE release_revisions DROP COLUMN packed_base, DROP COLUMN packed;

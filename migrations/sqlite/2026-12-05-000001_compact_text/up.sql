@@ -8,6 +8,11 @@ ALTER TABLE release_revisions ADD COLUMN packed_base BIGINT;
 -- Finds what is left to convert without reading the table; empty once the conversion is done.
 CREATE INDEX release_revisions_unpacked ON release_revisions (release_id) WHERE packed IS NULL;
 
+-- A release's body is one zstd frame in `body_packed`; `body` keeps plain text only for rows
+-- written before this version, until the conversion packs them.
+ALTER TABLE releases ADD COLUMN body_packed BLOB;
+CREATE INDEX releases_unpacked_body ON releases (id) WHERE body_packed IS NULL;
+
 -- The HTML is rendered from the Markdown when a release is read, so it is no longer stored.
 DROP INDEX releases_by_body_html_version;
 ALTER TABLE releases DROP COLUMN body_html;

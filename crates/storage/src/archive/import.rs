@@ -609,7 +609,7 @@ fn insert_release(
                 t::public_id.eq(public_id.as_str()),
                 t::slug.eq(&r.slug),
                 t::slug_chosen.eq(r.slug_chosen),
-                content_columns!(content),
+                content_columns!(content, releases::pack_body(&content.body)?),
             ),
             (
                 t::status.eq(status.as_str()),

@@ -18,7 +18,9 @@ use diesel::prelude::*;
 use crate::connection::{DbConnection, write_tx};
 use crate::error::Result;
 use crate::repo::relations::{self, TagIds};
-use crate::repo::releases::{ReleaseRow, content_columns, fresh_public_ids, record_revision_after};
+use crate::repo::releases::{
+    ReleaseRow, content_columns, fresh_public_ids, pack_body, record_revision_after,
+};
 use crate::repo::search;
 use crate::schema::{corrections, organizations, releases};
 use crate::time::to_db;
@@ -141,7 +143,7 @@ fn insert_row(
             (
                 releases::public_id.eq(public_id.as_str()),
                 releases::slug.eq(slugify_or(&c.headline, "release")),
-                content_columns!(c),
+                content_columns!(c, pack_body(&c.body)?),
             ),
             (
                 releases::status.eq(ReleaseStatus::Published.as_str()),

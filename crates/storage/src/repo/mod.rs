@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod compaction;
 pub mod imports;
 pub mod jobs;
 pub mod media;

@@ -39,7 +39,8 @@ pub(crate) struct ReleaseRow {
     pub source_label: String,
     pub source_url: String,
     pub summary: String,
-    pub body: String,
+    /// Plain text only in rows an older version wrote and not yet packed; read [`Self::body`].
+    pub body_plain: String,
     pub language: String,
     pub status: String,
     pub embargo_at: Option<NaiveDateTime>,
@@ -53,9 +54,22 @@ pub(crate) struct ReleaseRow {
     pub updated_at: NaiveDateTime,
     pub revision: i64,
     pub slug_chosen: bool,
+    pub body_packed: Option<Vec<u8>>,
 }
 
 impl ReleaseRow {
+    /// The body's Markdown, expanded from its frame (or as an older version stored it).
+    pub(crate) fn body(&self) -> Result<String> {
+        let Some(packed) = &self.body_packed else {
+            return Ok(self.body_plain.clone());
+        };
+        crate::packing::unpack(packed, None)
+            .and_then(|bytes| String::from_utf8(bytes).map_err(std::io::Error::other))
+            .map_err(|e| {
+                StorageError::Corrupt(format!("the body of release {} is damaged: {e}", self.id))
+            })
+    }
+
     pub(crate) fn status(&self) -> Result<ReleaseStatus> {
         self.status
             .parse()
@@ -191,10 +205,10 @@ pub(crate) fn fresh_public_ids(conn: &mut DbConnection, n: usize) -> Result<Vec<
 }
 
 /// The columns that hold a release's editable content, as one tuple that both inserting and
-/// updating take, so the two cannot drift apart. The HTML is not among them: it is rendered from
+/// updating take, so the two cannot drift apart. `$packed` is the body from [`pack_body`]. The HTML is not among them: it is rendered from
 /// the Markdown whenever a release is read, so it always follows the current sanitiser.
 macro_rules! content_columns {
-    ($content:expr) => {
+    ($content:expr, $packed:expr) => {
         (
             $crate::schema::releases::headline.eq(&$content.headline),
             $crate::schema::releases::subheadline.eq(&$content.subheadline),
@@ -205,13 +219,20 @@ macro_rules! content_columns {
             $crate::schema::releases::source_label.eq(&$content.source.label),
             $crate::schema::releases::source_url.eq(&$content.source.url),
             $crate::schema::releases::summary.eq(&$content.summary),
-            $crate::schema::releases::body.eq(&$content.body),
+            $crate::schema::releases::body.eq(""),
+            $crate::schema::releases::body_packed.eq(Some($packed)),
             $crate::schema::releases::language.eq(&$content.language),
             $crate::schema::releases::organization_id.eq($content.organization_id),
         )
     };
 }
 pub(crate) use content_columns;
+
+/// The body as it is stored: one zstd frame.
+pub(crate) fn pack_body(body: &str) -> Result<Vec<u8>> {
+    crate::packing::pack(body.as_bytes(), None)
+        .map_err(|e| StorageError::Corrupt(format!("cannot compress a body: {e}")))
+}
 
 /// Creates a draft, with revision 1 recorded.
 pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
@@ -227,7 +248,7 @@ pub fn create(conn: &mut DbConnection, new: &NewRelease) -> Result<Release> {
             .values((
                 releases::public_id.eq(public_id.as_str()),
                 releases::slug.eq(&slug),
-                content_columns!(content),
+                content_columns!(content, pack_body(&content.body)?),
                 releases::status.eq(ReleaseStatus::Draft.as_str()),
                 releases::withdrawal_reason.eq(""),
                 releases::author_id.eq(new.author_id),
@@ -283,7 +304,7 @@ pub fn update_content(
         )
         .set((
             releases::slug.eq(current.slug_for(&content.headline)),
-            content_columns!(content),
+            content_columns!(content, pack_body(&content.body)?),
             releases::updated_at.eq(to_db(now())),
             releases::revision.eq(releases::revision + 1),
         ))
@@ -406,8 +427,8 @@ pub(crate) fn content_of(
     category_ids: Vec<i64>,
     region_ids: Vec<i64>,
     tags: Vec<String>,
-) -> ReleaseContent {
-    ReleaseContent {
+) -> Result<ReleaseContent> {
+    Ok(ReleaseContent {
         headline: row.headline.clone(),
         subheadline: row.subheadline.clone(),
         dateline: row.dateline(),
@@ -416,14 +437,14 @@ pub(crate) fn content_of(
             url: row.source_url.clone(),
         },
         summary: row.summary.clone(),
-        body: row.body.clone(),
+        body: row.body()?,
         language: row.language.clone(),
         organization_id: row.organization_id,
         contacts,
         category_ids,
         region_ids,
         tags,
-    }
+    })
 }
 
 pub(crate) fn load(conn: &mut DbConnection, row: ReleaseRow) -> Result<Release> {
@@ -486,12 +507,12 @@ impl Related {
             categories.iter().map(|c| c.id).collect(),
             regions.iter().map(|r| r.id).collect(),
             tags.iter().map(|t| t.name.clone()).collect(),
-        );
+        )?;
         Ok(Release {
             id: row.id,
             public_id: row.public_id()?,
             slug: row.slug.clone(),
-            body_html: render_markdown(&row.body),
+            body_html: render_markdown(&content.body),
             status: row.status()?,
             embargo_at: opt_from_db(row.embargo_at),
             published_at: opt_from_db(row.published_at),

@@ -90,27 +90,20 @@ pub fn rename_organization(
     organization_id: i64,
     name: &str,
 ) -> Result<()> {
-    let indexed: Vec<(i64, String, String, String, String)> = rel::table
+    let indexed = rel::table
         .filter(rel::organization_id.eq(organization_id))
         .filter(rel::status.eq(ReleaseStatus::Published.as_str()))
-        .select((
-            rel::id,
-            rel::headline,
-            rel::subheadline,
-            rel::summary,
-            rel::body,
-        ))
-        .load(conn)?;
-    for (id, headline, subheadline, summary, body) in indexed {
-        delete_row(conn, id)?;
+        .load::<releases::ReleaseRow>(conn)?;
+    for row in indexed {
+        delete_row(conn, row.id)?;
         let words = IndexedWords {
-            headline: &headline,
-            subheadline: &subheadline,
-            summary: &summary,
-            body: &plain_text(&body),
+            headline: &row.headline,
+            subheadline: &row.subheadline,
+            summary: &row.summary,
+            body: &plain_text(&row.body()?),
             organization: name,
         };
-        insert_words(conn, id, &words)?;
+        insert_words(conn, row.id, &words)?;
     }
     Ok(())
 }
@@ -578,7 +571,10 @@ fn hits_in_rank_order(
     let loaded = rel::table
         .filter(rel::id.eq_any(ids))
         .load::<releases::ReleaseRow>(conn)?;
-    let bodies: HashMap<i64, String> = loaded.iter().map(|r| (r.id, plain_text(&r.body))).collect();
+    let bodies = loaded
+        .iter()
+        .map(|r| Ok((r.id, plain_text(&r.body()?))))
+        .collect::<Result<HashMap<i64, String>>>()?;
     let mut by_id: HashMap<i64, ReleaseSummary> = releases::summaries(conn, loaded)?
         .into_iter()
         .map(|s| (s.id, s))

@@ -53,14 +53,16 @@ pub fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let started = Instant::now();
-        let written = seed::seed_releases(&mut conn, count, args.seed, now, &mut |n| {
+        let seeded = seed::seed_releases(&mut conn, count, args.seed, now, &mut |n| {
             bar.set_position(n)
         })?;
         bar.finish_and_clear();
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "Seeded {written} releases in {secs:.1} s ({:.0} releases/s).",
-            written as f64 / secs.max(0.001)
+            "Seeded {} releases in {secs:.1} s ({:.0} releases/s), {:.1} MB of text.",
+            seeded.releases,
+            seeded.releases as f64 / secs.max(0.001),
+            seeded.text_bytes as f64 / 1_048_576.0
         );
     }
     println!("Start the server with `dateline serve` to read them.");

@@ -13,7 +13,7 @@ pub mod user;
 use std::io::BufRead;
 
 use anyhow::Context;
-use dateline_storage::repo::revisions;
+use dateline_storage::repo::compaction;
 use dateline_storage::{DbConnection, Pool, connection, maintenance, migrations};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -106,20 +106,22 @@ fn vacuum(config: &Config) -> anyhow::Result<()> {
 /// running `migrate` again goes on from there.
 const PACK_RELEASES_PER_BATCH: i64 = 200;
 
-/// Packs, with a progress bar, the revisions an older version stored as plain text.
+/// Packs, with a progress bar, the bodies and revisions an older version stored as plain text.
 fn pack_old_revisions(conn: &mut DbConnection) -> anyhow::Result<()> {
-    let total = revisions::unpacked_count(conn)?;
+    let total = compaction::pending(conn)?;
     if total == 0 {
         return Ok(());
     }
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} revisions packed, {per_sec}, ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} bodies and revisions packed, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut packed = 0u64;
     loop {
-        let n = revisions::pack_pending(conn, PACK_RELEASES_PER_BATCH)?;
+        let n = compaction::pack(conn, PACK_RELEASES_PER_BATCH)?;
         if n == 0 {
             break;
         }
@@ -127,10 +129,10 @@ fn pack_old_revisions(conn: &mut DbConnection) -> anyhow::Result<()> {
         bar.set_position(packed);
     }
     bar.finish_and_clear();
-    let left = revisions::unpacked_count(conn)?;
-    println!("Packed {packed} revisions stored by an older version.");
+    let left = compaction::pending(conn)?;
+    println!("Packed {packed} bodies and revisions stored by an older version.");
     if left > 0 {
-        println!("{left} revisions could not be packed; the log names each damaged one.");
+        println!("{left} could not be packed; the log names each damaged revision.");
     }
     Ok(())
 }

@@ -35,15 +35,24 @@ pub enum SeedError {
     Storage(#[from] StorageError),
 }
 
+/// What [`seed_releases`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seeded {
+    pub releases: u64,
+    /// The bytes of text the releases hold as published (headline, subheadline, summary, body,
+    /// dateline and source), for measuring what the database spends on them.
+    pub text_bytes: u64,
+}
+
 /// Seeds `count` published releases generated from `seed`, calling `progress` with the number
-/// written so far after each batch. Returns how many were written.
+/// written so far after each batch.
 pub fn seed_releases(
     conn: &mut DbConnection,
     count: u64,
     seed: u64,
     now: DateTime<Utc>,
     progress: &mut dyn FnMut(u64),
-) -> Result<u64, SeedError> {
+) -> Result<Seeded, SeedError> {
     if count == 0 || count > MAX_RELEASES {
         return Err(SeedError::Count);
     }
@@ -69,6 +78,7 @@ pub fn seed_releases(
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let mut written = 0u64;
+    let mut text_bytes = 0u64;
     let mut batch = Vec::with_capacity(BATCH);
     while written < count {
         batch.clear();
@@ -80,6 +90,7 @@ pub fn seed_releases(
             content
                 .validate()
                 .map_err(|e| SeedError::Invalid(format!("{e:?}")))?;
+            text_bytes += text_size(&content);
             let mut drafts = generated.drafts;
             drafts
                 .iter_mut()
@@ -97,5 +108,24 @@ pub fn seed_releases(
     // Readers' caches key on the content version, as after any publication.
     settings::bump_content_version(conn, now)?;
     bulk::refresh_statistics(conn)?;
-    Ok(written)
+    Ok(Seeded {
+        releases: written,
+        text_bytes,
+    })
+}
+
+fn text_size(c: &dateline_core::ReleaseContent) -> u64 {
+    [
+        &c.headline,
+        &c.subheadline,
+        &c.summary,
+        &c.body,
+        &c.dateline.city,
+        &c.dateline.region,
+        &c.source.label,
+        &c.source.url,
+    ]
+    .iter()
+    .map(|s| s.len() as u64)
+    .sum()
 }

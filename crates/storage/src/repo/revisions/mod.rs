@@ -1,6 +1,5 @@
 //! A release's history: immutable revisions with their content snapshots, and review comments.
 
-mod packing;
 mod snapshots;
 
 pub(crate) use snapshots::{KnownBase, Stored, expand_in_order};

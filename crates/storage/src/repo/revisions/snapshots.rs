@@ -1,4 +1,4 @@
-//! Reading and writing revision snapshots as [`packing`](super::packing) keeps them, and the
+//! Reading and writing revision snapshots as [`packing`](crate::packing) keeps them, and the
 //! conversion of rows written before packing existed.
 //!
 //! A packed row names in `packed_base` the revision it is a difference from; a row without one is
@@ -8,9 +8,9 @@
 
 use diesel::prelude::*;
 
-use super::packing::{self, MAX_CHAIN};
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError};
+use crate::packing::{self, MAX_CHAIN};
 use crate::schema::release_revisions as rr;
 
 /// A snapshot as its row keeps it.

@@ -1,5 +1,6 @@
-//! How a revision's snapshot is kept: zstd-compressed, and where the revision before it is at
-//! hand, as a difference from it. The earlier snapshot serves as the compression dictionary, so
+//! How text is kept compact: zstd frames, each with its checksum. A release's body is one whole
+//! frame. A revision's snapshot is one too, or, where the revision before it is at hand, a
+//! difference from it. The earlier snapshot serves as the compression dictionary, so
 //! an edit that changes a sentence stores little more than that sentence. A chain of differences
 //! is cut by a whole snapshot every [`MAX_CHAIN`] revisions, so reading any revision expands at
 //! most that many frames. Every frame carries zstd's checksum of what it expands to, so damage,
