@@ -11,9 +11,10 @@ use std::io::Read;
 /// Differences in a row before a revision is stored whole again.
 pub const MAX_CHAIN: usize = 8;
 
-/// zstd's level: past 9 a snapshot shrinks by a few percent more at several times the cost,
-/// which bulk loading and every save would pay.
-const LEVEL: i32 = 9;
+/// zstd's level. On a 7 KB release, level 5 packs within 0.3 % of level 9 at 2.3 times the
+/// speed (150 against 63 MB/s); level 3 is faster again but 5 % larger. Every save and every
+/// release loaded in bulk pays this.
+const LEVEL: i32 = 5;
 
 /// The largest snapshot a frame may expand to: far above any release the editor accepts, so a
 /// damaged frame cannot claim the server's memory.
