@@ -94,6 +94,31 @@ http_tests! {
         assert!(!cached(&app, "/feed.atom").await.contains("Harbour opens"));
     }
 
+    // The public API list is kept like a page for anonymous callers and never shown stale; a
+    // caller with a token always gets a fresh answer of their own, never the kept one.
+    async fn the_public_api_list_is_kept_like_a_page(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        publish(&editor, "Harbour opens", "The harbour opens on Monday.").await;
+        assert!(cached(&app, "/api/v1/releases").await.contains("Harbour opens"));
+        let kept = app.client().get("/api/v1/releases").await;
+        assert!(kept.header("cache-control").unwrap_or_default().starts_with("public"), "{:?}", kept.header("cache-control"));
+        assert!(kept.header("vary").unwrap_or_default().contains("Authorization"));
+        let etag = kept.header("etag").unwrap();
+        let again = app.client();
+        again.with_header("If-None-Match", &etag);
+        again.get("/api/v1/releases").await.assert_status(304);
+
+        publish(&editor, "Ferry timetable changes", "Ferries run hourly.").await;
+        assert!(cached(&app, "/api/v1/releases").await.contains("Ferry timetable changes"));
+        editor.json("POST", "/api/v1/releases", &json!({"headline": "Draft plans", "body": "Not yet."})).await.assert_status(201);
+        let theirs = editor.get("/api/v1/releases?status=draft").await;
+        theirs.assert_status(200);
+        assert!(theirs.body.contains("Draft plans"));
+        assert_eq!(theirs.header(CACHE), None, "a token's list does not touch the cache");
+        assert_eq!(theirs.header("cache-control").as_deref(), Some("no-store"));
+        assert!(!cached(&app, "/api/v1/releases").await.contains("Draft plans"));
+    }
+
     async fn embargoed_and_signed_in_pages_are_never_shared(app) {
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);
         publish(&editor, "Bridge repairs finish", "Traffic returns.").await;

@@ -162,7 +162,9 @@ pub fn policy(last_modified: DateTime<Utc>) -> Vec<(header::HeaderName, HeaderVa
     }
     out.push((
         header::VARY,
-        HeaderValue::from_static("Accept-Encoding, Cookie"),
+        // Authorization too: the public API's lists are kept like pages, and an API client with
+        // a token must not be handed the anonymous copy by a shared cache.
+        HeaderValue::from_static("Accept-Encoding, Cookie, Authorization"),
     ));
     out
 }

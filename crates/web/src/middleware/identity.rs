@@ -262,7 +262,14 @@ pub async fn identify(
     let signed_in = identity.is_some();
     req.extensions_mut().insert::<MaybeIdentity>(identity);
     let mut res = next.call(req).await?;
-    if signed_in || stale || is_api {
+    // An anonymous API answer the handler marked as public (it carries validators, so the page
+    // cache may keep it) keeps its cache policy; every other API answer is `no-store`.
+    let public = res
+        .response()
+        .extensions()
+        .get::<crate::http_cache::Validators>()
+        .is_some();
+    if signed_in || stale || (is_api && !public) {
         let h = res.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{WebError, WebResult};
 use crate::extract::{State, Visitor};
+use crate::http_cache;
 use crate::middleware::identity::Identity;
 use crate::pagination::cursor;
 use crate::query::{self, Day};
@@ -241,8 +242,19 @@ fn render_list(
     HttpResponse::Ok().json(body)
 }
 
-pub async fn list(state: State, visitor: Visitor, q: web::Query<ListQuery>) -> WebResult {
+/// Anonymous callers get the public list through the page cache, kept and validated like the
+/// public pages (it changes only with the content version); callers with a token get it fresh.
+pub async fn list(
+    state: State,
+    req: HttpRequest,
+    visitor: Visitor,
+    q: web::Query<ListQuery>,
+) -> WebResult {
     let wanted = parse_query(&q, visitor.0.is_some())?;
+    let (validators, cached) = http_cache::check(&state, &req, visitor.0.is_none(), "").await?;
+    if let Some(not_modified) = cached {
+        return Ok(not_modified);
+    }
     let (viewer, now, who) = (visitor.viewer(), state.clock.now(), visitor.0.clone());
     let page = state
         .db(move |conn| -> WebResult<_> {
@@ -250,7 +262,8 @@ pub async fn list(state: State, visitor: Visitor, q: web::Query<ListQuery>) -> W
             page(conn, &wanted, filter, viewer, now)
         })
         .await?;
-    Ok(render_list(&state, page, visitor.identity()))
+    let res = render_list(&state, page, visitor.identity());
+    Ok(http_cache::finish(res, validators.as_ref()))
 }
 
 /// The JSON of a release for this caller: the working copy, with its revision as the `ETag` for
