@@ -28,13 +28,17 @@ http_tests! {
         assert_eq!(seeded.releases, 1_250);
         assert!((1_250 * 2_000..=1_250 * 10_000).contains(&seeded.text_bytes), "400–1,200 words each: {} bytes", seeded.text_bytes);
         assert_eq!(reported, vec![1_000, 1_250], "progress after each batch");
-        assert_eq!(count_public(&app), before + 1_250);
+        // About one in a hundred waits under an embargo and one in a hundred was withdrawn:
+        // neither is public.
+        assert!((3..=40).contains(&seeded.scheduled) && (3..=40).contains(&seeded.withdrawn), "{seeded:?}");
+        assert_eq!(count_public(&app), before + 1_250 - seeded.scheduled as i64 - seeded.withdrawn as i64);
 
         // Every seeded body opens with "<issuer> today announced its …", so the phrase finds
-        // each of them through the same index readers search.
+        // each public one through the same index readers search.
         let c = app.client();
         let api = c.get("/api/v1/search?q=%22today%20announced%20its%22").await.json();
-        assert!(api["total"].as_i64().unwrap() >= 1_250, "{}", api["total"]);
+        let public = 1_250 - seeded.scheduled as i64 - seeded.withdrawn as i64;
+        assert!(api["total"].as_i64().unwrap() >= public, "{}", api["total"]);
         let url = api["items"][0]["url"].as_str().unwrap().to_owned();
         let public_id = url.split("/releases/").nth(1).unwrap().split('/').next().unwrap();
         let r = releases::get_by_public_id(&mut app.conn(), &public_id.parse::<PublicId>().unwrap()).unwrap();
@@ -72,6 +76,20 @@ http_tests! {
         let page = c.get(&format!("/releases/{}/{}", rel.public_id, rel.slug)).await;
         page.assert_status(200);
         assert!(page.text().contains(note.as_str()), "the correction note is shown");
+
+        // A withdrawn one answers 410 with its reason; the embargoed ones are published by the
+        // scheduler when their embargo lifts, as an editor's would be.
+        use dateline_storage::schema::releases as rel;
+        let (wid, reason): (i64, String) = rel::table.filter(rel::status.eq("withdrawn")).select((rel::id, rel::withdrawal_reason)).first(&mut *app.conn()).unwrap();
+        let w = releases::get(&mut app.conn(), wid).unwrap();
+        let gone = c.get(&format!("/releases/{}/{}", w.public_id, w.slug)).await;
+        gone.assert_status(410);
+        assert!(gone.text().contains(&reason), "{}", gone.text());
+        let waiting: i64 = rel::table.filter(rel::status.eq("scheduled")).count().get_result(&mut *app.conn()).unwrap();
+        assert!(waiting >= seeded.scheduled as i64, "{waiting} waiting");
+        let public_now = count_public(&app);
+        app.state.clock.advance(chrono::Duration::days(15));
+        app.eventually("the embargoed releases to be published", |app| count_public(app) == public_now + waiting).await;
     }
 }
 

@@ -70,7 +70,7 @@ pub enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Load demonstration content: organizations, categories, regions and 36 releases; with
-    /// --releases N, also N synthetic published releases (the scale fixture for benchmarks).
+    /// --releases N, also N synthetic releases (the scale fixture for benchmarks).
     Demo(DemoArgs),
     /// Print the effective configuration, with secrets redacted.
     Config,
@@ -85,8 +85,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Also seed this many synthetic published releases (1 to 10,000,000) through the bulk
-    /// path, 400–1,200 words each, spread over the demo organizations, categories and regions.
+    /// Also seed this many synthetic releases (1 to 10,000,000) through the bulk path, 400–1,200
+    /// words each, spread over the demo organizations, categories and regions: each with four
+    /// revisions, a few corrected, one in a hundred under embargo and one in a hundred withdrawn.
     #[arg(long, value_name = "N")]
     pub releases: Option<u64>,
     /// Seed for the generator: the same seed writes the same texts.

@@ -1,11 +1,12 @@
-//! Bulk loading of already published releases, for the demo scale fixture and the benchmark.
+//! Bulk loading of finished releases, for the demo scale fixture and the benchmark.
 //!
-//! The normal path (create, then publish through the pipeline) costs a few dozen statements and
-//! several reloads per release; loading 100,000 that way takes many minutes. Here each batch is
-//! one transaction that writes exactly the rows the normal path leaves behind for a published
-//! (and possibly corrected) release: the release row, its revisions, its
-//! contacts, taxonomy links, correction and search index row. Webhooks and audit rows are not
-//! written: nothing happened that anyone subscribed to.
+//! The normal path (create, save, then publish through the pipeline) costs a few dozen
+//! statements and several reloads per release; loading 100,000 that way takes many minutes. Here
+//! each batch is one transaction that writes exactly the rows the normal path leaves behind for
+//! a release that was published (and perhaps corrected or withdrawn) or approved under an
+//! embargo: the release row, its revisions, its contacts, taxonomy links, correction, search
+//! index row or scheduler job. Webhooks and audit rows are not written: nothing happened that
+//! anyone subscribed to.
 
 use std::collections::HashMap;
 
@@ -21,11 +22,11 @@ use crate::repo::relations::{self, TagIds};
 use crate::repo::releases::{
     ReleaseRow, content_columns, fresh_public_ids, pack_body, record_revision_after,
 };
-use crate::repo::search;
+use crate::repo::{jobs, search};
 use crate::schema::{corrections, organizations, releases};
-use crate::time::to_db;
+use crate::time::{now, to_db};
 
-/// A published release to load. `content` must already be normalised and validated.
+/// A release to load. `content` must already be normalised and validated.
 #[derive(Debug, Clone)]
 pub struct SeedRelease {
     pub content: ReleaseContent,
@@ -34,6 +35,19 @@ pub struct SeedRelease {
     pub published_at: DateTime<Utc>,
     /// A public correction note and its time, for releases corrected after publication.
     pub correction: Option<(DateTime<Utc>, String)>,
+    pub fate: Fate,
+}
+
+/// What became of a seeded release once its text was final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    /// Published at `published_at`.
+    Published,
+    /// Approved under an embargo that lifts at this (future) time; the scheduler publishes it
+    /// then, as it would an editor's.
+    Scheduled(DateTime<Utc>),
+    /// Published, then withdrawn at this time for this reason.
+    Withdrawn(DateTime<Utc>, String),
 }
 
 /// Writes `batch` in one transaction and returns how many releases it wrote.
@@ -51,11 +65,17 @@ pub fn insert_published(
             let c = &item.content;
             record_history(conn, &row, item, author_id)?;
             relations::insert(conn, row.id, c, &mut tag_ids)?;
-            let org = c
-                .organization_id
-                .and_then(|id| org_names.get(&id).cloned())
-                .unwrap_or_default();
-            search::insert_row(conn, row.id, c, &org)?;
+            match &item.fate {
+                Fate::Published => {
+                    let org = c
+                        .organization_id
+                        .and_then(|id| org_names.get(&id).cloned())
+                        .unwrap_or_default();
+                    search::insert_row(conn, row.id, c, &org)?;
+                }
+                Fate::Scheduled(at) => jobs::schedule_publish(conn, row.id, *at, now())?,
+                Fate::Withdrawn(..) => {}
+            }
         }
         Ok(batch.len())
     })
@@ -87,7 +107,16 @@ fn record_history(
     }
     let mut at = row.clone();
     at.revision = drafted + 1;
-    at.updated_at = published;
+    at.updated_at = match item.fate {
+        Fate::Scheduled(_) => row.created_at,
+        _ => published,
+    };
+    at.status = match item.fate {
+        Fate::Scheduled(_) => ReleaseStatus::Scheduled,
+        _ => ReleaseStatus::Published,
+    }
+    .as_str()
+    .to_owned();
     let first = if drafted == 0 {
         RevisionAction::Create
     } else {
@@ -102,9 +131,24 @@ fn record_history(
         base.as_ref(),
     )?);
     if let Some((when, note)) = &item.correction {
+        at.revision += 1;
+        at.updated_at = to_db(*when);
         let how = (RevisionAction::Correct, note.as_str(), author_id);
-        record_revision_after(conn, row, &item.content, how, base.as_ref())?;
-        insert_correction(conn, row, *when, note, author_id)?;
+        base = Some(record_revision_after(
+            conn,
+            &at,
+            &item.content,
+            how,
+            base.as_ref(),
+        )?);
+        insert_correction(conn, &at, *when, note, author_id)?;
+    }
+    if let Fate::Withdrawn(when, reason) = &item.fate {
+        at.revision += 1;
+        at.updated_at = to_db(*when);
+        at.status = ReleaseStatus::Withdrawn.as_str().to_owned();
+        let how = (RevisionAction::Transition, reason.as_str(), author_id);
+        record_revision_after(conn, &at, &item.content, how, base.as_ref())?;
     }
     Ok(())
 }
@@ -135,8 +179,26 @@ fn insert_row(
     author_id: Option<i64>,
 ) -> Result<ReleaseRow> {
     let c = &item.content;
+    let drafted = item.drafts.len() as i64;
     let published = to_db(item.published_at);
     let corrected = item.correction.as_ref().map(|(at, _)| to_db(*at));
+    let (status, embargo_at, withdrawn_at, reason) = match &item.fate {
+        Fate::Published => (ReleaseStatus::Published, None, None, ""),
+        Fate::Scheduled(at) => (ReleaseStatus::Scheduled, Some(to_db(*at)), None, ""),
+        Fate::Withdrawn(at, reason) => (
+            ReleaseStatus::Withdrawn,
+            None,
+            Some(to_db(*at)),
+            reason.as_str(),
+        ),
+    };
+    let scheduled = status == ReleaseStatus::Scheduled;
+    let created = published - chrono::Duration::hours(drafted);
+    let updated = withdrawn_at
+        .or(corrected)
+        .unwrap_or(if scheduled { created } else { published });
+    let revisions =
+        drafted + 1 + i64::from(corrected.is_some()) + i64::from(withdrawn_at.is_some());
     // Two tuples, as diesel's insertable tuples are bounded in length.
     let row = diesel::insert_into(releases::table)
         .values((
@@ -146,16 +208,16 @@ fn insert_row(
                 content_columns!(c, pack_body(&c.body)?),
             ),
             (
-                releases::status.eq(ReleaseStatus::Published.as_str()),
-                releases::published_at.eq(Some(published)),
+                releases::status.eq(status.as_str()),
+                releases::embargo_at.eq(embargo_at),
+                releases::published_at.eq((!scheduled).then_some(published)),
                 releases::corrected_at.eq(corrected),
-                releases::withdrawal_reason.eq(""),
+                releases::withdrawn_at.eq(withdrawn_at),
+                releases::withdrawal_reason.eq(reason),
                 releases::author_id.eq(author_id),
-                releases::created_at
-                    .eq(published - chrono::Duration::hours(item.drafts.len() as i64)),
-                releases::updated_at.eq(corrected.unwrap_or(published)),
-                releases::revision
-                    .eq(item.drafts.len() as i64 + 1 + i64::from(corrected.is_some())),
+                releases::created_at.eq(created),
+                releases::updated_at.eq(updated),
+                releases::revision.eq(revisions),
             ),
         ))
         .get_result::<ReleaseRow>(conn)?;

@@ -59,8 +59,10 @@ pub fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
         bar.finish_and_clear();
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "Seeded {} releases in {secs:.1} s ({:.0} releases/s), {:.1} MB of text.",
+            "Seeded {} releases ({} under embargo, {} withdrawn) in {secs:.1} s ({:.0} releases/s), {:.1} MB of text.",
             seeded.releases,
+            seeded.scheduled,
+            seeded.withdrawn,
             seeded.releases as f64 / secs.max(0.001),
             seeded.text_bytes as f64 / 1_048_576.0
         );

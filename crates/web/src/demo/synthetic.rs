@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use dateline_core::{Contact, Dateline, ReleaseContent, SourceLine};
+pub use dateline_storage::repo::bulk::Fate;
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -32,7 +33,8 @@ pub struct Generated {
     /// The texts saved before the published one, oldest first.
     pub drafts: Vec<ReleaseContent>,
     pub published_at: DateTime<Utc>,
-    pub correction: Option<(DateTime<Utc>, String)>,
+    pub correction: Option<Correction>,
+    pub fate: Fate,
 }
 
 const VERBS: &[&str] = &[
@@ -235,6 +237,43 @@ const QUOTES: &[&str] = &[
     "Our teams spent two years listening to the communities we serve before a single contract was signed.",
     "We expect the lessons from this launch to shape every project we build from now on.",
 ];
+const WITHDRAWALS: &[&str] = &[
+    "Issued in error before the partners had signed.",
+    "Withdrawn at the issuer's request pending a regulatory review.",
+    "Replaced by a later release with corrected figures.",
+];
+
+/// A public correction: when, and the note.
+type Correction = (DateTime<Utc>, String);
+
+/// One in a hundred releases waits under an embargo of up to two weeks, one in a hundred was
+/// withdrawn within ten days of publication, the rest are published (one in twenty of those
+/// corrected). Returns the fate, the publication (or approval) time and any correction; an
+/// embargoed release is dated the day its embargo lifts.
+fn fate(
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+    published_at: DateTime<Utc>,
+    content: &mut ReleaseContent,
+) -> (Fate, DateTime<Utc>, Option<Correction>) {
+    let roll = rng.random_range(0..100);
+    if roll == 0 {
+        let embargo = now + Duration::hours(rng.random_range(1..14 * 24));
+        content.dateline.date = Some(embargo.date_naive());
+        return (Fate::Scheduled(embargo), now - Duration::hours(1), None);
+    }
+    if roll == 1 {
+        let at = (published_at + Duration::hours(rng.random_range(1..240))).min(now);
+        let why = pick(rng, WITHDRAWALS).to_owned();
+        return (Fate::Withdrawn(at, why), published_at, None);
+    }
+    let correction = rng.random_bool(0.05).then(|| {
+        let at = (published_at + Duration::hours(rng.random_range(1..72))).min(now);
+        (at, pick(rng, CORRECTIONS).to_owned())
+    });
+    (Fate::Published, published_at, correction)
+}
+
 const CORRECTIONS: &[&str] = &[
     "Corrected the capacity figure in the third paragraph.",
     "Corrected the spelling of a spokesperson's name.",
@@ -377,7 +416,7 @@ pub fn release(rng: &mut StdRng, taxa: &Taxa, now: DateTime<Utc>) -> Generated {
         .collect();
     let region_ids = taxa.region_ids.choose(rng).copied().into_iter().collect();
     let (contact_name, _) = *PEOPLE.choose(rng).unwrap_or(&("", ""));
-    let content = ReleaseContent {
+    let mut content = ReleaseContent {
         subheadline: format!(
             "The {} {}",
             product.to_lowercase(),
@@ -418,14 +457,12 @@ pub fn release(rng: &mut StdRng, taxa: &Taxa, now: DateTime<Utc>) -> Generated {
         region_ids,
         tags,
     };
-    let correction = rng.random_bool(0.05).then(|| {
-        let at = (published_at + Duration::hours(rng.random_range(1..72))).min(now);
-        (at, pick(rng, CORRECTIONS).to_owned())
-    });
+    let (fate, published_at, correction) = fate(rng, now, published_at, &mut content);
     Generated {
         drafts: drafts(rng, &content, &issuer_name, &product),
         content,
         published_at,
         correction,
+        fate,
     }
 }

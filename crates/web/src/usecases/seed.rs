@@ -6,7 +6,7 @@
 //! write.
 
 use chrono::{DateTime, Utc};
-use dateline_storage::repo::bulk::{self, SeedRelease};
+use dateline_storage::repo::bulk::{self, Fate, SeedRelease};
 use dateline_storage::repo::{organizations, settings, taxonomy};
 use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, StorageError};
@@ -39,6 +39,9 @@ pub enum SeedError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seeded {
     pub releases: u64,
+    /// Of those, waiting under an embargo (the scheduler publishes them) and withdrawn.
+    pub scheduled: u64,
+    pub withdrawn: u64,
     /// The bytes of text the releases hold as published (headline, subheadline, summary, body,
     /// dateline and source), for measuring what the database spends on them.
     pub text_bytes: u64,
@@ -79,6 +82,7 @@ pub fn seed_releases(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut written = 0u64;
     let mut text_bytes = 0u64;
+    let (mut scheduled, mut withdrawn) = (0u64, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
     while written < count {
         batch.clear();
@@ -91,6 +95,11 @@ pub fn seed_releases(
                 .validate()
                 .map_err(|e| SeedError::Invalid(format!("{e:?}")))?;
             text_bytes += text_size(&content);
+            match generated.fate {
+                Fate::Scheduled(_) => scheduled += 1,
+                Fate::Withdrawn(..) => withdrawn += 1,
+                Fate::Published => {}
+            }
             let mut drafts = generated.drafts;
             drafts
                 .iter_mut()
@@ -100,6 +109,7 @@ pub fn seed_releases(
                 drafts,
                 published_at: generated.published_at,
                 correction: generated.correction,
+                fate: generated.fate,
             });
         }
         written += bulk::insert_published(conn, &batch, None)? as u64;
@@ -110,6 +120,8 @@ pub fn seed_releases(
     bulk::refresh_statistics(conn)?;
     Ok(Seeded {
         releases: written,
+        scheduled,
+        withdrawn,
         text_bytes,
     })
 }
