@@ -248,6 +248,18 @@ fn the_demo_is_not_mixed_into_a_newsroom_of_its_own() {
             .success()
     );
     let before = releases(dir.path()).len();
+    // A count out of range is refused before anything is loaded.
+    for bad in ["0", "-3", "10000001", "ten"] {
+        let out = dateline(dir.path(), &["demo", "--into-existing", "--releases", bad]);
+        assert!(!out.status.success(), "{bad}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("--releases"), "{bad}: {said}");
+        assert_eq!(
+            releases(dir.path()).len(),
+            before,
+            "{bad}: nothing was added"
+        );
+    }
     let refused = dateline(dir.path(), &["demo", "--releases", "10"]);
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);

@@ -88,7 +88,8 @@ pub struct DemoArgs {
     /// Also seed this many synthetic releases (1 to 10,000,000) through the bulk path, 400–1,200
     /// words each, spread over the demo organizations, categories and regions: each with four
     /// revisions, a few corrected, one in a hundred under embargo and one in a hundred withdrawn.
-    #[arg(long, value_name = "N")]
+    /// Checked before anything is loaded.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=crate::usecases::seed::MAX_RELEASES))]
     pub releases: Option<u64>,
     /// Seed for the generator: the same seed writes the same texts.
     #[arg(long, value_name = "SEED", default_value_t = 1)]
