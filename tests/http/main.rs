@@ -17,6 +17,7 @@ mod hostile_input;
 mod inventory;
 mod logs;
 mod media;
+mod metrics;
 mod openapi;
 mod outputs;
 mod page_cache;

@@ -1,8 +1,12 @@
 //! The real binary under the worst conditions: killed with `kill -9` while an embargo is due
-//! (`docs/security.md` Z5), and in the middle of a publish transaction (R2).
+//! (`docs/security.md` Z5), in the middle of a publish transaction (R2) and again and again
+//! under a stream of saves (R3); its PostgreSQL stopped hard under load, and down for a while
+//! (R4, R5).
 
+use std::cell::{Cell, RefCell};
 use std::path::Path;
-use std::time::Duration;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use dateline_storage::repo::{audit, jobs, releases, search, settings};
@@ -11,6 +15,7 @@ use dateline_storage::{DatabaseUrl, Pool, PoolOptions, connection};
 use serde_json::json;
 
 use crate::support::Client;
+use crate::support::private_postgres::PrivatePostgres;
 use crate::support::process::{
     Server, editor_with_token, free_port, http_get, wait_for, wait_for_async, wait_for_ok,
 };
@@ -182,6 +187,300 @@ async fn publish_is_atomic(db: &TestDatabase) {
         );
         assert_eq!(connection::integrity_check(&mut conn).unwrap(), "ok");
     }
+}
+
+/// The saves the server acknowledged, as the client logged them: (headline, revision).
+type Acknowledged = Rc<RefCell<Vec<(String, i64)>>>;
+
+/// Saves release `id` over and over through the API until `stop` is set, numbering the saves
+/// from `n`, and logs each one the server acknowledges. A save cut off by a crash is not
+/// logged: it may or may not have committed, and the client then asks where the release stands.
+/// Returns the last number used.
+async fn keep_saving(
+    api: Client,
+    id: String,
+    mut n: usize,
+    stop: Rc<Cell<bool>>,
+    acked: Acknowledged,
+) -> usize {
+    let path = format!("/api/v1/releases/{id}");
+    let mut revision: Option<i64> = None;
+    while !stop.get() {
+        let Some(current) = revision else {
+            match api.try_json("GET", &path, &[], None).await {
+                Some(r) if r.status == 200 => revision = r.json()["revision"].as_i64(),
+                _ => actix_web::rt::time::sleep(Duration::from_millis(50)).await,
+            }
+            continue;
+        };
+        n += 1;
+        let headline = format!("Save number {n}");
+        let body = json!({"headline": headline, "body": format!("The text of save {n}.")});
+        let tag = format!("\"{current}\"");
+        match api
+            .try_json("PUT", &path, &[("If-Match", &tag)], Some(&body))
+            .await
+        {
+            Some(r) if r.status == 200 => {
+                let saved = r.json()["revision"].as_i64().expect("a revision");
+                acked.borrow_mut().push((headline, saved));
+                revision = Some(saved);
+            }
+            // A save cut off by the crash had committed after all.
+            Some(r) if r.status == 412 => revision = r.json()["current_revision"].as_i64(),
+            // The database is away: the server says so at once, and the client waits.
+            Some(r) if r.status == 503 => {
+                assert!(r.header("retry-after").is_some(), "{}", r.body);
+                revision = None;
+                actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+            }
+            Some(r) => panic!("save {n}: {} {}", r.status, r.body),
+            None => {
+                revision = None;
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    n
+}
+
+/// Waits until `more` saves beyond those logged so far are acknowledged.
+async fn until_acknowledged(acked: &Acknowledged, more: usize) {
+    let target = acked.borrow().len() + more;
+    wait_for_async("saves to be acknowledged", || {
+        acked.borrow().len() >= target
+    })
+    .await;
+}
+
+/// Every acknowledged save is in the release's history with the text the client sent.
+async fn every_acknowledged_save_is_kept(api: &Client, id: &str, acked: &Acknowledged) {
+    let acked = acked.borrow().clone();
+    assert!(!acked.is_empty());
+    for (headline, revision) in acked.iter() {
+        let r = api
+            .get(&format!("/api/v1/releases/{id}/revisions/{revision}"))
+            .await;
+        r.assert_status(200);
+        assert!(
+            r.body.contains(headline.as_str()),
+            "revision {revision}: {}",
+            r.body
+        );
+    }
+    let last = api.get(&format!("/api/v1/releases/{id}")).await.json();
+    let (newest_headline, newest_revision) = acked.last().unwrap();
+    let revision = last["revision"].as_i64().unwrap();
+    assert!(revision >= *newest_revision, "{last}");
+    if revision == *newest_revision {
+        assert_eq!(last["headline"], newest_headline.as_str());
+    }
+}
+
+/// Starts a server and a client for `token`, and makes a draft to save into.
+async fn server_with_draft(
+    dir: &Path,
+    url: &str,
+    port: u16,
+    token: &str,
+) -> (Server, Client, String) {
+    let server = start(dir, url, port, None);
+    let api = Client::new(&format!("http://127.0.0.1:{port}"));
+    api.with_header("Authorization", &format!("Bearer {token}"));
+    let made = api
+        .json(
+            "POST",
+            "/api/v1/releases",
+            &json!({"headline": "Save number 0"}),
+        )
+        .await;
+    made.assert_status(201);
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    (server, api, id)
+}
+
+/// R3: twenty times, the server is killed with `kill -9` while saves stream in and started
+/// again on the same file. No acknowledged save is lost and the file stays sound.
+#[actix_web::test]
+async fn acknowledged_saves_survive_kill_9_sqlite() {
+    let db = TestDatabase::sqlite().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_text(&db.url);
+    let token = editor_with_token(dir.path(), &url, "ed@example.com", "write");
+    let port = free_port();
+    let (mut server, api, id) = server_with_draft(dir.path(), &url, port, &token).await;
+    let acked = Acknowledged::default();
+    let mut n = 0;
+    for cycle in 0..20 {
+        if cycle > 0 {
+            server = start(dir.path(), &url, port, None);
+        }
+        let stop = Rc::new(Cell::new(false));
+        let writer = actix_web::rt::spawn(keep_saving(
+            api.clone(),
+            id.clone(),
+            n,
+            stop.clone(),
+            acked.clone(),
+        ));
+        // A different number of saves each time, so the kill lands at different moments.
+        until_acknowledged(&acked, 2 + cycle % 5).await;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        stop.set(true);
+        n = writer.await.unwrap();
+    }
+    let _last = start(dir.path(), &url, port, None);
+    every_acknowledged_save_is_kept(&api, &id, &acked).await;
+    assert!(acked.borrow().len() >= 80, "{} saves", acked.borrow().len());
+    let mut conn = pool(&db.url).get().unwrap();
+    assert_eq!(connection::integrity_check(&mut conn).unwrap(), "ok");
+}
+
+/// R4: the same stream of saves while the server is killed with `kill -9` and, in turns, its
+/// PostgreSQL is stopped with `-m immediate` (no checkpoint, as at a power cut) and started
+/// again under the running server. No acknowledged save is lost.
+#[actix_web::test]
+async fn acknowledged_saves_survive_kill_9_and_an_immediate_postgres_stop() {
+    let Some(pg) = PrivatePostgres::start() else {
+        eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL");
+        return;
+    };
+    let url = pg.url();
+    let token = editor_with_token(pg.dir(), &url, "ed@example.com", "write");
+    let port = free_port();
+    let (mut server, api, id) = server_with_draft(pg.dir(), &url, port, &token).await;
+    let acked = Acknowledged::default();
+    let mut n = 0;
+    for cycle in 0..20 {
+        let stop = Rc::new(Cell::new(false));
+        let writer = actix_web::rt::spawn(keep_saving(
+            api.clone(),
+            id.clone(),
+            n,
+            stop.clone(),
+            acked.clone(),
+        ));
+        until_acknowledged(&acked, 2 + cycle % 5).await;
+        if cycle % 2 == 0 {
+            // The database goes away under the server, which keeps running.
+            pg.stop_immediately();
+            pg.up();
+            until_acknowledged(&acked, 1).await;
+        } else {
+            server.child.kill().unwrap();
+            server.child.wait().unwrap();
+            server = start(pg.dir(), &url, port, None);
+            until_acknowledged(&acked, 1).await;
+        }
+        stop.set(true);
+        n = writer.await.unwrap();
+    }
+    every_acknowledged_save_is_kept(&api, &id, &acked).await;
+    assert!(
+        pg.log().contains("database system was interrupted"),
+        "{}",
+        pg.log()
+    );
+    drop(server);
+}
+
+/// R5: PostgreSQL is down when the server starts, goes down under load and comes back. The
+/// server answers a quick 503 with `Retry-After` meanwhile, reports not ready while staying
+/// live, and serves again within ten seconds of the database's return, as the same process.
+#[actix_web::test]
+async fn a_database_outage_is_a_quick_503_and_heals_without_a_restart() {
+    let Some(pg) = PrivatePostgres::start() else {
+        eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL");
+        return;
+    };
+    let url = pg.url();
+    let token = editor_with_token(pg.dir(), &url, "ed@example.com", "write");
+    pg.stop_immediately();
+    // Started while the database is down: live, not ready, and pages say why.
+    let port = free_port();
+    let mut server = Server::on_port(
+        pg.dir(),
+        port,
+        &[],
+        &[("DATABASE_URL", &url), ("DATELINE_SECRET_KEY", KEY)],
+    );
+    wait_for_ok(port, "/healthz/live");
+    assert_eq!(http_get(port, "/healthz/ready").unwrap().0, 503);
+    assert_eq!(http_get(port, "/").unwrap().0, 503);
+    pg.up();
+    ready_within_ten_seconds(port);
+
+    let api = Client::new(&format!("http://127.0.0.1:{port}"));
+    api.with_header("Authorization", &format!("Bearer {token}"));
+    let id = api
+        .publish_release(&json!({"headline": "Outage drill", "body": "Text."}))
+        .await;
+    let page = format!("/api/v1/releases/{id}");
+    api.get(&page).await.assert_status(200);
+
+    // Down in the middle of serving.
+    pg.stop_immediately();
+    for path in [
+        page.as_str(),
+        "/search?q=outage",
+        "/api/v1/releases?status=draft",
+    ] {
+        let asked = Instant::now();
+        let r = api
+            .try_json("GET", path, &[], None)
+            .await
+            .expect("an answer");
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert!(r.header("retry-after").is_some(), "{path}");
+        // The pool gives up after about two seconds; nothing hangs.
+        assert!(
+            asked.elapsed() < Duration::from_secs(6),
+            "{path}: {:?}",
+            asked.elapsed()
+        );
+    }
+    let saved = api
+        .try_json(
+            "PUT",
+            &page,
+            &[("If-Match", "\"2\"")],
+            Some(&json!({"headline": "Lost?"})),
+        )
+        .await
+        .expect("an answer");
+    assert_eq!(saved.status, 503, "{}", saved.body);
+    assert_eq!(http_get(port, "/healthz/ready").unwrap().0, 503);
+    assert_eq!(http_get(port, "/healthz/live").unwrap().0, 200);
+
+    pg.up();
+    ready_within_ten_seconds(port);
+    let back = api.get(&page).await;
+    back.assert_status(200);
+    assert_eq!(
+        back.json()["headline"],
+        "Outage drill",
+        "the refused save changed nothing"
+    );
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the same process serves"
+    );
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+    server.signal("-TERM");
+    assert!(server.child.wait().unwrap().success());
+}
+
+/// Polls readiness for at most ten seconds, the bound the operations checklist sets.
+fn ready_within_ten_seconds(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if http_get(port, "/healthz/ready").is_some_and(|(s, _)| s == 200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("not ready ten seconds after the database came back");
 }
 
 crate::database_tests! {

@@ -125,6 +125,7 @@ pub const ROUTES: &[RouteDef] = &[
     // Operations.
     r("health.live",                Get,    "/healthz/live",                                      Public),
     r("health.ready",               Get,    "/healthz/ready",                                     Public),
+    r("metrics",                    Get,    "/metrics",                                           Public),
     r("static.file",                Get,    "/static/{file}",                                     Public),
     r("robots",                     Get,    "/robots.txt",                                        Public),
     r("public.media",               Get,    "/media/{file}",                                      Public),

@@ -73,7 +73,40 @@ impl From<ParentRefusal> for StorageError {
     }
 }
 
+/// What the database says when it went away under a query (PostgreSQL restarted or stopped,
+/// the network cut) or can take no more writes (SQLite's disk full or read-only), as opposed to
+/// refusing the query itself. Matched on the message because libpq and SQLite report most of
+/// these with an unspecific error kind.
+const OUT_OF_SERVICE: &[&str] = &[
+    "server closed the connection unexpectedly",
+    "terminating connection due to administrator command",
+    "no connection to the server",
+    "could not send data to server",
+    "could not receive data from server",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "database or disk is full",
+    "attempt to write a readonly database",
+    "disk I/O error",
+    "unable to open database file",
+];
+
 impl StorageError {
+    /// Whether the database is out of service rather than refusing this query: worth a 503 and
+    /// a retry, not a bug report.
+    pub fn is_out_of_service(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StorageError::Unavailable(_) | StorageError::Connect(_) => true,
+            StorageError::Database(Error::DatabaseError(kind, info)) => {
+                matches!(kind, DatabaseErrorKind::ClosedConnection)
+                    || OUT_OF_SERVICE.iter().any(|m| info.message().contains(m))
+            }
+            _ => false,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(
             self,

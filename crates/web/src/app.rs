@@ -10,7 +10,7 @@ use actix_web::{App, Error, HttpRequest, HttpServer, web};
 
 use crate::error::WebError;
 use crate::middleware::{
-    authorize, errors, headers, identity, origin, page_cache, paths, ready, request_id,
+    authorize, errors, headers, identity, metrics, origin, page_cache, paths, ready, request_id,
 };
 use crate::routes::media_type::Body;
 use crate::state::AppState;
@@ -64,6 +64,7 @@ pub fn build(
         .wrap(from_fn(errors::render_errors))
         .wrap(from_fn(headers::security_headers))
         .wrap(from_fn(request_id::request_id))
+        .wrap(from_fn(metrics::count))
         // Outermost, so the one spelling it settles is what everything after it sees. It must
         // also run before anything holds a clone of the request, which it rewrites in place.
         .wrap(from_fn(paths::normalize))
@@ -111,7 +112,8 @@ pub fn default_workers() -> usize {
 }
 
 /// Binds the HTTP server to an already-open listener. Timeouts are explicit: slow clients cannot
-/// hold connections open, and a shutdown lets in-flight requests finish for up to 30 seconds.
+/// hold connections open, and a shutdown lets in-flight requests finish for up to
+/// `shutdown_timeout` (30 seconds unless configured).
 pub fn http_server(
     state: AppState,
     listener: TcpListener,
@@ -120,13 +122,14 @@ pub fn http_server(
     // Blocking threads only run database calls, which cannot outnumber pooled connections; more
     // threads would just wait for one, each holding its own stack and allocator arena.
     let blocking = state.pool.max_size().max(2) as usize;
+    let shutdown = state.config.shutdown_timeout.as_secs();
     Ok(HttpServer::new(move || build(state.clone()))
         .workers(workers.max(1))
         .worker_max_blocking_threads(blocking)
         .client_request_timeout(Duration::from_secs(5))
         .client_disconnect_timeout(Duration::from_secs(2))
         .keep_alive(Duration::from_secs(15))
-        .shutdown_timeout(30)
+        .shutdown_timeout(shutdown)
         .max_connections(10_000)
         .listen(listener)?
         .run())

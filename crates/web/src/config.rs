@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub session_lifetime_hours: Option<u64>,
     pub key_file: Option<PathBuf>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub metrics_allow: Option<Vec<String>>,
+    pub shutdown_timeout_secs: Option<u64>,
     pub scheduler_interval_ms: Option<u64>,
     pub pool_size: Option<u32>,
     pub min_password_length: Option<usize>,
@@ -82,6 +84,10 @@ pub struct Config {
     pub session_lifetime: Duration,
     pub key_source: KeySource,
     pub trusted_proxies: Vec<IpAddr>,
+    /// Who may read `/metrics`: client addresses (as vetted through `trusted_proxies`).
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// How long a stopping server lets requests in flight finish.
+    pub shutdown_timeout: Duration,
     pub scheduler_interval: Duration,
     pub pool_size: u32,
     pub min_password_length: usize,
@@ -153,6 +159,15 @@ impl Config {
         let (session_idle, session_lifetime) = layers.session_limits()?;
         let key_source = layers.key_source(&data_dir);
         let trusted_proxies = layers.trusted_proxies()?;
+        let metrics_allow = layers.metrics_allow()?;
+        let shutdown_secs: u64 = layers.number_within(
+            "shutdown_timeout_secs",
+            "DATELINE_SHUTDOWN_TIMEOUT_SECS",
+            layers.file.shutdown_timeout_secs,
+            30,
+            1..=600,
+            "seconds",
+        )?;
         let scheduler_ms: Option<u64> = layers.number(
             "scheduler_interval_ms",
             "DATELINE_SCHEDULER_INTERVAL_MS",
@@ -172,6 +187,8 @@ impl Config {
             session_lifetime,
             key_source,
             trusted_proxies,
+            metrics_allow,
+            shutdown_timeout: Duration::from_secs(shutdown_secs),
             scheduler_interval: Duration::from_millis(
                 scheduler_ms.unwrap_or(1000).clamp(50, 60_000),
             ),
@@ -204,12 +221,13 @@ impl Config {
     }
 
     /// Each setting as `dateline config` shows it, in the order it is shown.
-    fn shown_values(&self) -> [(&'static str, String); 13] {
+    fn shown_values(&self) -> [(&'static str, String); 15] {
         let secret_key = match &self.key_source {
             KeySource::Env => "(set, redacted)".to_string(),
             KeySource::File(p) => format!("from key file {}", p.display()),
         };
         let proxies: Vec<String> = self.trusted_proxies.iter().map(|p| p.to_string()).collect();
+        let metrics: Vec<String> = self.metrics_allow.iter().map(|n| n.to_string()).collect();
         let synchronous = if self.sqlite_synchronous_full {
             "full"
         } else {
@@ -234,6 +252,11 @@ impl Config {
             ),
             ("secret_key", secret_key),
             ("trusted_proxies", proxies.join(", ")),
+            ("metrics_allow", metrics.join(", ")),
+            (
+                "shutdown_timeout_secs",
+                self.shutdown_timeout.as_secs().to_string(),
+            ),
             (
                 "scheduler_interval_ms",
                 self.scheduler_interval.as_millis().to_string(),
@@ -506,6 +529,29 @@ impl Layers<'_> {
                 s.parse::<IpAddr>().map_err(|_| {
                     self.invalid("trusted_proxies", format!("{s:?} is not an IP address"))
                 })
+            })
+            .collect()
+    }
+
+    /// Networks (`10.0.0.0/8`) or single addresses that may read `/metrics`; loopback unless
+    /// set. `none` (or an empty list in the file) serves it to nobody.
+    fn metrics_allow(&mut self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        let file = self.file.metrics_allow.as_ref().map(|v| v.join(","));
+        let raw = self.pick("metrics_allow", None, &["DATELINE_METRICS_ALLOW"], file);
+        let raw = raw.unwrap_or_else(|| "127.0.0.0/8, ::1/128".into());
+        if raw.trim().eq_ignore_ascii_case("none") {
+            return Ok(Vec::new());
+        }
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        let reason = format!("{s:?} is not an IP address or network");
+                        self.invalid("metrics_allow", reason)
+                    })
             })
             .collect()
     }

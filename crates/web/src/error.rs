@@ -240,8 +240,8 @@ impl From<StorageError> for WebError {
                 revision,
                 reason,
             },
-            StorageError::Unavailable(reason) | StorageError::Connect(reason) => {
-                tracing::warn!(%reason, "database unavailable");
+            other if other.is_out_of_service() => {
+                tracing::warn!(reason = %other, "database unavailable");
                 WebError::Unavailable { retry_after: 5, reason: "The newsroom database is not reachable right now. Try again in a few seconds.".into() }
             }
             other if other.is_not_found() => WebError::NotFound,

@@ -18,6 +18,7 @@ pub mod http_cache;
 pub mod keyfile;
 pub mod logging;
 pub mod media;
+pub mod metrics;
 pub mod middleware;
 pub mod newsroom;
 pub mod nul;

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Uploads whose pictures are being decoded and resized at once: half the cores, so the
     /// pages keep a core however many photos arrive together.
     pub media_work: Arc<tokio::sync::Semaphore>,
+    /// What `/metrics` reports; this state's own registry.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             page_cache: Arc::new(crate::page_cache::PageCache::default()),
             bulkheads,
             media_work: Arc::new(tokio::sync::Semaphore::new((threads / 2).max(1))),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         })
     }
 
@@ -105,10 +108,13 @@ impl AppState {
             return Err(not_ready());
         }
         let pool = self.pool.clone();
+        let metrics = self.metrics.clone();
         actix_web::web::block(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| WebError::from(dateline_storage::StorageError::from(e)))?;
+            let started = std::time::Instant::now();
+            let checkout = pool.get();
+            metrics.pool_checkout(started.elapsed(), checkout.is_err());
+            let mut conn =
+                checkout.map_err(|e| WebError::from(dateline_storage::StorageError::from(e)))?;
             f(&mut conn).map_err(Into::into)
         })
         .await

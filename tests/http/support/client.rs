@@ -186,7 +186,18 @@ impl Client {
             awc::error::SendRequestError,
         >,
     ) -> Response {
-        let mut res = res.expect("the request reaches the server");
+        let res = res.expect("the request reaches the server");
+        self.read(res).await.expect("a body")
+    }
+
+    /// Reads a response, keeping its cookies; `None` when the body is cut off.
+    async fn read(
+        &self,
+        mut res: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+    ) -> Option<Response> {
         for value in res.headers().get_all("set-cookie") {
             let Ok(text) = value.to_str() else { continue };
             let Ok(cookie) = actix_web::cookie::Cookie::parse(text.to_owned()) else {
@@ -206,13 +217,13 @@ impl Client {
                     .insert(cookie.name().to_owned(), cookie.value().to_owned());
             }
         }
-        let body = res.body().limit(16 * 1024 * 1024).await.expect("a body");
-        Response {
+        let body = res.body().limit(16 * 1024 * 1024).await.ok()?;
+        Some(Response {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
             body: String::from_utf8_lossy(&body).into_owned(),
             bytes: body.to_vec(),
-        }
+        })
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -328,6 +339,32 @@ impl Client {
             .await
             .assert_status(200);
         id
+    }
+
+    /// A JSON request with extra headers that may fail: `None` when the server cannot be
+    /// reached or drops the connection, as while it is being killed.
+    pub async fn try_json(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Option<Response> {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).ok()?;
+        let mut req = self.prepare(method, path);
+        for &(name, value) in headers {
+            req = req.insert_header((name, value));
+        }
+        let res = match body {
+            Some(b) => {
+                req.insert_header(("Content-Type", "application/json"))
+                    .send_body(b.to_string())
+                    .await
+            }
+            None => req.send().await,
+        }
+        .ok()?;
+        self.read(res).await
     }
 
     pub async fn json(&self, method: &str, path: &str, body: &serde_json::Value) -> Response {

@@ -3,6 +3,7 @@
 //! HTTP with a cookie-keeping client.
 
 pub mod client;
+pub mod private_postgres;
 pub mod process;
 
 use std::collections::HashMap;

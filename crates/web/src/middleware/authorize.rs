@@ -18,7 +18,7 @@ use crate::middleware::identity::{Credential, Identity, MaybeIdentity};
 use crate::state::AppState;
 
 /// The route definition for a request, found by method and matched pattern.
-pub fn route_for(req: &ServiceRequest) -> Option<&'static RouteDef> {
+pub fn route_for(req: &actix_web::HttpRequest) -> Option<&'static RouteDef> {
     let method = match *req.method() {
         Method::GET | Method::HEAD => permissions::Method::Get,
         Method::POST => permissions::Method::Post,
@@ -95,7 +95,7 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(def) = route_for(&req) else {
+    let Some(def) = route_for(req.request()) else {
         // No route: the router answers 404 or 405 itself.
         return next
             .call(req)

@@ -1,4 +1,4 @@
-//! Request plumbing, outermost first: request ids and logs, security headers, error rendering,
+//! Request plumbing, outermost first: metrics, request ids and logs, security headers, error rendering,
 //! compression, the page cache, path normalization, the readiness gate, identity, authorization
 //! and the cross-origin check. `app::build` wires them in that order.
 
@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod errors;
 pub mod headers;
 pub mod identity;
+pub mod metrics;
 pub mod origin;
 pub mod page_cache;
 pub mod paths;

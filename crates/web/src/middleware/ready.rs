@@ -1,5 +1,5 @@
-//! While the database is unreachable at start, everything but health checks and static files
-//! answers 503 with `Retry-After`.
+//! While the database is unreachable at start, everything but health checks, metrics and static
+//! files answers 503 with `Retry-After`.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -15,7 +15,9 @@ pub async fn readiness_gate(
     let ready = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.is_ready());
-    let exempt = req.path().starts_with("/healthz/") || req.path().starts_with("/static/");
+    let exempt = req.path().starts_with("/healthz/")
+        || req.path().starts_with("/static/")
+        || req.path() == "/metrics";
     if !ready && !exempt {
         let res = not_ready().error_response();
         return Ok(req.into_response(res).map_into_right_body());

@@ -20,6 +20,7 @@ pub fn all() -> Routes {
 fn infrastructure(r: &mut Routes) {
     r.add("health.live", health::live);
     r.add("health.ready", health::ready);
+    r.add("metrics", health::metrics);
     r.add("static.file", statics::file);
     r.add("robots", statics::robots);
     r.add("public.media", public::media::file);
