@@ -44,6 +44,20 @@ fn start(dir: &Path, db: &str, port: u16, failpoint: Option<&str>) -> Server {
     server
 }
 
+/// A client of the server on `port` that signs its requests with `token`.
+fn api_on(port: u16, token: &str) -> Client {
+    let api = Client::new(&format!("http://127.0.0.1:{port}"));
+    api.with_header("Authorization", &format!("Bearer {token}"));
+    api
+}
+
+/// Creates a draft over the API; returns its public id.
+async fn draft(api: &Client, body: serde_json::Value) -> String {
+    let made = api.json("POST", "/api/v1/releases", &body).await;
+    made.assert_status(201);
+    made.json()["id"].as_str().unwrap().to_owned()
+}
+
 fn pool(url: &DatabaseUrl) -> Pool {
     connection::connect(
         url,
@@ -61,19 +75,8 @@ async fn embargo_survives_kill_9(db: &TestDatabase) {
     let token = editor_with_token(dir.path(), &url, "ed@example.com", "write");
     let port = free_port();
     let mut server = start(dir.path(), &url, port, None);
-    let api = Client::new(&format!("http://127.0.0.1:{port}"));
-    api.with_header("Authorization", &format!("Bearer {token}"));
-    let id = api
-        .json(
-            "POST",
-            "/api/v1/releases",
-            &json!({"headline": "Kill nine"}),
-        )
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let api = api_on(port, &token);
+    let id = draft(&api, json!({"headline": "Kill nine"})).await;
     let embargo = Utc::now() + chrono::Duration::seconds(3);
     api.json(
         "POST",
@@ -123,20 +126,9 @@ async fn publish_is_atomic(db: &TestDatabase) {
     for round in 0..rounds {
         let port = free_port();
         let mut server = start(dir.path(), &url, port, Some("publish.before_commit"));
-        let api = Client::new(&format!("http://127.0.0.1:{port}"));
-        api.with_header("Authorization", &format!("Bearer {token}"));
+        let api = api_on(port, &token);
         let headline = format!("Atomic round {round}");
-        let id = api
-            .json(
-                "POST",
-                "/api/v1/releases",
-                &json!({"headline": headline, "body": "Atomic body."}),
-            )
-            .await
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = draft(&api, json!({"headline": headline, "body": "Atomic body."})).await;
         let before = settings::content_version(&mut p.get().unwrap())
             .unwrap()
             .version;
@@ -253,50 +245,72 @@ async fn until_acknowledged(acked: &Acknowledged, more: usize) {
     .await;
 }
 
-/// Every acknowledged save is in the release's history with the text the client sent.
-async fn every_acknowledged_save_is_kept(api: &Client, id: &str, acked: &Acknowledged) {
-    let acked = acked.borrow().clone();
-    assert!(!acked.is_empty());
-    for (headline, revision) in acked.iter() {
-        let r = api
-            .get(&format!("/api/v1/releases/{id}/revisions/{revision}"))
-            .await;
-        r.assert_status(200);
-        assert!(
-            r.body.contains(headline.as_str()),
-            "revision {revision}: {}",
-            r.body
-        );
-    }
-    let last = api.get(&format!("/api/v1/releases/{id}")).await.json();
-    let (newest_headline, newest_revision) = acked.last().unwrap();
-    let revision = last["revision"].as_i64().unwrap();
-    assert!(revision >= *newest_revision, "{last}");
-    if revision == *newest_revision {
-        assert_eq!(last["headline"], newest_headline.as_str());
-    }
+/// A stream of saves into one release, across faults.
+struct Saves {
+    api: Client,
+    id: String,
+    n: usize,
+    acked: Acknowledged,
 }
 
-/// Starts a server and a client for `token`, and makes a draft to save into.
-async fn server_with_draft(
-    dir: &Path,
-    url: &str,
-    port: u16,
-    token: &str,
-) -> (Server, Client, String) {
-    let server = start(dir, url, port, None);
-    let api = Client::new(&format!("http://127.0.0.1:{port}"));
-    api.with_header("Authorization", &format!("Bearer {token}"));
-    let made = api
-        .json(
-            "POST",
-            "/api/v1/releases",
-            &json!({"headline": "Save number 0"}),
-        )
-        .await;
-    made.assert_status(201);
-    let id = made.json()["id"].as_str().unwrap().to_owned();
-    (server, api, id)
+impl Saves {
+    /// An editor made with the command line, a server on a free port, and a draft to save into.
+    async fn begin(dir: &Path, url: &str) -> (Server, u16, Saves) {
+        let token = editor_with_token(dir, url, "ed@example.com", "write");
+        let port = free_port();
+        let server = start(dir, url, port, None);
+        let api = api_on(port, &token);
+        let id = draft(&api, json!({"headline": "Save number 0"})).await;
+        let saves = Saves {
+            api,
+            id,
+            n: 0,
+            acked: Acknowledged::default(),
+        };
+        (server, port, saves)
+    }
+
+    /// Saves stream in; once `before` more are acknowledged, `fault` strikes while they go on;
+    /// then the stream stops until the next call.
+    async fn around(&mut self, before: usize, fault: impl AsyncFnOnce()) {
+        let stop = Rc::new(Cell::new(false));
+        let writer = actix_web::rt::spawn(keep_saving(
+            self.api.clone(),
+            self.id.clone(),
+            self.n,
+            stop.clone(),
+            self.acked.clone(),
+        ));
+        until_acknowledged(&self.acked, before).await;
+        fault().await;
+        stop.set(true);
+        self.n = writer.await.unwrap();
+    }
+
+    /// Every acknowledged save is in the release's history with the text the client sent.
+    async fn all_kept(&self) {
+        let (api, id) = (&self.api, &self.id);
+        let acked = self.acked.borrow().clone();
+        assert!(!acked.is_empty());
+        for (headline, revision) in acked.iter() {
+            let r = api
+                .get(&format!("/api/v1/releases/{id}/revisions/{revision}"))
+                .await;
+            r.assert_status(200);
+            assert!(
+                r.body.contains(headline.as_str()),
+                "revision {revision}: {}",
+                r.body
+            );
+        }
+        let last = api.get(&format!("/api/v1/releases/{id}")).await.json();
+        let (newest_headline, newest_revision) = acked.last().unwrap();
+        let revision = last["revision"].as_i64().unwrap();
+        assert!(revision >= *newest_revision, "{last}");
+        if revision == *newest_revision {
+            assert_eq!(last["headline"], newest_headline.as_str());
+        }
+    }
 }
 
 /// R3: twenty times, the server is killed with `kill -9` while saves stream in and started
@@ -306,33 +320,23 @@ async fn acknowledged_saves_survive_kill_9_sqlite() {
     let db = TestDatabase::sqlite().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = url_text(&db.url);
-    let token = editor_with_token(dir.path(), &url, "ed@example.com", "write");
-    let port = free_port();
-    let (mut server, api, id) = server_with_draft(dir.path(), &url, port, &token).await;
-    let acked = Acknowledged::default();
-    let mut n = 0;
+    let (mut server, port, mut saves) = Saves::begin(dir.path(), &url).await;
     for cycle in 0..20 {
-        if cycle > 0 {
-            server = start(dir.path(), &url, port, None);
-        }
-        let stop = Rc::new(Cell::new(false));
-        let writer = actix_web::rt::spawn(keep_saving(
-            api.clone(),
-            id.clone(),
-            n,
-            stop.clone(),
-            acked.clone(),
-        ));
         // A different number of saves each time, so the kill lands at different moments.
-        until_acknowledged(&acked, 2 + cycle % 5).await;
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
-        stop.set(true);
-        n = writer.await.unwrap();
+        saves
+            .around(2 + cycle % 5, async || {
+                server.child.kill().unwrap();
+                server.child.wait().unwrap();
+            })
+            .await;
+        server = start(dir.path(), &url, port, None);
     }
-    let _last = start(dir.path(), &url, port, None);
-    every_acknowledged_save_is_kept(&api, &id, &acked).await;
-    assert!(acked.borrow().len() >= 80, "{} saves", acked.borrow().len());
+    saves.all_kept().await;
+    assert!(
+        saves.acked.borrow().len() >= 80,
+        "{} saves",
+        saves.acked.borrow().len()
+    );
     let mut conn = pool(&db.url).get().unwrap();
     assert_eq!(connection::integrity_check(&mut conn).unwrap(), "ok");
 }
@@ -343,40 +347,28 @@ async fn acknowledged_saves_survive_kill_9_sqlite() {
 #[actix_web::test]
 async fn acknowledged_saves_survive_kill_9_and_an_immediate_postgres_stop() {
     let Some(pg) = PrivatePostgres::start() else {
-        eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL");
         return;
     };
     let url = pg.url();
-    let token = editor_with_token(pg.dir(), &url, "ed@example.com", "write");
-    let port = free_port();
-    let (mut server, api, id) = server_with_draft(pg.dir(), &url, port, &token).await;
-    let acked = Acknowledged::default();
-    let mut n = 0;
+    let (mut server, port, mut saves) = Saves::begin(pg.dir(), &url).await;
+    let acked = saves.acked.clone();
     for cycle in 0..20 {
-        let stop = Rc::new(Cell::new(false));
-        let writer = actix_web::rt::spawn(keep_saving(
-            api.clone(),
-            id.clone(),
-            n,
-            stop.clone(),
-            acked.clone(),
-        ));
-        until_acknowledged(&acked, 2 + cycle % 5).await;
-        if cycle % 2 == 0 {
-            // The database goes away under the server, which keeps running.
-            pg.stop_immediately();
-            pg.up();
-            until_acknowledged(&acked, 1).await;
-        } else {
-            server.child.kill().unwrap();
-            server.child.wait().unwrap();
-            server = start(pg.dir(), &url, port, None);
-            until_acknowledged(&acked, 1).await;
-        }
-        stop.set(true);
-        n = writer.await.unwrap();
+        saves
+            .around(2 + cycle % 5, async || {
+                if cycle % 2 == 0 {
+                    // The database goes away under the server, which keeps running.
+                    pg.stop_immediately();
+                    pg.up();
+                } else {
+                    server.child.kill().unwrap();
+                    server.child.wait().unwrap();
+                    server = start(pg.dir(), &url, port, None);
+                }
+                until_acknowledged(&acked, 1).await;
+            })
+            .await;
     }
-    every_acknowledged_save_is_kept(&api, &id, &acked).await;
+    saves.all_kept().await;
     assert!(
         pg.log().contains("database system was interrupted"),
         "{}",
@@ -391,7 +383,6 @@ async fn acknowledged_saves_survive_kill_9_and_an_immediate_postgres_stop() {
 #[actix_web::test]
 async fn a_database_outage_is_a_quick_503_and_heals_without_a_restart() {
     let Some(pg) = PrivatePostgres::start() else {
-        eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL");
         return;
     };
     let url = pg.url();
@@ -411,8 +402,7 @@ async fn a_database_outage_is_a_quick_503_and_heals_without_a_restart() {
     pg.up();
     ready_within_ten_seconds(port);
 
-    let api = Client::new(&format!("http://127.0.0.1:{port}"));
-    api.with_header("Authorization", &format!("Bearer {token}"));
+    let api = api_on(port, &token);
     let id = api
         .publish_release(&json!({"headline": "Outage drill", "body": "Text."}))
         .await;

@@ -45,7 +45,10 @@ impl PrivatePostgres {
     /// A running cluster with an empty database `dateline`, or `None` (the test is skipped, as
     /// every PostgreSQL test is) when DATELINE_TEST_POSTGRES is not set.
     pub fn start() -> Option<PrivatePostgres> {
-        std::env::var("DATELINE_TEST_POSTGRES").ok()?;
+        if std::env::var("DATELINE_TEST_POSTGRES").is_err() {
+            eprintln!("skipped: set DATELINE_TEST_POSTGRES to run this on PostgreSQL");
+            return None;
+        }
         let bin = bin_dir().expect("PostgreSQL's initdb and pg_ctl (Debian: postgresql)");
         let dir = tempfile::tempdir().expect("a temporary directory");
         let pg = PrivatePostgres {
