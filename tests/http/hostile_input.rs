@@ -318,20 +318,9 @@ async fn newsroom(app: &crate::support::TestApp) -> (Fixtures, String) {
     let (editor, contributor) = app.api_user("ed-hostile@example.com", Role::Editor);
     let admin = app.user("admin-hostile@example.com", Role::Admin);
     let admin_token = app.token(&admin, "write");
-    let created = editor
-        .json(
-            "POST",
-            "/api/v1/releases",
-            &json!({"headline": "Wind park opens", "organization": "oresund-windshare", "categories": ["energy"], "regions": ["europe"], "tags": ["hostile"]}),
-        )
+    let release = editor
+        .publish_release(&json!({"headline": "Wind park opens", "organization": "oresund-windshare", "categories": ["energy"], "regions": ["europe"], "tags": ["hostile"]}))
         .await;
-    created.assert_status(201);
-    let release = created.json()["id"].as_str().unwrap().to_owned();
-    let publish = format!("/api/v1/releases/{release}/publish");
-    editor
-        .json("POST", &publish, &json!({}))
-        .await
-        .assert_status(200);
     let link = editor
         .json(
             "POST",

@@ -14,6 +14,7 @@ mod cli;
 mod foundation;
 mod guessing;
 mod hostile_input;
+mod instances;
 mod inventory;
 mod logs;
 mod media;

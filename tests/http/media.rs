@@ -18,7 +18,7 @@ use crate::support::{Client, TestApp};
 const BOUNDARY: &str = "dateline-test-boundary-7d1f";
 
 /// A picture that is really a photograph's size and shape, encoded as `format`.
-fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub(crate) fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let img = ImageBuffer::from_fn(width, height, |x, y| {
         Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
     });
@@ -70,7 +70,11 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     body
 }
 
-async fn upload(client: &Client, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Response {
+pub(crate) async fn upload(
+    client: &Client,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> Response {
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
     client
         .send_bytes(
@@ -83,15 +87,9 @@ async fn upload(client: &Client, fields: &[(&str, &str)], file: Option<(&str, &[
 }
 
 async fn draft(editor: &Client, headline: &str) -> String {
-    let made = editor
-        .json(
-            "POST",
-            "/api/v1/releases",
-            &json!({"headline": headline, "body": "Body."}),
-        )
-        .await;
-    made.assert_status(201);
-    made.json()["id"].as_str().unwrap().to_owned()
+    editor
+        .create_release(&json!({"headline": headline, "body": "Body."}))
+        .await
 }
 
 fn stored(app: &TestApp) -> (i64, i64, i64) {

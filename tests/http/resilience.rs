@@ -51,13 +51,6 @@ fn api_on(port: u16, token: &str) -> Client {
     api
 }
 
-/// Creates a draft over the API; returns its public id.
-async fn draft(api: &Client, body: serde_json::Value) -> String {
-    let made = api.json("POST", "/api/v1/releases", &body).await;
-    made.assert_status(201);
-    made.json()["id"].as_str().unwrap().to_owned()
-}
-
 fn pool(url: &DatabaseUrl) -> Pool {
     connection::connect(
         url,
@@ -76,7 +69,7 @@ async fn embargo_survives_kill_9(db: &TestDatabase) {
     let port = free_port();
     let mut server = start(dir.path(), &url, port, None);
     let api = api_on(port, &token);
-    let id = draft(&api, json!({"headline": "Kill nine"})).await;
+    let id = api.create_release(&json!({"headline": "Kill nine"})).await;
     let embargo = Utc::now() + chrono::Duration::seconds(3);
     api.json(
         "POST",
@@ -128,7 +121,9 @@ async fn publish_is_atomic(db: &TestDatabase) {
         let mut server = start(dir.path(), &url, port, Some("publish.before_commit"));
         let api = api_on(port, &token);
         let headline = format!("Atomic round {round}");
-        let id = draft(&api, json!({"headline": headline, "body": "Atomic body."})).await;
+        let id = api
+            .create_release(&json!({"headline": headline, "body": "Atomic body."}))
+            .await;
         let before = settings::content_version(&mut p.get().unwrap())
             .unwrap()
             .version;
@@ -260,7 +255,9 @@ impl Saves {
         let port = free_port();
         let server = start(dir, url, port, None);
         let api = api_on(port, &token);
-        let id = draft(&api, json!({"headline": "Save number 0"})).await;
+        let id = api
+            .create_release(&json!({"headline": "Save number 0"}))
+            .await;
         let saves = Saves {
             api,
             id,

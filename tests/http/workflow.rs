@@ -581,15 +581,8 @@ http_tests! {
 }
 
 async fn create_plain(c: &Client) -> String {
-    let r = c
-        .json(
-            "POST",
-            "/api/v1/releases",
-            &json!({"headline": "Plain release", "body": "Body."}),
-        )
-        .await;
-    r.assert_status(201);
-    r.json()["id"].as_str().unwrap().to_owned()
+    c.create_release(&json!({"headline": "Plain release", "body": "Body."}))
+        .await
 }
 
 // A colleague's published release is readable, but the drafts, review notes and preview links

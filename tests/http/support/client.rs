@@ -329,11 +329,16 @@ impl Client {
         .await
     }
 
-    /// Creates a release from `body` over the API and publishes it; returns its public id.
-    pub async fn publish_release(&self, body: &serde_json::Value) -> String {
+    /// Creates a draft from `body` over the API; returns its public id.
+    pub async fn create_release(&self, body: &serde_json::Value) -> String {
         let made = self.json("POST", "/api/v1/releases", body).await;
         made.assert_status(201);
-        let id = made.json()["id"].as_str().expect("an id").to_owned();
+        made.json()["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Creates a release from `body` over the API and publishes it; returns its public id.
+    pub async fn publish_release(&self, body: &serde_json::Value) -> String {
+        let id = self.create_release(body).await;
         let path = format!("/api/v1/releases/{id}/publish");
         self.json("POST", &path, &serde_json::json!({}))
             .await
