@@ -464,6 +464,11 @@ fn sigterm_lets_in_flight_requests_finish() {
     );
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
     assert!(
+        server.log().contains("scheduler stopped between jobs"),
+        "{}",
+        server.log()
+    );
+    assert!(
         !dir.path().join("dateline.db-wal").exists()
             || std::fs::metadata(dir.path().join("dateline.db-wal"))
                 .unwrap()

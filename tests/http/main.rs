@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod abuse;
 mod accounts;
 mod archive;
 mod backup;
@@ -22,6 +23,7 @@ mod metrics;
 mod openapi;
 mod outputs;
 mod page_cache;
+mod proxy;
 mod public_site;
 mod queries;
 mod resilience;

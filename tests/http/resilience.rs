@@ -267,6 +267,28 @@ impl Saves {
         (server, port, saves)
     }
 
+    /// One save of `words` words, logged when acknowledged; the answer, whatever it is.
+    async fn save(&mut self, words: usize) -> crate::support::client::Response {
+        let path = format!("/api/v1/releases/{}", self.id);
+        let current = self.api.get(&path).await.json()["revision"]
+            .as_i64()
+            .unwrap();
+        self.n += 1;
+        let headline = format!("Save number {}", self.n);
+        let body = json!({"headline": headline, "body": "word ".repeat(words)});
+        let tag = format!("\"{current}\"");
+        let r = self
+            .api
+            .try_json("PUT", &path, &[("If-Match", &tag)], Some(&body))
+            .await
+            .expect("an answer");
+        if r.status == 200 {
+            let revision = r.json()["revision"].as_i64().unwrap();
+            self.acked.borrow_mut().push((headline, revision));
+        }
+        r
+    }
+
     /// Saves stream in; once `before` more are acknowledged, `fault` strikes while they go on;
     /// then the stream stops until the next call.
     async fn around(&mut self, before: usize, fault: impl AsyncFnOnce()) {
@@ -456,6 +478,89 @@ async fn a_database_outage_is_a_quick_503_and_heals_without_a_restart() {
     assert!(!server.log().contains("panicked"), "{}", server.log());
     server.signal("-TERM");
     assert!(server.child.wait().unwrap().success());
+}
+
+/// A small filesystem of the test's own (tmpfs), to fill up. Mounting needs root; elsewhere the
+/// test is skipped. (A read-only remount is refused while the server holds the file open for
+/// writing, so the full disk stands for both.)
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let size = format!("size={megabytes}m");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &size, "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: mounting a small filesystem needs root");
+            return None;
+        }
+        Some(SmallDisk(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Fills the disk to the last byte with a file of its own; returns the file.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write as _;
+        let path = self.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        while file.write_all(&block[..512]).is_ok() {}
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.path())
+            .status();
+    }
+}
+
+/// R3 and R5 on SQLite: the disk fills up under a running server. Saves are refused with a 503
+/// meanwhile, reads go on, nothing acknowledged is lost, and saves work again once there is
+/// room, without a restart.
+#[actix_web::test]
+async fn a_full_disk_is_a_503_and_heals() {
+    let Some(disk) = SmallDisk::mount(24) else {
+        return;
+    };
+    let logs = tempfile::tempdir().unwrap();
+    let db = disk.path().join("dateline.db").display().to_string();
+    let (server, _port, mut saves) = Saves::begin(logs.path(), &db).await;
+    saves.save(100).await.assert_status(200);
+    let page = format!("/api/v1/releases/{}", saves.id);
+
+    let filler = disk.fill();
+    let mut refusal = None;
+    for _ in 0..200 {
+        let r = saves.save(20_000).await;
+        if r.status != 200 {
+            refusal = Some(r);
+            break;
+        }
+    }
+    let refusal = refusal.expect("the full disk refused a save");
+    assert_eq!(refusal.status, 503, "{}", refusal.body);
+    assert!(refusal.header("retry-after").is_some());
+    saves.api.get(&page).await.assert_status(200);
+    std::fs::remove_file(filler).unwrap();
+    saves.save(100).await.assert_status(200);
+
+    saves.all_kept().await;
+    let mut conn = pool(&DatabaseUrl::Sqlite(db.into())).get().unwrap();
+    assert_eq!(connection::integrity_check(&mut conn).unwrap(), "ok");
+    assert!(!server.log().contains("panicked"), "{}", server.log());
 }
 
 /// Polls readiness for at most ten seconds, the bound the operations checklist sets.

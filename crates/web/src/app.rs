@@ -10,7 +10,8 @@ use actix_web::{App, Error, HttpRequest, HttpServer, web};
 
 use crate::error::WebError;
 use crate::middleware::{
-    authorize, errors, headers, identity, metrics, origin, page_cache, paths, ready, request_id,
+    authorize, errors, headers, identity, limits, metrics, origin, page_cache, paths, ready,
+    request_id,
 };
 use crate::routes::media_type::Body;
 use crate::state::AppState;
@@ -60,8 +61,10 @@ pub fn build(
         .wrap(from_fn(ready::readiness_gate))
         .wrap(from_fn(paths::reject_ambiguous))
         .wrap(from_fn(page_cache::serve_from_cache))
+        .wrap(from_fn(limits::bound))
         .wrap(Compress::default())
         .wrap(from_fn(errors::render_errors))
+        .wrap(from_fn(limits::close_unread))
         .wrap(from_fn(headers::security_headers))
         .wrap(from_fn(request_id::request_id))
         .wrap(from_fn(metrics::count))

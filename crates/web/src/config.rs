@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     pub metrics_allow: Option<Vec<String>>,
     pub shutdown_timeout_secs: Option<u64>,
+    pub body_idle_timeout_secs: Option<u64>,
     pub scheduler_interval_ms: Option<u64>,
     pub pool_size: Option<u32>,
     pub min_password_length: Option<usize>,
@@ -88,6 +89,8 @@ pub struct Config {
     pub metrics_allow: Vec<ipnet::IpNet>,
     /// How long a stopping server lets requests in flight finish.
     pub shutdown_timeout: Duration,
+    /// How long a request body may pause between chunks before the request is cut off (408).
+    pub body_idle_timeout: Duration,
     pub scheduler_interval: Duration,
     pub pool_size: u32,
     pub min_password_length: usize,
@@ -160,14 +163,7 @@ impl Config {
         let key_source = layers.key_source(&data_dir);
         let trusted_proxies = layers.trusted_proxies()?;
         let metrics_allow = layers.metrics_allow()?;
-        let shutdown_secs: u64 = layers.number_within(
-            "shutdown_timeout_secs",
-            "DATELINE_SHUTDOWN_TIMEOUT_SECS",
-            layers.file.shutdown_timeout_secs,
-            30,
-            1..=600,
-            "seconds",
-        )?;
+        let (shutdown_timeout, body_idle_timeout) = layers.timeouts()?;
         let scheduler_ms: Option<u64> = layers.number(
             "scheduler_interval_ms",
             "DATELINE_SCHEDULER_INTERVAL_MS",
@@ -188,7 +184,8 @@ impl Config {
             key_source,
             trusted_proxies,
             metrics_allow,
-            shutdown_timeout: Duration::from_secs(shutdown_secs),
+            shutdown_timeout,
+            body_idle_timeout,
             scheduler_interval: Duration::from_millis(
                 scheduler_ms.unwrap_or(1000).clamp(50, 60_000),
             ),
@@ -221,7 +218,7 @@ impl Config {
     }
 
     /// Each setting as `dateline config` shows it, in the order it is shown.
-    fn shown_values(&self) -> [(&'static str, String); 15] {
+    fn shown_values(&self) -> [(&'static str, String); 16] {
         let secret_key = match &self.key_source {
             KeySource::Env => "(set, redacted)".to_string(),
             KeySource::File(p) => format!("from key file {}", p.display()),
@@ -256,6 +253,10 @@ impl Config {
             (
                 "shutdown_timeout_secs",
                 self.shutdown_timeout.as_secs().to_string(),
+            ),
+            (
+                "body_idle_timeout_secs",
+                self.body_idle_timeout.as_secs().to_string(),
             ),
             (
                 "scheduler_interval_ms",
@@ -531,6 +532,35 @@ impl Layers<'_> {
                 })
             })
             .collect()
+    }
+
+    /// How long a stopping server lets requests in flight finish, and how long a request body
+    /// may pause before it is cut off: whole seconds, from one to the most each allows.
+    fn timeouts(&mut self) -> Result<(Duration, Duration), ConfigError> {
+        let file = (
+            self.file.shutdown_timeout_secs,
+            self.file.body_idle_timeout_secs,
+        );
+        let [shutdown, idle] = [
+            (
+                "shutdown_timeout_secs",
+                "DATELINE_SHUTDOWN_TIMEOUT_SECS",
+                file.0,
+                30,
+                600,
+            ),
+            (
+                "body_idle_timeout_secs",
+                "DATELINE_BODY_IDLE_TIMEOUT_SECS",
+                file.1,
+                10,
+                300,
+            ),
+        ]
+        .map(|(key, env, file, default, most)| {
+            self.number_within(key, env, file, default, 1..=most, "seconds")
+        });
+        Ok((Duration::from_secs(shutdown?), Duration::from_secs(idle?)))
     }
 
     /// Networks (`10.0.0.0/8`) or single addresses that may read `/metrics`; loopback unless

@@ -49,6 +49,11 @@ pub enum WebError {
     PayloadTooLarge(String),
     #[error("{reason}")]
     Unavailable { retry_after: u64, reason: String },
+    /// The client stopped sending its body part-way (`middleware::limits`).
+    #[error("the request body stopped arriving")]
+    RequestTimeout,
+    #[error("the request's headers are too large")]
+    HeadersTooLarge,
     /// One stored revision cannot be read back (see `StorageError::DamagedRevision`): a 500
     /// that says which, logged like an internal error. The release's other revisions still load.
     #[error("revision {revision} of release {release_id} is damaged: {reason}")]
@@ -142,6 +147,16 @@ impl WebError {
             WebError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", m.clone()),
             WebError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", m.clone()),
             WebError::Unavailable { reason, .. } => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", reason.clone()),
+            WebError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "Request timed out",
+                "The request's body stopped arriving before it was complete, so nothing was saved. Check the connection and send it again.".to_string(),
+            ),
+            WebError::HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request headers too large",
+                "The request's headers are larger than this server accepts (32 KiB in all). Clearing this site's cookies usually fixes it.".to_string(),
+            ),
             WebError::DamagedRevision { revision, .. } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Damaged revision",
@@ -242,7 +257,7 @@ impl From<StorageError> for WebError {
             },
             other if other.is_out_of_service() => {
                 tracing::warn!(reason = %other, "database unavailable");
-                WebError::Unavailable { retry_after: 5, reason: "The newsroom database is not reachable right now. Try again in a few seconds.".into() }
+                WebError::Unavailable { retry_after: 5, reason: "The newsroom database cannot be used right now. Try again in a few seconds.".into() }
             }
             other if other.is_not_found() => WebError::NotFound,
             other => WebError::internal(other),

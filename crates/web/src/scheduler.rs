@@ -21,14 +21,18 @@ use crate::error::WebResult;
 use crate::state::AppState;
 use crate::usecases::{self, Caller};
 
-/// Runs until the process stops, with the webhook sender and the content-version watch beside
-/// it.
+/// Runs until the server stops (see [`AppState::stop_scheduler`]), with the webhook sender and
+/// the content-version watch beside it. It stops between jobs, never inside one.
 pub async fn run(state: AppState) {
     actix_web::rt::spawn(crate::webhooks::run(state.clone()));
     actix_web::rt::spawn(watch_content_version(state.clone()));
     actix_web::rt::spawn(pack_old_revisions(state.clone()));
     let mut last_tidy = None;
     loop {
+        if state.is_stopping() {
+            tracing::info!("scheduler stopped between jobs");
+            return;
+        }
         if state.is_ready() {
             match tick(&state).await {
                 Ok(n) if n > 0 => tracing::debug!(jobs = n, "scheduler ran jobs"),
@@ -137,11 +141,13 @@ pub async fn tick(state: &AppState) -> crate::error::WebResult<usize> {
 }
 
 async fn run_due(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> WebResult<usize> {
+    let stopping = state.stopping.clone();
     state
         .db(move |conn| -> WebResult<_> {
             let mut count = 0;
-            // A bounded batch, so one tick cannot starve the pool.
-            while count < 50 {
+            // A bounded batch, so one tick cannot starve the pool; a stopping server runs no
+            // further job once the one in hand has committed.
+            while count < 50 && !stopping.load(std::sync::atomic::Ordering::Acquire) {
                 match jobs::run_one_due(conn, now, |conn, job| run_job(conn, job, now))? {
                     None => break,
                     Some(Ran::Done(job)) => tracing::info!(job = job.id, release = ?job.release_id, "embargo lifted: release published"),

@@ -27,6 +27,8 @@ pub struct AppState {
     pub hashing: Arc<HashingPool>,
     /// Wakes the scheduler early, e.g. right after an approval with a near embargo.
     pub scheduler_wake: Arc<Notify>,
+    /// Set when the server is stopping: the scheduler finishes the job in hand and runs no more.
+    pub stopping: Arc<AtomicBool>,
     /// The newsroom's name as last read, for error pages rendered while the database is down.
     pub newsroom_name: Arc<RwLock<String>>,
     /// Outbound HTTP for webhook deliveries, guarded against private addresses.
@@ -63,6 +65,7 @@ impl AppState {
             ready: Arc::new(AtomicBool::new(false)),
             hashing: Arc::new(HashingPool::new(threads)),
             scheduler_wake: Arc::new(Notify::new()),
+            stopping: Arc::new(AtomicBool::new(false)),
             newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
             webhook_clients: crate::webhooks::send::Clients::new()?,
             page_cache: Arc::new(crate::page_cache::PageCache::default()),
@@ -88,6 +91,16 @@ impl AppState {
                 self.page_cache.learn(-1);
             }
         }
+    }
+
+    /// Asks the scheduler to stop after the job in hand.
+    pub fn stop_scheduler(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.scheduler_wake.notify_one();
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
     }
 
     pub fn is_ready(&self) -> bool {

@@ -31,6 +31,27 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, buf))
 }
 
+/// The status code of a raw HTTP answer, or 0 when it has none.
+pub fn status_of(answer: &str) -> u16 {
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sends `request` as it is (any bytes, however malformed) on a new connection and returns
+/// everything the server answers until it closes the connection.
+pub fn exchange(port: u16, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // The server may answer and close before it has read everything; what it said counts.
+    let _ = s.write_all(request);
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 /// Runs a `dateline` command in `dir` (on its SQLite default) with `stdin` piped in.
 pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(BIN)

@@ -35,10 +35,17 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(startup::bootstrap(state.clone()));
-        actix_web::rt::spawn(scheduler::run(state.clone()));
+        let scheduler = actix_web::rt::spawn(scheduler::run(state.clone()));
         let server = app::http_server(state.clone(), listener, app::default_workers())?;
         server.await?;
         tracing::info!("stopped accepting requests; finishing up");
+        state.stop_scheduler();
+        if tokio::time::timeout(state.config.shutdown_timeout, scheduler)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the scheduler did not stop in time; its job in hand rolls back");
+        }
         checkpoint(&state);
         Ok::<(), anyhow::Error>(())
     })
