@@ -22,6 +22,7 @@ use crate::repo::relations::{self, TagIds};
 use crate::repo::releases::{
     ReleaseRow, content_columns, fresh_public_ids, pack_body, record_revision_after,
 };
+use crate::repo::revisions::KnownBase;
 use crate::repo::{jobs, search};
 use crate::schema::{corrections, organizations, releases};
 use crate::time::{now, to_db};
@@ -131,26 +132,31 @@ fn record_history(
         base.as_ref(),
     )?);
     if let Some((when, note)) = &item.correction {
-        at.revision += 1;
-        at.updated_at = to_db(*when);
         let how = (RevisionAction::Correct, note.as_str(), author_id);
-        base = Some(record_revision_after(
-            conn,
-            &at,
-            &item.content,
-            how,
-            base.as_ref(),
-        )?);
+        let next = record_next(conn, &mut at, *when, &item.content, how, base.as_ref())?;
+        base = Some(next);
         insert_correction(conn, &at, *when, note, author_id)?;
     }
     if let Fate::Withdrawn(when, reason) = &item.fate {
-        at.revision += 1;
-        at.updated_at = to_db(*when);
         at.status = ReleaseStatus::Withdrawn.as_str().to_owned();
         let how = (RevisionAction::Transition, reason.as_str(), author_id);
-        record_revision_after(conn, &at, &item.content, how, base.as_ref())?;
+        record_next(conn, &mut at, *when, &item.content, how, base.as_ref())?;
     }
     Ok(())
+}
+
+/// Moves `at` on to its next revision, made at `when`, and records it after `base`.
+fn record_next(
+    conn: &mut DbConnection,
+    at: &mut ReleaseRow,
+    when: DateTime<Utc>,
+    content: &ReleaseContent,
+    how: (RevisionAction, &str, Option<i64>),
+    base: Option<&KnownBase>,
+) -> Result<KnownBase> {
+    at.revision += 1;
+    at.updated_at = to_db(when);
+    record_revision_after(conn, at, content, how, base)
 }
 
 fn insert_correction(
