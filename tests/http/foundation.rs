@@ -327,7 +327,11 @@ async fn an_unreachable_database_is_a_quick_503() {
     let page = c.get("/").await;
     page.assert_status(503);
     assert!(page.header("retry-after").is_some());
-    assert!(page.body.contains("database cannot be used right now"), "{}", page.body);
+    assert!(
+        page.body.contains("database cannot be used right now"),
+        "{}",
+        page.body
+    );
     c.get("/healthz/ready").await.assert_status(503);
     c.get("/healthz/live").await.assert_status(200);
 }
