@@ -23,6 +23,7 @@ mod metrics;
 mod openapi;
 mod outputs;
 mod page_cache;
+mod plans;
 mod proxy;
 mod public_site;
 mod queries;

@@ -280,13 +280,49 @@ impl Default for PoolOptions {
     }
 }
 
-/// A shared count of statements run.
+/// A shared count of statements run and, while asked, their text.
 #[derive(Debug, Clone, Default)]
-pub struct QueryCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+pub struct QueryCounter(std::sync::Arc<Counted>);
+
+#[derive(Debug, Default)]
+struct Counted {
+    count: std::sync::atomic::AtomicU64,
+    /// `Some` between [`QueryCounter::record`] and [`QueryCounter::recorded`].
+    kept: std::sync::Mutex<Option<Vec<String>>>,
+}
 
 impl QueryCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
+        self.0.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Starts keeping every statement run from now on, as Diesel shows it (its SQL, then
+    /// ` -- binds: ` and the values), so a test can ask the database how it plans each one.
+    pub fn record(&self) {
+        if let Ok(mut kept) = self.0.kept.lock() {
+            *kept = Some(Vec::new());
+        }
+    }
+
+    /// The statements run since [`record`](Self::record), in order; keeping stops.
+    pub fn recorded(&self) -> Vec<String> {
+        self.0
+            .kept
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.take())
+            .unwrap_or_default()
+    }
+
+    fn saw(&self, query: &dyn diesel::connection::DebugQuery) {
+        self.0
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut kept) = self.0.kept.lock()
+            && let Some(kept) = kept.as_mut()
+        {
+            kept.push(query.to_string());
+        }
     }
 }
 
@@ -298,8 +334,8 @@ impl r2d2::CustomizeConnection<DbConnection, StorageError> for Counting {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), StorageError> {
         let count = self.0.clone();
         conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
-            if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
-                count.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+                count.saw(query);
             }
         });
         Ok(())

@@ -111,6 +111,161 @@ impl Drop for TestDatabase {
     }
 }
 
+/// How the database would run a statement, one line per plan step: SQLite's `EXPLAIN QUERY
+/// PLAN` details, or PostgreSQL's `EXPLAIN` text.
+///
+/// `shown` is a statement as [`QueryCounter::recorded`](crate::QueryCounter::recorded) kept it:
+/// the SQL with its placeholders, then ` -- binds: ` and the values. SQLite plans without looking
+/// at values. PostgreSQL plans for the values, so it gets them back as literals and makes the
+/// custom plan it would make for the real statement, with sequential scans priced out.
+pub fn query_plan(conn: &mut crate::DbConnection, shown: &str) -> Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[diesel(column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let (sql, binds) = shown.split_once(" -- binds: ").unwrap_or((shown, "[]"));
+    match conn {
+        crate::DbConnection::Sqlite(c) => {
+            Ok(diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                .load::<Step>(c)?
+                .into_iter()
+                .map(|s| s.detail)
+                .collect())
+        }
+        crate::DbConnection::Pg(c) => {
+            let values = bind_literals(binds)?;
+            let execute = if values.is_empty() {
+                "EXPLAIN EXECUTE dateline_plan".to_owned()
+            } else {
+                format!("EXPLAIN EXECUTE dateline_plan({})", values.join(", "))
+            };
+            c.transaction(|c| {
+                // A table of a few thousand rows is cheapest read whole, so PostgreSQL rightly
+                // does; priced out, a sequential scan stays only where no index can serve, which
+                // is what a newsroom of 100,000 releases would run into.
+                diesel::sql_query("SET LOCAL enable_seqscan = off").execute(c)?;
+                diesel::sql_query(format!("PREPARE dateline_plan AS {sql}")).execute(c)?;
+                let lines = diesel::sql_query(execute).load::<Line>(c);
+                diesel::sql_query("DEALLOCATE dateline_plan").execute(c)?;
+                Ok(lines?.into_iter().map(|l| l.line).collect())
+            })
+        }
+    }
+}
+
+/// Diesel's debug list of bound values (`["published", 2026-12-05T11:43:48.7, None, [1, 2]]`)
+/// as SQL literals, which PostgreSQL casts to each parameter's type.
+fn bind_literals(binds: &str) -> Result<Vec<String>> {
+    let bad = |why: &str| StorageError::Corrupt(format!("cannot read the binds {binds}: {why}"));
+    let inner = binds
+        .trim()
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .ok_or_else(|| bad("not a list"))?;
+    split_top_level(inner)
+        .into_iter()
+        .map(|v| literal(v).ok_or_else(|| bad(v)))
+        .collect()
+}
+
+/// One value of the debug list as an SQL literal.
+fn literal(value: &str) -> Option<String> {
+    let v = value.trim();
+    if v == "None" {
+        return Some("NULL".into());
+    }
+    if let Some(inner) = v.strip_prefix("Some(").and_then(|i| i.strip_suffix(')')) {
+        return literal(inner);
+    }
+    if v.starts_with('"') {
+        return Some(quote(&unescape(v)?));
+    }
+    if let Some(items) = v.strip_prefix('[').and_then(|i| i.strip_suffix(']')) {
+        // An array, as PostgreSQL's text form: {1,2} or {"a","b"}.
+        let elements: Option<Vec<String>> = split_top_level(items)
+            .into_iter()
+            .map(|item| {
+                let item = item.trim();
+                if item.starts_with('"') {
+                    let text = unescape(item)?;
+                    Some(format!(
+                        "\"{}\"",
+                        text.replace('\\', "\\\\").replace('"', "\\\"")
+                    ))
+                } else {
+                    Some(item.to_owned())
+                }
+            })
+            .collect();
+        return Some(quote(&format!("{{{}}}", elements?.join(","))));
+    }
+    if v == "true" || v == "false" || v.parse::<f64>().is_ok() {
+        return Some(v.to_owned());
+    }
+    // Times and anything else: a quoted literal the parameter's type parses.
+    Some(quote(v))
+}
+
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A Rust debug string (`"it's \"so\""`) as its text.
+fn unescape(quoted: &str) -> Option<String> {
+    let body = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            '0' => out.push('\0'),
+            'u' => {
+                let code: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                out.push(char::from_u32(u32::from_str_radix(&code, 16).ok()?)?);
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
+/// Splits a debug list's items at the commas outside strings, brackets and parentheses.
+fn split_top_level(list: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut start) = (0i32, false, false, 0);
+    for (i, c) in list.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '[' | '(' if !in_string => depth += 1,
+            ']' | ')' if !in_string => depth -= 1,
+            ',' if !in_string && depth == 0 => {
+                items.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !list[start..].trim().is_empty() {
+        items.push(&list[start..]);
+    }
+    items
+}
+
 fn unique_suffix() -> String {
     use rand::Rng;
     let n: u64 = rand::rng().random();

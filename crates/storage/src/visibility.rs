@@ -112,13 +112,16 @@ pub(crate) fn category_ids(conn: &mut DbConnection, scope: Scope) -> Result<Opti
     let Some(visible) = scope.releases() else {
         return Ok(None);
     };
-    let mut ids: HashSet<i64> = release_categories::table
-        .filter(
-            release_categories::release_id
-                .eq_any(releases::table.filter(visible).select(releases::id)),
-        )
-        .select(release_categories::category_id)
-        .distinct()
+    // One probe per category (there are few), each stopping at its first visible release.
+    let mut ids: HashSet<i64> = categories::table
+        .filter(diesel::dsl::exists(
+            release_categories::table
+                .inner_join(releases::table)
+                .filter(release_categories::category_id.eq(categories::id))
+                .filter(visible)
+                .select(release_categories::release_id),
+        ))
+        .select(categories::id)
         .load::<i64>(conn)?
         .into_iter()
         .collect();

@@ -24,6 +24,7 @@ pub mod newsroom;
 pub mod nul;
 pub mod page_cache;
 pub mod pagination;
+pub mod public_counts;
 pub mod query;
 pub mod routes;
 pub mod scheduler;

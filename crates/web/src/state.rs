@@ -35,6 +35,8 @@ pub struct AppState {
     pub webhook_clients: crate::webhooks::send::Clients,
     /// Rendered public pages for anonymous readers.
     pub page_cache: Arc<crate::page_cache::PageCache>,
+    /// Public releases per organization, category and region, read once per content version.
+    pub counts: Arc<crate::public_counts::CountsCache>,
     /// Bounded concurrency for expensive reads.
     pub bulkheads: crate::bulkhead::Bulkheads,
     /// Uploads whose pictures are being decoded and resized at once: half the cores, so the
@@ -69,6 +71,7 @@ impl AppState {
             newsroom_name: Arc::new(RwLock::new("Newsroom".into())),
             webhook_clients: crate::webhooks::send::Clients::new()?,
             page_cache: Arc::new(crate::page_cache::PageCache::default()),
+            counts: Arc::default(),
             bulkheads,
             media_work: Arc::new(tokio::sync::Semaphore::new((threads / 2).max(1))),
             metrics: Arc::new(crate::metrics::Metrics::new()),

@@ -183,8 +183,21 @@ impl Known {
 }
 
 /// Writes `records` into the newsroom in one transaction, at `now` for the content version and
-/// any publishing job an embargoed release needs.
+/// any publishing job an embargoed release needs. After a load that added releases the planner's
+/// statistics are refreshed, so the next queries are planned for the newsroom's new size.
 pub fn import(
+    conn: &mut DbConnection,
+    records: &[Record],
+    now: DateTime<Utc>,
+) -> Outcome<ImportReport> {
+    let report = write_records(conn, records, now)?;
+    if report.added.contains_key("releases") {
+        crate::repo::bulk::refresh_statistics(conn)?;
+    }
+    Ok(report)
+}
+
+fn write_records(
     conn: &mut DbConnection,
     records: &[Record],
     now: DateTime<Utc>,

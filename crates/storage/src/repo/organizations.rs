@@ -189,12 +189,17 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<()> {
     delete_unused!(conn, organizations, id, "this organization")
 }
 
-/// The ids of organizations issuing releases in `scope`, as a subquery.
-macro_rules! visible_organization_ids {
-    ($releases:expr) => {
-        releases::table
-            .filter($releases)
-            .select(releases::organization_id)
+/// Whether the organization `$org` (a column of the outer query, or an id) issued a release
+/// matching `$releases`. The probe walks that organization's releases newest first and stops at
+/// the first match.
+macro_rules! issued_release_in {
+    ($org:expr, $releases:expr) => {
+        diesel::dsl::exists(
+            releases::table
+                .filter(releases::organization_id.eq($org))
+                .filter($releases)
+                .select(releases::id),
+        )
     };
 }
 
@@ -226,11 +231,7 @@ fn in_scope(
         .order((organizations::name.asc(), organizations::id.asc()))
         .into_boxed();
     if let Some(visible) = scope.releases() {
-        q = q.filter(
-            organizations::id
-                .nullable()
-                .eq_any(visible_organization_ids!(visible)),
-        );
+        q = q.filter(issued_release_in!(organizations::id.nullable(), visible));
     }
     if let Some(page) = page {
         q = after_name!(q.limit(page.fetch()), page, organizations);
@@ -243,9 +244,6 @@ fn in_scope(
 pub fn visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
     match scope.releases() {
         None => Ok(true),
-        Some(visible) => Ok(diesel::select(diesel::dsl::exists(
-            visible_organization_ids!(visible).filter(releases::organization_id.eq(id)),
-        ))
-        .get_result(conn)?),
+        Some(visible) => Ok(diesel::select(issued_release_in!(id, visible)).get_result(conn)?),
     }
 }

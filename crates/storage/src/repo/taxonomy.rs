@@ -43,16 +43,20 @@ macro_rules! taxon_reads {
     };
 }
 
-/// The ids of the taxa that link table `$link` ties to releases matching `$releases`, as a
-/// subquery: what a scope may see of regions and tags. (Tags are typed into releases, so a tag's
-/// name alone can give away an embargoed story.)
-macro_rules! taxa_on {
-    ($link:ident, $column:ident, $releases:expr) => {
-        $link::table
-            .filter(
-                $link::release_id.eq_any(releases::table.filter($releases).select(releases::id)),
-            )
-            .select($link::$column)
+/// Whether link table `$link` ties the taxon `$taxon` (a column of the outer query, or an id) to
+/// a release matching `$releases`: what a scope may see of regions and tags. (Tags are typed into
+/// releases, so a tag's name alone can give away an embargoed story.) The probe starts from the
+/// taxon's links and stops at the first such release, so its cost does not grow with the
+/// newsroom.
+macro_rules! has_release_in {
+    ($link:ident, $column:ident, $taxon:expr, $releases:expr) => {
+        diesel::dsl::exists(
+            $link::table
+                .inner_join(releases::table)
+                .filter($link::$column.eq($taxon))
+                .filter($releases)
+                .select($link::release_id),
+        )
     };
 }
 
@@ -266,17 +270,19 @@ pub fn all_regions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<Region>>
 taxon_lists!(regions, RegionRow => Region, regions_in_scope, list_regions, |conn, scope| {
     scope
         .releases()
-        .map(|visible| regions::id.eq_any(taxa_on!(release_regions, region_id, visible)))
+        .map(|visible| has_release_in!(release_regions, region_id, regions::id, visible))
 });
 
 /// Whether the region `id` may be shown under `scope`.
 pub fn region_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
     match scope.releases() {
         None => Ok(true),
-        Some(visible) => Ok(diesel::select(diesel::dsl::exists(
-            taxa_on!(release_regions, region_id, visible).filter(release_regions::region_id.eq(id)),
-        ))
-        .get_result(conn)?),
+        Some(visible) => {
+            Ok(
+                diesel::select(has_release_in!(release_regions, region_id, id, visible))
+                    .get_result(conn)?,
+            )
+        }
     }
 }
 
@@ -370,17 +376,16 @@ pub fn delete_tag(conn: &mut DbConnection, id: i64) -> Result<()> {
 taxon_lists!(tags, TagRow => Tag, tags_in_scope, list_tags, |conn, scope| {
     scope
         .releases()
-        .map(|visible| tags::id.eq_any(taxa_on!(release_tags, tag_id, visible)))
+        .map(|visible| has_release_in!(release_tags, tag_id, tags::id, visible))
 });
 
 /// Whether the tag `id` may be shown under `scope`.
 pub fn tag_visible(conn: &mut DbConnection, id: i64, scope: Scope) -> Result<bool> {
     match scope.releases() {
         None => Ok(true),
-        Some(visible) => Ok(diesel::select(diesel::dsl::exists(
-            taxa_on!(release_tags, tag_id, visible).filter(release_tags::tag_id.eq(id)),
-        ))
-        .get_result(conn)?),
+        Some(visible) => Ok(
+            diesel::select(has_release_in!(release_tags, tag_id, id, visible)).get_result(conn)?,
+        ),
     }
 }
 

@@ -58,6 +58,8 @@ pub fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // A batch of files can change the newsroom's size a lot; plan the next queries for it.
+    dateline_storage::repo::bulk::refresh_statistics(&mut conn)?;
     if failed > 0 {
         bail!(
             "{failed} of {} file(s) could not be imported",

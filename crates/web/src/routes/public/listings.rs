@@ -484,14 +484,16 @@ async fn index(
         return Ok(res);
     }
     let now = state.clock.now();
+    let cache = state.counts.clone();
     let entries = state
         .db(move |conn| -> WebResult<_> {
-            let counts = releases::public_counts(conn, now)?;
+            let counted = cache.get(conn, now)?;
+            let counts = &counted.per;
             let public = Scope::public(now);
             Ok(match kind {
-                "organizations" => organization_entries(organizations::all(conn, public)?, &counts),
-                "categories" => category_entries(&taxonomy::all_categories(conn, public)?, &counts),
-                _ => region_entries(taxonomy::all_regions(conn, public)?, &counts),
+                "organizations" => organization_entries(organizations::all(conn, public)?, counts),
+                "categories" => category_entries(&taxonomy::all_categories(conn, public)?, counts),
+                _ => region_entries(taxonomy::all_regions(conn, public)?, counts),
             })
         })
         .await?;

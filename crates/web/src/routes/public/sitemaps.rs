@@ -111,10 +111,11 @@ pub async fn index(req: HttpRequest, state: State) -> WebResult {
         return Ok(res);
     }
     let now = state.clock.now();
+    let counts = state.counts.clone();
     let (count, changed) = state
         .db(move |conn| -> WebResult<_> {
             Ok((
-                releases::count_public(conn, now)?,
+                counts.get(conn, now)?.total,
                 dateline_storage::repo::settings::content_version(conn)?.changed_at,
             ))
         })
@@ -151,6 +152,7 @@ pub async fn page(req: HttpRequest, state: State, n: web::Path<String>) -> WebRe
         return Ok(res);
     }
     let now = state.clock.now();
+    let counts = state.counts.clone();
     let (list, sections, total) = state
         .db(move |conn| -> WebResult<_> {
             let list = releases::public_between(conn, now, None, offset, PER_PAGE)?;
@@ -180,7 +182,7 @@ pub async fn page(req: HttpRequest, state: State, n: web::Path<String>) -> WebRe
                         .map(|r| format!("/regions/{}", r.slug)),
                 );
             }
-            Ok((list, sections, releases::count_public(conn, now)?))
+            Ok((list, sections, counts.get(conn, now)?.total))
         })
         .await?;
     if n > 1 && offset >= total {
