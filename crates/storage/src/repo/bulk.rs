@@ -247,3 +247,14 @@ pub fn refresh_statistics(conn: &mut DbConnection) -> Result<()> {
     };
     Ok(())
 }
+
+/// Refreshes PostgreSQL's statistics for the release tables partway through a long load. Without
+/// it the planner keeps believing `releases` holds the few rows it held at the start and checks
+/// each batch's new public ids by reading the whole table, which made seeding slow down as it
+/// went. SQLite looks those ids up on the unique index whatever it knows of sizes.
+pub fn refresh_growing_statistics(conn: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("ANALYZE releases, release_revisions").execute(c)?;
+    }
+    Ok(())
+}
