@@ -114,7 +114,7 @@ pub fn seed_releases(
         }
         written += bulk::insert_published(conn, &batch, None)? as u64;
         // Each time the load has doubled, so the statistics never lag far behind.
-        if (written / BATCH as u64).is_power_of_two() && written % BATCH as u64 == 0 {
+        if written.is_multiple_of(BATCH as u64) && (written / BATCH as u64).is_power_of_two() {
             bulk::refresh_growing_statistics(conn)?;
         }
         progress(written);
