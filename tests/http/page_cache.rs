@@ -157,6 +157,21 @@ http_tests! {
         assert!(cached(&app, &page).await.contains("Under embargo."));
     }
 
+    async fn a_crowd_asking_for_a_page_at_once_has_it_rendered_once(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        for i in 0..5 {
+            publish(&editor, &format!("Harbour works, phase {i}"), "The harbour works go on.").await;
+        }
+        for path in ["/search?q=harbour", "/feed.atom", "/"] {
+            let crowd: Vec<Client> = (0..24).map(|_| app.client()).collect();
+            let answers = futures_util::future::join_all(crowd.iter().map(|c| c.get(path))).await;
+            assert!(answers.iter().all(|a| a.status == 200), "{path}: every reader is answered");
+            let rendered = answers.iter().filter(|a| a.header(CACHE).as_deref() == Some("miss")).count();
+            assert_eq!(rendered, 1, "{path} is rendered once for 24 readers asking at once");
+            assert!(answers.iter().all(|a| a.body == answers[0].body), "{path}: the same page for all");
+        }
+    }
+
     async fn changes_made_by_another_instance_reach_this_ones_cache(app) {
         let second = app.second_instance().await;
         let (editor, _) = app.api_user("ed@example.com", Role::Editor);

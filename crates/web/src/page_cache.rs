@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -148,6 +148,33 @@ pub struct PageCache {
     ///
     /// [`pause`]: PageCache::pause
     paused: AtomicUsize,
+    /// Pages being rendered now, each held by the request rendering it (see [`render_once`]).
+    ///
+    /// [`render_once`]: PageCache::render_once
+    rendering: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
+}
+
+/// What a request that found no kept page does: render it, or wait for the one rendering it.
+pub enum Turn {
+    /// This request renders the page; others asking meanwhile wait until the guard is dropped.
+    Render(Rendering),
+    /// Another request is rendering it; this waits for that, then looks in the cache again.
+    Wait(Arc<tokio::sync::RwLock<()>>),
+}
+
+/// Held while a page renders; dropping it lets the waiting requests look again.
+pub struct Rendering {
+    cache: Arc<PageCache>,
+    key: String,
+    _held: tokio::sync::OwnedRwLockWriteGuard<()>,
+}
+
+impl Drop for Rendering {
+    fn drop(&mut self) {
+        if let Ok(mut rendering) = self.cache.rendering.lock() {
+            rendering.remove(&self.key);
+        }
+    }
 }
 
 /// Holds the cache paused until dropped.
@@ -173,7 +200,31 @@ impl PageCache {
             capacity,
             clock: AtomicU64::new(0),
             paused: AtomicUsize::new(0),
+            rendering: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whose turn it is to render the page `key` that is not kept. A crowd arriving at once for
+    /// a page nobody has asked for since the last change (a popular search, a feed) renders it
+    /// once: without this every one of them queried and rendered it, and the bulkheads turned
+    /// most away with 503s.
+    pub fn render_once(self: &Arc<Self>, key: &str) -> Turn {
+        let Ok(mut rendering) = self.rendering.lock() else {
+            return Turn::Wait(Arc::default());
+        };
+        if let Some(lock) = rendering.get(key) {
+            return Turn::Wait(lock.clone());
+        }
+        let lock = Arc::new(tokio::sync::RwLock::new(()));
+        let Ok(held) = lock.clone().try_write_owned() else {
+            return Turn::Wait(lock);
+        };
+        rendering.insert(key.to_owned(), lock);
+        Turn::Render(Rendering {
+            cache: self.clone(),
+            key: key.to_owned(),
+            _held: held,
+        })
     }
 
     /// Stops serving and keeping pages until the guard is dropped. For a change whose commit

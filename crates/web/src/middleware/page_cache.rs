@@ -17,7 +17,7 @@ use actix_web::{Error, HttpRequest, web};
 
 use crate::http_cache::{Encoding, Validators};
 use crate::middleware::identity::session_cookie_name;
-use crate::page_cache::{PageCache, Rendered, STATUS_HEADER};
+use crate::page_cache::{PageCache, Rendered, STATUS_HEADER, Turn};
 use crate::state::AppState;
 
 pub async fn serve_from_cache(
@@ -48,11 +48,20 @@ pub async fn serve_from_cache(
     let key = PageCache::key(req.path(), req.query_string());
     let encoding = Encoding::negotiate(req.headers());
     if let Some(entry) = state.page_cache.get(&key) {
-        let mut res = entry.respond(encoding, req.request());
-        res.headers_mut()
-            .insert(header_name(), HeaderValue::from_static("hit"));
-        return Ok(req.into_response(res));
+        return Ok(hit(req, &entry, encoding));
     }
+    let _rendering = match state.page_cache.render_once(&key) {
+        Turn::Render(rendering) => Some(rendering),
+        Turn::Wait(lock) => {
+            // Bounded: a render that takes longer than this is not worth waiting for.
+            let _ = tokio::time::timeout(RENDER_WAIT, lock.read()).await;
+            if let Some(entry) = state.page_cache.get(&key) {
+                return Ok(hit(req, &entry, encoding));
+            }
+            // Not kept (an error, or a page that may not be kept): render it here.
+            None
+        }
+    };
     let res = next.call(req).await?;
     let Some(validators) = res.response().extensions().get::<Validators>().cloned() else {
         return Ok(res.map_into_boxed_body());
@@ -84,6 +93,20 @@ pub async fn serve_from_cache(
         None => head.set_body(body).map_into_boxed_body(),
     };
     Ok(ServiceResponse::new(request, answer))
+}
+
+/// How long a request waits for another to render the page it asked for.
+const RENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn hit(
+    req: ServiceRequest,
+    entry: &crate::page_cache::Entry,
+    encoding: Encoding,
+) -> ServiceResponse<BoxBody> {
+    let mut res = entry.respond(encoding, req.request());
+    res.headers_mut()
+        .insert(header_name(), HeaderValue::from_static("hit"));
+    req.into_response(res)
 }
 
 fn header_name() -> header::HeaderName {
