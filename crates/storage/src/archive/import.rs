@@ -530,15 +530,15 @@ fn add_release(
             &revisions::NewRevision {
                 release_id: id,
                 revision: rev.revision,
-                snapshot: &snapshot,
                 slug: &rev.slug,
                 status: &rev.status,
                 action: &rev.action,
                 note: &rev.note,
                 author_id: known.user(rev.author.as_ref(), &whose)?,
                 created_at: to_db(rev.created_at),
-                base: None,
             },
+            &snapshot,
+            None,
         )?;
     }
     for c in &r.corrections {

@@ -17,12 +17,10 @@ use dateline_core::{PublicId, ReleaseContent, ReleaseStatus};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::repo::relations::{self, TagIds};
-use crate::repo::releases::{
-    ReleaseRow, content_columns, fresh_public_ids, pack_body, record_revision_after,
-};
-use crate::repo::revisions::KnownBase;
+use crate::repo::releases::{ReleaseRow, content_columns, fresh_public_ids, pack_body};
+use crate::repo::revisions::{self, NewRevision, Packed, pack_history};
 use crate::repo::{jobs, search};
 use crate::schema::{corrections, organizations, releases};
 use crate::time::{now, to_db};
@@ -51,20 +49,55 @@ pub enum Fate {
     Withdrawn(DateTime<Utc>, String),
 }
 
+/// A [`SeedRelease`] with its compression done: its body and every revision's snapshot packed.
+/// Packing is most of the work of loading that is not the database's, so [`prepare`] runs
+/// where the caller likes (another thread) while [`insert_published`] writes.
+#[derive(Debug)]
+pub struct Prepared {
+    item: SeedRelease,
+    body: Vec<u8>,
+    history: Vec<Packed>,
+}
+
+/// Packs a release's body and the snapshots of the revisions [`insert_published`] will record
+/// for it, in that order: the drafts, the publication, then the correction and the withdrawal
+/// if it has them.
+pub fn prepare(item: SeedRelease) -> Result<Prepared> {
+    let json = |c: &ReleaseContent| {
+        serde_json::to_string(c).map_err(|e| StorageError::Corrupt(e.to_string()))
+    };
+    let drafts = item.drafts.iter().map(json).collect::<Result<Vec<_>>>()?;
+    let last = json(&item.content)?;
+    let mut snapshots: Vec<&str> = drafts.iter().map(String::as_str).collect();
+    snapshots.push(&last);
+    if item.correction.is_some() {
+        snapshots.push(&last);
+    }
+    if matches!(item.fate, Fate::Withdrawn(..)) {
+        snapshots.push(&last);
+    }
+    Ok(Prepared {
+        body: pack_body(&item.content.body)?,
+        history: pack_history(&snapshots)?,
+        item,
+    })
+}
+
 /// Writes `batch` in one transaction and returns how many releases it wrote.
 pub fn insert_published(
     conn: &mut DbConnection,
-    batch: &[SeedRelease],
+    batch: &[Prepared],
     author_id: Option<i64>,
 ) -> Result<usize> {
     write_tx(conn, |conn| {
         let ids = fresh_public_ids(conn, batch.len())?;
         let org_names = organization_names(conn)?;
         let mut tag_ids = TagIds::default();
-        for (item, public_id) in batch.iter().zip(&ids) {
-            let row = insert_row(conn, item, public_id, author_id)?;
+        for (prepared, public_id) in batch.iter().zip(&ids) {
+            let item = &prepared.item;
+            let row = insert_row(conn, prepared, public_id, author_id)?;
             let c = &item.content;
-            record_history(conn, &row, item, author_id)?;
+            record_history(conn, &row, prepared, author_id)?;
             relations::insert(conn, row.id, c, &mut tag_ids)?;
             match &item.fate {
                 Fate::Published => {
@@ -83,30 +116,46 @@ pub fn insert_published(
 }
 
 /// The revisions the normal path leaves: the drafts (created, then saved), the publication
-/// with the published text, and the correction if there is one.
+/// with the published text, and the correction if there is one, each with the snapshot
+/// [`prepare`] packed for it.
 fn record_history(
     conn: &mut DbConnection,
     row: &ReleaseRow,
-    item: &SeedRelease,
+    prepared: &Prepared,
     author_id: Option<i64>,
 ) -> Result<()> {
+    let item = &prepared.item;
+    let mut packs = prepared.history.iter();
+    let mut record = |conn: &mut DbConnection, at: &ReleaseRow, action: RevisionAction, note| {
+        let packed = packs
+            .next()
+            .ok_or_else(|| StorageError::Corrupt("a revision was not prepared".into()))?;
+        let new = NewRevision {
+            release_id: at.id,
+            revision: at.revision,
+            slug: &at.slug,
+            status: &at.status,
+            action: action.as_str(),
+            note,
+            author_id,
+            created_at: at.updated_at,
+        };
+        revisions::insert_packed(conn, &new, packed)
+    };
     let published = to_db(item.published_at);
     let drafted = item.drafts.len() as i64;
-    let mut base = None;
-    for (i, draft) in item.drafts.iter().enumerate() {
-        let mut at = row.clone();
-        at.revision = i as i64 + 1;
-        at.status = ReleaseStatus::Draft.as_str().to_owned();
-        at.updated_at = published - chrono::Duration::hours(drafted - i as i64);
+    let mut at = row.clone();
+    at.status = ReleaseStatus::Draft.as_str().to_owned();
+    for i in 0..drafted {
+        at.revision = i + 1;
+        at.updated_at = published - chrono::Duration::hours(drafted - i);
         let action = if i == 0 {
             RevisionAction::Create
         } else {
             RevisionAction::Save
         };
-        let how = (action, "", author_id);
-        base = Some(record_revision_after(conn, &at, draft, how, base.as_ref())?);
+        record(conn, &at, action, "")?;
     }
-    let mut at = row.clone();
     at.revision = drafted + 1;
     at.updated_at = match item.fate {
         Fate::Scheduled(_) => row.created_at,
@@ -123,40 +172,20 @@ fn record_history(
     } else {
         RevisionAction::Transition
     };
-    let how = (first, "", author_id);
-    base = Some(record_revision_after(
-        conn,
-        &at,
-        &item.content,
-        how,
-        base.as_ref(),
-    )?);
+    record(conn, &at, first, "")?;
     if let Some((when, note)) = &item.correction {
-        let how = (RevisionAction::Correct, note.as_str(), author_id);
-        let next = record_next(conn, &mut at, *when, &item.content, how, base.as_ref())?;
-        base = Some(next);
+        at.revision += 1;
+        at.updated_at = to_db(*when);
+        record(conn, &at, RevisionAction::Correct, note)?;
         insert_correction(conn, &at, *when, note, author_id)?;
     }
     if let Fate::Withdrawn(when, reason) = &item.fate {
         at.status = ReleaseStatus::Withdrawn.as_str().to_owned();
-        let how = (RevisionAction::Transition, reason.as_str(), author_id);
-        record_next(conn, &mut at, *when, &item.content, how, base.as_ref())?;
+        at.revision += 1;
+        at.updated_at = to_db(*when);
+        record(conn, &at, RevisionAction::Transition, reason)?;
     }
     Ok(())
-}
-
-/// Moves `at` on to its next revision, made at `when`, and records it after `base`.
-fn record_next(
-    conn: &mut DbConnection,
-    at: &mut ReleaseRow,
-    when: DateTime<Utc>,
-    content: &ReleaseContent,
-    how: (RevisionAction, &str, Option<i64>),
-    base: Option<&KnownBase>,
-) -> Result<KnownBase> {
-    at.revision += 1;
-    at.updated_at = to_db(when);
-    record_revision_after(conn, at, content, how, base)
 }
 
 fn insert_correction(
@@ -180,10 +209,11 @@ fn insert_correction(
 
 fn insert_row(
     conn: &mut DbConnection,
-    item: &SeedRelease,
+    prepared: &Prepared,
     public_id: &PublicId,
     author_id: Option<i64>,
 ) -> Result<ReleaseRow> {
+    let item = &prepared.item;
     let c = &item.content;
     let drafted = item.drafts.len() as i64;
     let published = to_db(item.published_at);
@@ -211,7 +241,7 @@ fn insert_row(
             (
                 releases::public_id.eq(public_id.as_str()),
                 releases::slug.eq(slugify_or(&c.headline, "release")),
-                content_columns!(c, pack_body(&c.body)?),
+                content_columns!(c, prepared.body.as_slice()),
             ),
             (
                 releases::status.eq(status.as_str()),

@@ -388,15 +388,15 @@ pub(crate) fn record_revision_after(
         &revisions::NewRevision {
             release_id: row.id,
             revision: row.revision,
-            snapshot: &snapshot,
             slug: &row.slug,
             status: &row.status,
             action: action.as_str(),
             note,
             author_id,
             created_at: row.updated_at,
-            base,
         },
+        &snapshot,
+        base,
     )
 }
 

@@ -6,7 +6,9 @@
 //! write.
 
 use chrono::{DateTime, Utc};
-use dateline_storage::repo::bulk::{self, Fate, SeedRelease};
+use std::sync::mpsc;
+
+use dateline_storage::repo::bulk::{self, Fate, Prepared, SeedRelease};
 use dateline_storage::repo::{organizations, settings, taxonomy};
 use dateline_storage::visibility::Scope;
 use dateline_storage::{DbConnection, StorageError};
@@ -31,6 +33,8 @@ pub enum SeedError {
     NoTaxonomy,
     #[error("a generated release is not valid: {0}")]
     Invalid(String),
+    #[error("the thread making the releases stopped unexpectedly")]
+    Maker,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -79,55 +83,97 @@ pub fn seed_releases(
     if taxa.issuers.is_empty() || taxa.category_ids.is_empty() || taxa.region_ids.is_empty() {
         return Err(SeedError::NoTaxonomy);
     }
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut written = 0u64;
-    let mut text_bytes = 0u64;
-    let (mut scheduled, mut withdrawn) = (0u64, 0u64);
-    let mut batch = Vec::with_capacity(BATCH);
-    while written < count {
-        batch.clear();
-        let n = (count - written).min(BATCH as u64);
-        for _ in 0..n {
-            let generated = synthetic::release(&mut rng, &taxa, now);
-            let mut content = generated.content;
-            content.normalize();
-            content
-                .validate()
-                .map_err(|e| SeedError::Invalid(format!("{e:?}")))?;
-            text_bytes += text_size(&content);
-            match generated.fate {
-                Fate::Scheduled(_) => scheduled += 1,
-                Fate::Withdrawn(..) => withdrawn += 1,
-                Fate::Published => {}
+    // Two threads, as seeding is two kinds of work: one makes and packs releases, the other
+    // writes them, a batch behind.
+    std::thread::scope(|scope| {
+        let (batches, received) = mpsc::sync_channel(1);
+        let taxa = &taxa;
+        let maker = scope.spawn(move || make_batches(count, seed, now, taxa, &batches));
+        let mut written = 0u64;
+        for batch in received {
+            written += bulk::insert_published(conn, &batch?, None)? as u64;
+            // Each time the load has doubled, so the statistics never lag far behind.
+            if written.is_multiple_of(BATCH as u64) && (written / BATCH as u64).is_power_of_two() {
+                bulk::refresh_growing_statistics(conn)?;
             }
-            let mut drafts = generated.drafts;
-            drafts
-                .iter_mut()
-                .for_each(dateline_core::ReleaseContent::normalize);
-            batch.push(SeedRelease {
-                content,
-                drafts,
-                published_at: generated.published_at,
-                correction: generated.correction,
-                fate: generated.fate,
-            });
+            progress(written);
         }
-        written += bulk::insert_published(conn, &batch, None)? as u64;
-        // Each time the load has doubled, so the statistics never lag far behind.
-        if written.is_multiple_of(BATCH as u64) && (written / BATCH as u64).is_power_of_two() {
-            bulk::refresh_growing_statistics(conn)?;
-        }
-        progress(written);
-    }
-    // Readers' caches key on the content version, as after any publication.
-    settings::bump_content_version(conn, now)?;
-    bulk::refresh_statistics(conn)?;
-    Ok(Seeded {
-        releases: written,
-        scheduled,
-        withdrawn,
-        text_bytes,
+        let tally = maker.join().map_err(|_| SeedError::Maker)?;
+        // Readers' caches key on the content version, as after any publication.
+        settings::bump_content_version(conn, now)?;
+        bulk::refresh_statistics(conn)?;
+        Ok(Seeded {
+            releases: written,
+            scheduled: tally.scheduled,
+            withdrawn: tally.withdrawn,
+            text_bytes: tally.text_bytes,
+        })
     })
+}
+
+/// What the making thread counted of what it made.
+#[derive(Default)]
+struct Tally {
+    scheduled: u64,
+    withdrawn: u64,
+    text_bytes: u64,
+}
+
+/// Generates, checks and packs `count` releases and sends them in batches; stops at the first
+/// error (sent on) or when the writer has stopped listening.
+fn make_batches(
+    count: u64,
+    seed: u64,
+    now: DateTime<Utc>,
+    taxa: &Taxa,
+    batches: &mpsc::SyncSender<Result<Vec<Prepared>, SeedError>>,
+) -> Tally {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut tally = Tally::default();
+    let mut made = 0u64;
+    while made < count {
+        let n = (count - made).min(BATCH as u64);
+        let batch = (0..n)
+            .map(|_| make_one(&mut rng, taxa, now, &mut tally))
+            .collect::<Result<Vec<_>, _>>();
+        let failed = batch.is_err();
+        if batches.send(batch).is_err() || failed {
+            break;
+        }
+        made += n;
+    }
+    tally
+}
+
+fn make_one(
+    rng: &mut StdRng,
+    taxa: &Taxa,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) -> Result<Prepared, SeedError> {
+    let generated = synthetic::release(rng, taxa, now);
+    let mut content = generated.content;
+    content.normalize();
+    content
+        .validate()
+        .map_err(|e| SeedError::Invalid(format!("{e:?}")))?;
+    tally.text_bytes += text_size(&content);
+    match generated.fate {
+        Fate::Scheduled(_) => tally.scheduled += 1,
+        Fate::Withdrawn(..) => tally.withdrawn += 1,
+        Fate::Published => {}
+    }
+    let mut drafts = generated.drafts;
+    drafts
+        .iter_mut()
+        .for_each(dateline_core::ReleaseContent::normalize);
+    Ok(bulk::prepare(SeedRelease {
+        content,
+        drafts,
+        published_at: generated.published_at,
+        correction: generated.correction,
+        fate: generated.fate,
+    })?)
 }
 
 fn text_size(c: &dateline_core::ReleaseContent) -> u64 {

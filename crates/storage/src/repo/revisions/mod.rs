@@ -2,7 +2,7 @@
 
 mod snapshots;
 
-pub(crate) use snapshots::{KnownBase, Stored, expand_in_order};
+pub(crate) use snapshots::{KnownBase, Packed, Stored, expand_in_order, pack_history};
 pub use snapshots::{pack_pending, unpacked_count};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -118,33 +118,50 @@ pub fn get(
     Ok((to_revision(row), content))
 }
 
-/// A revision to store, with its snapshot as JSON.
+/// A revision to store, all but its snapshot.
 pub(crate) struct NewRevision<'a> {
     pub release_id: i64,
     pub revision: i64,
-    pub snapshot: &'a str,
     pub slug: &'a str,
     pub status: &'a str,
     pub action: &'a str,
     pub note: &'a str,
     pub author_id: Option<i64>,
     pub created_at: NaiveDateTime,
-    /// The revision just before, when the caller wrote it itself (see [`KnownBase`]).
-    pub base: Option<&'a KnownBase>,
 }
 
-/// Stores a revision after the ones the release has, its snapshot packed against the one before,
-/// and returns it as the base the next revision may build on.
-pub(crate) fn insert(conn: &mut DbConnection, new: &NewRevision<'_>) -> Result<KnownBase> {
-    let (packed, base, depth) =
-        snapshots::pack_new(conn, new.release_id, new.revision, new.snapshot, new.base)?;
+/// Stores a revision after the ones the release has, its `snapshot` (JSON) packed against the
+/// one before, and returns it as the base the next revision may build on. `base` is the revision
+/// just before, when the caller wrote it itself (see [`KnownBase`]).
+pub(crate) fn insert(
+    conn: &mut DbConnection,
+    new: &NewRevision<'_>,
+    snapshot: &str,
+    base: Option<&KnownBase>,
+) -> Result<KnownBase> {
+    let packed = snapshots::pack_new(conn, new.release_id, new.revision, snapshot, base)?;
+    insert_packed(conn, new, &packed)?;
+    Ok(KnownBase {
+        revision: new.revision,
+        snapshot: snapshot.to_owned(),
+        depth: packed.depth,
+    })
+}
+
+/// Stores a revision whose snapshot was packed beforehand, as bulk loading does off the
+/// writing thread (see [`pack_history`]).
+pub(crate) fn insert_packed(
+    conn: &mut DbConnection,
+    new: &NewRevision<'_>,
+    packed: &Packed,
+) -> Result<()> {
     diesel::insert_into(release_revisions::table)
         .values((
             release_revisions::release_id.eq(new.release_id),
             release_revisions::revision.eq(new.revision),
             release_revisions::snapshot.eq(""),
-            release_revisions::packed.eq(Some(packed)),
-            release_revisions::packed_base.eq(base),
+            release_revisions::packed.eq(Some(&packed.frame)),
+            release_revisions::packed_base.eq(packed.base),
             release_revisions::slug.eq(new.slug),
             release_revisions::status.eq(new.status),
             release_revisions::action.eq(new.action),
@@ -153,11 +170,7 @@ pub(crate) fn insert(conn: &mut DbConnection, new: &NewRevision<'_>) -> Result<K
             release_revisions::created_at.eq(new.created_at),
         ))
         .execute(conn)?;
-    Ok(KnownBase {
-        revision: new.revision,
-        snapshot: new.snapshot.to_owned(),
-        depth,
-    })
+    Ok(())
 }
 
 /// Deletes one revision unless a later one is stored as a difference from it.

@@ -139,15 +139,23 @@ pub(crate) struct KnownBase {
     pub depth: usize,
 }
 
-/// The packed form of `snapshot` for a new revision `revision`, the revision it builds on, and
-/// its depth in the chain.
+/// A snapshot packed for its revision: the frame, the revision it is a difference from (if
+/// any), and how many differences it sits behind a whole snapshot.
+#[derive(Debug, Clone)]
+pub(crate) struct Packed {
+    pub frame: Vec<u8>,
+    pub base: Option<i64>,
+    pub depth: usize,
+}
+
+/// The packed form of `snapshot` for a new revision `revision`.
 pub(crate) fn pack_new(
     conn: &mut DbConnection,
     release_id: i64,
     revision: i64,
     snapshot: &str,
     known: Option<&KnownBase>,
-) -> Result<(Vec<u8>, Option<i64>, usize)> {
+) -> Result<Packed> {
     let base = match known {
         Some(k) if k.depth + 1 < MAX_CHAIN => Some(Base {
             revision: k.revision,
@@ -157,14 +165,42 @@ pub(crate) fn pack_new(
         Some(_) => None,
         None => base_for(conn, release_id, revision)?,
     };
-    let packed = packing::pack(
-        snapshot.as_bytes(),
-        base.as_ref().map(|b| b.text.as_slice()),
-    )
-    .map_err(|e| StorageError::Corrupt(format!("cannot compress a snapshot: {e}")))?;
+    pack_on(snapshot.as_bytes(), base.as_ref())
+}
+
+/// Packs the snapshots of a new release's revisions 1, 2, 3 … exactly as writing them one by
+/// one would (each a difference from the one before, whole again every [`MAX_CHAIN`]), without
+/// a connection, so bulk loading can do it on another thread.
+pub(crate) fn pack_history(snapshots: &[&str]) -> Result<Vec<Packed>> {
+    let mut out: Vec<Packed> = Vec::with_capacity(snapshots.len());
+    for (i, snapshot) in snapshots.iter().enumerate() {
+        let base = match (i.checked_sub(1), out.last()) {
+            (Some(before), Some(p)) if p.depth + 1 < MAX_CHAIN => Some(Base {
+                revision: before as i64 + 1,
+                text: snapshots[before].as_bytes().to_vec(),
+                depth: p.depth,
+            }),
+            _ => None,
+        };
+        out.push(pack_on(snapshot.as_bytes(), base.as_ref())?);
+    }
+    Ok(out)
+}
+
+fn pack_on(snapshot: &[u8], base: Option<&Base>) -> Result<Packed> {
+    let frame = packing::pack(snapshot, base.map(|b| b.text.as_slice()))
+        .map_err(|e| StorageError::Corrupt(format!("cannot compress a snapshot: {e}")))?;
     Ok(match base {
-        Some(b) => (packed, Some(b.revision), b.depth + 1),
-        None => (packed, None, 0),
+        Some(b) => Packed {
+            frame,
+            base: Some(b.revision),
+            depth: b.depth + 1,
+        },
+        None => Packed {
+            frame,
+            base: None,
+            depth: 0,
+        },
     })
 }
 
