@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
-use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
 use crate::connection::DbConnection;
@@ -78,6 +78,20 @@ fn websearch_query(terms: &[Term]) -> String {
             Term::Word(w) => w.clone(),
             Term::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
         })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every word of the query, phrases' words included, for the index's first pass (see
+/// [`PG_SEARCH`]).
+fn words_query(terms: &[Term]) -> String {
+    terms
+        .iter()
+        .flat_map(|t| match t {
+            Term::Word(w) => std::slice::from_ref(w),
+            Term::Phrase(ws) => ws.as_slice(),
+        })
+        .cloned()
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -222,9 +236,10 @@ pub struct SearchHit {
 #[derive(Debug, Clone)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    /// How many releases match, counted up to [`COUNT_CAP`].
+    /// How many releases match, counted up to [`CANDIDATES`]: no reader can page further, so
+    /// counting on would only cost time.
     pub total: i64,
-    /// More than [`COUNT_CAP`] match.
+    /// More than [`CANDIDATES`] match.
     pub more: bool,
 }
 
@@ -272,6 +287,24 @@ struct SnippetRow {
 }
 
 #[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// A row of [`PG_SEARCH`]: the count, and one hit unless the page is past the end.
+#[derive(QueryableByName)]
+struct PgPageRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    id: Option<i64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    #[allow(dead_code)]
+    rank: Option<f64>,
+}
+
+#[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -281,9 +314,6 @@ struct CountRow {
 /// 50 pages of 20, so no reader can page past them, and a common word costs the same at
 /// 100,000 releases as at 1,000.
 pub const CANDIDATES: i64 = 1_000;
-
-/// Matches counted per search; past this the total is shown as "more than".
-pub const COUNT_CAP: i64 = 10_000;
 
 // The filters, written once per backend as literal macros so the queries stay static text; the
 // visibility rule is the shared fragment of `crate::visibility`.
@@ -341,7 +371,7 @@ const SQLITE_SEARCH: &str = concat!(
 const SQLITE_COUNT: &str = concat!(
     "SELECT COUNT(*) AS n FROM (SELECT 1",
     sqlite_matches!(),
-    " LIMIT 10001)"
+    " LIMIT 1001)"
 );
 
 // The index keeps no text, so snippets are made from the releases of the page shown: they are
@@ -361,38 +391,55 @@ const SQLITE_SNIPPETS: &str = "SELECT rowid AS id,
     FROM temp.search_snippets
     WHERE search_snippets MATCH ?";
 
-// PostgreSQL: the GIN index finds the matches first (a materialised step, so the planner cannot
-// turn it into a per-row filter over `releases`), the filters and the newest-first cap apply to
-// those, and only the capped set is ranked; headlines are made for the page shown alone.
-macro_rules! pg_matches {
-    () => {
-        concat!(
-            "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query),
-            matches AS MATERIALIZED (
-                SELECT s.release_id AS id FROM release_search s, q WHERE s.document @@ q.query)
-            ",
-        )
-    };
-}
+// PostgreSQL, in two steps. First the GIN index finds the releases holding every word, among
+// the newest `$2` ids (among all when `$2` is NULL). This runs in a transaction of its own that
+// prices out whole-table scans ([`PG_MATCH_SETTINGS`]). `+ 0` keeps the planner from walking
+// the primary key newest first, reading every document on the way: the window is a filter on
+// what the index found, so a word most releases hold costs one pass over its matches' ids and
+// a sort of the few thousand in the window, not a sort of all of them.
+const PG_MATCHES: &str = "SELECT s.release_id AS id FROM release_search s
+    WHERE s.document @@ websearch_to_tsquery('english', $1)
+    AND ($2::bigint IS NULL OR s.release_id + 0 > (SELECT max(release_id) FROM release_search) - $2)
+    ORDER BY s.release_id + 0 DESC";
 
+/// PostgreSQL costs a match against a stored document as if it were free, though each one
+/// reads and expands the document: with most releases matching a word it would read every
+/// document in turn rather than ask the GIN index. So the first step alone is planned with
+/// whole-table scans priced out; the second is planned as usual, since priced-out scans it
+/// cannot avoid (a small table read whole) would skew every estimate around them.
+const PG_MATCH_SETTINGS: &str = "SET LOCAL enable_seqscan = off";
+
+// Then the matches (`$8`, newest first) are checked against the filters, and against the
+// phrases if there are any, until 1,001 pass. Only phrases need a release's positions, and so
+// its stored document: checking them after the cap reads about a thousand documents, not every
+// match's. The 1,000 newest are ranked and one page of them returned, with how many passed, in
+// one statement. A page past the end still gives the count (the page's columns are then empty).
 const PG_SEARCH: &str = concat!(
-    pg_matches!(),
-    ", candidates AS (
-        SELECT r.id, r.published_at FROM matches m JOIN releases r ON r.id = m.id
+    "WITH candidates AS MATERIALIZED (
+        SELECT r.id, r.published_at, s.document
+        FROM unnest($8::bigint[]) AS m(id)
+        JOIN releases r ON r.id = m.id
+        JOIN release_search s ON s.release_id = m.id
         WHERE",
     pg_filters!(),
-    " ORDER BY r.id DESC LIMIT 1000)
-    SELECT c.id, ts_rank_cd(s.document, q.query)::float8 AS rank
-    FROM candidates c JOIN release_search s ON s.release_id = c.id, q
-    ORDER BY rank DESC, c.published_at DESC, c.id DESC LIMIT $8 OFFSET $9"
+    "
+        AND (NOT $9::boolean OR s.document @@ websearch_to_tsquery('english', $1))
+        ORDER BY m.id DESC LIMIT 1001)
+    SELECT t.n, p.id, p.rank
+    FROM (SELECT count(*) AS n FROM candidates) t
+    LEFT JOIN LATERAL (
+        SELECT c.id, c.published_at,
+            ts_rank_cd(c.document, websearch_to_tsquery('english', $1))::float8 AS rank
+        FROM (SELECT id, published_at, document FROM candidates ORDER BY id DESC LIMIT 1000) c
+        ORDER BY rank DESC, c.published_at DESC, c.id DESC LIMIT $10 OFFSET $11) p ON true
+    ORDER BY p.rank DESC, p.published_at DESC, p.id DESC"
 );
 
-const PG_COUNT: &str = concat!(
-    pg_matches!(),
-    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matches m JOIN releases r ON r.id = m.id WHERE",
-    pg_filters!(),
-    " LIMIT 10001) t"
-);
+/// How many of the newest ids PostgreSQL's first step looks among. A word most releases hold
+/// matches nearly all of them, and sorting 100,000 ids cost more than the rest of the search;
+/// the newest 10,000 hold the 1,000 that pass unless the word is rarer or the filters stricter,
+/// and then the search is run again over every match (cheap for a rare word).
+const PG_WINDOW: i64 = 10_000;
 
 // The text comes from the releases of the page shown, as the index keeps only the terms.
 const PG_SNIPPETS: &str = "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query)
@@ -416,42 +463,55 @@ pub fn search(
     }
     let limit = q.per_page.clamp(1, 100);
     let offset = (q.page.max(1) - 1).saturating_mul(limit);
-    // One page of ranked ids and the (capped) count, on backend `$db` with its own statements.
-    macro_rules! page_and_total {
-        ($c:expr, $db:ty, $filters:expr, $search:expr, $count:expr) => {{
-            let filters = $filters;
+    let (ids, counted): (Vec<i64>, i64) = match conn {
+        // SQLite's `?` cannot be reused, so each optional filter is bound twice.
+        DbConnection::Sqlite(c) => {
+            let filters = Filters::new(q, now, fts5_query(&q.terms), 2);
             let rows = filters
-                .bound::<$db>($search)
+                .bound::<Sqlite>(SQLITE_SEARCH)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
-                .load::<RankRow>($c)?;
-            let total = filters.bound::<$db>($count).get_result::<CountRow>($c)?;
-            (rows, total.n)
-        }};
-    }
-    let (rows, counted) = match conn {
-        // SQLite's `?` cannot be reused, so each optional filter is bound twice.
-        DbConnection::Sqlite(c) => page_and_total!(
-            c,
-            Sqlite,
-            Filters::new(q, now, fts5_query(&q.terms), 2),
-            SQLITE_SEARCH,
-            SQLITE_COUNT
-        ),
-        DbConnection::Pg(c) => page_and_total!(
-            c,
-            Pg,
-            Filters::new(q, now, websearch_query(&q.terms), 1),
-            PG_SEARCH,
-            PG_COUNT
-        ),
+                .load::<RankRow>(c)?;
+            let total = filters
+                .bound::<Sqlite>(SQLITE_COUNT)
+                .get_result::<CountRow>(c)?;
+            (rows.into_iter().map(|r| r.id).collect(), total.n)
+        }
+        DbConnection::Pg(c) => {
+            let filters = Filters::new(q, now, websearch_query(&q.terms), 1);
+            let phrases = q.terms.iter().any(|t| matches!(t, Term::Phrase(_)));
+            let words = words_query(&q.terms);
+            let mut pass = |window: Option<i64>| -> Result<Vec<PgPageRow>> {
+                let matches = c.transaction(|c| {
+                    diesel::sql_query(PG_MATCH_SETTINGS).execute(c)?;
+                    diesel::sql_query(PG_MATCHES)
+                        .bind::<Text, _>(&words)
+                        .bind::<Nullable<BigInt>, _>(window)
+                        .load::<IdRow>(c)
+                })?;
+                let ids: Vec<i64> = matches.into_iter().map(|m| m.id).collect();
+                let rows = filters
+                    .bound::<Pg>(PG_SEARCH)
+                    .bind::<Array<BigInt>, _>(ids)
+                    .bind::<Bool, _>(phrases)
+                    .bind::<BigInt, _>(limit)
+                    .bind::<BigInt, _>(offset)
+                    .load::<PgPageRow>(c)?;
+                Ok(rows)
+            };
+            let mut rows = pass(Some(PG_WINDOW))?;
+            if rows.first().is_none_or(|r| r.n <= CANDIDATES) {
+                rows = pass(None)?;
+            }
+            let counted = rows.first().map_or(0, |r| r.n);
+            (rows.into_iter().filter_map(|r| r.id).collect(), counted)
+        }
     };
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let hits = hits_in_rank_order(conn, &q.terms, &ids)?;
     Ok(SearchResults {
         hits,
-        total: counted.min(COUNT_CAP),
-        more: counted > COUNT_CAP,
+        total: counted.min(CANDIDATES),
+        more: counted > CANDIDATES,
     })
 }
 
@@ -637,6 +697,7 @@ mod tests {
         assert!(parse_terms("\"\"\" *** -- ;;").is_empty());
         assert_eq!(parse_terms(&"word ".repeat(100)).len(), MAX_TERMS);
         assert_eq!(fts5_query(&parse_terms("x\"y z\"")), "\"x\" \"y z\"");
+        assert_eq!(words_query(&parse_terms("x \"y z\" w")), "x y z w");
     }
 
     #[test]
@@ -644,8 +705,8 @@ mod tests {
         for sql in [SQLITE_SEARCH, PG_SEARCH] {
             assert!(sql.contains(&format!("LIMIT {CANDIDATES})")), "{sql}");
         }
-        for sql in [SQLITE_COUNT, PG_COUNT] {
-            assert!(sql.contains(&format!("LIMIT {}", COUNT_CAP + 1)), "{sql}");
+        for sql in [SQLITE_COUNT, PG_SEARCH] {
+            assert!(sql.contains(&format!("LIMIT {})", CANDIDATES + 1)), "{sql}");
         }
     }
 
