@@ -26,6 +26,7 @@ pub mod page_cache;
 pub mod pagination;
 pub mod public_counts;
 pub mod query;
+pub mod route_pattern;
 pub mod routes;
 pub mod scheduler;
 pub mod search;

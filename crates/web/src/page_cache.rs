@@ -44,6 +44,8 @@ pub struct Entry {
     brotli: OnceLock<Bytes>,
     /// When it was last served, on the cache's own clock, for eviction.
     used: AtomicU64,
+    /// The route it was rendered under, for the log and the metrics of a request it answers.
+    route: Option<Arc<str>>,
 }
 
 impl Entry {
@@ -80,6 +82,11 @@ impl Entry {
     }
 
     /// The page as sent to `req`, in `encoding`: a 304 when the reader's copy is current.
+    /// The route the page was rendered under.
+    pub fn rendered_under(&self) -> Option<Arc<str>> {
+        self.route.clone()
+    }
+
     pub fn respond(&self, encoding: Encoding, req: &HttpRequest) -> HttpResponse {
         let etag = &self.etags[Self::coding_index(encoding)];
         let mut res = if self.fresh_for(req, etag) {
@@ -135,6 +142,7 @@ pub struct Rendered<'a> {
     pub headers: &'a HeaderMap,
     pub validators: &'a Validators,
     pub body: Bytes,
+    pub route: Option<Arc<str>>,
 }
 
 /// The cache of one instance.
@@ -269,6 +277,7 @@ impl PageCache {
             headers,
             validators,
             body,
+            route,
         } = page;
         if status != StatusCode::OK
             || !validators.cacheable
@@ -296,6 +305,7 @@ impl PageCache {
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
             used: AtomicU64::new(self.clock.fetch_add(1, Ordering::Relaxed)),
+            route,
         });
         // The page was rendered at this version, so the database has reached it. A page
         // rendered before a newer version was learnt is already out of date: answer from it,
@@ -391,6 +401,7 @@ mod tests {
             headers,
             validators: v,
             body: Bytes::from(body.to_owned()),
+            route: None,
         }
     }
 

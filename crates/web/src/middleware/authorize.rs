@@ -26,10 +26,10 @@ pub fn route_for(req: &actix_web::HttpRequest) -> Option<&'static RouteDef> {
         Method::DELETE => permissions::Method::Delete,
         _ => return None,
     };
-    let pattern = req.match_pattern()?;
+    let pattern = crate::route_pattern::of(req)?;
     permissions::ROUTES
         .iter()
-        .find(|r| r.method == method && r.path == pattern)
+        .find(|r| r.method == method && r.path == &*pattern)
 }
 
 enum Decision {

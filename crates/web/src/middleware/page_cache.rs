@@ -82,6 +82,7 @@ pub async fn serve_from_cache(
         headers: head.headers(),
         validators: &validators,
         body: body.clone(),
+        route: crate::route_pattern::of(&request),
     };
     let answer = match state.page_cache.keep(key, page) {
         Some(entry) => {
@@ -103,6 +104,7 @@ fn hit(
     entry: &crate::page_cache::Entry,
     encoding: Encoding,
 ) -> ServiceResponse<BoxBody> {
+    crate::route_pattern::remember(req.request(), entry.rendered_under());
     let mut res = entry.respond(encoding, req.request());
     res.headers_mut()
         .insert(header_name(), HeaderValue::from_static("hit"));

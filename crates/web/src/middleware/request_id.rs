@@ -24,17 +24,22 @@ pub async fn request_id(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = new_id();
     req.extensions_mut().insert(RequestId(id.clone()));
-    // The route is worked out inside the macro, which evaluates fields only when the span is
-    // enabled: matching a path against every route costs more than serving a cached page.
+    // The route is filled in once the response is ready: by then it is known without matching
+    // the path again (see `route_pattern`), and a path that matched no route is shortened.
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         method = %req.method(),
-        route = %route(&req)
+        route = tracing::field::Empty
     );
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
+    if let Ok(res) = &result
+        && !span.is_disabled()
+    {
+        span.record("route", route(res.request()));
+    }
     let _enter = span.enter();
     match result {
         Ok(mut res) => {
@@ -59,8 +64,9 @@ pub async fn request_id(
 
 /// What the log shows of the path. Paths can hold secrets (preview, invitation and reset
 /// tokens), so it is the route pattern; unmatched paths are shortened.
-fn route(req: &ServiceRequest) -> String {
-    req.match_pattern()
+fn route(req: &actix_web::HttpRequest) -> String {
+    crate::route_pattern::of(req)
+        .map(|p| p.to_string())
         .unwrap_or_else(|| req.path().chars().take(80).collect())
 }
 
