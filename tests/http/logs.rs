@@ -111,4 +111,10 @@ async fn trace_logs_hold_no_secrets(db: &TestDatabase) {
             .any(|l| l.trim_start().starts_with("INFO forged")),
         "a forged line:\n{log}"
     );
+    // Access lines name the route a request matched by its pattern, not by its path.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("route=/api/v1/releases/{id}") && l.contains("served")),
+        "no access line names the release route:\n{log}"
+    );
 }

@@ -38,7 +38,7 @@ pub async fn request_id(
     if let Ok(res) = &result
         && !span.is_disabled()
     {
-        span.record("route", route(res.request()));
+        span.record("route", tracing::field::display(route(res.request())));
     }
     let _enter = span.enter();
     match result {
