@@ -927,14 +927,39 @@ pub fn public_between(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<ReleaseSummary>> {
+    let from = from.map(to_db);
     let mut q = releases::table
         .filter(public_release(to_db(now)))
         .order((releases::published_at.desc(), releases::id.desc()))
-        .offset(offset)
         .limit(limit)
         .into_boxed();
     if let Some(from) = from {
-        q = q.filter(releases::published_at.ge(to_db(from)));
+        q = q.filter(releases::published_at.ge(from));
+    }
+    if offset > 0 {
+        // The page starts at the release `offset` places down the public order, found on the
+        // index alone; skipping rows in the query that loads them read each skipped row whole
+        // (95 ms for the twentieth sitemap page at 100,000 releases on PostgreSQL).
+        let mut start = releases::table
+            .filter(public_release(to_db(now)))
+            .order((releases::published_at.desc(), releases::id.desc()))
+            .select((releases::published_at, releases::id))
+            .offset(offset)
+            .into_boxed();
+        if let Some(from) = from {
+            start = start.filter(releases::published_at.ge(from));
+        }
+        let Some((Some(at), id)) = start
+            .first::<(Option<NaiveDateTime>, i64)>(conn)
+            .optional()?
+        else {
+            return Ok(Vec::new());
+        };
+        q = q.filter(
+            releases::published_at
+                .lt(at)
+                .or(releases::published_at.eq(at).and(releases::id.le(id))),
+        );
     }
     let rows = q.load::<ReleaseRow>(conn)?;
     summaries(conn, rows)
