@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use dateline_core::release::RevisionAction;
 use dateline_core::slug::slugify_or;
 use dateline_core::{PublicId, ReleaseContent, ReleaseStatus};
@@ -18,9 +18,9 @@ use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
 use crate::error::{Result, StorageError};
-use crate::repo::relations::{self, TagIds};
+use crate::repo::relations::{Links, TagIds};
 use crate::repo::releases::{ReleaseRow, content_columns, fresh_public_ids, pack_body};
-use crate::repo::revisions::{self, NewRevision, Packed, pack_history};
+use crate::repo::revisions::{NewRevision, Packed, PackedRevisions, pack_history};
 use crate::repo::{jobs, search};
 use crate::schema::{corrections, organizations, releases};
 use crate::time::{now, to_db};
@@ -83,7 +83,8 @@ pub fn prepare(item: SeedRelease) -> Result<Prepared> {
     })
 }
 
-/// Writes `batch` in one transaction and returns how many releases it wrote.
+/// Writes `batch` in one transaction and returns how many releases it wrote: the release rows,
+/// then their revisions, links and index entries, each table a few multi-row statements.
 pub fn insert_published(
     conn: &mut DbConnection,
     batch: &[Prepared],
@@ -93,40 +94,52 @@ pub fn insert_published(
         let ids = fresh_public_ids(conn, batch.len())?;
         let org_names = organization_names(conn)?;
         let mut tag_ids = TagIds::default();
-        for (prepared, public_id) in batch.iter().zip(&ids) {
+        let mut links = Links::default();
+        let mut history = PackedRevisions::default();
+        let mut indexed = Vec::new();
+        let rows = insert_rows(conn, batch, &ids, author_id)?;
+        for (prepared, row) in batch.iter().zip(rows) {
             let item = &prepared.item;
-            let row = insert_row(conn, prepared, public_id, author_id)?;
             let c = &item.content;
-            record_history(conn, &row, prepared, author_id)?;
-            relations::insert(conn, row.id, c, &mut tag_ids)?;
+            record_history(conn, &row, prepared, author_id, &mut history)?;
+            links.add(conn, row.id, c, &mut tag_ids)?;
             match &item.fate {
                 Fate::Published => {
                     let org = c
                         .organization_id
-                        .and_then(|id| org_names.get(&id).cloned())
-                        .unwrap_or_default();
-                    search::insert_row(conn, row.id, c, &org)?;
+                        .and_then(|id| org_names.get(&id))
+                        .map_or("", String::as_str);
+                    indexed.push((row.id, c, org));
                 }
                 Fate::Scheduled(at) => jobs::schedule_publish(conn, row.id, *at, now())?,
                 Fate::Withdrawn(..) => {}
             }
         }
+        history.write(conn)?;
+        links.write(conn)?;
+        for rows in indexed.chunks(INDEXED_PER_STATEMENT) {
+            search::insert_rows(conn, rows)?;
+        }
         Ok(batch.len())
     })
 }
 
+/// Releases indexed per statement on PostgreSQL, whose arrays carry each one's whole text.
+const INDEXED_PER_STATEMENT: usize = 100;
+
 /// The revisions the normal path leaves: the drafts (created, then saved), the publication
 /// with the published text, and the correction if there is one, each with the snapshot
-/// [`prepare`] packed for it.
-fn record_history(
+/// [`prepare`] packed for it, gathered into `history`.
+fn record_history<'a>(
     conn: &mut DbConnection,
     row: &ReleaseRow,
-    prepared: &Prepared,
+    prepared: &'a Prepared,
     author_id: Option<i64>,
+    history: &mut PackedRevisions<'a>,
 ) -> Result<()> {
     let item = &prepared.item;
     let mut packs = prepared.history.iter();
-    let mut record = |conn: &mut DbConnection, at: &ReleaseRow, action: RevisionAction, note| {
+    let mut record = |at: &ReleaseRow, action: RevisionAction, note: &str| {
         let packed = packs
             .next()
             .ok_or_else(|| StorageError::Corrupt("a revision was not prepared".into()))?;
@@ -140,7 +153,8 @@ fn record_history(
             author_id,
             created_at: at.updated_at,
         };
-        revisions::insert_packed(conn, &new, packed)
+        history.add(&new, packed);
+        Ok::<(), StorageError>(())
     };
     let published = to_db(item.published_at);
     let drafted = item.drafts.len() as i64;
@@ -154,7 +168,7 @@ fn record_history(
         } else {
             RevisionAction::Save
         };
-        record(conn, &at, action, "")?;
+        record(&at, action, "")?;
     }
     at.revision = drafted + 1;
     at.updated_at = match item.fate {
@@ -172,18 +186,18 @@ fn record_history(
     } else {
         RevisionAction::Transition
     };
-    record(conn, &at, first, "")?;
+    record(&at, first, "")?;
     if let Some((when, note)) = &item.correction {
         at.revision += 1;
         at.updated_at = to_db(*when);
-        record(conn, &at, RevisionAction::Correct, note)?;
+        record(&at, RevisionAction::Correct, note)?;
         insert_correction(conn, &at, *when, note, author_id)?;
     }
     if let Fate::Withdrawn(when, reason) = &item.fate {
         at.status = ReleaseStatus::Withdrawn.as_str().to_owned();
         at.revision += 1;
         at.updated_at = to_db(*when);
-        record(conn, &at, RevisionAction::Transition, reason)?;
+        record(&at, RevisionAction::Transition, reason)?;
     }
     Ok(())
 }
@@ -207,57 +221,120 @@ fn insert_correction(
     Ok(())
 }
 
-fn insert_row(
+/// Inserts the release rows of `batch` (each under its public id), a hundred per statement,
+/// and returns them in the batch's order.
+fn insert_rows(
     conn: &mut DbConnection,
-    prepared: &Prepared,
-    public_id: &PublicId,
+    batch: &[Prepared],
+    public_ids: &[PublicId],
     author_id: Option<i64>,
-) -> Result<ReleaseRow> {
-    let item = &prepared.item;
-    let c = &item.content;
-    let drafted = item.drafts.len() as i64;
-    let published = to_db(item.published_at);
-    let corrected = item.correction.as_ref().map(|(at, _)| to_db(*at));
-    let (status, embargo_at, withdrawn_at, reason) = match &item.fate {
-        Fate::Published => (ReleaseStatus::Published, None, None, ""),
-        Fate::Scheduled(at) => (ReleaseStatus::Scheduled, Some(to_db(*at)), None, ""),
-        Fate::Withdrawn(at, reason) => (
-            ReleaseStatus::Withdrawn,
-            None,
-            Some(to_db(*at)),
-            reason.as_str(),
-        ),
-    };
-    let scheduled = status == ReleaseStatus::Scheduled;
-    let created = published - chrono::Duration::hours(drafted);
-    let updated = withdrawn_at
-        .or(corrected)
-        .unwrap_or(if scheduled { created } else { published });
-    let revisions =
-        drafted + 1 + i64::from(corrected.is_some()) + i64::from(withdrawn_at.is_some());
-    // Two tuples, as diesel's insertable tuples are bounded in length.
-    let row = diesel::insert_into(releases::table)
-        .values((
-            (
-                releases::public_id.eq(public_id.as_str()),
-                releases::slug.eq(slugify_or(&c.headline, "release")),
-                content_columns!(c, prepared.body.as_slice()),
+) -> Result<Vec<ReleaseRow>> {
+    let mut written: HashMap<String, ReleaseRow> = HashMap::with_capacity(batch.len());
+    let items: Vec<(&Prepared, &PublicId, RowTimes)> = batch
+        .iter()
+        .zip(public_ids)
+        .map(|(p, id)| (p, id, RowTimes::of(&p.item)))
+        .collect();
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        // Two tuples, as diesel's insertable tuples are bounded in length.
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(prepared, public_id, t)| {
+                let c = &prepared.item.content;
+                (
+                    (
+                        releases::public_id.eq(public_id.as_str()),
+                        releases::slug.eq(slugify_or(&c.headline, "release")),
+                        content_columns!(c, prepared.body.as_slice()),
+                    ),
+                    (
+                        releases::status.eq(t.status.as_str()),
+                        releases::embargo_at.eq(t.embargo_at),
+                        releases::published_at.eq(t.published_at),
+                        releases::corrected_at.eq(t.corrected_at),
+                        releases::withdrawn_at.eq(t.withdrawn_at),
+                        releases::withdrawal_reason.eq(t.reason),
+                        releases::author_id.eq(author_id),
+                        releases::created_at.eq(t.created_at),
+                        releases::updated_at.eq(t.updated_at),
+                        releases::revision.eq(t.revisions),
+                    ),
+                )
+            })
+            .collect();
+        // Multi-row inserts go through each backend's own connection (see `relations`).
+        let rows = match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(releases::table)
+                .values(values)
+                .get_results::<ReleaseRow>(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(releases::table)
+                .values(values)
+                .get_results::<ReleaseRow>(c)?,
+        };
+        written.extend(rows.into_iter().map(|r| (r.public_id.clone(), r)));
+    }
+    public_ids
+        .iter()
+        .map(|id| {
+            written
+                .remove(id.as_str())
+                .ok_or_else(|| StorageError::Corrupt(format!("release {id} was not written")))
+        })
+        .collect()
+}
+
+/// Release rows per statement: two dozen values each.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// The status and times a seeded release's row records, from what became of it.
+struct RowTimes<'a> {
+    status: ReleaseStatus,
+    embargo_at: Option<NaiveDateTime>,
+    published_at: Option<NaiveDateTime>,
+    corrected_at: Option<NaiveDateTime>,
+    withdrawn_at: Option<NaiveDateTime>,
+    reason: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    revisions: i64,
+}
+
+impl<'a> RowTimes<'a> {
+    fn of(item: &'a SeedRelease) -> Self {
+        let drafted = item.drafts.len() as i64;
+        let published = to_db(item.published_at);
+        let corrected = item.correction.as_ref().map(|(at, _)| to_db(*at));
+        let (status, embargo_at, withdrawn_at, reason) = match &item.fate {
+            Fate::Published => (ReleaseStatus::Published, None, None, ""),
+            Fate::Scheduled(at) => (ReleaseStatus::Scheduled, Some(to_db(*at)), None, ""),
+            Fate::Withdrawn(at, reason) => (
+                ReleaseStatus::Withdrawn,
+                None,
+                Some(to_db(*at)),
+                reason.as_str(),
             ),
-            (
-                releases::status.eq(status.as_str()),
-                releases::embargo_at.eq(embargo_at),
-                releases::published_at.eq((!scheduled).then_some(published)),
-                releases::corrected_at.eq(corrected),
-                releases::withdrawn_at.eq(withdrawn_at),
-                releases::withdrawal_reason.eq(reason),
-                releases::author_id.eq(author_id),
-                releases::created_at.eq(created),
-                releases::updated_at.eq(updated),
-                releases::revision.eq(revisions),
-            ),
-        ))
-        .get_result::<ReleaseRow>(conn)?;
-    Ok(row)
+        };
+        let scheduled = status == ReleaseStatus::Scheduled;
+        let created_at = published - chrono::Duration::hours(drafted);
+        RowTimes {
+            status,
+            embargo_at,
+            published_at: (!scheduled).then_some(published),
+            corrected_at: corrected,
+            withdrawn_at,
+            reason,
+            created_at,
+            updated_at: withdrawn_at.or(corrected).unwrap_or(if scheduled {
+                created_at
+            } else {
+                published
+            }),
+            revisions: drafted
+                + 1
+                + i64::from(corrected.is_some())
+                + i64::from(withdrawn_at.is_some()),
+        }
+    }
 }
 
 fn organization_names(conn: &mut DbConnection) -> Result<HashMap<i64, String>> {

@@ -47,39 +47,106 @@ pub(crate) fn insert(
     content: &ReleaseContent,
     tags: &mut TagIds,
 ) -> Result<()> {
-    for (i, c) in content.contacts.iter().enumerate() {
-        diesel::insert_into(release_contacts::table)
-            .values((
-                release_contacts::release_id.eq(id),
-                release_contacts::position.eq(i as i32),
-                release_contacts::name.eq(&c.name),
-                release_contacts::title.eq(&c.title),
-                release_contacts::email.eq(&c.email),
-                release_contacts::phone.eq(&c.phone),
-            ))
-            .execute(conn)?;
-    }
-    // One row per statement: diesel's multi-row insert is not available through the connection
-    // type that serves both backends, and inside one transaction each statement is cheap
-    // (prepared once, cached). The link tables differ only in the taxon column.
-    macro_rules! link_all {
-        ($link:ident, $column:ident, $ids:expr) => {
-            for &taxon in $ids {
-                diesel::insert_into($link::table)
-                    .values(($link::release_id.eq(id), $link::$column.eq(taxon)))
-                    .execute(conn)?;
-            }
-        };
-    }
-    link_all!(release_categories, category_id, &content.category_ids);
-    link_all!(release_regions, region_id, &content.region_ids);
-    let mut seen = Vec::new();
-    for name in &content.tags {
-        let tag = tags.get(conn, name)?;
-        if !seen.contains(&tag) {
-            seen.push(tag);
+    let mut links = Links::default();
+    links.add(conn, id, content, tags)?;
+    links.write(conn)
+}
+
+/// The link rows of one or many releases, gathered first and then written a few statements per
+/// table: a bulk load of a thousand releases writes its several thousand links in a handful of
+/// statements rather than one each.
+#[derive(Debug, Default)]
+pub(crate) struct Links {
+    contacts: Vec<(i64, i32, String, String, String, String)>,
+    categories: Vec<(i64, i64)>,
+    regions: Vec<(i64, i64)>,
+    tags: Vec<(i64, i64)>,
+}
+
+/// Rows per statement: under both backends' limits on bound values (SQLite's 32,766) for the
+/// widest table here.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Links {
+    /// Adds what `content` says release `id` links to.
+    pub(crate) fn add(
+        &mut self,
+        conn: &mut DbConnection,
+        id: i64,
+        content: &ReleaseContent,
+        tags: &mut TagIds,
+    ) -> Result<()> {
+        for (i, c) in content.contacts.iter().enumerate() {
+            self.contacts.push((
+                id,
+                i as i32,
+                c.name.clone(),
+                c.title.clone(),
+                c.email.clone(),
+                c.phone.clone(),
+            ));
         }
+        self.categories
+            .extend(content.category_ids.iter().map(|&c| (id, c)));
+        self.regions
+            .extend(content.region_ids.iter().map(|&r| (id, r)));
+        let first = self.tags.len();
+        for name in &content.tags {
+            let tag = tags.get(conn, name)?;
+            if !self.tags[first..].contains(&(id, tag)) {
+                self.tags.push((id, tag));
+            }
+        }
+        Ok(())
     }
-    link_all!(release_tags, tag_id, &seen);
-    Ok(())
+
+    /// Writes every gathered row.
+    pub(crate) fn write(self, conn: &mut DbConnection) -> Result<()> {
+        // Diesel's multi-row insert is not available through the connection type that serves
+        // both backends, so each statement is given to the backend's own connection.
+        macro_rules! insert_rows {
+            ($table:path, $rows:expr) => {
+                for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+                    let values: Vec<_> = chunk.to_vec();
+                    match conn {
+                        DbConnection::Sqlite(c) => {
+                            diesel::insert_into($table).values(values).execute(c)?
+                        }
+                        DbConnection::Pg(c) => {
+                            diesel::insert_into($table).values(values).execute(c)?
+                        }
+                    };
+                }
+            };
+        }
+        let contacts: Vec<_> = self
+            .contacts
+            .into_iter()
+            .map(|(id, position, name, title, email, phone)| {
+                (
+                    release_contacts::release_id.eq(id),
+                    release_contacts::position.eq(position),
+                    release_contacts::name.eq(name),
+                    release_contacts::title.eq(title),
+                    release_contacts::email.eq(email),
+                    release_contacts::phone.eq(phone),
+                )
+            })
+            .collect();
+        insert_rows!(release_contacts::table, contacts);
+        // The link tables differ only in the taxon column.
+        macro_rules! links {
+            ($link:ident, $column:ident, $rows:expr) => {{
+                let rows: Vec<_> = $rows
+                    .iter()
+                    .map(|&(id, taxon)| ($link::release_id.eq(id), $link::$column.eq(taxon)))
+                    .collect();
+                insert_rows!($link::table, rows);
+            }};
+        }
+        links!(release_categories, category_id, self.categories);
+        links!(release_regions, region_id, self.regions);
+        links!(release_tags, tag_id, self.tags);
+        Ok(())
+    }
 }

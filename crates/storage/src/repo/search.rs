@@ -110,14 +110,15 @@ pub fn rename_organization(
         .load::<releases::ReleaseRow>(conn)?;
     for row in indexed {
         delete_row(conn, row.id)?;
+        let body = plain_text(&row.body()?);
         let words = IndexedWords {
             headline: &row.headline,
             subheadline: &row.subheadline,
             summary: &row.summary,
-            body: &plain_text(&row.body()?),
+            body: &body,
             organization: name,
         };
-        insert_words(conn, row.id, &words)?;
+        insert_words(conn, &[(row.id, words)])?;
     }
     Ok(())
 }
@@ -147,23 +148,40 @@ pub fn sync(conn: &mut DbConnection, release: &Release) -> Result<()> {
 }
 
 /// Indexes a public release that has no index row yet: the plain text of its body and the
-/// issuer's name, so searching either finds it. Bulk loading calls this directly, so seeded
-/// releases are found exactly like published ones.
+/// issuer's name, so searching either finds it. Bulk loading indexes many at once through
+/// [`insert_rows`], so seeded releases are found exactly like published ones.
 pub(crate) fn insert_row(
     conn: &mut DbConnection,
     id: i64,
     c: &ReleaseContent,
     organization: &str,
 ) -> Result<()> {
-    let body = plain_text(&c.body);
-    let words = IndexedWords {
-        headline: &c.headline,
-        subheadline: &c.subheadline,
-        summary: &c.summary,
-        body: &body,
-        organization,
-    };
-    insert_words(conn, id, &words)
+    insert_rows(conn, &[(id, c, organization)])
+}
+
+/// Indexes public releases that have no index rows yet, each with its issuer's name.
+pub(crate) fn insert_rows(
+    conn: &mut DbConnection,
+    rows: &[(i64, &ReleaseContent, &str)],
+) -> Result<()> {
+    let bodies: Vec<String> = rows.iter().map(|(_, c, _)| plain_text(&c.body)).collect();
+    let words: Vec<(i64, IndexedWords<'_>)> = rows
+        .iter()
+        .zip(&bodies)
+        .map(|(&(id, c, organization), body)| {
+            (
+                id,
+                IndexedWords {
+                    headline: &c.headline,
+                    subheadline: &c.subheadline,
+                    summary: &c.summary,
+                    body,
+                    organization,
+                },
+            )
+        })
+        .collect();
+    insert_words(conn, &words)
 }
 
 /// What the index reads of a release. Neither backend keeps this text: FTS5 is contentless and
@@ -176,33 +194,49 @@ struct IndexedWords<'a> {
     organization: &'a str,
 }
 
-fn insert_words(conn: &mut DbConnection, id: i64, w: &IndexedWords<'_>) -> Result<()> {
-    let sql = match conn {
-        DbConnection::Sqlite(_) => {
-            "INSERT INTO release_search (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)"
-        }
-        // The weights rank a match in the headline above one in the body, as FTS5's bm25
-        // column weights do.
-        DbConnection::Pg(_) => {
-            "INSERT INTO release_search (release_id, document) VALUES ($1,
-                setweight(to_tsvector('english', $2), 'A')
-                || setweight(to_tsvector('english', $3), 'B')
-                || setweight(to_tsvector('english', $6), 'B')
-                || setweight(to_tsvector('english', $4), 'C')
-                || setweight(to_tsvector('english', $5), 'D'))"
-        }
-    };
-    let insert = diesel::sql_query(sql)
-        .bind::<BigInt, _>(id)
-        .bind::<Text, _>(w.headline)
-        .bind::<Text, _>(w.subheadline)
-        .bind::<Text, _>(w.summary)
-        .bind::<Text, _>(w.body)
-        .bind::<Text, _>(w.organization);
+const SQLITE_INDEX_ROW: &str = "INSERT INTO release_search
+    (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)";
+
+// One statement for any number of rows, the columns passed as arrays. The weights rank a match
+// in the headline above one in the body, as FTS5's bm25 column weights do.
+const PG_INDEX_ROWS: &str = "INSERT INTO release_search (release_id, document)
+    SELECT t.id,
+        setweight(to_tsvector('english', t.headline), 'A')
+        || setweight(to_tsvector('english', t.subheadline), 'B')
+        || setweight(to_tsvector('english', t.organization), 'B')
+        || setweight(to_tsvector('english', t.summary), 'C')
+        || setweight(to_tsvector('english', t.body), 'D')
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+        AS t(id, headline, subheadline, summary, body, organization)";
+
+fn insert_words<'w>(conn: &mut DbConnection, rows: &[(i64, IndexedWords<'w>)]) -> Result<()> {
     match conn {
-        DbConnection::Sqlite(c) => insert.execute(c)?,
-        DbConnection::Pg(c) => insert.execute(c)?,
-    };
+        DbConnection::Sqlite(c) => {
+            for (id, w) in rows {
+                diesel::sql_query(SQLITE_INDEX_ROW)
+                    .bind::<BigInt, _>(id)
+                    .bind::<Text, _>(w.headline)
+                    .bind::<Text, _>(w.subheadline)
+                    .bind::<Text, _>(w.summary)
+                    .bind::<Text, _>(w.body)
+                    .bind::<Text, _>(w.organization)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Pg(c) => {
+            let column = |f: fn(&IndexedWords<'w>) -> &'w str| -> Vec<&'w str> {
+                rows.iter().map(|(_, w)| f(w)).collect()
+            };
+            diesel::sql_query(PG_INDEX_ROWS)
+                .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(column(|w| w.headline))
+                .bind::<Array<Text>, _>(column(|w| w.subheadline))
+                .bind::<Array<Text>, _>(column(|w| w.summary))
+                .bind::<Array<Text>, _>(column(|w| w.body))
+                .bind::<Array<Text>, _>(column(|w| w.organization))
+                .execute(c)?;
+        }
+    }
     Ok(())
 }
 
