@@ -80,6 +80,20 @@ http_tests! {
             assert!(listed_within(&c, &listing, &path).await, "{path} is listed under {listing}");
         }
 
+        // The sitemap pages hold every public release once: the second page starts where the
+        // first ends.
+        let locs = |xml: &str| -> Vec<String> {
+            xml.split("<loc>").skip(1).filter_map(|l| l.split("</loc>").next()).filter(|l| l.contains("/releases/")).map(str::to_owned).collect()
+        };
+        let first = locs(&c.get("/sitemaps/releases-1.xml").await.text());
+        let second = locs(&c.get("/sitemaps/releases-2.xml").await.text());
+        assert_eq!(first.len(), 1_000);
+        assert_eq!(first.len() + second.len(), count_public(&app) as usize);
+        let all: std::collections::HashSet<&String> = first.iter().chain(&second).collect();
+        assert_eq!(all.len(), first.len() + second.len(), "no release is on both pages");
+        assert!(all.iter().any(|l| l.ends_with(&path)), "{path} is in the sitemap");
+        c.get("/sitemaps/releases-3.xml").await.assert_status(404);
+
         // Each went through drafts as an editor's would: created, saved twice, published.
         let actions: Vec<String> = revisions::list(&mut app.conn(), r.id).unwrap().into_iter().rev().map(|v| v.action).collect();
         assert_eq!(&actions[..4], ["create", "save", "save", "transition"]);
