@@ -355,6 +355,22 @@ pub fn refresh_statistics(conn: &mut DbConnection) -> Result<()> {
     Ok(())
 }
 
+/// Settles the tables after a bulk load that ran outside any transaction: statistics refreshed
+/// as by [`refresh_statistics`], and on PostgreSQL a vacuum as well. A vacuum marks the new
+/// rows visible to everyone, so queries answered from an index alone (where a sitemap page
+/// starts) stop reading every row they pass; autovacuum would get there later, or, where it
+/// is off, never.
+pub fn settle_after_load(conn: &mut DbConnection) -> Result<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query("ANALYZE").execute(c)?,
+        DbConnection::Pg(c) => diesel::sql_query(
+            "VACUUM (ANALYZE) releases, release_revisions, release_search, release_categories, release_regions, release_tags, release_contacts",
+        )
+        .execute(c)?,
+    };
+    Ok(())
+}
+
 /// Refreshes PostgreSQL's statistics for the release tables partway through a long load. Without
 /// it the planner keeps believing `releases` holds the few rows it held at the start and checks
 /// each batch's new public ids by reading the whole table, which made seeding slow down as it

@@ -101,7 +101,7 @@ pub fn seed_releases(
         let tally = maker.join().map_err(|_| SeedError::Maker)?;
         // Readers' caches key on the content version, as after any publication.
         settings::bump_content_version(conn, now)?;
-        bulk::refresh_statistics(conn)?;
+        bulk::settle_after_load(conn)?;
         Ok(Seeded {
             releases: written,
             scheduled: tally.scheduled,
