@@ -253,12 +253,13 @@ fn faults(backend: &str, sql: &str, plan: &[String]) -> Vec<String> {
             }
         }
     }
-    // A document may be matched row by row only where its row was found by key (a phrase
-    // checked against the candidates the index already found).
-    let searched_by_key = plan
-        .iter()
-        .filter(|s| s.contains(" on release_search"))
-        .all(|s| s.contains("release_search_pkey"));
+    // A document may be matched row by row only where its row was found by key among the
+    // candidates the index already found (a phrase checked against the ids passed in).
+    let searched_by_key = sql.contains("unnest(")
+        && plan
+            .iter()
+            .filter(|s| s.contains(" on release_search"))
+            .all(|s| s.contains("release_search_pkey"));
     if backend == "postgres"
         && sql.contains("@@")
         && !plan.iter().any(|s| s.contains("release_search_document"))

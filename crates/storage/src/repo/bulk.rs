@@ -363,10 +363,14 @@ pub fn refresh_statistics(conn: &mut DbConnection) -> Result<()> {
 pub fn settle_after_load(conn: &mut DbConnection) -> Result<()> {
     match conn {
         DbConnection::Sqlite(c) => diesel::sql_query("ANALYZE").execute(c)?,
-        DbConnection::Pg(c) => diesel::sql_query(
-            "VACUUM (ANALYZE) releases, release_revisions, release_search, release_categories, release_regions, release_tags, release_contacts",
-        )
-        .execute(c)?,
+        DbConnection::Pg(c) => {
+            diesel::sql_query(
+                "VACUUM (ANALYZE) releases, release_revisions, release_search, release_categories, release_regions, release_tags, release_contacts",
+            )
+            .execute(c)?;
+            // The rest (tags, corrections, jobs) only need their statistics.
+            diesel::sql_query("ANALYZE").execute(c)?
+        }
     };
     Ok(())
 }
