@@ -129,6 +129,68 @@ http_tests! {
     }
 }
 
+http_tests! {
+    async fn seeded_releases_are_indexed_as_publishing_indexes_them(app) {
+        use dateline_storage::repo::search;
+        use dateline_storage::schema::releases as rel;
+        use diesel::prelude::*;
+        let now = app.state.clock.now();
+        dateline_web::demo::load(&mut app.conn(), now).unwrap();
+        seed::seed_releases(&mut app.conn(), 300, 11, now, &mut |_| {}).unwrap();
+        let c = app.client();
+        let queries = ["grid", "%22today%20announced%20its%22", "platform%20capacity", "low-carbon"];
+        let mut found = Vec::new();
+        for q in queries {
+            found.push(c.get(&format!("/api/v1/search?q={q}")).await.json());
+        }
+        let documents = |app: &crate::support::TestApp| -> Vec<(i32, String)> {
+            match &mut *app.conn() {
+                dateline_storage::DbConnection::Pg(pg) => diesel::sql_query(
+                    "SELECT release_id::int4 AS id, document::text AS doc FROM release_search ORDER BY 1",
+                )
+                .load::<IndexRow>(pg)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.id, r.doc))
+                .collect(),
+                dateline_storage::DbConnection::Sqlite(_) => Vec::new(),
+            }
+        };
+        let seeded = documents(&app);
+
+        // Index every public release again the way publishing does.
+        let ids: Vec<i64> = rel::table.filter(rel::status.eq("published")).select(rel::id).load(&mut *app.conn()).unwrap();
+        assert!(ids.len() > 250, "{} public", ids.len());
+        for id in ids {
+            let r = releases::get(&mut app.conn(), id).unwrap();
+            search::sync(&mut app.conn(), &r).unwrap();
+        }
+        dateline_storage::repo::settings::bump_content_version(&mut app.conn(), now).unwrap();
+
+        assert_eq!(documents(&app), seeded, "the same terms, positions and weights");
+        // As many releases match, and on PostgreSQL, whose documents were just compared, they
+        // rank the same. (On SQLite the order moves a little, as FTS5's ranking statistics count
+        // replaced rows until it merges its segments.)
+        let postgres = seeded.len() > 250;
+        for (q, before) in queries.iter().zip(found) {
+            assert!(before["total"].as_i64().unwrap() > 0, "{q} finds seeded releases");
+            let after = c.get(&format!("/api/v1/search?q={q}")).await.json();
+            assert_eq!(after["total"], before["total"], "{q}");
+            if postgres {
+                assert_eq!(after["items"], before["items"], "{q}");
+            }
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct IndexRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    id: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    doc: String,
+}
+
 /// Whether `path` is linked from the listing at `listing` or one of the pages its "older" links
 /// lead to (a listing shows the newest first, twenty at a time).
 async fn listed_within(c: &crate::support::Client, listing: &str, path: &str) -> bool {

@@ -21,6 +21,7 @@ use crate::error::{Result, StorageError};
 use crate::repo::relations::{Links, TagIds};
 use crate::repo::releases::{ReleaseRow, content_columns, fresh_public_ids, pack_body};
 use crate::repo::revisions::{NewRevision, Packed, PackedRevisions, pack_history};
+pub use crate::repo::search_terms::Lexicon;
 use crate::repo::{jobs, search};
 use crate::schema::{corrections, organizations, releases};
 use crate::time::{now, to_db};
@@ -89,6 +90,7 @@ pub fn insert_published(
     conn: &mut DbConnection,
     batch: &[Prepared],
     author_id: Option<i64>,
+    lexicon: &mut Lexicon,
 ) -> Result<usize> {
     write_tx(conn, |conn| {
         let ids = fresh_public_ids(conn, batch.len())?;
@@ -118,7 +120,7 @@ pub fn insert_published(
         history.write(conn)?;
         links.write(conn)?;
         for rows in indexed.chunks(INDEXED_PER_STATEMENT) {
-            search::insert_rows(conn, rows)?;
+            search::insert_rows(conn, rows, Some(&mut *lexicon))?;
         }
         Ok(batch.len())
     })

@@ -14,6 +14,7 @@ pub(crate) mod relations;
 pub mod releases;
 pub mod revisions;
 pub mod search;
+pub mod search_terms;
 pub mod sessions;
 pub mod settings;
 pub mod taxonomy;

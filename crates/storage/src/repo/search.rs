@@ -21,6 +21,7 @@ use diesel::sqlite::Sqlite;
 use crate::connection::DbConnection;
 use crate::error::Result;
 use crate::repo::releases;
+use crate::repo::search_terms::Lexicon;
 use crate::schema::releases as rel;
 use crate::time::{opt_to_db, to_db};
 use crate::visibility::public_release_sql;
@@ -118,7 +119,7 @@ pub fn rename_organization(
             body: &body,
             organization: name,
         };
-        insert_words(conn, &[(row.id, words)])?;
+        insert_words(conn, &[(row.id, words)], None)?;
     }
     Ok(())
 }
@@ -156,13 +157,16 @@ pub(crate) fn insert_row(
     c: &ReleaseContent,
     organization: &str,
 ) -> Result<()> {
-    insert_rows(conn, &[(id, c, organization)])
+    insert_rows(conn, &[(id, c, organization)], None)
 }
 
-/// Indexes public releases that have no index rows yet, each with its issuer's name.
+/// Indexes public releases that have no index rows yet, each with its issuer's name. With a
+/// lexicon, PostgreSQL is handed the documents it can vouch for ready-made (see
+/// [`crate::repo::search_terms`]).
 pub(crate) fn insert_rows(
     conn: &mut DbConnection,
     rows: &[(i64, &ReleaseContent, &str)],
+    lexicon: Option<&mut Lexicon>,
 ) -> Result<()> {
     let bodies: Vec<String> = rows.iter().map(|(_, c, _)| plain_text(&c.body)).collect();
     let words: Vec<(i64, IndexedWords<'_>)> = rows
@@ -181,7 +185,30 @@ pub(crate) fn insert_rows(
             )
         })
         .collect();
-    insert_words(conn, &words)
+    insert_words(conn, &words, lexicon)
+}
+
+fn insert_words(
+    conn: &mut DbConnection,
+    words: &[(i64, IndexedWords<'_>)],
+    lexicon: Option<&mut Lexicon>,
+) -> Result<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for (id, w) in words {
+                diesel::sql_query(SQLITE_INDEX_ROW)
+                    .bind::<BigInt, _>(id)
+                    .bind::<Text, _>(w.headline)
+                    .bind::<Text, _>(w.subheadline)
+                    .bind::<Text, _>(w.summary)
+                    .bind::<Text, _>(w.body)
+                    .bind::<Text, _>(w.organization)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Pg(c) => insert_pg_rows(c, words, lexicon)?,
+    }
+    Ok(())
 }
 
 /// What the index reads of a release. Neither backend keeps this text: FTS5 is contentless and
@@ -194,49 +221,66 @@ struct IndexedWords<'a> {
     organization: &'a str,
 }
 
+impl<'a> IndexedWords<'a> {
+    /// In the order and with the weights of [`crate::repo::search_terms::WEIGHTS`].
+    fn fields(&self) -> [&'a str; 5] {
+        [
+            self.headline,
+            self.subheadline,
+            self.organization,
+            self.summary,
+            self.body,
+        ]
+    }
+}
+
 const SQLITE_INDEX_ROW: &str = "INSERT INTO release_search
     (rowid, headline, subheadline, summary, body, organization) VALUES (?, ?, ?, ?, ?, ?)";
 
 // One statement for any number of rows, the columns passed as arrays. The weights rank a match
-// in the headline above one in the body, as FTS5's bm25 column weights do.
+// in the headline above one in the body, as FTS5's bm25 column weights do. A row that comes with
+// its document ready-made (`terms`) skips the expression, and its text columns are left empty.
 const PG_INDEX_ROWS: &str = "INSERT INTO release_search (release_id, document)
-    SELECT t.id,
+    SELECT t.id, COALESCE(t.terms::tsvector,
         setweight(to_tsvector('english', t.headline), 'A')
         || setweight(to_tsvector('english', t.subheadline), 'B')
         || setweight(to_tsvector('english', t.organization), 'B')
         || setweight(to_tsvector('english', t.summary), 'C')
-        || setweight(to_tsvector('english', t.body), 'D')
-    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-        AS t(id, headline, subheadline, summary, body, organization)";
+        || setweight(to_tsvector('english', t.body), 'D'))
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[])
+        AS t(id, headline, subheadline, summary, body, organization, terms)";
 
-fn insert_words<'w>(conn: &mut DbConnection, rows: &[(i64, IndexedWords<'w>)]) -> Result<()> {
-    match conn {
-        DbConnection::Sqlite(c) => {
-            for (id, w) in rows {
-                diesel::sql_query(SQLITE_INDEX_ROW)
-                    .bind::<BigInt, _>(id)
-                    .bind::<Text, _>(w.headline)
-                    .bind::<Text, _>(w.subheadline)
-                    .bind::<Text, _>(w.summary)
-                    .bind::<Text, _>(w.body)
-                    .bind::<Text, _>(w.organization)
-                    .execute(c)?;
-            }
+fn insert_pg_rows<'w>(
+    conn: &mut PgConnection,
+    rows: &[(i64, IndexedWords<'w>)],
+    lexicon: Option<&mut Lexicon>,
+) -> Result<()> {
+    let terms: Vec<Option<String>> = match lexicon {
+        Some(lexicon) => {
+            lexicon.learn(conn, rows.iter().flat_map(|(_, w)| w.fields()))?;
+            rows.iter()
+                .map(|(_, w)| lexicon.document(w.fields()))
+                .collect()
         }
-        DbConnection::Pg(c) => {
-            let column = |f: fn(&IndexedWords<'w>) -> &'w str| -> Vec<&'w str> {
-                rows.iter().map(|(_, w)| f(w)).collect()
-            };
-            diesel::sql_query(PG_INDEX_ROWS)
-                .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-                .bind::<Array<Text>, _>(column(|w| w.headline))
-                .bind::<Array<Text>, _>(column(|w| w.subheadline))
-                .bind::<Array<Text>, _>(column(|w| w.summary))
-                .bind::<Array<Text>, _>(column(|w| w.body))
-                .bind::<Array<Text>, _>(column(|w| w.organization))
-                .execute(c)?;
-        }
-    }
+        None => vec![None; rows.len()],
+    };
+    // Text a ready-made document stands for need not travel.
+    let column = |f: fn(&IndexedWords<'w>) -> &'w str| -> Vec<&'w str> {
+        rows.iter()
+            .zip(&terms)
+            .map(|((_, w), t)| if t.is_some() { "" } else { f(w) })
+            .collect()
+    };
+    diesel::sql_query(PG_INDEX_ROWS)
+        .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(column(|w| w.headline))
+        .bind::<Array<Text>, _>(column(|w| w.subheadline))
+        .bind::<Array<Text>, _>(column(|w| w.summary))
+        .bind::<Array<Text>, _>(column(|w| w.body))
+        .bind::<Array<Text>, _>(column(|w| w.organization))
+        .bind::<Array<Nullable<Text>>, _>(terms)
+        .execute(conn)?;
     Ok(())
 }
 

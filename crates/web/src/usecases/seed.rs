@@ -90,8 +90,9 @@ pub fn seed_releases(
         let taxa = &taxa;
         let maker = scope.spawn(move || make_batches(count, seed, now, taxa, &batches));
         let mut written = 0u64;
+        let mut lexicon = bulk::Lexicon::default();
         for batch in received {
-            written += bulk::insert_published(conn, &batch?, None)? as u64;
+            written += bulk::insert_published(conn, &batch?, None, &mut lexicon)? as u64;
             // Each time the load has doubled, so the statistics never lag far behind.
             if written.is_multiple_of(BATCH as u64) && (written / BATCH as u64).is_power_of_two() {
                 bulk::refresh_growing_statistics(conn)?;
