@@ -275,8 +275,7 @@ async fn every_page_is_planned_on_indexes(db: &TestDatabase) {
     let now = app.state.clock.now();
     dateline_web::demo::load(&mut app.conn(), now).unwrap();
     // Seeding refreshes the planner's statistics (ANALYZE), as after any bulk load.
-    dateline_web::usecases::seed::seed_releases(&mut app.conn(), 3_000, 11, now, &mut |_| {})
-        .unwrap();
+    dateline_web::usecases::seed::seed_releases(&app.db.pool, 3_000, 11, now, &mut |_| {}).unwrap();
     let (admin, _) = app.signed_in("plans@example.com", Role::Admin).await;
     let reader = app.client();
     a_category_on_half_the_releases(&app);

@@ -32,18 +32,21 @@ http_tests! {
         let now = app.state.clock.now();
         // Without organizations, categories and regions there is nothing to issue them under.
         assert!(matches!(
-            seed::seed_releases(&mut app.conn(), 10, 1, now, &mut |_| {}),
+            seed::seed_releases(&app.db.pool, 10, 1, now, &mut |_| {}),
             Err(SeedError::NoTaxonomy)
         ));
         dateline_web::demo::load(&mut app.conn(), now).unwrap();
-        assert!(matches!(seed::seed_releases(&mut app.conn(), 0, 1, now, &mut |_| {}), Err(SeedError::Count)));
+        assert!(matches!(seed::seed_releases(&app.db.pool, 0, 1, now, &mut |_| {}), Err(SeedError::Count)));
         let before = count_public(&app);
         let before_by_organization = published_by_organization(&app);
         let mut reported = Vec::new();
-        let seeded = seed::seed_releases(&mut app.conn(), 1_250, 7, now, &mut |n| reported.push(n)).unwrap();
+        let seeded = seed::seed_releases(&app.db.pool, 1_250, 7, now, &mut |n| reported.push(n)).unwrap();
         assert_eq!(seeded.releases, 1_250);
-        assert!((1_250 * 2_000..=1_250 * 10_000).contains(&seeded.text_bytes), "400–1,200 words each: {} bytes", seeded.text_bytes);
-        assert_eq!(reported, vec![1_000, 1_250], "progress after each batch");
+        assert!((1_250 * 2_000..=1_250 * 10_000).contains(&seeded.text_bytes), "300–1,500 words each: {} bytes", seeded.text_bytes);
+        // Progress after each batch of a thousand (which finishes first varies where two
+        // writers share the work).
+        assert_eq!(reported.len(), 2, "{reported:?}");
+        assert!(reported.is_sorted() && reported.last() == Some(&1_250), "{reported:?}");
         // About one in a hundred waits under an embargo and one in a hundred was withdrawn:
         // neither is public.
         assert!((3..=40).contains(&seeded.scheduled) && (3..=40).contains(&seeded.withdrawn), "{seeded:?}");
@@ -59,7 +62,7 @@ http_tests! {
         let public_id = url.split("/releases/").nth(1).unwrap().split('/').next().unwrap();
         let r = releases::get_by_public_id(&mut app.conn(), &public_id.parse::<PublicId>().unwrap()).unwrap();
         assert!(r.published_at.is_some());
-        assert!((400..=1_300).contains(&r.content.body.split_whitespace().count()), "{} words", r.content.body.split_whitespace().count());
+        assert!((300..=1_600).contains(&r.content.body.split_whitespace().count()), "{} words", r.content.body.split_whitespace().count());
         assert!(!r.categories.is_empty() && !r.regions.is_empty() && !r.tags.is_empty());
         assert!(r.organization.is_some());
 
@@ -136,7 +139,7 @@ http_tests! {
         use diesel::prelude::*;
         let now = app.state.clock.now();
         dateline_web::demo::load(&mut app.conn(), now).unwrap();
-        seed::seed_releases(&mut app.conn(), 300, 11, now, &mut |_| {}).unwrap();
+        seed::seed_releases(&app.db.pool, 300, 11, now, &mut |_| {}).unwrap();
         let c = app.client();
         let queries = ["grid", "%22today%20announced%20its%22", "platform%20capacity", "low-carbon"];
         let mut found = Vec::new();

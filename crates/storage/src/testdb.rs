@@ -49,6 +49,16 @@ impl TestDatabase {
         Self::open(url, 4, cleanup)?.migrated().map(Some)
     }
 
+    /// For a test about PostgreSQL alone: a fresh database, or `None` (with a note that the
+    /// test was skipped) when `DATELINE_TEST_POSTGRES` is not set.
+    pub fn postgres_or_skip() -> Result<Option<Self>> {
+        let db = Self::postgres()?;
+        if db.is_none() {
+            eprintln!("skipped: set {POSTGRES_ENV} to run this on PostgreSQL");
+        }
+        Ok(db)
+    }
+
     /// Another pool on an existing test database, which stays owned (and dropped) by its creator.
     pub fn attach(url: &DatabaseUrl) -> Result<Self> {
         Self::open(url.clone(), 4, Cleanup::None)

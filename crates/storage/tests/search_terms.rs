@@ -5,7 +5,7 @@
 
 use dateline_storage::DbConnection;
 use dateline_storage::repo::search_terms::Lexicon;
-use dateline_storage::testdb::{POSTGRES_ENV, TestDatabase};
+use dateline_storage::testdb::TestDatabase;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
@@ -90,8 +90,7 @@ fn documents() -> Vec<[String; 5]> {
 
 #[test]
 fn ready_made_documents_equal_what_postgresql_computes() {
-    let Some(db) = TestDatabase::postgres().unwrap() else {
-        eprintln!("skipped: set {POSTGRES_ENV} to run this on PostgreSQL");
+    let Some(db) = TestDatabase::postgres_or_skip().unwrap() else {
         return;
     };
     let mut conn = db.pool.get().unwrap();

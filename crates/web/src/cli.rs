@@ -85,7 +85,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Also seed this many synthetic releases (1 to 10,000,000) through the bulk path, 400–1,200
+    /// Also seed this many synthetic releases (1 to 10,000,000) through the bulk path, 300–1,500
     /// words each, spread over the demo organizations, categories and regions: each with four
     /// revisions, a few corrected, one in a hundred under embargo and one in a hundred withdrawn.
     /// Checked before anything is loaded.

@@ -13,8 +13,9 @@
 //! Whatever the lexicon cannot vouch for it declines, and the caller lets PostgreSQL compute
 //! that document as usual; a test compares both ways over generated and awkward texts.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, SmallInt, Text};
@@ -143,7 +144,7 @@ impl Lexicon {
     /// expression computes from them, or `None` where that cannot be vouched for.
     pub fn document(&self, fields: [&str; 5]) -> Option<String> {
         // Positions per lexeme, each with its weight, in ascending order.
-        let mut found: HashMap<u32, Vec<(u32, char)>> = HashMap::new();
+        let mut found: HashMap<u32, Vec<(u32, char)>> = HashMap::default();
         // `||` shifts the right side by the highest position on the left.
         let mut offset = 0u32;
         for (text, weight) in fields.into_iter().zip(WEIGHTS) {

@@ -6,7 +6,7 @@ use dateline_core::{Category, Region, Tag};
 use diesel::prelude::*;
 
 use crate::connection::{DbConnection, write_tx};
-use crate::error::{Result, found, unique_as};
+use crate::error::{Result, StorageError, found, unique_as};
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::repo::named::{
     after_name, delete_unused, insert_named, pick_slug, slug_after_edit, slug_taken,
@@ -330,24 +330,38 @@ pub fn create_tag(conn: &mut DbConnection, input: &TaxonInput) -> Result<Tag> {
         .map_err(unique_as("slug", &slug))
 }
 
-/// The tag with this name's slug, created on first use.
+/// The tag with this name's slug, created on first use. Two writers adding the same new tag at
+/// once both end up with the one tag: the second insert yields to the first.
 pub fn ensure_tag(conn: &mut DbConnection, name: &str) -> Result<Tag> {
     let slug = slugify_or(name, "tag");
-    if let Some(row) = tags::table
-        .filter(tags::slug.eq(&slug))
-        .first::<TagRow>(conn)
-        .optional()?
-    {
+    let existing = |conn: &mut DbConnection| {
+        tags::table
+            .filter(tags::slug.eq(&slug))
+            .first::<TagRow>(conn)
+            .optional()
+    };
+    if let Some(row) = existing(conn)? {
         return Ok(row.into());
     }
-    create_tag(
-        conn,
-        &TaxonInput {
-            name: name.to_owned(),
-            slug,
-            ..Default::default()
-        },
-    )
+    let input = TaxonInput {
+        name: name.to_owned(),
+        slug: slug.clone(),
+        ..Default::default()
+    };
+    input.validate()?;
+    let row = (
+        tags::slug.eq(&slug),
+        tags::name.eq(input.name.trim()),
+        tags::created_at.eq(to_db(now())),
+    );
+    let insert = diesel::insert_into(tags::table).values(row);
+    match conn {
+        DbConnection::Sqlite(c) => insert.on_conflict_do_nothing().execute(c)?,
+        DbConnection::Pg(c) => insert.on_conflict_do_nothing().execute(c)?,
+    };
+    existing(conn)?
+        .map(Tag::from)
+        .ok_or_else(|| StorageError::Corrupt(format!("tag {slug} vanished as it was added")))
 }
 
 /// Renames a tag, compare-and-swap on its revision.

@@ -47,9 +47,9 @@ pub fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let started = Instant::now();
-        let seeded = seed::seed_releases(&mut conn, count, args.seed, now, &mut |n| {
-            bar.set_position(n)
-        })?;
+        drop(conn);
+        let seeded =
+            seed::seed_releases(&pool, count, args.seed, now, &mut |n| bar.set_position(n))?;
         bar.finish_and_clear();
         let secs = started.elapsed().as_secs_f64();
         println!(

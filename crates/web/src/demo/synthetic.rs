@@ -2,7 +2,7 @@
 //!
 //! Everything comes from one seeded generator and the word lists below, so the same seed gives
 //! the same newsroom on every machine and benchmark runs compare like with like. Bodies run
-//! 400–1,200 words in several paragraphs, with quotes, a list now and then and a subheading, so
+//! 300–1,500 words in several paragraphs, with quotes, a list now and then and a subheading, so
 //! pages, snippets and the search index see text shaped like real wire copy.
 
 use chrono::{DateTime, Duration, Utc};
@@ -402,7 +402,7 @@ pub fn release(rng: &mut StdRng, taxa: &Taxa, now: DateTime<Utc>) -> Generated {
     );
     let published_at = now - Duration::seconds(rng.random_range(3_600..3 * 365 * 86_400));
     let (city, region) = *PLACES.choose(rng).unwrap_or(&("", ""));
-    let words = rng.random_range(400..=1200);
+    let words = rng.random_range(300..=1500);
     let text = body(rng, &issuer_name, &product, words);
     let mut tags: Vec<String> = (0..rng.random_range(2..5))
         .map(|_| pick(rng, TAGS).to_owned())

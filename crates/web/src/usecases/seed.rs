@@ -6,12 +6,13 @@
 //! write.
 
 use chrono::{DateTime, Utc};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use dateline_storage::repo::bulk::{self, Fate, Prepared, SeedRelease};
 use dateline_storage::repo::{organizations, settings, taxonomy};
 use dateline_storage::visibility::Scope;
-use dateline_storage::{DbConnection, StorageError};
+use dateline_storage::{DbConnection, Pool, PooledConnection, StorageError};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -54,7 +55,7 @@ pub struct Seeded {
 /// Seeds `count` published releases generated from `seed`, calling `progress` with the number
 /// written so far after each batch.
 pub fn seed_releases(
-    conn: &mut DbConnection,
+    pool: &Pool,
     count: u64,
     seed: u64,
     now: DateTime<Utc>,
@@ -63,6 +64,65 @@ pub fn seed_releases(
     if count == 0 || count > MAX_RELEASES {
         return Err(SeedError::Count);
     }
+    let mut conn = connection(pool)?;
+    let taxa = taxa(&mut conn)?;
+    // One thread makes and packs releases; writers take its batches as they come. PostgreSQL
+    // works on each writer's statements in a process of its own, so two writers keep two cores
+    // busy; SQLite lets one writer in at a time, so a second would only wait.
+    let writers = match &*conn {
+        DbConnection::Sqlite(_) => 1,
+        DbConnection::Pg(_) => 2,
+    };
+    let written = AtomicU64::new(0);
+    let (reports, reported) = mpsc::channel();
+    let tally = std::thread::scope(|scope| {
+        let (batches, received) = mpsc::sync_channel(writers);
+        let taxa = &taxa;
+        let maker = scope.spawn(move || make_batches(count, seed, now, taxa, &batches));
+        // The writers share the receiving end; when the last one stops, so does the maker.
+        let shared = Arc::new(Writing {
+            batches: Mutex::new(received),
+            written: &written,
+            failed: AtomicBool::new(false),
+        });
+        let mut connections = vec![conn];
+        while connections.len() < writers {
+            connections.push(connection(pool)?);
+        }
+        let handles: Vec<_> = connections
+            .into_iter()
+            .map(|conn| {
+                let (shared, reports) = (Arc::clone(&shared), reports.clone());
+                scope.spawn(move || write_batches(conn, &shared, &reports))
+            })
+            .collect();
+        drop((shared, reports));
+        for n in reported {
+            progress(n);
+        }
+        for handle in handles {
+            handle.join().map_err(|_| SeedError::Maker)??;
+        }
+        maker.join().map_err(|_| SeedError::Maker)
+    })?;
+    let mut conn = connection(pool)?;
+    // Readers' caches key on the content version, as after any publication.
+    settings::bump_content_version(&mut conn, now)?;
+    bulk::settle_after_load(&mut conn)?;
+    Ok(Seeded {
+        releases: written.into_inner(),
+        scheduled: tally.scheduled,
+        withdrawn: tally.withdrawn,
+        text_bytes: tally.text_bytes,
+    })
+}
+
+fn connection(pool: &Pool) -> Result<PooledConnection, SeedError> {
+    pool.get().map_err(|e| SeedError::Storage(e.into()))
+}
+
+/// Where the generated releases may point: the organizations, categories and regions there are.
+fn taxa(conn: &mut DbConnection) -> Result<Taxa, SeedError> {
     let taxa = Taxa {
         issuers: organizations::all(conn, Scope::All)?
             .into_iter()
@@ -83,33 +143,61 @@ pub fn seed_releases(
     if taxa.issuers.is_empty() || taxa.category_ids.is_empty() || taxa.region_ids.is_empty() {
         return Err(SeedError::NoTaxonomy);
     }
-    // Two threads, as seeding is two kinds of work: one makes and packs releases, the other
-    // writes them, a batch behind.
-    std::thread::scope(|scope| {
-        let (batches, received) = mpsc::sync_channel(1);
-        let taxa = &taxa;
-        let maker = scope.spawn(move || make_batches(count, seed, now, taxa, &batches));
-        let mut written = 0u64;
-        let mut lexicon = bulk::Lexicon::default();
-        for batch in received {
-            written += bulk::insert_published(conn, &batch?, None, &mut lexicon)? as u64;
-            // Each time the load has doubled, so the statistics never lag far behind.
-            if written.is_multiple_of(BATCH as u64) && (written / BATCH as u64).is_power_of_two() {
-                bulk::refresh_growing_statistics(conn)?;
-            }
-            progress(written);
+    Ok(taxa)
+}
+
+type Batches = mpsc::Receiver<Result<Vec<Prepared>, SeedError>>;
+
+/// What the writers share: where batches come from, the running total, and whether one of
+/// them has failed (the others then stop too).
+struct Writing<'a> {
+    batches: Mutex<Batches>,
+    written: &'a AtomicU64,
+    failed: AtomicBool,
+}
+
+/// Writes batches until there are none left or one fails, sending the running total after each.
+fn write_batches(
+    mut conn: PooledConnection,
+    shared: &Writing<'_>,
+    reports: &mpsc::Sender<u64>,
+) -> Result<(), SeedError> {
+    let result = write_until_done(&mut conn, shared, reports);
+    if result.is_err() {
+        shared.failed.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+fn write_until_done(
+    conn: &mut DbConnection,
+    Writing {
+        batches,
+        written,
+        failed,
+    }: &Writing<'_>,
+    reports: &mpsc::Sender<u64>,
+) -> Result<(), SeedError> {
+    let mut lexicon = bulk::Lexicon::default();
+    while !failed.load(Ordering::Relaxed) {
+        // Taken while holding the lock, written without it.
+        let next = match batches.lock() {
+            Ok(batches) => batches.recv(),
+            Err(_) => return Err(SeedError::Maker),
+        };
+        let Ok(batch) = next else {
+            return Ok(());
+        };
+        let n = bulk::insert_published(conn, &batch?, None, &mut lexicon)? as u64;
+        let total = written.fetch_add(n, Ordering::Relaxed) + n;
+        // Each time the load has doubled, so the statistics never lag far behind.
+        if total.is_multiple_of(BATCH as u64) && (total / BATCH as u64).is_power_of_two() {
+            bulk::refresh_growing_statistics(conn)?;
         }
-        let tally = maker.join().map_err(|_| SeedError::Maker)?;
-        // Readers' caches key on the content version, as after any publication.
-        settings::bump_content_version(conn, now)?;
-        bulk::settle_after_load(conn)?;
-        Ok(Seeded {
-            releases: written,
-            scheduled: tally.scheduled,
-            withdrawn: tally.withdrawn,
-            text_bytes: tally.text_bytes,
-        })
-    })
+        // The caller only stops listening once every writer has finished.
+        let _ = reports.send(total);
+    }
+    Ok(())
 }
 
 /// What the making thread counted of what it made.
