@@ -261,7 +261,7 @@ fn faults(backend: &str, sql: &str, plan: &[String]) -> Vec<String> {
             .filter(|s| s.contains(" on release_search"))
             .all(|s| s.contains("release_search_pkey"));
     if backend == "postgres"
-        && sql.contains("@@")
+        && (sql.contains("@@") || sql.contains("ts_match_vq"))
         && !plan.iter().any(|s| s.contains("release_search_document"))
         && !searched_by_key
     {
@@ -323,7 +323,9 @@ async fn every_page_is_planned_on_indexes(db: &TestDatabase) {
     for sql in &statements {
         let plan = query_plan(&mut app.conn(), sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
         let sql = sql_of(sql);
-        searches += usize::from(sql.contains("@@") || sql.contains("MATCH"));
+        searches += usize::from(
+            sql.contains("@@") || sql.contains("MATCH") || sql.contains("ts_match_vq"),
+        );
         let wrong = faults(backend, sql, &plan);
         if !wrong.is_empty() {
             report.push(format!(
