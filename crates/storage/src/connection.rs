@@ -193,7 +193,10 @@ impl ConnectionManager {
                 let mut conn = open_sqlite(path)?;
                 let pragmas = format!(
                     // Temporary tables (search snippets) stay in memory, not in files beside the database.
-                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
+                    // Reads map the file rather than copy each page through a system call: a
+                    // search for many common words walks megabytes of the index (see
+                    // docs/performance.md).
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824;",
                     self.sqlite.busy_timeout.as_millis(),
                     if self.sqlite.synchronous_full {
                         "FULL"

@@ -28,8 +28,9 @@ use crate::visibility::public_release_sql;
 
 /// Longest query we accept, in characters. Real searches are a few words.
 pub const MAX_QUERY_CHARS: usize = 200;
-/// Terms beyond this are ignored: each one costs an index lookup.
-pub const MAX_TERMS: usize = 12;
+/// Terms beyond this are ignored: each common one costs SQLite a walk of its whole list in the
+/// index to rank by (3–4 ms at 100,000 releases), and eight words already pick out a release.
+pub const MAX_TERMS: usize = 8;
 
 /// A search term: one word, or a quoted phrase.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -52,7 +53,12 @@ pub fn parse_terms(input: &str) -> Vec<Term> {
         if i % 2 == 1 && words.len() > 1 {
             terms.push(Term::Phrase(words));
         } else {
-            terms.extend(words.into_iter().map(Term::Word));
+            terms.extend(
+                words
+                    .into_iter()
+                    .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+                    .map(Term::Word),
+            );
         }
     }
     // A term twice finds nothing more, but costs its lookups and ranking twice.
@@ -61,6 +67,138 @@ pub fn parse_terms(input: &str) -> Vec<Term> {
     terms.truncate(MAX_TERMS);
     terms
 }
+
+/// English words too common to narrow a search. PostgreSQL's `english` configuration leaves
+/// them out of its index and its queries; FTS5 indexes them, and ranking by each one cost SQLite
+/// a walk of a list naming nearly every release (3–4 ms at 100,000). Leaving them out of every
+/// search makes both backends answer alike, and a search of stop words alone finds nothing on
+/// either.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+];
 
 /// FTS5 syntax: every term double-quoted (so it is a plain string), joined by AND.
 fn fts5_query(terms: &[Term]) -> String {
@@ -474,6 +612,13 @@ const PG_MATCHES: &str = "SELECT s.release_id AS id FROM release_search s
     AND ($2::bigint IS NULL OR s.release_id + 0 > (SELECT max(release_id) FROM release_search) - $2)
     ORDER BY s.release_id + 0 DESC";
 
+// Words most releases hold: the newest `$2` releases checked one by one, walking the primary
+// key, which reads about a thousand documents where the index would list nearly every release.
+const PG_NEWEST_MATCHING: &str = "SELECT s.release_id AS id FROM release_search s
+    WHERE s.release_id > (SELECT max(release_id) FROM release_search) - $2
+    AND ts_match_vq(s.document, websearch_to_tsquery('english', $1))
+    ORDER BY s.release_id DESC";
+
 /// PostgreSQL costs a match against a stored document as if it were free, though each one
 /// reads and expands the document: with most releases matching a word it would read every
 /// document in turn rather than ask the GIN index. So the first step alone is planned with
@@ -591,61 +736,7 @@ pub fn search(
             let counted = rows.first().map_or(0, |r| r.n);
             (rows.into_iter().filter_map(|r| r.id).collect(), counted)
         }
-        DbConnection::Pg(c) => {
-            let filters = Filters::new(q, now, websearch_query(&q.terms), 1);
-            let phrases = q.terms.iter().any(|t| matches!(t, Term::Phrase(_)));
-            let words = words_query(&q.terms);
-            let matching = |c: &mut PgConnection, window: Option<i64>| -> Result<Vec<i64>> {
-                let matches = c.transaction(|c| {
-                    diesel::sql_query(PG_MATCH_SETTINGS).execute(c)?;
-                    diesel::sql_query(PG_MATCHES)
-                        .bind::<Text, _>(&words)
-                        .bind::<Nullable<BigInt>, _>(window)
-                        .load::<IdRow>(c)
-                })?;
-                Ok(matches.into_iter().map(|m| m.id).collect())
-            };
-            let ranked = |c: &mut PgConnection, ids: Vec<i64>| -> Result<Vec<PageRow>> {
-                Ok(filters
-                    .bound::<Pg>(PG_SEARCH)
-                    .bind::<Array<BigInt>, _>(ids)
-                    .bind::<Bool, _>(phrases)
-                    .bind::<BigInt, _>(limit)
-                    .bind::<BigInt, _>(offset)
-                    .load::<PageRow>(c)?)
-            };
-            // Only the newest releases are looked among first when the words are common
-            // enough for a thousand to pass there; otherwise that look is wasted.
-            let share = estimated_share(c, &words)?;
-            let wanted = if phrases || filters.any() {
-                PG_WINDOW / 2
-            } else {
-                2 * CANDIDATES
-            };
-            let in_window = if share.is_none_or(|s| s * PG_WINDOW as f64 >= wanted as f64) {
-                matching(c, Some(PG_WINDOW))?
-            } else {
-                Vec::new()
-            };
-            // Ranking the window is wasted where a thousand cannot pass there: when it holds
-            // no more matches than that, or (a guess, but a cheap one) when filters or phrases
-            // must pass as well and the words are in fewer than half its releases. Then every
-            // match is ranked instead.
-            let found = in_window.len() as i64;
-            let narrow =
-                found <= CANDIDATES || ((phrases || filters.any()) && found < PG_WINDOW / 2);
-            let mut rows = if narrow {
-                Vec::new()
-            } else {
-                ranked(c, in_window)?
-            };
-            if narrow || rows.first().is_none_or(|r| r.n <= CANDIDATES) {
-                let every = matching(c, None)?;
-                rows = ranked(c, every)?;
-            }
-            let counted = rows.first().map_or(0, |r| r.n);
-            (rows.into_iter().filter_map(|r| r.id).collect(), counted)
-        }
+        DbConnection::Pg(c) => pg_search(c, q, now, limit, offset)?,
     };
     let hits = hits_in_rank_order(conn, &q.terms, &ids)?;
     Ok(SearchResults {
@@ -653,6 +744,94 @@ pub fn search(
         total: counted.min(CANDIDATES),
         more: counted > CANDIDATES,
     })
+}
+
+/// PostgreSQL's search, cheapest way first. Words most releases hold, with nothing else to pass,
+/// are checked release by release among the newest few thousand; words common enough for a
+/// thousand to pass among the newest [`PG_WINDOW`] are looked up there in the index; anything
+/// else is looked up among every release. Each way falls through to the next when fewer than
+/// [`CANDIDATES`] pass. Returns the page's ids in rank order and how many passed.
+fn pg_search(
+    c: &mut PgConnection,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<i64>, i64)> {
+    let filters = Filters::new(q, now, websearch_query(&q.terms), 1);
+    let phrases = q.terms.iter().any(|t| matches!(t, Term::Phrase(_)));
+    let filtered = phrases || filters.any();
+    let words = words_query(&q.terms);
+    let ranked = |c: &mut PgConnection, ids: Vec<i64>| -> Result<Vec<PageRow>> {
+        Ok(filters
+            .bound::<Pg>(PG_SEARCH)
+            .bind::<Array<BigInt>, _>(ids)
+            .bind::<Bool, _>(phrases)
+            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(offset)
+            .load::<PageRow>(c)?)
+    };
+    let enough = |rows: &[PageRow]| rows.first().is_some_and(|r| r.n > CANDIDATES);
+    let share = estimated_share(c, &words)?;
+    if let Some(newest) = share.and_then(|s| walk_length(s, filtered)) {
+        let ids = pg_ids(c, PG_NEWEST_MATCHING, &words, Some(newest))?;
+        if ids.len() as i64 > CANDIDATES {
+            let rows = ranked(c, ids)?;
+            if enough(&rows) {
+                return Ok(page_of(rows));
+            }
+        }
+    }
+    let wanted = if filtered {
+        PG_WINDOW / 2
+    } else {
+        2 * CANDIDATES
+    };
+    if share.is_none_or(|s| s * PG_WINDOW as f64 >= wanted as f64) {
+        let ids = pg_ids(c, PG_MATCHES, &words, Some(PG_WINDOW))?;
+        // A thousand cannot pass among fewer matches, and (a guess, but a cheap one) rarely
+        // do where filters or phrases must pass too and the words are in under half of them.
+        let found = ids.len() as i64;
+        if found > CANDIDATES && !(filtered && found < PG_WINDOW / 2) {
+            let rows = ranked(c, ids)?;
+            if enough(&rows) {
+                return Ok(page_of(rows));
+            }
+        }
+    }
+    let every = pg_ids(c, PG_MATCHES, &words, None)?;
+    Ok(page_of(ranked(c, every)?))
+}
+
+/// How many of the newest releases to check one by one for words held by `share` of them, or
+/// `None` where the index is the cheaper way: checking a document costs about 4 µs, a phrase
+/// or filter may reject most of them, and a word in fewer than half would need too many.
+fn walk_length(share: f64, filtered: bool) -> Option<i64> {
+    (!filtered && share >= 0.5).then(|| (1.3 * (CANDIDATES + 1) as f64 / share).ceil() as i64)
+}
+
+/// The ids a first-step statement finds for `words` (newest first), run with whole-table scans
+/// priced out (see [`PG_MATCH_SETTINGS`]).
+fn pg_ids(
+    c: &mut PgConnection,
+    sql: &'static str,
+    words: &str,
+    window: Option<i64>,
+) -> Result<Vec<i64>> {
+    let matches = c.transaction(|c| {
+        diesel::sql_query(PG_MATCH_SETTINGS).execute(c)?;
+        diesel::sql_query(sql)
+            .bind::<Text, _>(words)
+            .bind::<Nullable<BigInt>, _>(window)
+            .load::<IdRow>(c)
+    })?;
+    Ok(matches.into_iter().map(|m| m.id).collect())
+}
+
+/// The ids of a page of [`PG_SEARCH`] rows and how many passed.
+fn page_of(rows: Vec<PageRow>) -> (Vec<i64>, i64) {
+    let counted = rows.first().map_or(0, |r| r.n);
+    (rows.into_iter().filter_map(|r| r.id).collect(), counted)
 }
 
 /// The highlighted passages of the releases shown, made only for them.
@@ -709,7 +888,7 @@ fn snippets(
 /// How much of a release's text PostgreSQL picks its highlighted passages from: parsing a
 /// 1,500-word release for them took 0.75 ms, a third of a common word's search with twenty
 /// shown, and the two passages shown fit in far less.
-const PASSAGE_BYTES: usize = 2_400;
+const PASSAGE_BYTES: usize = 1_600;
 /// How much of the text before the first likely match the passage keeps.
 const PASSAGE_LEAD: usize = 400;
 
@@ -880,8 +1059,8 @@ mod tests {
             vec![Term::Phrase(vec!["unbalanced".into(), "quote".into()])]
         );
         assert_eq!(
-            parse_terms("a OR b NOT c* NEAR(x)"),
-            ["a", "or", "b", "not", "c", "near", "x"]
+            parse_terms("solar OR wind NOT hydro* NEAR(x)"),
+            ["solar", "wind", "hydro", "near", "x"]
                 .map(|w| Term::Word(w.into()))
                 .to_vec()
         );
@@ -900,6 +1079,12 @@ mod tests {
             ]
         );
         assert_eq!(fts5_query(&parse_terms("x\"y z\"")), "\"x\" \"y z\"");
+        // Stop words are left out, except within a phrase.
+        assert_eq!(
+            fts5_query(&parse_terms("the grid of \"the city\"")),
+            "\"grid\" \"the city\""
+        );
+        assert!(parse_terms("The Who").is_empty());
         assert_eq!(words_query(&parse_terms("x \"y z\" w")), "x y z w");
     }
 
