@@ -193,10 +193,9 @@ impl ConnectionManager {
                 let mut conn = open_sqlite(path)?;
                 let pragmas = format!(
                     // Temporary tables (search snippets) stay in memory, not in files beside the database.
-                    // Reads map the file rather than copy each page through a system call: a
-                    // search for many common words walks megabytes of the index (see
-                    // docs/performance.md).
-                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824;",
+                    // No memory map: it made searches faster but counted the database in the
+                    // server's resident memory (docs/decisions.md).
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
                     self.sqlite.busy_timeout.as_millis(),
                     if self.sqlite.synchronous_full {
                         "FULL"

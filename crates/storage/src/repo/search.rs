@@ -29,8 +29,8 @@ use crate::visibility::public_release_sql;
 /// Longest query we accept, in characters. Real searches are a few words.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Terms beyond this are ignored: each common one costs SQLite a walk of its whole list in the
-/// index to rank by (3–4 ms at 100,000 releases), and eight words already pick out a release.
-pub const MAX_TERMS: usize = 8;
+/// index to rank by (3–4 ms at 100,000 releases), and six words already pick out a release.
+pub const MAX_TERMS: usize = 6;
 
 /// A search term: one word, or a quoted phrase.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
