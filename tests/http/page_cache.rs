@@ -32,6 +32,34 @@ async fn cached(app: &TestApp, path: &str) -> String {
     again.body
 }
 
+/// A response's headers, sorted, without those that differ between any two answers.
+fn lasting(headers: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut kept: Vec<_> = headers
+        .filter(|(k, _)| k != "date" && k != "x-request-id")
+        .collect();
+    kept.sort();
+    kept
+}
+
+/// The head of the answer to a GET that declares an empty body, read on a connection left open.
+fn head_keeping_connection(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+        got.push(byte[0]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 async fn publish(editor: &Client, headline: &str, body: &str) -> String {
     editor
         .publish_release(&json!({"headline": headline, "body": body}))
@@ -117,6 +145,51 @@ http_tests! {
         assert_eq!(theirs.header(CACHE), None, "a token's list does not touch the cache");
         assert_eq!(theirs.header("cache-control").as_deref(), Some("no-store"));
         assert!(!cached(&app, "/api/v1/releases").await.contains("Draft plans"));
+    }
+
+    // A kept page is answered before the layers run when its address is already in its one
+    // spelling; through them otherwise. Either way the reader gets the same page with the same
+    // headers, in every coding.
+    async fn a_kept_page_answered_early_is_the_page_the_layers_send(app) {
+        let (editor, _) = app.api_user("ed@example.com", Role::Editor);
+        let id = publish(&editor, "Harbour opens", "The harbour opens on Monday.").await;
+        let page = app.page_of(&id);
+        let port: u16 = app.base.rsplit(':').next().unwrap().parse().unwrap();
+        for (path, layered) in [
+            ("/".to_owned(), "//".to_owned()),
+            (page.clone(), format!("{page}/")),
+            ("/api/v1/releases".to_owned(), "/api/v1/releases/".to_owned()),
+        ] {
+            cached(&app, &path).await;
+            for accept in ["gzip", "br", "deflate"] {
+                let c = Client::new(&app.base);
+                c.with_header("Accept-Encoding", accept);
+                let (early, through) = (c.get(&path).await, c.get(&layered).await);
+                early.assert_status(200);
+                assert_eq!(early.header(CACHE).as_deref(), Some("hit"), "{path} {accept}");
+                assert_eq!(early.bytes, through.bytes, "{path} in {accept}");
+                assert_eq!(lasting(early.headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))), lasting(through.headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))), "{path} in {accept}");
+                assert_ne!(early.header("x-request-id"), through.header("x-request-id"));
+            }
+            // A reader that asks for no coding at all, as curl and wrk do.
+            let ask = |p: String| async move {
+                let request = format!("GET {p} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                actix_web::rt::task::spawn_blocking(move || crate::support::process::exchange(port, request.as_bytes())).await.unwrap()
+            };
+            let (early, through) = (ask(path.clone()).await, ask(layered.clone()).await);
+            let (early_head, early_body) = early.split_once("\r\n\r\n").unwrap();
+            let (through_head, through_body) = through.split_once("\r\n\r\n").unwrap();
+            assert!(early_head.starts_with("HTTP/1.1 200"), "{early_head}");
+            assert!(early_head.contains("x-dateline-cache: hit"), "{early_head}");
+            assert_eq!(early_body, through_body, "{path}");
+            let fields = |head: &str| lasting(head.lines().skip(1).filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())));
+            assert_eq!(fields(early_head), fields(through_head), "{path}");
+            // An empty body declared on a GET, as some clients send, leaves nothing unread: the
+            // connection stays open for the next request.
+            let head = actix_web::rt::task::spawn_blocking(move || head_keeping_connection(port, &layered)).await.unwrap();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            assert!(!head.to_ascii_lowercase().contains("connection: close"), "{head}");
+        }
     }
 
     async fn embargoed_and_signed_in_pages_are_never_shared(app) {

@@ -71,6 +71,9 @@ pub fn build(
         // Outermost, so the one spelling it settles is what everything after it sees. It must
         // also run before anything holds a clone of the request, which it rewrites in place.
         .wrap(from_fn(paths::normalize))
+        // Before all of them: a kept page for a path already in its one spelling is answered
+        // here, with what the layers above would have added (see `page_cache::answer_kept`).
+        .wrap(from_fn(page_cache::answer_kept))
 }
 
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> Error {

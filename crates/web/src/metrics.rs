@@ -84,6 +84,10 @@ pub struct Metrics {
     jobs_due: Gauge,
     scheduler_lag: Gauge<f64, std::sync::atomic::AtomicU64>,
     page_cache: Family<ResultLabel, Counter>,
+    /// The two series of `page_cache`, taken out of the family once: looking a label up on
+    /// every request showed in the profile of a kept page.
+    page_cache_hit: Counter,
+    page_cache_miss: Counter,
 }
 
 impl Default for Metrics {
@@ -108,6 +112,8 @@ impl Metrics {
             jobs_due: Gauge::default(),
             scheduler_lag: Gauge::default(),
             page_cache: Family::default(),
+            page_cache_hit: Counter::default(),
+            page_cache_miss: Counter::default(),
             registry: Registry::default(),
         };
         described!(registry;
@@ -124,7 +130,14 @@ impl Metrics {
             "scheduler_lag", "How long the oldest due job has waited past its time", Seconds => m.scheduler_lag;
             "page_cache_lookups", "Anonymous page requests the page cache answered (hit) or passed on (miss)" => m.page_cache;
         );
-        Metrics { registry, ..m }
+        let series = |result| m.page_cache.get_or_create(&ResultLabel { result }).clone();
+        let (page_cache_hit, page_cache_miss) = (series("hit"), series("miss"));
+        Metrics {
+            registry,
+            page_cache_hit,
+            page_cache_miss,
+            ..m
+        }
     }
 
     /// Counts one answered request.
@@ -142,8 +155,11 @@ impl Metrics {
 
     /// Counts one page-cache lookup, from the `X-Dateline-Cache` answer.
     pub fn page_cache(&self, hit: bool) {
-        let result = if hit { "hit" } else { "miss" };
-        self.page_cache.get_or_create(&ResultLabel { result }).inc();
+        if hit {
+            self.page_cache_hit.inc();
+        } else {
+            self.page_cache_miss.inc();
+        }
     }
 
     /// Records how long a pool checkout waited, and whether it gave up.

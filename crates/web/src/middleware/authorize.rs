@@ -2,7 +2,8 @@
 //! `dateline_auth::ROUTES`, and the permission declared there is checked before the handler runs.
 //! Object-level checks (whose draft is it?) happen in handlers on top.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -27,9 +28,16 @@ pub fn route_for(req: &actix_web::HttpRequest) -> Option<&'static RouteDef> {
         _ => return None,
     };
     let pattern = crate::route_pattern::of(req)?;
-    permissions::ROUTES
-        .iter()
-        .find(|r| r.method == method && r.path == &*pattern)
+    // Every request asks twice (here and for the metrics); a scan of the whole table with
+    // string comparisons showed in the profile of a kept page.
+    static BY_PATTERN: LazyLock<HashMap<(permissions::Method, &'static str), &'static RouteDef>> =
+        LazyLock::new(|| {
+            permissions::ROUTES
+                .iter()
+                .map(|r| ((r.method, r.path), r))
+                .collect()
+        });
+    BY_PATTERN.get(&(method, &*pattern)).copied()
 }
 
 enum Decision {

@@ -21,22 +21,54 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let https = req.app_data::<web::Data<AppState>>().is_some_and(|s| {
-        s.config.is_https()
-            || super::client_ip::forwarded_https(req.request(), &s.config.trusted_proxies)
-    });
+    let https = is_https(&req);
     let staff_area = is_staff_area(req.path());
     let mut res = next.call(req).await?;
-    let h = res.headers_mut();
-    let set = |h: &mut header::HeaderMap, name: &'static str, value: &'static str| {
-        let name = HeaderName::from_static(name);
-        if !h.contains_key(&name) {
-            h.insert(name, HeaderValue::from_static(value));
+    apply(res.headers_mut(), https, staff_area);
+    Ok(res)
+}
+
+/// Whether the reader reached us over HTTPS, directly or through a trusted proxy.
+pub fn is_https(req: &ServiceRequest) -> bool {
+    req.app_data::<web::Data<AppState>>().is_some_and(|s| {
+        s.config.is_https()
+            || super::client_ip::forwarded_https(req.request(), &s.config.trusted_proxies)
+    })
+}
+
+/// The headers every response carries, made once: building a header name checks its
+/// characters, which showed in the profile of a kept page.
+const ALWAYS: [(HeaderName, HeaderValue); 5] = [
+    (
+        HeaderName::from_static("content-security-policy"),
+        HeaderValue::from_static(CSP),
+    ),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    ),
+];
+
+/// Adds the security headers a response lacks; one it already has (a page that set its own)
+/// is left as it is.
+pub fn apply(h: &mut header::HeaderMap, https: bool, staff_area: bool) {
+    let set = |h: &mut header::HeaderMap, name: &HeaderName, value: &HeaderValue| {
+        if !h.contains_key(name) {
+            h.insert(name.clone(), value.clone());
         }
     };
-    set(h, "content-security-policy", CSP);
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "x-frame-options", "DENY");
+    for (name, value) in &ALWAYS {
+        set(h, name, value);
+    }
     // Staff pages carry draft ids and review state in their addresses; a link clicked there
     // should not even tell the other site which newsroom it came from.
     let referrer = if staff_area {
@@ -44,24 +76,21 @@ pub async fn security_headers(
     } else {
         "strict-origin-when-cross-origin"
     };
-    set(h, "referrer-policy", referrer);
-    set(h, "cross-origin-opener-policy", "same-origin");
     set(
         h,
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        &header::REFERRER_POLICY,
+        &HeaderValue::from_static(referrer),
     );
     if https {
         set(
             h,
-            "strict-transport-security",
-            "max-age=31536000; includeSubDomains",
+            &header::STRICT_TRANSPORT_SECURITY,
+            &HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    Ok(res)
 }
 
-fn is_staff_area(path: &str) -> bool {
+pub fn is_staff_area(path: &str) -> bool {
     ["/admin", "/account", "/api"].iter().any(|area| {
         path.strip_prefix(area)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

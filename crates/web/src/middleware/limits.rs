@@ -29,6 +29,25 @@ use crate::state::AppState;
 /// kilobytes; large cookies stay well under this.
 pub const HEADER_BUDGET: usize = 32 * 1024;
 
+/// Whether a request's headers are over [`HEADER_BUDGET`].
+pub fn head_too_large(headers: &header::HeaderMap) -> bool {
+    let head: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    head > HEADER_BUDGET
+}
+
+/// Whether a request says a body follows. `Content-Length: 0`, which some clients send with
+/// every GET, says none does: there is nothing to wait for and nothing to leave unread, so it
+/// must not cost the client its connection.
+pub fn declares_body(headers: &header::HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|len| len.as_bytes() != b"0")
+}
+
 /// However steadily a body arrives, it must have arrived within this long. The largest upload
 /// at a modest 1 Mbit/s fits.
 pub const BODY_TOTAL: Duration = Duration::from_secs(600);
@@ -37,17 +56,11 @@ pub async fn bound(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let head: usize = req
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    if head > HEADER_BUDGET {
+    if head_too_large(req.headers()) {
         let res = WebError::HeadersTooLarge.error_response();
         return Ok(req.into_response(res).map_into_right_body());
     }
-    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
-        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let has_body = declares_body(req.headers());
     let idle = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.config.body_idle_timeout);

@@ -24,22 +24,24 @@ pub async fn count(
     // The request is read back from the response: holding a clone of it while the router runs
     // would stop the router from writing the matched path into it.
     let result = next.call(req).await;
-    let (group, status) = match &result {
-        Ok(res) => (
-            crate::metrics::route_group(route_for(res.request()).map(|r| r.name)),
-            res.status(),
+    match &result {
+        Ok(res) => answered(&state, res, started),
+        Err(e) => state.metrics.request(
+            "unmatched",
+            e.as_response_error().status_code().as_u16(),
+            started.elapsed(),
         ),
-        // The error pages are rendered further in, so an error reaching here is rare; it is
-        // counted without a route.
-        Err(e) => ("unmatched", e.as_response_error().status_code()),
-    };
-    state
-        .metrics
-        .request(group, status.as_u16(), started.elapsed());
-    if let Ok(res) = &result
-        && let Some(cache) = res.headers().get(STATUS_HEADER)
-    {
-        state.metrics.page_cache(cache.as_bytes() == b"hit");
     }
     result
+}
+
+/// Counts one answer: its route group, status and time, and whether the page cache served it.
+pub fn answered<B>(state: &AppState, res: &ServiceResponse<B>, started: Instant) {
+    let group = crate::metrics::route_group(route_for(res.request()).map(|r| r.name));
+    state
+        .metrics
+        .request(group, res.status().as_u16(), started.elapsed());
+    if let Some(cache) = res.headers().get(STATUS_HEADER) {
+        state.metrics.page_cache(cache.as_bytes() == b"hit");
+    }
 }

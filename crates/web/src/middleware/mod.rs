@@ -1,7 +1,9 @@
-//! Request plumbing, outermost first: metrics, request ids and logs, security headers, error
-//! rendering, compression, limits on headers and bodies, the page cache, path normalization, the
-//! readiness gate, identity, authorization and the cross-origin check. `app::build` wires them in
-//! that order.
+//! Request plumbing, outermost first: the page cache's early answer for kept pages (which does
+//! itself what the layers below would add to them), path normalization, metrics, request ids
+//! and logs, security headers, closing connections whose body went unread, error rendering,
+//! compression, limits on headers and bodies, the page cache, ambiguous-path refusal, the
+//! readiness gate, identity, authorization and the cross-origin check. `app::build` wires them
+//! in that order.
 
 pub mod authorize;
 pub mod client_ip;

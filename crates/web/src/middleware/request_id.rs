@@ -22,43 +22,72 @@ pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = new_id();
-    req.extensions_mut().insert(RequestId(id.clone()));
-    // The route is filled in once the response is ready: by then it is known without matching
-    // the path again (see `route_pattern`), and a path that matched no route is shortened.
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %req.method(),
-        route = tracing::field::Empty
-    );
-    let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    if let Ok(res) = &result
-        && !span.is_disabled()
-    {
-        span.record("route", tracing::field::display(route(res.request())));
-    }
-    let _enter = span.enter();
+    let served = Served::begin(&req);
+    let result = next.call(req).instrument(served.span.clone()).await;
     match result {
         Ok(mut res) => {
-            let status = res.status().as_u16();
-            if status >= 500 {
-                tracing::warn!(status, elapsed_ms, "served");
-            } else {
-                tracing::info!(status, elapsed_ms, "served");
-            }
-            if let Ok(v) = HeaderValue::from_str(&id) {
-                res.headers_mut()
-                    .insert(HeaderName::from_static("x-request-id"), v);
-            }
+            served.finish(&mut res);
             Ok(res)
         }
         Err(e) => {
-            tracing::warn!(error = %e, elapsed_ms, "failed");
+            served.failed(&e);
             Err(e)
         }
+    }
+}
+
+/// One request on its way through: its id, its log span and when it arrived. The page cache's
+/// early answer (`page_cache::answer_kept`) goes through the same steps without the layers.
+pub struct Served {
+    id: String,
+    span: tracing::Span,
+    started: Instant,
+}
+
+impl Served {
+    pub fn begin(req: &ServiceRequest) -> Self {
+        let id = new_id();
+        req.extensions_mut().insert(RequestId(id.clone()));
+        // The route is filled in once the response is ready: by then it is known without
+        // matching the path again (see `route_pattern`), and a path that matched no route is
+        // shortened.
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            method = %req.method(),
+            route = tracing::field::Empty
+        );
+        Served {
+            id,
+            span,
+            started: Instant::now(),
+        }
+    }
+
+    /// Logs the answer and marks it with the request's id.
+    pub fn finish<B>(self, res: &mut ServiceResponse<B>) {
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        if !self.span.is_disabled() {
+            self.span
+                .record("route", tracing::field::display(route(res.request())));
+        }
+        let _enter = self.span.enter();
+        let status = res.status().as_u16();
+        if status >= 500 {
+            tracing::warn!(status, elapsed_ms, "served");
+        } else {
+            tracing::info!(status, elapsed_ms, "served");
+        }
+        if let Ok(v) = HeaderValue::from_str(&self.id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), v);
+        }
+    }
+
+    fn failed(self, e: &Error) {
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        let _enter = self.span.enter();
+        tracing::warn!(error = %e, elapsed_ms, "failed");
     }
 }
 
