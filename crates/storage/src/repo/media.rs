@@ -149,27 +149,49 @@ fn kind_of(s: &str) -> Result<MediaKind> {
     })
 }
 
+/// The original's bytes as stored, with the columns that describe them.
+struct Original {
+    sha256: String,
+    size: i64,
+    width: Option<i32>,
+    height: Option<i32>,
+}
+
+/// Stores the original's bytes (once, by hash) and works out the columns that describe them.
+fn store_original(
+    conn: &mut DbConnection,
+    new: &NewMedia<'_>,
+    at: DateTime<Utc>,
+) -> Result<Original> {
+    let sha256 = put_blob(conn, new.bytes, at)?;
+    let size = i64::try_from(new.bytes.len()).map_err(|_| too_large("The file is too large."))?;
+    let (width, height) = match new.dimensions {
+        Some((w, h)) => (Some(to_col(w)?), Some(to_col(h)?)),
+        None => (None, None),
+    };
+    Ok(Original {
+        sha256,
+        size,
+        width,
+        height,
+    })
+}
+
 /// Stores an upload, its blob and its renditions in one transaction: all of it or nothing.
 pub fn create(conn: &mut DbConnection, new: &NewMedia<'_>, at: DateTime<Utc>) -> Result<Media> {
     write_tx(conn, |conn| {
-        let sha256 = put_blob(conn, new.bytes, at)?;
-        let size =
-            i64::try_from(new.bytes.len()).map_err(|_| too_large("The file is too large."))?;
-        let (width, height) = match new.dimensions {
-            Some((w, h)) => (Some(to_col(w)?), Some(to_col(h)?)),
-            None => (None, None),
-        };
+        let original = store_original(conn, new, at)?;
         let id: i64 = diesel::insert_into(media::table)
             .values((
-                media::sha256.eq(&sha256),
+                media::sha256.eq(&original.sha256),
                 media::kind.eq(new.kind.as_str()),
                 media::original_name.eq(new.original_name),
                 media::alt.eq(new.alt.trim()),
                 media::caption.eq(new.caption.trim()),
                 media::credit.eq(new.credit.trim()),
-                media::width.eq(width),
-                media::height.eq(height),
-                media::byte_size.eq(size),
+                media::width.eq(original.width),
+                media::height.eq(original.height),
+                media::byte_size.eq(original.size),
                 media::release_id.eq(new.release_id),
                 media::organization_id.eq(new.organization_id),
                 media::uploaded_by.eq(new.uploaded_by),
@@ -591,23 +613,17 @@ pub fn replace(
 ) -> Result<Media> {
     write_tx(conn, |conn| {
         let old = get(conn, id)?;
-        let sha256 = put_blob(conn, new.bytes, at)?;
-        let size =
-            i64::try_from(new.bytes.len()).map_err(|_| too_large("The file is too large."))?;
-        let (width, height) = match new.dimensions {
-            Some((w, h)) => (Some(to_col(w)?), Some(to_col(h)?)),
-            None => (None, None),
-        };
+        let original = store_original(conn, new, at)?;
         diesel::delete(media_renditions::table.filter(media_renditions::media_id.eq(id)))
             .execute(conn)?;
         diesel::update(media::table.find(id))
             .set((
-                media::sha256.eq(&sha256),
+                media::sha256.eq(&original.sha256),
                 media::kind.eq(new.kind.as_str()),
                 media::original_name.eq(new.original_name),
-                media::width.eq(width),
-                media::height.eq(height),
-                media::byte_size.eq(size),
+                media::width.eq(original.width),
+                media::height.eq(original.height),
+                media::byte_size.eq(original.size),
             ))
             .execute(conn)?;
         insert_renditions(conn, id, &new.renditions, at)?;
