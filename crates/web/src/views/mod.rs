@@ -175,10 +175,15 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> WebResult {
 
 /// The status of a page that shows a form: 422 when it comes back with errors to fix.
 pub fn form_status(errors: &dateline_core::ValidationErrors) -> StatusCode {
-    if errors.is_empty() {
-        StatusCode::OK
-    } else {
+    rejected_status(!errors.is_empty())
+}
+
+/// 422 for a page shown again because what was sent was refused, 200 otherwise.
+pub fn rejected_status(rejected: bool) -> StatusCode {
+    if rejected {
         StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
     }
 }
 

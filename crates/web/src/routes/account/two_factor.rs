@@ -4,7 +4,6 @@
 //! ten recovery codes are shown, once. Turning the factor on or off ends the account's other
 //! sessions, so a session taken before the change cannot go on to use it.
 
-use actix_web::http::StatusCode;
 use askama::Template;
 use dateline_auth::tokens::{constant_time_eq, hash_token};
 use dateline_auth::totp;
@@ -114,11 +113,7 @@ async fn page(
         )?
         .qr_data_url
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = views::rejected_status(error.is_some());
     let page = TwoFactorPage {
         chrome,
         enabled,

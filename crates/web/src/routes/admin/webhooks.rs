@@ -302,11 +302,7 @@ async fn endpoint_page(
             Ok((hook, rows))
         })
         .await?;
-    let status = if form.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = views::rejected_status(form.is_some());
     let page = EndpointPage {
         chrome,
         id,

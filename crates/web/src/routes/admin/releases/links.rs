@@ -1,7 +1,6 @@
 //! Journalist preview links: per release, a 256-bit token stored hashed, an expiry (7 days by
 //! default) and revocation. Editors make them; opening one is logged.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -59,11 +58,7 @@ async fn page(
         .db(move |conn| previews::list_for_release(conn, rid))
         .await?;
     let (zone, now) = (newsroom.time_zone, state.clock.now());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = views::form_status(&errors);
     views::render(
         status,
         &LinksPage {

@@ -186,10 +186,8 @@ pub async fn render(
     let page = view.page(chrome, title, stored, extras);
     let status_code = if page.conflict.is_some() {
         StatusCode::CONFLICT
-    } else if page.errors.is_empty() {
-        StatusCode::OK
     } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+        views::form_status(&page.errors)
     };
     views::render(status_code, &page)
 }

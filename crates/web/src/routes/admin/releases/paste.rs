@@ -28,11 +28,7 @@ async fn paste_page(
     text: String,
     error: Option<String>,
 ) -> WebResult {
-    let status = if error.is_some() {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = views::rejected_status(error.is_some());
     let (chrome, _) =
         views::staff_chrome(state, "Paste a release", staff, "releases", None).await?;
     views::render(
